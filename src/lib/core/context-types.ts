@@ -1,0 +1,71 @@
+/** The effective settings of one invocation, after flag > env > context > default precedence. */
+
+export interface NatsTls {
+  certFile?: string
+  keyFile?: string
+  caFile?: string
+  /** TLS before the NATS INFO handshake (natscli `tls_first`). */
+  handshakeFirst?: boolean
+}
+
+export interface NatsSettings {
+  servers: string[]
+  creds?: string
+  nkey?: string
+  user?: string
+  password?: string
+  token?: string
+  tls?: NatsTls
+  jsDomain?: string
+  inboxPrefix?: string
+  /** Name of the natscli context these settings came from, when any. */
+  natsContext?: string
+}
+
+export interface HttpServiceSettings {
+  url: string
+  bearerTokenFile?: string
+}
+
+export interface StreamNames {
+  events: string
+  ops: string
+}
+
+export interface Thresholds {
+  /** Seconds. */
+  lagWarn: number
+  lagCrit: number
+  /** Percent used. */
+  memWarn: number
+  memCrit: number
+  /** Percent free. */
+  diskFreeWarn: number
+  diskFreeCrit: number
+}
+
+export type SettingSource = 'flag' | 'env' | 'context' | 'natscli-context' | 'default'
+
+export interface ResolvedContext {
+  /** Name of the cimops context in use, or undefined when none is configured. */
+  name?: string
+  nats: NatsSettings
+  prometheus: HttpServiceSettings
+  alertmanager: HttpServiceSettings
+  streams: StreamNames
+  thresholds: Thresholds
+  /** Per network call, milliseconds. */
+  timeoutMs: number
+  /** Where each top-level address came from, for `context show` and --verbose. */
+  sources: {nats: SettingSource; prometheus: SettingSource; alertmanager: SettingSource}
+}
+
+export const DEFAULTS = {
+  natsUrl: 'nats://127.0.0.1:4222',
+  prometheusUrl: 'http://127.0.0.1:9090',
+  alertmanagerUrl: 'http://127.0.0.1:9093',
+  monitorListen: '127.0.0.1:9091',
+  timeoutMs: 5000,
+  streams: {events: 'EVENTS', ops: 'CIM_OPS'} satisfies StreamNames,
+  thresholds: {lagWarn: 10, lagCrit: 60, memWarn: 80, memCrit: 90, diskFreeWarn: 20, diskFreeCrit: 10} satisfies Thresholds,
+} as const
