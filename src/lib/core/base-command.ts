@@ -1,0 +1,136 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import type {ResolvedContext} from './context-types.js'
+import {type ConnectionFlags, resolveContext} from './context.js'
+import {describeFailure, type Failure} from './failure.js'
+import {InterruptedError} from './errors.js'
+import {createStyle, type Style} from './output/style.js'
+import {redact, redactString} from './redact.js'
+
+export type CmdFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CmdArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const GLOBAL = 'GLOBAL'
+
+/**
+ * Every cimops command extends this: global flags and their precedence, --json with the exit code kept,
+ * typed errors rendered as one line (or `{"error": ...}`), secrets redacted, Ctrl-C -> 130.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static enableJsonFlag = true
+
+  static baseFlags = {
+    context: Flags.string({summary: 'cimops context to use (env CIMOPS_CONTEXT).', helpGroup: GLOBAL}),
+    'nats-url': Flags.string({summary: 'NATS server URL(s), comma-separated (env NATS_URL).', helpGroup: GLOBAL}),
+    'nats-creds': Flags.string({summary: 'NATS credentials file (env NATS_CREDS).', helpGroup: GLOBAL}),
+    'nats-context': Flags.string({summary: 'natscli context name or file (env NATS_CONTEXT).', helpGroup: GLOBAL}),
+    'prometheus-url': Flags.string({summary: 'Prometheus base URL (env CIMOPS_PROMETHEUS_URL).', helpGroup: GLOBAL}),
+    'alertmanager-url': Flags.string({summary: 'Alertmanager base URL (env CIMOPS_ALERTMANAGER_URL).', helpGroup: GLOBAL}),
+    timeout: Flags.string({summary: 'Timeout per network call, e.g. 5s or 500ms [default: 5s].', helpGroup: GLOBAL}),
+    'no-color': Flags.boolean({summary: 'Plain text without colours (also NO_COLOR).', helpGroup: GLOBAL}),
+    verbose: Flags.boolean({summary: 'More detail; stack traces on errors.', helpGroup: GLOBAL}),
+  }
+
+  /** Check commands report Nagios codes; when they cannot run at all they exit 3 (UNKNOWN). */
+  static isCheck = false
+
+  protected flags!: CmdFlags<T>
+  protected args!: CmdArgs<T>
+  protected style!: Style
+  /** Aborted on Ctrl-C / SIGTERM; pass it to services so they stop cleanly. */
+  protected readonly abort = new AbortController()
+  private resolvedContext?: Promise<ResolvedContext>
+  private readonly onSignal = () => this.interrupt()
+
+  get signal(): AbortSignal {
+    return this.abort.signal
+  }
+
+  async init(): Promise<void> {
+    process.on('SIGINT', this.onSignal)
+    process.on('SIGTERM', this.onSignal)
+    await super.init()
+    this.style = createStyle({noColor: process.argv.includes('--no-color')})
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as unknown as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CmdFlags<T>
+    this.args = args as CmdArgs<T>
+    this.style = createStyle({noColor: this.flags['no-color']})
+  }
+
+  /** The effective connection settings (flag > env > context > default), resolved once. */
+  protected context(): Promise<ResolvedContext> {
+    this.resolvedContext ??= resolveContext(this.connectionFlags())
+    return this.resolvedContext
+  }
+
+  protected connectionFlags(): ConnectionFlags {
+    const f = this.flags
+    return {
+      context: f.context,
+      natsUrl: f['nats-url'],
+      natsCreds: f['nats-creds'],
+      natsContext: f['nats-context'],
+      prometheusUrl: f['prometheus-url'],
+      alertmanagerUrl: f['alertmanager-url'],
+      timeout: f.timeout,
+    }
+  }
+
+  /** Result text on stdout (suppressed under --json), secrets masked. */
+  protected print(text: string): void {
+    if (!this.jsonEnabled()) this.log(redactString(text))
+  }
+
+  /** Progress and notes on stderr, so stdout stays clean for the result. */
+  protected note(text: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${redactString(text)}\n`)
+  }
+
+  /** Terminal width for tables, undefined when stdout is not a terminal. */
+  protected get width(): number | undefined {
+    return process.stdout.isTTY ? process.stdout.columns : undefined
+  }
+
+  protected toSuccessJson(result: unknown): unknown {
+    return redact(result)
+  }
+
+  protected async catch(error: Error): Promise<void> {
+    const failure: Failure = describeFailure(error, {isCheck: (this.ctor as unknown as typeof BaseCommand).isCheck, command: this.id ?? ''})
+    if (failure.silent) {
+      process.exitCode = failure.exit
+      return
+    }
+    process.exitCode = failure.exit
+    if (this.jsonEnabled()) {
+      this.logJson({error: redact({code: failure.code, message: failure.message, exit: failure.exit, hint: failure.hint})})
+    } else {
+      process.stderr.write(`cimops: ${redactString(failure.line)}\n`)
+    }
+    if (this.flags?.verbose && error.stack) process.stderr.write(`${redactString(error.stack)}\n`)
+  }
+
+  protected async finally(error: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSignal)
+    process.off('SIGTERM', this.onSignal)
+    await super.finally(error)
+  }
+
+  private interrupt(): void {
+    if (this.abort.signal.aborted) process.exit(130) // second Ctrl-C: stop now
+    this.abort.abort(new InterruptedError())
+    process.exitCode = 130
+    // Give the command a moment to stop cleanly and report; then leave regardless.
+    setTimeout(() => {
+      process.stderr.write('cimops: interrupted: stopped by signal\n')
+      process.exit(130)
+    }, 3000).unref()
+  }
+
+}

@@ -1,0 +1,140 @@
+import {dirname} from 'node:path'
+
+import {type ContextConfig, type LoadedConfig, loadConfig} from './config.js'
+import {DEFAULTS, type NatsSettings, type ResolvedContext, type SettingSource} from './context-types.js'
+import {parseDuration} from './duration.js'
+import {ConfigError, UsageError} from './errors.js'
+import {loadNatsContext, splitServers} from './natscli-context.js'
+import {expandPath} from './paths.js'
+import {registerSecret} from './redact.js'
+
+/** The global flags that select where cimops connects (DESIGN.md "Global flags"). */
+export interface ConnectionFlags {
+  context?: string
+  natsUrl?: string
+  natsCreds?: string
+  natsContext?: string
+  prometheusUrl?: string
+  alertmanagerUrl?: string
+  timeout?: string
+}
+
+type Env = Record<string, string | undefined>
+
+/** Which cimops context applies: --context > CIMOPS_CONTEXT > current-context. */
+export function selectContextName(flags: ConnectionFlags, env: Env, loaded: LoadedConfig): {name?: string; source?: SettingSource} {
+  const explicit = flags.context ? {name: flags.context, source: 'flag' as const} : env.CIMOPS_CONTEXT ? {name: env.CIMOPS_CONTEXT, source: 'env' as const} : undefined
+  if (explicit) {
+    if (!loaded.config.contexts[explicit.name]) {
+      const known = Object.keys(loaded.config.contexts)
+      throw new ConfigError(`unknown context "${explicit.name}"`, `${loaded.path} has ${known.length > 0 ? `only ${known.join(', ')}` : 'no contexts'}`, {
+        hint: 'see `cimops context list`, or create it with `cimops context add`',
+      })
+    }
+    return explicit
+  }
+  const current = loaded.config['current-context']
+  return current ? {name: current, source: 'context'} : {}
+}
+
+/**
+ * Resolves the effective settings with precedence flag > env > context > built-in default, per setting.
+ * A natscli context (from any layer) supplies a whole NATS identity; a URL or creds given at a higher layer override just that field.
+ */
+export async function resolveContext(flags: ConnectionFlags, env: Env = process.env, loaded?: LoadedConfig): Promise<ResolvedContext> {
+  const config = loaded ?? (await loadConfig())
+  const {name} = selectContextName(flags, env, config)
+  const ctx: ContextConfig = name ? config.config.contexts[name] : {}
+  const configDir = dirname(config.path)
+
+  let nats: NatsSettings = {servers: [DEFAULTS.natsUrl]}
+  let natsSource: SettingSource = 'default'
+
+  const contextNatsContext = ctx.nats?.natsContext ?? ctx.natsContext
+  if (contextNatsContext) {
+    nats = (await loadNatsContext(contextNatsContext)).settings
+    natsSource = 'natscli-context'
+  }
+  if (ctx.nats) {
+    nats = mergeNats(nats, natsFromConfig(ctx.nats, configDir))
+    if (ctx.nats.servers) natsSource = 'context'
+  }
+  if (env.NATS_CONTEXT && !flags.natsContext) {
+    nats = (await loadNatsContext(env.NATS_CONTEXT)).settings
+    natsSource = 'env'
+  }
+  if (env.NATS_URL) {
+    nats = {...nats, servers: splitServers(env.NATS_URL)}
+    natsSource = 'env'
+  }
+  if (env.NATS_CREDS) nats = {...nats, creds: expandPath(env.NATS_CREDS)}
+  if (flags.natsContext) {
+    nats = (await loadNatsContext(flags.natsContext)).settings
+    natsSource = 'flag'
+  }
+  if (flags.natsUrl) {
+    nats = {...nats, servers: splitServers(flags.natsUrl)}
+    natsSource = 'flag'
+  }
+  if (flags.natsCreds) nats = {...nats, creds: expandPath(flags.natsCreds)}
+  if (nats.servers.length === 0) throw new UsageError('no NATS server given', 'the server list is empty', {hint: 'use --nats-url nats://host:4222'})
+
+  const prometheus = pickUrl(flags.prometheusUrl, env.CIMOPS_PROMETHEUS_URL, ctx.prometheus?.url, DEFAULTS.prometheusUrl, 'prometheus')
+  const alertmanager = pickUrl(flags.alertmanagerUrl, env.CIMOPS_ALERTMANAGER_URL, ctx.alertmanager?.url, DEFAULTS.alertmanagerUrl, 'alertmanager')
+  const timeoutMs = flags.timeout ? positiveDuration(flags.timeout) : ctx.timeout === undefined ? DEFAULTS.timeoutMs : ctx.timeout * 1000
+
+  registerSecret(nats.password)
+  registerSecret(nats.token)
+
+  return {
+    name,
+    nats,
+    prometheus: {url: prometheus.url, bearerTokenFile: optionalPath(ctx.prometheus?.bearerTokenFile, configDir)},
+    alertmanager: {url: alertmanager.url, bearerTokenFile: optionalPath(ctx.alertmanager?.bearerTokenFile, configDir)},
+    streams: {...DEFAULTS.streams, ...ctx.streams},
+    thresholds: {...DEFAULTS.thresholds, ...ctx.thresholds},
+    timeoutMs,
+    sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
+  }
+}
+
+function natsFromConfig(nats: NonNullable<ContextConfig['nats']>, configDir: string): Partial<NatsSettings> {
+  const path = (value?: string) => optionalPath(value, configDir)
+  return {
+    servers: nats.servers ? splitServers(nats.servers) : undefined,
+    creds: path(nats.creds),
+    nkey: path(nats.nkey),
+    user: nats.user,
+    password: nats.password,
+    token: nats.token,
+    tls: nats.tls ? {certFile: path(nats.tls.cert), keyFile: path(nats.tls.key), caFile: path(nats.tls.ca), handshakeFirst: nats.tls.handshakeFirst} : undefined,
+    jsDomain: nats.jsDomain,
+    inboxPrefix: nats.inboxPrefix,
+  }
+}
+
+function mergeNats(base: NatsSettings, override: Partial<NatsSettings>): NatsSettings {
+  const merged: NatsSettings = {...base}
+  for (const [key, value] of Object.entries(override)) {
+    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value
+  }
+  return merged
+}
+
+function pickUrl(flag: string | undefined, env: string | undefined, context: string | undefined, fallback: string, system: string): {url: string; source: SettingSource} {
+  const [url, source]: [string, SettingSource] = flag ? [flag, 'flag'] : env ? [env, 'env'] : context ? [context, 'context'] : [fallback, 'default']
+  if (!/^https?:\/\/[^/\s]+/.test(url)) {
+    throw new UsageError(`invalid ${system} URL "${url}"`, 'expected http://host:port or https://host:port', {hint: `check --${system}-url`})
+  }
+  return {url: url.replace(/\/+$/, ''), source}
+}
+
+function positiveDuration(value: string): number {
+  const ms = parseDuration(value, '--timeout')
+  if (ms <= 0) throw new UsageError(`invalid --timeout "${value}"`, 'must be greater than zero')
+  return ms
+}
+
+function optionalPath(value: string | undefined, base: string): string | undefined {
+  return value ? expandPath(value, base) : undefined
+}

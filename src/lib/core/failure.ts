@@ -1,0 +1,55 @@
+import {ExitCode, isCimopsError} from './errors.js'
+
+/** How an error is shown and which exit code it gives (DESIGN.md "Exit codes"). */
+export interface Failure {
+  code: string
+  exit: number
+  message: string
+  hint?: string
+  /** `<what failed>: <why> (<hint>)` */
+  line: string
+  /** oclif's own exit (this.exit()): nothing to print. */
+  silent?: boolean
+}
+
+interface OclifError extends Error {
+  code?: string
+  oclif?: {exit?: number}
+  parse?: unknown
+}
+
+export function describeFailure(error: Error, {isCheck, command}: {isCheck: boolean; command: string}): Failure {
+  const e = error as OclifError
+  if (e.code === 'EEXIT' && typeof e.oclif?.exit === 'number') {
+    return {code: 'EXIT', exit: e.oclif.exit, message: '', line: '', silent: true}
+  }
+  const display = command.replaceAll(':', ' ')
+  if (e.parse !== undefined) {
+    const why = firstLine(e.message)
+    const hint = `see \`cimops ${display} --help\``
+    return {code: 'USAGE', exit: ExitCode.USAGE, message: `invalid usage: ${why}`, hint, line: `invalid usage: ${why} (${hint})`}
+  }
+  if (isCimopsError(error)) {
+    const usage = error.exit === ExitCode.USAGE || error.exit === ExitCode.INTERRUPTED
+    return {
+      code: error.code,
+      exit: isCheck && !usage ? ExitCode.UNKNOWN : error.exit,
+      message: error.message,
+      hint: error.hint,
+      line: error.line,
+    }
+  }
+  const why = firstLine(error.message || String(error))
+  const hint = 'run again with --verbose for the stack trace, and please report it'
+  return {
+    code: 'INTERNAL',
+    exit: isCheck ? ExitCode.UNKNOWN : ExitCode.FAILED,
+    message: `${display} failed: ${why}`,
+    hint,
+    line: `${display} failed: ${why} (${hint})`,
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].trim()
+}

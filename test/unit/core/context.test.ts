@@ -1,0 +1,205 @@
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {loadConfig} from '../../../src/lib/core/config.js'
+import {resolveContext} from '../../../src/lib/core/context.js'
+import {ConfigError, ExitCode} from '../../../src/lib/core/errors.js'
+import {loadNatsContext} from '../../../src/lib/core/natscli-context.js'
+import {importNatsContext, listContexts, saveContext, useContext} from '../../../src/lib/contexts/service.js'
+
+let home: string
+const saved = {...process.env}
+
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'cimops-ctx-'))
+  process.env.XDG_CONFIG_HOME = home
+  delete process.env.CIMOPS_CONFIG
+  await mkdir(join(home, 'cimops'), {recursive: true})
+  await mkdir(join(home, 'nats', 'context'), {recursive: true})
+})
+
+afterEach(async () => {
+  process.env = {...saved}
+  await rm(home, {recursive: true, force: true})
+})
+
+const configFile = () => join(home, 'cimops', 'config.yaml')
+const writeConfig = (text: string) => writeFile(configFile(), text)
+const writeNatsContext = (name: string, body: object) => writeFile(join(home, 'nats', 'context', `${name}.json`), JSON.stringify(body))
+
+const PROD = `
+current-context: prod
+contexts:
+  prod:
+    nats: {servers: [nats://n1:4222, nats://n2:4222], creds: ~/.nkeys/ops.creds}
+    prometheus: {url: http://prom:9090}
+    alertmanager: {url: http://am:9093}
+    thresholds: {lagWarn: 30s, lagCrit: 2m}
+    timeout: 3s
+  staging:
+    natsContext: staging
+`
+
+describe('config file validation', () => {
+  it.each([
+    ['contexts:\n  prod:\n    thresholds: {lagWarn: soon}\n', 'contexts.prod.thresholds.lagWarn', 'expected a duration'],
+    ['contexts:\n  prod:\n    prometheus: {url: 42}\n', 'contexts.prod.prometheus.url', 'expected string'],
+    ['contexts:\n  prod:\n    natz: {}\n', 'contexts.prod', 'unknown key "natz"'],
+    ['current-context: nope\ncontexts: {}\n', 'current-context', 'not one of the contexts'],
+    ['contexts: [\n', 'not valid YAML', ''],
+  ])('names the file, the key and the expectation', async (text, key, expectation) => {
+    await writeConfig(text)
+    const error = await loadConfig(configFile()).catch((error_: unknown) => error_)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).exit).toBe(ExitCode.CONFIG)
+    expect((error as ConfigError).message).toContain(configFile())
+    expect((error as ConfigError).message).toContain(key)
+    expect((error as ConfigError).message).toContain(expectation)
+  })
+
+  it('treats a missing file as no contexts', async () => {
+    const loaded = await loadConfig(configFile())
+    expect(loaded.exists).toBe(false)
+    expect(loaded.config.contexts).toEqual({})
+  })
+})
+
+describe('precedence: flag > env > context > default', () => {
+  it('uses built-in defaults with no config', async () => {
+    const ctx = await resolveContext({}, {})
+    expect(ctx.nats.servers).toEqual(['nats://127.0.0.1:4222'])
+    expect(ctx.prometheus.url).toBe('http://127.0.0.1:9090')
+    expect(ctx.alertmanager.url).toBe('http://127.0.0.1:9093')
+    expect(ctx.timeoutMs).toBe(5000)
+    expect(ctx.thresholds.lagWarn).toBe(10)
+    expect(ctx.sources).toEqual({nats: 'default', prometheus: 'default', alertmanager: 'default'})
+  })
+
+  it('takes the current context, with durations and ~ expanded', async () => {
+    await writeConfig(PROD)
+    const ctx = await resolveContext({}, {})
+    expect(ctx.name).toBe('prod')
+    expect(ctx.nats.servers).toEqual(['nats://n1:4222', 'nats://n2:4222'])
+    expect(ctx.nats.creds).toMatch(/\/\.nkeys\/ops\.creds$/)
+    expect(ctx.nats.creds).not.toContain('~')
+    expect(ctx.thresholds).toMatchObject({lagWarn: 30, lagCrit: 120, memWarn: 80})
+    expect(ctx.timeoutMs).toBe(3000)
+    expect(ctx.sources.prometheus).toBe('context')
+  })
+
+  it('lets env override the context and flags override env', async () => {
+    await writeConfig(PROD)
+    const env = {NATS_URL: 'nats://env:4222', CIMOPS_PROMETHEUS_URL: 'http://env-prom:9090', NATS_CREDS: '/env.creds'}
+    const fromEnv = await resolveContext({}, env)
+    expect(fromEnv.nats.servers).toEqual(['nats://env:4222'])
+    expect(fromEnv.nats.creds).toBe('/env.creds')
+    expect(fromEnv.prometheus.url).toBe('http://env-prom:9090')
+    expect(fromEnv.alertmanager.url).toBe('http://am:9093')
+    expect(fromEnv.sources).toEqual({nats: 'env', prometheus: 'env', alertmanager: 'context'})
+
+    const fromFlags = await resolveContext({natsUrl: 'nats://flag:4222', prometheusUrl: 'http://flag-prom:9090', timeout: '750ms'}, env)
+    expect(fromFlags.nats.servers).toEqual(['nats://flag:4222'])
+    expect(fromFlags.prometheus.url).toBe('http://flag-prom:9090')
+    expect(fromFlags.timeoutMs).toBe(750)
+    expect(fromFlags.sources.nats).toBe('flag')
+  })
+
+  it('selects a context by CIMOPS_CONTEXT, and --context beats it', async () => {
+    await writeConfig(PROD)
+    await writeNatsContext('staging', {url: 'nats://staging:4222'})
+    expect((await resolveContext({}, {CIMOPS_CONTEXT: 'staging'})).nats.servers).toEqual(['nats://staging:4222'])
+    expect((await resolveContext({context: 'prod'}, {CIMOPS_CONTEXT: 'staging'})).name).toBe('prod')
+  })
+
+  it('fails with a config error naming the known contexts for an unknown --context', async () => {
+    await writeConfig(PROD)
+    await expect(resolveContext({context: 'qa'}, {})).rejects.toThrowError(/unknown context "qa".*prod, staging/)
+  })
+
+  it('rejects a bad --timeout and a bad URL as usage errors', async () => {
+    await expect(resolveContext({timeout: 'soon'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE})
+    await expect(resolveContext({prometheusUrl: 'prom:9090'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE})
+  })
+})
+
+describe('natscli contexts', () => {
+  const full = {
+    description: 'Production ops',
+    url: 'nats://a:4222,nats://b:4222',
+    user: 'ops',
+    password: 'hunter2-long',
+    token: '',
+    creds: '/keys/ops.creds',
+    nkey: 'ops.nk',
+    cert: '/tls/cert.pem',
+    key: '/tls/key.pem',
+    ca: '/tls/ca.pem',
+    tls_first: true,
+    jetstream_domain: 'hub',
+    inbox_prefix: '_INBOX_ops',
+    nsc: '',
+  }
+
+  it('reads every connection field, by name and by file', async () => {
+    await writeNatsContext('prod', full)
+    const byName = await loadNatsContext('prod')
+    expect(byName.settings).toEqual({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      user: 'ops',
+      password: 'hunter2-long',
+      creds: '/keys/ops.creds',
+      nkey: join(home, 'nats', 'context', 'ops.nk'),
+      tls: {certFile: '/tls/cert.pem', keyFile: '/tls/key.pem', caFile: '/tls/ca.pem', handshakeFirst: true},
+      jsDomain: 'hub',
+      inboxPrefix: '_INBOX_ops',
+      natsContext: 'prod',
+    })
+    const byFile = await loadNatsContext(join(home, 'nats', 'context', 'prod.json'))
+    expect(byFile.settings.servers).toEqual(byName.settings.servers)
+  })
+
+  it('applies --nats-context and NATS_CONTEXT with flag over env, and --nats-url overrides only the URL', async () => {
+    await writeNatsContext('prod', full)
+    await writeNatsContext('dev', {url: 'nats://dev:4222', token: 'devtoken-123'})
+    expect((await resolveContext({}, {NATS_CONTEXT: 'dev'})).nats).toMatchObject({servers: ['nats://dev:4222'], token: 'devtoken-123'})
+    const both = await resolveContext({natsContext: 'prod'}, {NATS_CONTEXT: 'dev'})
+    expect(both.nats.user).toBe('ops')
+    expect(both.nats.token).toBeUndefined()
+    const overridden = await resolveContext({natsContext: 'prod', natsUrl: 'nats://other:4222'}, {})
+    expect(overridden.nats).toMatchObject({servers: ['nats://other:4222'], user: 'ops', creds: '/keys/ops.creds'})
+  })
+
+  it('reports a missing natscli context as a config error with the path', async () => {
+    await expect(loadNatsContext('ghost')).rejects.toThrowError(/ghost.*does not exist/)
+  })
+
+  it('imports the selected natscli context as a cimops context', async () => {
+    await writeNatsContext('prod', full)
+    await writeFile(join(home, 'nats', 'context.txt'), 'prod\n')
+    const result = await importNatsContext(undefined, {use: true})
+    expect(result).toMatchObject({name: 'prod', created: true, current: true, natsContext: 'prod'})
+    const ctx = await resolveContext({}, {})
+    expect(ctx.nats).toMatchObject({servers: ['nats://a:4222', 'nats://b:4222'], user: 'ops', jsDomain: 'hub', tls: {handshakeFirst: true}})
+  })
+})
+
+describe('context management', () => {
+  it('adds, refuses a duplicate without replace, switches and lists', async () => {
+    await saveContext('a', {nats: {servers: ['nats://a:4222']}})
+    await expect(saveContext('a', {})).rejects.toMatchObject({exit: ExitCode.USAGE})
+    await saveContext('b', {prometheus: {url: 'http://b:9090'}})
+    expect((await listContexts()).current).toBe('a')
+    await useContext('b')
+    const list = await listContexts()
+    expect(list.current).toBe('b')
+    expect(list.contexts.map((c) => [c.name, c.current])).toEqual([['a', false], ['b', true]])
+    await expect(useContext('zzz')).rejects.toMatchObject({exit: ExitCode.CONFIG})
+  })
+
+  it('never writes an invalid context', async () => {
+    await expect(saveContext('bad', {thresholds: {lagWarn: 'later'}})).rejects.toMatchObject({exit: ExitCode.USAGE})
+    expect((await loadConfig(configFile())).exists).toBe(false)
+  })
+})
