@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/core/base-command.js'
+import {cimopsDataDir} from '../../lib/core/paths.js'
+import {renderProcesses} from '../../lib/sandbox/render.js'
+
+export interface SandboxUpResult {
+  alreadyRunning: boolean
+  stateDir: string
+  cluster: 1 | 3
+  context: string
+  natsServers: string[]
+  prometheusUrl?: string
+  alertmanagerUrl?: string
+  processes: Array<{name: string; component: string; pid: number; url: string}>
+}
+
+export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
+  static summary = 'Start a local sandbox: NATS JetStream, Prometheus and Alertmanager on free loopback ports'
+  static description = `Starts the real servers from Debian's packages (nats-server, prometheus, prometheus-alertmanager) as background processes with generated configs in the state directory ($CIMOPS_DATA_DIR/sandbox, default ~/.local/share/cimops/sandbox), waits until each is ready, then writes and selects the "sandbox" context so every other command talks to it.
+Running it again while the sandbox is up starts nothing new.`
+  static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --cluster 3', '<%= config.bin %> sandbox up && <%= config.bin %> sandbox seed && <%= config.bin %> health-check']
+  static flags = {
+    cluster: Flags.option({options: ['1', '3'] as const, default: '1', summary: 'NATS nodes: 1, or 3 for a JetStream cluster.'})(),
+    'state-dir': Flags.string({summary: 'Where configs, data, logs and state live.', hidden: true}),
+  }
+
+  async run(): Promise<SandboxUpResult> {
+    const {sandboxUp, defaultSandboxDir} = await import('../../lib/sandbox/index.js')
+    const {selectSandboxContext} = await import('../../lib/sandbox/context.js')
+    const stateDir = this.flags['state-dir'] ?? defaultSandboxDir(cimopsDataDir())
+    const cluster = Number(this.flags.cluster) as 1 | 3
+    const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, log: (line) => this.note(this.style.dim(line))})
+    const context = await selectSandboxContext(state)
+    if (alreadyRunning) this.note(`Sandbox already running in ${state.stateDir}; nothing started.`)
+    this.print(renderProcesses(state.processes, this.style, this.width))
+    this.print(`\nContext ${this.style.bold(context.name)} selected. Next: \`cimops sandbox seed\`, \`cimops health-check\`; stop with \`cimops sandbox down\`.`)
+    return {
+      alreadyRunning,
+      stateDir: state.stateDir,
+      cluster: state.cluster,
+      context: context.name,
+      natsServers: state.natsServers,
+      prometheusUrl: state.prometheusUrl,
+      alertmanagerUrl: state.alertmanagerUrl,
+      processes: state.processes.map(({name, component, pid, url}) => ({name, component, pid, url})),
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Local sandbox of real servers (nats-server, Prometheus, Alertmanager) for `cimops sandbox`, the demo and tests. */
+export {findServerBinary} from './binaries.js'
+export {restartProcess, sandboxDown, sandboxStatus, sandboxUp, stopProcess} from './sandbox.js'
+export {seedSandbox} from './seed.js'
+export {defaultSandboxDir, readSandboxState} from './state.js'
+export {SANDBOX_COMPONENTS} from './types.js'
+export type {
+  ProcessStatus,
+  SandboxComponent,
+  SandboxOptions,
+  SandboxProcess,
+  SandboxState,
+  SeedConsumer,
+  SeedOptions,
+  SeedResult,
+} from './types.js'

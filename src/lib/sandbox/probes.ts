@@ -1,0 +1,91 @@
+import {connect as tcpConnect} from 'node:net'
+import {z} from 'zod'
+import {formatMs} from '../core/errors.js'
+import type {SandboxProcess, SandboxState} from './types.js'
+
+export interface ProbeResult {
+  healthy: boolean
+  /** `ready`, or what is missing: `healthz: ...`, `routes 1/2`, ... */
+  detail: string
+  /** nats cluster nodes only. */
+  routes?: number
+}
+
+/** The parts of the sandbox a probe needs to know what "ready" means. */
+export type ProbeContext = Pick<SandboxState, 'cluster' | 'jetstream'>
+
+// nats-server monitor endpoints; only the fields used. 2.9.10 answers /healthz with 503 and
+// {"status":"unavailable","error":...} until JetStream has contact with a meta leader.
+const healthzSchema = z.object({status: z.string(), error: z.string().optional()})
+const routezSchema = z.object({num_routes: z.number()})
+const jszSchema = z.object({meta_cluster: z.object({leader: z.string().optional()}).optional()})
+
+/** One readiness check of one process, bounded by timeoutMs per network call. */
+export async function probeProcess(proc: SandboxProcess, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
+  try {
+    switch (proc.component) {
+      case 'nats':
+        return await probeNats(proc, context, timeoutMs)
+      case 'prometheus':
+        return await probeHttp(`${proc.url}/-/ready`, timeoutMs)
+      case 'alertmanager':
+        return await probeHttp(`${proc.url}/api/v2/status`, timeoutMs)
+    }
+  } catch (error) {
+    return {healthy: false, detail: describeFailure(error, timeoutMs)}
+  }
+}
+
+async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
+  const monitor = proc.monitorUrl
+  if (!monitor) return {healthy: false, detail: 'no monitor URL recorded'}
+  const health = healthzSchema.parse(await getJson(`${monitor}/healthz`, timeoutMs))
+  if (health.status !== 'ok') return {healthy: false, detail: `healthz: ${health.error ?? health.status}`}
+  await checkTcpPort(proc.port, timeoutMs)
+  if (context.cluster === 1) return {healthy: true, detail: 'ready'}
+
+  const routes = routezSchema.parse(await getJson(`${monitor}/routez`, timeoutMs)).num_routes
+  const expectedRoutes = context.cluster - 1
+  if (routes < expectedRoutes) return {healthy: false, detail: `routes ${routes}/${expectedRoutes}`, routes}
+  if (!context.jetstream) return {healthy: true, detail: `ready, ${routes} routes`, routes}
+
+  const leader = jszSchema.parse(await getJson(`${monitor}/jsz`, timeoutMs)).meta_cluster?.leader
+  if (!leader) return {healthy: false, detail: `${routes} routes, no JetStream meta leader`, routes}
+  return {healthy: true, detail: `ready, ${routes} routes, meta leader ${leader}`, routes}
+}
+
+async function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> {
+  const response = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
+  await response.body?.cancel()
+  const path = new URL(url).pathname
+  return response.ok ? {healthy: true, detail: 'ready'} : {healthy: false, detail: `${path}: HTTP ${response.status}`}
+}
+
+/** JSON body of any status: nats answers /healthz with 503 and a JSON reason. */
+async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  const response = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
+  return response.json()
+}
+
+function checkTcpPort(port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({host: '127.0.0.1', port, timeout: timeoutMs})
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve()
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      reject(new Error(`connect to port ${port} timed out`))
+    })
+    socket.once('error', reject)
+  })
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return `timed out after ${formatMs(timeoutMs)}`
+  if (error instanceof z.ZodError) return `unexpected answer: ${error.issues[0]?.message ?? 'bad shape'}`
+  // fetch wraps the socket error (ECONNREFUSED ...) in `cause`; net errors carry the code themselves.
+  const {code, message} = ((error as {cause?: unknown}).cause ?? error) as {code?: string; message?: string}
+  return code ?? message ?? String(error)
+}

@@ -1,0 +1,231 @@
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {formatMs, OperationError, UsageError} from '../core/errors.js'
+import {findServerBinary} from './binaries.js'
+import {planSandbox, portsNeeded, type PlannedProcess} from './plan.js'
+import {freeLoopbackPorts} from './ports.js'
+import {probeProcess, type ProbeContext} from './probes.js'
+import {isProcessAlive, readLogTail, spawnDetached, terminateProcess} from './processes.js'
+import {readSandboxState, removeSandboxFiles, writeSandboxState} from './state.js'
+import {
+  SANDBOX_COMPONENTS,
+  type ProcessStatus,
+  type SandboxComponent,
+  type SandboxOptions,
+  type SandboxProcess,
+  type SandboxState,
+} from './types.js'
+
+type Log = (line: string) => void
+
+const DEFAULT_READY_TIMEOUT_MS = 20_000
+const DEFAULT_STATUS_TIMEOUT_MS = 2000
+const PROBE_INTERVAL_MS = 100
+/** Per probe while waiting: short, so a slow answer does not eat the whole deadline. */
+const MAX_PROBE_TIMEOUT_MS = 1000
+
+const ignoreLog: Log = () => {}
+
+interface StartSettings {
+  stateDir: string
+  cluster: 1 | 3
+  jetstream: boolean
+  components: SandboxComponent[]
+  binaries: Partial<Record<SandboxComponent, string>>
+  readyTimeoutMs: number
+  log: Log
+}
+
+/**
+ * Start the sandbox and wait until every server is ready. When one is already recorded and
+ * partly alive, nothing is duplicated: dead members are restarted with their recorded command.
+ */
+export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxState; alreadyRunning: boolean}> {
+  const stateDir = resolve(opts.stateDir)
+  const log = opts.log ?? ignoreLog
+  const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
+
+  const existing = await readSandboxState(stateDir)
+  if (existing) {
+    const dead = existing.processes.filter((proc) => !isProcessAlive(proc))
+    if (dead.length < existing.processes.length) {
+      if (dead.length > 0) log(`restarting ${dead.map((proc) => proc.name).join(', ')}`)
+      await relaunch(existing, dead, readyTimeoutMs, log)
+      return {state: existing, alreadyRunning: true}
+    }
+    log(`the sandbox recorded in ${stateDir} is not running; starting a fresh one`)
+  }
+
+  const components = opts.components ?? [...SANDBOX_COMPONENTS]
+  const settings: StartSettings = {
+    stateDir,
+    cluster: opts.cluster ?? 1,
+    jetstream: opts.jetstream ?? true,
+    components,
+    // Before anything starts: a missing binary should not leave half a sandbox behind.
+    binaries: Object.fromEntries(components.map((component) => [component, findServerBinary(component)])),
+    readyTimeoutMs,
+    log,
+  }
+  try {
+    return {state: await startFresh(settings), alreadyRunning: false}
+  } catch (error) {
+    if (!isPortConflict(error)) throw error
+    log('a port was taken by another program meanwhile; retrying with new ports')
+    return {state: await startFresh(settings), alreadyRunning: false}
+  }
+}
+
+async function startFresh(settings: StartSettings): Promise<SandboxState> {
+  const {stateDir, cluster, jetstream, components} = settings
+  await removeSandboxFiles(stateDir)
+  const ports = await freeLoopbackPorts(portsNeeded(components, cluster))
+  const plan = planSandbox({...settings, ports})
+  await writePlan(plan)
+
+  const state: SandboxState = {
+    version: 1,
+    stateDir,
+    startedAt: new Date().toISOString(),
+    cluster,
+    jetstream,
+    processes: [],
+    natsServers: plan.filter((p) => p.process.component === 'nats').map((p) => p.process.url),
+    prometheusUrl: urlOf(plan, 'prometheus'),
+    alertmanagerUrl: urlOf(plan, 'alertmanager'),
+  }
+  try {
+    for (const {process: proc} of plan) {
+      state.processes.push({...proc, pid: spawnDetached(proc.name, proc.argv, proc.logFile)})
+      settings.log(`started ${proc.name} on ${proc.url}`)
+    }
+    // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
+    await writeSandboxState(state)
+    await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    return state
+  } catch (error) {
+    await Promise.all(state.processes.map((proc) => terminateProcess(proc)))
+    // Logs stay for the error's hint; the next start clears them.
+    await rm(join(stateDir, 'state.json'), {force: true})
+    throw error
+  }
+}
+
+async function writePlan(plan: PlannedProcess[]): Promise<void> {
+  for (const {process: proc, configText, dirs} of plan) {
+    for (const dir of dirs) await mkdir(dir, {recursive: true})
+    await writeFile(proc.configFile, configText)
+  }
+}
+
+function urlOf(plan: PlannedProcess[], component: SandboxComponent): string | undefined {
+  return plan.find((p) => p.process.component === component)?.process.url
+}
+
+function isPortConflict(error: unknown): boolean {
+  return error instanceof OperationError && /address already in use/i.test(error.why)
+}
+
+/** Stop every recorded process and remove the sandbox's files. Nothing running is not an error. */
+export async function sandboxDown(stateDir: string): Promise<{stopped: string[]}> {
+  const dir = resolve(stateDir)
+  const state = await readSandboxState(dir)
+  const alive = state?.processes.filter((proc) => isProcessAlive(proc)) ?? []
+  await Promise.all(alive.map((proc) => terminateProcess(proc)))
+  await removeSandboxFiles(dir)
+  return {stopped: alive.map((proc) => proc.name)}
+}
+
+export async function sandboxStatus(
+  stateDir: string,
+  timeoutMs = DEFAULT_STATUS_TIMEOUT_MS,
+): Promise<{running: boolean; state?: SandboxState; processes: ProcessStatus[]}> {
+  const state = await readSandboxState(resolve(stateDir))
+  if (!state) return {running: false, processes: []}
+  const processes = await Promise.all(state.processes.map((proc) => statusOf(proc, state, timeoutMs)))
+  return {running: processes.some((proc) => proc.alive), state, processes}
+}
+
+async function statusOf(proc: SandboxProcess, context: ProbeContext, timeoutMs: number): Promise<ProcessStatus> {
+  if (!isProcessAlive(proc)) return {...proc, alive: false, healthy: false, detail: 'not running'}
+  return {...proc, alive: true, ...(await probeProcess(proc, context, timeoutMs))}
+}
+
+/** Fault injection: signal one process (its whole group) and wait until it is gone. */
+export async function stopProcess(state: SandboxState, name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  await terminateProcess(findProcess(await latestState(state), name), signal)
+}
+
+/**
+ * Start a process again with its recorded command line and ports, and wait until it is ready.
+ * The new pid is recorded in state.json and in the given state object.
+ */
+export async function restartProcess(state: SandboxState, name: string): Promise<void> {
+  const current = await latestState(state)
+  const proc = findProcess(current, name)
+  await terminateProcess(proc)
+  await relaunch(current, [proc], DEFAULT_READY_TIMEOUT_MS, ignoreLog)
+  const callerCopy = state.processes.find((candidate) => candidate.name === name)
+  if (callerCopy) callerCopy.pid = proc.pid
+}
+
+/** state.json is the truth: the caller's copy may predate a restart. */
+async function latestState(state: SandboxState): Promise<SandboxState> {
+  return (await readSandboxState(state.stateDir)) ?? state
+}
+
+function findProcess(state: SandboxState, name: string): SandboxProcess {
+  const proc = state.processes.find((candidate) => candidate.name === name)
+  if (proc) return proc
+  const names = state.processes.map((candidate) => candidate.name).join(', ')
+  throw new UsageError(`no sandbox process named ${name}`, `the sandbox has ${names || 'no processes'}`)
+}
+
+/** Spawn the given members of `state` again (updating their pids), record, and wait until ready. */
+async function relaunch(state: SandboxState, procs: SandboxProcess[], readyTimeoutMs: number, log: Log): Promise<void> {
+  if (procs.length === 0) return
+  for (const proc of procs) proc.pid = spawnDetached(proc.name, proc.argv, proc.logFile)
+  await writeSandboxState(state)
+  await waitAllReady(state, procs, readyTimeoutMs, log)
+}
+
+async function waitAllReady(context: ProbeContext, procs: SandboxProcess[], timeoutMs: number, log: Log): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  // The first failure ends the other waits: the caller is about to stop everything.
+  const stop = new AbortController()
+  try {
+    await Promise.all(
+      procs.map(async (proc) => {
+        await waitReady(proc, context, deadline, stop.signal)
+        log(`${proc.name} ready`)
+      }),
+    )
+  } finally {
+    stop.abort()
+  }
+}
+
+async function waitReady(proc: SandboxProcess, context: ProbeContext, deadline: number, stop: AbortSignal): Promise<void> {
+  const startedWaiting = Date.now()
+  while (!stop.aborted) {
+    if (!isProcessAlive(proc)) throw await notReady(proc, 'exited')
+    const probeTimeout = Math.max(100, Math.min(MAX_PROBE_TIMEOUT_MS, deadline - Date.now()))
+    const probe = await probeProcess(proc, context, probeTimeout)
+    if (probe.healthy) return
+    if (Date.now() >= deadline) {
+      throw await notReady(proc, `not ready after ${formatMs(Date.now() - startedWaiting)} (${probe.detail})`)
+    }
+    await sleep(PROBE_INTERVAL_MS)
+  }
+}
+
+async function notReady(proc: SandboxProcess, why: string): Promise<OperationError> {
+  const tail = await readLogTail(proc.logFile)
+  const logLines = tail.length > 0 ? `last log lines: ${tail.join(' | ')}` : 'its log is empty'
+  return new OperationError(`sandbox ${proc.name} did not start`, `${why} at ${proc.url}; ${logLines}`, {
+    hint: `full log in ${proc.logFile}`,
+    system: proc.component,
+    address: proc.url,
+  })
+}

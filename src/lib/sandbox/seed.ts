@@ -1,0 +1,234 @@
+import type {Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
+import type {NatsConnection} from '@nats-io/transport-node'
+import {DEFAULTS} from '../core/context-types.js'
+import {OperationError, UnreachableError} from '../core/errors.js'
+import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
+import type {SeedConsumer, SeedOptions, SeedResult} from './types.js'
+
+type JetStreamModule = typeof import('@nats-io/jetstream')
+type Log = (line: string) => void
+
+const CONNECT_TIMEOUT_MS = 5000
+/** In-flight js.publish calls: nats.js v3 has no publishAsync; ~100-1000 is its sweet spot. */
+const PUBLISH_WINDOW = 256
+const FETCH_BATCH = 200
+const FETCH_EXPIRES_MS = 2000
+const NANOS_PER_MS = 1_000_000
+const MIB = 1024 * 1024
+
+/** The deliberately lagging projection: acks the first part of its events, leaves some unacked. */
+const LAGGING_CONSUMER = {name: 'workflow-analytics', domain: 'workflow', ackedShare: 0.6, unacked: 12}
+/** Long enough that its unacked deliveries stay pending (not redelivered) through a working day. */
+const LAGGING_ACK_WAIT_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Fill a sandbox with realistic CIM data: streams EVENTS and CIM_OPS, a few hundred domain events,
+ * caught-up projection consumers and one that is behind. Safe to run again: what is stored already
+ * is skipped, existing streams and consumers are left as they are.
+ */
+export async function seedSandbox(natsServers: string[], opts: SeedOptions = {}): Promise<SeedResult> {
+  const log = opts.log ?? (() => {})
+  const eventsStream = opts.eventsStream ?? DEFAULTS.streams.events
+  const opsStream = DEFAULTS.streams.ops
+  const [{connect}, jsModule] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')])
+
+  const address = natsServers.join(',')
+  const nc = await connect({servers: natsServers, name: 'cimops-sandbox-seed', timeout: CONNECT_TIMEOUT_MS}).catch(
+    (error: Error) => {
+      throw new UnreachableError('nats', address, error.message, {cause: error})
+    },
+  )
+  try {
+    const jsm = await jsModule.jetstreamManager(nc).catch((error: Error) => {
+      throw new OperationError('cannot seed the sandbox', `JetStream at ${address}: ${error.message}`, {cause: error})
+    })
+    const js = jsModule.jetstream(nc)
+    const replicas = Math.min(3, clusterSize(nc, natsServers))
+
+    await Promise.all([
+      ensureStream(jsModule, jsm, eventsStreamConfig(eventsStream, replicas), log),
+      ensureStream(jsModule, jsm, opsStreamConfig(opsStream, replicas), log),
+    ])
+    const {published, duplicates} = await publishMissing(js, jsm, eventsStream, buildSeedEvents(opts.now ?? new Date()))
+    log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)
+
+    const consumers = await seedConsumers(jsModule, js, jsm, eventsStream, log)
+    return {streams: [eventsStream, opsStream], published, duplicates, consumers}
+  } finally {
+    await nc.close()
+  }
+}
+
+/** Servers in the cluster: the URLs given, or those the server advertises when more. */
+function clusterSize(nc: NatsConnection, natsServers: string[]): number {
+  return Math.max(natsServers.length, nc.info?.connect_urls?.length ?? 1)
+}
+
+function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {
+  return {
+    name,
+    // One wildcard per domain rather than `cim.>`: that would overlap CIM_OPS's `cim.ops.>`, and
+    // JetStream refuses streams with overlapping subjects.
+    subjects: SEED_DOMAINS.map((domain) => `cim.${domain}.>`),
+    storage: 'file',
+    retention: 'limits',
+    num_replicas: replicas,
+    // Re-publishing an event with the same Nats-Msg-Id within this window is dropped by the server.
+    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
+    allow_direct: true,
+  }
+}
+
+function opsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {
+  return {
+    name,
+    subjects: ['cim.ops.>'],
+    storage: 'file',
+    retention: 'limits',
+    num_replicas: replicas,
+    max_bytes: 256 * MIB,
+    max_msg_size: MIB,
+    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
+    allow_direct: true,
+  }
+}
+
+async function ensureStream(
+  jsModule: JetStreamModule,
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & {name: string},
+  log: Log,
+): Promise<void> {
+  try {
+    await jsm.streams.info(config.name)
+    return
+  } catch (error) {
+    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.StreamNotFound)) throw error
+  }
+  await jsm.streams.add(config)
+  log(`created stream ${config.name} (R${config.num_replicas})`)
+}
+
+/**
+ * Publish the seed events the stream does not hold yet. Per subject, the first N seed events are
+ * taken as stored when the stream has N messages on it: events are published in a fixed order,
+ * so this holds across runs, also after the 2-minute duplicate window is over.
+ */
+async function publishMissing(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  events: SeedEvent[],
+): Promise<{published: number; duplicates: number}> {
+  const stored = (await jsm.streams.info(stream, {subjects_filter: '>'})).state.subjects ?? {}
+  const seenPerSubject = new Map<string, number>()
+  const missing = events.filter((event) => {
+    const nth = (seenPerSubject.get(event.subject) ?? 0) + 1
+    seenPerSubject.set(event.subject, nth)
+    return nth > (stored[event.subject] ?? 0)
+  })
+
+  let published = 0
+  let duplicates = events.length - missing.length
+  for (let start = 0; start < missing.length; start += PUBLISH_WINDOW) {
+    const window = missing.slice(start, start + PUBLISH_WINDOW)
+    const acks = await Promise.all(
+      window.map((event) => js.publish(event.subject, JSON.stringify(event.body), {msgID: event.body.id})),
+    )
+    for (const ack of acks) {
+      if (ack.duplicate) duplicates++
+      else published++
+    }
+  }
+  return {published, duplicates}
+}
+
+/** Projections are independent, so they are set up concurrently: on a cluster each consumer waits for its own RAFT group. */
+async function seedConsumers(
+  jsModule: JetStreamModule,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  log: Log,
+): Promise<SeedConsumer[]> {
+  const caughtUp = SEED_DOMAINS.map(async (domain) => {
+    const name = `${domain}-projection`
+    await ensureConsumer(jsModule, jsm, stream, projectionConfig(name, domain), log)
+    const consumer = await js.consumers.get(stream, name)
+    await ackNext(consumer, (await consumer.info()).num_pending)
+    return name
+  })
+  const lagging = (async () => {
+    const {name, domain, ackedShare, unacked} = LAGGING_CONSUMER
+    const config = {...projectionConfig(name, domain), ack_wait: LAGGING_ACK_WAIT_MS * NANOS_PER_MS}
+    // Only when new: a second seed must not move it further along.
+    if (await ensureConsumer(jsModule, jsm, stream, config, log)) {
+      const consumer = await js.consumers.get(stream, name)
+      // num_pending is exact on a consumer that has delivered nothing yet (see the 2.9.10 note below).
+      await ackNext(consumer, Math.floor((await consumer.info()).num_pending * ackedShare))
+      await deliverWithoutAck(consumer, unacked)
+    }
+    return name
+  })()
+
+  const names = await Promise.all([...caughtUp, lagging])
+  return Promise.all(names.map((name) => consumerSummary(jsm, stream, name)))
+}
+
+function projectionConfig(name: string, domain: string): Partial<ConsumerConfig> & {durable_name: string} {
+  return {durable_name: name, ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `cim.${domain}.>`}
+}
+
+/** Creates the durable consumer when missing; true when it did. */
+async function ensureConsumer(
+  jsModule: JetStreamModule,
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & {durable_name: string},
+  log: Log,
+): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, config.durable_name)
+    return false
+  } catch (error) {
+    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.ConsumerNotFound)) throw error
+  }
+  await jsm.consumers.add(stream, config)
+  log(`created consumer ${config.durable_name} on ${stream}`)
+  return true
+}
+
+/** Fetch and acknowledge up to `count` messages; ackAck, so the counts are final when this returns. */
+async function ackNext(consumer: Consumer, count: number): Promise<void> {
+  let remaining = count
+  while (remaining > 0) {
+    const batch = await consumer.fetch({max_messages: Math.min(remaining, FETCH_BATCH), expires: FETCH_EXPIRES_MS})
+    const acks: Array<Promise<boolean>> = []
+    for await (const message of batch) acks.push(message.ackAck())
+    if (acks.length === 0) return
+    await Promise.all(acks)
+    remaining -= acks.length
+  }
+}
+
+/** Delivered and left unacknowledged: they stay "ack pending" and age. */
+async function deliverWithoutAck(consumer: Consumer, count: number): Promise<void> {
+  const batch = await consumer.fetch({max_messages: count, expires: FETCH_EXPIRES_MS})
+  for await (const _message of batch) {
+    // Draining the batch is the point: no ack.
+  }
+}
+
+/**
+ * As the server reports it. nats-server 2.9.10 miscounts num_pending of a filtered consumer once it
+ * has delivered part of its range (with the seed data, `workflow-analytics` shows values that change
+ * between calls and exceed the true count), so it is only a sign of "behind", not an exact figure.
+ */
+async function consumerSummary(jsm: JetStreamManager, stream: string, name: string): Promise<SeedConsumer> {
+  const info = await jsm.consumers.info(stream, name)
+  return {name, stream, pending: info.num_pending, ackPending: info.num_ack_pending}
+}
+
+function isApiError(jsModule: JetStreamModule, error: unknown, code: number): boolean {
+  return error instanceof jsModule.JetStreamApiError && error.code === code
+}

@@ -1,0 +1,46 @@
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll} from 'vitest'
+import {sandboxDown, sandboxUp, type SandboxOptions, type SandboxState} from '../../src/lib/sandbox/index.js'
+
+export interface TestSandbox {
+  state: SandboxState
+  stateDir: string
+  stop(): Promise<void>
+}
+
+/** Real servers on free loopback ports, in a fresh temp dir of their own. */
+export async function startTestSandbox(opts: Partial<SandboxOptions> = {}): Promise<TestSandbox> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'cimops-sandbox-'))
+  const removeDir = () => rm(stateDir, {recursive: true, force: true})
+  try {
+    const {state} = await sandboxUp({...opts, stateDir})
+    return {
+      state,
+      stateDir,
+      async stop() {
+        await sandboxDown(stateDir)
+        await removeDir()
+      },
+    }
+  } catch (error) {
+    await removeDir()
+    throw error
+  }
+}
+
+/** One sandbox per test file: started in beforeAll, stopped in afterAll. Call the getter inside tests. */
+export function useSandbox(opts: Partial<SandboxOptions> = {}): () => TestSandbox {
+  let sandbox: TestSandbox | undefined
+  beforeAll(async () => {
+    sandbox = await startTestSandbox(opts)
+  })
+  afterAll(async () => {
+    await sandbox?.stop()
+  })
+  return () => {
+    if (!sandbox) throw new Error('useSandbox: the sandbox is not started; call the getter inside a test or hook')
+    return sandbox
+  }
+}

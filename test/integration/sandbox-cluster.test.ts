@@ -1,0 +1,55 @@
+import {jetstreamManager} from '@nats-io/jetstream'
+import {connect} from '@nats-io/transport-node'
+import {describe, expect, it} from 'vitest'
+import {restartProcess, sandboxStatus, seedSandbox, stopProcess} from '../../src/lib/sandbox/index.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+describe('three-node JetStream cluster sandbox', () => {
+  const sandbox = useSandbox({cluster: 3, components: ['nats']})
+
+  it('starts three healthy nats nodes, each routed to the other two, with a meta leader', async () => {
+    const {state, stateDir} = sandbox()
+    expect(state.cluster).toBe(3)
+    expect(state.natsServers).toHaveLength(3)
+    const status = await sandboxStatus(stateDir)
+    expect(status.processes.map((p) => [p.name, p.alive, p.healthy, p.routes])).toEqual([
+      ['nats-1', true, true, 2],
+      ['nats-2', true, true, 2],
+      ['nats-3', true, true, 2],
+    ])
+    for (const proc of status.processes) expect(proc.detail).toMatch(/^ready, 2 routes, meta leader nats-[123]$/)
+  })
+
+  it('seed creates EVENTS with three replicas', async () => {
+    const {state} = sandbox()
+    const result = await seedSandbox(state.natsServers)
+    expect(result.published).toBeGreaterThanOrEqual(300)
+    const nc = await connect({servers: state.natsServers})
+    try {
+      const info = await (await jetstreamManager(nc)).streams.info('EVENTS')
+      expect(info.config.num_replicas).toBe(3)
+      expect(info.cluster?.replicas).toHaveLength(2)
+      expect(info.state.messages).toBe(result.published)
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it('a stopped node shows as down and its peers lose a route; a restart rejoins it', async () => {
+    const {state, stateDir} = sandbox()
+    await stopProcess(state, 'nats-3')
+    const degraded = await sandboxStatus(stateDir)
+    expect(degraded.running).toBe(true)
+    expect(degraded.processes.map((p) => [p.name, p.alive, p.healthy])).toEqual([
+      ['nats-1', true, false],
+      ['nats-2', true, false],
+      ['nats-3', false, false],
+    ])
+    expect(degraded.processes[0]?.detail).toBe('routes 1/2')
+    expect(degraded.processes[2]?.detail).toBe('not running')
+
+    await restartProcess(state, 'nats-3')
+    const healed = await sandboxStatus(stateDir)
+    expect(healed.processes.every((p) => p.healthy && p.routes === 2)).toBe(true)
+  })
+})
