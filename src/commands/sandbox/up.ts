@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
+import {UsageError} from '../../lib/core/errors.js'
 import {cimopsDataDir} from '../../lib/core/paths.js'
 import {renderProcesses} from '../../lib/sandbox/render.js'
 
@@ -31,6 +32,11 @@ Running it again while the sandbox is up starts nothing new.`
     const stateDir = this.flags['state-dir'] ?? defaultSandboxDir(cimopsDataDir())
     const cluster = Number(this.flags.cluster) as 1 | 3
     const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, log: (line) => this.note(this.style.dim(line))})
+    if (alreadyRunning && state.cluster !== cluster) {
+      throw new UsageError(`a ${state.cluster === 3 ? '3-node' : 'single-node'} sandbox is already running`, `it was started in ${state.stateDir}`, {
+        hint: 'stop it first with `cimops sandbox down`',
+      })
+    }
     const context = await selectSandboxContext(state)
     if (alreadyRunning) this.note(`Sandbox already running in ${state.stateDir}; nothing started.`)
     this.print(renderProcesses(state.processes, this.style, this.width))

@@ -40,6 +40,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Aborted on Ctrl-C / SIGTERM; pass it to services so they stop cleanly. */
   protected readonly abort = new AbortController()
   private resolvedContext?: Promise<ResolvedContext>
+  /** An error line has been printed, so an interrupt needs no second message. */
+  private reported = false
   private readonly onSignal = () => this.interrupt()
 
   get signal(): AbortSignal {
@@ -108,6 +110,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
     process.exitCode = failure.exit
+    this.reported = true
     if (this.jsonEnabled()) {
       this.logJson({error: redact({code: failure.code, message: failure.message, exit: failure.exit, hint: failure.hint})})
     } else {
@@ -120,6 +123,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     await super.finally(error)
+    // Interrupted work may leave sockets waiting on timeouts; the result is reported, so leave now.
+    if (this.abort.signal.aborted) setTimeout(() => process.exit(130), 50).unref()
   }
 
   private interrupt(): void {
@@ -128,7 +133,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.exitCode = 130
     // Give the command a moment to stop cleanly and report; then leave regardless.
     setTimeout(() => {
-      process.stderr.write('cimops: interrupted: stopped by signal\n')
+      if (!this.reported) process.stderr.write('cimops: interrupted: stopped by signal\n')
       process.exit(130)
     }, 3000).unref()
   }

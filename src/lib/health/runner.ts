@@ -1,5 +1,5 @@
 import type {ResolvedContext} from '../core/context-types.js'
-import {CimopsError, formatMs} from '../core/errors.js'
+import {CimopsError, formatMs, InterruptedError} from '../core/errors.js'
 import type {Status} from '../core/output/style.js'
 import {redactString} from '../core/redact.js'
 import {type CheckReport, type CheckResult, summarize} from './model.js'
@@ -24,9 +24,16 @@ export interface HealthCheck {
  */
 export async function runChecks(checks: HealthCheck[], context: CheckContext, timeoutMs: number): Promise<CheckReport> {
   const started = performance.now()
-  const results = await Promise.all(checks.map((check) => runOne(check, context, timeoutMs)))
+  const interrupted = new Promise<never>((_, reject) => {
+    if (context.signal.aborted) reject(new InterruptedError('health check interrupted'))
+    context.signal.addEventListener('abort', () => reject(new InterruptedError('health check interrupted')), {once: true})
+  })
+  const results = await Promise.race([Promise.all(checks.map((check) => runOne(check, context, timeoutMs + DEADLINE_MARGIN_MS))), interrupted])
   return summarize(results.flat(), round((performance.now() - started) / 1000))
 }
+
+/** The adapters time out at --timeout with a precise error; the deadline is the backstop just after it. */
+const DEADLINE_MARGIN_MS = 250
 
 async function runOne(check: HealthCheck, context: CheckContext, timeoutMs: number): Promise<CheckResult[]> {
   const started = performance.now()

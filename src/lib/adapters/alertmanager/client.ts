@@ -1,0 +1,88 @@
+/** Typed client of the Alertmanager API v2 (server 0.25); the only place that knows its paths and JSON. */
+import {ApiError} from '../../core/errors.js'
+import type {HttpServiceSettings} from '../../core/context-types.js'
+import {createHttpClient} from '../http.js'
+import {Alerts, CreatedSilence, Silences, Status, type Alert, type Labels, type Silence} from './schema.js'
+
+const SYSTEM = 'alertmanager'
+
+/** Server-side filters of GET /api/v2/alerts. Unset flags keep the server default, which is true for all three. */
+export interface AlertQuery {
+  /** Matchers such as `alertname="Foo"` or `severity=~"page|critical"`, ANDed. */
+  filter?: string[]
+  active?: boolean
+  silenced?: boolean
+  inhibited?: boolean
+  /** Regex, anchored by the server. */
+  receiver?: string
+}
+
+/** Times are RFC 3339. Without `endsAt` the alert resolves itself after `resolve_timeout` unless re-posted. */
+export interface PostableAlert {
+  labels: Labels
+  annotations?: Labels
+  startsAt?: string
+  endsAt?: string
+  generatorURL?: string
+}
+
+export interface PostableMatcher {
+  name: string
+  value: string
+  isRegex: boolean
+  /** Default true; false makes `!=` / `!~`. */
+  isEqual?: boolean
+}
+
+/** All fields but `id` are required by the server; `endsAt` must be in the future. */
+export interface PostableSilence {
+  /** Updating may still yield a new ID: always use the returned one. */
+  id?: string
+  matchers: PostableMatcher[]
+  startsAt: string
+  endsAt: string
+  createdBy: string
+  comment: string
+}
+
+export interface AlertmanagerClient {
+  readonly baseUrl: string
+  /** Cluster state and version; use it for readiness, `/-/healthy` and `/-/ready` always say OK. */
+  status(): Promise<Status>
+  alerts(query?: AlertQuery): Promise<Alert[]>
+  postAlerts(alerts: PostableAlert[]): Promise<void>
+  silences(): Promise<Silence[]>
+  /** Returns the silence ID. */
+  createSilence(silence: PostableSilence): Promise<string>
+  /** Idempotent for an expired silence; an unknown ID is an ApiError. */
+  expireSilence(id: string): Promise<void>
+}
+
+export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutMs: number): AlertmanagerClient {
+  const http = createHttpClient({system: SYSTEM, baseUrl: settings.url, timeoutMs, bearerTokenFile: settings.bearerTokenFile})
+
+  return {
+    baseUrl: http.baseUrl,
+    status: () => http.getJson('/api/v2/status', Status),
+    alerts: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
+      http.getJson('/api/v2/alerts', Alerts, {filter, active, silenced, inhibited, receiver}),
+    postAlerts: (alerts) => http.postJson('/api/v2/alerts', alerts),
+    silences: () => http.getJson('/api/v2/silences', Silences),
+    async createSilence(silence) {
+      return (await http.postJson('/api/v2/silences', silence, CreatedSilence)).silenceID
+    },
+    async expireSilence(id) {
+      const path = `/api/v2/silence/${encodeURIComponent(id)}`
+      try {
+        await http.delete(path)
+      } catch (error) {
+        throw isSilenceNotFound(error) ? new ApiError(SYSTEM, http.endpoint(path), `silence ${id} not found`, {status: error.status}) : error
+      }
+    },
+  }
+}
+
+/** 0.25 answers an unknown ID with 500 `silence not found`; 0.26+ with 404. */
+function isSilenceNotFound(error: unknown): error is ApiError {
+  return error instanceof ApiError && (error.status === 404 || (error.status === 500 && /silence not found/i.test(error.why)))
+}

@@ -1,0 +1,174 @@
+/**
+ * NATS connections for one-shot commands: auth from the resolved settings, a timeout on connect,
+ * no endless reconnecting, and failures turned into the typed errors of core/errors.ts.
+ * nats.js is imported only when a connection is made, so `cimops --help` never loads it.
+ */
+import {access, readFile} from 'node:fs/promises'
+import type {JetStreamManager} from '@nats-io/jetstream'
+import type {Authenticator, NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
+import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError} from '../../core/errors.js'
+import type {NatsSettings} from '../../core/context-types.js'
+import {joinAddresses, stripUserinfo} from '../redact.js'
+
+const SYSTEM = 'nats'
+/** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */
+const MAX_RECONNECT_ATTEMPTS = 3
+const AUTH_HINT = 'check the credentials: --nats-creds, --nats-context, or the user/password/token of the context'
+const UNREACHABLE_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'temporary DNS failure',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset by peer',
+}
+
+export interface NatsConnectOptions {
+  /** Connect timeout per server, and the default for requests made on the connection. */
+  timeoutMs: number
+  /** Client name shown by the server (`nats server report connections`). Default `cimops`. */
+  name?: string
+  /** Default false: a one-shot command fails fast instead of waiting for the server to come back. */
+  reconnect?: boolean
+}
+
+export interface NatsServerInfo {
+  version: string
+  serverName: string
+  cluster?: string
+  jetstream: boolean
+}
+
+export async function connectNats(settings: NatsSettings, opts: NatsConnectOptions): Promise<NatsConnection> {
+  const address = natsAddress(settings)
+  if (settings.servers.length === 0) throw new ConfigError('no NATS server configured', 'the server list is empty', {hint: 'set --nats-url or the context'})
+  const nats = await import('@nats-io/transport-node')
+  const options: NodeConnectionOptions = {
+    servers: settings.servers,
+    name: opts.name ?? 'cimops',
+    timeout: opts.timeoutMs,
+    reconnect: opts.reconnect ?? false,
+    maxReconnectAttempts: opts.reconnect ? MAX_RECONNECT_ATTEMPTS : 0,
+    inboxPrefix: settings.inboxPrefix,
+    user: settings.user,
+    pass: settings.password,
+    token: settings.token,
+    authenticator: await fileAuthenticators(settings, nats),
+    tls: await tlsOptions(settings),
+  }
+  try {
+    return await nats.connect(options)
+  } catch (error) {
+    throw toNatsError(error, address, opts.timeoutMs)
+  }
+}
+
+/** Connects, runs `work`, and always closes: drained after success so pending publishes are flushed. */
+export async function withNats<T>(settings: NatsSettings, opts: NatsConnectOptions, work: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const nc = await connectNats(settings, opts)
+  try {
+    const result = await work(nc)
+    await nc.drain().catch((error: unknown) => {
+      throw toNatsError(error, natsAddress(settings), opts.timeoutMs)
+    })
+    return result
+  } finally {
+    if (!nc.isClosed()) await nc.close()
+  }
+}
+
+/** A JetStream manager honouring the JetStream domain; fails clearly when JetStream is off. */
+export async function jetstreamManagerFor(nc: NatsConnection, settings: NatsSettings, timeoutMs: number): Promise<JetStreamManager> {
+  const {jetstreamManager} = await import('@nats-io/jetstream')
+  const address = stripUserinfo(nc.getServer())
+  try {
+    // Checks the API with $JS.API.INFO, so a server without JetStream fails here and not on first use.
+    return await jetstreamManager(nc, {domain: settings.jsDomain, timeout: timeoutMs})
+  } catch (error) {
+    if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+      const hint = settings.jsDomain
+        ? `check the JetStream domain "${settings.jsDomain}" and that JetStream is enabled for the account`
+        : 'enable JetStream on the server (jetstream {} in its config) and for the account'
+      throw new ApiError(SYSTEM, address, 'JetStream is not enabled on this server/account', {hint})
+    }
+    throw toNatsError(error, address, timeoutMs)
+  }
+}
+
+export function serverInfo(nc: NatsConnection): NatsServerInfo {
+  const info = nc.info
+  if (!info) throw new UnreachableError(SYSTEM, stripUserinfo(nc.getServer()), 'not connected')
+  return {version: info.version, serverName: info.server_name, cluster: info.cluster, jetstream: info.jetstream === true}
+}
+
+/**
+ * Maps an error thrown by nats.js to a typed error; typed errors pass through and anything
+ * unrecognised is returned as is. Matched by name: nats.js is loaded lazily, so its classes are not.
+ */
+export function toNatsError(error: unknown, address: string, timeoutMs: number): unknown {
+  if (isCimopsError(error) || !(error instanceof Error)) return error
+  if (error.name === 'TimeoutError') return new TimeoutError(SYSTEM, address, timeoutMs)
+  if (error.name === 'AuthorizationError' || error.name === 'UserAuthenticationExpiredError') {
+    return new ApiError(SYSTEM, address, error.message.toLowerCase(), {hint: AUTH_HINT})
+  }
+  const code = errnoCode(error)
+  if (code && UNREACHABLE_REASONS[code]) return new UnreachableError(SYSTEM, address, `${UNREACHABLE_REASONS[code]} (${code})`)
+  if (error.name === 'ConnectionError') return new UnreachableError(SYSTEM, address, error.message)
+  return error
+}
+
+function natsAddress(settings: NatsSettings): string {
+  return joinAddresses(settings.servers)
+}
+
+function errnoCode(error: Error): string | undefined {
+  const own = (error as NodeJS.ErrnoException).code
+  if (typeof own === 'string') return own
+  const cause = error.cause as NodeJS.ErrnoException | undefined
+  return typeof cause?.code === 'string' ? cause.code : undefined
+}
+
+type NatsModule = typeof import('@nats-io/transport-node')
+
+/** Creds (JWT + seed) and nkey seed files, read now so a missing file is a config error naming it. */
+async function fileAuthenticators(settings: NatsSettings, nats: NatsModule): Promise<Authenticator[] | undefined> {
+  const authenticators: Authenticator[] = []
+  if (settings.creds) authenticators.push(nats.credsAuthenticator(await readSecretFile(settings.creds, 'credentials')))
+  if (settings.nkey) {
+    const seed = new TextDecoder().decode(await readSecretFile(settings.nkey, 'nkey seed')).trim()
+    authenticators.push(nats.nkeyAuthenticator(new TextEncoder().encode(seed)))
+  }
+  return authenticators.length > 0 ? authenticators : undefined
+}
+
+async function tlsOptions({tls}: NatsSettings): Promise<NodeConnectionOptions['tls']> {
+  if (!tls || Object.values(tls).every((value) => value === undefined || value === false)) return undefined
+  for (const [file, what] of [[tls.certFile, 'certificate'], [tls.keyFile, 'key'], [tls.caFile, 'CA']] as const) {
+    if (file) await accessFile(file, `TLS ${what}`)
+  }
+  // Paths are handed over as is: transport-node reads them when the TLS handshake starts.
+  return {certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile, handshakeFirst: tls.handshakeFirst}
+}
+
+async function readSecretFile(file: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file)
+  } catch (error) {
+    throw unreadableFile(file, what, error)
+  }
+}
+
+async function accessFile(file: string, what: string): Promise<void> {
+  try {
+    await access(file)
+  } catch (error) {
+    throw unreadableFile(file, what, error)
+  }
+}
+
+function unreadableFile(file: string, what: string, error: unknown): ConfigError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+  return new ConfigError(`cannot read the NATS ${what} file ${file}`, code === 'ENOENT' ? 'no such file' : code, {
+    hint: 'check --nats-creds, --nats-context or the context',
+  })
+}

@@ -1,0 +1,92 @@
+/** Typed client of the Prometheus HTTP API (server 2.42); the only place that knows its paths and JSON. */
+import type {ZodType} from 'zod'
+import {ApiError} from '../../core/errors.js'
+import type {HttpServiceSettings} from '../../core/context-types.js'
+import {createHttpClient, validate, type HttpClient, type QueryParams} from '../http.js'
+import {
+  Alerts,
+  BuildInfo,
+  Envelope,
+  MatrixData,
+  QueryData,
+  RuleGroups,
+  Targets,
+  type Alert,
+  type RangeSeries,
+  type RuleGroup,
+} from './schema.js'
+
+const SYSTEM = 'prometheus'
+
+export interface Readiness {
+  ready: boolean
+  /** The server's words, e.g. `Prometheus Server is Ready.` or `HTTP 503: Service Unavailable`. */
+  detail: string
+}
+
+export type WithWarnings<T> = T & {warnings: string[]}
+
+export interface PrometheusClient {
+  readonly baseUrl: string
+  /** GET /-/ready: 503 while the TSDB/WAL is replayed, which is an answer, not a failure. */
+  ready(): Promise<Readiness>
+  buildInfo(): Promise<BuildInfo>
+  targets(state?: 'active' | 'dropped' | 'any'): Promise<Targets>
+  rules(type?: 'alert' | 'record'): Promise<RuleGroup[]>
+  /** Instant query; `time` defaults to the server's now. */
+  query(expr: string, time?: Date): Promise<WithWarnings<QueryData>>
+  /** Range query; `step` in seconds (the server caps a series at 11,000 points). */
+  queryRange(expr: string, start: Date, end: Date, step: number): Promise<WithWarnings<{result: RangeSeries[]}>>
+  /** Current pending and firing alerts (no history: see queryRange over ALERTS). */
+  alerts(): Promise<Alert[]>
+}
+
+export function createPrometheusClient(settings: HttpServiceSettings, timeoutMs: number): PrometheusClient {
+  const http = createHttpClient({system: SYSTEM, baseUrl: settings.url, timeoutMs, bearerTokenFile: settings.bearerTokenFile})
+  // Lets the server give up on an expensive query when cimops stops waiting for it.
+  const serverTimeout = `${Math.max(1, Math.floor(timeoutMs / 1000))}s`
+
+  return {
+    baseUrl: http.baseUrl,
+    async ready() {
+      try {
+        return {ready: true, detail: (await http.getText('/-/ready')).trim()}
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 503) return {ready: false, detail: error.why}
+        throw error
+      }
+    },
+    async buildInfo() {
+      return (await getData(http, '/api/v1/status/buildinfo', BuildInfo)).data
+    },
+    async targets(state = 'active') {
+      return (await getData(http, '/api/v1/targets', Targets, {state})).data
+    },
+    async rules(type) {
+      return (await getData(http, '/api/v1/rules', RuleGroups, {type})).data.groups
+    },
+    async query(expr, time) {
+      const {data, warnings} = await getData(http, '/api/v1/query', QueryData, {query: expr, time: time?.toISOString(), timeout: serverTimeout})
+      return {...data, warnings}
+    },
+    async queryRange(expr, start, end, step) {
+      const params = {query: expr, start: start.toISOString(), end: end.toISOString(), step, timeout: serverTimeout}
+      const {data, warnings} = await getData(http, '/api/v1/query_range', MatrixData, params)
+      return {result: data.result, warnings}
+    },
+    async alerts() {
+      return (await getData(http, '/api/v1/alerts', Alerts)).data.alerts
+    },
+  }
+}
+
+/** Unwraps the `{status, data, errorType, error, warnings}` envelope, then checks `data`. */
+async function getData<T>(http: HttpClient, path: string, data: ZodType<T>, params?: QueryParams): Promise<{data: T; warnings: string[]}> {
+  const envelope = await http.getJson(path, Envelope, params)
+  if (envelope.status === 'error') {
+    // Normally an HTTP error status carries these; checked anyway so an odd 200 is never read as data.
+    const why = [envelope.errorType, envelope.error].filter(Boolean).join(': ') || 'status "error" without a message'
+    throw new ApiError(SYSTEM, http.endpoint(path), why)
+  }
+  return {data: validate(data, envelope.data, SYSTEM, http.endpoint(path)), warnings: envelope.warnings}
+}

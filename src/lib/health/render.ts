@@ -1,0 +1,23 @@
+import type {Style} from '../core/output/style.js'
+import {renderTable} from '../core/output/table.js'
+import {type CheckReport, sortWorstFirst} from './model.js'
+
+/** The on-call view: worst first, a one-line verdict, metrics only with --verbose. */
+export function renderReport(report: CheckReport, style: Style, {verbose = false, width}: {verbose?: boolean; width?: number} = {}): string {
+  const checks = sortWorstFirst(report.checks)
+  const table = renderTable(
+    checks,
+    [
+      {header: 'STATUS', get: (c) => c.status, paint: (t, c) => style.status(c.status, t)},
+      {header: 'COMPONENT', get: (c) => c.component},
+      {header: 'CHECK', get: (c) => c.name},
+      {header: 'SUMMARY', get: (c) => c.summary, flexible: true},
+      ...(verbose
+        ? [{header: 'METRICS', get: (c: (typeof checks)[number]) => c.metrics.map((m) => `${m.name}=${m.value}${m.unit ?? ''}`).join(' '), flexible: true}]
+        : []),
+    ],
+    {width, paintHeader: style.dim},
+  )
+  const verdict = `${style.status(report.status, style.bold(report.status))}  ${report.summary}  ${style.dim(`(${report.checks.length} checks in ${report.durationSeconds.toFixed(2)}s)`)}`
+  return `${table}\n\n${verdict}`
+}

@@ -1,0 +1,110 @@
+import {readFile} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {finished, isolatedHome, ROOT, runCli, startCli} from '../helpers/cli.js'
+
+let home: Awaited<ReturnType<typeof isolatedHome>>
+beforeAll(async () => {
+  home = await isolatedHome()
+})
+afterAll(() => home.cleanup())
+
+describe('cimops as a process', () => {
+  it('prints the version and the root help, listing the topics', async () => {
+    const version = await runCli(['--version'])
+    expect(version.code).toBe(0)
+    expect(version.stdout).toMatch(/^cimops\/\d+\.\d+\.\d+ /)
+    const help = await runCli(['--help'])
+    expect(help.code).toBe(0)
+    for (const topic of ['context', 'sandbox', 'health-check']) expect(help.stdout).toContain(topic)
+  })
+
+  it('answers --help from the build-time cache with exactly what oclif prints', async () => {
+    const cached = await runCli(['--help'])
+    const rendered = await runCli(['--help'], {CIMOPS_NO_HELP_CACHE: '1'})
+    expect(cached.stdout).toBe(rendered.stdout)
+  })
+
+  it('gives every command a summary and at least one example', async () => {
+    const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {summary?: string; examples?: unknown[]}>}
+    const ids = Object.keys(manifest.commands)
+    expect(ids.length).toBeGreaterThan(8)
+    for (const id of ids) {
+      expect(manifest.commands[id].summary, id).toBeTruthy()
+      expect(manifest.commands[id].examples?.length, id).toBeGreaterThan(0)
+    }
+  })
+
+  it('exits 64 with the flag named for an unknown flag, also under --json', async () => {
+    const plain = await runCli(['context', 'list', '--bogus'], home.env)
+    expect(plain.code).toBe(64)
+    expect(plain.stderr.trim()).toBe('cimops: invalid usage: Nonexistent flag: --bogus (see `cimops context list --help`)')
+    const json = await runCli(['context', 'list', '--bogus', '--json'], home.env)
+    expect(json.code).toBe(64)
+    expect(JSON.parse(json.stdout)).toEqual({error: {code: 'USAGE', exit: 64, message: 'invalid usage: Nonexistent flag: --bogus', hint: 'see `cimops context list --help`'}})
+  })
+
+  it('exits 64 for a bad flag value, naming the flag', async () => {
+    const result = await runCli(['health-check', '--timeout', 'soon'], home.env)
+    expect(result.code).toBe(64)
+    expect(result.stderr).toContain('--timeout')
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('exits 78 for an invalid config file under --json too, naming file and key', async () => {
+    const {writeFile, mkdir} = await import('node:fs/promises')
+    const dir = join(home.dir, 'bad')
+    await mkdir(dir, {recursive: true})
+    const file = join(dir, 'config.yaml')
+    await writeFile(file, 'contexts:\n  prod:\n    thresholds: {memWarn: lots}\n')
+    const result = await runCli(['context', 'show', '--json'], {...home.env, CIMOPS_CONFIG: file})
+    expect(result.code).toBe(78)
+    const {error} = JSON.parse(result.stdout) as {error: {code: string; message: string; exit: number}}
+    expect(error.code).toBe('CONFIG')
+    expect(error.exit).toBe(78)
+    expect(error.message).toContain(file)
+    expect(error.message).toContain('contexts.prod.thresholds.memWarn')
+  })
+
+  it('never shows a password from a URL, in output or in errors', async () => {
+    const show = await runCli(['context', 'show', '--json', '--nats-url', 'nats://ops:topsecret42@127.0.0.1:1'], home.env)
+    expect(show.code).toBe(0)
+    expect(show.stdout).not.toContain('topsecret42')
+    expect(JSON.parse(show.stdout).nats.servers).toEqual(['nats://ops:***@127.0.0.1:1'])
+    const check = await runCli(['health-check', '--timeout', '1s', '--nats-url', 'nats://ops:topsecret42@127.0.0.1:1', '--json'], home.env)
+    expect(check.stdout + check.stderr).not.toContain('topsecret42')
+  })
+
+  describe('against a server that accepts connections and never answers', () => {
+    let server: Server
+    let port: number
+    beforeAll(async () => {
+      server = createServer(() => {})
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      port = (server.address() as {port: number}).port
+    })
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+    it('exits 130 promptly on Ctrl-C (SIGINT)', async () => {
+      const child = startCli(['health-check', '--timeout', '60s', '--nats-url', `nats://127.0.0.1:${port}`], home.env)
+      const done = finished(child)
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      child.kill('SIGINT')
+      const result = await done
+      expect(result.code).toBe(130)
+      expect(result.durationMs).toBeLessThan(5000)
+      expect(result.stderr).toContain('interrupted')
+    })
+
+    it('health-check reports NATS CRITICAL within the timeout instead of hanging', async () => {
+      const result = await runCli(['health-check', '--timeout', '1s', '--nats-url', `nats://127.0.0.1:${port}`, '--json'], home.env)
+      expect(result.code).toBe(2)
+      const report = JSON.parse(result.stdout) as {status: string; checks: Array<{name: string; status: string; summary: string}>}
+      expect(report.status).toBe('CRITICAL')
+      expect(report.checks.find((c) => c.name === 'nats')?.status).toBe('CRITICAL')
+      expect(result.durationMs).toBeLessThan(4000)
+    })
+  })
+})

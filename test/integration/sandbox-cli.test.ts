@@ -1,0 +1,59 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {isolatedHome, runCli} from '../helpers/cli.js'
+
+/** The sandbox as a user drives it: `cimops sandbox up|status|seed|down` in an isolated home. */
+describe('cimops sandbox commands', () => {
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  beforeAll(async () => {
+    home = await isolatedHome()
+  })
+  afterAll(async () => {
+    await runCli(['sandbox', 'down'], home.env)
+    await home.cleanup()
+  })
+
+  it('starts a 3-node cluster, reports three healthy NATS nodes and selects the sandbox context', async () => {
+    const up = await runCli(['sandbox', 'up', '--cluster', '3', '--json'], home.env)
+    expect(up.code, up.stderr).toBe(0)
+    expect(JSON.parse(up.stdout)).toMatchObject({alreadyRunning: false, cluster: 3, context: 'sandbox'})
+
+    const status = await runCli(['sandbox', 'status', '--json'], home.env)
+    expect(status.code).toBe(0)
+    const report = JSON.parse(status.stdout) as {healthy: boolean; processes: Array<{component: string; healthy: boolean; routes?: number}>}
+    const nats = report.processes.filter((p) => p.component === 'nats')
+    expect(nats).toHaveLength(3)
+    expect(nats.every((p) => p.healthy && p.routes === 2)).toBe(true)
+    expect(report.healthy).toBe(true)
+
+    const context = await runCli(['context', 'show', '--json'], home.env)
+    expect(JSON.parse(context.stdout)).toMatchObject({name: 'sandbox', sources: {nats: 'context', prometheus: 'context'}})
+  })
+
+  it('does not start duplicates, and refuses a different shape while one runs', async () => {
+    const again = await runCli(['sandbox', 'up', '--cluster', '3', '--json'], home.env)
+    expect(JSON.parse(again.stdout)).toMatchObject({alreadyRunning: true})
+    const single = await runCli(['sandbox', 'up'], home.env)
+    expect(single.code).toBe(64)
+    expect(single.stderr).toContain('3-node sandbox is already running')
+  })
+
+  it('seeds through the sandbox context and health-check sees NATS', async () => {
+    const seed = await runCli(['sandbox', 'seed', '--json'], home.env)
+    expect(seed.code, seed.stderr).toBe(0)
+    expect(JSON.parse(seed.stdout).published).toBeGreaterThan(100)
+    const health = await runCli(['health-check', '--json'], home.env)
+    const nats = (JSON.parse(health.stdout) as {checks: Array<{name: string; status: string}>}).checks.find((c) => c.name === 'nats')
+    expect(nats?.status).toBe('OK')
+  })
+
+  it('stops everything; a second down is a no-op and status then exits 3', async () => {
+    const down = await runCli(['sandbox', 'down', '--json'], home.env)
+    expect(JSON.parse(down.stdout).stopped).toHaveLength(5)
+    const again = await runCli(['sandbox', 'down'], home.env)
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('No sandbox running')
+    const status = await runCli(['sandbox', 'status'], home.env)
+    expect(status.code).toBe(3)
+  })
+})
