@@ -1,46 +1,138 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
+import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
+import {parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
+import {redact, redactString} from '../lib/core/redact.js'
+import {HEALTH_COMPONENTS} from '../lib/health/components.js'
 import {renderReport} from '../lib/health/render.js'
-import {type CheckReport, NAGIOS_CODE} from '../lib/health/model.js'
+import {NAGIOS_CODE} from '../lib/health/model.js'
+import type {HealthReport} from '../lib/health/service.js'
+
+const THRESHOLDS = 'THRESHOLD'
 
 export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
   static isCheck = true
-  static summary = 'Check NATS and report OK, WARNING, CRITICAL or UNKNOWN'
-  static description = `Runs every check concurrently, each with its own timeout (--timeout, default 5s), so the command returns promptly whatever is down. A component that cannot be reached is CRITICAL with its address; a check that could not evaluate is UNKNOWN.
-Exit code is the Nagios code of the overall status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json and --format.`
+  static summary = 'Check NATS, JetStream, streams, consumers, Prometheus, Alertmanager, this host and its GPUs'
+  static description = `Every check runs concurrently with its own timeout (--timeout, default 5s), so the command returns within that timeout plus a small margin whatever is down.
+A component that cannot be reached is CRITICAL with its address and the error; a check that could not evaluate (e.g. permission denied) is UNKNOWN with the reason.
+The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15 and disk 15 (context key scoreWeights).
+Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
-    '<%= config.bin %> health-check',
-    '<%= config.bin %> health-check --format nagios',
-    '<%= config.bin %> health-check --format prometheus --textfile /var/lib/node_exporter/textfile/cimops.prom',
-    '<%= config.bin %> health-check --json | jq .status',
+    {description: 'The on-call view: worst first, one-line verdict', command: '<%= config.bin %> health-check'},
+    {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers --component streams --lag-warn 30s --lag-crit 2m'},
+    {description: 'For Nagios/Icinga', command: '<%= config.bin %> health-check --format nagios'},
+    {description: 'For the node_exporter textfile collector (cron)', command: '<%= config.bin %> health-check --format prometheus --textfile /var/lib/node_exporter/textfile/cimops.prom'},
+    {description: 'Live view, refreshed every 10 seconds', command: '<%= config.bin %> health-check --watch --interval 10s'},
+    '<%= config.bin %> health-check --json | jq \'.checks[] | select(.status != "OK")\'',
   ]
   static flags = {
+    component: Flags.option({options: HEALTH_COMPONENTS, multiple: true, summary: 'Run only these checks (repeatable).'})(),
     format: Flags.option({options: ['table', 'nagios', 'prometheus'] as const, default: 'table', summary: 'Output format (--json for JSON).'})(),
-    textfile: Flags.string({summary: 'Also write the Prometheus exposition atomically to this file (node_exporter textfile collector).'}),
+    textfile: Flags.string({summary: 'Also write the Prometheus exposition atomically to this .prom file (node_exporter textfile collector).'}),
+    watch: Flags.boolean({summary: 'Re-run every --interval and redraw until Ctrl-C.'}),
+    interval: Flags.string({summary: 'Pause between runs with --watch.', default: '5s'}),
+    'lag-warn': Flags.string({summary: 'Consumer lag warning [context, default 10s].', helpGroup: THRESHOLDS}),
+    'lag-crit': Flags.string({summary: 'Consumer lag critical [context, default 60s].', helpGroup: THRESHOLDS}),
+    'stall-after': Flags.string({summary: 'No delivery for this long while work is pending = stalled, CRITICAL [default 5m].', helpGroup: THRESHOLDS}),
+    'mem-warn': Flags.string({summary: 'Memory used % warning [default 80].', helpGroup: THRESHOLDS}),
+    'mem-crit': Flags.string({summary: 'Memory used % critical [default 90].', helpGroup: THRESHOLDS}),
+    'disk-free-warn': Flags.string({summary: 'Disk free % warning [default 20].', helpGroup: THRESHOLDS}),
+    'disk-free-crit': Flags.string({summary: 'Disk free % critical [default 10].', helpGroup: THRESHOLDS}),
+    'js-warn': Flags.string({summary: 'JetStream storage/memory used % of account limit, warning [default 75].', helpGroup: THRESHOLDS}),
+    'js-crit': Flags.string({summary: 'JetStream storage/memory used %, critical [default 90].', helpGroup: THRESHOLDS}),
+    'load-warn': Flags.string({summary: 'Load average per core, warning [default 1.5].', helpGroup: THRESHOLDS}),
+    'load-crit': Flags.string({summary: 'Load average per core, critical [default 3].', helpGroup: THRESHOLDS}),
+    mount: Flags.string({multiple: true, summary: 'Mount point whose free space to check (repeatable) [context mounts, default /].', helpGroup: THRESHOLDS}),
   }
 
-  async run(): Promise<CheckReport> {
-    const context = await this.context()
-    const {runChecks} = await import('../lib/health/runner.js')
-    const {natsCheck} = await import('../lib/health/checks/nats.js')
-    const report = await runChecks([natsCheck], {ctx: context, signal: this.signal, now: () => new Date()}, context.timeoutMs)
+  async run(): Promise<HealthReport | undefined> {
+    const ctx = this.withOverrides(await this.context())
+    if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
+      throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
+    }
+    const intervalMs = parseDuration(this.flags.interval, '--interval')
+    const {runHealthCheck} = await import('../lib/health/service.js')
+    const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal})
 
+    if (this.flags.watch) {
+      // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).
+      const {watchHealth} = await import('../lib/health/watch.js')
+      const json = this.jsonEnabled()
+      await watchHealth(check, {
+        intervalMs,
+        signal: this.signal,
+        live: Boolean(process.stdout.isTTY) && !json,
+        render: (report) => (json ? JSON.stringify(redact(report)) : this.renderText(report)),
+        onReport: (report) => this.emit(report),
+      })
+      return undefined
+    }
+    const report = await check()
+    await this.emit(report)
+    return report
+  }
+
+  /** Writes the textfile, prints the chosen format, and sets the Nagios exit code. */
+  private async emit(report: HealthReport): Promise<void> {
     if (this.flags.textfile) {
-      if (!this.flags.textfile.endsWith('.prom')) {
-        throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
-      }
       const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
       await writeFileAtomic(this.flags.textfile, formatPrometheus(report), 0o644)
     }
-    if (!this.jsonEnabled()) {
-      if (this.flags.format === 'nagios') this.print(formatNagios(report))
-      else if (this.flags.format === 'prometheus') process.stdout.write(formatPrometheus(report))
-      else this.print(renderReport(report, this.style, {verbose: this.flags.verbose, width: this.width}))
-    }
+    if (!this.jsonEnabled() && !this.flags.watch) process.stdout.write(`${this.renderText(report)}\n`)
     process.exitCode = NAGIOS_CODE[report.status]
-    return report
+  }
+
+  private renderText(report: HealthReport): string {
+    if (this.flags.format === 'nagios') return redactString(formatNagios(report))
+    if (this.flags.format === 'prometheus') return redactString(formatPrometheus(report)).trimEnd()
+    return redactString(renderReport(report, this.style, {verbose: this.flags.verbose, width: this.width}))
+  }
+
+  /** Thresholds and mounts given as flags win over the context's. */
+  private withOverrides(ctx: ResolvedContext): ResolvedContext {
+    const f = this.flags
+    const seconds = (flag: string, value?: string) => (value === undefined ? undefined : parseDuration(value, `--${flag}`) / 1000)
+    const percent = (flag: string, value?: string) => {
+      if (value === undefined) return undefined
+      const n = Number(value)
+      if (!Number.isFinite(n) || n < 0 || n > 100) throw new UsageError(`invalid --${flag} "${value}"`, 'expected a percentage between 0 and 100')
+      return n
+    }
+    const positive = (flag: string, value?: string) => {
+      if (value === undefined) return undefined
+      const n = Number(value)
+      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`invalid --${flag} "${value}"`, 'expected a positive number')
+      return n
+    }
+    const overrides: Partial<Thresholds> = {
+      lagWarn: seconds('lag-warn', f['lag-warn']),
+      lagCrit: seconds('lag-crit', f['lag-crit']),
+      stallAfter: seconds('stall-after', f['stall-after']),
+      memWarn: percent('mem-warn', f['mem-warn']),
+      memCrit: percent('mem-crit', f['mem-crit']),
+      diskFreeWarn: percent('disk-free-warn', f['disk-free-warn']),
+      diskFreeCrit: percent('disk-free-crit', f['disk-free-crit']),
+      jsWarn: percent('js-warn', f['js-warn']),
+      jsCrit: percent('js-crit', f['js-crit']),
+      loadWarn: positive('load-warn', f['load-warn']),
+      loadCrit: positive('load-crit', f['load-crit']),
+    }
+    const thresholds = {...ctx.thresholds, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined))}
+    checkOrder('lag', thresholds.lagWarn, thresholds.lagCrit, 'above')
+    checkOrder('mem', thresholds.memWarn, thresholds.memCrit, 'above')
+    checkOrder('js', thresholds.jsWarn, thresholds.jsCrit, 'above')
+    checkOrder('load', thresholds.loadWarn, thresholds.loadCrit, 'above')
+    checkOrder('disk-free', thresholds.diskFreeWarn, thresholds.diskFreeCrit, 'below')
+    return {...ctx, thresholds, mounts: f.mount ?? ctx.mounts}
+  }
+}
+
+function checkOrder(name: string, warn: number, crit: number, direction: 'above' | 'below'): void {
+  const ok = direction === 'above' ? warn <= crit : warn >= crit
+  if (!ok) {
+    throw new UsageError(`inconsistent --${name}-warn/--${name}-crit`, `warning ${warn} must be ${direction === 'above' ? 'at most' : 'at least'} critical ${crit}`)
   }
 }

@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {createServer, type Server} from 'node:net'
+import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -80,12 +80,16 @@ describe('cimops as a process', () => {
   describe('against a server that accepts connections and never answers', () => {
     let server: Server
     let port: number
+    const accepted = new Set<Socket>()
     beforeAll(async () => {
-      server = createServer(() => {})
+      server = createServer((socket) => accepted.add(socket))
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
       port = (server.address() as {port: number}).port
     })
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+    afterAll(() => {
+      for (const socket of accepted) socket.destroy()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    })
 
     it('exits 130 promptly on Ctrl-C (SIGINT)', async () => {
       const child = startCli(['health-check', '--timeout', '60s', '--nats-url', `nats://127.0.0.1:${port}`], home.env)

@@ -42,6 +42,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private resolvedContext?: Promise<ResolvedContext>
   /** An error line has been printed, so an interrupt needs no second message. */
   private reported = false
+  /** Still parsing argv: any error from oclif now is a usage error. */
+  private parsing = true
   private readonly onSignal = () => this.interrupt()
 
   get signal(): AbortSignal {
@@ -62,6 +64,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CmdFlags<T>
     this.args = args as CmdArgs<T>
+    this.parsing = false
     this.style = createStyle({noColor: this.flags['no-color']})
   }
 
@@ -104,7 +107,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected async catch(error: Error): Promise<void> {
-    const failure: Failure = describeFailure(error, {isCheck: (this.ctor as unknown as typeof BaseCommand).isCheck, command: this.id ?? ''})
+    const failure: Failure = describeFailure(error, {isCheck: (this.ctor as unknown as typeof BaseCommand).isCheck, command: this.id ?? '', parsing: this.parsing})
     if (failure.silent) {
       process.exitCode = failure.exit
       return

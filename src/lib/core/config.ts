@@ -59,8 +59,17 @@ export const ContextConfig = z.strictObject({
       memCrit: Percent.optional(),
       diskFreeWarn: Percent.optional(),
       diskFreeCrit: Percent.optional(),
+      jsWarn: Percent.optional(),
+      jsCrit: Percent.optional(),
+      loadWarn: z.number().positive().optional(),
+      loadCrit: z.number().positive().optional(),
+      stallAfter: DurationSeconds.optional(),
     })
     .optional(),
+  /** Mount points watched by the system check's disk-free thresholds. */
+  mounts: z.array(z.string().startsWith('/')).min(1).optional(),
+  /** Health score weights per group: events, messaging, memory, disk, monitoring, gpu, cpu. */
+  scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu']), z.number().min(0)).optional(),
   timeout: DurationSeconds.optional(),
 })
 export type ContextConfig = z.infer<typeof ContextConfig>

@@ -42,7 +42,18 @@ export interface Thresholds {
   /** Percent free. */
   diskFreeWarn: number
   diskFreeCrit: number
+  /** JetStream account storage and memory, percent of the limit used. */
+  jsWarn: number
+  jsCrit: number
+  /** 1-minute load average per core. */
+  loadWarn: number
+  loadCrit: number
+  /** Seconds without a delivery, while work is pending, after which a consumer counts as stalled. */
+  stallAfter: number
 }
+
+/** Weights of the health score's groups (seed composite: event processing, messaging, memory, disk). */
+export type ScoreWeights = Record<string, number>
 
 export type SettingSource = 'flag' | 'env' | 'context' | 'natscli-context' | 'default'
 
@@ -54,6 +65,9 @@ export interface ResolvedContext {
   alertmanager: HttpServiceSettings
   streams: StreamNames
   thresholds: Thresholds
+  /** Mount points whose free space the system check watches. */
+  mounts: string[]
+  scoreWeights: ScoreWeights
   /** Per network call, milliseconds. */
   timeoutMs: number
   /** Where each top-level address came from, for `context show` and --verbose. */
@@ -67,5 +81,19 @@ export const DEFAULTS = {
   monitorListen: '127.0.0.1:9091',
   timeoutMs: 5000,
   streams: {events: 'EVENTS', ops: 'CIM_OPS'} satisfies StreamNames,
-  thresholds: {lagWarn: 10, lagCrit: 60, memWarn: 80, memCrit: 90, diskFreeWarn: 20, diskFreeCrit: 10} satisfies Thresholds,
+  thresholds: {
+    lagWarn: 10,
+    lagCrit: 60,
+    memWarn: 80,
+    memCrit: 90,
+    diskFreeWarn: 20,
+    diskFreeCrit: 10,
+    jsWarn: 75,
+    jsCrit: 90,
+    loadWarn: 1.5,
+    loadCrit: 3,
+    stallAfter: 300,
+  } satisfies Thresholds,
+  mounts: ['/'],
+  scoreWeights: {events: 40, messaging: 30, memory: 15, disk: 15, monitoring: 0, gpu: 0, cpu: 0} satisfies ScoreWeights,
 } as const

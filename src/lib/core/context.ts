@@ -93,6 +93,8 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     alertmanager: {url: alertmanager.url, bearerTokenFile: optionalPath(ctx.alertmanager?.bearerTokenFile, configDir)},
     streams: {...DEFAULTS.streams, ...ctx.streams},
     thresholds: {...DEFAULTS.thresholds, ...ctx.thresholds},
+    mounts: ctx.mounts ?? [...DEFAULTS.mounts],
+    scoreWeights: {...DEFAULTS.scoreWeights, ...ctx.scoreWeights},
     timeoutMs,
     sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
   }

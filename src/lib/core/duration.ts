@@ -31,11 +31,12 @@ export function parseDuration(input: string | number, what = 'duration'): number
   return total
 }
 
-/** Human form of a duration in milliseconds: 850ms, 12s, 3m20s, 2h5m, 3d4h. */
+/** Human form of a duration in milliseconds: 400µs, 850ms, 1.5s, 3m20s, 2h5m, 3d4h. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '-'
   const negative = ms < 0
   let rest = Math.abs(ms)
+  if (rest < 1) return `${negative ? '-' : ''}${Math.round(rest * 1000)}µs`
   if (rest < 1000) return `${negative ? '-' : ''}${Math.round(rest)}ms`
   if (rest < 10_000) return `${negative ? '-' : ''}${(rest / 1000).toFixed(1)}s`
   const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]]

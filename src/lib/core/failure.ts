@@ -18,13 +18,14 @@ interface OclifError extends Error {
   parse?: unknown
 }
 
-export function describeFailure(error: Error, {isCheck, command}: {isCheck: boolean; command: string}): Failure {
+export function describeFailure(error: Error, {isCheck, command, parsing = false}: {isCheck: boolean; command: string; parsing?: boolean}): Failure {
   const e = error as OclifError
   if (e.code === 'EEXIT' && typeof e.oclif?.exit === 'number') {
     return {code: 'EXIT', exit: e.oclif.exit, message: '', line: '', silent: true}
   }
   const display = command.replaceAll(':', ' ')
-  if (e.parse !== undefined) {
+  // oclif's parser errors carry `parse`; a few (a flag given twice) are plain CLIErrors thrown while parsing.
+  if (e.parse !== undefined || (parsing && !isCimopsError(error))) {
     const why = firstLine(e.message)
     const hint = `see \`cimops ${display} --help\``
     return {code: 'USAGE', exit: ExitCode.USAGE, message: `invalid usage: ${why}`, hint, line: `invalid usage: ${why} (${hint})`}

@@ -9,6 +9,8 @@ export interface Metric {
   unit?: 's' | '%' | 'B' | 'c'
   warn?: number
   crit?: number
+  /** Low values are bad (free space): thresholds are lower bounds. */
+  lowIsBad?: boolean
 }
 
 export interface CheckResult {

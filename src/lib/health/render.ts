@@ -2,8 +2,10 @@ import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
 import {type CheckReport, sortWorstFirst} from './model.js'
 
+type Scored = CheckReport & {score?: number}
+
 /** The on-call view: worst first, a one-line verdict, metrics only with --verbose. */
-export function renderReport(report: CheckReport, style: Style, {verbose = false, width}: {verbose?: boolean; width?: number} = {}): string {
+export function renderReport(report: Scored, style: Style, {verbose = false, width}: {verbose?: boolean; width?: number} = {}): string {
   const checks = sortWorstFirst(report.checks)
   const table = renderTable(
     checks,
@@ -18,6 +20,7 @@ export function renderReport(report: CheckReport, style: Style, {verbose = false
     ],
     {width, paintHeader: style.dim},
   )
-  const verdict = `${style.status(report.status, style.bold(report.status))}  ${report.summary}  ${style.dim(`(${report.checks.length} checks in ${report.durationSeconds.toFixed(2)}s)`)}`
+  const score = report.score === undefined ? '' : `  score ${report.score}/100`
+  const verdict = `${style.status(report.status, style.bold(report.status))}${score}  ${report.summary}  ${style.dim(`(${report.checks.length} checks in ${report.durationSeconds.toFixed(2)}s)`)}`
   return `${table}\n\n${verdict}`
 }

@@ -2,6 +2,7 @@
 export {findServerBinary} from './binaries.js'
 export {restartProcess, sandboxDown, sandboxStatus, sandboxUp, stopProcess} from './sandbox.js'
 export {seedSandbox} from './seed.js'
+export {addScrapeTarget, removeScrapeTarget} from './targets.js'
 export {defaultSandboxDir, readSandboxState} from './state.js'
 export {SANDBOX_COMPONENTS} from './types.js'
 export type {

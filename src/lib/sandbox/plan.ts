@@ -114,6 +114,7 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
   const configFile = join(dir, 'prometheus.yml')
   const dataDir = join(dir, 'data')
   const rulesDir = join(dir, 'rules')
+  const targetsDir = join(dir, 'targets')
   const target = (p: number) => ({static_configs: [{targets: [`${LOOPBACK}:${p}`]}]})
   const config = {
     // Short intervals: tests wait for scrapes and rule evaluations.
@@ -124,6 +125,8 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
     scrape_configs: [
       {job_name: 'prometheus', ...target(port)},
       ...(alertmanagerPort === undefined ? [] : [{job_name: 'alertmanager', ...target(alertmanagerPort)}]),
+      // Scrape targets added at run time (the event monitor, test targets): one JSON file each in targets/.
+      {job_name: 'cim', file_sd_configs: [{files: [join(targetsDir, '*.json')], refresh_interval: '5s'}]},
     ],
   }
   return {
@@ -144,7 +147,7 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
       ],
     },
     configText: stringify(config),
-    dirs: [dir, dataDir, rulesDir],
+    dirs: [dir, dataDir, rulesDir, targetsDir],
   }
 }
 

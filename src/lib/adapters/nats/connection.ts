@@ -48,7 +48,10 @@ export async function connectNats(settings: NatsSettings, opts: NatsConnectOptio
     name: opts.name ?? 'cimops',
     timeout: opts.timeoutMs,
     reconnect: opts.reconnect ?? false,
-    maxReconnectAttempts: opts.reconnect ? MAX_RECONNECT_ATTEMPTS : 0,
+    // Not 0: nats.js 3.4 then drops two servers per failed first dial (the failed one and the last
+    // in the list), so a cluster with one dead node could fail to connect at all. Without reconnect,
+    // -1 only means "try every server once".
+    maxReconnectAttempts: opts.reconnect ? MAX_RECONNECT_ATTEMPTS : -1,
     inboxPrefix: settings.inboxPrefix,
     user: settings.user,
     pass: settings.password,

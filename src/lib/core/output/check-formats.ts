@@ -8,14 +8,16 @@ import {NAGIOS_CODE} from '../../health/model.js'
 
 /** `STATUS summary | 'label'=value[UOM];warn;crit ...` on one line. */
 export function formatNagios(report: CheckReport): string {
-  const perfdata = report.checks.flatMap((check) => check.metrics.map((metric) => perfItem(`${check.name}_${metric.name}`, metric)))
+  const label = (check: string, metric: string) => (metric.startsWith(check) ? metric : `${check}_${metric}`)
+  const perfdata = report.checks.flatMap((check) => check.metrics.map((metric) => perfItem(label(check.name, metric.name), metric)))
   const summary = report.summary.replaceAll('|', '/').replaceAll('\n', ' ')
   return `${report.status} ${summary}${perfdata.length > 0 ? ` | ${perfdata.join(' ')}` : ''}`
 }
 
 function perfItem(label: string, metric: Metric): string {
   const quoted = /[\s='"]/.test(label) ? `'${label.replaceAll("'", "''")}'` : label
-  const thresholds = [metric.warn, metric.crit].map((t) => (t === undefined ? '' : plainNumber(t)))
+  // Nagios ranges alert outside start..end: `20` means above 20, `20:` means below 20.
+  const thresholds = [metric.warn, metric.crit].map((t) => (t === undefined ? '' : `${plainNumber(t)}${metric.lowIsBad ? ':' : ''}`))
   return `${quoted}=${plainNumber(metric.value)}${metric.unit ?? ''};${thresholds.join(';')}`.replace(/;+$/, '')
 }
 

@@ -1,34 +1,80 @@
+import {joinAddresses} from '../../adapters/redact.js'
+import type {NatsSettings} from '../../core/context-types.js'
+import type {Status} from '../../core/output/style.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import {formatSeconds, round} from './format.js'
 
-/** NATS reachability: connect time, round trip, server version. */
+interface PeerProbe {
+  url: string
+  serverName?: string
+  error?: string
+}
+
+/**
+ * NATS reachability and cluster membership. Every known server (the configured ones plus those the
+ * cluster advertises) is probed with its own connection, so a dead node is named even when the client
+ * would silently fail over. One node of three down is WARNING; quorum lost is CRITICAL.
+ */
 export const natsCheck: HealthCheck = {
   name: 'nats',
   component: 'nats',
-  async run({ctx}: CheckContext): Promise<CheckOutcome> {
-    const {connectNats, serverInfo} = await import('../../adapters/nats/connection.js')
-    const started = performance.now()
-    const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs})
-    try {
-      const connectSeconds = (performance.now() - started) / 1000
-      const rttSeconds = (await nc.rtt()) / 1000
-      const info = serverInfo(nc)
-      return {
-        name: 'nats',
-        component: 'nats',
-        status: 'OK',
-        summary: `connected to ${info.serverName} (nats-server ${info.version}) in ${(connectSeconds * 1000).toFixed(0)}ms, rtt ${(rttSeconds * 1000).toFixed(1)}ms`,
-        metrics: [
-          {name: 'connect_time', value: round(connectSeconds), unit: 's', warn: 0.5, crit: 1},
-          {name: 'rtt', value: round(rttSeconds), unit: 's', warn: 0.5, crit: 1},
-        ],
-        details: {version: info.version, server: info.serverName, jetstream: info.jetstream},
-      }
-    } finally {
-      await nc.close()
+  target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
+  async run({ctx, nats}: CheckContext): Promise<CheckOutcome> {
+    const {nc, connectSeconds} = await nats.connection()
+    const [{serverInfo}, rttMs] = await Promise.all([import('../../adapters/nats/connection.js'), nc.rtt()])
+    const info = serverInfo(nc)
+    const known = knownServers(ctx.nats.servers, nc.info?.connect_urls ?? [])
+    // Half the budget per probe: a hung node must not push the whole check past its deadline.
+    const probeTimeoutMs = Math.max(200, Math.floor(ctx.timeoutMs / 2))
+    const probes = known.length > 1 ? await Promise.all(known.map((url) => probePeer(ctx.nats, url, probeTimeoutMs))) : [{url: known[0], serverName: info.serverName}]
+
+    const upNames = new Set(probes.filter((p) => !p.error).map((p) => p.serverName))
+    const down = probes.filter((p) => p.error)
+    const size = upNames.size + down.length
+    const quorum = Math.floor(size / 2) + 1
+    const status: Status = down.length === 0 ? 'OK' : upNames.size >= quorum ? 'WARNING' : 'CRITICAL'
+    const cluster = size > 1 ? `, cluster ${info.cluster ?? ''} ${upNames.size}/${size} nodes up`.replace('  ', ' ') : ''
+    const missing = down.length > 0 ? `; unreachable: ${down.map((p) => `${p.url} (${p.error})`).join(', ')}${status === 'CRITICAL' ? ' — quorum lost' : ''}` : ''
+    return {
+      name: 'nats',
+      component: 'nats',
+      status,
+      summary: `nats-server ${info.version} at ${info.serverName}, connect ${formatSeconds(connectSeconds)}, rtt ${formatSeconds(rttMs / 1000)}${cluster}${missing}`,
+      metrics: [
+        {name: 'connect_time', value: round(connectSeconds), unit: 's', warn: 0.5, crit: 1},
+        {name: 'rtt', value: round(rttMs / 1000), unit: 's', warn: 0.5, crit: 1},
+        {name: 'cluster_size', value: size},
+        {name: 'nodes_down', value: down.length, warn: 1, crit: size - quorum + 1},
+      ],
+      details: {version: info.version, server: info.serverName, cluster: info.cluster, jetstream: info.jetstream, nodesDown: down.map((p) => p.url)},
     }
   },
 }
 
-function round(seconds: number): number {
-  return Math.round(seconds * 10_000) / 10_000
+/** Configured servers plus the cluster's advertised client URLs, deduplicated by host:port. */
+function knownServers(configured: string[], advertised: string[]): string[] {
+  const byHostPort = new Map<string, string>()
+  for (const url of [...configured, ...advertised]) {
+    const key = hostPort(url)
+    if (!byHostPort.has(key)) byHostPort.set(key, url.includes('://') ? url : `nats://${url}`)
+  }
+  return [...byHostPort.values()]
+}
+
+function hostPort(url: string): string {
+  return url.replace(/^[a-z]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/\/.*$/, '').toLowerCase()
+}
+
+async function probePeer(settings: NatsSettings, url: string, timeoutMs: number): Promise<PeerProbe> {
+  const {connectNats, serverInfo} = await import('../../adapters/nats/connection.js')
+  const {stripUserinfo} = await import('../../adapters/redact.js')
+  try {
+    const nc = await connectNats({...settings, servers: [url]}, {timeoutMs, name: 'cimops-health-probe'})
+    const name = serverInfo(nc).serverName
+    await nc.close()
+    return {url: stripUserinfo(url), serverName: name}
+  } catch (error) {
+    const why = error instanceof Error && 'why' in error ? String((error as {why: string}).why) : String(error)
+    return {url: stripUserinfo(url), error: why}
+  }
 }

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// Health-check benchmark (issue: against a healthy local sandbox the whole `cimops health-check` process
+// takes <= 600 ms median; with Alertmanager unreachable and --timeout 2s it still returns in <= 2.5 s).
+// Starts a seeded sandbox of real servers on 127.0.0.1 in a temp dir, runs the built CLI as child processes,
+// prints one summary line, writes bench/results/health-check.json. Exits 0 when a target is missed (pass: false).
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {sandboxDown, sandboxUp, seedSandbox} from '../dist/lib/sandbox/index.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const runs = Number(process.env.BENCH_RUNS ?? 15)
+const warmups = 2
+const blackHoleRuns = 5
+const targets = {healthyMs: 600, blackHoleMs: 2500}
+const cli = join(root, 'bin/run.js')
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+const p90 = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.9) - 1)]
+}
+const ms = (value) => +value.toFixed(1)
+const stats = (values) => ({medianMs: ms(median(values)), p90Ms: ms(p90(values)), maxMs: ms(Math.max(...values)), samplesMs: values.map(ms)})
+
+const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-hc-'))
+const stateDir = join(tmp, 'sandbox')
+// Isolated config: nothing from the caller's contexts or NATS/CIMOPS environment leaks into the runs.
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(CIMOPS_|NATS_)/.test(key)))
+Object.assign(env, {NO_COLOR: '1', XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data')})
+
+let sandboxStarted = false
+const servers = []
+// spawnSync blocks the event loop, so a signal is only seen between runs: note it and stop at the next checkpoint.
+let interrupted
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = signal))
+class Interrupted extends Error {}
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+const checkpoint = async () => {
+  await tick()
+  if (interrupted) throw new Interrupted(interrupted)
+}
+
+/** Runs the CLI once; returns wall time and the parsed JSON report. Only invalid JSON fails the benchmark. */
+function runCli(name, args) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(process.execPath, [cli, ...args], {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000})
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  let report
+  try {
+    report = JSON.parse(result.stdout.toString())
+  } catch {
+    throw new Error(`${name}: output is not valid JSON (exit ${result.status ?? result.signal}): ${result.stdout}${result.stderr}`)
+  }
+  return {wallMs, exitCode: result.status, report}
+}
+
+/** A TCP server on 127.0.0.1 that accepts connections and never answers. */
+async function blackHole() {
+  const server = createServer((socket) => {
+    server.sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => server.sockets.delete(socket))
+  })
+  server.sockets = new Set()
+  servers.push(server)
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
+  return server.address().port
+}
+
+/** A loopback port that was free a moment ago: connections are refused. */
+async function closedPort() {
+  const server = createServer()
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const {port} = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+try {
+  sandboxStarted = true
+  const {state} = await sandboxUp({stateDir})
+  await checkpoint()
+  await seedSandbox(state.natsServers)
+  await checkpoint()
+  const urls = ['--nats-url', state.natsServers.join(','), '--prometheus-url', state.prometheusUrl]
+
+  // Healthy: alternate with `node -e 0` so both see the same machine load.
+  const healthy = []
+  const baseline = []
+  const perCheck = {}
+  const reportSeconds = []
+  const exitCodes = {}
+  for (let i = 0; i < runs + warmups; i++) {
+    const run = runCli('healthy', ['health-check', '--json', ...urls, '--alertmanager-url', state.alertmanagerUrl])
+    const started = process.hrtime.bigint()
+    const node = spawnSync(process.execPath, ['-e', '0'], {env, stdio: 'ignore'})
+    const nodeMs = Number(process.hrtime.bigint() - started) / 1e6
+    await checkpoint()
+    if (node.status !== 0) throw new Error(`node -e 0 exited ${node.status}`)
+    if (i < warmups) continue // the first rounds warm the file cache
+    healthy.push(run.wallMs)
+    baseline.push(nodeMs)
+    reportSeconds.push(run.report.durationSeconds * 1000)
+    exitCodes[run.exitCode] = (exitCodes[run.exitCode] ?? 0) + 1
+    for (const check of run.report.checks) {
+      if (typeof check.durationSeconds === 'number') (perCheck[check.name] ??= []).push(check.durationSeconds * 1000)
+    }
+  }
+
+  // Alertmanager a black hole (connect succeeds, no answer ever), --timeout 2s.
+  const holePort = await blackHole()
+  const hole = []
+  const holeAlertmanager = []
+  const holeStatuses = []
+  for (let i = 0; i < blackHoleRuns; i++) {
+    const run = runCli('AM black-hole', ['health-check', '--json', '--timeout', '2s', ...urls, '--alertmanager-url', `http://127.0.0.1:${holePort}`])
+    await checkpoint() // also lets the server accept and account for the leftover connections
+    const am = run.report.checks.find((check) => check.name === 'alertmanager')
+    holeStatuses.push(am?.status ?? 'missing')
+    hole.push(run.wallMs)
+    if (typeof am?.durationSeconds === 'number') holeAlertmanager.push(am.durationSeconds * 1000)
+  }
+  const holeCritical = holeStatuses.every((status) => status === 'CRITICAL')
+
+  // For comparison: Alertmanager port closed (connection refused), once.
+  const refusedRun = runCli('AM refused', ['health-check', '--json', '--timeout', '2s', ...urls, '--alertmanager-url', `http://127.0.0.1:${await closedPort()}`])
+  await checkpoint()
+  const refusedAm = refusedRun.report.checks.find((check) => check.name === 'alertmanager')
+
+  const checkMedians = Object.fromEntries(
+    Object.entries(perCheck)
+      .map(([name, values]) => [name, ms(median(values))])
+      .sort((a, b) => b[1] - a[1]),
+  )
+  const healthyFigures = stats(healthy)
+  const holeFigures = stats(hole)
+  const healthyPass = healthyFigures.medianMs <= targets.healthyMs
+  const holePass = holeFigures.maxMs <= targets.blackHoleMs && holeCritical
+  const result = {
+    benchmark: 'health-check',
+    runs,
+    warmups,
+    node: process.version,
+    sandbox: {cluster: state.cluster, natsServers: state.natsServers.length},
+    targets: {healthy: `median <= ${targets.healthyMs}ms`, alertmanagerBlackHole: `<= ${targets.blackHoleMs}ms with --timeout 2s, alertmanager CRITICAL`},
+    pass: healthyPass && holePass,
+    healthy: {
+      ...healthyFigures,
+      pass: healthyPass,
+      reportDurationMedianMs: ms(median(reportSeconds)),
+      exitCodes,
+      perCheckMedianMs: checkMedians,
+    },
+    alertmanagerBlackHole: {
+      runs: blackHoleRuns,
+      timeout: '2s',
+      ...holeFigures,
+      pass: holePass,
+      alertmanagerStatuses: holeStatuses,
+      alertmanagerCritical: holeCritical,
+      alertmanagerCheckMedianMs: holeAlertmanager.length ? ms(median(holeAlertmanager)) : null,
+    },
+    alertmanagerRefused: {
+      timeout: '2s',
+      wallMs: ms(refusedRun.wallMs),
+      alertmanagerStatus: refusedAm?.status ?? 'missing',
+      alertmanagerCheckMs: typeof refusedAm?.durationSeconds === 'number' ? ms(refusedAm.durationSeconds * 1000) : null,
+    },
+    baseline: {'node -e 0': stats(baseline)},
+    at: new Date().toISOString(),
+  }
+  mkdirSync(join(root, 'bench/results'), {recursive: true})
+  writeFileSync(join(root, 'bench/results/health-check.json'), `${JSON.stringify(result, null, 2)}\n`)
+  const slowest = Object.entries(checkMedians)
+    .slice(0, 4)
+    .map(([name, value]) => `${name} ${Math.round(value)}ms`)
+    .join(', ')
+  console.log(
+    `health-check: healthy median ${Math.round(healthyFigures.medianMs)}ms p90 ${Math.round(healthyFigures.p90Ms)}ms (target <= ${targets.healthyMs}ms ${healthyPass ? 'PASS' : 'FAIL'}) | AM black-hole, --timeout 2s: median ${Math.round(holeFigures.medianMs)}ms max ${Math.round(holeFigures.maxMs)}ms, alertmanager ${holeCritical ? 'CRITICAL' : holeStatuses.join('/')} (target <= ${targets.blackHoleMs}ms ${holePass ? 'PASS' : 'FAIL'}) | AM refused ${Math.round(refusedRun.wallMs)}ms | node -e 0 ${Math.round(median(baseline))}ms | slowest checks: ${slowest}`,
+  )
+} catch (error) {
+  if (!(error instanceof Interrupted)) throw error
+  console.error(`health-check bench: interrupted by ${error.message}; stopping the sandbox`)
+  process.exitCode = 130
+} finally {
+  for (const server of servers) server.close()
+  for (const server of servers) for (const socket of server.sockets) socket.destroy()
+  if (sandboxStarted) await sandboxDown(stateDir).catch((error) => console.error(`health-check bench: sandbox down failed: ${error.message}`))
+  rmSync(tmp, {recursive: true, force: true})
+}

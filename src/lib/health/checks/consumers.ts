@@ -1,0 +1,70 @@
+import {joinAddresses} from '../../adapters/redact.js'
+import type {ConsumerSummary, StreamSummary} from '../../adapters/nats/jetstream.js'
+import type {Thresholds} from '../../core/context-types.js'
+import type {Status} from '../../core/output/style.js'
+import {statusAbove, worstStatus} from '../model.js'
+import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import {formatSeconds, round} from './format.js'
+
+/**
+ * Each durable consumer (projection) on the events stream: unprocessed, ack pending, redeliveries, and
+ * processing lag = now minus the storage time of its oldest unacknowledged message, read by sequence.
+ * Work pending with no delivery for `stallAfter` seconds is a stalled stream: CRITICAL.
+ */
+export const consumersCheck: HealthCheck = {
+  name: 'consumers',
+  component: 'consumers',
+  target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
+  async run({ctx, nats, now}: CheckContext): Promise<CheckOutcome[]> {
+    const jsm = await nats.jetstream()
+    const {nc} = await nats.connection()
+    const {findStream, listConsumers, oldestUnackedTime, jsApiPrefix} = await import('../../adapters/nats/jetstream.js')
+    const stream = await findStream(jsm, ctx.streams.events, nats.address, ctx.timeoutMs)
+    if (!stream) {
+      return [{name: 'consumers', component: 'consumers', status: 'CRITICAL', summary: `stream ${ctx.streams.events} does not exist, so no projection can consume`, metrics: []}]
+    }
+    const consumers = (await listConsumers(jsm, stream.name, nats.address, ctx.timeoutMs)).filter((c) => c.durable)
+    if (consumers.length === 0) {
+      return [{name: 'consumers', component: 'consumers', status: 'OK', summary: `no durable consumers on ${stream.name}`, metrics: [{name: 'count', value: 0}]}]
+    }
+    const oldest = await Promise.all(consumers.map((c) => oldestUnackedTime(nc, c, stream, {jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain), timeoutMs: ctx.timeoutMs})))
+    const at = now()
+    return consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, ctx.thresholds))
+  },
+}
+
+export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSummary, 'messages'>, oldestUnacked: Date | undefined, now: Date, thresholds: Thresholds): CheckOutcome {
+  const lagSeconds = oldestUnacked ? Math.max(0, (now.getTime() - oldestUnacked.getTime()) / 1000) : 0
+  const outstanding = consumer.unprocessed + consumer.ackPending
+  const lastActivity = latest(consumer.delivered.lastActive, consumer.created)
+  const idleSeconds = Math.max(0, (now.getTime() - lastActivity.getTime()) / 1000)
+  const stalled = outstanding > 0 && idleSeconds >= thresholds.stallAfter
+  const status: Status = worstStatus([statusAbove(lagSeconds, thresholds.lagWarn, thresholds.lagCrit), stalled ? 'CRITICAL' : 'OK'])
+
+  const pct = stream.messages > 0 ? Math.min(100, Math.floor((consumer.unprocessed / stream.messages) * 100)) : 0
+  const parts = [
+    outstanding === 0 ? 'caught up' : `lag ${formatSeconds(lagSeconds)}`,
+    `${consumer.unprocessed} unprocessed${consumer.unprocessed > 0 ? ` (${pct}%)` : ''}`,
+    `${consumer.ackPending} ack pending`,
+    ...(consumer.redelivered > 0 ? [`${consumer.redelivered} redelivered`] : []),
+    stalled ? `STALLED: no delivery for ${formatSeconds(idleSeconds)}` : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
+  ]
+  return {
+    name: `consumer:${consumer.name}`,
+    component: 'consumers',
+    status,
+    summary: parts.join(', '),
+    metrics: [
+      {name: 'lag', value: round(lagSeconds, 3), unit: 's', warn: thresholds.lagWarn, crit: thresholds.lagCrit},
+      {name: 'unprocessed', value: consumer.unprocessed},
+      {name: 'ack_pending', value: consumer.ackPending},
+      {name: 'redelivered', value: consumer.redelivered},
+      {name: 'idle', value: round(idleSeconds, 3), unit: 's', crit: thresholds.stallAfter},
+    ],
+    details: {stream: consumer.stream, filterSubject: consumer.filterSubject, oldestUnackedAt: oldestUnacked?.toISOString(), stalled},
+  }
+}
+
+function latest(a: Date | undefined, b: Date): Date {
+  return a && a.getTime() > b.getTime() ? a : b
+}

@@ -1,0 +1,56 @@
+import {joinAddresses} from '../../adapters/redact.js'
+import type {Status} from '../../core/output/style.js'
+import type {StreamSummary} from '../../adapters/nats/jetstream.js'
+import {worstStatus} from '../model.js'
+import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import {formatBytes, formatSeconds, plural} from './format.js'
+
+/** Mirrors and sources silent for longer than this are reported, whatever their lag. */
+const SOURCE_SILENT_SECONDS = 60
+
+/**
+ * The CIM streams of the context exist (the events stream is required; the ops stream is created on
+ * first use), with their counts, and the lag of any mirror or source feeding them.
+ */
+export const streamsCheck: HealthCheck = {
+  name: 'streams',
+  component: 'streams',
+  target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
+  async run({ctx, nats}: CheckContext): Promise<CheckOutcome[]> {
+    const jsm = await nats.jetstream()
+    const {findStream} = await import('../../adapters/nats/jetstream.js')
+    const {events, ops} = ctx.streams
+    const [eventsStream, opsStream] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findStream(jsm, ops, nats.address, ctx.timeoutMs)])
+    return [
+      eventsStream ? streamOutcome(eventsStream) : missing(events, 'CRITICAL', `stream ${events} does not exist: domain events have nowhere to go`),
+      opsStream ? streamOutcome(opsStream) : missing(ops, 'OK', `stream ${ops} not created yet (cimops creates it on first use)`),
+    ]
+  },
+}
+
+function missing(name: string, status: Status, summary: string): CheckOutcome {
+  return {name: `stream:${name}`, component: 'streams', status, summary, metrics: [{name: 'exists', value: 0}]}
+}
+
+function streamOutcome(stream: StreamSummary): CheckOutcome {
+  const sourceStatus = (source: StreamSummary['sources'][number]): Status =>
+    source.error ? 'CRITICAL' : source.lag > 0 && (source.activeSeconds === undefined || source.activeSeconds > SOURCE_SILENT_SECONDS) ? 'WARNING' : 'OK'
+  const sources = stream.sources.map((source) => {
+    const active = source.activeSeconds === undefined ? 'never active' : `active ${formatSeconds(source.activeSeconds)} ago`
+    return `${source.kind} ${source.name}: ${source.error ? `error ${source.error}` : `lag ${source.lag}, ${active}`}`
+  })
+  const lastEvent = stream.lastTime ? `, last ${formatSeconds(Math.max(0, (Date.now() - stream.lastTime.getTime()) / 1000))} ago` : ''
+  return {
+    name: `stream:${stream.name}`,
+    component: 'streams',
+    status: worstStatus(stream.sources.map(sourceStatus)),
+    summary: [`${plural(stream.messages, 'message')}, ${formatBytes(stream.bytes)}, ${plural(stream.consumers, 'consumer')}${lastEvent}`, ...sources].join('; '),
+    metrics: [
+      {name: 'exists', value: 1},
+      {name: 'messages', value: stream.messages},
+      {name: 'bytes', value: stream.bytes, unit: 'B'},
+      {name: 'consumers', value: stream.consumers},
+      ...stream.sources.map((source) => ({name: `${source.kind}_${source.name}_lag`, value: source.lag})),
+    ],
+  }
+}

@@ -1,0 +1,47 @@
+import type {Filesystem} from '../../adapters/system/host.js'
+import {statusAbove, statusBelow} from '../model.js'
+import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import {formatBytes, round} from './format.js'
+
+/** This host: CPU load per core, memory used %, and free space on the watched mounts. */
+export const systemCheck: HealthCheck = {
+  name: 'system',
+  component: 'system',
+  async run({ctx}: CheckContext): Promise<CheckOutcome[]> {
+    const {filesystems, hostLoad, hostMemory} = await import('../../adapters/system/host.js')
+    const t = ctx.thresholds
+    const [memory, mounted] = await Promise.all([hostMemory(), filesystems()])
+    const load = hostLoad()
+    return [
+      {
+        name: 'cpu',
+        component: 'system',
+        status: statusAbove(load.perCore, t.loadWarn, t.loadCrit),
+        summary: `load ${load.load1.toFixed(2)} on ${load.cores} cores (${load.perCore.toFixed(2)} per core)`,
+        metrics: [{name: 'load_per_core', value: round(load.perCore, 3), warn: t.loadWarn, crit: t.loadCrit}],
+      },
+      {
+        name: 'memory',
+        component: 'system',
+        status: statusAbove(memory.usedPercent, t.memWarn, t.memCrit),
+        summary: `${memory.usedPercent.toFixed(1)}% used, ${formatBytes(memory.availableBytes)} available of ${formatBytes(memory.totalBytes)}`,
+        metrics: [{name: 'memory_used', value: round(memory.usedPercent, 2), unit: '%', warn: t.memWarn, crit: t.memCrit}],
+      },
+      ...ctx.mounts.map((mount) => diskOutcome(mount, mounted, t.diskFreeWarn, t.diskFreeCrit)),
+    ]
+  },
+}
+
+function diskOutcome(mount: string, mounted: Filesystem[], warn: number, crit: number): CheckOutcome {
+  const fs = mounted.find((f) => f.mount === mount)
+  if (!fs) {
+    return {name: `disk:${mount}`, component: 'system', status: 'UNKNOWN', summary: `${mount} is not a mounted filesystem (mounts: ${mounted.map((f) => f.mount).join(', ')})`, metrics: []}
+  }
+  return {
+    name: `disk:${mount}`,
+    component: 'system',
+    status: statusBelow(fs.freePercent, warn, crit),
+    summary: `${fs.freePercent.toFixed(1)}% free, ${formatBytes(fs.availableBytes)} of ${formatBytes(fs.sizeBytes)} (${fs.device})`,
+    metrics: [{name: 'disk_free', value: round(fs.freePercent, 2), unit: '%', warn, crit, lowIsBad: true}],
+  }
+}

@@ -1,0 +1,37 @@
+import type {ResolvedContext} from '../core/context-types.js'
+import type {HealthComponent} from './components.js'
+import type {CheckReport} from './model.js'
+import {createNatsSession} from './nats-session.js'
+import {runChecks} from './runner.js'
+import {healthScore} from './score.js'
+
+export interface HealthReport extends CheckReport {
+  /** 0–100, weighted like the seed's composite; see score.ts. */
+  score: number
+  scoreGroups: Record<string, {score: number; weight: number}>
+  /** RFC 3339 time the run started. */
+  checkedAt: string
+  context?: string
+}
+
+export interface HealthOptions {
+  components?: HealthComponent[]
+  signal: AbortSignal
+  now?: () => Date
+}
+
+/** Runs the selected checks concurrently against the resolved context; never throws for a sick component. */
+export async function runHealthCheck(ctx: ResolvedContext, options: HealthOptions): Promise<HealthReport> {
+  const {ALL_CHECKS} = await import('./checks/index.js')
+  const selected = options.components?.length ? ALL_CHECKS.filter((c) => options.components!.includes(c.component as HealthComponent)) : ALL_CHECKS
+  const now = options.now ?? (() => new Date())
+  const checkedAt = now().toISOString()
+  const nats = createNatsSession(ctx.nats, ctx.timeoutMs)
+  try {
+    const report = await runChecks(selected, {ctx, signal: options.signal, now, nats}, ctx.timeoutMs)
+    const {score, groups} = healthScore(report.checks, ctx.scoreWeights)
+    return {...report, score, scoreGroups: groups, checkedAt, context: ctx.name}
+  } finally {
+    await nats.close()
+  }
+}
