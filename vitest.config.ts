@@ -2,7 +2,7 @@ import {defineConfig} from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // @oclif/test needs console output to reach its capture; ink tests need CI unset (reference/oclif-node20.md).
     disableConsoleIntercept: true,
     env: {CI: 'false', NO_COLOR: '1'},

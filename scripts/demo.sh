@@ -29,11 +29,14 @@ set -e
 cat <<MSG
 
 The health check exited ${status}: its exit code is the Nagios code of the overall status
-(0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+(0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). The projection consumer workflow-analytics was left
+behind on purpose: run the check again and watch its lag grow past 10s (WARNING), 60s
+(CRITICAL) and, with no delivery for 5 minutes, turn into a stalled stream.
 
 Explore (the "sandbox" context is now current):
   node ./bin/run.js sandbox status
   node ./bin/run.js health-check --verbose
+  node ./bin/run.js health-check --watch
   node ./bin/run.js health-check --format nagios
   node ./bin/run.js context show
   npm install -g . && cimops --help        # put cimops on your PATH

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
 import {addScrapeTarget, restartProcess, seedSandbox, stopProcess} from '../../src/lib/sandbox/index.js'
-import {isolatedHome, runCli} from '../helpers/cli.js'
+import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
 import {check, checkNamed, eventually, sandboxContext, statuses} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
@@ -125,6 +125,19 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(result.code).toBe(2)
     const report = JSON.parse(result.stdout)
     expect(Object.fromEntries(report.checks.map((c: {name: string; status: string}) => [c.name, c.status]))).toMatchObject({'disk:/': 'CRITICAL', memory: 'OK'})
+  })
+
+  it('--watch without a terminal prints one report after another until Ctrl-C (JSON lines with --json)', async () => {
+    const {state} = sandbox()
+    const child = startCli(['health-check', '--watch', '--interval', '300ms', '--json', '--component', 'nats', '--nats-url', state.natsServers[0]], home.env)
+    const done = finished(child)
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    child.kill('SIGINT')
+    const result = await done
+    expect(result.code).toBe(130)
+    const reports = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as {status: string})
+    expect(reports.length).toBeGreaterThanOrEqual(2)
+    expect(reports.every((r) => r.status === 'OK')).toBe(true)
   })
 
   it('rejects thresholds in the wrong order as a usage error', async () => {

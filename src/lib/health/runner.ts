@@ -30,12 +30,19 @@ export interface HealthCheck {
  */
 export async function runChecks(checks: HealthCheck[], context: CheckContext, timeoutMs: number): Promise<CheckReport> {
   const started = performance.now()
+  let onAbort: (() => void) | undefined
   const interrupted = new Promise<never>((_, reject) => {
-    if (context.signal.aborted) reject(new InterruptedError('health check interrupted'))
-    context.signal.addEventListener('abort', () => reject(new InterruptedError('health check interrupted')), {once: true})
+    onAbort = () => reject(new InterruptedError('health check interrupted'))
+    if (context.signal.aborted) onAbort()
+    context.signal.addEventListener('abort', onAbort, {once: true})
   })
-  const results = await Promise.race([Promise.all(checks.map((check) => runOne(check, context, timeoutMs))), interrupted])
-  return summarize(results.flat(), round((performance.now() - started) / 1000))
+  try {
+    const results = await Promise.race([Promise.all(checks.map((check) => runOne(check, context, timeoutMs))), interrupted])
+    return summarize(results.flat(), round((performance.now() - started) / 1000))
+  } finally {
+    // --watch runs this again and again on one signal: leave no listener behind.
+    context.signal.removeEventListener('abort', onAbort!)
+  }
 }
 
 async function runOne(check: HealthCheck, context: CheckContext, timeoutMs: number): Promise<CheckResult[]> {

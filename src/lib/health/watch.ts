@@ -48,10 +48,12 @@ async function liveView(): Promise<{update(header: string, report: string): void
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
+    const wake = () => {
       clearTimeout(timer)
+      signal.removeEventListener('abort', wake)
       resolve()
-    }, {once: true})
+    }
+    const timer = setTimeout(wake, ms)
+    signal.addEventListener('abort', wake, {once: true})
   })
 }
