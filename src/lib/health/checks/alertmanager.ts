@@ -1,7 +1,7 @@
 import type {Status} from '../../core/output/style.js'
 import {worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {plural} from './format.js'
+import {plural} from '../../core/output/units.js'
 
 /**
  * Alertmanager: cluster state from /api/v2/status (its /-/healthy always says OK), and the active,

@@ -4,7 +4,7 @@ import type {Thresholds} from '../../core/context-types.js'
 import type {Status} from '../../core/output/style.js'
 import {statusAbove, worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {formatSeconds, round} from './format.js'
+import {formatSeconds, round} from '../../core/output/units.js'
 
 /**
  * Each durable consumer (projection) on the events stream: unprocessed, ack pending, redeliveries, and

@@ -4,7 +4,7 @@ import type {NvidiaGpu, ThrottleReason} from '../../adapters/gpu/nvidia-smi.js'
 import type {PowermetricsSample} from '../../adapters/gpu/powermetrics.js'
 import {type Metric, statusAbove, statusBelow, worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {plural, round} from './format.js'
+import {plural, round} from '../../core/output/units.js'
 
 const NAME = 'gpu'
 const COMPONENT = 'gpu'

@@ -2,7 +2,7 @@ import {joinAddresses} from '../../adapters/redact.js'
 import type {Status} from '../../core/output/style.js'
 import {statusAbove, worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {formatBytes, plural, round} from './format.js'
+import {formatBytes, plural, round} from '../../core/output/units.js'
 
 /**
  * JetStream: enabled, account storage and memory against their limits, and the replicas of every

@@ -2,7 +2,7 @@ import {joinAddresses} from '../../adapters/redact.js'
 import type {NatsSettings} from '../../core/context-types.js'
 import type {Status} from '../../core/output/style.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {formatSeconds, round} from './format.js'
+import {formatSeconds, round} from '../../core/output/units.js'
 
 interface PeerProbe {
   url: string

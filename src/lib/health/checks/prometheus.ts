@@ -1,7 +1,7 @@
 import type {Status} from '../../core/output/style.js'
 import {worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {plural} from './format.js'
+import {plural} from '../../core/output/units.js'
 
 /** Prometheus: ready, its version, scrape targets down (named), rule groups with evaluation errors. */
 export const prometheusCheck: HealthCheck = {

@@ -3,7 +3,7 @@ import type {Status} from '../../core/output/style.js'
 import type {StreamSummary} from '../../adapters/nats/jetstream.js'
 import {worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
-import {formatBytes, formatSeconds, plural} from './format.js'
+import {formatBytes, formatSeconds, plural} from '../../core/output/units.js'
 
 /** Mirrors and sources silent for longer than this are reported, whatever their lag. */
 const SOURCE_SILENT_SECONDS = 60

@@ -1,6 +1,6 @@
-import {formatDuration} from '../../core/duration.js'
+import {formatDuration} from '../duration.js'
 
-/** Small formatting helpers shared by the checks' summaries. */
+/** Units for people: durations, sizes, counts. Shared by every command's tables and summaries. */
 
 export function round(value: number, digits = 4): number {
   const factor = 10 ** digits
