@@ -12,6 +12,11 @@ export type CmdArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args'
 
 const GLOBAL = 'GLOBAL'
 
+/** Flags of commands that change something: spread into their `flags`. */
+export const MUTATING_FLAGS = {
+  actor: Flags.string({summary: 'Who is acting, as recorded in the ops event log [default: OS user].'}),
+}
+
 /**
  * Every cimops command extends this: global flags and their precedence, --json with the exit code kept,
  * typed errors rendered as one line (or `{"error": ...}`), secrets redacted, Ctrl-C -> 130.
@@ -34,6 +39,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Check commands report Nagios codes; when they cannot run at all they exit 3 (UNKNOWN). */
   static isCheck = false
 
+  /** Commands that change something publish an audit event to the ops log (`cim.ops.audit.<command>`), unless --dry-run. */
+  static audited = false
+
   protected flags!: CmdFlags<T>
   protected args!: CmdArgs<T>
   protected style!: Style
@@ -44,6 +52,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private reported = false
   /** Still parsing argv: any error from oclif now is a usage error. */
   private parsing = true
+  private readonly startedAt = new Date()
+  private failureLine?: string
   private readonly onSignal = () => this.interrupt()
 
   get signal(): AbortSignal {
@@ -114,6 +124,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     process.exitCode = failure.exit
     this.reported = true
+    this.failureLine = failure.line
     if (this.jsonEnabled()) {
       this.logJson({error: redact({code: failure.code, message: failure.message, exit: failure.exit, hint: failure.hint})})
     } else {
@@ -126,8 +137,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     await super.finally(error)
+    await this.recordAudit()
     // Interrupted work may leave sockets waiting on timeouts; the result is reported, so leave now.
     if (this.abort.signal.aborted) setTimeout(() => process.exit(130), 50).unref()
+  }
+
+  /** The audit event of a mutating command; when NATS cannot take it, it is spooled and the user told. */
+  private async recordAudit(): Promise<void> {
+    const ctor = this.ctor as unknown as typeof BaseCommand
+    const flags = this.flags as Record<string, unknown> | undefined
+    if (!ctor.audited || this.parsing || flags?.['dry-run'] === true) return
+    const [{buildAuditEvent}, {recordAuditEvent}] = await Promise.all([import('../audit/event.js'), import('../audit/recorder.js')])
+    const event = buildAuditEvent({
+      command: this.id ?? 'unknown',
+      argv: this.argv,
+      startedAt: this.startedAt,
+      finishedAt: new Date(),
+      exitCode: typeof process.exitCode === 'number' ? process.exitCode : 0,
+      error: this.failureLine,
+      actor: typeof flags?.actor === 'string' ? flags.actor : undefined,
+    })
+    const ctx = await this.context().catch(() => undefined)
+    const result = await recordAuditEvent({...event, ...(ctx?.name ? {context: ctx.name} : {})}, ctx)
+    if (!result.published) {
+      process.stderr.write(`cimops: audit event not written to the ops log: ${redactString(result.error ?? '')} (spooled to ${result.spooledTo}; the next command that reaches NATS writes it)\n`)
+    }
   }
 
   private interrupt(): void {

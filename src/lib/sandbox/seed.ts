@@ -1,5 +1,6 @@
 import type {Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
+import {clusterSize, opsStreamConfig} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError, UnreachableError} from '../core/errors.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
@@ -14,7 +15,6 @@ const PUBLISH_WINDOW = 256
 const FETCH_BATCH = 200
 const FETCH_EXPIRES_MS = 2000
 const NANOS_PER_MS = 1_000_000
-const MIB = 1024 * 1024
 
 /** The deliberately lagging projection: acks the first part of its events, leaves some unacked. */
 const LAGGING_CONSUMER = {name: 'workflow-analytics', domain: 'workflow', ackedShare: 0.6, unacked: 12}
@@ -59,11 +59,6 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
   }
 }
 
-/** Servers in the cluster: the URLs given, or those the server advertises when more. */
-function clusterSize(nc: NatsConnection, natsServers: string[]): number {
-  return Math.max(natsServers.length, nc.info?.connect_urls?.length ?? 1)
-}
-
 function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {
   return {
     name,
@@ -74,20 +69,6 @@ function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfi
     retention: 'limits',
     num_replicas: replicas,
     // Re-publishing an event with the same Nats-Msg-Id within this window is dropped by the server.
-    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
-    allow_direct: true,
-  }
-}
-
-function opsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {
-  return {
-    name,
-    subjects: ['cim.ops.>'],
-    storage: 'file',
-    retention: 'limits',
-    num_replicas: replicas,
-    max_bytes: 256 * MIB,
-    max_msg_size: MIB,
     duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
     allow_direct: true,
   }
