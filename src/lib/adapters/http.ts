@@ -8,6 +8,7 @@ import type {AxiosInstance, AxiosRequestConfig, AxiosResponse} from 'axios'
 import type {ZodType} from 'zod'
 import {ApiError, ConfigError, ParseError, TimeoutError, UnreachableError} from '../core/errors.js'
 import {stripUserinfo} from './redact.js'
+import {UNREACHABLE_REASONS} from './network-errors.js'
 
 export interface HttpClientOptions {
   /** Named in every error: 'prometheus', 'alertmanager', ... */
@@ -34,14 +35,6 @@ export interface HttpClient {
   delete(path: string): Promise<void>
 }
 
-const UNREACHABLE_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'temporary DNS failure',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by peer',
-}
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
 const MAX_MESSAGE_CHARS = 300
 const MAX_ISSUES = 3

@@ -1,6 +1,7 @@
-import {accessSync, constants, statSync} from 'node:fs'
-import {delimiter, join} from 'node:path'
+import {join} from 'node:path'
+
 import {ConfigError} from '../core/errors.js'
+import {isExecutableFile, pathDirectories} from '../core/executables.js'
 import type {SandboxComponent} from './types.js'
 
 interface ServerBinary {
@@ -45,7 +46,7 @@ export function findServerBinary(component: SandboxComponent, env: NodeJS.Proces
     throw notInstalled(binary, `${binary.envOverride}=${override} is not an executable file`)
   }
 
-  const pathDirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
+  const pathDirs = pathDirectories(env)
   const candidates = [...pathDirs.flatMap((dir) => binary.names.map((name) => join(dir, name))), binary.debianPath]
   const found = candidates.find((candidate) => isExecutableFile(candidate))
   if (found) return found
@@ -56,13 +57,4 @@ function notInstalled(binary: ServerBinary, why: string): ConfigError {
   return new ConfigError(`${binary.names[0]} is not installed`, why, {
     hint: `install the Debian package ${binary.debianPackage}, e.g. sudo bash scripts/install-servers.sh`,
   })
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
 }

@@ -1,8 +1,9 @@
 /**
  * Which GPU tool this host has, found without running anything: a host with neither has no GPU to check.
  */
-import {accessSync, constants, existsSync, statSync} from 'node:fs'
-import {join} from 'node:path'
+import {existsSync} from 'node:fs'
+
+import {findOnPath} from '../../core/executables.js'
 import {POWERMETRICS_PATH} from './powermetrics.js'
 
 export type GpuTool = 'nvidia-smi' | 'powermetrics'
@@ -15,7 +16,7 @@ const NVIDIA_SMI_ENV = 'CIMOPS_NVIDIA_SMI'
 export function detectGpuTool(env: Env = process.env, platform: NodeJS.Platform = process.platform): GpuTool | undefined {
   // An explicit override wins even when that file is missing: running it then fails loudly instead of reporting "no GPU".
   if (env[NVIDIA_SMI_ENV]) return 'nvidia-smi'
-  if (onPath('nvidia-smi', env, platform)) return 'nvidia-smi'
+  if (findOnPath('nvidia-smi', env, platform)) return 'nvidia-smi'
   if (platform === 'darwin' && existsSync(POWERMETRICS_PATH)) return 'powermetrics'
   return undefined
 }
@@ -23,20 +24,4 @@ export function detectGpuTool(env: Env = process.env, platform: NodeJS.Platform 
 /** What to run for nvidia-smi: the override, or the name resolved on PATH. */
 export function nvidiaSmiBinary(env: Env = process.env): string {
   return env[NVIDIA_SMI_ENV] || 'nvidia-smi'
-}
-
-function onPath(program: string, env: Env, platform: NodeJS.Platform): boolean {
-  const windows = platform === 'win32'
-  const name = windows ? `${program}.exe` : program
-  const directories = (env.PATH ?? env.Path ?? '').split(windows ? ';' : ':').filter((dir) => dir !== '')
-  return directories.some((dir) => isExecutableFile(join(dir, name)))
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
 }

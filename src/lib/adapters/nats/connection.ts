@@ -9,19 +9,12 @@ import type {Authenticator, NatsConnection, NodeConnectionOptions} from '@nats-i
 import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
 import {joinAddresses, stripUserinfo} from '../redact.js'
+import {UNREACHABLE_REASONS} from '../network-errors.js'
 
 const SYSTEM = 'nats'
 /** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */
 const MAX_RECONNECT_ATTEMPTS = 3
 const AUTH_HINT = 'check the credentials: --nats-creds, --nats-context, or the user/password/token of the context'
-const UNREACHABLE_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'temporary DNS failure',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by peer',
-}
 
 export interface NatsConnectOptions {
   /** Connect timeout per server, and the default for requests made on the connection. */
