@@ -45,19 +45,24 @@ export function redactString(text: string): string {
 
 /** Deep copy with secret-named keys masked and every string passed through redactString. */
 export function redact<T>(value: T): T {
-  return redactValue(value, new WeakSet()) as T
+  return redactValue(value, new Set()) as T
 }
 
-function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+function redactValue(value: unknown, seen: Set<object>): unknown {
   if (typeof value === 'string') return redactString(value)
   if (value === null || typeof value !== 'object') return value
+  if (value instanceof Date) return value
+  // Only the ancestors count: an object shared by two branches is copied twice, not taken for a cycle.
   if (seen.has(value)) return '[circular]'
   seen.add(value)
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, seen))
-  if (value instanceof Date) return value
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && item !== undefined && item !== null && item !== '' ? MASK : redactValue(item, seen)
+  try {
+    if (Array.isArray(value)) return value.map((item) => redactValue(item, seen))
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = SECRET_KEY.test(key) && item !== undefined && item !== null && item !== '' ? MASK : redactValue(item, seen)
+    }
+    return out
+  } finally {
+    seen.delete(value)
   }
-  return out
 }

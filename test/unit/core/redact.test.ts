@@ -41,4 +41,12 @@ describe('redact', () => {
     expect(out).toEqual({nats: {servers: ['nats://u:***@h:4222'], password: MASK, token: MASK, creds: '/home/a.creds'}, list: [{apiKey: MASK}], n: 3})
     expect(input.nats.password).toBe('p4ss')
   })
+
+  it('copies an object shared by two branches, and only marks real cycles', () => {
+    const labels = {severity: 'critical'}
+    const cyclic: Record<string, unknown> = {name: 'loop'}
+    cyclic.self = cyclic
+    expect(redact({a: labels, b: [labels, labels]})).toEqual({a: labels, b: [labels, labels]})
+    expect(redact(cyclic)).toEqual({name: 'loop', self: '[circular]'})
+  })
 })

@@ -2,7 +2,7 @@
 import {ApiError} from '../../core/errors.js'
 import type {HttpServiceSettings} from '../../core/context-types.js'
 import {createHttpClient} from '../http.js'
-import {Alerts, CreatedSilence, Silences, Status, type Alert, type Labels, type Silence} from './schema.js'
+import {AlertGroups, Alerts, CreatedSilence, Silence as SilenceSchema, Silences, Status, type Alert, type AlertGroup, type Labels, type Silence} from './schema.js'
 
 const SYSTEM = 'alertmanager'
 
@@ -50,8 +50,16 @@ export interface AlertmanagerClient {
   /** Cluster state and version; use it for readiness, `/-/healthy` and `/-/ready` always say OK. */
   status(): Promise<Status>
   alerts(query?: AlertQuery): Promise<Alert[]>
+  /** The alerts as the routing tree groups them (`group_by`); 0.25 has no `unprocessed` filter here. */
+  alertGroups(query?: AlertQuery): Promise<AlertGroup[]>
   postAlerts(alerts: PostableAlert[]): Promise<void>
-  silences(): Promise<Silence[]>
+  /**
+   * All silences, expired ones included (kept for `--data.retention`). `filter` keeps silences having
+   * an identical matcher (same name, type and value), not those that would match such an alert.
+   */
+  silences(filter?: string[]): Promise<Silence[]>
+  /** One silence, or undefined when the server does not know the ID (or it is not a UUID). */
+  silence(id: string): Promise<Silence | undefined>
   /** Returns the silence ID. */
   createSilence(silence: PostableSilence): Promise<string>
   /** Idempotent for an expired silence; an unknown ID is an ApiError. */
@@ -66,8 +74,19 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
     status: () => http.getJson('/api/v2/status', Status),
     alerts: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
       http.getJson('/api/v2/alerts', Alerts, {filter, active, silenced, inhibited, receiver}),
+    alertGroups: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
+      http.getJson('/api/v2/alerts/groups', AlertGroups, {filter, active, silenced, inhibited, receiver}),
     postAlerts: (alerts) => http.postJson('/api/v2/alerts', alerts),
-    silences: () => http.getJson('/api/v2/silences', Silences),
+    silences: (filter) => http.getJson('/api/v2/silences', Silences, {filter}),
+    async silence(id) {
+      try {
+        return await http.getJson(`/api/v2/silence/${encodeURIComponent(id)}`, SilenceSchema)
+      } catch (error) {
+        // 404 for an unknown ID; 422 when the ID is not a UUID at all (go-swagger's path validation).
+        if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return undefined
+        throw error
+      }
+    },
     async createSilence(silence) {
       return (await http.postJson('/api/v2/silences', silence, CreatedSilence)).silenceID
     },

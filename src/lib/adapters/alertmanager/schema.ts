@@ -46,6 +46,16 @@ export type Alert = z.infer<typeof Alert>
 
 export const Alerts = z.array(Alert)
 
+/** An aggregation group of the routing tree: its `group_by` labels, the receiver, and its alerts. */
+export const AlertGroup = z.object({
+  labels: Labels,
+  receiver: Receiver,
+  alerts: z.array(Alert),
+})
+export type AlertGroup = z.infer<typeof AlertGroup>
+
+export const AlertGroups = z.array(AlertGroup)
+
 export const Matcher = z.object({
   name: z.string(),
   value: z.string(),

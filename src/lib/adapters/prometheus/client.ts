@@ -82,7 +82,13 @@ export function createPrometheusClient(settings: HttpServiceSettings, timeoutMs:
 
 /** Unwraps the `{status, data, errorType, error, warnings}` envelope, then checks `data`. */
 async function getData<T>(http: HttpClient, path: string, data: ZodType<T>, params?: QueryParams): Promise<{data: T; warnings: string[]}> {
-  const envelope = await http.getJson(path, Envelope, params)
+  const envelope = await http.getJson(path, Envelope, params).catch((error: unknown) => {
+    // Before the TSDB/WAL is loaded every /api/v1 route answers a plain-text 503, not the JSON envelope.
+    if (error instanceof ApiError && error.status === 503 && /Service Unavailable$/i.test(error.why) && !error.hint) {
+      throw new ApiError(SYSTEM, http.endpoint(path), error.why, {status: 503, hint: 'Prometheus is not ready yet (still loading its TSDB/WAL); retry in a moment'})
+    }
+    throw error
+  })
   if (envelope.status === 'error') {
     // Normally an HTTP error status carries these; checked anyway so an odd 200 is never read as data.
     const why = [envelope.errorType, envelope.error].filter(Boolean).join(': ') || 'status "error" without a message'

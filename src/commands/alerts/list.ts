@@ -1,0 +1,86 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/core/base-command.js'
+import {plural} from '../../lib/core/output/units.js'
+import {formatMatcher, parseMatcherArgs} from '../../lib/alerts/matchers.js'
+import type {AlertListResult, AlertView} from '../../lib/alerts/model.js'
+
+export default class AlertsList extends BaseCommand<typeof AlertsList> {
+  static summary = 'List current alerts from Alertmanager, most severe and oldest first'
+  static description = `Matchers use Alertmanager's syntax and are ANDed: name=value, name!=value, name=~regex, name!~regex (regexes are fully anchored; quote values with spaces: summary="disk full"). A first argument without an operator means alertname=<it>.
+Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
+Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).
+--json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy) plus severity, state and runbook.`
+  static examples = [
+    {description: 'What is firing now', command: '<%= config.bin %> alerts list'},
+    {description: 'One alert by name, plus its silenced instances', command: '<%= config.bin %> alerts list HighEventLag --silenced'},
+    {description: 'Critical alerts of the graph and workflow domains, one table per domain', command: '<%= config.bin %> alerts list \'domain=~"graph|workflow"\' --severity critical --group-by domain'},
+    '<%= config.bin %> alerts list --all --json | jq \'.alerts[] | {alertname, state, startsAt}\'',
+  ]
+  static strict = false
+  static args = {
+    matcher: Args.string({description: 'Alertmanager matcher(s), ANDed, e.g. severity=critical \'instance=~"node-.*"\'; a bare first word is an alertname.'}),
+  }
+  static flags = {
+    silenced: Flags.boolean({summary: 'Also show silenced alerts.'}),
+    inhibited: Flags.boolean({summary: 'Also show inhibited alerts.'}),
+    all: Flags.boolean({summary: 'Show every alert: active, silenced, inhibited and unprocessed.', exclusive: ['silenced', 'inhibited']}),
+    receiver: Flags.string({summary: 'Only alerts routed to receivers matching this regex (anchored).'}),
+    severity: Flags.string({summary: 'Only this severity (repeatable), e.g. --severity critical --severity warning.', multiple: true, multipleNonGreedy: true}),
+    'group-by': Flags.string({summary: 'One table per value of this label, e.g. domain or severity.'}),
+  }
+
+  async run(): Promise<AlertListResult> {
+    const {argv} = await this.parse({flags: AlertsList.flags, baseFlags: BaseCommand.baseFlags, args: AlertsList.args, strict: false, enableJsonFlag: true})
+    const matchers = parseMatcherArgs(argv as string[])
+    const ctx = await this.context()
+    const {alertmanagerFor} = await import('../../lib/alerts/clients.js')
+    const {listAlerts} = await import('../../lib/alerts/list.js')
+    const result = await listAlerts(await alertmanagerFor(ctx), {
+      matchers,
+      silenced: this.flags.silenced,
+      inhibited: this.flags.inhibited,
+      all: this.flags.all,
+      receiver: this.flags.receiver,
+      severities: this.flags.severity,
+      groupBy: this.flags['group-by'],
+    })
+    for (const warning of result.warnings) this.note(this.style.dim(`warning: ${warning}`))
+    await this.render(result, matchers.map(formatMatcher))
+    return result
+  }
+
+  private async render(result: AlertListResult, filters: string[]): Promise<void> {
+    const {renderAlertTable} = await import('../../lib/alerts/render.js')
+    const what = this.flags.all ? 'alerts' : ['active', this.flags.silenced ? 'silenced' : '', this.flags.inhibited ? 'inhibited' : ''].filter(Boolean).join(', ') + ' alerts'
+    const where = [...filters, ...(this.flags.severity ?? []).map((s) => `severity=${s}`), ...(this.flags.receiver ? [`receiver=~${this.flags.receiver}`] : [])]
+    if (result.alerts.length === 0) {
+      const more = this.flags.all ? '' : ' (suppressed alerts are hidden: add --silenced, --inhibited or --all)'
+      this.print(`No ${what}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}${more}.`)
+      return
+    }
+    const now = Date.now()
+    const table = (alerts: AlertView[], omitLabels: string[] = []) => renderAlertTable(alerts, {style: this.style, width: this.width, now, omitLabels})
+    if (result.groupBy && result.groups) {
+      const byFingerprint = new Map(result.alerts.map((alert) => [alert.fingerprint, alert]))
+      const sections = result.groups.map((group) => {
+        const header = `${result.groupBy}=${group.value ?? '(none)'} · ${plural(group.count, 'alert')}`
+        return `${this.style.bold(header)}\n${table(
+          group.fingerprints.map((fp) => byFingerprint.get(fp)!),
+          [result.groupBy!],
+        )}`
+      })
+      this.print(sections.join('\n\n'))
+    } else {
+      this.print(table(result.alerts))
+    }
+    this.print(this.style.dim(`\n${summarize(result.alerts)}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}`))
+  }
+}
+
+/** `5 alerts: 1 critical, 3 warning, 1 info` */
+function summarize(alerts: AlertView[]): string {
+  const counts = new Map<string, number>()
+  for (const alert of alerts) counts.set(alert.severity ?? 'no severity', (counts.get(alert.severity ?? 'no severity') ?? 0) + 1)
+  return `${plural(alerts.length, 'alert')}: ${[...counts.entries()].map(([severity, count]) => `${count} ${severity}`).join(', ')}`
+}

@@ -1,0 +1,114 @@
+/**
+ * `alerts history`: neither Alertmanager nor Prometheus keeps alert history, but Prometheus records
+ * `ALERTS{alertstate="firing"}` = 1 for every evaluation of a firing rule. A range query over it,
+ * folded per series into episodes, says what fired when.
+ */
+import {UsageError} from '../core/errors.js'
+import type {PrometheusClient} from '../adapters/prometheus/client.js'
+import {toPromQLMatcher, type Matcher} from './matchers.js'
+import type {AlertHistoryResult, Episode} from './model.js'
+
+/** Prometheus refuses a range query with more points per series. */
+export const MAX_POINTS = 11_000
+export const MIN_DEFAULT_STEP_MS = 15_000
+
+/** The default resolution: 15s, or coarser when the window would need more than 11,000 points. */
+export function chooseStepMs(windowMs: number): number {
+  return Math.max(MIN_DEFAULT_STEP_MS, Math.ceil(windowMs / MAX_POINTS / 1000) * 1000)
+}
+
+/** A step the server accepts for the window, or a usage error that says what would be. */
+export function checkStep(windowMs: number, stepMs: number): void {
+  if (!(stepMs > 0)) throw new UsageError(`invalid --step ${stepMs}ms`, 'the step must be positive')
+  if (windowMs / stepMs > MAX_POINTS) {
+    throw new UsageError('--step too small for the window', `${Math.ceil(windowMs / stepMs)} points per series, Prometheus allows at most ${MAX_POINTS}`, {
+      hint: `use --step ${Math.ceil(windowMs / MAX_POINTS / 1000)}s or more, or a shorter --since`,
+    })
+  }
+}
+
+/**
+ * `max_over_time(ALERTS{alertstate="firing", …}[step])`: a point exists at t when the alert fired at any
+ * evaluation in the step before t, so an episode shorter than the step is still seen (plain `ALERTS`
+ * sampled every step could fall between its evaluations).
+ */
+export function historyQuery(matchers: readonly Matcher[], stepMs: number): string {
+  const selector = ['alertstate="firing"', ...matchers.map(toPromQLMatcher)].join(', ')
+  return `max_over_time(ALERTS{${selector}}[${Math.round(stepMs)}ms])`
+}
+
+export interface SeriesPoints {
+  labels: Record<string, string>
+  /** Unix seconds of the points where the series has a value, ascending. */
+  times: number[]
+}
+
+/**
+ * Folds range-query series into firing episodes. Points are `step` apart while an alert fires; a gap of
+ * more than two steps ends an episode (one missing point is tolerated: a late evaluation). The last
+ * episode is still firing when its last point is the last step of the window. Sorted by start, then alertname.
+ * Times in Unix seconds.
+ */
+export function foldEpisodes(series: readonly SeriesPoints[], {stepSeconds, end}: {stepSeconds: number; end: number}): Episode[] {
+  const episodes: Episode[] = []
+  const iso = (seconds: number) => new Date(Math.round(seconds * 1000)).toISOString()
+  for (const {labels, times} of series) {
+    if (times.length === 0) continue
+    const {alertname = '', alertstate: _state, __name__: _name, ...rest} = labels
+    let first = times[0]
+    let last = times[0]
+    const close = (stillFiring: boolean) => {
+      episodes.push({
+        alertname,
+        // A copy per episode: the --json output passes through redact(), which shows a shared object as "[circular]".
+        labels: {...rest},
+        from: iso(first),
+        to: stillFiring ? null : iso(last),
+        stillFiring,
+        durationSeconds: round3((stillFiring ? end : last) - first),
+      })
+    }
+    for (const time of times.slice(1)) {
+      if (time - last > 2 * stepSeconds + 1e-6) {
+        close(false)
+        first = time
+      }
+      last = time
+    }
+    close(end - last < stepSeconds - 1e-6)
+  }
+  return episodes.sort(
+    (a, b) => Date.parse(a.from) - Date.parse(b.from) || a.alertname.localeCompare(b.alertname) || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)),
+  )
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000
+}
+
+export interface AlertHistoryOptions {
+  matchers: Matcher[]
+  /** Window length in ms, ending now. */
+  sinceMs: number
+  /** Resolution in ms; default chooseStepMs(sinceMs). */
+  stepMs?: number
+  now?: Date
+}
+
+export async function alertHistory(prometheus: PrometheusClient, options: AlertHistoryOptions): Promise<AlertHistoryResult> {
+  if (!(options.sinceMs > 0)) throw new UsageError(`invalid --since ${options.sinceMs}ms`, 'the window must be positive')
+  const stepMs = options.stepMs ?? chooseStepMs(options.sinceMs)
+  checkStep(options.sinceMs, stepMs)
+  const end = options.now ?? new Date()
+  const start = new Date(end.getTime() - options.sinceMs)
+  const query = historyQuery(options.matchers, stepMs)
+  const {result} = await prometheus.queryRange(query, start, end, stepMs / 1000)
+  const series = result.map((s) => ({labels: s.metric, times: s.values.filter((sample) => !Number.isNaN(sample.value)).map((sample) => sample.time)}))
+  return {
+    from: start.toISOString(),
+    to: end.toISOString(),
+    stepSeconds: stepMs / 1000,
+    query,
+    episodes: foldEpisodes(series, {stepSeconds: stepMs / 1000, end: end.getTime() / 1000}),
+  }
+}

@@ -1,0 +1,64 @@
+/** `alerts list`: current alerts from Alertmanager, filtered server-side, sorted, grouped, with their runbook. */
+import type {AlertmanagerClient, AlertQuery} from '../adapters/alertmanager/client.js'
+import {formatMatcher, type Matcher} from './matchers.js'
+import {groupAlerts, sortAlerts, toAlertView, type AlertListResult, type AlertView, type RunbookRef} from './model.js'
+import {loadRunbookIndex, type RunbookIndex} from './runbooks.js'
+
+export interface ListAlertsOptions {
+  matchers: Matcher[]
+  /** Also silenced alerts. */
+  silenced?: boolean
+  /** Also inhibited alerts. */
+  inhibited?: boolean
+  /** Every alert Alertmanager has: active, silenced, inhibited and unprocessed. */
+  all?: boolean
+  /** Regex on receiver names, anchored by the server. */
+  receiver?: string
+  /** Only these values of the severity label. */
+  severities?: string[]
+  groupBy?: string
+  /** Where runbooks live (tests); default the package's runbooks/. */
+  runbooksDir?: string
+}
+
+/**
+ * The Alertmanager query for the options. Like amtool, and unlike the API's defaults, only active alerts
+ * unless --silenced / --inhibited / --all ask for more.
+ */
+export function alertQuery(options: ListAlertsOptions): AlertQuery {
+  const filter = options.matchers.map(formatMatcher)
+  if (options.severities && options.severities.length > 0) {
+    filter.push(formatMatcher({name: 'severity', op: '=~', value: options.severities.map(escapeRegex).join('|')}))
+  }
+  const states = options.all ? {} : {active: true, silenced: Boolean(options.silenced), inhibited: Boolean(options.inhibited)}
+  return {filter, ...states, receiver: options.receiver}
+}
+
+/** RE2 and JavaScript agree on these escapes of punctuation. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&')
+}
+
+export async function listAlerts(alertmanager: AlertmanagerClient, options: ListAlertsOptions): Promise<AlertListResult> {
+  const alerts = await alertmanager.alerts(alertQuery(options))
+  const needsIndex = alerts.some((alert) => !alert.annotations.runbook_url)
+  const index: RunbookIndex = needsIndex ? await loadRunbookIndex(options.runbooksDir) : {byAlert: new Map(), warnings: []}
+  const views = sortAlerts(alerts.map((alert) => toAlertView(alert, runbookFor(alert.labels.alertname, alert.annotations, index))))
+  const result: AlertListResult = {alerts: views, warnings: index.warnings}
+  if (options.groupBy) {
+    result.groupBy = options.groupBy
+    result.groups = groupAlerts(views, options.groupBy).map(({value, alerts: members}) => ({
+      value,
+      count: members.length,
+      fingerprints: members.map((alert: AlertView) => alert.fingerprint),
+    }))
+  }
+  return result
+}
+
+/** The `runbook_url` annotation wins; otherwise a runbook whose front matter lists the alertname. */
+export function runbookFor(alertname: string | undefined, annotations: Record<string, string>, index: RunbookIndex): RunbookRef | null {
+  if (annotations.runbook_url) return {source: 'annotation', url: annotations.runbook_url}
+  const entry = alertname === undefined ? undefined : index.byAlert.get(alertname)
+  return entry ? {source: 'runbooks', name: entry.name, path: entry.path} : null
+}

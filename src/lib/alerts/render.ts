@@ -1,0 +1,60 @@
+/** Text rendering shared by the alerts commands: alert tables, severity colours, times for people. */
+import type {Style} from '../core/output/style.js'
+import {renderTable, type Column} from '../core/output/table.js'
+import {ago, keyLabels, type AlertView} from './model.js'
+
+export function paintSeverity(style: Style, severity: string | null, text: string): string {
+  switch ((severity ?? '').toLowerCase()) {
+    case 'critical':
+      return style.status('CRITICAL', text)
+    case 'warning':
+      return style.status('WARNING', text)
+    case 'info':
+      return style.chalk.cyan(text)
+    default:
+      return text
+  }
+}
+
+export interface AlertTableOptions {
+  style: Style
+  width?: number
+  now: number
+  /** Labels already shown elsewhere (the --group-by header). */
+  omitLabels?: string[]
+  /** Leave out the runbook column (silence previews). */
+  runbook?: boolean
+}
+
+export function runbookText(alert: AlertView): string {
+  if (!alert.runbook) return '-'
+  return alert.runbook.source === 'annotation' ? alert.runbook.url : alert.runbook.name
+}
+
+export function stateText(alert: AlertView): string {
+  const states = [alert.silencedBy.length > 0 ? 'silenced' : '', alert.inhibitedBy.length > 0 ? 'inhibited' : ''].filter(Boolean)
+  return states.length > 0 ? states.join('+') : alert.state
+}
+
+export function renderAlertTable(alerts: readonly AlertView[], {style, width, now, omitLabels = [], runbook = true}: AlertTableOptions): string {
+  const columns: Array<Column<AlertView>> = [
+    {header: 'SEVERITY', get: (a) => a.severity ?? '-', paint: (text, a) => paintSeverity(style, a.severity, text)},
+    {header: 'ALERTNAME', get: (a) => a.alertname || '-', paint: (text) => style.bold(text)},
+    {header: 'LABELS', get: (a) => keyLabels(a.labels, omitLabels) || '-', flexible: true},
+    {header: 'STARTED', get: (a) => ago((now - Date.parse(a.startsAt)) / 1000)},
+    {header: 'SUMMARY', get: (a) => a.annotations.summary ?? a.annotations.description ?? '-', flexible: true},
+    {header: 'STATE', get: stateText, paint: (text, a) => (a.state === 'active' ? text : style.dim(text))},
+  ]
+  if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, flexible: true})
+  return renderTable([...alerts], columns, {width, paintHeader: style.dim})
+}
+
+/** `14:03:07` today, `2026-11-21 23:41` on another day; local time. */
+export function localTime(iso: string, now: number): string {
+  const date = new Date(iso)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
+  const today = new Date(now)
+  const sameDay = date.getFullYear() === today.getFullYear() && date.getMonth() === today.getMonth() && date.getDate() === today.getDate()
+  return sameDay ? `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` : `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}`
+}

@@ -1,0 +1,114 @@
+/**
+ * `cimops alerts history` against the real Prometheus 2.42 of the sandbox: a rule group evaluated every
+ * second with an always-firing rule and one that fires 4s out of every 8s, then episodes from ALERTS.
+ * Run `npm run build` first.
+ */
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {createPrometheusClient} from '../../src/lib/adapters/prometheus/client.js'
+import {alertHistory} from '../../src/lib/alerts/history.js'
+import {parseMatcher} from '../../src/lib/alerts/matchers.js'
+import type {AlertHistoryResult, Episode} from '../../src/lib/alerts/model.js'
+import {isolatedHome, runCli} from '../helpers/cli.js'
+import {eventually} from '../helpers/health.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+const sandbox = useSandbox({components: ['prometheus']})
+let home: Awaited<ReturnType<typeof isolatedHome>>
+
+// `interval: 1s` overrides the sandbox's 5s evaluation interval for this group, so episodes come quickly.
+// A comparison of two scalars needs `bool`; `vector(time())` keeps it a filter that yields nothing when false.
+const RULES = `groups:
+  - name: cimops-history-test
+    interval: 1s
+    rules:
+      - alert: CimopsHistoryAlways
+        expr: vector(1)
+        labels: {severity: warning, test: history}
+        annotations: {summary: always firing}
+      - alert: CimopsHistoryBrief
+        expr: vector(time()) % 8 < 4
+        for: 0s
+        labels: {severity: critical, test: history}
+        annotations: {summary: fires 4s of every 8s}
+`
+
+beforeAll(async () => {
+  home = await isolatedHome()
+  await writeFile(join(sandbox().stateDir, 'prometheus', 'rules', 'cimops-history-test.yml'), RULES)
+  const reload = await fetch(`${sandbox().state.prometheusUrl}/-/reload`, {method: 'POST'})
+  expect(reload.status, await reload.text()).toBe(200)
+})
+
+afterAll(async () => {
+  await home?.cleanup()
+})
+
+const brief = (episodes: Episode[]) => episodes.filter((e) => e.alertname === 'CimopsHistoryBrief')
+
+describe('alerts history', () => {
+  it('folds ALERTS into episodes: the brief rule comes and goes, the always-firing one is still firing', async () => {
+    const prometheus = createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000)
+    const matchers = [parseMatcher('test=history')]
+    // Bounded wait for two finished episodes of the brief rule (about 8-20s after the reload).
+    const probe = await eventually(
+      () => alertHistory(prometheus, {matchers, sinceMs: 120_000, stepMs: 1000}),
+      (result) => brief(result.episodes).filter((e) => !e.stillFiring).length >= 2,
+      40_000,
+      1000,
+    )
+    expect(brief(probe.episodes).filter((e) => !e.stillFiring).length, JSON.stringify(probe.episodes)).toBeGreaterThanOrEqual(2)
+
+    const result = await runCli(['alerts', 'history', 'test=history', '--since', '2m', '--step', '1s', '--json'], {
+      ...home.env,
+      CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? '',
+    })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const history = JSON.parse(result.stdout) as AlertHistoryResult
+    expect(history.stepSeconds).toBe(1)
+    expect(history.query).toBe('max_over_time(ALERTS{alertstate="firing", test="history"}[1000ms])')
+    expect(Date.parse(history.to) - Date.parse(history.from)).toBe(120_000)
+
+    const always = history.episodes.filter((e) => e.alertname === 'CimopsHistoryAlways')
+    expect(always).toHaveLength(1)
+    expect(always[0]).toMatchObject({labels: {severity: 'warning', test: 'history'}, to: null, stillFiring: true})
+    expect(always[0].durationSeconds).toBeGreaterThan(5)
+
+    const episodes = brief(history.episodes)
+    expect(episodes.length).toBeGreaterThanOrEqual(2)
+    const ended = episodes.filter((e) => !e.stillFiring)
+    expect(ended.length).toBeGreaterThanOrEqual(2)
+    for (const [i, episode] of ended.entries()) {
+      expect(episode.to).not.toBeNull()
+      expect(episode.labels).toEqual({severity: 'critical', test: 'history'})
+      // Fires at 4 one-second evaluations, and the step window adds at most one step; the first episode
+      // may have begun before the rule was loaded, so it can be shorter.
+      expect(episode.durationSeconds, JSON.stringify(episodes)).toBeGreaterThanOrEqual(i === 0 ? 0 : 2)
+      expect(episode.durationSeconds, JSON.stringify(episodes)).toBeLessThanOrEqual(5)
+    }
+    // Only the last episode can still be firing; starts are sorted and (after the first) 8s apart.
+    expect(episodes.slice(0, -1).every((e) => !e.stillFiring)).toBe(true)
+    const starts = episodes.map((e) => Date.parse(e.from) / 1000)
+    expect(starts[1] - starts[0]).toBeLessThanOrEqual(8)
+    for (let i = 2; i < starts.length; i++) expect(Math.round(starts[i] - starts[i - 1]), JSON.stringify(episodes)).toBe(8)
+    expect(history.episodes.map((e) => Date.parse(e.from))).toEqual([...history.episodes.map((e) => Date.parse(e.from))].sort((a, b) => a - b))
+
+    const text = await runCli(['alerts', 'history', 'CimopsHistoryBrief', '--since', '2m', '--step', '1s'], {...home.env, CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''})
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/^FROM +TO +DURATION +SEVERITY +ALERTNAME +LABELS$/m)
+    expect(text.stdout).toMatch(/^\d\d:\d\d:\d\d +\d\d:\d\d:\d\d +\ds +critical +CimopsHistoryBrief +test=history$/m)
+    expect(text.stdout).toMatch(/\d+ episodes of 1 alert in the last 2m \(step 1s\)/)
+  })
+
+  it('a step that would exceed 11,000 points is a usage error; nothing in the window is not an error', async () => {
+    const env = {...home.env, CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''}
+    const tooFine = await runCli(['alerts', 'history', '--since', '1d', '--step', '1s'], env)
+    expect(tooFine.code).toBe(64)
+    expect(tooFine.stderr).toMatch(/--step too small for the window: 86400 points per series, Prometheus allows at most 11000 \(use --step 8s or more/)
+    const nothing = await runCli(['alerts', 'history', 'NeverFired', '--since', '10m'], env)
+    expect(nothing).toMatchObject({code: 0, stdout: 'Nothing fired in the last 10m.\n'})
+  })
+})

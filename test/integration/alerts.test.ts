@@ -1,0 +1,320 @@
+/**
+ * `cimops alerts list` and `alerts silence add|list|expire` through the built CLI against the real
+ * Alertmanager 0.25 of the sandbox, cross-checked with amtool. Run `npm run build` first.
+ */
+import {execFile} from 'node:child_process'
+import {randomUUID} from 'node:crypto'
+import {writeFile} from 'node:fs/promises'
+import {createServer, type AddressInfo} from 'node:net'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {createAlertmanagerClient, type AlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
+import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
+import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
+import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
+import {eventually} from '../helpers/health.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+const sandbox = useSandbox({components: ['prometheus', 'alertmanager']})
+const RUN = randomUUID()
+const runMatcher = `test_run=${RUN}`
+let home: Awaited<ReturnType<typeof isolatedHome>>
+let am: AlertmanagerClient
+
+const amUrl = () => sandbox().state.alertmanagerUrl ?? ''
+const cli = (...args: string[]): Promise<CliResult> =>
+  runCli([...args, '--timeout', '3s'], {...home.env, CIMOPS_ALERTMANAGER_URL: amUrl(), CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''})
+function json<T>(result: CliResult): T {
+  expect(result.stderr, result.stderr).toBe('')
+  expect(result.code, result.stdout).toBe(0)
+  return JSON.parse(result.stdout) as T
+}
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
+
+interface AmtoolSilence {
+  id: string
+  status: {state: string}
+  matchers: Array<{name: string; value: string; isRegex: boolean; isEqual: boolean}>
+  createdBy: string
+  comment: string
+  startsAt: string
+  endsAt: string
+}
+async function amtoolSilences(expired = false): Promise<AmtoolSilence[]> {
+  const args = [`--alertmanager.url=${amUrl()}`, 'silence', 'query', '-o', 'json', ...(expired ? ['--expired'] : [])]
+  const {stdout} = await promisify(execFile)('amtool', args, {timeout: 10_000})
+  return JSON.parse(stdout) as AmtoolSilence[]
+}
+
+/** alertname -> [labels, startsAt minutes ago, annotations] */
+const ALERTS: Array<[string, Record<string, string>, number, Record<string, string>?]> = [
+  ['CimopsTestLag', {severity: 'critical', domain: 'graph'}, 30, {summary: 'graph-index is 95s behind', runbook_url: 'https://runbooks.example/lag'}],
+  ['CimopsTestQueue', {severity: 'warning', domain: 'workflow'}, 10, {summary: 'queue at 85%'}],
+  ['CimopsTestStalled', {severity: 'warning', domain: 'graph'}, 60],
+  ['CimopsTestGpu', {severity: 'info', node: 'gpu-02'}, 5],
+  ['CimopsTestPage', {severity: 'page', domain: 'graph'}, 90],
+  ['CimopsTestNoSeverity', {domain: 'identity'}, 120],
+  ['CimopsTestInhibitor', {severity: 'info', inhibit_role: 'source'}, 1],
+  ['CimopsTestInhibited', {severity: 'warning', inhibit_role: 'target'}, 15],
+  ['CimopsTestSilenced', {severity: 'critical'}, 20],
+]
+const DEFAULT_ORDER = ['CimopsTestLag', 'CimopsTestStalled', 'CimopsTestQueue', 'CimopsTestGpu', 'CimopsTestInhibitor', 'CimopsTestNoSeverity', 'CimopsTestPage']
+
+beforeAll(async () => {
+  home = await isolatedHome()
+  am = createAlertmanagerClient({url: amUrl()}, 5000)
+  // An inhibition rule, so --inhibited has something to show: the sandbox's config has none.
+  const proc = sandbox().state.processes.find((p) => p.component === 'alertmanager')!
+  await writeFile(
+    proc.configFile,
+    [
+      'global: {resolve_timeout: 5m}',
+      "route: {receiver: 'null'}",
+      "receivers: [{name: 'null'}]",
+      'inhibit_rules:',
+      '  - source_matchers: [inhibit_role="source"]',
+      '    target_matchers: [inhibit_role="target"]',
+      '    equal: [test_run]',
+    ].join('\n') + '\n',
+  )
+  expect((await fetch(`${amUrl()}/-/reload`, {method: 'POST'})).status).toBe(200)
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString()
+  await am.postAlerts(
+    ALERTS.map(([alertname, labels, minutes, annotations]) => ({labels: {alertname, test_run: RUN, ...labels}, annotations, startsAt: minutesAgo(minutes), endsAt})),
+  )
+  await am.createSilence({
+    matchers: [{name: 'alertname', value: 'CimopsTestSilenced', isRegex: false}, {name: 'test_run', value: RUN, isRegex: false}],
+    startsAt: new Date().toISOString(),
+    endsAt,
+    createdBy: 'cimops-tests',
+    comment: 'pre-existing silence',
+  })
+  const all = await eventually(() => am.alerts({filter: [`test_run="${RUN}"`]}), (alerts) => alerts.length === ALERTS.length, 10_000, 200)
+  expect(all).toHaveLength(ALERTS.length)
+})
+
+afterAll(async () => {
+  await home?.cleanup()
+})
+
+describe('alerts list', () => {
+  it('shows active alerts only by default, by severity then oldest first', async () => {
+    const result = json<AlertListResult>(await cli('alerts', 'list', runMatcher, '--json'))
+    expect(result.alerts.map((a) => a.alertname)).toEqual(DEFAULT_ORDER)
+    expect(result.alerts.every((a) => a.state === 'active')).toBe(true)
+    const lag = result.alerts[0]
+    expect(lag).toMatchObject({
+      severity: 'critical',
+      labels: {alertname: 'CimopsTestLag', domain: 'graph', test_run: RUN},
+      annotations: {summary: 'graph-index is 95s behind'},
+      receivers: ['null'],
+      runbook: {source: 'annotation', url: 'https://runbooks.example/lag'},
+      silencedBy: [],
+    })
+    expect(lag.fingerprint).toMatch(/^[0-9a-f]+$/)
+    expect(Number.isNaN(Date.parse(lag.startsAt))).toBe(false)
+    expect(result.alerts.find((a) => a.alertname === 'CimopsTestNoSeverity')?.severity).toBeNull()
+  })
+
+  it('--silenced, --inhibited and --all add the suppressed alerts', async () => {
+    const names = async (...flags: string[]) => json<AlertListResult>(await cli('alerts', 'list', runMatcher, '--json', ...flags)).alerts
+    const silenced = await names('--silenced')
+    expect(silenced.map((a) => a.alertname)).toContain('CimopsTestSilenced')
+    expect(silenced.map((a) => a.alertname)).not.toContain('CimopsTestInhibited')
+    expect(silenced.find((a) => a.alertname === 'CimopsTestSilenced')).toMatchObject({state: 'silenced', silencedBy: [expect.any(String)]})
+    const inhibited = await names('--inhibited')
+    expect(inhibited.map((a) => a.alertname)).toContain('CimopsTestInhibited')
+    expect(inhibited.map((a) => a.alertname)).not.toContain('CimopsTestSilenced')
+    expect(inhibited.find((a) => a.alertname === 'CimopsTestInhibited')?.state).toBe('inhibited')
+    const all = await names('--all')
+    // Sorted among the others: the silenced critical alert is second to the older critical one.
+    expect(all.map((a) => a.alertname).slice(0, 2)).toEqual(['CimopsTestLag', 'CimopsTestSilenced'])
+    expect(all).toHaveLength(ALERTS.length)
+  })
+
+  it('filters by matchers (bare first word = alertname, regexes anchored), severity and receiver', async () => {
+    const names = async (...args: string[]) => json<AlertListResult>(await cli('alerts', 'list', ...args, '--json')).alerts.map((a) => a.alertname)
+    expect(await names('CimopsTestQueue', runMatcher)).toEqual(['CimopsTestQueue'])
+    expect(await names(runMatcher, 'domain=~"gr"')).toEqual([])
+    expect(await names(runMatcher, 'domain=~"gr.*"', 'severity!=critical')).toEqual(['CimopsTestStalled', 'CimopsTestPage'])
+    expect(await names('--severity', 'warning', runMatcher, '--severity', 'info')).toEqual(['CimopsTestStalled', 'CimopsTestQueue', 'CimopsTestGpu', 'CimopsTestInhibitor'])
+    expect(await names(runMatcher, '--receiver', 'nul')).toEqual([])
+    expect(await names(runMatcher, '--receiver', 'nu.*')).toHaveLength(DEFAULT_ORDER.length)
+  })
+
+  it('--group-by LABEL: groups in the order of their most urgent alert, one table per group', async () => {
+    const result = json<AlertListResult>(await cli('alerts', 'list', runMatcher, '--group-by', 'domain', '--json'))
+    const name = new Map(result.alerts.map((a) => [a.fingerprint, a.alertname]))
+    expect(result.groupBy).toBe('domain')
+    expect(result.groups?.map((g) => [g.value, g.count, g.fingerprints.map((fp) => name.get(fp))])).toEqual([
+      ['graph', 3, ['CimopsTestLag', 'CimopsTestStalled', 'CimopsTestPage']],
+      ['workflow', 1, ['CimopsTestQueue']],
+      [null, 2, ['CimopsTestGpu', 'CimopsTestInhibitor']],
+      ['identity', 1, ['CimopsTestNoSeverity']],
+    ])
+
+    const text = await cli('alerts', 'list', runMatcher, '--group-by', 'severity')
+    expect(text.code).toBe(0)
+    const headers = text.stdout.split('\n').filter((line) => line.startsWith('severity='))
+    expect(headers).toEqual(['severity=critical · 1 alert', 'severity=warning · 2 alerts', 'severity=info · 2 alerts', 'severity=(none) · 1 alert', 'severity=page · 1 alert'])
+    expect(text.stdout).toMatch(/^SEVERITY +ALERTNAME +LABELS +STARTED +SUMMARY +STATE +RUNBOOK$/m)
+    expect(text.stdout).toMatch(/CimopsTestLag +domain=graph test_run=\S+ +30m ago +graph-index is 95s behind +active +https:\/\/runbooks\.example\/lag/)
+    expect(text.stdout).toMatch(/7 alerts: 1 critical, 2 warning, 2 info, 1 no severity, 1 page matching test_run="/)
+  })
+
+  it('client-side matching agrees with Alertmanager for every matcher shape', async () => {
+    const mine = await am.alerts({filter: [`test_run="${RUN}"`]})
+    const cases = [
+      'domain=graph',
+      'domain!=graph',
+      'domain=""',
+      'domain=~".+"',
+      'domain=~"gr"',
+      'domain=~"gr.*|work.*"',
+      'domain!~"graph|workflow"',
+      'alertname=~"(?i)cimopstest(lag|queue)"',
+      'alertname=~"CimopsTest\\w{3}"',
+      'alertname=~"\\QCimopsTestGpu\\E"',
+      'alertname=~"{x}|CimopsTestGpu"',
+      'alertname=~"CimopsTest[[:upper:]][[:lower:]]+"',
+      'node=~"gpu-0[1-3]"',
+      'node=~"[[:alpha:]]+\\-\\d+"',
+      'summary=~"queue at \\d+%"',
+      'severity=~"crit.*|info"',
+    ]
+    for (const text of cases) {
+      const server = (await am.alerts({filter: [`test_run="${RUN}"`, text]})).map((a) => a.fingerprint).sort()
+      const matches = compileMatchers([parseMatcher(text)])
+      const client = mine.filter((a) => matches(a.labels)).map((a) => a.fingerprint).sort()
+      expect(client, text).toEqual(server)
+    }
+  })
+
+  it('alertGroups() returns the routing groups with their receiver', async () => {
+    const groups = await am.alertGroups({filter: [`test_run="${RUN}"`]})
+    expect(groups.length).toBeGreaterThanOrEqual(1)
+    expect(groups.every((group) => group.receiver.name === 'null')).toBe(true)
+    expect(groups.flatMap((group) => group.alerts).map((a) => a.labels.alertname).sort()).toEqual(ALERTS.map(([name]) => name).sort())
+  })
+})
+
+describe('alerts silence', () => {
+  it('add --dry-run shows the alerts it would silence and creates nothing', async () => {
+    const before = (await amtoolSilences()).length
+    const result = await cli('alerts', 'silence', 'add', 'alertname=~"CimopsTest(Queue|Stalled)"', runMatcher, '--comment', 'dry', '--dry-run')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/would match 2 current alerts of \d+\. Nothing created\./)
+    expect(result.stdout).toMatch(/warning +CimopsTestStalled/)
+    expect(result.stdout).toMatch(/warning +CimopsTestQueue/)
+    expect((await amtoolSilences()).length).toBe(before)
+  })
+
+  it('a silence matching every current alert needs --yes (no terminal here: refused, exit 64)', async () => {
+    const before = (await amtoolSilences()).length
+    const refused = await cli('alerts', 'silence', 'add', 'alertname=~".+"', '--comment', 'everything')
+    expect(refused.code).toBe(64)
+    expect(refused.stderr).toMatch(/refusing without confirmation: alertname=~"\.\+" matches every current alert .*pass --yes to proceed/)
+    const preview = json<{matchesEveryAlert: boolean; dryRun: boolean}>(await cli('alerts', 'silence', 'add', 'alertname=~".+"', '--comment', 'everything', '--dry-run', '--json'))
+    expect(preview).toMatchObject({matchesEveryAlert: true, dryRun: true})
+    expect((await amtoolSilences()).length).toBe(before)
+  })
+
+  it('add, list and expire; amtool sees the same', async () => {
+    const added = json<{id: string; endsAt: string; createdBy: string; matchedAlerts: unknown[]}>(
+      await cli('alerts', 'silence', 'add', 'CimopsTestQueue', runMatcher, '--comment', 'queue drain, INC-7', '--duration', '30m', '--author', 'cimops-test', '--json'),
+    )
+    expect(added.id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(added.matchedAlerts).toHaveLength(1)
+    const seen = (await amtoolSilences()).find((s) => s.id === added.id)
+    expect(seen).toMatchObject({
+      status: {state: 'active'},
+      createdBy: 'cimops-test',
+      comment: 'queue drain, INC-7',
+      matchers: expect.arrayContaining([
+        {name: 'alertname', value: 'CimopsTestQueue', isRegex: false, isEqual: true},
+        {name: 'test_run', value: RUN, isRegex: false, isEqual: true},
+      ]),
+    })
+    expect(Math.abs(Date.parse(seen!.endsAt) - Date.parse(seen!.startsAt) - 30 * 60_000)).toBeLessThan(5000)
+
+    const listed = json<SilenceListResult>(await cli('alerts', 'silence', 'list', '--json'))
+    const mine = listed.silences.find((s) => s.id === added.id)
+    expect(mine).toMatchObject({state: 'active', matchingAlerts: 1, createdBy: 'cimops-test'})
+    expect(mine!.remainingSeconds).toBeGreaterThan(1790)
+    expect(mine!.remainingSeconds).toBeLessThanOrEqual(1800)
+    // The count agrees with what the server silences.
+    const pre = listed.silences.find((s) => s.comment === 'pre-existing silence')
+    const serverSilenced = (await am.alerts({filter: [`test_run="${RUN}"`]})).filter((a) => a.status.silencedBy.includes(pre!.id))
+    expect(pre!.matchingAlerts).toBe(serverSilenced.length)
+    expect(listed.silences.map((s) => s.id)).toEqual(expect.arrayContaining((await amtoolSilences()).map((s) => s.id)))
+
+    const table = await cli('alerts', 'silence', 'list')
+    expect(table.stdout).toMatch(new RegExp(`${added.id} +alertname="CimopsTestQueue" test_run="${RUN}" +(29m\\d+s|30m) left +1 +cimops-test +queue drain, INC-7`))
+
+    const active = json<AlertListResult>(await cli('alerts', 'list', runMatcher, '--json')).alerts.map((a) => a.alertname)
+    expect(active).not.toContain('CimopsTestQueue')
+
+    const expired = await cli('alerts', 'silence', 'expire', added.id)
+    expect(expired).toMatchObject({code: 0, stdout: `Expired silence ${added.id}.\n`})
+    expect((await amtoolSilences()).map((s) => s.id)).not.toContain(added.id)
+    expect((await amtoolSilences(true)).find((s) => s.id === added.id)?.status.state).toBe('expired')
+    const listedExpired = json<SilenceListResult>(await cli('alerts', 'silence', 'list', '--expired', '--json'))
+    expect(listedExpired.silences.find((s) => s.id === added.id)).toMatchObject({state: 'expired', remainingSeconds: 0})
+
+    const again = await cli('alerts', 'silence', 'expire', added.id)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(new RegExp(`^cimops: silence ${added.id} is already expired \\(ended `))
+  })
+
+  it('an unknown silence id: "no such silence", exit 2 (also with --json)', async () => {
+    const unknown = randomUUID()
+    const result = await cli('alerts', 'silence', 'expire', unknown)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(new RegExp(`^cimops: no such silence ${unknown}: Alertmanager at ${amUrl()} does not know it`))
+    const asJson = await cli('alerts', 'silence', 'expire', 'not-a-uuid', '--json')
+    expect(asJson.code).toBe(2)
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({code: 'FAILED', exit: 2, message: expect.stringMatching(/^no such silence not-a-uuid/)})
+  })
+
+  it('usage errors: no comment, zero duration, matchers that match everything empty', async () => {
+    const noComment = await cli('alerts', 'silence', 'add', 'CimopsTestQueue')
+    expect(noComment.code).toBe(64)
+    expect(noComment.stderr).toMatch(/a comment is required/)
+    const zero = await cli('alerts', 'silence', 'add', 'CimopsTestQueue', '--comment', 'x', '--duration', '0')
+    expect(zero.code).toBe(64)
+    const bad = await cli('alerts', 'silence', 'add', 'CimopsTestQueue', '--comment', 'x', '--duration', 'soon')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toMatch(/invalid --duration "soon"/)
+    const empty = await cli('alerts', 'silence', 'add', 'domain=~".*"', '--comment', 'x')
+    expect(empty.code).toBe(64)
+    expect(empty.stderr).toMatch(/must not match the empty string/)
+  })
+})
+
+describe('bad input and unreachable servers', () => {
+  it('a bad matcher exits 64 and points at the character', async () => {
+    const result = await cli('alerts', 'list', runMatcher, 'severity>critical')
+    expect(result.code).toBe(64)
+    expect(result.stderr).toMatch(/^cimops: invalid matcher "severity>critical": expected one of =, !=, =~, !~ after the label name, found ">" at column 9: severity⟨>⟩critical/)
+    const regex = await cli('alerts', 'list', 'domain=~"(graph"', '--json')
+    expect(regex.code).toBe(64)
+    expect(JSON.parse(regex.stdout).error).toMatchObject({code: 'USAGE', exit: 64, message: expect.stringMatching(/invalid regular expression: Unterminated group at column 10: domain=~"⟨\(⟩graph"$/)})
+  })
+
+  it('an unreachable Alertmanager or Prometheus exits 69 naming the address', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as AddressInfo
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const list = await cli('alerts', 'list', '--alertmanager-url', `http://127.0.0.1:${port}`)
+    expect(list.code).toBe(69)
+    expect(list.stderr).toMatch(new RegExp(`^cimops: cannot reach alertmanager at http://127\\.0\\.0\\.1:${port}/api/v2/alerts: connection refused`))
+    const silences = await cli('alerts', 'silence', 'list', '--alertmanager-url', `http://127.0.0.1:${port}`, '--json')
+    expect(silences.code).toBe(69)
+    expect(JSON.parse(silences.stdout).error).toMatchObject({code: 'UNREACHABLE', exit: 69})
+    const history = await cli('alerts', 'history', '--prometheus-url', `http://127.0.0.1:${port}`)
+    expect(history.code).toBe(69)
+    expect(history.stderr).toMatch(new RegExp(`cannot reach prometheus at http://127\\.0\\.0\\.1:${port}/api/v1/query_range`))
+  })
+})

@@ -1,0 +1,106 @@
+import {describe, expect, it} from 'vitest'
+
+import {OperationError, UsageError} from '../../../src/lib/core/errors.js'
+import {parseMatcher} from '../../../src/lib/alerts/matchers.js'
+import {checkSilenceInput, expireFailure, expireSilences, planSilence, toSilenceView} from '../../../src/lib/alerts/silences.js'
+import type {AlertmanagerClient} from '../../../src/lib/adapters/alertmanager/client.js'
+import type {Alert, Silence} from '../../../src/lib/adapters/alertmanager/schema.js'
+
+const base = {matchers: [parseMatcher('alertname=A')], durationMs: 7_200_000, author: 'alice', comment: 'maintenance'}
+
+function apiAlert(fingerprint: string, labels: Record<string, string>): Alert {
+  return {
+    fingerprint,
+    labels,
+    annotations: {},
+    startsAt: '2026-01-01T10:00:00Z',
+    endsAt: '2030-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T10:00:00Z',
+    receivers: [{name: 'null'}],
+    status: {state: 'active', silencedBy: [], inhibitedBy: []},
+  }
+}
+
+function silence(id: string, state: Silence['status']['state'], endsAt = '2026-01-01T12:00:00Z'): Silence {
+  return {id, status: {state}, matchers: [{name: 'alertname', value: 'A', isRegex: false, isEqual: true}], startsAt: '2026-01-01T10:00:00Z', endsAt, updatedAt: '2026-01-01T10:00:00Z', createdBy: 'bob', comment: 'c'}
+}
+
+describe('checkSilenceInput', () => {
+  it('accepts a complete silence', () => {
+    expect(() => checkSilenceInput(base)).not.toThrow()
+  })
+
+  it.each([
+    ['no matchers', {matchers: []}, /no matchers/],
+    ['only matchers matching the empty string', {matchers: [parseMatcher('foo=~".*"'), parseMatcher('bar!=x')]}, /must not match the empty string/],
+    ['a zero duration', {durationMs: 0}, /longer than 0s/],
+    ['a negative duration', {durationMs: -1000}, /longer than 0s/],
+    ['no comment', {comment: '  '}, /comment is required/],
+    ['no author', {author: ''}, /author is required/],
+  ])('refuses %s as a usage error', (_what, change, message) => {
+    expect(() => checkSilenceInput({...base, ...change})).toThrowError(UsageError)
+    expect(() => checkSilenceInput({...base, ...change})).toThrowError(message)
+  })
+})
+
+describe('planSilence', () => {
+  const alerts = [apiAlert('1', {alertname: 'A', severity: 'warning'}), apiAlert('2', {alertname: 'A', severity: 'critical'}), apiAlert('3', {alertname: 'B'})]
+  const client = (list: Alert[]) => ({alerts: async () => list}) as unknown as AlertmanagerClient
+
+  it('lists the current alerts it would match, most severe first, with start and end', async () => {
+    const now = new Date('2026-01-01T10:00:00Z')
+    const plan = await planSilence(client(alerts), {...base, now})
+    expect(plan).toMatchObject({startsAt: '2026-01-01T10:00:00.000Z', endsAt: '2026-01-01T12:00:00.000Z', durationSeconds: 7200, createdBy: 'alice', totalAlerts: 3, matchesEveryAlert: false})
+    expect(plan.matchedAlerts.map((a) => a.fingerprint)).toEqual(['2', '1'])
+  })
+
+  it('knows when it would match every current alert, but not when there are none', async () => {
+    expect((await planSilence(client(alerts), {...base, matchers: [parseMatcher('alertname=~"A|B"')]})).matchesEveryAlert).toBe(true)
+    expect((await planSilence(client([]), {...base, matchers: [parseMatcher('alertname=~".+"')]})).matchesEveryAlert).toBe(false)
+  })
+})
+
+describe('toSilenceView', () => {
+  it('time remaining and the number of current alerts matched', () => {
+    const now = Date.parse('2026-01-01T11:00:00Z')
+    const alerts: Array<{labels: Record<string, string>}> = [{labels: {alertname: 'A'}}, {labels: {alertname: 'A', x: '1'}}, {labels: {alertname: 'B'}}]
+    expect(toSilenceView(silence('s1', 'active'), alerts, now)).toMatchObject({remainingSeconds: 3600, matchingAlerts: 2, matchers: [{name: 'alertname', op: '=', value: 'A'}]})
+    expect(toSilenceView(silence('s2', 'expired', '2026-01-01T10:30:00Z'), alerts, now).remainingSeconds).toBe(0)
+  })
+})
+
+describe('expireSilences / expireFailure', () => {
+  const known = new Map([
+    ['active-1', silence('active-1', 'active')],
+    ['old-1', silence('old-1', 'expired', '2026-01-01T10:30:00Z')],
+  ])
+  const expired: string[] = []
+  const client = {
+    silence: async (id: string) => known.get(id),
+    expireSilence: async (id: string) => void expired.push(id),
+  } as unknown as AlertmanagerClient
+
+  it('expires known active silences and reports unknown and already expired ones', async () => {
+    const results = await expireSilences(client, ['active-1', 'nope', 'old-1'])
+    expect(results).toEqual([
+      {id: 'active-1', outcome: 'expired'},
+      {id: 'nope', outcome: 'not-found'},
+      {id: 'old-1', outcome: 'already-expired', endedAt: '2026-01-01T10:30:00Z'},
+    ])
+    expect(expired).toEqual(['active-1'])
+    const failure = expireFailure(results, 'http://am:9093')
+    expect(failure).toBeInstanceOf(OperationError)
+    expect(failure?.exit).toBe(2)
+    expect(failure?.line).toMatch(/^expired 1 of 3 silences: no such silence nope; silence old-1 is already expired \(ended 2026-01-01T10:30:00Z\)/)
+  })
+
+  it('one unknown id: "no such silence <id>"', async () => {
+    const failure = expireFailure(await expireSilences(client, ['nope']), 'http://am:9093')
+    expect(failure?.what).toBe('no such silence nope')
+    expect(failure?.why).toBe('Alertmanager at http://am:9093 does not know it')
+  })
+
+  it('no failure when all were expired', () => {
+    expect(expireFailure([{id: 'a', outcome: 'expired'}], 'x')).toBeUndefined()
+  })
+})
