@@ -44,6 +44,16 @@ const HttpService = z.strictObject({
   bearerTokenFile: z.string().optional(),
 })
 
+/**
+ * Direct incident notifiers. Secrets live in files, never in this YAML: the PagerDuty routing key and the
+ * Slack webhook URL (its path is the key). `url` overrides where requests go (a proxy, or a test receiver):
+ * PagerDuty's Events API v2 endpoint, or the scheme://host[:port] the Slack webhook path is sent to.
+ */
+const Notifiers = z.strictObject({
+  pagerduty: z.strictObject({routingKeyFile: z.string().min(1), url: z.url({protocol: /^https?$/}).optional()}).optional(),
+  slack: z.strictObject({webhookUrlFile: z.string().min(1), url: z.url({protocol: /^https?$/}).optional()}).optional(),
+})
+
 export const ContextConfig = z.strictObject({
   description: z.string().optional(),
   nats: NatsConfig.optional(),
@@ -71,6 +81,7 @@ export const ContextConfig = z.strictObject({
   /** Health score weights per group: events, messaging, memory, disk, monitoring, gpu, cpu. */
   scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu']), z.number().min(0)).optional(),
   timeout: DurationSeconds.optional(),
+  notifiers: Notifiers.optional(),
 })
 export type ContextConfig = z.infer<typeof ContextConfig>
 /** The shape written to disk (durations may still be strings). */

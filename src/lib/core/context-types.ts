@@ -55,6 +55,12 @@ export interface Thresholds {
 /** Weights of the health score's groups (seed composite: event processing, messaging, memory, disk). */
 export type ScoreWeights = Record<string, number>
 
+/** Direct incident notifiers of the context; only file paths and endpoints, the secrets stay in the files. */
+export interface NotifierSettings {
+  pagerduty?: {routingKeyFile: string; url?: string}
+  slack?: {webhookUrlFile: string; url?: string}
+}
+
 export type SettingSource = 'flag' | 'env' | 'context' | 'natscli-context' | 'default'
 
 export interface ResolvedContext {
@@ -70,6 +76,8 @@ export interface ResolvedContext {
   scoreWeights: ScoreWeights
   /** Per network call, milliseconds. */
   timeoutMs: number
+  /** Incident notifiers beyond Alertmanager (PagerDuty, Slack); absent or empty when none is configured. */
+  notifiers?: NotifierSettings
   /** Where each top-level address came from, for `context show` and --verbose. */
   sources: {nats: SettingSource; prometheus: SettingSource; alertmanager: SettingSource}
 }

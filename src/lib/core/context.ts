@@ -1,10 +1,11 @@
 import {dirname} from 'node:path'
 
 import {type ContextConfig, type LoadedConfig, loadConfig} from './config.js'
-import {DEFAULTS, type NatsSettings, type ResolvedContext, type SettingSource} from './context-types.js'
+import {DEFAULTS, type NatsSettings, type NotifierSettings, type ResolvedContext, type SettingSource} from './context-types.js'
 import {parseDuration} from './duration.js'
 import {ConfigError, UsageError} from './errors.js'
 import {loadNatsContext, splitServers} from './natscli-context.js'
+import {withoutUndefined} from './objects.js'
 import {expandPath} from './paths.js'
 import {registerSecret} from './redact.js'
 
@@ -96,6 +97,7 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     mounts: ctx.mounts ?? [...DEFAULTS.mounts],
     scoreWeights: {...DEFAULTS.scoreWeights, ...ctx.scoreWeights},
     timeoutMs,
+    notifiers: notifiersFromConfig(ctx.notifiers, configDir),
     sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
   }
 }
@@ -113,6 +115,13 @@ function natsFromConfig(nats: NonNullable<ContextConfig['nats']>, configDir: str
     jsDomain: nats.jsDomain,
     inboxPrefix: nats.inboxPrefix,
   }
+}
+
+function notifiersFromConfig(notifiers: ContextConfig['notifiers'], configDir: string): NotifierSettings {
+  const out: NotifierSettings = {}
+  if (notifiers?.pagerduty) out.pagerduty = withoutUndefined({routingKeyFile: expandPath(notifiers.pagerduty.routingKeyFile, configDir), url: notifiers.pagerduty.url})
+  if (notifiers?.slack) out.slack = withoutUndefined({webhookUrlFile: expandPath(notifiers.slack.webhookUrlFile, configDir), url: notifiers.slack.url})
+  return out
 }
 
 function mergeNats(base: NatsSettings, override: Partial<NatsSettings>): NatsSettings {

@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
+import {confirm} from '../../lib/core/confirm.js'
+import {OperationError, UsageError} from '../../lib/core/errors.js'
+import {isValidDomain} from '../../lib/emergency/model.js'
+import type {EmergencyResult} from '../../lib/emergency/service.js'
+
+export default class EmergencyResume extends BaseCommand<typeof EmergencyResume> {
+  static audited = true
+  static summary = 'Undo an emergency stop: resume paused consumers and tell every CIM service to resume'
+  static description = `Resumes the domain's durable consumers on the events stream that are paused (nats-server 2.11+), then publishes cim.ops.emergency.resume on the ops stream.
+Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64).`
+  static examples = [
+    '<%= config.bin %> emergency resume --domain orders --reason "fix deployed"',
+    '<%= config.bin %> emergency resume --yes --json',
+  ]
+  static flags = {
+    domain: Flags.string({summary: 'Only this domain (default: all domains).'}),
+    reason: Flags.string({summary: 'Why it is safe again.'}),
+    yes: Flags.boolean({summary: 'Do not ask for confirmation (required without a terminal).'}),
+    'dry-run': Flags.boolean({summary: 'Show what would be broadcast and resumed; change nothing.'}),
+    ...MUTATING_FLAGS,
+  }
+
+  async run(): Promise<EmergencyResult> {
+    const {domain, reason, yes, actor} = this.flags
+    const dryRun = this.flags['dry-run']
+    if (domain !== undefined && !isValidDomain(domain)) {
+      throw new UsageError(`invalid --domain "${domain}"`, 'expected one subject token: letters, digits, "-" and "_"')
+    }
+    const scope = domain ? `domain ${domain}` : 'ALL domains'
+    if (!dryRun && !(await confirm(`Resume ${scope}: resume paused consumers and broadcast cim.ops.emergency.resume?`, {yes}))) {
+      throw new OperationError('emergency resume not done', 'declined at the prompt; nothing was changed')
+    }
+    const ctx = await this.context()
+    const [{emergency}, {renderEmergency}] = await Promise.all([import('../../lib/emergency/service.js'), import('../../lib/emergency/render.js')])
+    const result = await emergency(ctx, 'resume', {domain: domain ?? null, reason, actor, dryRun})
+    this.print(renderEmergency(result, {style: this.style, width: this.width}))
+    return result
+  }
+}

@@ -1,0 +1,38 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
+import {UsageError} from '../../lib/core/errors.js'
+import {SEVERITIES} from '../../lib/incident/model.js'
+import type {IncidentActionResult} from '../../lib/incident/service.js'
+
+export default class IncidentDeclare extends BaseCommand<typeof IncidentDeclare> {
+  static audited = true
+  static summary = 'Declare an incident: record it in the ops log and page through Alertmanager, PagerDuty and Slack'
+  static description = `Allocates an id INC-YYYYMMDD-N (unique across concurrent declarers), records the IncidentDeclared event on cim.ops.incident.<id>.IncidentDeclared with a snapshot of the health check and the firing alerts, then notifies:
+- Alertmanager: alert IncidentDeclared{incident, severity} with annotations title, summary, commander, and an explicit endsAt 12h ahead; every incident command re-posts it while the incident is open, so your existing routes page the on-call and it never resolves by itself;
+- PagerDuty Events v2 (trigger, dedup key = incident id) and a Slack webhook, when the context has notifiers (secrets read from files).
+Failed notifications (429/5xx/unreachable) are retried with backoff, reported, and recorded as events; the incident is recorded regardless. Retry them with \`cimops incident notify ID\`.`
+  static examples = [
+    {description: 'Page the on-call', command: '<%= config.bin %> incident declare --title "Payments projection stalled" --severity critical --commander alice'},
+    {description: 'Quick, without the health snapshot, id only', command: '<%= config.bin %> incident declare --title "Orders lag" --severity minor --no-snapshot --json | jq -r .incident.id'},
+  ]
+  static flags = {
+    title: Flags.string({summary: 'What is wrong, in a line.', required: true}),
+    severity: Flags.option({options: SEVERITIES, summary: 'How bad it is.', required: true})(),
+    summary: Flags.string({summary: 'More detail: impact, first observations.'}),
+    commander: Flags.string({summary: 'Incident commander (name or handle).'}),
+    snapshot: Flags.boolean({summary: 'Record the health-check result and firing alerts (--no-snapshot skips it).', default: true, allowNo: true}),
+    ...MUTATING_FLAGS,
+  }
+
+  async run(): Promise<IncidentActionResult> {
+    const {title, severity, summary, commander, snapshot, actor} = this.flags
+    if (title.trim() === '') throw new UsageError('invalid --title', 'it is empty', {hint: 'say what is wrong in a line'})
+    const ctx = await this.context()
+    const [{declareIncident}, {renderAction}] = await Promise.all([import('../../lib/incident/service.js'), import('../../lib/incident/render.js')])
+    const result = await declareIncident(ctx, {title: title.trim(), severity, summary, commander, snapshot}, {signal: this.signal, actor})
+    this.print(renderAction('Declared', result, {style: this.style, width: this.width}))
+    for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
+    return result
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * One JSON POST to a notifier endpoint (PagerDuty Events API, Slack webhook). The endpoint URL may
+ * itself be the secret (a Slack webhook's path is its key), so errors name a display address chosen
+ * by the caller, and the axios error (whose config holds the URL and body) is never attached.
+ */
+import {TimeoutError, UnreachableError} from '../../core/errors.js'
+import {NotifierHttpError} from './retry.js'
+
+export interface NotifierTarget {
+  /** Named in errors: 'pagerduty', 'slack'. */
+  system: string
+  /** Where the request goes; may contain a secret. */
+  url: string
+  /** Safe to show. */
+  address: string
+}
+
+export interface PostResult {
+  status: number
+  body: string
+}
+
+const UNREACHABLE_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'temporary DNS failure',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset by peer',
+}
+const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
+const MAX_BODY_CHARS = 200
+/** Retry-After beyond this is not worth waiting for in a CLI: the bounded retry gives up instead. */
+const MAX_RETRY_AFTER_MS = 60_000
+
+export async function postJson(target: NotifierTarget, body: unknown, timeoutMs: number): Promise<PostResult> {
+  const {default: axios} = await import('axios')
+  let response
+  try {
+    response = await axios.post<string>(target.url, body, {
+      timeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {'Content-Type': 'application/json', 'User-Agent': 'cimops'},
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+    })
+  } catch (error) {
+    const code = (error as {code?: string}).code ?? ''
+    if (TIMEOUT_CODES.has(code)) throw new TimeoutError(target.system, target.address, timeoutMs)
+    const reason = UNREACHABLE_REASONS[code]
+    // Never the message as is: some carry the URL.
+    const why = reason ? `${reason} (${code})` : `request failed${code ? ` (${code})` : ''}`
+    throw new UnreachableError(target.system, target.address, why, {hint: 'check the notifier URL and the network'})
+  }
+  const text = typeof response.data === 'string' ? response.data : ''
+  if (response.status >= 200 && response.status < 300) return {status: response.status, body: text}
+  throw new NotifierHttpError(target.system, target.address, `HTTP ${response.status}${text.trim() ? `: ${oneLine(text)}` : ''}`, {
+    status: response.status,
+    retryAfterMs: retryAfter(response.headers['retry-after']),
+  })
+}
+
+/** Seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return flat.length > MAX_BODY_CHARS ? `${flat.slice(0, MAX_BODY_CHARS)}…` : flat
+}

@@ -1,0 +1,82 @@
+/**
+ * Emergency stop: a broadcast every CIM service honours (`cim.ops.emergency.stop`), plus what cimops can
+ * enforce itself: pausing delivery to the domain's durable consumers on EVENTS, where the server
+ * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
+ */
+import type {Actor} from '../incident/model.js'
+
+export const EMERGENCY_SUBJECT = {stop: 'cim.ops.emergency.stop', resume: 'cim.ops.emergency.resume'} as const
+export type EmergencyAction = keyof typeof EMERGENCY_SUBJECT
+
+/** Consumer pause/resume arrived in nats-server 2.11 (reference/nats-jetstream.md §3). */
+export const CONSUMER_PAUSE_MIN_VERSION = '2.11.0'
+/** A pause lasts until `cimops emergency resume`; the API needs a date, so: a year. */
+export const PAUSE_FOR_MS = 365 * 24 * 60 * 60 * 1000
+
+/** The broadcast body. `domain: null` means every domain. */
+export interface EmergencyEvent {
+  id: string
+  type: 'EmergencyStopRequested' | 'EmergencyResumeRequested'
+  domain: string | null
+  reason?: string
+  actor: Actor
+  /** RFC 3339 */
+  time: string
+}
+
+export interface ConsumerBrief {
+  stream: string
+  name: string
+  durable: boolean
+  filterSubjects: string[]
+  /** Servers before 2.11 do not report it: undefined. */
+  paused?: boolean
+}
+
+export type ConsumerOutcome = 'paused' | 'resumed' | 'not-paused' | 'would-pause' | 'would-resume' | 'failed'
+
+export interface ConsumerAction {
+  stream: string
+  name: string
+  outcome: ConsumerOutcome
+  /** RFC 3339, for paused consumers. */
+  pauseUntil?: string
+  error?: string
+}
+
+const DOMAIN = /^[A-Za-z0-9_-]+$/
+
+export function isValidDomain(domain: string): boolean {
+  return DOMAIN.test(domain)
+}
+
+/** -1, 0, 1 comparing major.minor.patch; a pre-release suffix is ignored. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => v.replace(/^v/, '').split(/[-+]/)[0].split('.').map((part) => Number.parseInt(part, 10) || 0)
+  const [x, y] = [parse(a), parse(b)]
+  for (let i = 0; i < 3; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0)
+    if (d !== 0) return Math.sign(d)
+  }
+  return 0
+}
+
+/** Gate by the version the server announced in INFO, never by trying and catching. */
+export function supportsConsumerPause(serverVersion: string): boolean {
+  return compareVersions(serverVersion, CONSUMER_PAUSE_MIN_VERSION) >= 0
+}
+
+/**
+ * The domain's projections: durable consumers named `<domain>-<projection>` (CIM convention), or whose
+ * filter subjects all lie under `cim.<domain>.`. Without a domain, every durable consumer.
+ */
+export function domainConsumers(consumers: readonly ConsumerBrief[], domain: string | null): ConsumerBrief[] {
+  return consumers
+    .filter((c) => c.durable)
+    .filter((c) => {
+      if (domain === null) return true
+      if (c.name.startsWith(`${domain}-`)) return true
+      return c.filterSubjects.length > 0 && c.filterSubjects.every((s) => s === `cim.${domain}.>` || s.startsWith(`cim.${domain}.`))
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+}

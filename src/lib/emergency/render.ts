@@ -1,0 +1,38 @@
+import type {Style} from '../core/output/style.js'
+import {renderTable} from '../core/output/table.js'
+import {CONSUMER_PAUSE_MIN_VERSION} from './model.js'
+import type {EmergencyResult} from './service.js'
+
+export function renderEmergency(result: EmergencyResult, {style, width}: {style: Style; width?: number}): string {
+  const scope = result.domain === null ? 'all domains' : `domain ${result.domain}`
+  const stored = result.published ? ` (${result.published.stream} #${result.published.seq})` : ''
+  const lines = [`${result.dryRun ? '[dry run] Would broadcast' : 'Broadcast'} ${result.subject} for ${scope}${stored}.`]
+  const stop = result.action === 'stop'
+  if (result.broadcastOnly) {
+    lines.push(style.status('WARNING', `Only the broadcast was possible: nats-server ${result.serverVersion} cannot ${stop ? 'pause' : 'resume'} consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+).`))
+    if (stop && result.consumers.length > 0) {
+      lines.push(`${result.consumers.length === 1 ? 'This durable consumer keeps' : `These ${result.consumers.length} durable consumers keep`} receiving; their services must honour ${result.subject}:`)
+    }
+  } else if (result.consumers.length === 0) {
+    lines.push(stop ? `No durable consumers of ${scope} to pause.` : `No paused consumers of ${scope} to resume.`)
+  }
+  if (result.consumers.length > 0) {
+    lines.push(
+      renderTable(
+        result.consumers,
+        [
+          {header: 'STREAM', get: (c) => c.stream},
+          {header: 'CONSUMER', get: (c) => c.name},
+          {
+            header: 'OUTCOME',
+            get: (c) => c.outcome,
+            paint: (text, c) => (c.outcome === 'failed' ? style.status('CRITICAL', text) : c.outcome === 'not-paused' ? style.status('WARNING', text) : style.status('OK', text)),
+          },
+          {header: 'UNTIL / ERROR', get: (c) => c.error ?? c.pauseUntil ?? '', flexible: true},
+        ],
+        {width, paintHeader: style.dim},
+      ),
+    )
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,153 @@
+/** `cimops emergency stop|resume`: the broadcast on the ops stream, and consumer pause where the server has it. */
+import {randomUUID} from 'node:crypto'
+
+import type {ResolvedContext} from '../core/context-types.js'
+import {redact} from '../core/redact.js'
+import {resolveActor} from '../incident/events.js'
+import {
+  type ConsumerAction,
+  type ConsumerBrief,
+  CONSUMER_PAUSE_MIN_VERSION,
+  domainConsumers,
+  EMERGENCY_SUBJECT,
+  type EmergencyAction,
+  type EmergencyEvent,
+  PAUSE_FOR_MS,
+  supportsConsumerPause,
+} from './model.js'
+
+export interface ConsumerControl {
+  /** Durable and ephemeral consumers of the stream; none when the stream does not exist. */
+  list(stream: string): Promise<ConsumerBrief[]>
+  pause(stream: string, name: string, until: Date): Promise<{pauseUntil?: string}>
+  resume(stream: string, name: string): Promise<void>
+}
+
+export interface EmergencyOptions {
+  /** One domain, or null for all of them. */
+  domain: string | null
+  reason?: string
+  actor?: string
+  dryRun?: boolean
+  now?: () => Date
+}
+
+export interface EmergencyResult {
+  action: EmergencyAction
+  domain: string | null
+  subject: string
+  /** The broadcast body (not published with --dry-run). */
+  event: EmergencyEvent
+  /** Where the broadcast was stored; absent with --dry-run. */
+  published?: {stream: string; seq: number}
+  dryRun: boolean
+  serverVersion: string
+  consumerPause: 'supported' | 'unsupported'
+  /** The server cannot pause consumers: services must honour the broadcast themselves. */
+  broadcastOnly: boolean
+  /** The domain's durable consumers on the events stream, and what was done to each. */
+  consumers: ConsumerAction[]
+  message: string
+}
+
+export async function emergency(ctx: ResolvedContext, action: EmergencyAction, options: EmergencyOptions): Promise<EmergencyResult> {
+  const [{withNats, jetstreamManagerFor, serverInfo}, {openOpsLog}, {ensureOpsStream}, {consumerControl}] = await Promise.all([
+    import('../adapters/nats/connection.js'),
+    import('../adapters/nats/ops-events.js'),
+    import('../audit/ops-stream.js'),
+    import('./consumers.js'),
+  ])
+  const now = (options.now ?? (() => new Date()))()
+  const event: EmergencyEvent = redact({
+    id: randomUUID(),
+    type: action === 'stop' ? 'EmergencyStopRequested' : 'EmergencyResumeRequested',
+    domain: options.domain,
+    ...(options.reason ? {reason: options.reason} : {}),
+    actor: resolveActor(options.actor),
+    time: now.toISOString(),
+  })
+  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: `cimops-emergency-${action}`}, async (nc) => {
+    const serverVersion = serverInfo(nc).version
+    const supported = supportsConsumerPause(serverVersion)
+    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+    const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
+    const stream = ctx.streams.events
+    const consumers = domainConsumers(await control.list(stream), options.domain)
+    const dryRun = options.dryRun === true
+    const broadcast = async () => {
+      if (dryRun) return undefined
+      await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
+      const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
+      const ack = await log.publish(EMERGENCY_SUBJECT[action], event, {msgID: event.id})
+      return {stream: ctx.streams.ops, seq: ack.seq}
+    }
+    let published: EmergencyResult['published']
+    let actions: ConsumerAction[]
+    if (action === 'stop') {
+      // Tell every service first: that is the fast, universal part.
+      published = await broadcast()
+      actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS)})
+    } else {
+      // Deliveries flow again before services are told to pick up work.
+      actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now})
+      published = await broadcast()
+    }
+    const result: Omit<EmergencyResult, 'message'> = {
+      action,
+      domain: options.domain,
+      subject: EMERGENCY_SUBJECT[action],
+      event,
+      ...(published ? {published} : {}),
+      dryRun,
+      serverVersion,
+      consumerPause: supported ? 'supported' : 'unsupported',
+      broadcastOnly: !supported,
+      consumers: actions,
+    }
+    return {...result, message: emergencyMessage(result, stream)}
+  })
+}
+
+/** Pauses (stop) or resumes the consumers when the server supports it; otherwise reports them as not paused. */
+export async function applyConsumerActions(
+  control: Pick<ConsumerControl, 'pause' | 'resume'>,
+  action: EmergencyAction,
+  consumers: readonly ConsumerBrief[],
+  {supported, dryRun, until}: {supported: boolean; dryRun: boolean; until: Date},
+): Promise<ConsumerAction[]> {
+  // Resume touches only consumers that are paused (servers before 2.11 never report any).
+  const targets = action === 'stop' ? consumers : consumers.filter((c) => c.paused === true)
+  if (!supported) return targets.map((c) => ({stream: c.stream, name: c.name, outcome: 'not-paused'}))
+  if (dryRun) return targets.map((c) => ({stream: c.stream, name: c.name, outcome: action === 'stop' ? 'would-pause' : 'would-resume'}))
+  return Promise.all(
+    targets.map(async (c): Promise<ConsumerAction> => {
+      try {
+        if (action === 'stop') {
+          const {pauseUntil} = await control.pause(c.stream, c.name, until)
+          return {stream: c.stream, name: c.name, outcome: 'paused', pauseUntil: pauseUntil ?? until.toISOString()}
+        }
+        await control.resume(c.stream, c.name)
+        return {stream: c.stream, name: c.name, outcome: 'resumed'}
+      } catch (error) {
+        return {stream: c.stream, name: c.name, outcome: 'failed', error: error instanceof Error ? error.message : String(error)}
+      }
+    }),
+  )
+}
+
+export function emergencyMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
+  const scope = result.domain === null ? 'all domains' : `domain ${result.domain}`
+  const said = result.dryRun ? `Would broadcast ${result.subject} for ${scope}` : `Broadcast ${result.subject} for ${scope}`
+  const names = (outcome: ConsumerAction['outcome']) => result.consumers.filter((c) => c.outcome === outcome).map((c) => c.name)
+  const verb = result.action === 'stop' ? 'paused' : 'resumed'
+  if (result.broadcastOnly) {
+    const kept = result.consumers.map((c) => c.name)
+    const consumers = kept.length === 0 ? '' : `; ${kept.length} durable consumer${kept.length === 1 ? '' : 's'} on ${stream} ${result.action === 'stop' ? 'keep receiving' : 'were never paused'}: ${kept.join(', ')}`
+    return `${said}. Only the broadcast was possible: nats-server ${result.serverVersion} cannot ${result.action === 'stop' ? 'pause' : 'resume'} consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+)${consumers}${result.action === 'stop' ? `; services must honour ${result.subject} themselves` : ''}`
+  }
+  const done = names(result.dryRun ? (result.action === 'stop' ? 'would-pause' : 'would-resume') : verb)
+  const failed = names('failed')
+  const parts = [`${said}; ${result.dryRun ? `would have ${verb}` : verb} ${done.length} consumer${done.length === 1 ? '' : 's'} on ${stream}${done.length > 0 ? `: ${done.join(', ')}` : ''}`]
+  if (failed.length > 0) parts.push(`FAILED to ${result.action === 'stop' ? 'pause' : 'resume'} ${failed.join(', ')}`)
+  return parts.join('; ')
+}

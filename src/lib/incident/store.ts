@@ -1,0 +1,68 @@
+/** Incidents in the ops stream: one NATS connection per command, events read, folded and appended. */
+import type {OpsLog} from '../adapters/nats/ops-events.js'
+import type {ResolvedContext} from '../core/context-types.js'
+import {OperationError, UsageError} from '../core/errors.js'
+import {parseIncidentEvent} from './events.js'
+import {foldIncidents} from './fold.js'
+import {type Incident, type IncidentEvent, incidentFilter, incidentSubject, normalizeIncidentId} from './model.js'
+
+export interface IncidentStore {
+  log: OpsLog
+  /** Every incident event in the stream, in order; messages that are not valid incident events are counted, not fatal. */
+  events(id?: string): Promise<{events: IncidentEvent[]; skipped: number}>
+  incidents(): Promise<{incidents: Incident[]; skipped: number}>
+  /** Publishes in order, each with its event id as Nats-Msg-Id. */
+  append(events: IncidentEvent[]): Promise<void>
+}
+
+export interface StoreOptions {
+  /** Create the ops stream when missing (commands that write); readers see an empty log instead. */
+  create: boolean
+}
+
+export async function withIncidentStore<T>(ctx: ResolvedContext, options: StoreOptions, work: (store: IncidentStore) => Promise<T>): Promise<T> {
+  const [{withNats, jetstreamManagerFor}, {openOpsLog}, {ensureOpsStream}] = await Promise.all([
+    import('../adapters/nats/connection.js'),
+    import('../adapters/nats/ops-events.js'),
+    import('../audit/ops-stream.js'),
+  ])
+  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nc) => {
+    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+    if (options.create) await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
+    const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
+    const events = async (id?: string) => {
+      const messages = await log.read(incidentFilter(id))
+      const parsed: IncidentEvent[] = []
+      for (const message of messages) {
+        const event = parseIncidentEvent(message.subject, message.data)
+        if (event) parsed.push(event)
+      }
+      return {events: parsed, skipped: messages.length - parsed.length}
+    }
+    return work({
+      log,
+      events,
+      async incidents() {
+        const {events: all, skipped} = await events()
+        return {incidents: foldIncidents(all), skipped}
+      },
+      async append(list) {
+        for (const event of list) await log.publish(incidentSubject(event.aggregateId, event.type), event, {msgID: event.id})
+      },
+    })
+  })
+}
+
+/** The canonical id, or a usage error (exit 64) for text that is not an incident id at all. */
+export function parseIncidentIdArg(text: string): string {
+  const id = normalizeIncidentId(text)
+  if (!id) {
+    throw new UsageError(`invalid incident id "${text}"`, 'expected INC-YYYYMMDD-N, e.g. INC-20261122-1', {hint: 'see `cimops incident list --all`'})
+  }
+  return id
+}
+
+/** An unknown incident: the operation failed (exit 2), naming the id. */
+export function unknownIncident(id: string): OperationError {
+  return new OperationError(`unknown incident ${id}`, `no events on cim.ops.incident.${id}.>`, {hint: 'see `cimops incident list --all`'})
+}

@@ -1,0 +1,89 @@
+import {connect} from '@nats-io/transport-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {jetstreamManagerFor, withNats} from '../../src/lib/adapters/nats/connection.js'
+import {openOpsLog, type StoredOpsMessage} from '../../src/lib/adapters/nats/ops-events.js'
+import type {EmergencyEvent} from '../../src/lib/emergency/model.js'
+import type {EmergencyResult} from '../../src/lib/emergency/service.js'
+import {seedSandbox} from '../../src/lib/sandbox/index.js'
+import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
+import {sandboxContext} from '../helpers/health.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+describe('emergency stop and resume against nats-server 2.9.10', () => {
+  const sandbox = useSandbox({components: ['nats']})
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  beforeAll(async () => {
+    home = await isolatedHome()
+    await seedSandbox(sandbox().state.natsServers)
+  })
+  afterAll(() => home?.cleanup())
+
+  const cli = (...args: string[]): Promise<CliResult> => runCli([...args, '--nats-url', sandbox().state.natsServers.join(','), '--timeout', '2s'], home.env)
+
+  async function opsMessages(filter: string): Promise<StoredOpsMessage[]> {
+    const ctx = await sandboxContext(sandbox().state)
+    return withNats(ctx.nats, {timeoutMs: 2000}, async (nc) => (await openOpsLog(nc, await jetstreamManagerFor(nc, ctx.nats, 2000), ctx.nats, 'CIM_OPS', 2000)).read(filter))
+  }
+
+  it('refuses without a terminal unless --yes (exit 64), changing nothing', async () => {
+    const refused = await cli('emergency', 'stop', '--domain', 'workflow')
+    expect(refused.code).toBe(64)
+    expect(refused.stderr).toContain('refusing without confirmation')
+    expect(refused.stderr).toContain('pass --yes to proceed')
+    const resume = await cli('emergency', 'resume', '--json')
+    expect(resume.code).toBe(64)
+    expect(JSON.parse(resume.stdout).error.hint).toBe('pass --yes to proceed')
+    expect(await opsMessages('cim.ops.emergency.>')).toEqual([])
+    const bad = await cli('emergency', 'stop', '--domain', 'a.b', '--yes')
+    expect(bad.code).toBe(64)
+  })
+
+  it('with --yes broadcasts cim.ops.emergency.stop and, on 2.9.10, says only the broadcast was possible', async () => {
+    const nc = await connect({servers: sandbox().state.natsServers})
+    const heard: Array<{subject: string; event: EmergencyEvent}> = []
+    const sub = nc.subscribe('cim.ops.emergency.>', {
+      callback: (_err, msg) => {
+        heard.push({subject: msg.subject, event: msg.json<EmergencyEvent>()})
+      },
+    })
+    await nc.flush()
+    try {
+      const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'bad deploy of workflow-engine', '--yes', '--actor', 'alice', '--json')
+      expect(stopped.code, stopped.stderr).toBe(0)
+      const result = JSON.parse(stopped.stdout) as EmergencyResult
+      expect(result).toMatchObject({action: 'stop', domain: 'workflow', subject: 'cim.ops.emergency.stop', serverVersion: '2.9.10', consumerPause: 'unsupported', broadcastOnly: true, dryRun: false})
+      expect(result.consumers.map((c) => [c.name, c.outcome])).toContainEqual(['workflow-analytics', 'not-paused'])
+      expect(result.consumers.every((c) => c.name.startsWith('workflow-'))).toBe(true)
+      expect(result.message).toContain('Only the broadcast was possible: nats-server 2.9.10 cannot pause consumers (needs 2.11.0+)')
+
+      const text = await cli('emergency', 'resume', '--domain', 'workflow', '--reason', 'rolled back', '--yes')
+      expect(text.code, text.stderr).toBe(0)
+      expect(text.stdout).toMatch(/^Broadcast cim\.ops\.emergency\.resume for domain workflow \(CIM_OPS #\d+\)\.\nOnly the broadcast was possible: nats-server 2\.9\.10 cannot resume consumers \(needs 2\.11\.0\+\)\./)
+      await nc.flush()
+    } finally {
+      sub.unsubscribe()
+      await nc.close()
+    }
+    expect(heard.map((h) => h.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+    expect(heard[0].event).toMatchObject({type: 'EmergencyStopRequested', domain: 'workflow', reason: 'bad deploy of workflow-engine', actor: {user: 'alice'}})
+    expect(Date.parse(heard[0].event.time)).toBeGreaterThan(Date.now() - 60_000)
+
+    const stored = await opsMessages('cim.ops.emergency.>')
+    expect(stored.map((m) => m.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+    const audit = new Set((await opsMessages('cim.ops.audit.>')).map((m) => m.subject))
+    expect(audit).toContain('cim.ops.audit.emergency-stop')
+    expect(audit).toContain('cim.ops.audit.emergency-resume')
+  })
+
+  it('--dry-run shows the plan and publishes nothing', async () => {
+    const before = (await opsMessages('cim.ops.emergency.>')).length
+    const dry = await cli('emergency', 'stop', '--dry-run', '--json')
+    expect(dry.code, dry.stderr).toBe(0)
+    const result = JSON.parse(dry.stdout) as EmergencyResult
+    expect(result).toMatchObject({dryRun: true, domain: null, broadcastOnly: true})
+    expect(result.published).toBeUndefined()
+    expect(result.consumers.length).toBeGreaterThan(1)
+    expect(await opsMessages('cim.ops.emergency.>')).toHaveLength(before)
+  })
+})

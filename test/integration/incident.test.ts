@@ -1,0 +1,281 @@
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {createAlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
+import {jetstreamManagerFor, withNats} from '../../src/lib/adapters/nats/connection.js'
+import {openOpsLog, type StoredOpsMessage} from '../../src/lib/adapters/nats/ops-events.js'
+import type {ResolvedContext} from '../../src/lib/core/context-types.js'
+import {incidentDay} from '../../src/lib/incident/model.js'
+import {declareIncident, type IncidentActionResult, type IncidentShowResult, notifyIncident, resolveIncident} from '../../src/lib/incident/service.js'
+import {restartProcess, stopProcess} from '../../src/lib/sandbox/index.js'
+import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
+import {eventually, sandboxContext} from '../helpers/health.js'
+import {useSandbox} from '../helpers/sandbox.js'
+import {type Receiver, startReceiver} from '../unit/incident/receiver.js'
+
+const ROUTING_KEY = 'R0UT1NGkey0cimops0integration0KEY'
+const WEBHOOK_SECRET = 'wEbHoOkSeCrEt42xyz'
+const WEBHOOK_PATH = `/services/T0CIMOPS/B0CIMOPS/${WEBHOOK_SECRET}`
+const FAST_RETRY = {attempts: 4, baseDelayMs: 20, maxDelayMs: 100}
+
+describe('incidents against real NATS and Alertmanager', () => {
+  const sandbox = useSandbox({components: ['nats', 'alertmanager']})
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  let receiver: Receiver
+  let env: Record<string, string>
+  /** Everything any CLI run printed, checked for secrets at the end. */
+  const printed: string[] = []
+
+  beforeAll(async () => {
+    home = await isolatedHome()
+    receiver = await startReceiver()
+    await writeFile(join(home.dir, 'pd-key'), `${ROUTING_KEY}\n`, {mode: 0o600})
+    await writeFile(join(home.dir, 'slack-webhook'), `https://hooks.slack.com${WEBHOOK_PATH}\n`, {mode: 0o600})
+    const config = join(home.dir, 'cimops.yaml')
+    await writeFile(
+      config,
+      `current-context: test
+contexts:
+  test:
+    notifiers:
+      pagerduty: {routingKeyFile: pd-key, url: "${receiver.url}/v2/enqueue"}
+      slack: {webhookUrlFile: slack-webhook, url: "${receiver.url}"}
+`,
+    )
+    env = {...home.env, CIMOPS_CONFIG: config}
+  })
+  afterAll(async () => {
+    await receiver?.close()
+    await home?.cleanup()
+  })
+
+  async function cli(...args: string[]): Promise<CliResult> {
+    const {state} = sandbox()
+    const result = await runCli([...args, '--nats-url', state.natsServers.join(','), '--alertmanager-url', state.alertmanagerUrl!, '--timeout', '2s'], env)
+    printed.push(result.stdout, result.stderr)
+    return result
+  }
+
+  async function ctxWithNotifiers(): Promise<ResolvedContext> {
+    return {
+      ...(await sandboxContext(sandbox().state)),
+      notifiers: {pagerduty: {routingKeyFile: join(home.dir, 'pd-key'), url: `${receiver.url}/v2/enqueue`}, slack: {webhookUrlFile: join(home.dir, 'slack-webhook'), url: receiver.url}},
+    }
+  }
+
+  async function activeAlertsOf(id: string) {
+    const am = createAlertmanagerClient({url: sandbox().state.alertmanagerUrl!}, 2000)
+    return am.alerts({filter: [`incident="${id}"`], active: true, silenced: true, inhibited: true})
+  }
+
+  async function opsMessages(filter = 'cim.ops.>'): Promise<StoredOpsMessage[]> {
+    const ctx = await sandboxContext(sandbox().state)
+    return withNats(ctx.nats, {timeoutMs: 2000}, async (nc) => {
+      const jsm = await jetstreamManagerFor(nc, ctx.nats, 2000)
+      return (await openOpsLog(nc, jsm, ctx.nats, 'CIM_OPS', 2000)).read(filter)
+    })
+  }
+
+  const signal = new AbortController().signal
+
+  it('gives concurrent declarers distinct ids: 10 in-process and 4 CLI processes at once', async () => {
+    const ctx = await sandboxContext(sandbox().state)
+    const inProcess = Array.from({length: 10}, (_, i) => declareIncident(ctx, {title: `load ${i}`, severity: 'minor', snapshot: false}, {signal, actor: 'loadtest'}))
+    const processes = Array.from({length: 4}, (_, i) => cli('incident', 'declare', '--title', `cli ${i}`, '--severity', 'minor', '--no-snapshot', '--json'))
+    const [local, remote] = await Promise.all([Promise.all(inProcess), Promise.all(processes)])
+    for (const run of remote) expect(run.code, run.stderr).toBe(0)
+    const ids = [...local.map((r) => r.incident.id), ...remote.map((r) => (JSON.parse(r.stdout) as IncidentActionResult).incident.id)]
+    expect(new Set(ids).size).toBe(14)
+    const day = incidentDay(new Date())
+    expect(ids.map((id) => Number(id.replace(`INC-${day}-`, ''))).sort((a, b) => a - b)).toEqual(Array.from({length: 14}, (_, i) => i + 1))
+    // One counter message per declaration, each publish having won its optimistic-concurrency check.
+    expect(await opsMessages(`cim.ops.incident-ids.${day}`)).toHaveLength(14)
+  })
+
+  it('declare pages via Alertmanager, PagerDuty and Slack; note and show give the timeline; resolve resolves all three', async () => {
+    const declared = await cli('incident', 'declare', '--title', 'Payments projection stalled', '--severity', 'critical', '--summary', 'orders-payments lag 4m', '--commander', 'alice', '--json')
+    expect(declared.code, declared.stderr).toBe(0)
+    const {incident, notifications} = JSON.parse(declared.stdout) as IncidentActionResult
+    const id = incident.id
+    expect(notifications.map((n) => [n.channel, n.action, n.outcome])).toEqual([
+      ['alertmanager', 'trigger', 'sent'],
+      ['pagerduty', 'trigger', 'sent'],
+      ['slack', 'trigger', 'sent'],
+    ])
+    expect(incident.snapshot?.health?.checks.length).toBeGreaterThan(0)
+    expect(incident.snapshot?.firingAlerts).toBeDefined()
+
+    const [alert] = await activeAlertsOf(id)
+    expect(alert.labels).toEqual({alertname: 'IncidentDeclared', incident: id, severity: 'critical'})
+    expect(alert.annotations).toEqual({title: 'Payments projection stalled', summary: 'orders-payments lag 4m', commander: 'alice'})
+    expect(Date.parse(alert.endsAt) - Date.now()).toBeGreaterThan(11 * 3600_000)
+
+    const [trigger] = receiver.to('/v2/enqueue').filter((r) => (r.json as {dedup_key?: string}).dedup_key === id)
+    expect(trigger.json).toMatchObject({routing_key: ROUTING_KEY, event_action: 'trigger', dedup_key: id, payload: {severity: 'critical'}})
+    const slack = receiver.to(WEBHOOK_PATH).filter((r) => r.body.includes(id))
+    expect(slack).toHaveLength(1)
+    expect((slack[0].json as {text: string}).text).toContain('declared, *critical*: Payments projection stalled')
+
+    const noted = await cli('incident', 'note', id, 'rolled back orders-api to 1.42', '--commander', 'bob', '--severity', 'major')
+    expect(noted.code, noted.stderr).toBe(0)
+    expect((await activeAlertsOf(id)).map((a) => a.labels.severity)).toEqual(['major'])
+
+    const shown = await cli('incident', 'show', id.toLowerCase())
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).toContain('Timeline')
+    expect(shown.stdout).toContain('rolled back orders-api to 1.42')
+    expect(shown.stdout).toContain('severity critical -> major')
+    expect(shown.stdout).toContain('commander bob (was alice)')
+
+    const resolved = await cli('incident', 'resolve', id, '--note', 'projections caught up')
+    expect(resolved.code, resolved.stderr).toBe(0)
+    expect(resolved.stdout).toMatch(/^Resolved INC-\d{8}-\d+ \(major, resolved\)/)
+    expect(await eventually(() => activeAlertsOf(id), (alerts) => alerts.length === 0, 5000, 200)).toEqual([])
+    const pd = receiver.to('/v2/enqueue').filter((r) => (r.json as {dedup_key?: string}).dedup_key === id)
+    expect(pd.map((r) => (r.json as {event_action: string}).event_action)).toEqual(['trigger', 'resolve'])
+    const slackResolved = receiver.to(WEBHOOK_PATH).filter((r) => r.body.includes(id))
+    expect(slackResolved).toHaveLength(2)
+    expect((slackResolved[1].json as {text: string}).text).toMatch(/resolved after .*Resolution: projections caught up/s)
+
+    const timeline = JSON.parse((await cli('incident', 'show', id, '--json')).stdout) as IncidentShowResult
+    expect(timeline.incident.status).toBe('resolved')
+    expect(timeline.incident.timeline.map((e) => e.type).filter((t) => !t.startsWith('IncidentNotification'))).toEqual([
+      'IncidentDeclared',
+      'IncidentNoteAdded',
+      'IncidentSeverityChanged',
+      'IncidentCommanderAssigned',
+      'IncidentResolved',
+    ])
+
+    const open = await cli('incident', 'list', '--json')
+    expect((JSON.parse(open.stdout) as {incidents: Array<{id: string}>}).incidents.map((i) => i.id)).not.toContain(id)
+    const all = await cli('incident', 'list', '--all')
+    expect(all.stdout).toMatch(new RegExp(`${id}\\s+major\\s+resolved`))
+
+    const subjects = new Set((await opsMessages('cim.ops.audit.>')).map((m) => m.subject))
+    for (const command of ['incident-declare', 'incident-note', 'incident-resolve']) expect(subjects).toContain(`cim.ops.audit.${command}`)
+    expect(subjects).not.toContain('cim.ops.audit.incident-show')
+  })
+
+  it('retries PagerDuty on 429 and 5xx with backoff, never on 400, a bounded number of times', async () => {
+    const ctx = await ctxWithNotifiers()
+    receiver.script('/v2/enqueue', [429, 500])
+    receiver.script('/services', [400])
+    const declared = await declareIncident(ctx, {title: 'flaky notifiers', severity: 'major', snapshot: false}, {signal, retry: FAST_RETRY})
+    const id = declared.incident.id
+    const outcome = (channel: string, result: IncidentActionResult) => result.notifications.find((n) => n.channel === channel)
+    expect(outcome('pagerduty', declared)).toMatchObject({outcome: 'sent', attempts: 3})
+    expect(receiver.to('/v2/enqueue').filter((r) => r.body.includes(id)).map((r) => r.status)).toEqual([429, 500, 202])
+    expect(outcome('slack', declared)).toMatchObject({outcome: 'failed', attempts: 1})
+    expect(outcome('slack', declared)?.error).toContain('HTTP 400: invalid_payload')
+    expect(declared.warnings.join('\n')).toContain(`retry with \`cimops incident notify ${id}\``)
+    expect(declared.incident.notifications.slack).toMatchObject({outcome: 'failed'})
+
+    // notify retries what failed (Slack) and leaves what was delivered (PagerDuty) alone.
+    const notified = await notifyIncident(ctx, id, {signal, retry: FAST_RETRY})
+    expect(notified.notifications.map((n) => [n.channel, n.outcome])).toEqual([
+      ['alertmanager', 'sent'],
+      ['slack', 'sent'],
+    ])
+    expect(receiver.to('/v2/enqueue').filter((r) => r.body.includes(id))).toHaveLength(3)
+
+    receiver.always('/v2/enqueue', 503)
+    try {
+      const resolved = await resolveIncident(ctx, id, {}, {signal, retry: FAST_RETRY})
+      expect(resolved.incident.status).toBe('resolved')
+      expect(outcome('pagerduty', resolved)).toMatchObject({action: 'resolve', outcome: 'failed', attempts: 4})
+    } finally {
+      receiver.always('/v2/enqueue', undefined)
+    }
+    const stored = (await opsMessages(`cim.ops.incident.${id}.>`)).map((m) => m.subject.split('.').at(-1))
+    expect(stored).toEqual([
+      'IncidentDeclared',
+      'IncidentNotificationSent', // alertmanager
+      'IncidentNotificationSent', // pagerduty, 3rd attempt
+      'IncidentNotificationFailed', // slack 400
+      'IncidentNotificationSent', // alertmanager (notify)
+      'IncidentNotificationSent', // slack (notify)
+      'IncidentResolved',
+      'IncidentNotificationSent', // alertmanager resolve
+      'IncidentNotificationFailed', // pagerduty resolve, 503 x4
+      'IncidentNotificationSent', // slack resolve
+    ])
+  })
+
+  it('records the incident while Alertmanager is down, reports the failure, and `incident notify` delivers after restart', async () => {
+    const {state} = sandbox()
+    await stopProcess(state, 'alertmanager')
+    let id: string
+    try {
+      const declared = await cli('incident', 'declare', '--title', 'Alertmanager is down too', '--severity', 'critical', '--no-snapshot', '--json')
+      expect(declared.code, declared.stderr).toBe(0)
+      const result = JSON.parse(declared.stdout) as IncidentActionResult
+      id = result.incident.id
+      expect(result.notifications.find((n) => n.channel === 'alertmanager')).toMatchObject({outcome: 'failed', attempts: 4})
+      expect(result.notifications.find((n) => n.channel === 'alertmanager')?.error).toContain('cannot reach alertmanager')
+      expect(result.warnings[0]).toContain(`retry with \`cimops incident notify ${id}\``)
+
+      const text = await cli('incident', 'declare', '--title', 'second while down', '--severity', 'minor', '--no-snapshot')
+      expect(text.code).toBe(0)
+      expect(text.stderr).toMatch(/cimops: warning: alertmanager trigger failed after 4 attempts: cannot reach alertmanager .*incident notify INC-/)
+
+      const shown = JSON.parse((await cli('incident', 'show', id, '--json')).stdout) as IncidentShowResult
+      expect(shown.incident.status).toBe('open')
+      expect(shown.incident.notifications.alertmanager).toMatchObject({outcome: 'failed'})
+    } finally {
+      await restartProcess(state, 'alertmanager')
+    }
+    const notified = await cli('incident', 'notify', id)
+    expect(notified.code, notified.stderr).toBe(0)
+    expect(notified.stdout).toContain('alertmanager trigger sent')
+    expect((await activeAlertsOf(id)).map((a) => a.labels.severity)).toEqual(['critical'])
+    const shown = JSON.parse((await cli('incident', 'show', id, '--json')).stdout) as IncidentShowResult
+    expect(shown.incident.notifications.alertmanager).toMatchObject({outcome: 'sent'})
+    expect(new Set((await opsMessages('cim.ops.audit.>')).map((m) => m.subject))).toContain('cim.ops.audit.incident-notify')
+  })
+
+  it('reads a subject filter up to where it stood at the start, and returns at once when nothing matches', async () => {
+    const started = performance.now()
+    expect(await opsMessages('cim.ops.nothing-here.>')).toEqual([])
+    expect(performance.now() - started).toBeLessThan(1000)
+    const ctx = await sandboxContext(sandbox().state)
+    const missing = await withNats(ctx.nats, {timeoutMs: 2000}, async (nc) => (await openOpsLog(nc, await jetstreamManagerFor(nc, ctx.nats, 2000), ctx.nats, 'NO_SUCH_STREAM', 2000)).read('>'))
+    expect(missing).toEqual([])
+    const counters = await opsMessages(`cim.ops.incident-ids.${incidentDay(new Date())}`)
+    expect(counters.map((m) => (m.data as {n: number}).n)).toEqual(counters.map((_, i) => i + 1))
+  })
+
+  it('exits 2 naming an unknown id, 64 for text that is no id', async () => {
+    const unknown = await cli('incident', 'show', 'INC-20200101-999')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('unknown incident INC-20200101-999')
+    const resolve = await cli('incident', 'resolve', 'INC-20200101-999', '--json')
+    expect(resolve.code).toBe(2)
+    expect(JSON.parse(resolve.stdout).error.message).toContain('INC-20200101-999')
+    const bogus = await cli('incident', 'note', 'bogus', 'text')
+    expect(bogus.code).toBe(64)
+    expect(bogus.stderr).toContain('invalid incident id "bogus"')
+  })
+
+  it('never shows or stores the routing key or the webhook URL path', async () => {
+    receiver.always('/services', 404)
+    try {
+      const failing = await cli('incident', 'declare', '--title', 'secret check', '--severity', 'minor', '--no-snapshot', '--json', '--verbose')
+      expect(failing.code).toBe(0)
+      const slack = (JSON.parse(failing.stdout) as IncidentActionResult).notifications.find((n) => n.channel === 'slack')
+      expect(slack?.error).toContain(`slack at ${receiver.url}/*** refused the request: HTTP 404`)
+    } finally {
+      receiver.always('/services', undefined)
+    }
+    expect(printed.length).toBeGreaterThan(20)
+    for (const text of printed) {
+      expect(text).not.toContain(ROUTING_KEY)
+      expect(text).not.toContain(WEBHOOK_SECRET)
+    }
+    const log = JSON.stringify(await opsMessages())
+    expect(log).toContain('IncidentNotificationFailed')
+    expect(log).not.toContain(ROUTING_KEY)
+    expect(log).not.toContain(WEBHOOK_SECRET)
+  })
+})
