@@ -18,7 +18,7 @@ const PATTERNS: Array<[RegExp, string | ((match: string, ...groups: string[]) =>
   [/-----BEGIN [A-Z ]*(JWT|NKEY SEED|PRIVATE KEY)-----[\s\S]*?-----END [A-Z ]*-----/g, MASK],
   [/\b(Bearer|Basic)\s+[\w.~+/=-]+/g, (_m, kind: string) => `${kind} ${MASK}`],
   // secrets in query strings or key=value text
-  [/([?&;\s](?:token|password|pass|secret|api[-_]?key|key|routing_key|auth)=)[^\s&;]+/gi, (_m, prefix: string) => `${prefix}${MASK}`],
+  [/((?:^|[?&;\s])(?:token|password|pass|secret|api[-_]?key|key|routing_key|auth)=)[^\s&;]+/gi, (_m, prefix: string) => `${prefix}${MASK}`],
   // chat webhooks carry their key in the path
   [/(https:\/\/hooks\.slack\.com\/services\/)[^\s"']+/g, (_m, prefix: string) => `${prefix}${MASK}`],
 ]

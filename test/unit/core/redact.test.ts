@@ -11,6 +11,7 @@ describe('redactString', () => {
     ['http://admin:hunter22@prom:9090/api', 'http://admin:***@prom:9090/api'],
     ['Authorization: Bearer abc.def-ghi', 'Authorization: Bearer ***'],
     ['GET /x?token=abcdef&x=1', 'GET /x?token=***&x=1'],
+    ['password=hunter2 at the start', 'password=*** at the start'],
     ['https://hooks.slack.com/services/T000/B000/XXXXXXXX', 'https://hooks.slack.com/services/***'],
     ['seed SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY', 'seed ***'],
     ['jwt eyJhbGciOiJlZDI1NTE5In0.eyJzdWIiOiJVQSJ9.c2lnbmF0dXJl end', 'jwt *** end'],

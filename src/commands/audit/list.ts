@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+
+import type {AuditListResult} from '../../lib/audit/list.js'
+import {BaseCommand} from '../../lib/core/base-command.js'
+import {parseDuration} from '../../lib/core/duration.js'
+import {renderTable} from '../../lib/core/output/table.js'
+import {formatSeconds} from '../../lib/core/output/units.js'
+
+export default class AuditList extends BaseCommand<typeof AuditList> {
+  static summary = 'Show what operators did: every mutating cimops command, from the ops event log'
+  static description = `Reads cim.ops.audit.> from the ops stream (CIM_OPS), so every machine sees the same history: who (user@host or --actor), when, the command with its arguments (secrets masked), the outcome and how long it took.
+Events that could not be written to NATS yet (still in this machine's spool) are listed too, marked "spooled"; the next mutating command that reaches NATS writes them.`
+  static examples = [
+    '<%= config.bin %> audit list',
+    '<%= config.bin %> audit list --since 7d --command "alerts silence add"',
+    '<%= config.bin %> audit list --actor alice --json | jq \'.events[] | select(.outcome != "success")\'',
+  ]
+  static flags = {
+    since: Flags.string({summary: 'How far back to look.', default: '24h'}),
+    command: Flags.string({summary: 'Only this command, e.g. "restore" or "alerts silence add".'}),
+    actor: Flags.string({summary: 'Only this actor (user or user@host).'}),
+  }
+
+  async run(): Promise<AuditListResult> {
+    const since = new Date(Date.now() - parseDuration(this.flags.since, '--since'))
+    const ctx = await this.context()
+    const {listAuditEvents} = await import('../../lib/audit/list.js')
+    const result = await listAuditEvents(ctx, {since, command: this.flags.command, actor: this.flags.actor})
+    if (result.events.length === 0) {
+      this.print(`No operator actions recorded since ${since.toISOString()}.`)
+      return result
+    }
+    const outcomeStatus = {success: 'OK', failure: 'CRITICAL', interrupted: 'WARNING'} as const
+    this.print(
+      renderTable(
+        result.events,
+        [
+          {header: 'TIME', get: (e) => e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')},
+          {header: 'ACTOR', get: (e) => `${e.actor.user}@${e.actor.host}`},
+          {header: 'COMMAND', get: (e) => e.command},
+          {header: 'OUTCOME', get: (e) => `${e.outcome}${e.exitCode ? ` (${e.exitCode})` : ''}${e.spooled ? ', spooled' : ''}`, paint: (t, e) => this.style.status(outcomeStatus[e.outcome], t)},
+          {header: 'TOOK', get: (e) => formatSeconds(e.durationSeconds), align: 'right'},
+          {header: 'ARGS', get: (e) => e.args.join(' '), flexible: true},
+        ],
+        {width: this.width, paintHeader: this.style.dim},
+      ),
+    )
+    this.print(`\n${result.events.length} operator action${result.events.length === 1 ? '' : 's'} since ${since.toISOString()}`)
+    return result
+  }
+}
