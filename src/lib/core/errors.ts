@@ -117,6 +117,12 @@ export class ApiError extends CimopsError {
   }
 }
 
+/** The stream, consumer, incident, ... named does not exist. In a check it is CRITICAL: the thing watched is missing. */
+export class NotFoundError extends CimopsError {
+  readonly code = 'NOT_FOUND'
+  readonly exit = ExitCode.FAILED
+}
+
 /** The operation itself failed (non-check commands). */
 export class OperationError extends CimopsError {
   readonly code = 'FAILED'

@@ -31,10 +31,12 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
     return {code: 'USAGE', exit: ExitCode.USAGE, message: `invalid usage: ${why}`, hint, line: `invalid usage: ${why} (${hint})`}
   }
   if (isCimopsError(error)) {
-    const usage = error.exit === ExitCode.USAGE || error.exit === ExitCode.INTERRUPTED
+    // A check keeps usage (64), interrupt (130) and "not found" (2: the thing watched is missing, CRITICAL);
+    // any other failure means it could not check at all: UNKNOWN (3).
+    const kept = error.exit === ExitCode.USAGE || error.exit === ExitCode.INTERRUPTED || error.code === 'NOT_FOUND'
     return {
       code: error.code,
-      exit: isCheck && !usage ? ExitCode.UNKNOWN : error.exit,
+      exit: isCheck && !kept ? ExitCode.UNKNOWN : error.exit,
       message: error.message,
       hint: error.hint,
       line: error.line,

@@ -4,12 +4,13 @@
  * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
  */
 import type {Actor} from '../incident/model.js'
+import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
 
 export const EMERGENCY_SUBJECT = {stop: 'cim.ops.emergency.stop', resume: 'cim.ops.emergency.resume'} as const
 export type EmergencyAction = keyof typeof EMERGENCY_SUBJECT
 
-/** Consumer pause/resume arrived in nats-server 2.11 (reference/nats-jetstream.md §3). */
-export const CONSUMER_PAUSE_MIN_VERSION = '2.11.0'
+/** Consumer pause/resume arrived in nats-server 2.11 (the one version table: adapters/nats/versions.ts). */
+export const CONSUMER_PAUSE_MIN_VERSION = SERVER_FEATURES.consumerPause
 /** A pause lasts until `cimops emergency resume`; the API needs a date, so: a year. */
 export const PAUSE_FOR_MS = 365 * 24 * 60 * 60 * 1000
 
@@ -50,20 +51,9 @@ export function isValidDomain(domain: string): boolean {
   return DOMAIN.test(domain)
 }
 
-/** -1, 0, 1 comparing major.minor.patch; a pre-release suffix is ignored. */
-export function compareVersions(a: string, b: string): number {
-  const parse = (v: string) => v.replace(/^v/, '').split(/[-+]/)[0].split('.').map((part) => Number.parseInt(part, 10) || 0)
-  const [x, y] = [parse(a), parse(b)]
-  for (let i = 0; i < 3; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0)
-    if (d !== 0) return Math.sign(d)
-  }
-  return 0
-}
-
 /** Gate by the version the server announced in INFO, never by trying and catching. */
 export function supportsConsumerPause(serverVersion: string): boolean {
-  return compareVersions(serverVersion, CONSUMER_PAUSE_MIN_VERSION) >= 0
+  return serverFeatures(serverVersion).has('consumerPause')
 }
 
 /**

@@ -3,7 +3,7 @@
  * consumer's oldest unacknowledged message. Wire shapes of nats.js/the server stay here; callers get
  * plain data with seconds and Dates.
  */
-import type {ConsumerInfo, JetStreamManager, PeerInfo, StreamInfo, StreamSourceInfo} from '@nats-io/jetstream'
+import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import {z} from 'zod'
 
@@ -29,14 +29,31 @@ export interface SourceState {
   lag: number
   /** Seconds since last contact; undefined when never active. */
   activeSeconds?: number
+  /** Subject filter of the source, when any. */
+  filterSubject?: string
+  /** JetStream API prefix of a source in another domain/account. */
+  apiPrefix?: string
   error?: string
+}
+
+export interface ClusterState {
+  name?: string
+  /** Undefined while the group has no leader (an election, or quorum lost). */
+  leader?: string
+  /** The leader first (marked leader), then the other replicas as the leader sees them. */
+  replicas: ReplicaState[]
 }
 
 export interface StreamSummary {
   name: string
+  description?: string
   subjects: string[]
   storage: 'file' | 'memory'
+  retention: 'limits' | 'interest' | 'workqueue'
   replicas: number
+  /** `allow_direct`: any replica answers DIRECT.GET. */
+  allowDirect: boolean
+  created: Date
   messages: number
   bytes: number
   firstSeq: number
@@ -45,26 +62,78 @@ export interface StreamSummary {
   lastTime?: Date
   consumers: number
   deleted: number
-  cluster?: {name?: string; leader?: string; replicas: ReplicaState[]}
+  /** Distinct subjects holding messages (num_subjects). */
+  subjectCount?: number
+  /** Messages lost to storage damage (state.lost). */
+  lost?: {messages: number; bytes: number}
+  /** Required API level from metadata `_nats.req.level` (servers >= 2.10 have metadata); 0 when unset. */
+  apiLevel: number
+  cluster?: ClusterState
   sources: SourceState[]
+  limits: StreamLimits
+  /** The server's clock when it answered (`ts`, servers >= 2.10). */
+  serverTime?: Date
 }
 
+/** Retention limits; undefined = unlimited. */
+export interface StreamLimits {
+  maxMessages?: number
+  maxBytes?: number
+  maxAgeSeconds?: number
+  maxMessageSize?: number
+  maxMessagesPerSubject?: number
+  duplicateWindowSeconds?: number
+  discard: 'old' | 'new'
+}
+
+/** The part of a consumer's state the health check works from. */
 export interface ConsumerSummary {
   stream: string
   name: string
   durable: boolean
   mode: 'pull' | 'push'
   ackPolicy: string
+  /** The one filter subject, when the consumer has exactly one. */
   filterSubject?: string
   /** Matching messages not yet delivered (num_pending). */
   unprocessed: number
   /** Delivered, not yet acknowledged. */
   ackPending: number
   redelivered: number
+  /** Pull requests waiting (num_waiting). */
   waiting: number
   delivered: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   ackFloor: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   created: Date
+}
+
+/** Everything the reports show of a consumer: what listConsumers and findConsumer return. */
+export interface ConsumerDetails extends ConsumerSummary {
+  description?: string
+  /** Seconds the server waits for an ack before redelivering. */
+  ackWaitSeconds: number
+  deliverPolicy: string
+  /** Every filter: `filter_subject`, or `filter_subjects` (servers >= 2.10); empty = the whole stream. */
+  filterSubjects: string[]
+  maxAckPending?: number
+  maxWaiting?: number
+  maxDeliver?: number
+  /** Push consumer with an active subscriber on its deliver subject. */
+  pushBound?: boolean
+  /** Required API level from metadata `_nats.req.level` (servers >= 2.10); 0 when unset. */
+  apiLevel: number
+  cluster?: ClusterState
+  /** The server's clock when it answered (`ts`, servers >= 2.10). */
+  serverTime?: Date
+}
+
+/** Stored message as read from a stream: bodies stay bytes; headers as sent (multi-valued). */
+export interface StreamMessage {
+  seq: number
+  time: Date
+  subject: string
+  headers: Record<string, string[]>
+  data: Uint8Array
 }
 
 export interface AccountUsage {
@@ -79,10 +148,11 @@ export interface AccountUsage {
 
 const NANOS_PER_SECOND = 1e9
 
-export async function listStreams(jsm: JetStreamManager, address: string, timeoutMs: number): Promise<StreamSummary[]> {
+/** Every stream, by name; with `subject`, only those whose subjects overlap it (server-side filter). */
+export async function listStreams(jsm: JetStreamManager, address: string, timeoutMs: number, options: {subject?: string} = {}): Promise<StreamSummary[]> {
   try {
     const streams: StreamSummary[] = []
-    for await (const info of jsm.streams.list()) streams.push(toStreamSummary(info))
+    for await (const info of jsm.streams.list(options.subject)) streams.push(toStreamSummary(info))
     return streams.sort((a, b) => a.name.localeCompare(b.name))
   } catch (error) {
     throw toJetStreamError(error, address, timeoutMs)
@@ -99,9 +169,50 @@ export async function findStream(jsm: JetStreamManager, name: string, address: s
   }
 }
 
-export async function listConsumers(jsm: JetStreamManager, stream: string, address: string, timeoutMs: number): Promise<ConsumerSummary[]> {
+/** Names of every stream, sorted: cheap, for "the streams that do exist" in errors. */
+export async function listStreamNames(jsm: JetStreamManager, address: string, timeoutMs: number): Promise<string[]> {
   try {
-    const consumers: ConsumerSummary[] = []
+    const names: string[] = []
+    for await (const name of jsm.streams.names()) names.push(name)
+    return names.sort((a, b) => a.localeCompare(b))
+  } catch (error) {
+    throw toJetStreamError(error, address, timeoutMs)
+  }
+}
+
+/** The consumer, or undefined when it (or its stream) does not exist. */
+export async function findConsumer(jsm: JetStreamManager, stream: string, name: string, address: string, timeoutMs: number): Promise<ConsumerDetails | undefined> {
+  try {
+    return toConsumerSummary(await jsm.consumers.info(stream, name))
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw toJetStreamError(error, address, timeoutMs)
+  }
+}
+
+/**
+ * Subjects holding messages and how many each, for subjects matching `filter` (STREAM.INFO with
+ * subjects_filter; nats.js merges the server's pages). Undefined when the stream does not exist.
+ */
+export async function streamSubjects(
+  jsm: JetStreamManager,
+  stream: string,
+  filter: string,
+  address: string,
+  timeoutMs: number,
+): Promise<{stream: StreamSummary; subjects: Record<string, number>} | undefined> {
+  try {
+    const info = await jsm.streams.info(stream, {subjects_filter: filter})
+    return {stream: toStreamSummary(info), subjects: info.state.subjects ?? {}}
+  } catch (error) {
+    if (isNotFound(error)) return undefined
+    throw toJetStreamError(error, address, timeoutMs)
+  }
+}
+
+export async function listConsumers(jsm: JetStreamManager, stream: string, address: string, timeoutMs: number): Promise<ConsumerDetails[]> {
+  try {
+    const consumers: ConsumerDetails[] = []
     for await (const info of jsm.consumers.list(stream)) consumers.push(toConsumerSummary(info))
     return consumers.sort((a, b) => a.name.localeCompare(b.name))
   } catch (error) {
@@ -135,27 +246,65 @@ const MsgGetResponse = z.object({
  * Storage time of the consumer's oldest message not yet acknowledged: the first message after the ack
  * floor that matches the consumer's filter. Undefined when nothing is outstanding.
  * Uses STREAM.MSG.GET with next_by_subj (server 2.9+), which skips deleted and non-matching messages
- * without requiring allow_direct on the stream.
+ * without requiring allow_direct on the stream. A consumer with several filters (servers >= 2.10)
+ * costs one request per filter; the earliest match wins.
+ * With explicit acks the floor only moves over a contiguous acked run, so a message acked out of
+ * order just after the floor can make this a little older than the true oldest unacked one:
+ * never younger, so the lag is never understated.
  */
 export async function oldestUnackedTime(
   nc: NatsConnection,
-  consumer: ConsumerSummary,
+  consumer: Pick<ConsumerSummary, 'stream' | 'unprocessed' | 'ackPending' | 'ackFloor' | 'filterSubject'> & {filterSubjects?: string[]},
   stream: Pick<StreamSummary, 'lastSeq'>,
   options: {jsApiPrefix?: string; timeoutMs: number},
 ): Promise<Date | undefined> {
   if (consumer.unprocessed === 0 && consumer.ackPending === 0) return undefined
   const seq = consumer.ackFloor.streamSeq + 1
   if (seq > stream.lastSeq) return undefined
+  const filters = consumer.filterSubjects?.length ? consumer.filterSubjects : [consumer.filterSubject ?? '>']
+  const found = await Promise.all(filters.map((filter) => nextMessageMeta(nc, consumer.stream, seq, filter, options)))
+  const earliest = found.filter((m) => m !== undefined).sort((a, b) => a.seq - b.seq)[0]
+  return earliest?.time
+}
+
+export interface MessageMeta {
+  seq: number
+  subject: string
+  time: Date
+}
+
+/** Sequence, subject and time of the first message at or after `seq` matching `filter`; undefined when none. */
+export function nextMessageMeta(
+  nc: NatsConnection,
+  stream: string,
+  seq: number,
+  filter: string,
+  options: {jsApiPrefix?: string; timeoutMs: number},
+): Promise<MessageMeta | undefined> {
+  return messageMeta(nc, stream, {seq, next_by_subj: filter}, options)
+}
+
+/** The last message matching `filter` (wildcards work on 2.9); undefined when none. */
+export function lastMessageMeta(nc: NatsConnection, stream: string, filter: string, options: {jsApiPrefix?: string; timeoutMs: number}): Promise<MessageMeta | undefined> {
+  return messageMeta(nc, stream, {last_by_subj: filter}, options)
+}
+
+/** STREAM.MSG.GET (served by the stream leader; needs no allow_direct): only the metadata is kept. */
+async function messageMeta(
+  nc: NatsConnection,
+  stream: string,
+  request: {seq: number; next_by_subj: string} | {last_by_subj: string},
+  options: {jsApiPrefix?: string; timeoutMs: number},
+): Promise<MessageMeta | undefined> {
   const prefix = options.jsApiPrefix ?? '$JS.API'
   const address = stripUserinfo(nc.getServer())
   try {
-    const reply = await nc.request(`${prefix}.STREAM.MSG.GET.${consumer.stream}`, JSON.stringify({seq, next_by_subj: consumer.filterSubject ?? '>'}), {
-      timeout: options.timeoutMs,
-    })
+    const reply = await nc.request(`${prefix}.STREAM.MSG.GET.${stream}`, JSON.stringify(request), {timeout: options.timeoutMs})
     const parsed = MsgGetResponse.parse(reply.json())
     if (parsed.error?.code === 404) return undefined
-    if (parsed.error) throw new ApiError('nats', address, `reading ${consumer.stream} message ${seq}: ${parsed.error.description}`)
-    return parsed.message ? new Date(parsed.message.time) : undefined
+    const what = 'seq' in request ? `message ${request.seq}` : `the last message on ${request.last_by_subj}`
+    if (parsed.error) throw new ApiError('nats', address, `reading ${stream} ${what}: ${parsed.error.description}`)
+    return parsed.message ? {seq: parsed.message.seq, subject: parsed.message.subject, time: new Date(parsed.message.time)} : undefined
   } catch (error) {
     throw toJetStreamError(error, address, options.timeoutMs)
   }
@@ -169,14 +318,18 @@ export function jsApiPrefix(domain?: string): string {
 function toStreamSummary(info: StreamInfo): StreamSummary {
   const {config, state} = info
   const sources: SourceState[] = [
-    ...(info.mirror ? [toSource(info.mirror, 'mirror')] : []),
-    ...(info.sources ?? []).map((s) => toSource(s, 'source')),
+    ...(info.mirror ? [toSource(info.mirror, 'mirror', config.mirror)] : []),
+    ...(info.sources ?? []).map((s) => toSource(s, 'source', config.sources?.find((c) => c.name === s.name))),
   ]
   return {
     name: config.name,
+    description: config.description || undefined,
     subjects: config.subjects ?? [],
     storage: config.storage === 'memory' ? 'memory' : 'file',
+    retention: config.retention === 'interest' || config.retention === 'workqueue' ? config.retention : 'limits',
     replicas: config.num_replicas ?? 1,
+    allowDirect: config.allow_direct === true,
+    created: new Date(info.created),
     messages: state.messages,
     bytes: state.bytes,
     firstSeq: state.first_seq,
@@ -185,45 +338,85 @@ function toStreamSummary(info: StreamInfo): StreamSummary {
     lastTime: state.messages > 0 ? new Date(state.last_ts) : undefined,
     consumers: state.consumer_count,
     deleted: state.num_deleted ?? 0,
-    cluster: info.cluster
-      ? {
-          name: info.cluster.name,
-          leader: info.cluster.leader,
-          replicas: [
-            ...(info.cluster.leader ? [{name: info.cluster.leader, leader: true, current: true, offline: false, lag: 0, activeSeconds: 0}] : []),
-            ...(info.cluster.replicas ?? []).map(toReplica),
-          ],
-        }
-      : undefined,
+    subjectCount: state.num_subjects,
+    lost: state.lost ? {messages: state.lost.msgs?.length ?? 0, bytes: state.lost.bytes ?? 0} : undefined,
+    apiLevel: apiLevel(config.metadata),
+    cluster: toCluster(info.cluster),
     sources,
+    limits: {
+      maxMessages: positive(config.max_msgs),
+      maxBytes: positive(config.max_bytes),
+      maxAgeSeconds: config.max_age > 0 ? config.max_age / NANOS_PER_SECOND : undefined,
+      maxMessageSize: positive(config.max_msg_size),
+      maxMessagesPerSubject: positive(config.max_msgs_per_subject),
+      duplicateWindowSeconds: config.duplicate_window > 0 ? config.duplicate_window / NANOS_PER_SECOND : undefined,
+      discard: config.discard === 'new' ? 'new' : 'old',
+    },
+    serverTime: serverTime(info),
   }
 }
 
-function toReplica(peer: PeerInfo): ReplicaState {
-  return {name: peer.name, leader: false, current: peer.current, offline: peer.offline === true, lag: peer.lag ?? 0, activeSeconds: peer.active / NANOS_PER_SECOND}
+function toCluster(cluster: ClusterInfo | undefined): ClusterState | undefined {
+  if (!cluster) return undefined
+  return {
+    name: cluster.name,
+    leader: cluster.leader,
+    replicas: [
+      ...(cluster.leader ? [{name: cluster.leader, leader: true, current: true, offline: false, lag: 0, activeSeconds: 0}] : []),
+      ...(cluster.replicas ?? []).map(toReplica),
+    ],
+  }
 }
 
-function toSource(source: StreamSourceInfo, kind: SourceState['kind']): SourceState {
+/** `_nats.req.level` of the metadata (servers >= 2.10), as natscli's "API Level"; 0 when unset. */
+function apiLevel(metadata: Record<string, string> | undefined): number {
+  const level = Number(metadata?.['_nats.req.level'])
+  return Number.isInteger(level) && level > 0 ? level : 0
+}
+
+/** `ts` of the info response: servers >= 2.10 send it, 2.9 does not. */
+function serverTime(info: object): Date | undefined {
+  const ts = (info as {ts?: unknown}).ts
+  return typeof ts === 'string' && ts ? new Date(ts) : undefined
+}
+
+function toReplica(peer: PeerInfo): ReplicaState {
+  return {name: peer.name, leader: false, current: peer.current === true, offline: peer.offline === true, lag: peer.lag ?? 0, activeSeconds: peer.active / NANOS_PER_SECOND}
+}
+
+/** Live state from the info's mirror/sources, filter and API prefix from the stream's config. */
+function toSource(source: StreamSourceInfo, kind: SourceState['kind'], config: StreamSource | undefined): SourceState {
   return {
     name: source.name,
     kind,
     lag: source.lag,
     activeSeconds: source.active >= 0 ? source.active / NANOS_PER_SECOND : undefined,
+    filterSubject: config?.filter_subject || undefined,
+    apiPrefix: config?.external?.api || undefined,
     error: source.error?.description,
   }
 }
 
-function toConsumerSummary(info: ConsumerInfo): ConsumerSummary {
+function toConsumerSummary(info: ConsumerInfo): ConsumerDetails {
   const {config} = info
   // The server sends RFC 3339 strings here, although nats.js types last_active as a number.
   const date = (value?: string | number) => (typeof value === 'string' && value ? new Date(value) : undefined)
+  const filterSubjects = config.filter_subjects?.length ? config.filter_subjects : config.filter_subject ? [config.filter_subject] : []
   return {
     stream: info.stream_name,
     name: info.name,
     durable: Boolean(config.durable_name),
+    description: config.description || undefined,
     mode: config.deliver_subject ? 'push' : 'pull',
     ackPolicy: config.ack_policy,
-    filterSubject: config.filter_subject || undefined,
+    ackWaitSeconds: (config.ack_wait ?? 0) / NANOS_PER_SECOND,
+    deliverPolicy: config.deliver_policy,
+    filterSubject: filterSubjects.length === 1 ? filterSubjects[0] : undefined,
+    filterSubjects,
+    maxAckPending: positive(config.max_ack_pending),
+    maxWaiting: positive(config.max_waiting),
+    maxDeliver: positive(config.max_deliver),
+    pushBound: config.deliver_subject ? info.push_bound === true : undefined,
     unprocessed: info.num_pending,
     ackPending: info.num_ack_pending,
     redelivered: info.num_redelivered,
@@ -231,15 +424,25 @@ function toConsumerSummary(info: ConsumerInfo): ConsumerSummary {
     delivered: {streamSeq: info.delivered.stream_seq, consumerSeq: info.delivered.consumer_seq, lastActive: date(info.delivered.last_active)},
     ackFloor: {streamSeq: info.ack_floor.stream_seq, consumerSeq: info.ack_floor.consumer_seq, lastActive: date(info.ack_floor.last_active)},
     created: new Date(info.created),
+    apiLevel: apiLevel(config.metadata),
+    cluster: toCluster(info.cluster),
+    serverTime: serverTime(info),
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: number}).code === 10059)
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined
 }
 
-function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {
-  if (error instanceof Error && error.name === 'JetStreamApiError') {
+/** Stream (10059) or consumer (10014) not found. */
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as {code?: number}).code
+  return error.name === 'StreamNotFoundError' || error.name === 'ConsumerNotFoundError' || code === 10059 || code === 10014
+}
+
+export function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {
+  if (error instanceof Error && /^(JetStreamApiError|StreamNotFoundError|ConsumerNotFoundError)$/.test(error.name)) {
     return new ApiError('nats', address, `JetStream API: ${error.message}`)
   }
   return toNatsError(error, address, timeoutMs)

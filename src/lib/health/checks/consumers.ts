@@ -1,10 +1,10 @@
 import {joinAddresses} from '../../adapters/redact.js'
 import type {ConsumerSummary, StreamSummary} from '../../adapters/nats/jetstream.js'
 import type {Thresholds} from '../../core/context-types.js'
-import type {Status} from '../../core/output/style.js'
-import {statusAbove, worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
 import {formatSeconds, round} from '../../core/output/units.js'
+import {mapLimit, REQUESTS_IN_FLIGHT} from '../../streams/concurrency.js'
+import {consumerVerdict, measureConsumer} from '../../streams/lag.js'
 
 /**
  * Each durable consumer (projection) on the events stream: unprocessed, ack pending, redeliveries, and
@@ -27,21 +27,17 @@ export const consumersCheck: HealthCheck = {
     if (consumers.length === 0) {
       return [{name: 'consumers', component: 'consumers', status: 'OK', summary: `no durable consumers on ${stream.name}`, metrics: [{name: 'count', value: 0}]}]
     }
-    const oldest = await Promise.all(consumers.map((c) => oldestUnackedTime(nc, c, stream, {jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain), timeoutMs: ctx.timeoutMs})))
+    const options = {jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain), timeoutMs: ctx.timeoutMs}
+    const oldest = await mapLimit(consumers, REQUESTS_IN_FLIGHT, (c) => oldestUnackedTime(nc, c, stream, options))
     const at = now()
     return consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, ctx.thresholds))
   },
 }
 
 export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSummary, 'messages'>, oldestUnacked: Date | undefined, now: Date, thresholds: Thresholds): CheckOutcome {
-  const lagSeconds = oldestUnacked ? Math.max(0, (now.getTime() - oldestUnacked.getTime()) / 1000) : 0
-  const outstanding = consumer.unprocessed + consumer.ackPending
-  const lastActivity = latest(consumer.delivered.lastActive, consumer.created)
-  const idleSeconds = Math.max(0, (now.getTime() - lastActivity.getTime()) / 1000)
-  const stalled = outstanding > 0 && idleSeconds >= thresholds.stallAfter
-  const status: Status = worstStatus([statusAbove(lagSeconds, thresholds.lagWarn, thresholds.lagCrit), stalled ? 'CRITICAL' : 'OK'])
-
-  const pct = stream.messages > 0 ? Math.min(100, Math.floor((consumer.unprocessed / stream.messages) * 100)) : 0
+  const measures = measureConsumer(consumer, stream, oldestUnacked, now)
+  const {lagSeconds, pending: outstanding, unprocessedPercent: pct, idleSeconds} = measures
+  const {status, stalled} = consumerVerdict(measures, thresholds)
   const parts = [
     outstanding === 0 ? 'caught up' : `lag ${formatSeconds(lagSeconds)}`,
     `${consumer.unprocessed} unprocessed${consumer.unprocessed > 0 ? ` (${pct}%)` : ''}`,
@@ -63,8 +59,4 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
     ],
     details: {stream: consumer.stream, filterSubject: consumer.filterSubject, oldestUnackedAt: oldestUnacked?.toISOString(), stalled},
   }
-}
-
-function latest(a: Date | undefined, b: Date): Date {
-  return a && a.getTime() > b.getTime() ? a : b
 }

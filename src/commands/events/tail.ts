@@ -1,0 +1,54 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/core/base-command.js'
+import {UsageError} from '../../lib/core/errors.js'
+import {redact} from '../../lib/core/redact.js'
+
+const SELECT = 'SELECT'
+
+export default class EventsTail extends BaseCommand<typeof EventsTail> {
+  static summary = 'Follow new events live until Ctrl-C'
+  static description = `Prints each event as it is stored, in the layout of \`events view\` (--raw: bodies only; --json: one JSON object per line, {seq, time, subject, headers, data}).
+Starts with the next event stored; Ctrl-C stops it (exit 130) without printing anything more. Reads with an ordered consumer, which rides out a server restart.
+STREAM defaults to the context's events stream (EVENTS).`
+  static examples = [
+    '<%= config.bin %> events tail',
+    '<%= config.bin %> events tail --domain workflow',
+    "<%= config.bin %> events tail EVENTS --subject 'cim.*.*.*.NodeRemoved' --json | jq -c '{seq, subject}'",
+  ]
+  static args = {
+    stream: Args.string({description: 'Stream to follow [default: the context\'s events stream].'}),
+  }
+  static flags = {
+    subject: Flags.string({multiple: true, summary: 'Subject filter (repeatable on nats-server >= 2.10).', helpGroup: SELECT}),
+    domain: Flags.string({summary: 'CIM domain: events on cim.<domain>.>.', helpGroup: SELECT}),
+    aggregate: Flags.string({summary: 'CIM aggregate id: events on cim.*.*.<id>.*.', helpGroup: SELECT}),
+    raw: Flags.boolean({summary: 'Only the bodies, exactly as stored, one per line.'}),
+  }
+
+  async run(): Promise<void> {
+    const ctx = await this.context()
+    const f = this.flags
+    if (f.raw && this.jsonEnabled()) throw new UsageError('--raw cannot be combined with --json', 'one prints bodies as stored, the other JSON lines')
+    const [{withJetStream}, events] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js')])
+    const filters = events.eventFilters({subjects: f.subject, domain: f.domain, aggregate: f.aggregate})
+    const json = this.jsonEnabled()
+    await withJetStream(
+      ctx,
+      (session) =>
+        events.tailEvents(session, {
+          stream: this.args.stream ?? ctx.streams.events,
+          filters,
+          signal: this.signal,
+          onEvent: (event) => {
+            if (f.raw) {
+              process.stdout.write(event.data)
+              process.stdout.write('\n')
+            } else if (json) process.stdout.write(`${JSON.stringify(redact(events.toEventRecord(event)))}\n`)
+            else this.print(events.formatEvent(event))
+          },
+        }),
+      {reconnect: true},
+    )
+  }
+}

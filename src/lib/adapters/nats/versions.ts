@@ -1,0 +1,58 @@
+/**
+ * Server-version gates: the one table of which nats-server release a JetStream feature needs.
+ * The version comes from the server's INFO once per connection; features are chosen from it up
+ * front, never by sending a newer field and catching the error (2.9 silently drops unknown fields,
+ * so a catch would not even fire: a multi-filter consumer would quietly filter nothing).
+ */
+
+export const SERVER_FEATURES = {
+  /** `allow_direct` streams and `$JS.API.DIRECT.GET` (single message). */
+  directGet: '2.9.0',
+  /** STREAM.MSG.GET with `next_by_subj`: the first message at or after a sequence matching a filter. */
+  nextBySubject: '2.9.0',
+  /** The simplified consumers API of nats.js (`js.consumers.get`, ordered consumers). */
+  consumersApi: '2.9.4',
+  /** `filter_subjects` (several filters on one consumer); 2.9 has only `filter_subject`. */
+  multipleFilters: '2.10.0',
+  /** `metadata` on streams and consumers, which carries the required API level (`_nats.req.level`). */
+  metadata: '2.10.0',
+  /** `ts` (the server's clock) in StreamInfo/ConsumerInfo; older servers have none, so "ago" uses the local clock. */
+  infoTimestamp: '2.10.0',
+  /** DIRECT.GET with `batch` / `multi_last` / `start_time`. */
+  batchDirectGet: '2.11.0',
+  /** Consumer pause/resume and priority groups. */
+  consumerPause: '2.11.0',
+} as const
+
+export type ServerFeature = keyof typeof SERVER_FEATURES
+
+export type ServerVersion = readonly [major: number, minor: number, patch: number]
+
+/** `2.9.10`, `v2.10.4`, `2.11.0-beta.2` -> [2, 9, 10]; undefined when unreadable. */
+export function parseServerVersion(text: string | undefined): ServerVersion | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(text?.trim() ?? '')
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined
+}
+
+export function compareVersions(a: ServerVersion, b: ServerVersion): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]
+}
+
+/** The features a server of this version supports: an unreadable version supports only what 2.9.0 has. */
+export interface ServerFeatures {
+  version: string
+  has(feature: ServerFeature): boolean
+  /** The release a feature needs, for messages such as "needs nats-server >= 2.10.0 (this is 2.9.10)". */
+  requires(feature: ServerFeature): string
+}
+
+const BASELINE: ServerVersion = [2, 9, 0]
+
+export function serverFeatures(version: string | undefined): ServerFeatures {
+  const parsed = parseServerVersion(version) ?? BASELINE
+  return {
+    version: version ?? 'unknown',
+    has: (feature) => compareVersions(parsed, parseServerVersion(SERVER_FEATURES[feature])!) >= 0,
+    requires: (feature) => SERVER_FEATURES[feature],
+  }
+}

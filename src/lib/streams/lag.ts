@@ -1,0 +1,91 @@
+/**
+ * How far behind a consumer is, and what that means against thresholds. Shared by `consumer report`
+ * and the health check's consumers check, so both say the same thing about the same consumer.
+ *
+ * - pending = unprocessed (num_pending: matching, not yet delivered) + ack pending (delivered, not
+ *   acknowledged): the work the consumer still has to do.
+ * - lag = now minus the storage time of the oldest message not yet acknowledged (the first message
+ *   after the ack floor that matches the filter, read by sequence): how old the work is.
+ * - stalled = work pending and no delivery for `stallAfter` seconds.
+ */
+import type {ConsumerSummary, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {Status} from '../core/output/style.js'
+import {formatSeconds} from '../core/output/units.js'
+import {statusAbove, worstStatus} from '../health/model.js'
+
+export interface ConsumerMeasures {
+  /** Seconds; 0 when nothing is outstanding. */
+  lagSeconds: number
+  pending: number
+  /** num_pending as a share of the stream's messages, floored, at most 100 (natscli's "Unprocessed" %). */
+  unprocessedPercent: number
+  /** Seconds since the last delivery, or since creation when nothing was ever delivered. */
+  idleSeconds: number
+  /** Seconds since the last delivery; undefined when never. */
+  lastDeliverySeconds?: number
+  /** Seconds since the ack floor last moved; undefined when never. */
+  lastAckSeconds?: number
+}
+
+export interface ConsumerThresholds {
+  /** Seconds. */
+  lagWarn: number
+  lagCrit: number
+  /** Pending events; undefined = not checked. */
+  pendingWarn?: number
+  pendingCrit?: number
+  /** Seconds without delivery while work is pending. */
+  stallAfter: number
+}
+
+export interface ConsumerVerdict {
+  status: Status
+  stalled: boolean
+  /** Why the status is not OK, one phrase per threshold crossed; empty when OK. */
+  reasons: string[]
+}
+
+export function measureConsumer(consumer: ConsumerSummary, stream: Pick<StreamSummary, 'messages'>, oldestUnacked: Date | undefined, now: Date): ConsumerMeasures {
+  const since = (date: Date) => Math.max(0, (now.getTime() - date.getTime()) / 1000)
+  const lastActivity = latest(consumer.delivered.lastActive, consumer.created)
+  return {
+    lagSeconds: oldestUnacked ? since(oldestUnacked) : 0,
+    pending: consumer.unprocessed + consumer.ackPending,
+    unprocessedPercent: unprocessedPercent(consumer.unprocessed, stream.messages),
+    idleSeconds: since(lastActivity),
+    lastDeliverySeconds: consumer.delivered.lastActive ? since(consumer.delivered.lastActive) : undefined,
+    lastAckSeconds: consumer.ackFloor.lastActive ? since(consumer.ackFloor.lastActive) : undefined,
+  }
+}
+
+export function unprocessedPercent(unprocessed: number, streamMessages: number): number {
+  return streamMessages > 0 ? Math.min(100, Math.floor((unprocessed / streamMessages) * 100)) : 0
+}
+
+/** OK below every warning; the worst threshold crossed otherwise. `lagSeconds` undefined = could not be read: UNKNOWN. */
+export function consumerVerdict(measures: Omit<ConsumerMeasures, 'lagSeconds'> & {lagSeconds?: number}, thresholds: ConsumerThresholds): ConsumerVerdict {
+  const reasons: string[] = []
+  const statuses: Status[] = []
+  const {lagSeconds, pending, idleSeconds} = measures
+  if (lagSeconds === undefined) {
+    statuses.push('UNKNOWN')
+    reasons.push('lag unknown')
+  } else {
+    const lag = statusAbove(lagSeconds, thresholds.lagWarn, thresholds.lagCrit)
+    statuses.push(lag)
+    if (lag !== 'OK') reasons.push(`lag ${formatSeconds(lagSeconds)} >= ${formatSeconds(lag === 'CRITICAL' ? thresholds.lagCrit : thresholds.lagWarn)}`)
+  }
+  const backlog = statusAbove(pending, thresholds.pendingWarn, thresholds.pendingCrit)
+  statuses.push(backlog)
+  if (backlog !== 'OK') reasons.push(`pending ${pending} >= ${backlog === 'CRITICAL' ? thresholds.pendingCrit : thresholds.pendingWarn}`)
+  const stalled = pending > 0 && idleSeconds >= thresholds.stallAfter
+  if (stalled) {
+    statuses.push('CRITICAL')
+    reasons.push(`stalled: no delivery for ${formatSeconds(idleSeconds)}`)
+  }
+  return {status: worstStatus(statuses), stalled, reasons}
+}
+
+function latest(a: Date | undefined, b: Date): Date {
+  return a && a.getTime() > b.getTime() ? a : b
+}

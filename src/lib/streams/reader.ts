@@ -1,0 +1,33 @@
+import type {ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {JetStreamSession} from './session.js'
+
+/**
+ * What the stream and consumer services read from JetStream. The adapters implement it over a live
+ * session; unit tests give a fake. Typed data only: no wire shapes past this point.
+ */
+export interface JetStreamReader {
+  serverVersion: string
+  streams(options?: {subject?: string}): Promise<StreamSummary[]>
+  /** Undefined when it does not exist. */
+  stream(name: string): Promise<StreamSummary | undefined>
+  streamNames(): Promise<string[]>
+  consumers(stream: string): Promise<ConsumerDetails[]>
+  /** Undefined when it (or its stream) does not exist. */
+  consumer(stream: string, name: string): Promise<ConsumerDetails | undefined>
+  /** Storage time of the consumer's oldest unacknowledged message; undefined when nothing is outstanding. */
+  oldestUnacked(consumer: ConsumerDetails, stream: Pick<StreamSummary, 'lastSeq'>): Promise<Date | undefined>
+}
+
+export async function sessionReader(session: JetStreamSession): Promise<JetStreamReader> {
+  const adapter = await import('../adapters/nats/jetstream.js')
+  const {jsm, nc, address, timeoutMs, jsApiPrefix, features} = session
+  return {
+    serverVersion: features.version,
+    streams: (options) => adapter.listStreams(jsm, address, timeoutMs, options),
+    stream: (name) => adapter.findStream(jsm, name, address, timeoutMs),
+    streamNames: () => adapter.listStreamNames(jsm, address, timeoutMs),
+    consumers: (stream) => adapter.listConsumers(jsm, stream, address, timeoutMs),
+    consumer: (stream, name) => adapter.findConsumer(jsm, stream, name, address, timeoutMs),
+    oldestUnacked: (consumer, stream) => adapter.oldestUnackedTime(nc, consumer, stream, {jsApiPrefix, timeoutMs}),
+  }
+}

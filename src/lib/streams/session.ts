@@ -1,0 +1,66 @@
+import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
+import type {NatsConnection} from '@nats-io/transport-node'
+
+import {joinAddresses} from '../adapters/redact.js'
+import {serverFeatures, type ServerFeatures} from '../adapters/nats/versions.js'
+import type {ResolvedContext} from '../core/context-types.js'
+
+/** One connection for one command: the manager, the server's features (from INFO, read once), and the settings the adapters need. */
+export interface JetStreamSession {
+  nc: NatsConnection
+  jsm: JetStreamManager
+  /** Created on first use: only commands that read messages need it. */
+  js(): Promise<JetStreamClient>
+  features: ServerFeatures
+  /** The server list, without credentials: for errors. */
+  address: string
+  /** `$JS.API` or the JetStream domain's prefix. */
+  jsApiPrefix: string
+  timeoutMs: number
+  close(): Promise<void>
+}
+
+export interface SessionOptions {
+  /** Long-running views (--watch, tail) ride out a server restart; one-shot commands fail fast. */
+  reconnect?: boolean
+}
+
+export async function openJetStream(ctx: ResolvedContext, options: SessionOptions = {}): Promise<JetStreamSession> {
+  const [{connectNats, jetstreamManagerFor, serverInfo}, {jsApiPrefix}] = await Promise.all([
+    import('../adapters/nats/connection.js'),
+    import('../adapters/nats/jetstream.js'),
+  ])
+  const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs, reconnect: options.reconnect})
+  try {
+    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+    let client: Promise<JetStreamClient> | undefined
+    return {
+      nc,
+      jsm,
+      js: () => {
+        client ??= import('../adapters/nats/messages.js').then(({jetstreamClientFor}) => jetstreamClientFor(nc, ctx.nats, ctx.timeoutMs))
+        return client
+      },
+      features: serverFeatures(serverInfo(nc).version),
+      address: joinAddresses(ctx.nats.servers),
+      jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain),
+      timeoutMs: ctx.timeoutMs,
+      close: async () => {
+        if (!nc.isClosed()) await nc.close()
+      },
+    }
+  } catch (error) {
+    await nc.close()
+    throw error
+  }
+}
+
+/** Opens a session, runs `work`, and always closes it. */
+export async function withJetStream<T>(ctx: ResolvedContext, work: (session: JetStreamSession) => Promise<T>, options: SessionOptions = {}): Promise<T> {
+  const session = await openJetStream(ctx, options)
+  try {
+    return await work(session)
+  } finally {
+    await session.close()
+  }
+}

@@ -1,0 +1,76 @@
+/** Re-run a report until Ctrl-C: redrawn in place with ink on a terminal, printed one after another otherwise. */
+
+export interface WatchOptions<T> {
+  intervalMs: number
+  signal: AbortSignal
+  /** Redraw in place with ink (a terminal, not --json); otherwise print each result in turn. */
+  live: boolean
+  /** Header line of the live view. */
+  header: (last: T | undefined) => string
+  /** Text of one result: a table, or a JSON line. */
+  render: (result: T) => string
+  /** After each successful refresh (e.g. the exit code). */
+  onResult?: (result: T) => void
+  /** Plain mode: where a result goes (default stdout) and where a failed refresh is told (default stderr). */
+  write?: (text: string) => void
+  warn?: (text: string) => void
+}
+
+/**
+ * The first refresh must succeed (a missing stream or an unreachable server ends the command as
+ * usual). After that a failed refresh does not end the watch (the server may come back): the live
+ * view keeps the last report and shows the error under it; plain mode tells it on stderr.
+ * Returns the last result.
+ */
+export async function watchLoop<T>(refresh: (previous: T | undefined) => Promise<T>, options: WatchOptions<T>): Promise<T | undefined> {
+  const write = options.write ?? ((text: string) => void process.stdout.write(`${text}\n`))
+  const warn = options.warn ?? ((text: string) => void process.stderr.write(`${text}\n`))
+  const view = options.live ? await liveView() : undefined
+  let last: T | undefined
+  let body: string | undefined
+  try {
+    while (!options.signal.aborted) {
+      let error: string | undefined
+      try {
+        const result = await refresh(last)
+        if (options.signal.aborted) break
+        last = result
+        options.onResult?.(result)
+        body = options.render(result)
+      } catch (caught) {
+        if (options.signal.aborted) break
+        if (last === undefined) throw caught
+        error = caught instanceof Error ? caught.message : String(caught)
+      }
+      if (options.signal.aborted) break
+      if (view) view.update(options.header(last), body, error)
+      else if (error) warn(`cimops: refresh failed: ${error}`)
+      else if (body !== undefined) write(body)
+      await sleep(options.intervalMs, options.signal)
+    }
+  } finally {
+    view?.stop()
+  }
+  return last
+}
+
+async function liveView(): Promise<{update(header: string, body?: string, error?: string): void; stop(): void}> {
+  const [{render}, {createElement}, {WatchView}] = await Promise.all([import('ink'), import('react'), import('../ui/watch-view.js')])
+  const instance = render(createElement(WatchView, {header: 'cimops'}), {exitOnCtrlC: false, patchConsole: false})
+  return {
+    update: (header, body, error) => instance.rerender(createElement(WatchView, {header, body, error})),
+    stop: () => instance.unmount(),
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', wake)
+      resolve()
+    }
+    const timer = setTimeout(wake, ms)
+    signal.addEventListener('abort', wake, {once: true})
+  })
+}
