@@ -16,7 +16,8 @@ import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
-const sandbox = useSandbox({components: ['prometheus', 'alertmanager']})
+// NATS too: silence add/expire write their audit events to the ops log.
+const sandbox = useSandbox({components: ['nats', 'prometheus', 'alertmanager']})
 const RUN = randomUUID()
 const runMatcher = `test_run=${RUN}`
 let home: Awaited<ReturnType<typeof isolatedHome>>
@@ -24,7 +25,12 @@ let am: AlertmanagerClient
 
 const amUrl = () => sandbox().state.alertmanagerUrl ?? ''
 const cli = (...args: string[]): Promise<CliResult> =>
-  runCli([...args, '--timeout', '3s'], {...home.env, CIMOPS_ALERTMANAGER_URL: amUrl(), CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''})
+  runCli([...args, '--timeout', '3s'], {
+    ...home.env,
+    CIMOPS_ALERTMANAGER_URL: amUrl(),
+    CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? '',
+    NATS_URL: sandbox().state.natsServers.join(','),
+  })
 function json<T>(result: CliResult): T {
   expect(result.stderr, result.stderr).toBe('')
   expect(result.code, result.stdout).toBe(0)
