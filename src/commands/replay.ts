@@ -1,0 +1,169 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
+import {UsageError} from '../lib/core/errors.js'
+import type {ReplayPlan, ReplayProgress, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
+
+const SELECT = 'SELECT'
+const TARGET = 'TARGET'
+const RUN = 'RUN'
+
+export default class Replay extends BaseCommand<typeof Replay> {
+  static summary = 'Replay stored events: republish a selection to a prefix or another stream, or export/import it as a file'
+  static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
+Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data). --from-file F reads such a file instead of a stream.
+Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and Nats-Msg-Id <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps --max-in-flight acknowledgements outstanding; every event is acknowledged before the replay reports success.
+--dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached.`
+  static examples = [
+    {description: 'What a domain-wide replay would do', command: '<%= config.bin %> replay --domain workflow --to-prefix rebuild --dry-run'},
+    {description: "Rebuild a projection: one aggregate's history, republished under a prefix", command: '<%= config.bin %> replay --aggregate wf-0007 --to-prefix rebuild'},
+    {description: 'Point-in-time recovery into a new stream', command: '<%= config.bin %> replay --until 2026-11-22T03:00:00Z --to-stream EVENTS_PITR --create-target --subject-map cim=pitr'},
+    {description: 'Selective replay of two event types in the last hour', command: '<%= config.bin %> replay --domain graph --event-type NodeAdded --event-type EdgeAdded --since 1h --to-stream GRAPH_REBUILD --create-target --subject-map cim=rebuild'},
+    {description: 'Export, then import elsewhere', command: '<%= config.bin %> replay --domain identity --to-file identity.jsonl.gz && <%= config.bin %> replay --from-file identity.jsonl.gz --to-stream IDENTITY_COPY --create-target --subject-map cim=copy'},
+    {description: 'Continue after Ctrl-C', command: '<%= config.bin %> replay --resume rp-20261122T030000-3f9a'},
+  ]
+
+  static audited = true
+
+  static flags = {
+    ...MUTATING_FLAGS,
+    stream: Flags.string({summary: "Source stream [default: the context's events stream].", helpGroup: SELECT}),
+    domain: Flags.string({summary: 'CIM domain (cim.<domain>.>).', helpGroup: SELECT}),
+    aggregate: Flags.string({summary: 'CIM aggregate id (cim.*.*.<id>.*).', helpGroup: SELECT}),
+    'aggregate-type': Flags.string({summary: 'CIM aggregate type (cim.*.<type>.*.*).', helpGroup: SELECT}),
+    'event-type': Flags.string({multiple: true, summary: 'CIM event type (last subject token); repeatable.', helpGroup: SELECT}),
+    subject: Flags.string({multiple: true, summary: 'Subject filter (wildcards * and >); repeatable.', helpGroup: SELECT}),
+    since: Flags.string({summary: 'Events stored at or after: a duration back from now (2h) or RFC 3339.', helpGroup: SELECT}),
+    until: Flags.string({summary: 'Events stored before: a duration back from now or RFC 3339.', helpGroup: SELECT}),
+    'from-seq': Flags.integer({min: 1, summary: 'First source sequence.', helpGroup: SELECT}),
+    'to-seq': Flags.integer({min: 1, summary: 'Last source sequence (inclusive).', helpGroup: SELECT}),
+    'from-file': Flags.string({summary: 'Read events from a replay file (.jsonl or .jsonl.gz) instead of a stream.', exclusive: ['stream'], helpGroup: SELECT}),
+    'to-prefix': Flags.string({summary: 'Republish on <prefix>.<original subject>.', exclusive: ['to-stream', 'to-file'], helpGroup: TARGET}),
+    'to-stream': Flags.string({summary: 'Republish into this stream.', exclusive: ['to-prefix', 'to-file'], helpGroup: TARGET}),
+    'create-target': Flags.boolean({summary: 'Create the --to-stream target when missing (file storage, R1).', dependsOn: ['to-stream'], helpGroup: TARGET}),
+    'subject-map': Flags.string({multiple: true, summary: 'FROM=TO: replace leading subject tokens (e.g. cim=pitr); repeatable, first match wins.', helpGroup: TARGET}),
+    'to-file': Flags.string({summary: 'Export to a JSON Lines file (gzip when it ends in .gz).', exclusive: ['to-prefix', 'to-stream'], helpGroup: TARGET}),
+    'dry-run': Flags.boolean({summary: 'Count and describe the selection; change nothing.', helpGroup: RUN}),
+    resume: Flags.string({summary: 'Continue an interrupted replay by its id.', helpGroup: RUN}),
+    'replay-id': Flags.string({summary: 'Id of this replay [default: rp-<time>-<random>]; the same id makes a repeat deduplicate.', exclusive: ['resume'], helpGroup: RUN}),
+    'max-in-flight': Flags.integer({min: 1, max: 10_000, default: 256, summary: 'Publish acknowledgements outstanding at most.', helpGroup: RUN}),
+    rate: Flags.integer({min: 0, default: 0, summary: 'At most N events per second (0: unlimited).', helpGroup: RUN}),
+    quiet: Flags.boolean({char: 'q', summary: 'No progress on stderr.', helpGroup: RUN}),
+  }
+
+  async run(): Promise<ReplayResult> {
+    const f = this.flags
+    const ctx = await this.context()
+    const [service, selection, {parseDuration}] = await Promise.all([import('../lib/replay/service.js'), import('../lib/replay/selection.js'), import('../lib/core/duration.js')])
+
+    let plan: ReplayPlan
+    let resumeFrom: ReplayState | undefined
+    if (f.resume) {
+      const selecting = ['domain', 'aggregate', 'aggregate-type', 'event-type', 'subject', 'since', 'until', 'from-seq', 'to-seq', 'from-file', 'to-prefix', 'to-stream', 'to-file', 'subject-map', 'stream'] as const
+      const given = selecting.filter((name) => f[name] !== undefined)
+      if (given.length > 0) throw new UsageError(`--resume cannot be combined with --${given[0]}`, 'a resumed replay keeps the selection and target it started with')
+      selection.checkReplayId(f.resume)
+      resumeFrom = await service.loadReplayState(f.resume)
+      if (resumeFrom.status === 'completed') this.note(`Replay ${f.resume} already completed; running it again only finds duplicates.`)
+      plan = {...resumeFrom, maxInFlight: f['max-in-flight'], rate: f.rate}
+    } else {
+      plan = await this.newPlan(ctx, service, selection, parseDuration)
+    }
+
+    const onProgress = f.quiet ? undefined : (p: ReplayProgress) => process.stderr.write(`${progressLine(p)}\n`)
+    const result = await service.runReplay(ctx, plan, f['dry-run'] === true, {
+      signal: this.signal,
+      onProgress,
+      onStart: f.quiet
+        ? undefined
+        : (p) => process.stderr.write(`Replay ${p.replayId}${resumeFrom ? ` resumed after source sequence ${resumeFrom.doneSeq}` : ''}; if interrupted: cimops replay --resume ${p.replayId}\n`),
+    }, resumeFrom)
+    await this.render(result)
+    return result
+  }
+
+  private async newPlan(
+    ctx: Awaited<ReturnType<BaseCommand<typeof Replay>['context']>>,
+    service: typeof import('../lib/replay/service.js'),
+    selection: typeof import('../lib/replay/selection.js'),
+    parseDuration: (input: string, what: string) => number,
+  ): Promise<ReplayPlan> {
+    const f = this.flags
+    const targets = [f['to-prefix'], f['to-stream'], f['to-file']].filter((t) => t !== undefined)
+    if (targets.length !== 1) throw new UsageError('no replay target', 'give one of --to-prefix, --to-stream or --to-file', {hint: 'add --dry-run to only look at the selection'})
+    if (f['to-prefix'] !== undefined && (f['to-prefix'] === '' || f['to-prefix'].split('.').some((t) => t === '' || /[\s*>]/.test(t)))) {
+      throw new UsageError(`invalid --to-prefix "${f['to-prefix']}"`, 'expected subject tokens without wildcards, e.g. rebuild')
+    }
+    if (f['from-file'] && f['to-file']) throw new UsageError('--from-file cannot be combined with --to-file', 'a file to a file is a copy')
+    const filters = selection.replayFilters({domain: f.domain, aggregate: f.aggregate, aggregateType: f['aggregate-type'], eventTypes: f['event-type'], subjects: f.subject})
+    const eventTypes = [...new Set(f['event-type'] ?? [])]
+    const now = new Date()
+    const since = f.since === undefined ? undefined : selection.parseTimeFlag('--since', f.since, now, parseDuration)
+    const until = f.until === undefined ? undefined : selection.parseTimeFlag('--until', f.until, now, parseDuration)
+    if (since && until && since >= until) throw new UsageError('empty time range', `--since ${since.toISOString()} is not before --until ${until.toISOString()}`)
+    if (f['from-seq'] !== undefined && f['to-seq'] !== undefined && f['from-seq'] > f['to-seq']) throw new UsageError('empty sequence range', `--from-seq ${f['from-seq']} is after --to-seq ${f['to-seq']}`)
+    const replayId = f['replay-id'] ?? selection.newReplayId(now)
+    selection.checkReplayId(replayId)
+    const target: ReplayTarget =
+      f['to-prefix'] !== undefined ? {kind: 'prefix', prefix: f['to-prefix']} : f['to-stream'] !== undefined ? {kind: 'stream', stream: f['to-stream'], createTarget: f['create-target']} : {kind: 'file', path: f['to-file']!}
+    const base = {
+      replayId,
+      createdAt: now.toISOString(),
+      filters,
+      eventTypes,
+      target,
+      maps: (f['subject-map'] ?? []).map((m) => selection.parseSubjectMap(m)),
+      maxInFlight: f['max-in-flight'],
+      rate: f.rate,
+    }
+    if (f['from-file']) {
+      return {...base, source: {file: f['from-file']}, startSeq: f['from-seq'] ?? 1, endSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
+    }
+    const {withJetStream} = await import('../lib/streams/session.js')
+    const streamName = f.stream ?? ctx.streams.events
+    const range = await withJetStream(ctx, async (session) => {
+      const stream = await service.findSourceStream(session, streamName)
+      return service.resolveRange(session, stream, {since, until, fromSeq: f['from-seq'], toSeq: f['to-seq']})
+    })
+    return {...base, source: {stream: streamName}, ...range}
+  }
+
+  private async render(result: ReplayResult): Promise<void> {
+    if (this.jsonEnabled()) return
+    const [{formatBytes, formatSeconds}, {renderTable}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/core/output/table.js')])
+    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.startSeq}-${result.source.endSeq}` : result.source.file!
+    const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
+    const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
+    if (result.dryRun) {
+      const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
+      const table = (title: string, counts: Record<string, number>) =>
+        renderTable(
+          Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+          [
+            {header: title, get: (r) => r[0]},
+            {header: 'EVENTS', get: (r) => String(r[1]), align: 'right'},
+          ],
+          {width: this.width},
+        )
+      if (result.selected > 0) lines.push(table('DOMAIN', result.byDomain ?? {}), '', table('EVENT TYPE', result.byEventType ?? {}), '')
+      lines.push(`Estimated time: ${formatSeconds(result.estimatedSeconds ?? 0)}. Nothing was changed.`)
+      this.print(lines.join('\n'))
+      return
+    }
+    const dup = result.duplicates > 0 ? `, ${result.duplicates} already there (duplicates)` : ''
+    this.print(
+      [
+        `Replay ${result.replayId}${result.resumed ? ' (resumed)' : ''}: ${result.selected} events from ${from} -> ${to}`,
+        `${result.published} ${result.target.kind === 'file' ? 'written' : 'stored'}${dup}, ${formatBytes(result.bytes)} in ${formatSeconds(result.durationSeconds)} (${result.rate} events/s)`,
+        `First: ${ref(result.first)}`,
+        `Last:  ${ref(result.last)}`,
+      ].join('\n'),
+    )
+  }
+}
+
+function progressLine(p: ReplayProgress): string {
+  const seconds = p.elapsedMs / 1000
+  const rate = seconds > 0 ? Math.round(p.selected / seconds) : 0
+  return `replay: ${p.selected} events, at source sequence ${p.lastSeq} of ${p.endSeq}, ${rate} events/s`
+}

@@ -1,0 +1,107 @@
+/**
+ * The replay file: JSON Lines, gzip-compressed when the name ends in .gz. One event per line:
+ * `{"seq", "time", "subject", "headers", "data"}` — `data` the body as text when it is valid UTF-8,
+ * else `dataBase64`. Written to a temp file and renamed at the end, so a file is never half-written.
+ */
+import {createReadStream, createWriteStream} from 'node:fs'
+import {rename, rm} from 'node:fs/promises'
+import {createInterface} from 'node:readline'
+import {once} from 'node:events'
+import type {Writable} from 'node:stream'
+import {createGunzip, createGzip} from 'node:zlib'
+
+import type {StreamMessage} from '../adapters/nats/jetstream.js'
+import {DataError, NotFoundError} from '../core/errors.js'
+
+export interface ReplayLine {
+  seq: number
+  time: string
+  subject: string
+  headers: Record<string, string[]>
+  data?: string
+  dataBase64?: string
+}
+
+const utf8 = new TextDecoder('utf-8', {fatal: true})
+
+export function toLine(message: StreamMessage): ReplayLine {
+  const line: ReplayLine = {seq: message.seq, time: message.time.toISOString(), subject: message.subject, headers: message.headers}
+  try {
+    line.data = utf8.decode(message.data)
+  } catch {
+    line.dataBase64 = Buffer.from(message.data).toString('base64')
+  }
+  return line
+}
+
+export function fromLine(text: string, where: string): StreamMessage {
+  let line: ReplayLine
+  try {
+    line = JSON.parse(text)
+  } catch {
+    throw new DataError(`bad replay file line ${where}`, 'not JSON')
+  }
+  const ok = line && Number.isInteger(line.seq) && line.seq > 0 && typeof line.subject === 'string' && line.subject !== '' && typeof line.time === 'string' && (typeof line.data === 'string' || typeof line.dataBase64 === 'string')
+  if (!ok) throw new DataError(`bad replay file line ${where}`, 'expected {seq, time, subject, headers, data|dataBase64}')
+  const headers: Record<string, string[]> = {}
+  for (const [key, values] of Object.entries(line.headers ?? {})) headers[key] = Array.isArray(values) ? values.map(String) : [String(values)]
+  const data = typeof line.data === 'string' ? new TextEncoder().encode(line.data) : new Uint8Array(Buffer.from(line.dataBase64!, 'base64'))
+  return {seq: line.seq, time: new Date(line.time), subject: line.subject, headers, data}
+}
+
+export interface ReplayFileWriter {
+  write(message: StreamMessage): Promise<void>
+  /** Flushes and renames into place. */
+  close(): Promise<void>
+  /** Removes the temp file. */
+  discard(): Promise<void>
+}
+
+export function openReplayFile(path: string): ReplayFileWriter {
+  const temp = `${path}.${process.pid}.partial`
+  const file = createWriteStream(temp, {mode: 0o640})
+  const gzip = path.endsWith('.gz') ? createGzip() : undefined
+  if (gzip) gzip.pipe(file)
+  const out: Writable = gzip ?? file
+  return {
+    async write(message) {
+      if (!out.write(`${JSON.stringify(toLine(message))}\n`)) await once(out, 'drain')
+    },
+    async close() {
+      const closed = once(file, 'close')
+      out.end()
+      await closed
+      await rename(temp, path)
+    },
+    async discard() {
+      out.destroy()
+      file.destroy()
+      await rm(temp, {force: true})
+    },
+  }
+}
+
+/** The events of a replay file, in file order; a bad line is a DataError (exit 65) naming the line. */
+export async function* readReplayFile(path: string): AsyncGenerator<StreamMessage> {
+  const input = createReadStream(path)
+  const opened = await Promise.race([once(input, 'open'), once(input, 'error').then(([error]) => Promise.reject(error))]).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new NotFoundError(`cannot read ${path}`, 'no such file')
+    throw new DataError(`cannot read ${path}`, error.message)
+  })
+  void opened
+  const lines = createInterface({input: path.endsWith('.gz') ? input.pipe(createGunzip()) : input, crlfDelay: Infinity})
+  let n = 0
+  try {
+    for await (const text of lines) {
+      n++
+      if (text.trim() === '') continue
+      yield fromLine(text, `${path}:${n}`)
+    }
+  } catch (error) {
+    if (error instanceof DataError) throw error
+    throw new DataError(`cannot read ${path}`, (error as Error).message, {hint: 'is it a replay file (.jsonl or .jsonl.gz)?'})
+  } finally {
+    lines.close()
+    input.destroy()
+  }
+}

@@ -1,0 +1,455 @@
+/**
+ * `cimops replay`: read a selection of events (from a stream, or a replay file) up to an end fixed at
+ * the start, and republish them (to a prefix, another stream) or export them to a file. Every
+ * republished event gets a deterministic Nats-Msg-Id (`<replay id>:<source seq>`), so a repeated or
+ * resumed replay never duplicates within the target's duplicate window. A state file records the
+ * plan and, every few thousand events, how far acknowledgements reach: `--resume ID` continues there.
+ */
+import {mkdir, readFile} from 'node:fs/promises'
+import {basename, join} from 'node:path'
+
+import type {StreamMessage, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {MessageFilter} from '../adapters/nats/messages.js'
+import {writeFileAtomic} from '../core/atomic-write.js'
+import type {ResolvedContext} from '../core/context-types.js'
+import {DataError, InterruptedError, isCimopsError, NotFoundError, OperationError, UsageError} from '../core/errors.js'
+import {cimopsDataDir} from '../core/paths.js'
+import {checkReadSupport, intersectSubjects, narrowFilters} from '../streams/events.js'
+import {streamNotFound} from '../streams/errors.js'
+import type {JetStreamSession} from '../streams/session.js'
+import {cimParts, clientMatcher, type Destination, replayHeaders, type SubjectMapping, targetSubject} from './selection.js'
+
+/** Rough publishing rate for the dry-run estimate (windowed requests on this class of machine). */
+export const ESTIMATED_RATE = 20_000
+const CHECKPOINT_EVERY = 2000
+/** Duplicate window of a target stream created by --create-target: long enough to resume the next morning. */
+const CREATED_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000
+
+export type ReplayTarget = {kind: 'prefix'; prefix: string} | {kind: 'stream'; stream: string; createTarget: boolean} | {kind: 'file'; path: string}
+
+/** Everything needed to run (and resume) a replay: stored in the state file. */
+export interface ReplayPlan {
+  replayId: string
+  createdAt: string
+  source: {stream: string} | {file: string}
+  /** The selection as asked (subject filters), applied client-side as well. */
+  filters: string[]
+  eventTypes: string[]
+  /** Inclusive source sequence range (a file: bounds on its line sequences). */
+  startSeq: number
+  endSeq: number
+  /** Time bounds, applied client-side to file sources. */
+  since?: string
+  until?: string
+  target: ReplayTarget
+  maps: SubjectMapping[]
+  maxInFlight: number
+  rate: number
+}
+
+export interface ReplayState extends ReplayPlan {
+  status: 'running' | 'interrupted' | 'failed' | 'completed'
+  /** Every selected event up to this source sequence is acknowledged by the target. */
+  doneSeq: number
+  updatedAt: string
+  error?: string
+}
+
+export interface EventRef {
+  seq: number
+  subject: string
+  time: string
+}
+
+export interface ReplayResult {
+  replayId: string
+  dryRun: boolean
+  resumed: boolean
+  source: {stream?: string; file?: string; startSeq: number; endSeq: number; filters: string[]; eventTypes: string[]}
+  target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean}
+  /** Events selected (in this run). */
+  selected: number
+  /** Newly stored in the target (or written to the file). */
+  published: number
+  /** Already in the target (same Nats-Msg-Id): a repeated or resumed replay. */
+  duplicates: number
+  bytes: number
+  retries: number
+  first: EventRef | null
+  last: EventRef | null
+  /** Dry run: events per domain and per event type. */
+  byDomain?: Record<string, number>
+  byEventType?: Record<string, number>
+  estimatedSeconds?: number
+  durationSeconds: number
+  /** Events per second. */
+  rate: number
+  stateFile?: string
+}
+
+export interface ReplayProgress {
+  selected: number
+  published: number
+  lastSeq: number
+  endSeq: number
+  elapsedMs: number
+}
+
+export interface ReplayOptions {
+  signal?: AbortSignal
+  onProgress?: (progress: ReplayProgress) => void
+  /** Called once the checks passed, just before the first event is published. */
+  onStart?: (plan: ReplayPlan) => void
+  /** How often onProgress is called. */
+  progressEveryMs?: number
+  /** Where state files live [default: <data dir>/replay]. */
+  stateDir?: string
+}
+
+export function replayStateDir(): string {
+  return join(cimopsDataDir(), 'replay')
+}
+
+export async function loadReplayState(id: string, stateDir = replayStateDir()): Promise<ReplayState> {
+  const file = join(stateDir, `${id}.json`)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw new NotFoundError(`no replay ${id}`, `no state file ${file}`, {hint: 'the replay id is printed when a replay starts and when it is interrupted'})
+  }
+  try {
+    return JSON.parse(text) as ReplayState
+  } catch {
+    throw new DataError(`cannot resume replay ${id}`, `${file} is not valid JSON`)
+  }
+}
+
+/** Runs a plan (fresh or resumed). `dryRun` reads headers only and changes nothing. */
+export async function runReplay(ctx: ResolvedContext, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
+  const {openJetStream} = await import('../streams/session.js')
+  const needsNats = !('file' in plan.target) || !('file' in plan.source)
+  const session = needsNats ? await openJetStream(ctx, {reconnect: true}) : undefined
+  try {
+    return await replayWith(session, ctx, plan, dryRun, options, resumeFrom)
+  } finally {
+    await session?.close()
+  }
+}
+
+/** Resolves the end of a fresh plan against the source stream (since/until/from/to), once, at the start. */
+export async function resolveRange(
+  session: JetStreamSession,
+  stream: StreamSummary,
+  bounds: {since?: Date; until?: Date; fromSeq?: number; toSeq?: number},
+): Promise<{startSeq: number; endSeq: number}> {
+  const {seqForTime} = await import('../adapters/nats/messages.js')
+  let startSeq = Math.max(stream.firstSeq, bounds.fromSeq ?? 1)
+  let endSeq = Math.min(stream.lastSeq, bounds.toSeq ?? Number.MAX_SAFE_INTEGER)
+  if (bounds.since) startSeq = Math.max(startSeq, await seqForTime(session.jsm, stream.name, bounds.since, session.address, session.timeoutMs))
+  if (bounds.until) endSeq = Math.min(endSeq, (await seqForTime(session.jsm, stream.name, bounds.until, session.address, session.timeoutMs)) - 1)
+  return {startSeq, endSeq}
+}
+
+export async function findSourceStream(session: JetStreamSession, name: string): Promise<StreamSummary> {
+  const {findStream, listStreamNames} = await import('../adapters/nats/jetstream.js')
+  checkReadSupport(session.features)
+  const stream = await findStream(session.jsm, name, session.address, session.timeoutMs)
+  if (!stream) throw streamNotFound(name, await listStreamNames(session.jsm, session.address, session.timeoutMs))
+  return stream
+}
+
+function overlaps(a: string, b: string): boolean {
+  return intersectSubjects(a, b) !== undefined
+}
+
+async function replayWith(
+  session: JetStreamSession | undefined,
+  ctx: ResolvedContext,
+  plan: ReplayPlan,
+  dryRun: boolean,
+  options: ReplayOptions,
+  resumeFrom?: ReplayState,
+): Promise<ReplayResult> {
+  const started = Date.now()
+  const destination: Destination = {prefix: plan.target.kind === 'prefix' ? plan.target.prefix : undefined, maps: plan.maps}
+  const matcher = clientMatcher(plan.filters, plan.eventTypes)
+  const sourceLabel = 'stream' in plan.source ? plan.source.stream : `file:${basename(plan.source.file)}`
+  let startSeq = resumeFrom ? Math.max(plan.startSeq, resumeFrom.doneSeq + 1) : plan.startSeq
+  const since = plan.since ? Date.parse(plan.since) : undefined
+  const until = plan.until ? Date.parse(plan.until) : undefined
+  const result: ReplayResult = {
+    replayId: plan.replayId,
+    dryRun,
+    resumed: resumeFrom !== undefined,
+    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), startSeq, endSeq: plan.endSeq, filters: plan.filters, eventTypes: plan.eventTypes},
+    target: {kind: plan.target.kind},
+    selected: 0,
+    published: 0,
+    duplicates: 0,
+    bytes: 0,
+    retries: 0,
+    first: null,
+    last: null,
+    durationSeconds: 0,
+    rate: 0,
+  }
+
+  // The source: a stream range read by an ordered consumer, or a file.
+  let source: MessageFilter | undefined
+  let sourceStream: StreamSummary | undefined
+  if ('stream' in plan.source) {
+    sourceStream = await findSourceStream(session!, plan.source.stream)
+    const narrowed = narrowFilters(plan.filters, sourceStream.subjects)
+    if (plan.filters.length > 0 && narrowed.length === 0) {
+      throw new UsageError(`no subject of ${sourceStream.name} can match ${plan.filters.join(', ')}`, `its subjects are ${sourceStream.subjects.join(', ')}`)
+    }
+    // Several filters on one consumer need 2.10; on older servers the whole range is read and filtered here.
+    const serverFilters = narrowed.length <= 1 || session!.features.has('multipleFilters') ? narrowed : []
+    source = {stream: sourceStream.name, filterSubjects: serverFilters}
+  }
+
+  if (dryRun) {
+    result.byDomain = {}
+    result.byEventType = {}
+  }
+  const take = (message: StreamMessage): boolean => {
+    if (!matcher(message.subject)) return false
+    if (message.seq < startSeq || message.seq > plan.endSeq) return false
+    const time = message.time.getTime()
+    if ((since !== undefined && time < since) || (until !== undefined && time >= until)) return false
+    const ref = {seq: message.seq, subject: message.subject, time: message.time.toISOString()}
+    result.first ??= ref
+    result.last = ref
+    result.selected++
+    if (dryRun) {
+      const {domain, eventType} = cimParts(message.subject)
+      result.byDomain![domain] = (result.byDomain![domain] ?? 0) + 1
+      result.byEventType![eventType] = (result.byEventType![eventType] ?? 0) + 1
+    }
+    return true
+  }
+
+  const readAll = async (onMessage: (message: StreamMessage) => Promise<void>, headersOnly: boolean): Promise<void> => {
+    if (source) {
+      if (startSeq > plan.endSeq) return
+      const {readRange} = await import('../adapters/nats/replay-read.js')
+      await readRange(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: Math.max(30_000, session!.timeoutMs * 4)}, async (message) => {
+        if (take(message)) await onMessage(message)
+      })
+    } else {
+      const {readReplayFile} = await import('./file.js')
+      for await (const message of readReplayFile((plan.source as {file: string}).file)) {
+        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('replay was interrupted')
+        if (take(message)) await onMessage(message)
+      }
+    }
+  }
+
+  const finish = (): ReplayResult => {
+    result.durationSeconds = (Date.now() - started) / 1000
+    result.rate = result.durationSeconds > 0 ? Math.round(result.selected / result.durationSeconds) : result.selected
+    return result
+  }
+
+  if (dryRun) {
+    await readAll(async () => undefined, true)
+    result.estimatedSeconds = Math.round((result.selected / ESTIMATED_RATE) * 100) / 100
+    if (plan.target.kind !== 'file' && session) Object.assign(result.target, await describeTarget(session, plan, sourceStream, destination, false))
+    else if (plan.target.kind === 'file') result.target.file = plan.target.path
+    return finish()
+  }
+
+  // Nothing selected: a clear error before anything is published.
+  if (source) {
+    const {nextMatching} = await import('../adapters/nats/messages.js')
+    const next = await nextMatching({nc: session!.nc, jsApiPrefix: session!.jsApiPrefix, timeoutMs: session!.timeoutMs, address: session!.address}, source, startSeq)
+    if ((!next || next.seq > plan.endSeq) && !resumeFrom) throw emptySelection(plan)
+  }
+
+  // The file target: written to a temp file, renamed at the end.
+  if (plan.target.kind === 'file') {
+    const {openReplayFile} = await import('./file.js')
+    const writer = openReplayFile(plan.target.path)
+    result.target.file = plan.target.path
+    const progress = progressReporter(options, result, plan, started)
+    try {
+      await readAll(async (message) => {
+        await writer.write(message)
+        result.published++
+        result.bytes += message.data.length
+        progress(message.seq)
+      }, false)
+    } catch (error) {
+      await writer.discard()
+      throw error
+    }
+    if (result.selected === 0) {
+      await writer.discard()
+      throw emptySelection(plan)
+    }
+    await writer.close()
+    return finish()
+  }
+
+  // A NATS target: check it, then publish with a window and checkpoints.
+  Object.assign(result.target, await describeTarget(session!, plan, sourceStream, destination, true))
+  if (resumeFrom) {
+    // After kill -9 the checkpoint may lag: the target's last message, when this replay wrote it, says how far it got.
+    const stored = await lastReplayedSeq(session!, result.target.stream!, plan.replayId)
+    if (stored !== undefined && stored + 1 > startSeq) {
+      resumeFrom = {...resumeFrom, doneSeq: stored}
+      startSeq = stored + 1
+      result.source.startSeq = startSeq
+    }
+  }
+  const {ReplayPublisher} = await import('../adapters/nats/replay-publish.js')
+  const stateDir = options.stateDir ?? replayStateDir()
+  const stateFile = join(stateDir, `${plan.replayId}.json`)
+  result.stateFile = stateFile
+  await mkdir(stateDir, {recursive: true})
+  const state: ReplayState = {...plan, status: 'running', doneSeq: resumeFrom?.doneSeq ?? startSeq - 1, updatedAt: new Date().toISOString()}
+  const save = (patch: Partial<ReplayState> = {}) => writeFileAtomic(stateFile, `${JSON.stringify(Object.assign(state, patch, {updatedAt: new Date().toISOString()}), null, 2)}\n`)
+  await save()
+  const publisher = new ReplayPublisher({
+    nc: session!.nc,
+    address: session!.address,
+    stream: result.target.stream!,
+    maxInFlight: plan.maxInFlight,
+    timeoutMs: session!.timeoutMs,
+    rate: plan.rate,
+    signal: options.signal,
+  })
+  const progress = progressReporter(options, result, plan, started)
+  options.onStart?.(plan)
+  let sinceCheckpoint = 0
+  try {
+    await readAll(async (message) => {
+      await publisher.push({
+        seq: message.seq,
+        subject: targetSubject(message.subject, destination),
+        data: message.data,
+        headers: replayHeaders(message.headers, plan.replayId, sourceLabel, message.seq),
+      })
+      result.published = publisher.stats.stored
+      progress(message.seq)
+      if (++sinceCheckpoint >= CHECKPOINT_EVERY && publisher.stats.doneSeq > 0) {
+        sinceCheckpoint = 0
+        await save({doneSeq: publisher.stats.doneSeq})
+      }
+    }, false)
+    await publisher.drain()
+    publisher.close()
+  } catch (error) {
+    const interrupted = options.signal?.aborted === true || (isCimopsError(error) && error.code === 'INTERRUPTED')
+    // What was sent is still acknowledged (bounded by the timeout), so the checkpoint is as far as it can be.
+    if (interrupted) await publisher.drain().catch(() => undefined)
+    publisher.close()
+    if (publisher.stats.doneSeq > 0) state.doneSeq = Math.max(state.doneSeq, publisher.stats.doneSeq)
+    await save({status: interrupted ? 'interrupted' : 'failed', error: error instanceof Error ? error.message : String(error)}).catch(() => undefined)
+    const hint = `resume with: cimops replay --resume ${plan.replayId}`
+    if (interrupted) throw new InterruptedError(`replay ${plan.replayId} interrupted after ${publisher.stats.stored + publisher.stats.duplicates} events`, {hint})
+    if (isCimopsError(error)) throw Object.assign(error, {hint: error.hint ? `${error.hint}; ${hint}` : hint})
+    throw error
+  }
+  Object.assign(result, {published: publisher.stats.stored, duplicates: publisher.stats.duplicates, bytes: publisher.stats.bytes, retries: publisher.stats.retries})
+  const acknowledged = publisher.stats.stored + publisher.stats.duplicates
+  if (acknowledged !== result.selected) {
+    await save({status: 'failed', error: `acknowledged ${acknowledged} of ${result.selected}`})
+    throw new OperationError(`replay ${plan.replayId} is incomplete`, `${acknowledged} of ${result.selected} events were acknowledged`, {hint: `resume with: cimops replay --resume ${plan.replayId}`})
+  }
+  if (result.selected === 0 && !resumeFrom) {
+    await save({status: 'failed', error: 'nothing selected'})
+    throw emptySelection(plan)
+  }
+  await save({status: 'completed', doneSeq: plan.endSeq})
+  return finish()
+}
+
+/** The source sequence of the target's last message when this replay published it. */
+async function lastReplayedSeq(session: JetStreamSession, stream: string, replayId: string): Promise<number | undefined> {
+  const last = await session.jsm.streams.getMessage(stream, {last_by_subj: '>'}).catch(() => null)
+  const id = last?.header?.get('Nats-Msg-Id') ?? ''
+  if (!id.startsWith(`${replayId}:`)) return undefined
+  const seq = Number(id.slice(replayId.length + 1))
+  return Number.isInteger(seq) && seq > 0 ? seq : undefined
+}
+
+function emptySelection(plan: ReplayPlan): UsageError {
+  const what = plan.filters.length > 0 || plan.eventTypes.length > 0 ? ` matching ${[...plan.filters, ...plan.eventTypes.map((t) => `type ${t}`)].join(', ')}` : ''
+  const where = 'stream' in plan.source ? `${plan.source.stream} sequences ${plan.startSeq}-${plan.endSeq}` : plan.source.file
+  return new UsageError('nothing to replay', `no event${what} in ${where}`, {hint: 'check the selection with --dry-run'})
+}
+
+function progressReporter(options: ReplayOptions, result: ReplayResult, plan: ReplayPlan, started: number): (seq: number) => void {
+  const every = options.progressEveryMs ?? 2000
+  let next = Date.now() + every
+  return (seq) => {
+    if (!options.onProgress || Date.now() < next) return
+    next = Date.now() + every
+    options.onProgress({selected: result.selected, published: result.published, lastSeq: seq, endSeq: plan.endSeq, elapsedMs: Date.now() - started})
+  }
+}
+
+/**
+ * The target stream, checked before anything is published: it must exist (or be created with
+ * --create-target), capture the mapped subjects, and not be the source itself — or overlap it, which
+ * would replay events into the stream they come from.
+ */
+async function describeTarget(
+  session: JetStreamSession,
+  plan: ReplayPlan,
+  sourceStream: StreamSummary | undefined,
+  destination: Destination,
+  create: boolean,
+): Promise<{stream?: string; prefix?: string; created?: boolean}> {
+  const {findStream} = await import('../adapters/nats/jetstream.js')
+  const {jsm, address, timeoutMs} = session
+  // The subjects the target will see, as filters: the selection (or the source's subjects) mapped.
+  // A file source without filters: what the maps cover (cim=copy -> cim.>), else everything.
+  const fileSubjects = plan.maps.length > 0 ? plan.maps.map((m) => `${m.from}.>`) : ['>']
+  const sourceSubjects = plan.filters.length > 0 ? plan.filters : sourceStream ? (sourceStream.subjects.length > 0 ? sourceStream.subjects : ['>']) : fileSubjects
+  const targetSubjects = [...new Set(sourceSubjects.map((s) => targetSubject(s, destination)))]
+  if (sourceStream) {
+    const clash = targetSubjects.find((t) => sourceStream.subjects.some((s) => overlaps(t, s)))
+    if (clash) {
+      throw new UsageError(`target subjects ${clash} overlap the source stream ${sourceStream.name}`, 'the replay would publish events into the stream they come from', {
+        hint: plan.target.kind === 'stream' ? 'map them with --subject-map, e.g. --subject-map cim=pitr' : 'choose another --to-prefix',
+      })
+    }
+  }
+  if (plan.target.kind === 'prefix') {
+    const stream = await jsm.streams.find(targetSubjects[0]).catch(() => undefined)
+    if (!stream) {
+      throw new NotFoundError(`no stream captures ${targetSubjects[0]}`, `events republished under ${plan.target.prefix} would not be stored`, {
+        hint: `create a stream on ${plan.target.prefix}.> first, or use --to-stream S --create-target`,
+      })
+    }
+    return {stream, prefix: plan.target.prefix}
+  }
+  const name = (plan.target as {stream: string}).stream
+  if (sourceStream && name === sourceStream.name) throw new UsageError(`--to-stream ${name} is the source stream`, 'the replay would publish events into the stream they come from')
+  const existing = await findStream(jsm, name, address, timeoutMs)
+  if (!existing) {
+    if (!(plan.target as {createTarget: boolean}).createTarget) {
+      throw new NotFoundError(`target stream ${name} does not exist`, 'nothing would store the replayed events', {hint: 'add --create-target to create it'})
+    }
+    if (!create) return {stream: name, created: false}
+    try {
+      await jsm.streams.add({name, subjects: targetSubjects, storage: 'file', num_replicas: 1, duplicate_window: CREATED_DUPLICATE_WINDOW_MS * 1_000_000} as never)
+    } catch (error) {
+      const {toJetStreamError} = await import('../adapters/nats/jetstream.js')
+      const typed = toJetStreamError(error, address, timeoutMs)
+      if (isCimopsError(typed)) throw Object.assign(typed, {hint: typed.hint ?? `its subjects would be ${targetSubjects.join(', ')}; map them with --subject-map`})
+      throw typed
+    }
+    return {stream: name, created: true}
+  }
+  const captured = await jsm.streams.find(targetSubjects[0]).catch(() => undefined)
+  if (captured !== name) {
+    throw new UsageError(`target stream ${name} does not capture ${targetSubjects[0]}`, captured ? `stream ${captured} does` : `its subjects are ${existing.subjects.join(', ') || '(none)'}`, {
+      hint: 'map the subjects with --subject-map FROM=TO',
+    })
+  }
+  return {stream: name, created: false}
+}

@@ -1,0 +1,229 @@
+/**
+ * `cimops replay` against a real nats-server 2.9.10 with the seeded EVENTS stream (437 events).
+ * What lands in the target is read back with the server's own API (STREAM.MSG.GET) and compared,
+ * message by message and in order, with the source read the same way.
+ */
+import {readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
+
+import {type JetStreamManager, jetstreamManager} from '@nats-io/jetstream'
+import {connect, type NatsConnection} from '@nats-io/transport-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import type {ReplayResult, ReplayState} from '../../src/lib/replay/service.js'
+import {seedSandbox} from '../../src/lib/sandbox/index.js'
+import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+interface Stored {
+  seq: number
+  subject: string
+  time: number
+  data: string
+  headers: Record<string, string[]>
+}
+
+describe('replay against nats-server 2.9.10', () => {
+  const sandbox = useSandbox({components: ['nats']})
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  let nc: NatsConnection
+  let jsm: JetStreamManager
+  let source: Stored[]
+  const url = () => sandbox().state.natsServers.join(',')
+  const cli = (args: string[]) => runCli([...args, '--nats-url', url()], home.env)
+  const replay = async (args: string[], exit = 0) => {
+    const result = await cli(['replay', ...args, '--json', '--quiet'])
+    expect(result.code, result.stderr + result.stdout).toBe(exit)
+    return JSON.parse(result.stdout) as ReplayResult & {error?: {message: string; exit: number}}
+  }
+
+  const readAll = async (stream: string): Promise<Stored[]> => {
+    const info = await jsm.streams.info(stream)
+    const out: Stored[] = []
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(stream, {seq})
+      if (!m) continue
+      const headers: Record<string, string[]> = {}
+      if (m.header) for (const key of m.header.keys()) headers[key] = m.header.values(key)
+      out.push({seq: m.seq, subject: m.subject, time: m.time.getTime(), data: new TextDecoder().decode(m.data), headers})
+    }
+    return out
+  }
+  const streamNames = async () => {
+    const names: string[] = []
+    for await (const name of jsm.streams.names()) names.push(name)
+    return names.sort()
+  }
+
+  /** The target holds exactly `expected` (in order), republished by `replayId` on mapped subjects. */
+  const expectReplayed = (target: Stored[], expected: Stored[], replayId: string, subject: (s: string) => string) => {
+    expect(target.map((m) => m.subject)).toEqual(expected.map((m) => subject(m.subject)))
+    expect(target.map((m) => m.data)).toEqual(expected.map((m) => m.data))
+    for (const [i, m] of target.entries()) {
+      const from = expected[i]
+      expect(m.headers['Cim-Replay-Id']).toEqual([replayId])
+      expect(m.headers['Cim-Replay-Source']).toEqual([`EVENTS:${from.seq}`])
+      expect(m.headers['Nats-Msg-Id']).toEqual([`${replayId}:${from.seq}`])
+      if (from.headers['Nats-Msg-Id']) expect(m.headers['Cim-Replay-Original-Msg-Id']).toEqual(from.headers['Nats-Msg-Id'])
+    }
+  }
+
+  beforeAll(async () => {
+    home = await isolatedHome()
+    await seedSandbox(sandbox().state.natsServers)
+    nc = await connect({servers: sandbox().state.natsServers})
+    jsm = await jetstreamManager(nc)
+    source = await readAll('EVENTS')
+    expect(source).toHaveLength(437)
+    await jsm.streams.add({name: 'REBUILD', subjects: ['rebuild.>']})
+  })
+
+  afterAll(async () => {
+    await nc?.close()
+    await home?.cleanup()
+  })
+
+  it('--dry-run counts the selection, describes it and changes nothing', async () => {
+    const before = await jsm.streams.info('EVENTS')
+    const streamsBefore = await streamNames()
+    const result = await replay(['--domain', 'workflow', '--to-stream', 'WF', '--create-target', '--subject-map', 'cim=wf', '--dry-run'])
+    const expected = source.filter((m) => m.subject.startsWith('cim.workflow.'))
+    expect(result.dryRun).toBe(true)
+    expect(result.selected).toBe(expected.length)
+    expect(result.first?.seq).toBe(expected[0].seq)
+    expect(result.last?.seq).toBe(expected.at(-1)!.seq)
+    expect(result.byDomain).toEqual({workflow: expected.length})
+    const types: Record<string, number> = {}
+    for (const m of expected) types[m.subject.split('.')[4]] = (types[m.subject.split('.')[4]] ?? 0) + 1
+    expect(result.byEventType).toEqual(types)
+    expect(result.estimatedSeconds).toBeGreaterThanOrEqual(0)
+    expect(await streamNames()).toEqual(streamsBefore)
+    expect((await jsm.streams.info('EVENTS')).state).toMatchObject({messages: before.state.messages, last_seq: before.state.last_seq, consumer_count: before.state.consumer_count})
+  })
+
+  it('--to-stream --create-target --subject-map up to a sequence: exact contents, order and headers; a repeat does not duplicate', async () => {
+    const result = await replay(['--to-seq', '300', '--to-stream', 'EVENTS_PITR', '--create-target', '--subject-map', 'cim=pitr', '--replay-id', 'pitr-1'])
+    const expected = source.filter((m) => m.seq <= 300)
+    expect(result).toMatchObject({replayId: 'pitr-1', selected: 300, published: 300, duplicates: 0, target: {kind: 'stream', stream: 'EVENTS_PITR', created: true}})
+    const target = await readAll('EVENTS_PITR')
+    expectReplayed(target, expected, 'pitr-1', (s) => s.replace(/^cim\./, 'pitr.'))
+
+    const again = await replay(['--to-seq', '300', '--to-stream', 'EVENTS_PITR', '--subject-map', 'cim=pitr', '--replay-id', 'pitr-1'])
+    expect(again).toMatchObject({selected: 300, published: 0, duplicates: 300})
+    expect((await jsm.streams.info('EVENTS_PITR')).state.messages).toBe(300)
+    const state = JSON.parse(await readFile(again.stateFile!, 'utf8')) as ReplayState
+    expect(state).toMatchObject({status: 'completed', replayId: 'pitr-1'})
+  })
+
+  it('--aggregate to a prefix, and --since from a time', async () => {
+    const aggregate = source[5].subject.split('.')[3]
+    const result = await replay(['--aggregate', aggregate, '--to-prefix', 'rebuild', '--replay-id', 'agg-1'])
+    const expected = source.filter((m) => m.subject.split('.')[3] === aggregate)
+    expect(result.selected).toBe(expected.length)
+    const target = await readAll('REBUILD')
+    expectReplayed(target, expected, 'agg-1', (s) => `rebuild.${s}`)
+
+    const since = new Date(source[400].time).toISOString()
+    const timed = await replay(['--since', since, '--to-stream', 'SINCE', '--create-target', '--subject-map', 'cim=since', '--replay-id', 'since-1'])
+    const fromTime = source.filter((m) => m.time >= Date.parse(since))
+    expect(timed.selected).toBe(fromTime.length)
+    expectReplayed(await readAll('SINCE'), fromTime, 'since-1', (s) => s.replace(/^cim\./, 'since.'))
+  })
+
+  it('several --event-type and several --subject (client-side on 2.9), with --from-seq', async () => {
+    const types = ['NodeAdded', 'EdgeAdded']
+    const byType = await replay(['--domain', 'graph', '--event-type', types[0], '--event-type', types[1], '--from-seq', '50', '--to-stream', 'TYPES', '--create-target', '--subject-map', 'cim=types', '--replay-id', 'types-1'])
+    const expected = source.filter((m) => m.seq >= 50 && m.subject.startsWith('cim.graph.') && types.includes(m.subject.split('.')[4]))
+    expect(expected.length).toBeGreaterThan(0)
+    expect(byType.selected).toBe(expected.length)
+    expectReplayed(await readAll('TYPES'), expected, 'types-1', (s) => s.replace(/^cim\./, 'types.'))
+
+    const subjects = await replay(['--subject', 'cim.identity.>', '--subject', 'cim.document.>', '--to-stream', 'SUBJ', '--create-target', '--subject-map', 'cim.identity=subj.identity', '--subject-map', 'cim.document=subj.document', '--replay-id', 'subj-1'])
+    const both = source.filter((m) => m.subject.startsWith('cim.identity.') || m.subject.startsWith('cim.document.'))
+    expect(subjects.selected).toBe(both.length)
+    expectReplayed(await readAll('SUBJ'), both, 'subj-1', (s) => s.replace(/^cim\./, 'subj.'))
+  })
+
+  it('--to-file .jsonl.gz exports every field; --from-file imports it back exactly', async () => {
+    const file = join(home.dir, 'agent.jsonl.gz')
+    const exported = await replay(['--domain', 'agent', '--to-file', file])
+    const expected = source.filter((m) => m.subject.startsWith('cim.agent.'))
+    expect(exported.selected).toBe(expected.length)
+    const lines = gunzipSync(await readFile(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => [l.seq, l.subject, l.data, Date.parse(l.time)])).toEqual(expected.map((m) => [m.seq, m.subject, m.data, m.time]))
+    expect(lines[0].headers).toEqual(expected[0].headers)
+
+    const imported = await replay(['--from-file', file, '--to-stream', 'AGENT_COPY', '--create-target', '--subject-map', 'cim=copy', '--replay-id', 'file-1'])
+    expect(imported.selected).toBe(expected.length)
+    const target = await readAll('AGENT_COPY')
+    expect(target.map((m) => m.subject)).toEqual(expected.map((m) => m.subject.replace(/^cim\./, 'copy.')))
+    expect(target.map((m) => m.data)).toEqual(expected.map((m) => m.data))
+    expect(target.map((m) => m.headers['Cim-Replay-Source'][0])).toEqual(expected.map((m) => `file:agent.jsonl.gz:${m.seq}`))
+  })
+
+  it('clear errors before anything is published', async () => {
+    const before = await streamNames()
+    const unknown = await cli(['replay', '--stream', 'NOPE', '--to-prefix', 'rebuild'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/NOPE/)
+    const empty = await cli(['replay', '--domain', 'nosuchdomain', '--to-stream', 'EMPTY', '--create-target', '--subject-map', 'cim=empty'])
+    expect(empty.code).toBe(64)
+    expect(empty.stderr).toMatch(/cim\.nosuchdomain/)
+    const none437 = await cli(['replay', '--domain', 'graph', '--from-seq', '437', '--to-stream', 'EMPTY', '--create-target', '--subject-map', 'cim=empty'])
+    expect(none437.code).toBe(64)
+    expect(none437.stderr).toMatch(/nothing to replay/)
+    const into = await cli(['replay', '--domain', 'graph', '--to-stream', 'INTO', '--create-target'])
+    expect(into.code).toBe(64)
+    expect(into.stderr).toMatch(/overlap the source stream EVENTS/)
+    const none = await cli(['replay', '--domain', 'graph'])
+    expect(none.code).toBe(64)
+    expect(await streamNames()).toEqual(before)
+  })
+
+  it('Ctrl-C exits 130 leaving a state file; --resume completes with every event exactly once', async () => {
+    const child = startCli(['replay', '--domain', 'graph', '--to-stream', 'RESUME', '--create-target', '--subject-map', 'cim=resume', '--replay-id', 'resume-1', '--rate', '60', '--max-in-flight', '8', '--nats-url', url()], home.env)
+    const done = finished(child)
+    const expected = source.filter((m) => m.subject.startsWith('cim.graph.'))
+    // Wait until some are stored, then interrupt.
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      const info = await jsm.streams.info('RESUME').catch(() => undefined)
+      if (info && info.state.messages >= 20) break
+    }
+    child.kill('SIGINT')
+    const interrupted = await done
+    expect(interrupted.code, interrupted.stderr).toBe(130)
+    expect(interrupted.stderr).toMatch(/--resume resume-1/)
+    const partial = (await jsm.streams.info('RESUME')).state.messages
+    expect(partial).toBeGreaterThan(0)
+    expect(partial).toBeLessThan(expected.length)
+    const stateFile = join(home.dir, 'data', 'cimops', 'replay', 'resume-1.json')
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as ReplayState
+    expect(state.status).toBe('interrupted')
+    expect((await stat(stateFile)).isFile()).toBe(true)
+
+    const resumed = await replay(['--resume', 'resume-1'])
+    expect(resumed.resumed).toBe(true)
+    expectReplayed(await readAll('RESUME'), expected, 'resume-1', (s) => s.replace(/^cim\./, 'resume.'))
+  })
+
+  it('kill -9 mid-replay, then --resume: every event exactly once', async () => {
+    const child = startCli(['replay', '--domain', 'workflow', '--to-stream', 'KILLED', '--create-target', '--subject-map', 'cim=killed', '--replay-id', 'kill-1', '--rate', '60', '--max-in-flight', '8', '--nats-url', url()], home.env)
+    const done = finished(child)
+    const expected = source.filter((m) => m.subject.startsWith('cim.workflow.'))
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      const info = await jsm.streams.info('KILLED').catch(() => undefined)
+      if (info && info.state.messages >= 20) break
+    }
+    child.kill('SIGKILL')
+    await done
+    const partial = (await jsm.streams.info('KILLED')).state.messages
+    expect(partial).toBeGreaterThan(0)
+    expect(partial).toBeLessThan(expected.length)
+    const resumed = await replay(['--resume', 'kill-1'])
+    expect(resumed.source.startSeq).toBeGreaterThan(expected[0].seq)
+    expectReplayed(await readAll('KILLED'), expected, 'kill-1', (s) => s.replace(/^cim\./, 'killed.'))
+  })
+})

@@ -1,0 +1,58 @@
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import type {StreamMessage} from '../../../src/lib/adapters/nats/jetstream.js'
+import {openReplayFile, readReplayFile} from '../../../src/lib/replay/file.js'
+
+const messages: StreamMessage[] = [
+  {seq: 3, time: new Date('2026-11-22T01:00:00.123Z'), subject: 'cim.a.b.c.D', headers: {'Nats-Msg-Id': ['e1']}, data: new TextEncoder().encode('{"id":"e1"}')},
+  {seq: 9, time: new Date('2026-11-22T01:00:01Z'), subject: 'cim.a.b.c.E', headers: {}, data: new Uint8Array([0xff, 0x00, 0xfe])},
+]
+
+describe('replay files', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'replay-file-'))
+  })
+  afterEach(() => rm(dir, {recursive: true, force: true}))
+
+  const collect = async (path: string) => {
+    const out = []
+    for await (const m of readReplayFile(path)) out.push(m)
+    return out
+  }
+
+  for (const name of ['events.jsonl', 'events.jsonl.gz']) {
+    it(`round-trips text and binary bodies through ${name}`, async () => {
+      const path = join(dir, name)
+      const writer = openReplayFile(path)
+      for (const m of messages) await writer.write(m)
+      await writer.close()
+      const raw = await readFile(path)
+      const text = (name.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')
+      const lines = text.trim().split('\n').map((l) => JSON.parse(l))
+      expect(lines[0]).toEqual({seq: 3, time: '2026-11-22T01:00:00.123Z', subject: 'cim.a.b.c.D', headers: {'Nats-Msg-Id': ['e1']}, data: '{"id":"e1"}'})
+      expect(lines[1].dataBase64).toBe('/wD+')
+      expect(await collect(path)).toEqual(messages)
+    })
+  }
+
+  it('a bad line is a data error naming the line; a missing file is not found', async () => {
+    const path = join(dir, 'bad.jsonl')
+    await writeFile(path, '{"seq":1,"time":"2026-11-22T01:00:00Z","subject":"a","headers":{},"data":"x"}\nnot json\n')
+    await expect(collect(path)).rejects.toMatchObject({code: 'BAD_DATA', what: `bad replay file line ${path}:2`})
+    await expect(collect(join(dir, 'missing.jsonl'))).rejects.toMatchObject({code: 'NOT_FOUND'})
+  })
+
+  it('discard leaves no file behind', async () => {
+    const path = join(dir, 'gone.jsonl')
+    const writer = openReplayFile(path)
+    await writer.write(messages[0])
+    await writer.discard()
+    await expect(readFile(path)).rejects.toThrow()
+  })
+})
