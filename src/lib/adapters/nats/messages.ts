@@ -184,17 +184,25 @@ async function iterate(
   take: (message: JsMsg | 'idle') => Promise<boolean>,
 ): Promise<void> {
   const iterator = messages[Symbol.asyncIterator]()
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal?.aborted) resolve('aborted')
-    signal?.addEventListener('abort', () => resolve('aborted'), {once: true})
-  })
+  // Abort by ending the iteration, not by racing every message against a promise that never
+  // settles: each such race would keep its message reachable until the read ends (a tail never does).
+  let aborted = signal?.aborted ?? false
+  let wakeOnAbort: ((value: 'aborted') => void) | undefined
+  const onAbort = () => {
+    aborted = true
+    wakeOnAbort?.('aborted')
+  }
+  signal?.addEventListener('abort', onAbort, {once: true})
   let timer: NodeJS.Timeout | undefined
   let idleSince = Date.now()
   try {
     let pending = iterator.next()
     for (;;) {
+      if (aborted) return
+      const abortWait = new Promise<'aborted'>((resolve) => (wakeOnAbort = resolve))
       const idle = idleLimitMs === undefined ? undefined : new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), IDLE_CHECK_MS)))
-      const result = await Promise.race([pending, aborted, ...(idle ? [idle] : [])])
+      const result = await Promise.race([pending, abortWait, ...(idle ? [idle] : [])])
+      wakeOnAbort = undefined
       clearTimeout(timer)
       if (result === 'aborted') return
       if (result === 'idle') {
@@ -209,6 +217,7 @@ async function iterate(
     }
   } finally {
     clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
     // A message may already be waiting at the iterator's yield: close() alone would then never
     // settle (nats.js runs the stop inside the iteration), so the iterator is returned as well.
     const closing = messages.close()
