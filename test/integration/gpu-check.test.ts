@@ -2,49 +2,26 @@
  * The gpu check end to end through execa: a fake `nvidia-smi` on PATH prints a real capture, a hand-written
  * fixture, or a failure text with its exit code. No GPU is needed.
  */
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {gpuCheck} from '../../src/lib/health/checks/gpu.js'
 import {type CheckContext, type CheckOutcome, failedCheck} from '../../src/lib/health/runner.js'
 import {capturePath, haveCaptures, localFixturePath, noteMissingCaptures} from '../fixtures/gpu/captures.js'
+import {type FakeNvidiaSmi, fakeCalls, fakeNvidiaSmi as makeFake} from '../fixtures/gpu/fake-tools.js'
+import type {GpuContextSettings} from '../../src/lib/core/context-types.js'
 
 const root = mkdtempSync(join(tmpdir(), 'cimops-gpu-check-'))
 afterAll(() => rmSync(root, {recursive: true, force: true}))
-let fakes = 0
 
-interface Fake {
-  /** File whose content goes to stdout. */
-  stdoutFile?: string
-  stdout?: string
-  stderr?: string
-  exitCode?: number
-  /** Replaces the default body (shell). */
-  body?: string
+function fakeNvidiaSmi(fake: FakeNvidiaSmi): string {
+  return makeFake(root, fake)
 }
 
-/** Writes an executable `nvidia-smi` into a fresh directory, logging its arguments; returns the directory. */
-function fakeNvidiaSmi(fake: Fake): string {
-  const dir = join(root, `fake-${++fakes}`)
-  mkdirSync(dir)
-  const lines = ['#!/bin/sh', `printf '%s\\n' "$*" >> ${quote(join(dir, 'args.log'))}`]
-  if (fake.body) lines.push(fake.body)
-  if (fake.stdoutFile) lines.push(`cat ${quote(fake.stdoutFile)}`)
-  if (fake.stdout) lines.push(`printf '%s' ${quote(fake.stdout)}`)
-  if (fake.stderr) lines.push(`printf '%s' ${quote(fake.stderr)} >&2`)
-  lines.push(`exit ${fake.exitCode ?? 0}`)
-  writeFileSync(join(dir, 'nvidia-smi'), `${lines.join('\n')}\n`)
-  chmodSync(join(dir, 'nvidia-smi'), 0o755)
-  return dir
-}
-
-function quote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`
-}
-
+/** The query CSV calls only (each run also asks for -q -x, in parallel). */
 function calls(dir: string): string[] {
-  return readFileSync(join(dir, 'args.log'), 'utf8').trim().split('\n')
+  return fakeCalls(dir).filter((line) => line.startsWith('--query-gpu='))
 }
 
 /** The fake first on PATH; the system directories after it give the script its `cat` and `sleep`. */
@@ -53,9 +30,9 @@ function useFake(dir: string): void {
 }
 
 /** What the runner records for this check: its outcomes, or its thrown error mapped the runner's way. */
-async function runGpuCheck(timeoutMs = 5000): Promise<CheckOutcome[]> {
-  // The gpu check reads only ctx.timeoutMs and the signal from its context.
-  const context = {ctx: {timeoutMs}, signal: new AbortController().signal, now: () => new Date()} as unknown as CheckContext
+async function runGpuCheck(timeoutMs = 5000, gpu?: GpuContextSettings): Promise<CheckOutcome[]> {
+  // The gpu check reads only ctx.timeoutMs, ctx.gpu and the signal from its context.
+  const context = {ctx: {timeoutMs, gpu}, signal: new AbortController().signal, now: () => new Date()} as unknown as CheckContext
   try {
     const outcome = await gpuCheck.run(context)
     return Array.isArray(outcome) ? outcome : [outcome]
@@ -66,6 +43,8 @@ async function runGpuCheck(timeoutMs = 5000): Promise<CheckOutcome[]> {
 
 beforeEach(() => {
   vi.stubEnv('CIMOPS_NVIDIA_SMI', '')
+  // This machine's own kernel log is not under test: each test says what the log holds.
+  vi.stubEnv('CIMOPS_KERNEL_LOG', 'none')
 })
 afterEach(() => {
   vi.unstubAllEnvs()
@@ -82,23 +61,24 @@ noteMissingCaptures('gpu check on real captures through a fake nvidia-smi')
 
 describe.skipIf(!haveCaptures)('gpu check through a fake nvidia-smi printing real captures', () => {
   it('H100 under load is OK, one result named gpu:0; nvidia-smi was asked for the CSV with its header', async () => {
-    const dir = fakeNvidiaSmi({stdoutFile: capturePath('nvidia-smi-query-gpu-h100-80gb-hbm3-driver590.48.01-load.csv')})
+    const dir = fakeNvidiaSmi({csvFile: capturePath('nvidia-smi-query-gpu-h100-80gb-hbm3-driver590.48.01-load.csv')})
     useFake(dir)
     const [outcome, ...rest] = await runGpuCheck()
     expect(rest).toEqual([])
     expect(outcome).toMatchObject({name: 'gpu:0', component: 'gpu', status: 'OK', summary: 'NVIDIA H100 80GB HBM3: 59°C, 100% busy, 19.4/79.6 GiB, 632/700 W'})
     expect(calls(dir)).toEqual([
-      '--query-gpu=index,uuid,name,pci.bus_id,driver_version,temperature.gpu,temperature.gpu.tlimit,utilization.gpu,memory.total,memory.used,power.draw,power.limit,clocks_throttle_reasons.active,ecc.errors.uncorrected.volatile.total,ecc.errors.corrected.volatile.total,retired_pages.pending,remapped_rows.pending,remapped_rows.failure --format=csv',
+      '--query-gpu=index,uuid,name,pci.bus_id,driver_version,temperature.gpu,temperature.gpu.tlimit,utilization.gpu,memory.total,memory.used,power.draw,power.limit,clocks_throttle_reasons.active,ecc.errors.uncorrected.volatile.total,ecc.errors.corrected.volatile.total,retired_pages.pending,remapped_rows.pending,remapped_rows.failure,gpu_recovery_action --format=csv',
     ])
+    expect(fakeCalls(dir)).toContain('-q -x')
   })
 
   it('the GeForce RTX 4080 SUPER with [N/A] ECC and remapping is OK', async () => {
-    useFake(fakeNvidiaSmi({stdoutFile: capturePath('nvidia-smi-query-gpu-rtx4080super-driver595.71.05-load.csv')}))
+    useFake(fakeNvidiaSmi({csvFile: capturePath('nvidia-smi-query-gpu-rtx4080super-driver595.71.05-load.csv')}))
     expect(await runGpuCheck()).toMatchObject([{name: 'gpu:0', status: 'OK', summary: 'NVIDIA GeForce RTX 4080 SUPER: 46°C, 7% busy, 1.4/16.0 GiB, 84/320 W'}])
   })
 
   it('the edited H100 535 capture carries 14 uncorrected ECC errors: CRITICAL', async () => {
-    useFake(fakeNvidiaSmi({stdoutFile: capturePath('nvidia-smi-query-gpu-h100-driver535.161.07.edited.csv')}))
+    useFake(fakeNvidiaSmi({csvFile: capturePath('nvidia-smi-query-gpu-h100-driver535.161.07.edited.csv')}))
     const [outcome] = await runGpuCheck()
     expect(outcome.status).toBe('CRITICAL')
     expect(outcome.summary).toContain('14 uncorrected ECC errors since driver load')
@@ -107,7 +87,7 @@ describe.skipIf(!haveCaptures)('gpu check through a fake nvidia-smi printing rea
 
 describe('gpu check through a fake nvidia-smi', () => {
   it('four GPUs give four results: OK, CRITICAL (remap pending, slowdown, 3 °C headroom), CRITICAL (lost), CRITICAL (ECC)', async () => {
-    useFake(fakeNvidiaSmi({stdoutFile: localFixturePath('query-gpu-4x-h100-faults.csv')}))
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-4x-h100-faults.csv')}))
     const outcomes = await runGpuCheck()
     expect(outcomes.map((o) => [o.name, o.status])).toEqual([
       ['gpu:0', 'OK'],
@@ -122,14 +102,14 @@ describe('gpu check through a fake nvidia-smi', () => {
     expect(outcomes[3].metrics).toContainEqual({name: 'ecc_uncorrected', value: 3, crit: 1})
   })
 
-  it('an old driver rejecting temperature.gpu.tlimit gets one retry without the optional fields', async () => {
+  it('an old driver rejecting temperature.gpu.tlimit gets a retry without that field only', async () => {
     const dir = fakeNvidiaSmi({
       body: [
         'case "$*" in',
         `  *temperature.gpu.tlimit*) echo 'Field "temperature.gpu.tlimit" is not a valid field to query.'; echo; exit 2;;`,
         'esac',
       ].join('\n'),
-      stdoutFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv'),
+      csvFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv'),
     })
     useFake(dir)
     const outcomes = await runGpuCheck()
@@ -141,7 +121,7 @@ describe('gpu check through a fake nvidia-smi', () => {
     const [first, second] = calls(dir)
     expect(first).toContain('temperature.gpu.tlimit')
     expect(second).toBe(
-      '--query-gpu=index,uuid,name,pci.bus_id,driver_version,temperature.gpu,utilization.gpu,memory.total,memory.used,power.draw,power.limit,clocks_throttle_reasons.active,ecc.errors.uncorrected.volatile.total,ecc.errors.corrected.volatile.total,retired_pages.pending --format=csv',
+      '--query-gpu=index,uuid,name,pci.bus_id,driver_version,temperature.gpu,utilization.gpu,memory.total,memory.used,power.draw,power.limit,clocks_throttle_reasons.active,ecc.errors.uncorrected.volatile.total,ecc.errors.corrected.volatile.total,retired_pages.pending,remapped_rows.pending,remapped_rows.failure,gpu_recovery_action --format=csv',
     )
   })
 
@@ -194,7 +174,7 @@ describe('gpu check through a fake nvidia-smi', () => {
   })
 
   it('CIMOPS_NVIDIA_SMI points at nvidia-smi outside PATH', async () => {
-    const dir = fakeNvidiaSmi({stdoutFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv')})
+    const dir = fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv')})
     vi.stubEnv('PATH', '/usr/bin:/bin')
     vi.stubEnv('CIMOPS_NVIDIA_SMI', join(dir, 'nvidia-smi'))
     expect((await runGpuCheck()).map((o) => o.name)).toEqual(['gpu:0', 'gpu:1'])
@@ -203,5 +183,45 @@ describe('gpu check through a fake nvidia-smi', () => {
   it('a CIMOPS_NVIDIA_SMI that does not exist is UNKNOWN, not "no GPU"', async () => {
     vi.stubEnv('CIMOPS_NVIDIA_SMI', join(root, 'nowhere', 'nvidia-smi'))
     expect(await runGpuCheck()).toMatchObject([{name: 'gpu', status: 'UNKNOWN', summary: expect.stringContaining('nvidia-smi is not installed')}])
+  })
+})
+
+describe('gpu check with -q -x details, the kernel log and the context thresholds', () => {
+  it('-q -x adds what the CSV lacks: a recovery action makes a healthy-looking GPU CRITICAL', async () => {
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-4x-h100-faults.csv'), xmlFile: localFixturePath('q-x-2x-h100-faults.xml')}))
+    const outcomes = await runGpuCheck()
+    expect(outcomes[0]).toMatchObject({name: 'gpu:0', status: 'CRITICAL', details: {recoveryAction: 'Drain and Reset'}})
+    expect(outcomes[0].summary).toContain('the driver recommends recovery action "Drain and Reset"')
+    expect(outcomes[1].summary).toContain('the driver recommends drain and reset')
+  })
+
+  it('a fresh Xid 79 in the kernel log lands on the GPU at that bus; an application Xid only warns', async () => {
+    const log = join(root, 'kern-fresh.log')
+    const now = new Date().toISOString()
+    writeFileSync(
+      log,
+      [
+        `${now} gpu-07 kernel: NVRM: Xid (PCI:0000:18:00): 31, pid=48121, name=python3, Ch 00000008, MMU Fault`,
+        `${now} gpu-07 kernel: NVRM: Xid (PCI:0000:3a:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.`,
+      ].join('\n'),
+    )
+    vi.stubEnv('CIMOPS_KERNEL_LOG', log)
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-4x-h100-faults.csv')}))
+    const outcomes = await runGpuCheck()
+    expect(outcomes[0]).toMatchObject({name: 'gpu:0', status: 'WARNING'})
+    expect(outcomes[0].summary).toContain('Xid 31 (GPU memory page fault), an application error')
+    expect(outcomes[2].summary).toContain('Xid 79 (GPU has fallen off the bus), drain the node')
+  })
+
+  it('fewer GPUs than the context expects: a CRITICAL `gpu` result with the count', async () => {
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv')}))
+    const outcomes = await runGpuCheck(5000, {expectedGpus: 8})
+    expect(outcomes.at(-1)).toMatchObject({name: 'gpu', status: 'CRITICAL', summary: 'expected 8 GPUs, found 2: 6 GPUs missing', metrics: [{name: 'gpus', value: 2, crit: 8}]})
+  })
+
+  it('an unreadable kernel log is said, as an OK `gpu` result: Xid errors not checked', async () => {
+    vi.stubEnv('CIMOPS_KERNEL_LOG', join(root, 'no-such.log'))
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-v100-driver418-no-optional.csv')}))
+    expect((await runGpuCheck()).at(-1)).toMatchObject({name: 'gpu', status: 'OK', summary: 'kernel log not readable: Xid errors not checked (ENOENT)'})
   })
 })

@@ -54,6 +54,30 @@ const Notifiers = z.strictObject({
   slack: z.strictObject({webhookUrlFile: z.string().min(1), url: z.url({protocol: /^https?$/}).optional()}).optional(),
 })
 
+const XidList = z.array(z.number().int().positive())
+
+/** GPU health thresholds of the context (see src/lib/gpu/thresholds.ts for the defaults). */
+const GpuConfig = z.strictObject({
+  /** GPUs this host should have: fewer found is CRITICAL. */
+  expectedGpus: z.number().int().min(0).optional(),
+  /** Absolute temperature, °C, used when the driver reports neither T.Limit headroom nor a slowdown temperature. */
+  tempWarn: z.number().optional(),
+  tempCrit: z.number().optional(),
+  /** T.Limit headroom, °C: at or below. */
+  tlimitWarn: z.number().optional(),
+  tlimitCrit: z.number().optional(),
+  /** Warn this many °C below the driver's slowdown temperature (older drivers report it absolutely). */
+  slowdownMargin: z.number().min(0).optional(),
+  /** Memory used, percent, that counts as nearly full when allocation failures are reported. */
+  memFullPercent: Percent.optional(),
+  /** Only Xid events this recent count (0: the whole boot). */
+  xidWindow: DurationSeconds.optional(),
+  /** Xid severity overrides. */
+  xid: z.strictObject({ignore: XidList.optional(), warn: XidList.optional(), drain: XidList.optional()}).optional(),
+  /** A node's published GPU health older than this is shown as stale by `gpu nodes`. */
+  healthStaleAfter: DurationSeconds.optional(),
+})
+
 export const ContextConfig = z.strictObject({
   description: z.string().optional(),
   nats: NatsConfig.optional(),
@@ -82,6 +106,7 @@ export const ContextConfig = z.strictObject({
   scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu']), z.number().min(0)).optional(),
   timeout: DurationSeconds.optional(),
   notifiers: Notifiers.optional(),
+  gpu: GpuConfig.optional(),
 })
 export type ContextConfig = z.infer<typeof ContextConfig>
 /** The shape written to disk (durations may still be strings). */

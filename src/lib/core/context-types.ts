@@ -61,6 +61,20 @@ export interface NotifierSettings {
   slack?: {webhookUrlFile: string; url?: string}
 }
 
+/** GPU health settings of the context; absent keys take the defaults of src/lib/gpu/thresholds.ts. Durations in seconds. */
+export interface GpuContextSettings {
+  expectedGpus?: number
+  tempWarn?: number
+  tempCrit?: number
+  tlimitWarn?: number
+  tlimitCrit?: number
+  slowdownMargin?: number
+  memFullPercent?: number
+  xidWindow?: number
+  xid?: {ignore?: number[]; warn?: number[]; drain?: number[]}
+  healthStaleAfter?: number
+}
+
 export type SettingSource = 'flag' | 'env' | 'context' | 'natscli-context' | 'default'
 
 export interface ResolvedContext {
@@ -78,6 +92,8 @@ export interface ResolvedContext {
   timeoutMs: number
   /** Incident notifiers beyond Alertmanager (PagerDuty, Slack); absent or empty when none is configured. */
   notifiers?: NotifierSettings
+  /** GPU health settings (`gpu:` in the context), when any. */
+  gpu?: GpuContextSettings
   /** Where each top-level address came from, for `context show` and --verbose. */
   sources: {nats: SettingSource; prometheus: SettingSource; alertmanager: SettingSource}
 }

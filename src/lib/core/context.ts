@@ -98,6 +98,7 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     scoreWeights: {...DEFAULTS.scoreWeights, ...ctx.scoreWeights},
     timeoutMs,
     notifiers: notifiersFromConfig(ctx.notifiers, configDir),
+    ...(ctx.gpu ? {gpu: ctx.gpu} : {}),
     sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
   }
 }

@@ -3,6 +3,7 @@ import {ParseError} from '../../../src/lib/core/errors.js'
 import {GpuToolError} from '../../../src/lib/adapters/gpu/errors.js'
 import {decodeThrottleReasons, parseQueryGpuCsv} from '../../../src/lib/adapters/gpu/nvidia-smi.js'
 import {recognizeFailure} from '../../../src/lib/adapters/gpu/nvidia-smi-failures.js'
+import {parseComputeAppsCsv} from '../../../src/lib/adapters/gpu/nvidia-smi-apps.js'
 import {captureNames, haveCaptures, noteMissingCaptures, readCapture, readLocalFixture} from '../../fixtures/gpu/captures.js'
 
 const MiB = 2 ** 20
@@ -46,6 +47,7 @@ describe.skipIf(!haveCaptures)('parseQueryGpuCsv on real captures', () => {
       // H100 remaps rows instead of retiring pages: retired_pages.pending is [N/A].
       remappedRowsPending: false,
       remappedRowsFailure: false,
+      recoveryAction: 'None',
     })
   })
 
@@ -273,5 +275,40 @@ describe('recognizeFailure', () => {
     expect(recognizeFailure({exitCode: 255, stdout: '', stderr: '\nSegmentation fault\nmore'})?.error.line).toBe(
       'nvidia-smi failed: exit code 255: Segmentation fault (run nvidia-smi by hand to see the full message)',
     )
+  })
+})
+
+describe('parseComputeAppsCsv', () => {
+  it.skipIf(!haveCaptures)('H100 under load: three compute processes joined by uuid and bus id, memory in bytes', () => {
+    const apps = parseComputeAppsCsv(readCapture('nvidia-smi-query-compute-apps-h100-driver590.48.01-load.csv'))
+    expect(apps).toEqual([
+      {busId: '00000000:00:09.0', gpuUuid: 'GPU-00000000-0000-0000-0000-000000000000', pid: 11327, name: '/root/tools/memhog', usedMemoryBytes: 2566 * MiB},
+      {busId: '00000000:00:09.0', gpuUuid: 'GPU-00000000-0000-0000-0000-000000000000', pid: 11328, name: '/root/tools/memhog', usedMemoryBytes: 1542 * MiB},
+      {busId: '00000000:00:09.0', gpuUuid: 'GPU-00000000-0000-0000-0000-000000000000', pid: 11345, name: './gpu_burn', usedMemoryBytes: 15690 * MiB},
+    ])
+  })
+
+  it.skipIf(!haveCaptures)('Windows WDDM: memory is [N/A] on every row, so undefined', () => {
+    const apps = parseComputeAppsCsv(readCapture('nvidia-smi-query-compute-apps-windows-rtx2080super-driver610.62-wddm-na.csv'))
+    expect(apps.length).toBeGreaterThan(10)
+    expect(apps.every((p) => p.usedMemoryBytes === undefined && p.pid !== undefined)).toBe(true)
+    expect(apps[0].name).toBe('C:\\Windows\\System32\\dwm.exe')
+  })
+
+  it.skipIf(!haveCaptures)('gpustat mock (noheader,nounits) given a header: [Not Supported] pid and memory', () => {
+    const apps = parseComputeAppsCsv(`gpu_uuid, pid, used_memory\n${readCapture('mock/gpustat-mock-query-compute-apps-noheader-nounits-not-supported.csv')}`)
+    expect(apps).toHaveLength(6)
+    expect(apps[0]).toEqual({gpuUuid: 'GPU-10fb0fbd-2696-43f3-467f-d280d906a107', pid: 48448, usedMemoryBytes: 4000 * MiB})
+    expect(apps[5]).toEqual({gpuUuid: 'GPU-50205d95-57b6-f541-2bcb-86c09afed564'})
+  })
+
+  it('an idle GPU (header only, or nothing) has no process; a name with commas keeps them', () => {
+    expect(parseComputeAppsCsv('gpu_uuid, pid, process_name, used_gpu_memory [MiB]\n')).toEqual([])
+    expect(parseComputeAppsCsv('')).toEqual([])
+    expect(parseComputeAppsCsv('gpu_uuid, pid, process_name, used_gpu_memory [MiB]\nGPU-1, 7, python -c a,b, 12 MiB')).toEqual([
+      {gpuUuid: 'GPU-1', pid: 7, name: 'python -c a, b', usedMemoryBytes: 12 * MiB},
+    ])
+    expect(() => parseComputeAppsCsv('0, 1, 2')).toThrowError(/not a CSV header/)
+    expect(() => parseComputeAppsCsv('pid, used_memory\nseven, 1')).toThrowError(/pid is "seven", expected a process id/)
   })
 })

@@ -1,7 +1,11 @@
 import {describe, expect, it} from 'vitest'
 import type {NvidiaGpu} from '../../../src/lib/adapters/gpu/nvidia-smi.js'
 import type {PowermetricsSample} from '../../../src/lib/adapters/gpu/powermetrics.js'
-import {nvidiaOutcome, powermetricsOutcome, toolFailureOutcome} from '../../../src/lib/health/checks/gpu.js'
+import {ConfigFile} from '../../../src/lib/core/config.js'
+import {gpuSummary, merge} from '../../../src/lib/gpu/collect.js'
+import type {GpuSnapshot, XidSummary} from '../../../src/lib/gpu/model.js'
+import {assessGpu, type GpuEvidence, hostFindings, hostOutcome, nvidiaOutcome, powermetricsOutcome, toolFailureOutcome} from '../../../src/lib/gpu/rules.js'
+import {DEFAULT_GPU_THRESHOLDS, resolveGpuThresholds} from '../../../src/lib/gpu/thresholds.js'
 
 const GiB = 2 ** 30
 const MiB = 2 ** 20
@@ -27,7 +31,7 @@ const H100: NvidiaGpu = {
   remappedRowsFailure: false,
 }
 
-describe('nvidiaOutcome', () => {
+describe('nvidiaOutcome (the rules moved from the health check)', () => {
   it('a healthy GPU is OK, named by index, with readings and metrics', () => {
     expect(nvidiaOutcome(H100)).toEqual({
       name: 'gpu:0',
@@ -156,5 +160,126 @@ describe('powermetricsOutcome', () => {
       'Apple GPU: 1.7% busy at 715 MHz, 0.02 W, thermal pressure Nominal',
     )
     expect(powermetricsOutcome({...M2_ULTRA, gpuPowerMw: undefined}).metrics.map((m) => m.name)).toEqual(['utilization'])
+  })
+})
+
+describe('rules beyond the query CSV (issue: health rules)', () => {
+  const xid = (n: number, severity: 'drain' | 'warn' | 'ignore', count = 1): XidSummary => ({
+    xid: n,
+    description: `Xid ${n} meaning`,
+    severity,
+    pciKey: '0000:00:09',
+    count,
+    message: 'm',
+  })
+
+  it.each<[string, Partial<GpuSnapshot>, GpuEvidence, string, string]>([
+    ['a recovery action other than None', {recoveryAction: 'Reset'}, {}, 'CRITICAL', 'the driver recommends recovery action "Reset"'],
+    ['drain and reset recommended', {drainAndResetRecommended: true, resetRequired: true}, {}, 'CRITICAL', 'the driver recommends drain and reset'],
+    ['reset required alone', {resetRequired: true}, {}, 'CRITICAL', 'the GPU needs a reset'],
+    ['a drain-worthy Xid', {}, {xids: [xid(79, 'drain', 2)]}, 'CRITICAL', 'Xid 79 (Xid 79 meaning) ×2, drain the node'],
+    ['an application Xid', {}, {xids: [xid(31, 'warn')]}, 'WARNING', 'Xid 31 (Xid 31 meaning), an application error'],
+    ['memory 98% full with allocation failures', {memoryUsedBytes: 80_000 * MiB}, {allocationFailures: 2}, 'WARNING', 'memory nearly full (98% used) and 2 allocation failures in the kernel log'],
+    ['HBM within 5 °C of its maximum', {memoryTempC: 91, memoryMaxTempC: 95}, {}, 'WARNING', 'memory at 91°C, near its 95°C maximum'],
+    ['at its absolute slowdown temperature', {tlimitMarginC: undefined, temperatureC: 89, slowdownTempC: 89}, {}, 'CRITICAL', 'hot: 89°C (≥ 89°C, slowdown at 89°C)'],
+  ])('%s is %s', (_, change, evidence, status, text) => {
+    const health = assessGpu({...H100, ...change}, DEFAULT_GPU_THRESHOLDS, evidence)
+    expect(health.status).toBe(status)
+    expect(health.findings.map((f) => f.text)).toContain(text)
+  })
+
+  it.each<[string, Partial<GpuSnapshot>, GpuEvidence]>([
+    ['recovery action None', {recoveryAction: 'None'}, {}],
+    ['an ignored Xid', {}, {xids: [xid(13, 'ignore')]}],
+    ['memory 98% full without allocation failures (frameworks reserve it)', {memoryUsedBytes: 80_000 * MiB}, {}],
+    ['allocation failures with memory to spare', {}, {allocationFailures: 5}],
+    ['84 °C on a GPU whose slowdown is at 95 °C', {tlimitMarginC: undefined, temperatureC: 84, slowdownTempC: 95}, {}],
+  ])('%s is OK', (_, change, evidence) => {
+    expect(assessGpu({...H100, ...change}, DEFAULT_GPU_THRESHOLDS, evidence).status).toBe('OK')
+  })
+
+  it('thresholds come from the context: T.Limit and static temperatures, memory-full percent', () => {
+    const strict = resolveGpuThresholds({tlimitWarn: 30, tlimitCrit: 20, tempWarn: 50, tempCrit: 60, memFullPercent: 20})
+    expect(assessGpu(H100, strict).status).toBe('WARNING')
+    expect(assessGpu({...H100, tlimitMarginC: undefined}, strict).findings[0].text).toBe('hot: 59°C (≥ 50°C)')
+    expect(assessGpu(H100, strict, {allocationFailures: 1}).findings.map((f) => f.code)).toContain('memory-full')
+    expect(() => resolveGpuThresholds({tempWarn: 90, tempCrit: 80})).toThrowError(/must be at most critical/)
+    expect(() => resolveGpuThresholds({tlimitWarn: 0, tlimitCrit: 5})).toThrowError(/must be at least critical/)
+    expect(resolveGpuThresholds(undefined, {expectedGpus: 8, xidWindow: undefined})).toEqual({...DEFAULT_GPU_THRESHOLDS, expectedGpus: 8})
+  })
+
+  it('a field lost on many columns is summarised; the details keep the full list', () => {
+    const gpu = {...H100, failure: {reason: 'GPU is lost', fields: ['a', 'b', 'c', 'd', 'e']}}
+    expect(assessGpu(gpu).findings[0].text).toBe('cannot be read: GPU is lost (a, b, c and 2 more)')
+    expect(nvidiaOutcome(gpu).details?.failure).toEqual(gpu.failure)
+  })
+})
+
+describe('host findings', () => {
+  it('fewer GPUs than expected is CRITICAL; more is a WARNING; none expected, no finding', () => {
+    expect(hostFindings({found: 7, expected: 8})).toEqual([{status: 'CRITICAL', code: 'gpu-missing', text: 'expected 8 GPUs, found 7: 1 GPU missing'}])
+    expect(hostFindings({found: 9, expected: 8})[0]).toMatchObject({status: 'WARNING', code: 'gpu-count'})
+    expect(hostFindings({found: 3})).toEqual([])
+  })
+
+  it('an Xid on a bus no listed GPU answers for (a GPU that fell off the bus) is the host\'s', () => {
+    const orphan: XidSummary = {xid: 79, description: 'GPU has fallen off the bus', severity: 'drain', pciKey: '0000:3a:00', count: 1, message: 'GPU has fallen off the bus.'}
+    expect(hostFindings({found: 3, orphanXids: [orphan, {...orphan, xid: 13, severity: 'ignore'}]})).toEqual([
+      {status: 'CRITICAL', code: 'xid-79', text: 'Xid 79 (GPU has fallen off the bus) on PCI 0000:3a:00, a bus no listed GPU answers for, drain the node'},
+    ])
+  })
+
+  it('the host outcome carries the GPU count against the expected one', () => {
+    expect(hostOutcome(hostFindings({found: 7, expected: 8}), 8, 7)).toEqual({
+      name: 'gpu',
+      component: 'gpu',
+      status: 'CRITICAL',
+      summary: 'expected 8 GPUs, found 7: 1 GPU missing',
+      metrics: [{name: 'gpus', value: 7, crit: 8, lowIsBad: true}],
+    })
+  })
+})
+
+describe('gpuSummary and merge', () => {
+  it('counts GPUs, not checks; lists each bad GPU with its findings', () => {
+    const ok = assessGpu(H100)
+    const bad = assessGpu({...H100, index: 1, remappedRowsPending: true})
+    const checks = [nvidiaOutcome(H100)]
+    expect(gpuSummary({tool: 'nvidia-smi', gpus: [ok, ok], hostFindings: [], checks}, 'OK')).toBe('2 GPUs OK')
+    expect(gpuSummary({tool: 'nvidia-smi', gpus: [ok, bad], hostFindings: hostFindings({found: 2, expected: 3}), checks}, 'CRITICAL')).toBe(
+      '1 of 2 GPUs CRITICAL: GPU 1: memory row remapping pending, drain and reset the GPU — expected 3 GPUs, found 2: 1 GPU missing',
+    )
+  })
+
+  it('the CSV wins where it has a value; -q -x fills the rest and adds what only it knows', () => {
+    const merged = merge({index: 0, busId: '00000000:18:00.0', temperatureC: 50}, {
+      busId: '00000000:18:00.0',
+      temperatureC: 99,
+      recoveryAction: 'Reset',
+      slowdownTempC: 89,
+      retiredPages: {doubleBit: {count: 1, pages: [{address: '0x1'}]}, pending: true},
+      processes: [{pid: 1, type: 'G'}],
+    })
+    expect(merged).toEqual({
+      index: 0,
+      busId: '00000000:18:00.0',
+      temperatureC: 50,
+      recoveryAction: 'Reset',
+      slowdownTempC: 89,
+      retiredPagesPending: true,
+      retiredPages: {doubleBit: {count: 1, pages: [{address: '0x1'}]}},
+      processes: [{pid: 1, type: 'G'}],
+    })
+  })
+})
+
+describe('context config: the gpu key', () => {
+  it('accepts thresholds, expected count, Xid lists and durations; rejects unknown keys by name', () => {
+    const parsed = ConfigFile.safeParse({contexts: {prod: {gpu: {expectedGpus: 8, tlimitWarn: 8, xidWindow: '6h', healthStaleAfter: '2m', xid: {drain: [31], ignore: [13]}}}}})
+    expect(parsed.success).toBe(true)
+    expect(parsed.data?.contexts.prod.gpu).toEqual({expectedGpus: 8, tlimitWarn: 8, xidWindow: 21_600, healthStaleAfter: 120, xid: {drain: [31], ignore: [13]}})
+    const bad = ConfigFile.safeParse({contexts: {prod: {gpu: {expectedGPUs: 8}}}})
+    expect(bad.success).toBe(false)
+    expect(bad.error?.issues[0].path).toEqual(['contexts', 'prod', 'gpu'])
   })
 })

@@ -61,6 +61,8 @@ export interface GpuReadings {
   remappedRowsPending?: boolean
   /** A row remapping failed at some point in the GPU's life. */
   remappedRowsFailure?: boolean
+  /** `None`, or what the driver recommends to recover (`Reset`, `Reboot`, `Drain P2P`, `Drain and Reset`); newer drivers only. */
+  recoveryAction?: string
 }
 
 export interface NvidiaGpu extends GpuReadings {
@@ -131,6 +133,7 @@ const COLUMNS: {[K in keyof GpuReadings]-?: Column<NonNullable<GpuReadings[K]>>}
   retiredPagesPending: {names: ['retired_pages.pending'], read: yesNo},
   remappedRowsPending: {names: ['remapped_rows.pending'], read: yesNo},
   remappedRowsFailure: {names: ['remapped_rows.failure'], read: yesNo},
+  recoveryAction: {names: ['gpu_recovery_action'], read: text},
 }
 
 /** The query, in this order; the optional fields are unknown to drivers older than ~R450/R525 and are dropped on retry. */
@@ -153,10 +156,12 @@ const QUERY_FIELDS = [
   'retired_pages.pending',
   'remapped_rows.pending',
   'remapped_rows.failure',
+  'gpu_recovery_action',
 ] as const
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['temperature.gpu.tlimit', 'remapped_rows.pending', 'remapped_rows.failure'])
+/** Fields older drivers do not know: each one the driver rejects is dropped and the query run again. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['temperature.gpu.tlimit', 'remapped_rows.pending', 'remapped_rows.failure', 'gpu_recovery_action'])
 
-type Cell = {kind: 'value'; value: string} | {kind: 'absent'} | {kind: 'failed'; reason: string}
+export type Cell = {kind: 'value'; value: string} | {kind: 'absent'} | {kind: 'failed'; reason: string}
 
 /** Tokens that mean "this GPU could not be read", as opposed to "this GPU has no such sensor". */
 const FAILURE_TOKENS = new Map([
@@ -166,7 +171,7 @@ const FAILURE_TOKENS = new Map([
 /** Unbracketed forms of "not available"; any bracketed token other than a failure means the same. */
 const ABSENT_TOKENS = new Set(['', 'n/a', 'not supported', 'insufficient permissions', 'requested functionality has been deprecated'])
 
-function classifyCell(raw: string): Cell {
+export function classifyCell(raw: string): Cell {
   const bracketed = /^\[(.*)\]$/.exec(raw)
   const token = (bracketed ? bracketed[1] : raw).toLowerCase()
   const failure = FAILURE_TOKENS.get(token)
@@ -175,13 +180,13 @@ function classifyCell(raw: string): Cell {
   return {kind: 'value', value: raw}
 }
 
-interface HeaderColumn {
+export interface HeaderColumn {
   field: string
   unit?: string
 }
 
 /** `memory.total [MiB]` -> field memory.total, unit MiB. */
-function parseHeader(line: string): HeaderColumn[] {
+export function parseHeader(line: string): HeaderColumn[] {
   return line.split(',').map((cell) => {
     const match = /^(.*?)\s*(?:\[([^\]]*)\])?$/.exec(cell.trim())
     return {field: match?.[1] ?? cell.trim(), unit: match?.[2]}
@@ -250,23 +255,25 @@ export interface QueryOptions {
   binary?: string
 }
 
-/** Runs `nvidia-smi --query-gpu`; retries once without the optional fields when the driver does not know one. */
+/**
+ * Runs `nvidia-smi --query-gpu`. A driver that does not know an optional field names it and fails: that field is
+ * dropped and the query run again (nvidia-smi names one field per run), all within one time budget.
+ */
 export async function queryGpus(options: QueryOptions): Promise<NvidiaGpu[]> {
   const binary = options.binary ?? 'nvidia-smi'
   const started = performance.now()
-  const first = await runQuery(binary, QUERY_FIELDS, options.timeoutMs, options.signal)
-  let failure = recognizeFailure(first)
-  if (failure?.error.kind === 'invalid-field' && OPTIONAL_FIELDS.has(failure.field ?? '')) {
-    // One budget for both runs: the retry gets what the first left.
+  let fields: readonly string[] = QUERY_FIELDS
+  for (;;) {
+    // One budget for every run: a retry gets what the previous ones left.
     const remainingMs = Math.round(options.timeoutMs - (performance.now() - started))
     if (remainingMs <= 0) throw new TimeoutError('nvidia-smi', 'localhost', options.timeoutMs)
-    const required = QUERY_FIELDS.filter((field) => !OPTIONAL_FIELDS.has(field))
-    const second = await runQuery(binary, required, remainingMs, options.signal)
-    failure = recognizeFailure(second)
-    if (!failure) return parseQueryGpuCsv(second.stdout)
+    const result = await runQuery(binary, fields, remainingMs, options.signal)
+    const failure = recognizeFailure(result)
+    if (!failure) return parseQueryGpuCsv(result.stdout)
+    const rejected = failure.error.kind === 'invalid-field' ? failure.field : undefined
+    if (rejected === undefined || !OPTIONAL_FIELDS.has(rejected) || !fields.includes(rejected)) throw failure.error
+    fields = fields.filter((field) => field !== rejected)
   }
-  if (failure) throw failure.error
-  return parseQueryGpuCsv(first.stdout)
 }
 
 function runQuery(binary: string, fields: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {

@@ -1,0 +1,55 @@
+/**
+ * Evacuation progress on stderr (DESIGN.md "Output"): a live ink frame on a terminal (one line per node), a plain
+ * line when something changes or every few seconds otherwise, nothing with --quiet. stdout stays for the result.
+ */
+import type {EvacuationProgress} from './evacuate.js'
+import {progressLine} from './render.js'
+
+export type ProgressMode = 'live' | 'lines' | 'quiet'
+
+export interface ProgressReporter {
+  update(progress: EvacuationProgress): void
+  stop(): Promise<void>
+}
+
+export function progressMode({quiet, json}: {quiet?: boolean; json?: boolean}): ProgressMode {
+  if (quiet) return 'quiet'
+  // Live redraw needs a terminal and a CI that lets ink redraw; JSON consumers get plain lines.
+  return process.stderr.isTTY && !json ? 'live' : 'lines'
+}
+
+export async function createProgress(mode: ProgressMode, {title, everyMs = 5000, write = (line: string) => process.stderr.write(`${line}\n`)}: {title: string; everyMs?: number; write?: (line: string) => void}): Promise<ProgressReporter> {
+  if (mode === 'quiet') return {update: () => {}, stop: async () => {}}
+  const latest = new Map<string, EvacuationProgress>()
+  if (mode === 'lines') {
+    const lastShown = new Map<string, {at: number; key: string}>()
+    return {
+      update(progress) {
+        latest.set(progress.node, progress)
+        const key = `${progress.phase}:${progress.remaining.length}`
+        const shown = lastShown.get(progress.node)
+        if (shown && shown.key === key && Date.now() - shown.at < everyMs) return
+        lastShown.set(progress.node, {at: Date.now(), key})
+        write(progressLine(progress))
+      },
+      stop: async () => {},
+    }
+  }
+  const [{render}, {createElement}, {HealthWatchView}] = await Promise.all([import('ink'), import('react'), import('../ui/health-watch.js')])
+  const frame = () => [...latest.values()].map((p) => progressLine(p)).join('\n') || 'starting…'
+  const instance = render(createElement(HealthWatchView, {header: title, report: frame()}), {stdout: process.stderr, exitOnCtrlC: false, patchConsole: false})
+  // Redraw every second so the time left counts down between changes.
+  const timer = setInterval(() => instance.rerender(createElement(HealthWatchView, {header: title, report: frame()})), 1000)
+  return {
+    update(progress) {
+      latest.set(progress.node, progress)
+      instance.rerender(createElement(HealthWatchView, {header: title, report: frame()}))
+    },
+    async stop() {
+      clearInterval(timer)
+      instance.rerender(createElement(HealthWatchView, {header: title, report: frame()}))
+      instance.unmount()
+      await instance.waitUntilExit().catch(() => {})
+    },
+  }
+}
