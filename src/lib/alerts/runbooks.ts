@@ -1,14 +1,12 @@
 /**
- * Which runbook covers an alert: the runbooks in `runbooks/*.md` (shipped with cimops) declare the
- * alerts they handle in YAML front matter, `alerts: [HighEventLag, ...]`. Deliberately small: the
- * runbook capability (issue 10) owns parsing and running runbooks; this only answers "which one".
+ * Which runbook covers an alert: runbooks declare the alerts they answer in their front matter,
+ * `alerts: [HighEventProcessingLag, ...]`. Read with the runbook capability's own parser
+ * (src/lib/runbooks), so `alerts list`, `runbook for-alert` and `runbook list --alert` always agree.
  */
-import {readdir, readFile} from 'node:fs/promises'
-import {basename, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {loadRunbooks, packageRunbooksDir, runbookDirs} from '../runbooks/load.js'
 
 export interface RunbookEntry {
-  /** File name without `.md`: what `cimops runbook show NAME` takes. */
+  /** The runbook's id: what `cimops runbook show ID` and `runbook run ID` take. */
   name: string
   path: string
 }
@@ -22,43 +20,26 @@ export interface RunbookIndex {
 
 /** `<package root>/runbooks`, the same from src/lib/alerts and dist/lib/alerts. */
 export function defaultRunbooksDir(): string {
-  return fileURLToPath(new URL('../../../runbooks', import.meta.url))
+  return packageRunbooksDir()
 }
 
-const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/
-
-/** Reads every runbook's front matter once. A missing directory is an empty index, not an error. */
-export async function loadRunbookIndex(dir = defaultRunbooksDir()): Promise<RunbookIndex> {
+/**
+ * Reads every runbook once. Without `dir`, the directories `cimops runbook` reads (CIMOPS_RUNBOOKS,
+ * else the package's). A missing directory is an empty index, not an error.
+ */
+export async function loadRunbookIndex(dir?: string): Promise<RunbookIndex> {
   const byAlert = new Map<string, RunbookEntry>()
-  const warnings: string[] = []
-  let files: string[]
+  let library
   try {
-    files = (await readdir(dir)).filter((file) => file.endsWith('.md')).sort()
+    library = await loadRunbooks(runbookDirs(dir))
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {byAlert, warnings}
-    return {byAlert, warnings: [`cannot read runbooks in ${dir}: ${(error as Error).message}`]}
+    return {byAlert, warnings: [(error as Error).message]}
   }
-  if (files.length === 0) return {byAlert, warnings}
-  const {parse} = await import('yaml')
-  for (const file of files) {
-    const path = join(dir, file)
-    let alerts: unknown
-    try {
-      const match = FRONT_MATTER.exec(await readFile(path, 'utf8'))
-      if (!match) continue
-      alerts = (parse(match[1]) as {alerts?: unknown} | null)?.alerts
-    } catch (error) {
-      warnings.push(`runbook ${path}: bad front matter: ${(error as Error).message.split('\n')[0]}`)
-      continue
-    }
-    if (alerts === undefined || alerts === null) continue
-    const names = typeof alerts === 'string' ? [alerts] : alerts
-    if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
-      warnings.push(`runbook ${path}: front matter "alerts" must be a list of alert names`)
-      continue
-    }
-    const entry = {name: basename(file, '.md'), path}
-    for (const name of names) if (!byAlert.has(name)) byAlert.set(name, entry)
+  for (const runbook of library.runbooks) {
+    for (const alert of runbook.alerts) if (!byAlert.has(alert)) byAlert.set(alert, {name: runbook.id, path: runbook.path})
   }
+  const warnings = library.problems
+    .filter((problem) => problem.severity === 'error' && library.broken.includes(problem.path))
+    .map((problem) => `runbook ${problem.path}: ${problem.message}`)
   return {byAlert, warnings}
 }

@@ -1,0 +1,83 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../lib/core/base-command.js'
+import {parseDuration} from '../lib/core/duration.js'
+import {UsageError} from '../lib/core/errors.js'
+import {NAGIOS_CODE} from '../lib/health/model.js'
+import type {MorningReport} from '../lib/morning/model.js'
+
+export default class MorningCheck extends BaseCommand<typeof MorningCheck> {
+  static isCheck = true
+  static summary = 'The daily morning check: overnight alerts, event rates, consumer lag, GPUs, backups, drills and health in one report'
+  static description = `The seed's five-minute morning routine in one command, every area read at once:
+  alerts    firing now (Alertmanager, with their runbook) and those that fired and resolved in the window (Prometheus ALERTS);
+  events    rates by domain now and over the window (the monitor's cim_events_total in Prometheus, else the event stream's subject counts and newest event per domain);
+  consumers lag and backlog of each projection (as health-check measures them) and the backlog trend since the previous morning check;
+  gpu       this host's GPUs and the fleet's nodes (KV cim_gpu_nodes / cim_gpu_health);
+  backups   age of the newest complete backup set in --backups; drills: age of the last successful DR drill (cim.ops.drill.> in the ops log);
+  health    the health-check verdict and score.
+Then a short list of recommended actions, each with its runbook and the command to type.
+Status: critical alerts firing, consumers past lag-crit or stalled, or the newest backup older than --backup-crit make it CRITICAL; warnings, a backup older than --backup-warn, no backup at all, or no successful drill within --drill-warn make it WARNING; an area that cannot be read is UNKNOWN.
+Exit code = Nagios code of the verdict (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), in every format.
+The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json for the next run's trend.`
+  static examples = [
+    '<%= config.bin %> morning-check',
+    {description: 'The report for the team channel, from cron', command: '<%= config.bin %> morning-check --format md --out /var/lib/cimops/morning-$(date +%F).md'},
+    {description: 'Since the end of the last shift, backups kept elsewhere', command: '<%= config.bin %> morning-check --since 16h --backups /backups/cim'},
+    '<%= config.bin %> morning-check --json | jq \'.actions[] | .command\'',
+  ]
+  static flags = {
+    since: Flags.string({summary: 'How far back to look for alerts and events.', default: '12h'}),
+    format: Flags.option({options: ['text', 'md', 'json'] as const, default: 'text', summary: 'Report format (json = --json).'})(),
+    out: Flags.string({char: 'o', summary: 'Write the report to this file (atomically) instead of stdout; stdout gets the one-line verdict.'}),
+    backups: Flags.string({summary: 'Directory of backup sets [default: $CIMOPS_DATA_DIR/backups, where `backup create` writes].'}),
+    'backup-warn': Flags.string({summary: 'Newest backup older than this: WARNING.', default: '26h'}),
+    'backup-crit': Flags.string({summary: 'Newest backup older than this: CRITICAL.', default: '3d'}),
+    'drill-warn': Flags.string({summary: 'No successful DR drill for this long: WARNING.', default: '35d'}),
+  }
+
+  async run(): Promise<MorningReport> {
+    const sinceMs = parseDuration(this.flags.since, '--since')
+    if (sinceMs < 60_000) throw new UsageError(`invalid --since "${this.flags.since}"`, 'the window must be at least 1m')
+    const backupWarnMs = parseDuration(this.flags['backup-warn'], '--backup-warn')
+    const backupCritMs = parseDuration(this.flags['backup-crit'], '--backup-crit')
+    if (backupWarnMs > backupCritMs) throw new UsageError('inconsistent --backup-warn/--backup-crit', `warning ${this.flags['backup-warn']} must be at most critical ${this.flags['backup-crit']}`)
+    const drillWarnMs = parseDuration(this.flags['drill-warn'], '--drill-warn')
+
+    const ctx = await this.context()
+    const [{runMorningCheck}, {snapshotFile}, {defaultBackupRoot}] = await Promise.all([
+      import('../lib/morning/service.js'),
+      import('../lib/morning/trend.js'),
+      import('../lib/backup/options.js'),
+    ])
+    const report = await runMorningCheck(ctx, {
+      sinceMs,
+      backupsDir: this.flags.backups ?? defaultBackupRoot(),
+      backupWarnMs,
+      backupCritMs,
+      drillWarnMs,
+      signal: this.signal,
+      snapshotFile: snapshotFile(ctx.name),
+    })
+    process.exitCode = NAGIOS_CODE[report.status]
+
+    const json = this.jsonEnabled() || this.flags.format === 'json'
+    const {redact, redactString} = await import('../lib/core/redact.js')
+    const text = async (): Promise<string> => {
+      if (json) return `${JSON.stringify(redact(report), null, 2)}\n`
+      const {renderMorningMarkdown, renderMorningText} = await import('../lib/morning/render.js')
+      if (this.flags.format === 'md') return `${redactString(renderMorningMarkdown(report))}\n`
+      const plain = this.flags.out ? (await import('../lib/core/output/style.js')).createStyle({noColor: true}) : this.style
+      return `${redactString(renderMorningText(report, plain, this.flags.out ? undefined : this.width))}\n`
+    }
+    if (this.flags.out) {
+      const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
+      await writeFileAtomic(this.flags.out, await text(), 0o644)
+      const {headline} = await import('../lib/morning/render.js')
+      this.print(`${this.style.status(report.status, report.status)} ${headline(report)} (report in ${this.flags.out})`)
+    } else if (!this.jsonEnabled()) {
+      process.stdout.write(await text())
+    }
+    return report
+  }
+}
