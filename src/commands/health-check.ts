@@ -59,14 +59,16 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
 
     if (this.flags.watch) {
       // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).
-      const {watchHealth} = await import('../lib/health/watch.js')
+      const {watchLoop} = await import('../lib/ui/watch-loop.js')
       const json = this.jsonEnabled()
-      await watchHealth(check, {
+      const every = Math.round(intervalMs / 1000)
+      await watchLoop(() => check(), {
         intervalMs,
         signal: this.signal,
         live: Boolean(process.stdout.isTTY) && !json,
+        header: (report) => `cimops health-check — every ${every}s${report ? ` — ${new Date(report.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
         render: (report) => (json ? JSON.stringify(redact(report)) : this.renderText(report)),
-        onReport: (report) => this.emit(report),
+        onResult: (report) => this.emit(report),
       })
       return undefined
     }

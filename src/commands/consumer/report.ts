@@ -63,7 +63,7 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
         process.exitCode = NAGIOS_CODE[result.status]
         return result
       }
-      const [{watchLoop}, {withTrends}] = await Promise.all([import('../../lib/streams/watch.js'), import('../../lib/streams/rates.js')])
+      const [{watchLoop}, {withTrends}] = await Promise.all([import('../../lib/ui/watch-loop.js'), import('../../lib/streams/rates.js')])
       const json = this.jsonEnabled()
       await watchLoop<ConsumerReport>(async (previous) => withTrends(previous, await report()), {
         intervalMs,

@@ -61,15 +61,15 @@ Exit code is the Nagios code of the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKN
     }
 
     if (f.watch) {
-      const {watchLoop} = await import('../../lib/gpu/watch.js')
+      const {watchLoop} = await import('../../lib/ui/watch-loop.js')
       const json = this.jsonEnabled()
-      await watchLoop(collect, {
+      await watchLoop(() => collect(), {
         intervalMs,
         signal: this.signal,
         live: Boolean(process.stdout.isTTY) && !json,
-        title: (report) => `cimops gpu status — ${node} — every ${f.interval}${report ? ` — ${new Date(report.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
+        header: (report) => `cimops gpu status — ${node} — every ${f.interval}${report ? ` — ${new Date(report.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
         render: (report) => (json ? JSON.stringify(redact(report)) : this.renderText(report)),
-        onReport: async (report) => this.setExit(report),
+        onResult: (report) => this.setExit(report),
       })
       return undefined
     }

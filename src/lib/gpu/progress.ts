@@ -4,6 +4,7 @@
  */
 import type {EvacuationProgress} from './evacuate.js'
 import {progressLine} from './render.js'
+import {startLiveView} from '../ui/live.js'
 
 export type ProgressMode = 'live' | 'lines' | 'quiet'
 
@@ -35,21 +36,19 @@ export async function createProgress(mode: ProgressMode, {title, everyMs = 5000,
       stop: async () => {},
     }
   }
-  const [{render}, {createElement}, {HealthWatchView}] = await Promise.all([import('ink'), import('react'), import('../ui/health-watch.js')])
   const frame = () => [...latest.values()].map((p) => progressLine(p)).join('\n') || 'starting…'
-  const instance = render(createElement(HealthWatchView, {header: title, report: frame()}), {stdout: process.stderr, exitOnCtrlC: false, patchConsole: false})
+  const view = await startLiveView(title, {stream: process.stderr, body: frame()})
   // Redraw every second so the time left counts down between changes.
-  const timer = setInterval(() => instance.rerender(createElement(HealthWatchView, {header: title, report: frame()})), 1000)
+  const timer = setInterval(() => view.update(title, frame()), 1000)
   return {
     update(progress) {
       latest.set(progress.node, progress)
-      instance.rerender(createElement(HealthWatchView, {header: title, report: frame()}))
+      view.update(title, frame())
     },
     async stop() {
       clearInterval(timer)
-      instance.rerender(createElement(HealthWatchView, {header: title, report: frame()}))
-      instance.unmount()
-      await instance.waitUntilExit().catch(() => {})
+      view.update(title, frame())
+      view.stop()
     },
   }
 }

@@ -2,7 +2,7 @@ import {render} from 'ink-testing-library'
 import {createElement} from 'react'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {watchLoop} from '../../../src/lib/streams/watch.js'
+import {watchLoop} from '../../../src/lib/ui/watch-loop.js'
 import {WatchView} from '../../../src/lib/ui/watch-view.js'
 
 describe('WatchView', () => {

@@ -1,4 +1,6 @@
-/** Re-run a report until Ctrl-C: redrawn in place with ink on a terminal, printed one after another otherwise. */
+/** Re-run a report until Ctrl-C (every --watch): redrawn in place with ink on a terminal, printed one after another otherwise. */
+import {sleep} from '../core/sleep.js'
+import {startLiveView} from './live.js'
 
 export interface WatchOptions<T> {
   intervalMs: number
@@ -10,7 +12,7 @@ export interface WatchOptions<T> {
   /** Text of one result: a table, or a JSON line. */
   render: (result: T) => string
   /** After each successful refresh (e.g. the exit code). */
-  onResult?: (result: T) => void
+  onResult?: (result: T) => void | Promise<void>
   /** Plain mode: where a result goes (default stdout) and where a failed refresh is told (default stderr). */
   write?: (text: string) => void
   warn?: (text: string) => void
@@ -25,7 +27,7 @@ export interface WatchOptions<T> {
 export async function watchLoop<T>(refresh: (previous: T | undefined) => Promise<T>, options: WatchOptions<T>): Promise<T | undefined> {
   const write = options.write ?? ((text: string) => void process.stdout.write(`${text}\n`))
   const warn = options.warn ?? ((text: string) => void process.stderr.write(`${text}\n`))
-  const view = options.live ? await liveView() : undefined
+  const view = options.live ? await startLiveView(options.header(undefined)) : undefined
   let last: T | undefined
   let body: string | undefined
   try {
@@ -35,7 +37,7 @@ export async function watchLoop<T>(refresh: (previous: T | undefined) => Promise
         const result = await refresh(last)
         if (options.signal.aborted) break
         last = result
-        options.onResult?.(result)
+        await options.onResult?.(result)
         body = options.render(result)
       } catch (caught) {
         if (options.signal.aborted) break
@@ -52,25 +54,4 @@ export async function watchLoop<T>(refresh: (previous: T | undefined) => Promise
     view?.stop()
   }
   return last
-}
-
-async function liveView(): Promise<{update(header: string, body?: string, error?: string): void; stop(): void}> {
-  const [{render}, {createElement}, {WatchView}] = await Promise.all([import('ink'), import('react'), import('../ui/watch-view.js')])
-  const instance = render(createElement(WatchView, {header: 'cimops'}), {exitOnCtrlC: false, patchConsole: false})
-  return {
-    update: (header, body, error) => instance.rerender(createElement(WatchView, {header, body, error})),
-    stop: () => instance.unmount(),
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', wake)
-      resolve()
-    }
-    const timer = setTimeout(wake, ms)
-    signal.addEventListener('abort', wake, {once: true})
-  })
 }
