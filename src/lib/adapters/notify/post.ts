@@ -5,6 +5,7 @@
  */
 import {TimeoutError, UnreachableError} from '../../core/errors.js'
 import {NotifierHttpError} from './retry.js'
+import {UNREACHABLE_REASONS} from '../network-errors.js'
 
 export interface NotifierTarget {
   /** Named in errors: 'pagerduty', 'slack'. */
@@ -20,14 +21,6 @@ export interface PostResult {
   body: string
 }
 
-const UNREACHABLE_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'temporary DNS failure',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by peer',
-}
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
 const MAX_BODY_CHARS = 200
 /** Retry-After beyond this is not worth waiting for in a CLI: the bounded retry gives up instead. */
