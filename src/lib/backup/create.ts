@@ -1,0 +1,378 @@
+/**
+ * `cimops backup create`: streams to a set directory, snapshot (natscli's layout, the server's bytes)
+ * or logical (messages as JSON lines). Written into `<set>.partial`, renamed when complete.
+ */
+import {mkdir, open, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {basename, dirname, join, resolve} from 'node:path'
+
+import {stringifyJson} from '../adapters/nats/backup-json.js'
+import {isErrCode, JsErrCode, jsApiFor, type JsApi, type StreamDetail, streamConsumers, streamDetail, streamFacts, streamNames} from '../adapters/nats/backup-streams.js'
+import {serverInfo, withNats} from '../adapters/nats/connection.js'
+import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
+import type {NatsSettings} from '../core/context-types.js'
+import {DataError, UsageError} from '../core/errors.js'
+import {FileSink, syncDir} from './file-sink.js'
+import {interruptible} from './interrupt.js'
+import {dumpMessages} from './logical.js'
+import {
+  BACKUP_FILE,
+  type BackupMode,
+  type Manifest,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  type ManifestFile,
+  type ManifestStream,
+  MESSAGES_FILE,
+  PARTIAL_MARKER,
+  PARTIAL_SUFFIX,
+  S2_MAGIC,
+  setPath,
+  SNAPSHOT_FILE,
+  streamDirName,
+} from './manifest.js'
+import {DIGEST_ALGORITHM} from './digest.js'
+import type {ProgressListener} from './progress.js'
+
+/** Chunks received but not yet on disk, above which acks are held back (memory stays well under 200 MB). */
+const MAX_DISK_BACKLOG_BYTES = 32 * 1024 * 1024
+
+export interface CreateBackupOptions {
+  nats: NatsSettings
+  timeoutMs: number
+  /** Streams to back up; ignored with `all`. */
+  streams: string[]
+  all: boolean
+  /** The set directory to create (must not exist). */
+  dir: string
+  mode: BackupMode
+  consumers: boolean
+  check: boolean
+  chunkSize?: number
+  cimopsVersion: string
+  signal?: AbortSignal
+  onProgress?: ProgressListener
+  log?: (line: string) => void
+}
+
+export interface BackupStreamResult {
+  name: string
+  messages: number
+  firstSeq: number
+  lastSeq: number
+  firstTime?: string
+  lastTime?: string
+  consumers: string[]
+  /** Bytes of the stream's files in the set. */
+  size: number
+  durationSeconds: number
+  /** Snapshot mode: messages arrived during the transfer; the archive may hold some after lastSeq. */
+  writesDuringBackup: boolean
+}
+
+export interface BackupResult {
+  set: string
+  mode: BackupMode
+  serverVersion: string
+  createdAt: string
+  completedAt: string
+  durationSeconds: number
+  messages: number
+  /** Bytes of all files in the set. */
+  size: number
+  streams: BackupStreamResult[]
+}
+
+/** Default name of a new set under the backup root: the UTC time, e.g. 20261122T072534Z. */
+export function defaultSetName(now = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(/[-:]/g, '')
+}
+
+/** `<root>/<time>`, with a -N suffix when that exists already (two backups in one second). */
+export async function nextSetDir(root: string, now = new Date()): Promise<string> {
+  const base = join(resolve(root), defaultSetName(now))
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? base : `${base}-${n}`
+    if (!(await exists(candidate)) && !(await exists(candidate + PARTIAL_SUFFIX))) return candidate
+  }
+}
+
+export async function createBackup(opts: CreateBackupOptions): Promise<BackupResult> {
+  return interruptible(opts.signal, () => backup(opts))
+}
+
+async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
+  const dir = resolve(opts.dir)
+  if (dir.endsWith(PARTIAL_SUFFIX)) throw new UsageError(`invalid --dir "${opts.dir}"`, `names ending in ${PARTIAL_SUFFIX} are reserved for sets being written`)
+  if (await exists(dir)) throw new UsageError(`${dir} already exists`, 'a backup never overwrites anything', {hint: 'choose another --dir, or leave it out for a new timestamped set'})
+  const partial = dir + PARTIAL_SUFFIX
+  const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, opts.timeoutMs)
+  const log = opts.log ?? (() => {})
+
+  return withNats(opts.nats, {timeoutMs: opts.timeoutMs, name: 'cimops-backup'}, async (nc) => {
+    const api = jsApiFor(nc, opts.nats, opts.timeoutMs)
+    const server = serverInfo(nc)
+    const details = await selectStreams(api, opts)
+    if (opts.mode === 'snapshot') {
+      const memory = details.filter((detail) => detail.facts.storage === 'memory').map((detail) => detail.facts.name)
+      if (memory.length > 0) throw memoryStreamError(memory, opts.all)
+    }
+
+    await clearStalePartial(partial, log)
+    await mkdir(partial, {recursive: true, mode: 0o700})
+    const createdAt = new Date()
+    await writeFile(join(partial, PARTIAL_MARKER), `${JSON.stringify({pid: process.pid, startedAt: createdAt.toISOString(), mode: opts.mode})}\n`)
+
+    const entries: ManifestStream[] = []
+    const results: BackupStreamResult[] = []
+    try {
+      for (const [i, detail] of details.entries()) {
+        const name = detail.facts.name
+        const streamDir = streamDirName(name)
+        await mkdir(join(partial, streamDir), {mode: 0o700})
+        const progress = (bytes: number, messages?: number) =>
+          opts.onProgress?.({phase: 'backup', item: name, index: i + 1, items: details.length, bytes, messages, totalMessages: messages === undefined ? undefined : detail.facts.messages})
+        const started = performance.now()
+        const entry =
+          opts.mode === 'snapshot'
+            ? await snapshotOne(api, detail, partial, streamDir, {...opts, idleTimeoutMs, progress})
+            : await logicalOne(api, detail, partial, streamDir, {signal: opts.signal, idleTimeoutMs, progress})
+        entry.durationSeconds = round((performance.now() - started) / 1000)
+        entries.push(entry)
+        const size = entry.files.reduce((sum, file) => sum + file.size, 0)
+        results.push({
+          name,
+          messages: entry.messages,
+          firstSeq: entry.firstSeq,
+          lastSeq: entry.lastSeq,
+          firstTime: entry.firstTime,
+          lastTime: entry.lastTime,
+          consumers: entry.consumers,
+          size,
+          durationSeconds: entry.durationSeconds,
+          writesDuringBackup: entry.lastSeqAtEnd !== undefined,
+        })
+        if (entry.lastSeqAtEnd !== undefined) log(`${name}: messages kept arriving during the backup (last sequence ${entry.lastSeq} at the start, ${entry.lastSeqAtEnd} at the end)`)
+      }
+    } catch (error) {
+      // The .partial set stays for inspection; it never looks complete and restore refuses it.
+      log(`the incomplete set is left in ${partial}`)
+      throw error
+    }
+
+    const completedAt = new Date()
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      cimopsVersion: opts.cimopsVersion,
+      serverVersion: server.version,
+      serverName: server.serverName || undefined,
+      cluster: server.cluster || undefined,
+      mode: opts.mode,
+      createdAt: createdAt.toISOString(),
+      completedAt: completedAt.toISOString(),
+      durationSeconds: round((completedAt.getTime() - createdAt.getTime()) / 1000),
+      options: {consumers: opts.mode === 'snapshot' && opts.consumers, check: opts.check === true},
+      streams: entries,
+    }
+    await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+    await rm(join(partial, PARTIAL_MARKER), {force: true})
+    await syncDir(partial)
+    await rename(partial, dir)
+    await syncDir(dirname(dir))
+    return {
+      set: dir,
+      mode: opts.mode,
+      serverVersion: server.version,
+      createdAt: manifest.createdAt,
+      completedAt: manifest.completedAt,
+      durationSeconds: manifest.durationSeconds,
+      messages: results.reduce((sum, stream) => sum + stream.messages, 0),
+      size: results.reduce((sum, stream) => sum + stream.size, 0),
+      streams: results,
+    }
+  })
+}
+
+async function selectStreams(api: JsApi, opts: Pick<CreateBackupOptions, 'all' | 'streams'>): Promise<StreamDetail[]> {
+  const names = opts.all ? await streamNames(api) : [...new Set(opts.streams)]
+  if (names.length === 0) {
+    throw new UsageError(opts.all ? 'nothing to back up' : 'no stream given', opts.all ? 'the account has no streams' : 'name the streams with --stream', {
+      hint: opts.all ? 'check --context / --nats-url' : 'or back up every stream of the account with --all',
+    })
+  }
+  const details: StreamDetail[] = []
+  const missing: string[] = []
+  for (const name of names) {
+    const detail = await streamDetail(api, name)
+    if (detail) details.push(detail)
+    else missing.push(name)
+  }
+  if (missing.length > 0) {
+    const known = await streamNames(api)
+    throw new UsageError(`no stream named ${missing.join(', ')}`, `the account has ${known.length > 0 ? known.join(', ') : 'no streams'}`, {hint: 'see `cimops stream list`'})
+  }
+  return details
+}
+
+function memoryStreamError(names: string[], all: boolean): UsageError {
+  const list = names.join(', ')
+  return new UsageError(
+    `cannot snapshot memory stream${names.length > 1 ? 's' : ''} ${list}`,
+    'the JetStream snapshot API only backs up file-backed streams',
+    {hint: all ? `take a logical backup for them: cimops backup create --logical ${names.map((n) => `--stream ${n}`).join(' ')} (or --logical --all)` : 'use --logical, which reads the messages and also works for memory streams'},
+  )
+}
+
+/** A .partial set left by an interrupted run of the same --dir is replaced; anything else is refused. */
+async function clearStalePartial(partial: string, log: (line: string) => void): Promise<void> {
+  if (!(await exists(partial))) return
+  const entries = await readdir(partial)
+  if (entries.length > 0 && !entries.includes(PARTIAL_MARKER)) {
+    throw new UsageError(`${partial} exists and is not an incomplete cimops backup`, 'refusing to remove it', {hint: 'move it away or choose another --dir'})
+  }
+  log(`removing the incomplete set ${basename(partial)} left by an interrupted backup`)
+  await rm(partial, {recursive: true, force: true})
+}
+
+interface SnapshotOneOptions {
+  consumers: boolean
+  check: boolean
+  chunkSize?: number
+  timeoutMs: number
+  idleTimeoutMs: number
+  signal?: AbortSignal
+  progress: (bytes: number) => void
+}
+
+async function snapshotOne(api: JsApi, detail: StreamDetail, setDir: string, streamDir: string, opts: SnapshotOneOptions): Promise<ManifestStream> {
+  const name = detail.facts.name
+  // Durable file-backed consumers are in the archive; ephemeral and memory ones are not restored. Listed while the
+  // archive streams in: on 2.9 each consumer's info computes its pending count, which takes long on big streams.
+  const listing = opts.consumers ? streamConsumers(api, name) : Promise.resolve([])
+  listing.catch(() => {})
+  const archivePath = join(setDir, streamDir, SNAPSHOT_FILE)
+  const sink = await FileSink.create(archivePath)
+  let snapshot
+  try {
+    let lastReport = 0
+    snapshot = await snapshotStream(api, {
+      stream: name,
+      consumers: opts.consumers,
+      check: opts.check,
+      chunkSize: opts.chunkSize,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      responseTimeoutMs: opts.check ? Math.max(opts.timeoutMs, 600_000) : Math.max(opts.timeoutMs, 10_000),
+      signal: opts.signal,
+      // More than this waiting for the disk: slow the server down (see snapshot.ts) rather than grow without bound.
+      behind: () => sink.pendingBytes > MAX_DISK_BACKLOG_BYTES,
+      onChunk(data) {
+        sink.push(data)
+        if (sink.size - lastReport >= 1024 * 1024) {
+          lastReport = sink.size
+          opts.progress(sink.size)
+        }
+      },
+    })
+  } catch (error) {
+    await sink.abort()
+    if (isErrCode(error, JsErrCode.SNAPSHOT_FAILED) && detail.facts.storage === 'memory') throw memoryStreamError([name], false)
+    throw error
+  }
+  const archive = await sink.finish()
+  const consumers = (await listing).filter((c) => c.durable && !c.memory).map((c) => c.name)
+  opts.progress(archive.size)
+  const header = await readHead(archivePath, 10)
+  if (archive.size === 0 || !startsWithS2(header)) {
+    throw new DataError(`the snapshot of ${name} is not an S2 archive`, `it starts with ${Buffer.from(header).toString('hex') || 'nothing'}`, {hint: 'the server sent something unexpected; run the backup again'})
+  }
+  const backupJson = stringifyJson({config: snapshot.config, state: snapshot.state}, 2)
+  const backupFile = await writeSynced(join(setDir, streamDir, BACKUP_FILE), backupJson)
+  const facts = streamFacts(snapshot.config, snapshot.state)
+  // Messages can be appended while the server streams its blocks (it only blocks deletes).
+  const after = await streamDetail(api, name)
+  const lastSeqAtEnd = after && after.facts.lastSeq > facts.lastSeq ? after.facts.lastSeq : undefined
+  return {
+    name,
+    dir: streamDir,
+    storage: facts.storage,
+    replicas: facts.replicas,
+    subjects: facts.subjects,
+    messages: facts.messages,
+    bytes: facts.bytes,
+    firstSeq: facts.firstSeq,
+    lastSeq: facts.lastSeq,
+    firstTime: facts.firstTime,
+    lastTime: facts.lastTime,
+    consumers,
+    files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, SNAPSHOT_FILE, archive)],
+    lastSeqAtEnd,
+    durationSeconds: 0,
+  }
+}
+
+async function logicalOne(
+  api: JsApi,
+  detail: StreamDetail,
+  setDir: string,
+  streamDir: string,
+  opts: {idleTimeoutMs: number; signal?: AbortSignal; progress: (bytes: number, messages: number) => void},
+): Promise<ManifestStream> {
+  const {facts} = detail
+  const dump = await dumpMessages(api, detail, join(setDir, streamDir, MESSAGES_FILE), {idleTimeoutMs: opts.idleTimeoutMs, signal: opts.signal, onProgress: opts.progress})
+  const backupFile = await writeSynced(join(setDir, streamDir, BACKUP_FILE), stringifyJson({config: detail.config, state: detail.state}, 2))
+  return {
+    name: facts.name,
+    dir: streamDir,
+    storage: facts.storage,
+    replicas: facts.replicas,
+    subjects: facts.subjects,
+    messages: dump.messages,
+    bytes: facts.bytes,
+    firstSeq: dump.firstSeq,
+    lastSeq: dump.lastSeq,
+    firstTime: dump.firstTime,
+    lastTime: dump.lastTime,
+    consumers: [],
+    files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, MESSAGES_FILE, dump.file)],
+    digest: {algorithm: DIGEST_ALGORITHM, value: dump.digest},
+    durationSeconds: 0,
+  }
+}
+
+function fileEntry(streamDir: string, file: string, written: {size: number; sha256: string}): ManifestFile {
+  return {path: setPath(streamDir, file), sha256: written.sha256, size: written.size}
+}
+
+/** Writes a small file through the same hashing, fsyncing sink as the archives. */
+async function writeSynced(path: string, text: string): Promise<{size: number; sha256: string}> {
+  const sink = await FileSink.create(path)
+  sink.push(Buffer.from(text))
+  return sink.finish()
+}
+
+export async function readHead(path: string, bytes: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r')
+  try {
+    const buffer = Buffer.alloc(bytes)
+    const {bytesRead} = await handle.read(buffer, 0, bytes, 0)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
+export function startsWithS2(head: Uint8Array): boolean {
+  return head.length >= S2_MAGIC.length && S2_MAGIC.every((byte, i) => head[i] === byte)
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000
+}

@@ -1,0 +1,87 @@
+/**
+ * Backups written by natscli, read as sets: `nats stream backup STREAM DIR` leaves DIR/backup.json and
+ * DIR/stream.tar.s2; `nats account backup DIR` one such pair per stream directory. They carry no
+ * manifest, so no checksums: what they promise (messages, sequences, times) comes from each
+ * backup.json's state, and only the structure can be checked before a restore.
+ */
+import {readdir, readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
+import {streamFacts} from '../adapters/nats/backup-streams.js'
+import {DataError} from '../core/errors.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FORMAT, type ManifestStream, setPath, SNAPSHOT_FILE} from './manifest.js'
+
+/** A manifest describing a natscli backup directory, or undefined when `dir` is not one. */
+export async function natscliManifest(dir: string): Promise<Manifest | undefined> {
+  const streamDirs = (await isPair(dir)) ? ['.'] : await pairedSubdirs(dir)
+  if (streamDirs.length === 0) return undefined
+  const streams: ManifestStream[] = []
+  let newest = 0
+  for (const streamDir of streamDirs) {
+    const base = join(dir, streamDir)
+    const path = join(base, BACKUP_FILE)
+    let facts
+    try {
+      const json = parseJson(await readFile(path, 'utf8'))
+      if (!isJsonObject(json) || !isJsonObject(json.config) || !isJsonObject(json.state)) throw new Error('not {config, state}')
+      facts = streamFacts(json.config, json.state)
+    } catch (error) {
+      throw new DataError(`${path} is corrupt`, (error as Error).message.split('\n')[0])
+    }
+    const files = []
+    for (const file of [BACKUP_FILE, SNAPSHOT_FILE]) {
+      const info = await stat(join(base, file))
+      newest = Math.max(newest, info.mtimeMs)
+      // No checksum to compare with: integrity.ts checks the structure only.
+      files.push({path: setPath(streamDir, file), sha256: '', size: info.size})
+    }
+    streams.push({
+      name: facts.name,
+      dir: streamDir,
+      storage: facts.storage,
+      replicas: facts.replicas,
+      subjects: facts.subjects,
+      messages: facts.messages,
+      bytes: facts.bytes,
+      firstSeq: facts.firstSeq,
+      lastSeq: facts.lastSeq,
+      firstTime: facts.firstTime,
+      lastTime: facts.lastTime,
+      consumers: [],
+      files,
+      durationSeconds: 0,
+    })
+  }
+  const time = new Date(newest || Date.now()).toISOString()
+  return {
+    format: MANIFEST_FORMAT,
+    cimopsVersion: 'natscli',
+    serverVersion: 'unknown',
+    mode: 'snapshot',
+    createdAt: time,
+    completedAt: time,
+    durationSeconds: 0,
+    options: {consumers: true, check: false},
+    streams: streams.sort((a, b) => a.name.localeCompare(b.name)),
+  }
+}
+
+async function isPair(dir: string): Promise<boolean> {
+  const [json, archive] = await Promise.all([isFile(join(dir, BACKUP_FILE)), isFile(join(dir, SNAPSHOT_FILE))])
+  return json && archive
+}
+
+async function pairedSubdirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, {withFileTypes: true}).catch(() => [])
+  const paired: string[] = []
+  for (const entry of entries) if (entry.isDirectory() && (await isPair(join(dir, entry.name)))) paired.push(entry.name)
+  return paired
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  )
+}

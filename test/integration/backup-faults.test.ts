@@ -1,0 +1,171 @@
+import {randomBytes} from 'node:crypto'
+import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {jetstreamManager} from '@nats-io/jetstream'
+import {connect} from '@nats-io/transport-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {restartProcess} from '../../src/lib/sandbox/index.js'
+import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
+import {useSandbox} from '../helpers/sandbox.js'
+
+const STREAM = 'BIG'
+/** ~150 MB of incompressible messages: with 1 KiB chunks a backup takes a couple of seconds. */
+const MESSAGES = 150_000
+const SIZE = 1024
+
+async function size(path: string): Promise<number> {
+  return stat(path).then(
+    (info) => info.size,
+    () => -1,
+  )
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await size(path)) >= 0
+}
+
+/** Polls until the file has more than `bytes`, or fails after `ms`. */
+async function waitForBytes(path: string, bytes: number, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while ((await size(path)) <= bytes) {
+    if (Date.now() > deadline) throw new Error(`${path} never grew past ${bytes} bytes`)
+    await sleep(10)
+  }
+}
+
+describe('backup faults: kill -9 and a server restart mid-backup never leave a complete-looking set', () => {
+  const sandbox = useSandbox({components: ['nats']})
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  let root: string
+  const url = () => sandbox().state.natsServers.join(',')
+
+  beforeAll(async () => {
+    home = await isolatedHome()
+    root = await mkdtemp(join(tmpdir(), 'cimops-backup-faults-'))
+    const nc = await connect({servers: sandbox().state.natsServers})
+    try {
+      const jsm = await jetstreamManager(nc)
+      await jsm.streams.add({name: STREAM, subjects: ['big.>'], storage: 'file'})
+      const pool = randomBytes(SIZE * 1024 + SIZE)
+      for (let i = 0; i < MESSAGES; i++) {
+        const offset = (i * 7919) % (pool.length - SIZE)
+        nc.publish(`big.${i % 100}`, pool.subarray(offset, offset + SIZE))
+        if (i % 5000 === 4999) await nc.flush()
+      }
+      await nc.flush()
+      expect((await jsm.streams.info(STREAM)).state.messages).toBe(MESSAGES)
+    } finally {
+      await nc.close()
+    }
+  })
+  afterAll(async () => {
+    await home?.cleanup()
+    await rm(root, {recursive: true, force: true})
+  })
+
+  it('kill -9 during backup create: only <set>.partial remains, list says INCOMPLETE, restore refuses it; a new run replaces it', async () => {
+    const set = join(root, 'killed')
+    const child = startCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '1KiB', '--nats-url', url()], home.env)
+    const done = finished(child)
+    await waitForBytes(join(`${set}.partial`, STREAM, 'stream.tar.s2'), 1024 * 1024)
+    child.kill('SIGKILL')
+    const result = await done
+    expect(result.code).toBeNull() // killed, not exited
+
+    expect(await exists(set)).toBe(false)
+    expect(await exists(`${set}.partial`)).toBe(true)
+    expect(await readdir(`${set}.partial`)).not.toContain('manifest.json')
+
+    const listed = await runCli(['backup', 'list', root, '--json'], home.env)
+    expect(JSON.parse(listed.stdout).sets).toEqual([expect.objectContaining({name: 'killed.partial', complete: false, status: 'incomplete', mode: 'snapshot', streams: [STREAM]})])
+    const text = await runCli(['backup', 'list', root], home.env)
+    expect(text.stdout).toMatch(/killed\.partial .* INCOMPLETE/)
+
+    for (const target of [set, `${set}.partial`]) {
+      const restored = await runCli(['restore', target, '--nats-url', url()], home.env)
+      expect(restored.code, target).toBe(65)
+      expect(restored.stderr).toMatch(/is an incomplete backup set/)
+      expect((await runCli(['backup', 'verify', target], home.env)).code).toBe(65)
+    }
+
+    // Running the same backup again replaces the stale .partial and completes.
+    const again = await runCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--nats-url', url(), '--json'], home.env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({set, messages: MESSAGES})
+    expect(await exists(`${set}.partial`)).toBe(false)
+    expect((await runCli(['backup', 'verify', set], home.env)).code).toBe(0)
+  })
+
+  it('nats-server restarted mid-backup: a clear failure, and only a .partial set', async () => {
+    const set = join(root, 'restarted')
+    const child = startCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '1KiB', '--nats-url', url()], home.env)
+    const done = finished(child)
+    await waitForBytes(join(`${set}.partial`, STREAM, 'stream.tar.s2'), 1024 * 1024)
+    await restartProcess(sandbox().state, 'nats-1')
+    const result = await done
+    expect(result.code, result.stderr).toBe(69)
+    expect(result.stderr).toMatch(/^cimops: cannot reach nats at 127\.0\.0\.1:\d+: the connection was lost during the snapshot of BIG/m)
+    expect(result.stderr).toContain(`the incomplete set is left in ${set}.partial`)
+    expect(result.stdout).toBe('')
+    expect(await exists(set)).toBe(false)
+    expect(await readdir(`${set}.partial`)).not.toContain('manifest.json')
+    expect((await runCli(['restore', set, '--nats-url', url()], home.env)).code).toBe(65)
+  })
+
+  it('messages arriving during a snapshot: the manifest says so, and the restore accepts what the archive holds', async () => {
+    const nc = await connect({servers: sandbox().state.natsServers})
+    let publishing = true
+    let published = 0
+    const publisher = (async () => {
+      while (publishing) {
+        for (let i = 0; i < 100; i++) nc.publish('big.live', `live-${published++}`)
+        await nc.flush()
+        await sleep(5)
+      }
+    })()
+    try {
+      await sleep(200)
+      const set = join(root, 'live')
+      const created = await runCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '4KiB', '--nats-url', url(), '--json'], home.env)
+      publishing = false
+      await publisher
+      expect(created.code, created.stderr).toBe(0)
+      const stream = JSON.parse(created.stdout).streams[0]
+      expect(stream.writesDuringBackup).toBe(true)
+      const manifest = JSON.parse(await readFile(join(set, 'manifest.json'), 'utf8')).streams[0]
+      expect(manifest.lastSeqAtEnd).toBeGreaterThan(manifest.lastSeq)
+
+      const restored = await runCli(['restore', set, '--force', '--yes', '--nats-url', url(), '--json'], home.env)
+      expect(restored.code, restored.stderr).toBe(0)
+      const result = JSON.parse(restored.stdout).streams[0]
+      expect(result.ok).toBe(true)
+      const info = await (await jetstreamManager(nc)).streams.info(STREAM)
+      expect(info.state.last_seq).toBeGreaterThanOrEqual(manifest.lastSeq)
+      expect(info.state.last_seq).toBeLessThanOrEqual(manifest.lastSeqAtEnd)
+      expect(info.state.messages - manifest.messages).toBe(info.state.last_seq - manifest.lastSeq)
+      expect(published).toBeGreaterThan(0)
+    } finally {
+      publishing = false
+      await publisher
+      await nc.close()
+    }
+  })
+
+  it('Ctrl-C during a drill: exit 130, and the ephemeral nats-server it started is stopped', async () => {
+    const child = startCli(['drill', '--stream', STREAM, '--nats-url', url()], home.env)
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk))
+    const done = finished(child)
+    const deadline = Date.now() + 30_000
+    let target: string | undefined
+    while (!(target = /ephemeral nats-server on (nats:\/\/[\d.:]+)/.exec(stderr)?.[1]) && Date.now() < deadline) await sleep(10)
+    expect(target, stderr).toBeDefined()
+    child.kill('SIGINT')
+    const result = await done
+    expect(result.code, stderr).toBe(130)
+    await expect(connect({servers: [target!], timeout: 1000, reconnect: false})).rejects.toThrow()
+  })
+})

@@ -1,0 +1,197 @@
+import {createHash} from 'node:crypto'
+import {mkdir, mkdtemp, readFile, rename, rm, truncate, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {ContentDigest} from '../../../src/lib/backup/digest.js'
+import {FileSink, readChunks} from '../../../src/lib/backup/file-sink.js'
+import {assertIntact, checkFiles, loadSet} from '../../../src/lib/backup/integrity.js'
+import {listBackups} from '../../../src/lib/backup/list.js'
+import {digestMessagesFile, readMessagesFile} from '../../../src/lib/backup/logical.js'
+import {type Manifest, MANIFEST_FORMAT, PARTIAL_MARKER, S2_MAGIC} from '../../../src/lib/backup/manifest.js'
+import {verifySet} from '../../../src/lib/backup/verify.js'
+import {DataError, ExitCode} from '../../../src/lib/core/errors.js'
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex')
+
+let root: string
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cimops-unit-backup-'))
+})
+afterEach(() => rm(root, {recursive: true, force: true}))
+
+/** A small set written by hand in the documented layout. */
+async function writeSet(name: string, mode: 'snapshot' | 'logical'): Promise<string> {
+  const dir = join(root, name)
+  await mkdir(join(dir, 'EVENTS'), {recursive: true})
+  const backupJson = JSON.stringify({config: {name: 'EVENTS', subjects: ['cim.>'], storage: 'file', num_replicas: 1}, state: {messages: 2, bytes: 10, first_seq: 1, last_seq: 2}}, null, 2)
+  const messages = [
+    {seq: 1, time: '2026-11-22T03:00:00.000000001Z', subject: 'cim.a.created', headers: {'Nats-Msg-Id': ['e1']}, data: Buffer.from('one').toString('base64')},
+    {seq: 2, time: '2026-11-22T03:00:01.000000001Z', subject: 'cim.a.updated', data: Buffer.from('two').toString('base64')},
+  ]
+  const second =
+    mode === 'snapshot'
+      ? {file: 'stream.tar.s2', data: Buffer.concat([S2_MAGIC, Buffer.from('…archive bytes…')])}
+      : {file: 'messages.jsonl.gz', data: gzipSync(messages.map((m) => `${JSON.stringify(m)}\n`).join(''))}
+  await writeFile(join(dir, 'EVENTS', 'backup.json'), backupJson)
+  await writeFile(join(dir, 'EVENTS', second.file), second.data)
+  const digest = new ContentDigest()
+  for (const m of messages) digest.update(m.subject, Buffer.from(m.data, 'base64'))
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    cimopsVersion: '0.1.0',
+    serverVersion: '2.9.10',
+    mode,
+    createdAt: '2026-11-22T03:00:00.000Z',
+    completedAt: '2026-11-22T03:00:02.000Z',
+    durationSeconds: 2,
+    options: {consumers: true, check: false},
+    streams: [
+      {
+        name: 'EVENTS',
+        dir: 'EVENTS',
+        storage: 'file',
+        replicas: 1,
+        subjects: ['cim.>'],
+        messages: 2,
+        bytes: 10,
+        firstSeq: 1,
+        lastSeq: 2,
+        consumers: [],
+        files: [
+          {path: 'EVENTS/backup.json', sha256: sha256(backupJson), size: Buffer.byteLength(backupJson)},
+          {path: `EVENTS/${second.file}`, sha256: sha256(second.data), size: second.data.length},
+        ],
+        ...(mode === 'logical' ? {digest: {algorithm: 'sha256-subject-data' as const, value: digest.summary().digest}} : {}),
+        durationSeconds: 1,
+      },
+    ],
+  }
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+  return dir
+}
+
+describe('backup set files', () => {
+  it('an intact snapshot set passes every check', async () => {
+    const set = await loadSet(await writeSet('s1', 'snapshot'))
+    const checks = await checkFiles(set)
+    expect(checks.map((c) => [c.path, c.ok])).toEqual([
+      ['EVENTS/backup.json', true],
+      ['EVENTS/stream.tar.s2', true],
+    ])
+    expect(() => assertIntact(set, checks)).not.toThrow()
+  })
+
+  it('a flipped byte, a truncated archive and a missing file are each found, and refused with exit 65', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    const archive = join(dir, 'EVENTS', 'stream.tar.s2')
+    const bytes = await readFile(archive)
+    bytes[12] ^= 0xff
+    await writeFile(archive, bytes)
+    let checks = await checkFiles(await loadSet(dir))
+    expect(checks[1]).toMatchObject({ok: false, problem: expect.stringMatching(/^sha256 .* the manifest says/)})
+
+    await truncate(archive, 5)
+    checks = await checkFiles(await loadSet(dir))
+    expect(checks[1]).toMatchObject({ok: false, problem: expect.stringMatching(/^5 bytes, the manifest says \d+ \(truncated\)$/)})
+
+    await rm(join(dir, 'EVENTS', 'backup.json'))
+    const set = await loadSet(dir)
+    checks = await checkFiles(set)
+    expect(checks[0]).toMatchObject({ok: false, problem: 'missing'})
+    const error = (() => {
+      try {
+        assertIntact(set, checks)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(DataError)
+    expect((error as DataError).exit).toBe(ExitCode.DATA)
+    expect((error as DataError).line).toMatch(/backup set .* is corrupt: EVENTS\/backup.json: missing \(and 1 more\)/)
+  })
+
+  it('an archive that is not S2 fails even with a matching checksum', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    const archive = join(dir, 'EVENTS', 'stream.tar.s2')
+    await writeFile(archive, 'plain text, no S2 header')
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
+    manifest.streams[0].files[1] = {path: 'EVENTS/stream.tar.s2', sha256: sha256('plain text, no S2 header'), size: 24}
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    const checks = await checkFiles(await loadSet(dir))
+    expect(checks[1]).toMatchObject({ok: false, problem: 'not an S2 archive (bad header)'})
+  })
+
+  it('an incomplete set is refused by name and as .partial; list shows it INCOMPLETE, newest first', async () => {
+    const complete = await writeSet('20261122T030000Z', 'snapshot')
+    const partial = await writeSet('20261122T040000Z', 'snapshot')
+    await rm(join(partial, 'manifest.json'))
+    await writeFile(join(partial, PARTIAL_MARKER), JSON.stringify({pid: 1, startedAt: '2026-11-22T04:00:00.000Z', mode: 'snapshot'}))
+    await rename(partial, `${partial}.partial`)
+
+    await expect(loadSet(partial)).rejects.toThrow(/is an incomplete backup set: only .*\.partial exists/)
+    await expect(loadSet(`${partial}.partial`)).rejects.toThrow(/is an incomplete backup set/)
+    await expect(loadSet('20261122T040000Z', root)).rejects.toBeInstanceOf(DataError)
+    expect((await loadSet('20261122T030000Z', root)).dir).toBe(complete)
+
+    const sets = await listBackups(root, new Date('2026-11-22T05:00:00Z'))
+    expect(sets.map((s) => [s.name, s.status, s.mode, s.streams, s.ageSeconds])).toEqual([
+      ['20261122T040000Z.partial', 'incomplete', 'snapshot', ['EVENTS'], 3600],
+      ['20261122T030000Z', 'complete', 'snapshot', ['EVENTS'], 7200],
+    ])
+    expect(await listBackups(join(root, 'nope'))).toEqual([])
+  })
+
+  it('a manifest pointing outside its set is corrupt', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
+    manifest.streams[0].files[0].path = '../../etc/passwd'
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    await expect(loadSet(dir)).rejects.toThrow(/unsafe path/)
+  })
+
+  it('a logical set: messages and digest are re-checked from the file; a damaged line is bad data', async () => {
+    const dir = await writeSet('l1', 'logical')
+    const set = await loadSet(dir)
+    const result = await verifySet({set, deep: false, timeoutMs: 1000})
+    expect(result.ok).toBe(true)
+    expect(result.streams[0].content).toEqual({messages: 2, digestOk: true})
+    const messages = []
+    for await (const m of readMessagesFile(join(dir, 'EVENTS', 'messages.jsonl.gz'))) messages.push(m)
+    expect(messages.map((m) => [m.seq, m.subject, Buffer.from(m.data).toString(), m.headers])).toEqual([
+      [1, 'cim.a.created', 'one', [['Nats-Msg-Id', ['e1']]]],
+      [2, 'cim.a.updated', 'two', undefined],
+    ])
+
+    const bad = join(root, 'bad.jsonl.gz')
+    await writeFile(bad, gzipSync('{"seq":1,"subject":"a","data":"eA=="}\nnot json\n'))
+    await expect(digestMessagesFile(bad)).rejects.toThrow(/line 2 is not JSON/)
+    await writeFile(bad, Buffer.from('not gzip at all'))
+    await expect(digestMessagesFile(bad)).rejects.toBeInstanceOf(DataError)
+  })
+})
+
+describe('FileSink', () => {
+  it('writes chunks in order, hashes them, fsyncs, and never overwrites', async () => {
+    const path = join(root, 'out.bin')
+    const sink = await FileSink.create(path)
+    const chunks = Array.from({length: 300}, (_, i) => Buffer.alloc(1000 + i, i % 256))
+    for (const chunk of chunks) sink.push(chunk)
+    const result = await sink.finish()
+    const all = Buffer.concat(chunks)
+    expect(result).toEqual({size: all.length, sha256: sha256(all)})
+    expect((await readFile(path)).equals(all)).toBe(true)
+    await expect(FileSink.create(path)).rejects.toMatchObject({code: 'EEXIST'})
+  })
+  it('reads a file back in fixed-size chunks, the last one short', async () => {
+    const path = join(root, 'in.bin')
+    const data = Buffer.from(Array.from({length: 65536 * 2 + 100}, (_, i) => i % 251))
+    await writeFile(path, data)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of readChunks(path, 65536)) chunks.push(chunk)
+    expect(chunks.map((c) => c.length)).toEqual([65536, 65536, 100])
+    expect(Buffer.concat(chunks).equals(data)).toBe(true)
+  })
+})
