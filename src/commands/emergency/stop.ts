@@ -2,8 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {confirm} from '../../lib/core/confirm.js'
-import {OperationError, UsageError} from '../../lib/core/errors.js'
-import {isValidDomain} from '../../lib/emergency/model.js'
+import {OperationError} from '../../lib/core/errors.js'
+import {checkDomain} from '../../lib/emergency/model.js'
 import type {EmergencyResult} from '../../lib/emergency/service.js'
 
 export default class EmergencyStop extends BaseCommand<typeof EmergencyStop> {
@@ -28,9 +28,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   async run(): Promise<EmergencyResult> {
     const {domain, reason, yes, actor} = this.flags
     const dryRun = this.flags['dry-run']
-    if (domain !== undefined && !isValidDomain(domain)) {
-      throw new UsageError(`invalid --domain "${domain}"`, 'expected one subject token: letters, digits, "-" and "_"')
-    }
+    checkDomain(domain)
     const scope = domain ? `domain ${domain}` : 'ALL domains'
     if (!dryRun && !(await confirm(`Emergency stop of ${scope}: broadcast cim.ops.emergency.stop and pause its consumers?`, {yes}))) {
       throw new OperationError('emergency stop not done', 'declined at the prompt; nothing was changed')

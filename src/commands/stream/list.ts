@@ -1,19 +1,15 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {renderTable} from '../../lib/core/output/table.js'
 import {formatBytes} from '../../lib/core/output/units.js'
 import {ago} from '../../lib/streams/format.js'
-import {STREAM_SORTS, type StreamReport, type StreamRow} from '../../lib/streams/stream-report.js'
+import {STREAM_REPORT_FLAGS} from '../../lib/streams/flags.js'
+import type {StreamReport, StreamRow} from '../../lib/streams/stream-report.js'
 
 export default class StreamList extends BaseCommand<typeof StreamList> {
   static summary = 'List streams: subjects, storage, replicas, messages, bytes, consumers, last message'
   static description = `A short line per stream; \`stream report\` has sequences, deletes, replica state and replication lag, \`stream info NAME\` everything about one. --json gives the same data as \`stream report --json\`.`
   static examples = ['<%= config.bin %> stream list', "<%= config.bin %> stream list --subject 'cim.ops.>'", '<%= config.bin %> stream list --sort messages --json']
-  static flags = {
-    sort: Flags.option({options: STREAM_SORTS, default: 'name' as const, summary: 'name: A-Z; messages, bytes, consumers: biggest first.'})(),
-    subject: Flags.string({summary: 'Only streams whose subjects overlap this subject filter.'}),
-  }
+  static flags = STREAM_REPORT_FLAGS
 
   async run(): Promise<StreamReport> {
     const {fetchStreamReport} = await import('../../lib/streams/stream-report.js')

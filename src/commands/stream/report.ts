@@ -1,10 +1,9 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {renderTable} from '../../lib/core/output/table.js'
 import {formatBytes, formatSeconds, plural} from '../../lib/core/output/units.js'
 import {ago, renderReplicas} from '../../lib/streams/format.js'
-import {STREAM_SORTS, type StreamReport, type StreamRow} from '../../lib/streams/stream-report.js'
+import {STREAM_REPORT_FLAGS} from '../../lib/streams/flags.js'
+import type {StreamReport, StreamRow} from '../../lib/streams/stream-report.js'
 import type {SourceState} from '../../lib/adapters/nats/jetstream.js'
 
 export default class StreamReportCommand extends BaseCommand<typeof StreamReportCommand> {
@@ -19,10 +18,7 @@ Exit 0 when the report was made; 69 when NATS is unreachable.`
     {description: 'Only the streams that hold CIM domain events', command: "<%= config.bin %> stream report --subject 'cim.>'"},
     '<%= config.bin %> stream report --json | jq \'.streams[] | {name, messages, replicas: [.cluster.replicas[] | select(.offline)]}\'',
   ]
-  static flags = {
-    sort: Flags.option({options: STREAM_SORTS, default: 'name' as const, summary: 'name: A-Z; messages, bytes, consumers: biggest first.'})(),
-    subject: Flags.string({summary: 'Only streams whose subjects overlap this subject filter.'}),
-  }
+  static flags = STREAM_REPORT_FLAGS
 
   async run(): Promise<StreamReport> {
     const {fetchStreamReport} = await import('../../lib/streams/stream-report.js')

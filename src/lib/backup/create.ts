@@ -15,6 +15,7 @@ import {FileSink, syncDir} from './file-sink.js'
 import {interruptible} from './interrupt.js'
 import {dumpMessages} from './logical.js'
 import {
+  manifestStreamState,
   BACKUP_FILE,
   type BackupMode,
   type Manifest,
@@ -291,17 +292,8 @@ async function snapshotOne(api: JsApi, detail: StreamDetail, setDir: string, str
   const after = await streamDetail(api, name)
   const lastSeqAtEnd = after && after.facts.lastSeq > facts.lastSeq ? after.facts.lastSeq : undefined
   return {
-    name,
+    ...manifestStreamState(facts),
     dir: streamDir,
-    storage: facts.storage,
-    replicas: facts.replicas,
-    subjects: facts.subjects,
-    messages: facts.messages,
-    bytes: facts.bytes,
-    firstSeq: facts.firstSeq,
-    lastSeq: facts.lastSeq,
-    firstTime: facts.firstTime,
-    lastTime: facts.lastTime,
     consumers,
     files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, SNAPSHOT_FILE, archive)],
     lastSeqAtEnd,
@@ -319,18 +311,15 @@ async function logicalOne(
   const {facts} = detail
   const dump = await dumpMessages(api, detail, join(setDir, streamDir, MESSAGES_FILE), {idleTimeoutMs: opts.idleTimeoutMs, signal: opts.signal, onProgress: opts.progress})
   const backupFile = await writeSynced(join(setDir, streamDir, BACKUP_FILE), stringifyJson({config: detail.config, state: detail.state}, 2))
+  // What was dumped, not what the stream held when it was listed: messages may have arrived since.
   return {
-    name: facts.name,
-    dir: streamDir,
-    storage: facts.storage,
-    replicas: facts.replicas,
-    subjects: facts.subjects,
+    ...manifestStreamState(facts),
     messages: dump.messages,
-    bytes: facts.bytes,
     firstSeq: dump.firstSeq,
     lastSeq: dump.lastSeq,
     firstTime: dump.firstTime,
     lastTime: dump.lastTime,
+    dir: streamDir,
     consumers: [],
     files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, MESSAGES_FILE, dump.file)],
     digest: {algorithm: DIGEST_ALGORITHM, value: dump.digest},

@@ -14,6 +14,7 @@ import {readFile} from 'node:fs/promises'
 import {isAbsolute, join, normalize} from 'node:path'
 import {z} from 'zod'
 
+import type {StreamFacts} from '../adapters/nats/backup-streams.js'
 import {DataError} from '../core/errors.js'
 
 export const MANIFEST_FILE = 'manifest.json'
@@ -87,6 +88,12 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>
 export type ManifestStream = z.infer<typeof StreamEntry>
 export type ManifestFile = z.infer<typeof FileEntry>
+
+/** What a manifest records of a stream's state, taken from the stream's facts. */
+export function manifestStreamState(facts: StreamFacts): Pick<ManifestStream, 'name' | 'storage' | 'replicas' | 'subjects' | 'messages' | 'bytes' | 'firstSeq' | 'lastSeq' | 'firstTime' | 'lastTime'> {
+  const {name, storage, replicas, subjects, messages, bytes, firstSeq, lastSeq, firstTime, lastTime} = facts
+  return {name, storage, replicas, subjects, messages, bytes, firstSeq, lastSeq, firstTime, lastTime}
+}
 
 /** Reads and validates a set's manifest; a missing or malformed one is bad data (exit 65). */
 export async function readManifest(setDir: string): Promise<Manifest> {

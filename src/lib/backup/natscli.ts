@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {streamFacts} from '../adapters/nats/backup-streams.js'
 import {DataError} from '../core/errors.js'
-import {BACKUP_FILE, type Manifest, MANIFEST_FORMAT, type ManifestStream, setPath, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FORMAT, type ManifestStream, manifestStreamState, setPath, SNAPSHOT_FILE} from './manifest.js'
 
 /** A manifest describing a natscli backup directory, or undefined when `dir` is not one. */
 export async function natscliManifest(dir: string): Promise<Manifest | undefined> {
@@ -37,17 +37,8 @@ export async function natscliManifest(dir: string): Promise<Manifest | undefined
       files.push({path: setPath(streamDir, file), sha256: '', size: info.size})
     }
     streams.push({
-      name: facts.name,
+      ...manifestStreamState(facts),
       dir: streamDir,
-      storage: facts.storage,
-      replicas: facts.replicas,
-      subjects: facts.subjects,
-      messages: facts.messages,
-      bytes: facts.bytes,
-      firstSeq: facts.firstSeq,
-      lastSeq: facts.lastSeq,
-      firstTime: facts.firstTime,
-      lastTime: facts.lastTime,
       consumers: [],
       files,
       durationSeconds: 0,

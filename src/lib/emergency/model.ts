@@ -5,6 +5,7 @@
  */
 import type {Actor} from '../incident/model.js'
 import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
+import {UsageError} from '../core/errors.js'
 
 export const EMERGENCY_SUBJECT = {stop: 'cim.ops.emergency.stop', resume: 'cim.ops.emergency.resume'} as const
 export type EmergencyAction = keyof typeof EMERGENCY_SUBJECT
@@ -49,6 +50,13 @@ const DOMAIN = /^[A-Za-z0-9_-]+$/
 
 export function isValidDomain(domain: string): boolean {
   return DOMAIN.test(domain)
+}
+
+/** The --domain of stop and resume: one subject token, or undefined for every domain. */
+export function checkDomain(domain: string | undefined): void {
+  if (domain !== undefined && !isValidDomain(domain)) {
+    throw new UsageError(`invalid --domain "${domain}"`, 'expected one subject token: letters, digits, "-" and "_"')
+  }
 }
 
 /** Gate by the version the server announced in INFO, never by trying and catching. */

@@ -4,6 +4,7 @@
  * (powermetrics repeats `idle_ns` and `idle_ratio` with equal values).
  */
 import {ParseError} from '../../core/errors.js'
+import {decodeEntities} from './xml.js'
 
 export type PlistValue = string | number | boolean | PlistValue[] | PlistDict
 export interface PlistDict {
@@ -140,16 +141,6 @@ function toNumber(text: string): number | undefined {
   if (lower === '-inf') return Number.NEGATIVE_INFINITY
   const parsed = text === '' ? Number.NaN : Number(text)
   return Number.isNaN(parsed) ? undefined : parsed
-}
-
-const ENTITIES: Record<string, string> = {lt: '<', gt: '>', amp: '&', quot: '"', apos: "'"}
-
-function decodeEntities(text: string): string {
-  return text.replaceAll(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
-    if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16))
-    if (entity.startsWith('#')) return String.fromCodePoint(Number.parseInt(entity.slice(1), 10))
-    return ENTITIES[entity] ?? whole
-  })
 }
 
 function describe(token: Token): string {

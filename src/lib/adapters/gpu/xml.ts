@@ -103,7 +103,8 @@ function parseAttributes(text: string): Record<string, string> {
 
 const ENTITIES: Record<string, string> = {lt: '<', gt: '>', amp: '&', quot: '"', apos: "'"}
 
-function decodeEntities(text: string): string {
+/** XML character and entity references: `&lt;`, `&#38;`, `&#x26;`. Shared with the plist reader. */
+export function decodeEntities(text: string): string {
   return text.replaceAll(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
     if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16))
     if (entity.startsWith('#')) return String.fromCodePoint(Number.parseInt(entity.slice(1), 10))
