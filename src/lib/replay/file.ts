@@ -10,7 +10,7 @@ import {once} from 'node:events'
 import type {Writable} from 'node:stream'
 import {createGunzip, createGzip} from 'node:zlib'
 
-import type {StreamMessage} from '../adapters/nats/jetstream.js'
+import type {RangeEvent} from '../adapters/nats/range-reader.js'
 import {DataError, NotFoundError} from '../core/errors.js'
 
 export interface ReplayLine {
@@ -24,8 +24,8 @@ export interface ReplayLine {
 
 const utf8 = new TextDecoder('utf-8', {fatal: true})
 
-export function toLine(message: StreamMessage): ReplayLine {
-  const line: ReplayLine = {seq: message.seq, time: message.time.toISOString(), subject: message.subject, headers: message.headers}
+export function toLine(message: RangeEvent): ReplayLine {
+  const line: ReplayLine = {seq: message.seq, time: new Date(message.timeMs).toISOString(), subject: message.subject, headers: message.headers}
   try {
     line.data = utf8.decode(message.data)
   } catch {
@@ -34,7 +34,7 @@ export function toLine(message: StreamMessage): ReplayLine {
   return line
 }
 
-export function fromLine(text: string, where: string): StreamMessage {
+export function fromLine(text: string, where: string): RangeEvent {
   let line: ReplayLine
   try {
     line = JSON.parse(text)
@@ -46,11 +46,17 @@ export function fromLine(text: string, where: string): StreamMessage {
   const headers: Record<string, string[]> = {}
   for (const [key, values] of Object.entries(line.headers ?? {})) headers[key] = Array.isArray(values) ? values.map(String) : [String(values)]
   const data = typeof line.data === 'string' ? new TextEncoder().encode(line.data) : new Uint8Array(Buffer.from(line.dataBase64!, 'base64'))
-  return {seq: line.seq, time: new Date(line.time), subject: line.subject, headers, data}
+  const timeMs = Date.parse(line.time)
+  if (Number.isNaN(timeMs)) throw new DataError(`bad replay file line ${where}`, `time "${line.time}" is not an RFC 3339 time`)
+  return {seq: line.seq, timeMs, subject: line.subject, headers, data}
 }
 
 export interface ReplayFileWriter {
-  write(message: StreamMessage): Promise<void>
+  /** Queues one line; false when the buffer is full (wait for drained() before writing much more). */
+  write(message: RangeEvent): boolean
+  drained(): Promise<void>
+  /** Called whenever the buffer has drained. */
+  onDrain(listener: () => void): void
   /** Flushes and renames into place. */
   close(): Promise<void>
   /** Removes the temp file. */
@@ -64,8 +70,14 @@ export function openReplayFile(path: string): ReplayFileWriter {
   if (gzip) gzip.pipe(file)
   const out: Writable = gzip ?? file
   return {
-    async write(message) {
-      if (!out.write(`${JSON.stringify(toLine(message))}\n`)) await once(out, 'drain')
+    write(message) {
+      return out.write(`${JSON.stringify(toLine(message))}\n`)
+    },
+    async drained() {
+      if (out.writableNeedDrain) await once(out, 'drain')
+    },
+    onDrain(listener) {
+      out.on('drain', listener)
     },
     async close() {
       const closed = once(file, 'close')
@@ -82,7 +94,7 @@ export function openReplayFile(path: string): ReplayFileWriter {
 }
 
 /** The events of a replay file, in file order; a bad line is a DataError (exit 65) naming the line. */
-export async function* readReplayFile(path: string): AsyncGenerator<StreamMessage> {
+export async function* readReplayFile(path: string): AsyncGenerator<RangeEvent> {
   const input = createReadStream(path)
   const opened = await Promise.race([once(input, 'open'), once(input, 'error').then(([error]) => Promise.reject(error))]).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new NotFoundError(`cannot read ${path}`, 'no such file')

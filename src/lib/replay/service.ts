@@ -7,8 +7,10 @@
  */
 import {mkdir, readFile} from 'node:fs/promises'
 import {basename, join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
 
-import type {StreamMessage, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {StreamSummary} from '../adapters/nats/jetstream.js'
+import type {RangeEvent} from '../adapters/nats/range-reader.js'
 import type {MessageFilter} from '../adapters/nats/messages.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import type {ResolvedContext} from '../core/context-types.js'
@@ -213,47 +215,58 @@ async function replayWith(
     result.byDomain = {}
     result.byEventType = {}
   }
-  const take = (message: StreamMessage): boolean => {
-    if (!matcher(message.subject)) return false
-    if (message.seq < startSeq || message.seq > plan.endSeq) return false
-    const time = message.time.getTime()
-    if ((since !== undefined && time < since) || (until !== undefined && time >= until)) return false
-    const ref = {seq: message.seq, subject: message.subject, time: message.time.toISOString()}
-    result.first ??= ref
-    result.last = ref
+  // First and last are formatted once at the end: per event, only the tests below.
+  let first: RangeEvent | undefined
+  let last: RangeEvent | undefined
+  const take = (event: RangeEvent): boolean => {
+    if (event.seq < startSeq || event.seq > plan.endSeq) return false
+    if ((since !== undefined && event.timeMs < since) || (until !== undefined && event.timeMs >= until)) return false
+    if (!matcher(event.subject)) return false
+    first ??= event
+    last = event
     result.selected++
     if (dryRun) {
-      const {domain, eventType} = cimParts(message.subject)
+      const {domain, eventType} = cimParts(event.subject)
       result.byDomain![domain] = (result.byDomain![domain] ?? 0) + 1
       result.byEventType![eventType] = (result.byEventType![eventType] ?? 0) + 1
     }
     return true
   }
 
-  const readAll = async (onMessage: (message: StreamMessage) => Promise<void>, headersOnly: boolean): Promise<void> => {
+  /** Streams the selection into the sink, in order, pulling no more than it has room for. */
+  const readSelection = async (sink: SelectionSink, headersOnly: boolean): Promise<void> => {
     if (source) {
       if (startSeq > plan.endSeq) return
-      const {readRange} = await import('../adapters/nats/replay-read.js')
-      await readRange(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: Math.max(30_000, session!.timeoutMs * 4)}, async (message) => {
-        if (take(message)) await onMessage(message)
+      const {RangeReader} = await import('../adapters/nats/range-reader.js')
+      const reader = new RangeReader(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: Math.max(30_000, session!.timeoutMs * 4)}, {
+        onEvent: (event) => {
+          if (take(event)) sink.onEvent(event)
+        },
+        room: sink.room,
       })
+      sink.attach?.(reader)
+      await reader.read()
     } else {
       const {readReplayFile} = await import('./file.js')
-      for await (const message of readReplayFile((plan.source as {file: string}).file)) {
+      for await (const event of readReplayFile((plan.source as {file: string}).file)) {
         if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('replay was interrupted')
-        if (take(message)) await onMessage(message)
+        if (sink.room() <= 0) await sink.whenRoom()
+        if (take(event)) sink.onEvent(event)
       }
     }
   }
 
   const finish = (): ReplayResult => {
+    const ref = (event: RangeEvent | undefined): EventRef | null => (event ? {seq: event.seq, subject: event.subject, time: new Date(event.timeMs).toISOString()} : null)
+    result.first = ref(first)
+    result.last = ref(last)
     result.durationSeconds = (Date.now() - started) / 1000
     result.rate = result.durationSeconds > 0 ? Math.round(result.selected / result.durationSeconds) : result.selected
     return result
   }
 
   if (dryRun) {
-    await readAll(async () => undefined, true)
+    await readSelection({onEvent: () => undefined, room: () => Number.MAX_SAFE_INTEGER, whenRoom: async () => undefined}, true)
     result.estimatedSeconds = Math.round((result.selected / ESTIMATED_RATE) * 100) / 100
     if (plan.target.kind !== 'file' && session) Object.assign(result.target, await describeTarget(session, plan, sourceStream, destination, false))
     else if (plan.target.kind === 'file') result.target.file = plan.target.path
@@ -272,17 +285,35 @@ async function replayWith(
     const {openReplayFile} = await import('./file.js')
     const writer = openReplayFile(plan.target.path)
     result.target.file = plan.target.path
-    const progress = progressReporter(options, result, plan, started)
+    const stopProgress = progressReporter(options, result, plan, started, () => last?.seq ?? startSeq - 1)
+    let full = false
     try {
-      await readAll(async (message) => {
-        await writer.write(message)
-        result.published++
-        result.bytes += message.data.length
-        progress(message.seq)
-      }, false)
+      await readSelection(
+        {
+          onEvent: (event) => {
+            full = !writer.write(event)
+            result.published++
+            result.bytes += event.data.length
+          },
+          room: () => (full ? 0 : Number.MAX_SAFE_INTEGER),
+          whenRoom: async () => {
+            await writer.drained()
+            full = false
+          },
+          attach: (reader) => {
+            writer.onDrain(() => {
+              full = false
+              reader.wake()
+            })
+          },
+        },
+        false,
+      )
     } catch (error) {
       await writer.discard()
       throw error
+    } finally {
+      stopProgress()
     }
     if (result.selected === 0) {
       await writer.discard()
@@ -303,7 +334,7 @@ async function replayWith(
       result.source.startSeq = startSeq
     }
   }
-  const {ReplayPublisher} = await import('../adapters/nats/replay-publish.js')
+  const {encodeHeaders, ReplayPublisher} = await import('../adapters/nats/replay-publish.js')
   const stateDir = options.stateDir ?? replayStateDir()
   const stateFile = join(stateDir, `${plan.replayId}.json`)
   result.stateFile = stateFile
@@ -311,40 +342,63 @@ async function replayWith(
   const state: ReplayState = {...plan, status: 'running', doneSeq: resumeFrom?.doneSeq ?? startSeq - 1, updatedAt: new Date().toISOString()}
   const save = (patch: Partial<ReplayState> = {}) => writeFileAtomic(stateFile, `${JSON.stringify(Object.assign(state, patch, {updatedAt: new Date().toISOString()}), null, 2)}\n`)
   await save()
+  const targetStream = result.target.stream!
+  let reader: {wake(): void; cancel(error: unknown): void} | undefined
+  // Checkpoints are written in the background, one at a time, from the acknowledgements.
+  let saving: Promise<void> | undefined
+  let checkpointError: unknown
+  const checkpoint = () => {
+    if (saving || publisher.stats.doneSeq - state.doneSeq < CHECKPOINT_EVERY) return
+    saving = save({doneSeq: publisher.stats.doneSeq})
+      .catch((error: unknown) => {
+        checkpointError ??= error
+        reader?.cancel(error)
+      })
+      .finally(() => (saving = undefined))
+  }
   const publisher = new ReplayPublisher({
     nc: session!.nc,
     address: session!.address,
-    stream: result.target.stream!,
+    stream: targetStream,
     maxInFlight: plan.maxInFlight,
     timeoutMs: session!.timeoutMs,
     rate: plan.rate,
     signal: options.signal,
+    onRoom: () => {
+      if (publisher.failure !== undefined) reader?.cancel(publisher.failure)
+      else reader?.wake()
+      checkpoint()
+    },
   })
-  const progress = progressReporter(options, result, plan, started)
+  await publisher.open()
+  const stopProgress = progressReporter(options, result, plan, started, () => publisher.stats.doneSeq || startSeq - 1, () => publisher.stats.stored + publisher.stats.duplicates)
   options.onStart?.(plan)
-  let sinceCheckpoint = 0
+  const expected: [string, string[]] = ['Nats-Expected-Stream', [targetStream]]
   try {
-    await readAll(async (message) => {
-      await publisher.push({
-        seq: message.seq,
-        subject: targetSubject(message.subject, destination),
-        data: message.data,
-        headers: replayHeaders(message.headers, plan.replayId, sourceLabel, message.seq),
-      })
-      result.published = publisher.stats.stored
-      progress(message.seq)
-      if (++sinceCheckpoint >= CHECKPOINT_EVERY && publisher.stats.doneSeq > 0) {
-        sinceCheckpoint = 0
-        await save({doneSeq: publisher.stats.doneSeq})
-      }
-    }, false)
+    await readSelection(
+      {
+        onEvent: (event) => {
+          const headers = replayHeaders(event.headers, plan.replayId, sourceLabel, event.seq)
+          headers.push(expected)
+          publisher.publish({seq: event.seq, subject: targetSubject(event.subject, destination), data: event.data, headers: encodeHeaders(headers)})
+        },
+        room: () => publisher.room(),
+        whenRoom: () => publisher.whenRoom(),
+        attach: (r) => (reader = r),
+      },
+      false,
+    )
     await publisher.drain()
+    await saving
+    if (checkpointError) throw checkpointError
     publisher.close()
   } catch (error) {
+    stopProgress()
     const interrupted = options.signal?.aborted === true || (isCimopsError(error) && error.code === 'INTERRUPTED')
     // What was sent is still acknowledged (bounded by the timeout), so the checkpoint is as far as it can be.
-    if (interrupted) await publisher.drain().catch(() => undefined)
+    if (interrupted) await Promise.race([publisher.drain(), delay(session!.timeoutMs)]).catch(() => undefined)
     publisher.close()
+    await saving
     if (publisher.stats.doneSeq > 0) state.doneSeq = Math.max(state.doneSeq, publisher.stats.doneSeq)
     await save({status: interrupted ? 'interrupted' : 'failed', error: error instanceof Error ? error.message : String(error)}).catch(() => undefined)
     const hint = `resume with: cimops replay --resume ${plan.replayId}`
@@ -352,7 +406,9 @@ async function replayWith(
     if (isCimopsError(error)) throw Object.assign(error, {hint: error.hint ? `${error.hint}; ${hint}` : hint})
     throw error
   }
+  stopProgress()
   Object.assign(result, {published: publisher.stats.stored, duplicates: publisher.stats.duplicates, bytes: publisher.stats.bytes, retries: publisher.stats.retries})
+  // The final verification: every selected event was acknowledged, none is left unaccounted for.
   const acknowledged = publisher.stats.stored + publisher.stats.duplicates
   if (acknowledged !== result.selected) {
     await save({status: 'failed', error: `acknowledged ${acknowledged} of ${result.selected}`})
@@ -364,6 +420,16 @@ async function replayWith(
   }
   await save({status: 'completed', doneSeq: plan.endSeq})
   return finish()
+}
+
+/** Where the selection goes, event by event (synchronously), with backpressure. */
+interface SelectionSink {
+  onEvent(event: RangeEvent): void
+  /** How many more events it can take now. */
+  room(): number
+  whenRoom(): Promise<void>
+  /** The stream reader, to wake when room grows or to stop on a failure. */
+  attach?(reader: {wake(): void; cancel(error: unknown): void}): void
 }
 
 /** The source sequence of the target's last message when this replay published it. */
@@ -381,14 +447,13 @@ function emptySelection(plan: ReplayPlan): UsageError {
   return new UsageError('nothing to replay', `no event${what} in ${where}`, {hint: 'check the selection with --dry-run'})
 }
 
-function progressReporter(options: ReplayOptions, result: ReplayResult, plan: ReplayPlan, started: number): (seq: number) => void {
-  const every = options.progressEveryMs ?? 2000
-  let next = Date.now() + every
-  return (seq) => {
-    if (!options.onProgress || Date.now() < next) return
-    next = Date.now() + every
-    options.onProgress({selected: result.selected, published: result.published, lastSeq: seq, endSeq: plan.endSeq, elapsedMs: Date.now() - started})
-  }
+/** Reports progress every few seconds from a timer (nothing per event); returns the stop function. */
+function progressReporter(options: ReplayOptions, result: ReplayResult, plan: ReplayPlan, started: number, lastSeq: () => number, done: () => number = () => result.published): () => void {
+  if (!options.onProgress) return () => undefined
+  const report = options.onProgress
+  const timer = setInterval(() => report({selected: result.selected, published: done(), lastSeq: lastSeq(), endSeq: plan.endSeq, elapsedMs: Date.now() - started}), options.progressEveryMs ?? 2000)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 /**

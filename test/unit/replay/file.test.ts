@@ -5,12 +5,12 @@ import {gunzipSync} from 'node:zlib'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {StreamMessage} from '../../../src/lib/adapters/nats/jetstream.js'
+import type {RangeEvent} from '../../../src/lib/adapters/nats/range-reader.js'
 import {openReplayFile, readReplayFile} from '../../../src/lib/replay/file.js'
 
-const messages: StreamMessage[] = [
-  {seq: 3, time: new Date('2026-11-22T01:00:00.123Z'), subject: 'cim.a.b.c.D', headers: {'Nats-Msg-Id': ['e1']}, data: new TextEncoder().encode('{"id":"e1"}')},
-  {seq: 9, time: new Date('2026-11-22T01:00:01Z'), subject: 'cim.a.b.c.E', headers: {}, data: new Uint8Array([0xff, 0x00, 0xfe])},
+const messages: RangeEvent[] = [
+  {seq: 3, timeMs: Date.parse('2026-11-22T01:00:00.123Z'), subject: 'cim.a.b.c.D', headers: {'Nats-Msg-Id': ['e1']}, data: new TextEncoder().encode('{"id":"e1"}')},
+  {seq: 9, timeMs: Date.parse('2026-11-22T01:00:01Z'), subject: 'cim.a.b.c.E', headers: {}, data: new Uint8Array([0xff, 0x00, 0xfe])},
 ]
 
 describe('replay files', () => {
@@ -30,7 +30,7 @@ describe('replay files', () => {
     it(`round-trips text and binary bodies through ${name}`, async () => {
       const path = join(dir, name)
       const writer = openReplayFile(path)
-      for (const m of messages) await writer.write(m)
+      for (const m of messages) writer.write(m)
       await writer.close()
       const raw = await readFile(path)
       const text = (name.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')
@@ -51,7 +51,7 @@ describe('replay files', () => {
   it('discard leaves no file behind', async () => {
     const path = join(dir, 'gone.jsonl')
     const writer = openReplayFile(path)
-    await writer.write(messages[0])
+    writer.write(messages[0])
     await writer.discard()
     await expect(readFile(path)).rejects.toThrow()
   })
