@@ -6,15 +6,15 @@
 // exchanges (in this process) with the built CLI (child processes under /usr/bin/time -v for peak RSS),
 // prints one summary line, writes bench/results/backup.json, removes everything. Bounded well under 3 minutes.
 // Exits 0 when a target is missed (pass: false), like the other benches.
-import {spawn, spawnSync} from 'node:child_process'
-import {randomUUID} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {availableParallelism, loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {jetstreamManager} from '@nats-io/jetstream'
 import {connect, createInbox} from '@nats-io/transport-node'
 import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
+import {cimEvent, Interrupted, interruptible, isolatedEnv, median, r1, r3, runNode, timeBin} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -24,28 +24,7 @@ const STREAM = 'BENCH'
 const RESTORE_CHUNK = 64 * 1024
 const targets = {backupRatio: 0.8, peakRssMB: 200}
 const MB = 1e6
-
-const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-
-let interrupted
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = signal))
-class Interrupted extends Error {}
-const checkpoint = () => {
-  if (interrupted) throw new Interrupted(interrupted)
-}
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const r1 = (value) => Math.round(value * 10) / 10
-const r3 = (value) => Math.round(value * 1000) / 1000
-
-/** CIM-shaped domain events, ~200 bytes stored each. */
-function eventAt(i, now) {
-  const domains = ['workflow', 'document', 'identity', 'agent', 'graph']
-  const domain = domains[i % domains.length]
-  const aggregateId = `${domain.slice(0, 2)}-${i % 20_000}`
-  const subject = `cim.${domain}.${domain}.${aggregateId}.${i % 3 === 0 ? 'created' : 'updated'}`
-  const body = `{"id":"${randomUUID()}","type":"${domain}.${i % 3 === 0 ? 'Created' : 'Updated'}","domain":"${domain}","aggregateId":"${aggregateId}","occurredAt":"${new Date(now - (EVENTS - i)).toISOString()}","data":{"seq":${i},"by":"agent-${i % 97}"}}`
-  return {subject, body}
-}
+const checkpoint = interruptible()
 
 async function publishEvents(nc) {
   const jsm = await jetstreamManager(nc)
@@ -54,7 +33,7 @@ async function publishEvents(nc) {
   const now = Date.now()
   const started = performance.now()
   for (let i = 0; i < EVENTS; i++) {
-    const {subject, body} = eventAt(i, now)
+    const {subject, body} = cimEvent(i, EVENTS, now)
     nc.publish(subject, encoder.encode(body))
     if (i % 20_000 === 19_999) {
       await nc.flush()
@@ -113,41 +92,14 @@ async function bareRestore(nc, jsm, backupJson, archive, window = 1) {
 
 /** The built CLI with --json, under /usr/bin/time -v for its peak RSS. */
 function runCli(args, {allowFail = false} = {}) {
-  return runNode([cli, ...args], `cimops ${args.slice(0, 2).join(' ')}`, allowFail)
+  return runNode([cli, ...args], {env, what: `cimops ${args.slice(0, 2).join(' ')}`, allowFail})
 }
 
 /** This file in a bare-exchange mode, in a fresh process. */
 function runBare(args) {
-  return runNode([fileURLToPath(import.meta.url), ...args], `bare ${args[0]}`)
+  return runNode([fileURLToPath(import.meta.url), ...args], {env, what: `bare ${args[0]}`})
 }
 
-function runNode(argv, what, allowFail = false) {
-  return new Promise((resolve, reject) => {
-    const command = timeBin ? [timeBin, '-v', process.execPath, ...argv] : [process.execPath, ...argv]
-    const started = performance.now()
-    const child = spawn(command[0], command.slice(1), {env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const wallSeconds = (performance.now() - started) / 1000
-      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
-      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)
-      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr)
-      const cpuSeconds = user && sys ? Number(user[1]) + Number(sys[1]) : undefined
-      let json
-      try {
-        json = JSON.parse(stdout)
-      } catch {
-        return reject(new Error(`${what}: exit ${code}, no JSON: ${stdout.slice(0, 300)} ${stderr.slice(-600)}`))
-      }
-      if (code !== 0 && !allowFail) return reject(new Error(`${what}: exit ${code}: ${JSON.stringify(json.error ?? json)}`))
-      resolve({json, wallSeconds, cpuSeconds, peakRssMB: rss ? Number(rss[1]) / 1024 : undefined})
-    })
-  })
-}
 
 // Child modes: the bare exchanges run in a fresh process too, so they start as cold as the CLI does.
 if (process.argv[2] === '--bare-snapshot') {
@@ -176,8 +128,7 @@ if (process.argv[2] === '--bare-restore') {
 
 const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-backup-'))
 const stateDir = join(tmp, 'sandbox')
-const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(CIMOPS_|NATS_)/.test(key)))
-Object.assign(env, {NO_COLOR: '1', XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data')})
+const env = isolatedEnv(tmp)
 let sandboxStarted = false
 let nc
 try {

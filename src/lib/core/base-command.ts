@@ -3,7 +3,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import type {ResolvedContext} from './context-types.js'
 import {type ConnectionFlags, resolveContext} from './context.js'
 import {describeFailure, type Failure} from './failure.js'
-import {InterruptedError} from './errors.js'
+import {ExitCode, InterruptedError} from './errors.js'
 import {createStyle, type Style} from './output/style.js'
 import {redact, redactString} from './redact.js'
 
@@ -142,11 +142,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.abort.signal.aborted) setTimeout(() => process.exit(130), 50).unref()
   }
 
-  /** The audit event of a mutating command; when NATS cannot take it, it is spooled and the user told. */
+  /**
+   * The audit event of a mutating command; when NATS cannot take it, it is spooled and the user told.
+   * Not for --dry-run or bad usage: nothing was attempted.
+   */
   private async recordAudit(): Promise<void> {
     const ctor = this.ctor as unknown as typeof BaseCommand
     const flags = this.flags as Record<string, unknown> | undefined
-    if (!ctor.audited || this.parsing || flags?.['dry-run'] === true) return
+    if (!ctor.audited || this.parsing || flags?.['dry-run'] === true || process.exitCode === ExitCode.USAGE) return
     const [{buildAuditEvent}, {recordAuditEvent}] = await Promise.all([import('../audit/event.js'), import('../audit/recorder.js')])
     const event = buildAuditEvent({
       command: this.id ?? 'unknown',

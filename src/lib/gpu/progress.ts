@@ -4,19 +4,13 @@
  */
 import type {EvacuationProgress} from './evacuate.js'
 import {progressLine} from './render.js'
-import {startLiveView} from '../ui/live.js'
+import {type ProgressMode, startLiveView} from '../ui/live.js'
 
-export type ProgressMode = 'live' | 'lines' | 'quiet'
+export {type ProgressMode, progressMode} from '../ui/live.js'
 
 export interface ProgressReporter {
   update(progress: EvacuationProgress): void
   stop(): Promise<void>
-}
-
-export function progressMode({quiet, json}: {quiet?: boolean; json?: boolean}): ProgressMode {
-  if (quiet) return 'quiet'
-  // Live redraw needs a terminal and a CI that lets ink redraw; JSON consumers get plain lines.
-  return process.stderr.isTTY && !json ? 'live' : 'lines'
 }
 
 export async function createProgress(mode: ProgressMode, {title, everyMs = 5000, write = (line: string) => process.stderr.write(`${line}\n`)}: {title: string; everyMs?: number; write?: (line: string) => void}): Promise<ProgressReporter> {

@@ -21,9 +21,9 @@ import {streamNotFound} from '../streams/errors.js'
 import type {JetStreamSession} from '../streams/session.js'
 import {cimParts, clientMatcher, type Destination, replayHeaders, type SubjectMapping, targetSubject} from './selection.js'
 
-/** Rough publishing rate for the dry-run estimate (windowed requests on this class of machine). */
-export const ESTIMATED_RATE = 20_000
-const CHECKPOINT_EVERY = 2000
+/** Rough replay rate for the dry-run estimate (bench/replay on a 2-core machine shared with nats-server). */
+export const ESTIMATED_RATE = 50_000
+const CHECKPOINT_EVERY = 5000
 /** Duplicate window of a target stream created by --create-target: long enough to resume the next morning. */
 const CREATED_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000
 
@@ -90,9 +90,13 @@ export interface ReplayResult {
 }
 
 export interface ReplayProgress {
+  /** Selected so far. */
   selected: number
+  /** Written or acknowledged so far. */
   published: number
+  /** The source range of this run: how far it got, where it started and ends. */
   lastSeq: number
+  startSeq: number
   endSeq: number
   elapsedMs: number
 }
@@ -238,7 +242,7 @@ async function replayWith(
     if (source) {
       if (startSeq > plan.endSeq) return
       const {RangeReader} = await import('../adapters/nats/range-reader.js')
-      const reader = new RangeReader(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: Math.max(30_000, session!.timeoutMs * 4)}, {
+      const reader = new RangeReader(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: faultToleranceMs(session!)}, {
         onEvent: (event) => {
           if (take(event)) sink.onEvent(event)
         },
@@ -362,6 +366,7 @@ async function replayWith(
     stream: targetStream,
     maxInFlight: plan.maxInFlight,
     timeoutMs: session!.timeoutMs,
+    retryForMs: faultToleranceMs(session!),
     rate: plan.rate,
     signal: options.signal,
     onRoom: () => {
@@ -422,6 +427,11 @@ async function replayWith(
   return finish()
 }
 
+/** How long a replay waits out a fault (a restarting server, a leader election) before it fails and can be resumed. */
+function faultToleranceMs(session: JetStreamSession): number {
+  return Math.max(30_000, session.timeoutMs * 4)
+}
+
 /** Where the selection goes, event by event (synchronously), with backpressure. */
 interface SelectionSink {
   onEvent(event: RangeEvent): void
@@ -451,7 +461,7 @@ function emptySelection(plan: ReplayPlan): UsageError {
 function progressReporter(options: ReplayOptions, result: ReplayResult, plan: ReplayPlan, started: number, lastSeq: () => number, done: () => number = () => result.published): () => void {
   if (!options.onProgress) return () => undefined
   const report = options.onProgress
-  const timer = setInterval(() => report({selected: result.selected, published: done(), lastSeq: lastSeq(), endSeq: plan.endSeq, elapsedMs: Date.now() - started}), options.progressEveryMs ?? 2000)
+  const timer = setInterval(() => report({selected: result.selected, published: done(), lastSeq: lastSeq(), startSeq: result.source.startSeq, endSeq: plan.endSeq, elapsedMs: Date.now() - started}), options.progressEveryMs ?? 2000)
   timer.unref()
   return () => clearInterval(timer)
 }

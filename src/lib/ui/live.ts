@@ -2,6 +2,15 @@
  * The live frame of every `--watch` and progress view: ink (loaded only here, only when a terminal
  * shows it) redraws a header and a pre-rendered body in place.
  */
+/** How progress shows on stderr: redrawn in place by ink, plain lines, or not at all. */
+export type ProgressMode = 'live' | 'lines' | 'quiet'
+
+export function progressMode({quiet, json}: {quiet?: boolean; json?: boolean}): ProgressMode {
+  if (quiet) return 'quiet'
+  // Live redraw needs a terminal and a CI that lets ink redraw; JSON consumers get plain lines.
+  return process.stderr.isTTY && !json ? 'live' : 'lines'
+}
+
 export interface LiveView {
   update(header: string, body?: string, error?: string): void
   stop(): void

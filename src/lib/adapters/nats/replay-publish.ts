@@ -31,8 +31,11 @@ export interface PublisherOptions {
   stream: string
   maxInFlight: number
   timeoutMs: number
-  /** Publish attempts per message before giving up (timeouts and no-responders only). */
-  attempts?: number
+  /**
+   * How long a message is retried (after timeouts and no-responders) before the replay fails
+   * [default 30 s]: long enough for a restarted server or a new stream leader.
+   */
+  retryForMs?: number
   /** Messages per second at most; 0 = unlimited. */
   rate?: number
   signal?: AbortSignal
@@ -55,9 +58,11 @@ interface Pending {
   index: number
   message: ReplayOutgoing
   attempt: number
+  firstSentAt: number
   sentAt: number
 }
 
+const DEFAULT_RETRY_FOR_MS = 30_000
 const STORED = 1
 const DUPLICATE = 2
 const encoder = new TextEncoder()
@@ -136,7 +141,7 @@ export class ReplayPublisher {
     const index = this.published++
     this.seqs[index & (this.seqs.length - 1)] = message.seq
     this.stats.bytes += message.data.length
-    this.send({index, message, attempt: 1, sentAt: 0})
+    this.send({index, message, attempt: 1, firstSentAt: Date.now(), sentAt: 0})
   }
 
   /** Resolves once at most `until` messages are outstanding (default: half the window). */
@@ -185,7 +190,7 @@ export class ReplayPublisher {
 
   private retry(entry: Pending, why: () => unknown): void {
     if (this.failed !== undefined || this.isAcknowledged(entry.index)) return
-    if (entry.attempt >= (this.options.attempts ?? 5) || this.options.signal?.aborted) {
+    if (Date.now() - entry.firstSentAt >= (this.options.retryForMs ?? DEFAULT_RETRY_FOR_MS) || this.options.signal?.aborted) {
       this.fail(why())
       return
     }

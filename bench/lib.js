@@ -1,0 +1,79 @@
+// Shared by the benchmarks: an isolated environment for the CLI, child processes measured with
+// /usr/bin/time -v (wall, CPU, peak RSS), CIM-shaped events, and stopping cleanly on Ctrl-C.
+import {spawn} from 'node:child_process'
+import {randomUUID} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+export const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+export const r1 = (value) => Math.round(value * 10) / 10
+export const r3 = (value) => Math.round(value * 1000) / 1000
+
+/** The caller's environment without its cimops/NATS settings, with config and data under `tmp`. */
+export function isolatedEnv(tmp) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(CIMOPS_|NATS_)/.test(key)))
+  return Object.assign(env, {NO_COLOR: '1', XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data')})
+}
+
+/** checkpoint() throws once SIGINT or SIGTERM arrived, so a bench stops between steps and cleans up. */
+export class Interrupted extends Error {}
+export function interruptible() {
+  let interrupted
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = signal))
+  return () => {
+    if (interrupted) throw new Interrupted(interrupted)
+  }
+}
+
+/** CIM-shaped domain events, ~200 bytes of body each. */
+export function cimEvent(i, total, now) {
+  const domains = ['workflow', 'document', 'identity', 'agent', 'graph']
+  const domain = domains[i % domains.length]
+  const aggregateId = `${domain.slice(0, 2)}-${i % 20_000}`
+  const subject = `cim.${domain}.${domain}.${aggregateId}.${i % 3 === 0 ? 'created' : 'updated'}`
+  const body = `{"id":"${randomUUID()}","type":"${domain}.${i % 3 === 0 ? 'Created' : 'Updated'}","domain":"${domain}","aggregateId":"${aggregateId}","occurredAt":"${new Date(now - (total - i)).toISOString()}","data":{"seq":${i},"by":"agent-${i % 97}"}}`
+  return {subject, body}
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Runs node with `argv` (under /usr/bin/time -v when present) and parses its stdout as JSON.
+ * Resolves {json, wallSeconds, cpuSeconds, peakRssMB}; rejects on a non-zero exit unless allowFail.
+ */
+export function runNode(argv, {env, what, allowFail = false}) {
+  return new Promise((resolve, reject) => {
+    const command = timeBin ? [timeBin, '-v', process.execPath, ...argv] : [process.execPath, ...argv]
+    const started = performance.now()
+    const child = spawn(command[0], command.slice(1), {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const wallSeconds = (performance.now() - started) / 1000
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr)
+      const cpuSeconds = user && sys ? Number(user[1]) + Number(sys[1]) : undefined
+      let json
+      try {
+        json = JSON.parse(stdout)
+      } catch {
+        return reject(new Error(`${what}: exit ${code}, no JSON: ${stdout.slice(0, 300)} ${stderr.slice(-600)}`))
+      }
+      if (code !== 0 && !allowFail) return reject(new Error(`${what}: exit ${code}: ${JSON.stringify(json.error ?? json)}`))
+      resolve({json, wallSeconds, cpuSeconds, peakRssMB: rss ? Number(rss[1]) / 1024 : undefined})
+    })
+  })
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// Replay benchmark (issue: 1,000,000 events of ~200 bytes replayed into a file-backed stream: >= 100,000
+// events/s with every event acknowledged, >= 3x the throughput of a windowed js.publish loop measured in
+// the same run, peak RSS <= 200 MB). Starts a nats-only sandbox in a temp dir, stores the events with core
+// publishes, then alternates the baseline (a fresh process publishing the same number of events from
+// memory with nats.js js.publish, `WINDOW` promises in flight, each with a msgID) and `cimops replay
+// --to-stream` (the built CLI, under /usr/bin/time -v), each into a new file-backed stream. Checks that
+// each target holds every event, prints one summary line, writes bench/results/replay.json.
+// The machine's two cores are shared by the client and nats-server: the server's CPU time per run is
+// reported too. Exits 0 when a target is missed (pass: false), like the other benches.
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {availableParallelism, loadavg, tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {jetstream, jetstreamManager} from '@nats-io/jetstream'
+import {connect} from '@nats-io/transport-node'
+import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
+import {cimEvent, Interrupted, interruptible, isolatedEnv, median, processCpuSeconds, r1, r3, runNode, timeBin} from './lib.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const cli = join(root, 'bin/run.js')
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+/** js.publish promises in flight in the baseline (the reference measured 38-41k/s for 100-1000). */
+const WINDOW = 256
+/** cimops replay --max-in-flight, when not its default. */
+const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT
+const SOURCE = 'BENCH'
+const targets = {eventsPerSecond: 100_000, ratioToBaseline: 3, peakRssMB: 200}
+const checkpoint = interruptible()
+
+/** The baseline, in a fresh process: the same events, js.publish with a window, every ack awaited. */
+async function baseline(servers, stream) {
+  const nc = await connect({servers: servers.split(','), name: 'cimops-bench-baseline'})
+  const js = jetstream(nc)
+  const encoder = new TextEncoder()
+  const now = Date.now()
+  const inFlight = []
+  const started = performance.now()
+  for (let i = 0; i < EVENTS; i++) {
+    const {subject, body} = cimEvent(i, EVENTS, now)
+    inFlight.push(js.publish(`base.${subject}`, encoder.encode(body), {msgID: `base:${i + 1}`, expect: {streamName: stream}}))
+    if (inFlight.length >= WINDOW) await inFlight.shift()
+  }
+  await Promise.all(inFlight)
+  const seconds = (performance.now() - started) / 1000
+  await nc.close()
+  return {seconds}
+}
+
+if (process.argv[2] === '--baseline') {
+  process.stdout.write(JSON.stringify(await baseline(process.argv[3], process.argv[4])))
+  process.exit(0)
+}
+
+async function storeSource(nc, jsm) {
+  await jsm.streams.add({name: SOURCE, subjects: ['cim.>'], storage: 'file', max_bytes: 1_500_000_000})
+  const encoder = new TextEncoder()
+  const now = Date.now()
+  const started = performance.now()
+  for (let i = 0; i < EVENTS; i++) {
+    const {subject, body} = cimEvent(i, EVENTS, now)
+    nc.publish(subject, encoder.encode(body))
+    if (i % 20_000 === 19_999) {
+      await nc.flush()
+      checkpoint()
+    }
+  }
+  await nc.flush()
+  const info = await jsm.streams.info(SOURCE)
+  if (info.state.messages !== EVENTS) throw new Error(`published ${EVENTS} events, the stream holds ${info.state.messages}`)
+  return {seconds: (performance.now() - started) / 1000, bytes: info.state.bytes}
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-replay-'))
+const stateDir = join(tmp, 'sandbox')
+const env = isolatedEnv(tmp)
+let sandboxStarted = false
+let nc
+try {
+  sandboxStarted = true
+  const {state} = await sandboxUp({stateDir, components: ['nats']})
+  const url = state.natsServers.join(',')
+  const serverPid = state.processes.find((p) => p.component === 'nats').pid
+  nc = await connect({servers: state.natsServers, name: 'cimops-bench-replay'})
+  const jsm = await jetstreamManager(nc)
+  const source = await storeSource(nc, jsm)
+  checkpoint()
+
+  /** Runs one measured step; returns its figures plus the server's CPU seconds meanwhile. */
+  const measured = async (run) => {
+    const before = processCpuSeconds(serverPid)
+    const result = await run()
+    const after = processCpuSeconds(serverPid)
+    return {...result, serverCpuSeconds: before === undefined || after === undefined ? undefined : after - before}
+  }
+  const expectAll = async (stream) => {
+    const info = await jsm.streams.info(stream)
+    if (info.state.messages !== EVENTS) throw new Error(`${stream} holds ${info.state.messages} of ${EVENTS} events`)
+    await jsm.streams.delete(stream)
+  }
+
+  const baselines = []
+  const replays = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const runBaseline = async () => {
+      const stream = `BASE_${round}`
+      await jsm.streams.add({name: stream, subjects: ['base.>'], storage: 'file'})
+      const run = await measured(() => runNode([fileURLToPath(import.meta.url), '--baseline', url, stream], {env, what: 'baseline'}))
+      await expectAll(stream)
+      baselines.push({seconds: run.json.seconds, eventsPerSecond: EVENTS / run.json.seconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds, peakRssMB: run.peakRssMB})
+      checkpoint()
+    }
+    const runReplay = async () => {
+      const stream = `COPY_${round}`
+      const args = ['replay', '--stream', SOURCE, '--to-stream', stream, '--create-target', '--subject-map', `cim=copy${round}`, '--json', '--quiet', '--nats-url', url]
+      if (MAX_IN_FLIGHT) args.push('--max-in-flight', MAX_IN_FLIGHT)
+      const run = await measured(() => runNode([cli, ...args], {env, what: 'cimops replay'}))
+      const {selected, published, duplicates, durationSeconds} = run.json
+      if (selected !== EVENTS || published + duplicates !== EVENTS) throw new Error(`replay acknowledged ${published + duplicates} of ${selected}`)
+      await expectAll(stream)
+      replays.push({seconds: durationSeconds, eventsPerSecond: EVENTS / durationSeconds, wallSeconds: run.wallSeconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds, peakRssMB: run.peakRssMB})
+      checkpoint()
+    }
+    // Alternate which goes first, so load drifting over the run hits both alike.
+    if (round % 2 === 0) {
+      await runBaseline()
+      await runReplay()
+    } else {
+      await runReplay()
+      await runBaseline()
+    }
+  }
+
+  const replayRate = median(replays.map((r) => r.eventsPerSecond))
+  const baselineRate = median(baselines.map((b) => b.eventsPerSecond))
+  const ratio = median(replays.map((r, i) => r.eventsPerSecond / baselines[i].eventsPerSecond))
+  const peakRss = Math.max(...replays.map((r) => r.peakRssMB ?? 0))
+  const perEventMicros = (seconds) => (seconds === undefined ? null : r1((seconds * 1e6) / EVENTS))
+  const pass = {
+    rate: replayRate >= targets.eventsPerSecond,
+    ratio: ratio >= targets.ratioToBaseline,
+    peakRss: timeBin ? peakRss <= targets.peakRssMB : true,
+  }
+  const result = {
+    benchmark: 'replay',
+    node: process.version,
+    server: nc.info?.version,
+    events: EVENTS,
+    rounds: ROUNDS,
+    source: {stream: SOURCE, bytes: source.bytes, storeSeconds: r3(source.seconds)},
+    targets: {rate: `>= ${targets.eventsPerSecond} events/s, every event acknowledged`, ratio: `>= ${targets.ratioToBaseline}x a windowed js.publish loop`, peakRss: `<= ${targets.peakRssMB} MB`},
+    pass: pass.rate && pass.ratio && pass.peakRss,
+    passes: pass,
+    replay: {
+      medianEventsPerSecond: Math.round(replayRate),
+      ratioToBaseline: r3(ratio),
+      ratioMethod: 'median over rounds of replay/baseline events per second, each pair run back to back',
+      samplesSeconds: replays.map((r) => r3(r.seconds)),
+      processWallSeconds: replays.map((r) => r3(r.wallSeconds)),
+      clientCpuMicrosPerEvent: replays.map((r) => perEventMicros(r.cpuSeconds)),
+      serverCpuMicrosPerEvent: replays.map((r) => perEventMicros(r.serverCpuSeconds)),
+      peakRssMB: timeBin ? r1(peakRss) : null,
+      maxInFlight: MAX_IN_FLIGHT ? Number(MAX_IN_FLIGHT) : 'default',
+    },
+    baseline: {
+      what: `js.publish from memory, ${WINDOW} in flight, msgID and expected stream on each`,
+      medianEventsPerSecond: Math.round(baselineRate),
+      samplesSeconds: baselines.map((b) => r3(b.seconds)),
+      clientCpuMicrosPerEvent: baselines.map((b) => perEventMicros(b.cpuSeconds)),
+      serverCpuMicrosPerEvent: baselines.map((b) => perEventMicros(b.serverCpuSeconds)),
+    },
+    machine: {cpus: availableParallelism(), loadAverage: loadavg().map(r1)},
+  }
+  mkdirSync(join(root, 'bench/results'), {recursive: true})
+  writeFileSync(join(root, 'bench/results/replay.json'), `${JSON.stringify(result, null, 2)}\n`)
+  const mark = (ok) => (ok ? 'PASS' : 'MISS')
+  const count = (n) => Math.round(n).toLocaleString('en-US')
+  console.log(
+    `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
+  )
+} catch (error) {
+  if (!(error instanceof Interrupted)) throw error
+  console.error(`replay bench: interrupted (${error.message})`)
+  process.exitCode = 130
+} finally {
+  await nc?.close().catch(() => undefined)
+  if (sandboxStarted) await sandboxDown(stateDir).catch((error) => console.error(`replay bench: sandbox down failed: ${error.message}`))
+  rmSync(tmp, {recursive: true, force: true})
+}
