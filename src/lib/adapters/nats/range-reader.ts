@@ -72,19 +72,27 @@ interface PullRequest {
   expiresAt: number
 }
 
-/** The fields of a JetStream delivery reply subject, v1 (`$JS.ACK.<stream>.<consumer>.…`, 9 tokens) or v2 (with domain and account hash). */
+/**
+ * The fields of a JetStream delivery reply subject, v1 (`$JS.ACK.<stream>.<consumer>.<delivered>.<seq>.
+ * <delivery seq>.<nanos>.<pending>`, 9 tokens) or v2 (with domain and account hash after ACK, and a
+ * trailing token). Scanned by hand: it runs once per replayed event.
+ */
 export function parseDeliveryReply(reply: string): {consumer: string; seq: number; deliverySeq: number; timeMs: number; pending: number} | undefined {
-  const tokens = reply.split('.')
-  const base = tokens.length === 9 ? 2 : tokens.length >= 11 ? 4 : -1
-  if (base < 0 || tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined
-  const nanos = tokens[base + 5]
+  if (!reply.startsWith('$JS.ACK.')) return undefined
+  const dots: number[] = []
+  for (let i = reply.indexOf('.'); i !== -1; i = reply.indexOf('.', i + 1)) dots.push(i)
+  const tokens = dots.length + 1
+  const base = tokens === 9 ? 2 : tokens >= 11 ? 4 : -1
+  if (base < 0) return undefined
+  const token = (n: number) => reply.slice(dots[n - 1] + 1, n < dots.length ? dots[n] : reply.length)
+  const nanos = token(base + 5)
   return {
-    consumer: tokens[base + 1],
-    seq: Number(tokens[base + 3]),
-    deliverySeq: Number(tokens[base + 4]),
+    consumer: token(base + 1),
+    seq: Number(token(base + 3)),
+    deliverySeq: Number(token(base + 4)),
     // Nanoseconds exceed 2^53: milliseconds are exact from the string.
     timeMs: Number(nanos.slice(0, -6)),
-    pending: Number(tokens[base + 6]),
+    pending: Number(token(base + 6)),
   }
 }
 

@@ -73,7 +73,9 @@ const encoder = new TextEncoder()
  */
 export function encodeHeaders(headers: Array<[string, string[]]>): Uint8Array {
   let text = 'NATS/1.0\r\n'
-  for (const [key, values] of headers) for (const value of values) text += `${key}: ${value.replace(/[\r\n]+/g, ' ')}\r\n`
+  for (const [key, values] of headers) {
+    for (const value of values) text += `${key}: ${value.includes('\r') || value.includes('\n') ? value.replace(/[\r\n]+/g, ' ') : value}\r\n`
+  }
   return encoder.encode(`${text}\r\n`)
 }
 
