@@ -1,10 +1,10 @@
 /**
  * `cimops monitor` against a real nats-server 2.9.10 with the seeded EVENTS stream: the built CLI
  * serves /metrics, the counters match the server's own per-subject counts, the lagging projection
- * shows its lag, promtool accepts the exposition, and SIGTERM stops it promptly.
+ * shows its lag, failed events, queues, sent and received messages are derived, promtool accepts the
+ * exposition, and SIGTERM stops it promptly with exit 0. Run `npm run build` first.
  */
 import {spawnSync} from 'node:child_process'
-import {createServer} from 'node:net'
 import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -12,41 +12,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseCimSubject, parseListen, parseProjectionName} from '../../src/lib/monitor/subject.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, startCli} from '../helpers/cli.js'
+import {freePort, samples, until} from '../helpers/monitor.js'
 import {useSandbox} from '../helpers/sandbox.js'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-/** Samples of one metric from the text format: labels as a record, value as a number. */
-function samples(text: string, name: string): Array<{labels: Record<string, string>; value: number}> {
-  const out: Array<{labels: Record<string, string>; value: number}> = []
-  for (const line of text.split('\n')) {
-    const match = new RegExp(`^${name}(?:\\{(.*)\\})? (\\S+)$`).exec(line)
-    if (!match) continue
-    const labels: Record<string, string> = {}
-    for (const [, key, value] of (match[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value
-    out.push({labels, value: Number(match[2])})
-  }
-  return out
-}
 
 describe('monitor parsing', () => {
   it('reads domain and event type from CIM subjects only', () => {
@@ -71,6 +38,10 @@ describe('cimops monitor against nats-server 2.9.10', () => {
   let home: Awaited<ReturnType<typeof isolatedHome>>
   /** Events per domain, from the server's own per-subject counts. */
   const expectedByDomain: Record<string, number> = {}
+  let expectedFailed = 0
+  /** Deliveries per consumer filter prefix and workflow-analytics' in-flight window, from the server's consumer state. */
+  const expectedDeliveries: Record<string, number> = {}
+  let lagging: {ackPending: number; maxAckPending: number}
 
   beforeAll(async () => {
     home = await isolatedHome()
@@ -81,6 +52,12 @@ describe('cimops monitor against nats-server 2.9.10', () => {
       for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
         const domain = subject.split('.')[1]
         expectedByDomain[domain] = (expectedByDomain[domain] ?? 0) + count
+        if (subject.endsWith('.WorkflowFailed')) expectedFailed += count
+      }
+      for await (const consumer of (await jetstreamManager(nc)).consumers.list('EVENTS')) {
+        const prefix = consumer.config.filter_subject!.replace(/\.>$/, '')
+        expectedDeliveries[prefix] = (expectedDeliveries[prefix] ?? 0) + consumer.delivered.consumer_seq
+        if (consumer.name === 'workflow-analytics') lagging = {ackPending: consumer.num_ack_pending, maxAckPending: consumer.config.max_ack_pending!}
       }
     } finally {
       await nc.close()
@@ -120,6 +97,22 @@ describe('cimops monitor against nats-server 2.9.10', () => {
       expect(samples(text, 'cim_nats_jetstream_storage_bytes').find((s) => s.labels.stream === 'EVENTS')?.value).toBeGreaterThan(0)
       expect(text).toMatch(/^process_resident_memory_bytes \d/m)
 
+      // Failed events: the seed's WorkflowFailed events carry data.error "upstream timeout".
+      expect(expectedFailed).toBeGreaterThan(0)
+      expect(samples(text, 'cim_events_failed_total')).toEqual([{labels: {domain: 'workflow', event_type: 'WorkflowFailed', error: 'upstream_timeout'}, value: expectedFailed}])
+      // Sent: every stored event by cim.<domain>; received: deliveries to the projections by their filter.
+      const sent = Object.fromEntries(samples(text, 'cim_nats_messages_sent_total').map((s) => [s.labels.subject, s.value]))
+      expect(sent).toEqual(Object.fromEntries(Object.entries(expectedByDomain).map(([domain, count]) => [`cim.${domain}`, count])))
+      const received = Object.fromEntries(samples(text, 'cim_nats_messages_received_total').map((s) => [s.labels.subject, s.value]))
+      expect(received).toEqual(expectedDeliveries)
+      // Queue: workflow-analytics' 12 unacknowledged events against its max_ack_pending.
+      expect(lagging.ackPending).toBe(12)
+      expect(samples(text, 'cim_event_queue_depth').find((s) => s.labels.domain === 'workflow')?.value).toBe(12)
+      expect(samples(text, 'cim_event_queue_capacity').find((s) => s.labels.domain === 'workflow')?.value).toBe(lagging.maxAckPending)
+      expect(samples(text, 'cim_event_queue_depth').find((s) => s.labels.domain === 'graph')?.value).toBe(0)
+      expect(samples(text, 'cim_monitor_counted_sequence')).toEqual([{labels: {stream: 'EVENTS'}, value: 437}])
+      expect(samples(text, 'cim_monitor_stream_last_sequence')).toEqual([{labels: {stream: 'EVENTS'}, value: 437}])
+
       const promtool = spawnSync('promtool', ['check', 'metrics'], {input: text, encoding: 'utf8'})
       expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0)
 
@@ -130,7 +123,7 @@ describe('cimops monitor against nats-server 2.9.10', () => {
       const result = await done
       const stopMs = performance.now() - stopAt
       expect(result.stderr).toContain('serving http://127.0.0.1:')
-      expect([0, 130]).toContain(result.code)
+      expect(result.code).toBe(0)
       expect(stopMs).toBeLessThan(2500)
     }
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()

@@ -24,6 +24,8 @@ describe('cimops sandbox commands', () => {
     const nats = report.processes.filter((p) => p.component === 'nats')
     expect(nats).toHaveLength(3)
     expect(nats.every((p) => p.healthy && p.routes === 2)).toBe(true)
+    // The event monitor runs too, on a loopback port of its own, waiting for the stream until seeded.
+    expect(report.processes.find((p) => p.component === 'monitor')).toMatchObject({healthy: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)})
     expect(report.healthy).toBe(true)
 
     const context = await runCli(['context', 'show', '--json'], home.env)
@@ -49,7 +51,7 @@ describe('cimops sandbox commands', () => {
 
   it('stops everything; a second down is a no-op and status then exits 3', async () => {
     const down = await runCli(['sandbox', 'down', '--json'], home.env)
-    expect(JSON.parse(down.stdout).stopped).toHaveLength(5)
+    expect(JSON.parse(down.stdout).stopped).toHaveLength(6) // 3 NATS nodes, Prometheus, Alertmanager, the event monitor
     const again = await runCli(['sandbox', 'down'], home.env)
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('No sandbox running')

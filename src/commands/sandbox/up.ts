@@ -13,25 +13,34 @@ export interface SandboxUpResult {
   natsServers: string[]
   prometheusUrl?: string
   alertmanagerUrl?: string
+  eventMonitorUrl?: string
   processes: Array<{name: string; component: string; pid: number; url: string}>
 }
 
 export default class SandboxUp extends BaseCommand<typeof SandboxUp> {
-  static summary = 'Start a local sandbox: NATS JetStream, Prometheus and Alertmanager on free loopback ports'
+  static summary = 'Start a local sandbox: NATS JetStream, Prometheus, Alertmanager and the event monitor on free loopback ports'
   static description = `Starts the real servers from Debian's packages (nats-server, prometheus, prometheus-alertmanager) as background processes with generated configs in the state directory ($CIMOPS_DATA_DIR/sandbox, default ~/.local/share/cimops/sandbox), waits until each is ready, then writes and selects the "sandbox" context so every other command talks to it.
+It also starts the event monitor (\`cimops monitor\`, refreshing every second) on a port of its own; Prometheus scrapes it every second as job cim-monitor and evaluates the project's alert rules (deploy/prometheus/rules/cim.yml) every second, sending alerts to the sandbox's Alertmanager. --no-monitor leaves it out.
 Running it again while the sandbox is up starts nothing new.`
-  static examples = ['<%= config.bin %> sandbox up', '<%= config.bin %> sandbox up --cluster 3', '<%= config.bin %> sandbox up && <%= config.bin %> sandbox seed && <%= config.bin %> health-check']
+  static examples = [
+    '<%= config.bin %> sandbox up',
+    '<%= config.bin %> sandbox up --cluster 3',
+    '<%= config.bin %> sandbox up && <%= config.bin %> sandbox seed && <%= config.bin %> health-check',
+    'curl -s "$(<%= config.bin %> sandbox status --json | jq -r \'.processes[] | select(.name == "monitor") | .url\')/metrics" | grep ^cim_',
+  ]
   static flags = {
     cluster: Flags.option({options: ['1', '3'] as const, default: '1', summary: 'NATS nodes: 1, or 3 for a JetStream cluster.'})(),
+    monitor: Flags.boolean({default: true, allowNo: true, summary: 'Also run the event monitor, scraped by Prometheus with the CIM alert rules loaded.'}),
     'state-dir': Flags.string({summary: 'Where configs, data, logs and state live.', hidden: true}),
   }
 
   async run(): Promise<SandboxUpResult> {
-    const {sandboxUp, defaultSandboxDir} = await import('../../lib/sandbox/index.js')
+    const {sandboxUp, defaultSandboxDir, SANDBOX_COMPONENTS} = await import('../../lib/sandbox/index.js')
     const {selectSandboxContext} = await import('../../lib/sandbox/context.js')
     const stateDir = this.flags['state-dir'] ?? defaultSandboxDir(cimopsDataDir())
     const cluster = Number(this.flags.cluster) as 1 | 3
-    const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, log: (line) => this.note(this.style.dim(line))})
+    const components = [...SANDBOX_COMPONENTS, ...(this.flags.monitor ? (['monitor'] as const) : [])]
+    const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, components, log: (line) => this.note(this.style.dim(line))})
     if (alreadyRunning && state.cluster !== cluster) {
       throw new UsageError(`a ${state.cluster === 3 ? '3-node' : 'single-node'} sandbox is already running`, `it was started in ${state.stateDir}`, {
         hint: 'stop it first with `cimops sandbox down`',
@@ -40,6 +49,7 @@ Running it again while the sandbox is up starts nothing new.`
     const context = await selectSandboxContext(state)
     if (alreadyRunning) this.note(`Sandbox already running in ${state.stateDir}; nothing started.`)
     this.print(renderProcesses(state.processes, this.style, this.width))
+    if (state.eventMonitorUrl) this.print(`\nEvent monitor metrics: ${state.eventMonitorUrl}/metrics (scraped by Prometheus at ${state.prometheusUrl ?? '-'} as job cim-monitor).`)
     this.print(`\nContext ${this.style.bold(context.name)} selected. Next: \`cimops sandbox seed\`, \`cimops health-check\`; stop with \`cimops sandbox down\`.`)
     return {
       alreadyRunning,
@@ -49,6 +59,7 @@ Running it again while the sandbox is up starts nothing new.`
       natsServers: state.natsServers,
       prometheusUrl: state.prometheusUrl,
       alertmanagerUrl: state.alertmanagerUrl,
+      eventMonitorUrl: state.eventMonitorUrl,
       processes: state.processes.map(({name, component, pid, url}) => ({name, component, pid, url})),
     }
   }

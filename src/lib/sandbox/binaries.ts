@@ -2,7 +2,7 @@ import {join} from 'node:path'
 
 import {ConfigError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'
-import type {SandboxComponent} from './types.js'
+import type {ServerComponent} from './types.js'
 
 interface ServerBinary {
   /** Debian package that ships it (binary names match the package names). */
@@ -13,7 +13,7 @@ interface ServerBinary {
   debianPath: string
 }
 
-const SERVER_BINARIES: Record<SandboxComponent, ServerBinary> = {
+const SERVER_BINARIES: Record<ServerComponent, ServerBinary> = {
   nats: {
     debianPackage: 'nats-server',
     envOverride: 'CIMOPS_NATS_SERVER_BIN',
@@ -38,7 +38,7 @@ const SERVER_BINARIES: Record<SandboxComponent, ServerBinary> = {
  * Path of the server executable for a component: the env override, else PATH, else Debian's path.
  * An override that points nowhere is an error of its own: silently using another binary would hide it.
  */
-export function findServerBinary(component: SandboxComponent, env: NodeJS.ProcessEnv = process.env): string {
+export function findServerBinary(component: ServerComponent, env: NodeJS.ProcessEnv = process.env): string {
   const binary = SERVER_BINARIES[component]
   const override = env[binary.envOverride]
   if (override) {

@@ -1,11 +1,13 @@
 /** Local sandbox of real servers (nats-server, Prometheus, Alertmanager) for `cimops sandbox`, the demo and tests. */
 export {findServerBinary} from './binaries.js'
 export {restartProcess, sandboxDown, sandboxStatus, sandboxUp, stopProcess} from './sandbox.js'
-export {seedSandbox} from './seed.js'
+export {catchUpSandbox, seedSandbox} from './seed.js'
 export {addScrapeTarget, removeScrapeTarget} from './targets.js'
 export {defaultSandboxDir, readSandboxState} from './state.js'
 export {SANDBOX_COMPONENTS} from './types.js'
 export type {
+  CatchUpOptions,
+  CatchUpResult,
   ProcessStatus,
   SandboxComponent,
   SandboxOptions,

@@ -1,12 +1,16 @@
 import {join} from 'node:path'
 import {stringify} from 'yaml'
-import type {SandboxComponent, SandboxProcess} from './types.js'
+import {DEFAULTS} from '../core/context-types.js'
+import {scrapeTargetText} from './targets.js'
+import type {SandboxComponent, SandboxProcess, ServerComponent} from './types.js'
 
 /** A process to start: everything but its pid, plus what to create on disk first. */
 export interface PlannedProcess {
   process: Omit<SandboxProcess, 'pid'>
   configText: string
   dirs: string[]
+  /** Other files to write before it starts (rules, scrape targets). */
+  files?: Array<{path: string; text: string}>
 }
 
 export interface SandboxPlanInput {
@@ -15,18 +19,29 @@ export interface SandboxPlanInput {
   cluster: 1 | 3
   jetstream: boolean
   components: SandboxComponent[]
-  binaries: Partial<Record<SandboxComponent, string>>
+  binaries: Partial<Record<ServerComponent, string>>
   /** At least portsNeeded() free loopback ports. */
   ports: number[]
+  /** How to run this package's CLI ([node, bin/run.js]); needed with the monitor. */
+  cliCommand?: string[]
+  /** Alert rules Prometheus loads with the monitor (the text of deploy/prometheus/rules/cim.yml). */
+  alertRules?: string
 }
 
 const LOOPBACK = '127.0.0.1'
 const NATS_CLUSTER_NAME = 'cimops-sandbox'
+/** The event monitor's scrape job, as in deploy/prometheus/prometheus.yml: the EventMonitorDown rule names it. */
+export const MONITOR_JOB = 'cim-monitor'
+/** The sandbox's own alerts come within seconds: the monitor refreshes, Prometheus scrapes it and evaluates rules every second. */
+const MONITOR_REFRESH = '1s'
+const MONITOR_SCRAPE_INTERVAL = '1s'
+const RULE_EVALUATION_INTERVAL = '1s'
 
 export function portsNeeded(components: SandboxComponent[], cluster: 1 | 3): number {
   // Per nats node: client + monitor (+ route port when clustered).
   const nats = components.includes('nats') ? cluster * (cluster === 3 ? 3 : 2) : 0
-  return nats + (components.includes('prometheus') ? 1 : 0) + (components.includes('alertmanager') ? 1 : 0)
+  const single: SandboxComponent[] = ['prometheus', 'alertmanager', 'monitor']
+  return nats + single.filter((component) => components.includes(component)).length
 }
 
 /** Names, ports, paths, argv and configs of every process; pure, so a failed start can be re-planned with new ports. */
@@ -40,10 +55,11 @@ export function planSandbox(input: SandboxPlanInput): PlannedProcess[] {
 
   const nats = input.components.includes('nats') ? planNatsNodes(input, takePort) : []
   const alertmanager = input.components.includes('alertmanager') ? planAlertmanager(input, takePort()) : undefined
+  const monitor = input.components.includes('monitor') ? planMonitor(input, takePort(), nats.map((node) => node.process.url)) : undefined
   const prometheus = input.components.includes('prometheus')
-    ? planPrometheus(input, takePort(), alertmanager?.process.port)
+    ? planPrometheus(input, takePort(), alertmanager?.process.port, monitor?.process.port)
     : undefined
-  return [...nats, ...(prometheus ? [prometheus] : []), ...(alertmanager ? [alertmanager] : [])]
+  return [...nats, ...(prometheus ? [prometheus] : []), ...(alertmanager ? [alertmanager] : []), ...(monitor ? [monitor] : [])]
 }
 
 function planNatsNodes(input: SandboxPlanInput, takePort: () => number): PlannedProcess[] {
@@ -109,7 +125,7 @@ function natsConfig(node: NatsConfigInput): string {
   return lines.join('\n') + '\n'
 }
 
-function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?: number): PlannedProcess {
+function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?: number, monitorPort?: number): PlannedProcess {
   const dir = join(input.stateDir, 'prometheus')
   const configFile = join(dir, 'prometheus.yml')
   const dataDir = join(dir, 'data')
@@ -117,17 +133,28 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
   const targetsDir = join(dir, 'targets')
   const target = (p: number) => ({static_configs: [{targets: [`${LOOPBACK}:${p}`]}]})
   const config = {
-    // Short intervals: tests wait for scrapes and rule evaluations.
-    global: {scrape_interval: '5s', evaluation_interval: '5s'},
-    // Empty for now; features drop rule files here and reload via /-/reload.
+    // Short intervals: tests and the demo wait for scrapes and rule evaluations.
+    global: {scrape_interval: '5s', evaluation_interval: RULE_EVALUATION_INTERVAL},
+    // With the monitor, the project's alert rules; features and tests drop more here and reload via /-/reload.
     rule_files: [join(rulesDir, '*.yml')],
     ...(alertmanagerPort === undefined ? {} : {alerting: {alertmanagers: [target(alertmanagerPort)]}}),
     scrape_configs: [
       {job_name: 'prometheus', ...target(port)},
       ...(alertmanagerPort === undefined ? [] : [{job_name: 'alertmanager', ...target(alertmanagerPort)}]),
       // Scrape targets added at run time (the event monitor, test targets): one JSON file each in targets/.
-      {job_name: 'cim', file_sd_configs: [{files: [join(targetsDir, '*.json')], refresh_interval: '5s'}]},
+      // The monitor's file names its job (cim-monitor), as the production config does.
+      {
+        job_name: 'cim',
+        scrape_interval: MONITOR_SCRAPE_INTERVAL,
+        scrape_timeout: MONITOR_SCRAPE_INTERVAL,
+        file_sd_configs: [{files: [join(targetsDir, '*.json')], refresh_interval: '5s'}],
+      },
     ],
+  }
+  const files: Array<{path: string; text: string}> = []
+  if (monitorPort !== undefined) {
+    files.push({path: join(targetsDir, `${MONITOR_JOB}.json`), text: scrapeTargetText(`${LOOPBACK}:${monitorPort}`, {job: MONITOR_JOB, component: 'event-monitor'})})
+    if (input.alertRules !== undefined) files.push({path: join(rulesDir, 'cim.yml'), text: input.alertRules})
   }
   return {
     process: {
@@ -148,7 +175,56 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
     },
     configText: stringify(config),
     dirs: [dir, dataDir, rulesDir, targetsDir],
+    files,
   }
+}
+
+/**
+ * The event monitor: this package's `cimops monitor`, pointed at the sandbox's NATS by a natscli
+ * context file (its config file, on its command line like every sandbox process's), and kept away
+ * from the user's contexts by a cimops config of its own (processEnv).
+ */
+function planMonitor(input: SandboxPlanInput, port: number, natsUrls: string[]): PlannedProcess {
+  if (!input.cliCommand || input.cliCommand.length === 0) throw new Error('planSandbox: no CLI command for the monitor')
+  const dir = join(input.stateDir, 'monitor')
+  const configFile = join(dir, 'nats-context.json')
+  const natsContext = {description: 'the sandbox NATS, for the sandbox event monitor', url: natsUrls.join(',')}
+  return {
+    process: {
+      name: 'monitor',
+      component: 'monitor',
+      url: `http://${LOOPBACK}:${port}`,
+      port,
+      configFile,
+      dataDir: dir,
+      logFile: join(dir, 'monitor.log'),
+      argv: [
+        ...input.cliCommand,
+        'monitor',
+        `--listen=${LOOPBACK}:${port}`,
+        `--nats-context=${configFile}`,
+        `--stream=${DEFAULTS.streams.events}`,
+        `--refresh=${MONITOR_REFRESH}`,
+      ],
+    },
+    configText: `${JSON.stringify(natsContext, null, 2)}\n`,
+    dirs: [dir],
+    files: [{path: monitorConfigFile(dir), text: '# The sandbox event monitor reads no cimops context: everything it needs is on its command line.\ncontexts: {}\n'}],
+  }
+}
+
+function monitorConfigFile(dir: string): string {
+  return join(dir, 'cimops.yaml')
+}
+
+/**
+ * The environment a sandbox process starts with: as is for the servers; for the monitor, without the
+ * variables that would point it at another NATS or context, and with its own (empty) cimops config.
+ */
+export function processEnv(proc: Pick<SandboxProcess, 'component' | 'dataDir'>, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv | undefined {
+  if (proc.component !== 'monitor') return undefined
+  const {CIMOPS_CONTEXT: _context, NATS_URL: _url, NATS_CONTEXT: _natsContext, NATS_CREDS: _creds, ...rest} = env
+  return {...rest, CIMOPS_CONFIG: monitorConfigFile(proc.dataDir), NO_COLOR: '1'}
 }
 
 function planAlertmanager(input: SandboxPlanInput, port: number): PlannedProcess {
@@ -184,7 +260,7 @@ function planAlertmanager(input: SandboxPlanInput, port: number): PlannedProcess
   }
 }
 
-function binaryOf(input: SandboxPlanInput, component: SandboxComponent): string {
+function binaryOf(input: SandboxPlanInput, component: ServerComponent): string {
   const binary = input.binaries[component]
   if (!binary) throw new Error(`planSandbox: no binary for ${component}`)
   return binary

@@ -30,6 +30,8 @@ export async function probeProcess(proc: SandboxProcess, context: ProbeContext, 
         return await probeHttp(`${proc.url}/-/ready`, timeoutMs)
       case 'alertmanager':
         return await probeHttp(`${proc.url}/api/v2/status`, timeoutMs)
+      case 'monitor':
+        return await probeMonitor(proc.url, timeoutMs)
     }
   } catch (error) {
     return {healthy: false, detail: describeFailure(error, timeoutMs)}
@@ -52,6 +54,18 @@ async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs:
   const leader = jszSchema.parse(await getJson(`${monitor}/jsz`, timeoutMs)).meta_cluster?.leader
   if (!leader) return {healthy: false, detail: `${routes} routes, no JetStream meta leader`, routes}
   return {healthy: true, detail: `ready, ${routes} routes, meta leader ${leader}`, routes}
+}
+
+/**
+ * The event monitor is up once it serves /healthz (it may start before NATS, or before the stream
+ * exists); what it waits for, if anything, is the detail, from /readyz.
+ */
+async function probeMonitor(url: string, timeoutMs: number): Promise<ProbeResult> {
+  const health = await probeHttp(`${url}/healthz`, timeoutMs)
+  if (!health.healthy) return health
+  const response = await fetch(`${url}/readyz`, {signal: AbortSignal.timeout(timeoutMs)})
+  const text = (await response.text()).trim()
+  return {healthy: true, detail: response.ok ? 'ready' : text}
 }
 
 async function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> {

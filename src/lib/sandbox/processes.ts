@@ -18,14 +18,15 @@ const POLL_MS = 50
 
 /**
  * Start a server in its own process group with stdout and stderr appended to its log file.
- * Detached and unref'd, so it outlives the `cimops sandbox up` that started it.
+ * Detached and unref'd, so it outlives the `cimops sandbox up` that started it. `env`: the
+ * environment to start it with; this process's when undefined.
  */
-export function spawnDetached(name: string, argv: string[], logFile: string): number {
+export function spawnDetached(name: string, argv: string[], logFile: string, env?: NodeJS.ProcessEnv): number {
   const [command, ...args] = argv
   if (!command) throw new OperationError(`cannot start ${name}`, 'empty command line')
   const log = openSync(logFile, 'a')
   try {
-    const child = spawn(command, args, {cwd: dirname(logFile), detached: true, stdio: ['ignore', log, log]})
+    const child = spawn(command, args, {cwd: dirname(logFile), detached: true, stdio: ['ignore', log, log], ...(env ? {env} : {})})
     // Spawn failures are also emitted as 'error'; without a listener that would crash the process.
     child.on('error', () => {})
     child.unref()

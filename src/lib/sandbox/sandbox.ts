@@ -1,9 +1,10 @@
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
 import {formatMs, OperationError, UsageError} from '../core/errors.js'
 import {findServerBinary} from './binaries.js'
-import {planSandbox, portsNeeded, type PlannedProcess} from './plan.js'
+import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
 import {freeLoopbackPorts} from './ports.js'
 import {probeProcess, type ProbeContext} from './probes.js'
 import {isProcessAlive, readLogTail, spawnDetached, terminateProcess} from './processes.js'
@@ -15,6 +16,7 @@ import {
   type SandboxOptions,
   type SandboxProcess,
   type SandboxState,
+  type ServerComponent,
 } from './types.js'
 
 type Log = (line: string) => void
@@ -27,12 +29,18 @@ const MAX_PROBE_TIMEOUT_MS = 1000
 
 const ignoreLog: Log = () => {}
 
+/** This package's CLI and alert rules, next to dist/ (or src/) in the package. */
+const CLI_ENTRY = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
+const ALERT_RULES = fileURLToPath(new URL('../../../deploy/prometheus/rules/cim.yml', import.meta.url))
+
 interface StartSettings {
   stateDir: string
   cluster: 1 | 3
   jetstream: boolean
   components: SandboxComponent[]
-  binaries: Partial<Record<SandboxComponent, string>>
+  binaries: Partial<Record<ServerComponent, string>>
+  cliCommand: string[]
+  alertRules?: string
   readyTimeoutMs: number
   log: Log
 }
@@ -64,7 +72,9 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     jetstream: opts.jetstream ?? true,
     components,
     // Before anything starts: a missing binary should not leave half a sandbox behind.
-    binaries: Object.fromEntries(components.map((component) => [component, findServerBinary(component)])),
+    binaries: Object.fromEntries(components.filter(isServer).map((component) => [component, findServerBinary(component)])),
+    cliCommand: [process.execPath, CLI_ENTRY],
+    alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
     readyTimeoutMs,
     log,
   }
@@ -94,10 +104,11 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     natsServers: plan.filter((p) => p.process.component === 'nats').map((p) => p.process.url),
     prometheusUrl: urlOf(plan, 'prometheus'),
     alertmanagerUrl: urlOf(plan, 'alertmanager'),
+    ...(components.includes('monitor') ? {eventMonitorUrl: urlOf(plan, 'monitor')} : {}),
   }
   try {
     for (const {process: proc} of plan) {
-      state.processes.push({...proc, pid: spawnDetached(proc.name, proc.argv, proc.logFile)})
+      state.processes.push({...proc, pid: spawnDetached(proc.name, proc.argv, proc.logFile, processEnv(proc))})
       settings.log(`started ${proc.name} on ${proc.url}`)
     }
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
@@ -113,9 +124,24 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
 }
 
 async function writePlan(plan: PlannedProcess[]): Promise<void> {
-  for (const {process: proc, configText, dirs} of plan) {
+  for (const {process: proc, configText, dirs, files} of plan) {
     for (const dir of dirs) await mkdir(dir, {recursive: true})
     await writeFile(proc.configFile, configText)
+    for (const file of files ?? []) await writeFile(file.path, file.text)
+  }
+}
+
+function isServer(component: SandboxComponent): component is ServerComponent {
+  return component !== 'monitor'
+}
+
+/** The project's alert rules for the sandbox's Prometheus; without them (a trimmed install) it runs with none. */
+async function readAlertRules(log: Log): Promise<string | undefined> {
+  try {
+    return await readFile(ALERT_RULES, 'utf8')
+  } catch (error) {
+    log(`no alert rules loaded: cannot read ${ALERT_RULES} (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    return undefined
   }
 }
 
@@ -185,7 +211,7 @@ function findProcess(state: SandboxState, name: string): SandboxProcess {
 /** Spawn the given members of `state` again (updating their pids), record, and wait until ready. */
 async function relaunch(state: SandboxState, procs: SandboxProcess[], readyTimeoutMs: number, log: Log): Promise<void> {
   if (procs.length === 0) return
-  for (const proc of procs) proc.pid = spawnDetached(proc.name, proc.argv, proc.logFile)
+  for (const proc of procs) proc.pid = spawnDetached(proc.name, proc.argv, proc.logFile, processEnv(proc))
   await writeSandboxState(state)
   await waitAllReady(state, procs, readyTimeoutMs, log)
 }

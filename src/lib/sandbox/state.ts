@@ -7,11 +7,11 @@ import type {SandboxState} from './types.js'
 
 const STATE_FILE = 'state.json'
 /** Everything the sandbox may create in its state dir; `down` removes only these. */
-const SANDBOX_ENTRIES = new Set(['nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager'])
+const SANDBOX_ENTRIES = new Set(['nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager', 'monitor'])
 
 const processSchema = z.object({
   name: z.string(),
-  component: z.enum(['nats', 'prometheus', 'alertmanager']),
+  component: z.enum(['nats', 'prometheus', 'alertmanager', 'monitor']),
   pid: z.number().int().positive(),
   url: z.string(),
   port: z.number().int(),
@@ -33,6 +33,7 @@ const stateSchema = z.object({
   natsServers: z.array(z.string()),
   prometheusUrl: z.string().optional(),
   alertmanagerUrl: z.string().optional(),
+  eventMonitorUrl: z.string().optional(),
 }) satisfies z.ZodType<SandboxState>
 
 export function defaultSandboxDir(dataDir: string): string {

@@ -10,7 +10,12 @@ function targetFile(state: SandboxState, name: string): string {
 }
 
 export async function addScrapeTarget(state: SandboxState, name: string, address: string, labels: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(targetFile(state, name), `${JSON.stringify([{targets: [address], labels}], null, 2)}\n`)
+  await writeFileAtomic(targetFile(state, name), scrapeTargetText(address, labels))
+}
+
+/** A file_sd target file: one target and its labels (a `job` label here overrides the job's name). */
+export function scrapeTargetText(address: string, labels: Record<string, string> = {}): string {
+  return `${JSON.stringify([{targets: [address], labels}], null, 2)}\n`
 }
 
 export async function removeScrapeTarget(state: SandboxState, name: string): Promise<void> {

@@ -1,7 +1,12 @@
 /** Public shapes of the sandbox: real servers on loopback, recorded in `<stateDir>/state.json`. */
 
-export type SandboxComponent = 'nats' | 'prometheus' | 'alertmanager'
+/** The servers, plus `monitor`: the event monitor (`cimops monitor`), which Prometheus scrapes. */
+export type SandboxComponent = 'nats' | 'prometheus' | 'alertmanager' | 'monitor'
 
+/** Components run from a server binary of their own (the monitor runs this package's CLI). */
+export type ServerComponent = Exclude<SandboxComponent, 'monitor'>
+
+/** The default components of the API: the three servers. `cimops sandbox up` adds `monitor`. */
 export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = ['nats', 'prometheus', 'alertmanager']
 
 export interface SandboxOptions {
@@ -9,7 +14,11 @@ export interface SandboxOptions {
   stateDir: string
   /** 3 = three-node JetStream cluster, routes on loopback. */
   cluster?: 1 | 3
-  /** Default: all three. */
+  /**
+   * Default: the three servers. With `monitor`, the event monitor runs too (on its own loopback port,
+   * counting the events stream, refreshing every second), Prometheus scrapes it every second as job
+   * cim-monitor and evaluates the project's alert rules (deploy/prometheus/rules/cim.yml).
+   */
   components?: SandboxComponent[]
   /** Default true; false lets tests simulate "JetStream disabled". */
   jetstream?: boolean
@@ -19,7 +28,7 @@ export interface SandboxOptions {
 }
 
 export interface SandboxProcess {
-  /** 'nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager' */
+  /** 'nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager', 'monitor' */
   name: string
   component: SandboxComponent
   pid: number
@@ -29,6 +38,7 @@ export interface SandboxProcess {
   /** nats-server HTTP monitor (http://127.0.0.1:M), used for readiness. */
   monitorUrl?: string
   clusterPort?: number
+  /** The event monitor's: a natscli context file naming the sandbox's NATS servers. */
   configFile: string
   dataDir: string
   logFile: string
@@ -47,6 +57,8 @@ export interface SandboxState {
   natsServers: string[]
   prometheusUrl?: string
   alertmanagerUrl?: string
+  /** The event monitor (`cimops monitor`), http://127.0.0.1:P (/metrics, /healthz, /readyz). */
+  eventMonitorUrl?: string
 }
 
 export interface ProcessStatus extends SandboxProcess {
@@ -81,4 +93,22 @@ export interface SeedResult {
   /** Events already stored, skipped or rejected by the server's duplicate window. */
   duplicates: number
   consumers: SeedConsumer[]
+}
+
+export interface CatchUpOptions {
+  log?: (line: string) => void
+  /** Default EVENTS. */
+  eventsStream?: string
+  /** Give up after this long. Default 30000. */
+  timeoutMs?: number
+}
+
+export interface CatchUpResult {
+  consumer: string
+  stream: string
+  /** Events acknowledged now. */
+  acked: number
+  /** After catching up, as the server reports them: 0 and 0. */
+  pending: number
+  ackPending: number
 }

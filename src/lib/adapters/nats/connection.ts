@@ -1,6 +1,7 @@
 /**
  * NATS connections for one-shot commands: auth from the resolved settings, a timeout on connect,
- * no endless reconnecting, and failures turned into the typed errors of core/errors.ts.
+ * no endless reconnecting, and failures turned into the typed errors of core/errors.ts. A long-running
+ * service (the event monitor) asks for `reconnect: 'forever'` instead.
  * nats.js is imported only when a connection is made, so `cimops --help` never loads it.
  */
 import {access, readFile} from 'node:fs/promises'
@@ -14,6 +15,12 @@ import {UNREACHABLE_REASONS} from '../network-errors.js'
 const SYSTEM = 'nats'
 /** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */
 const MAX_RECONNECT_ATTEMPTS = 3
+/** reconnect 'forever': the delays between attempts grow from this, doubling, up to RECONNECT_MAX_MS (reconnectBackoff). */
+const RECONNECT_BASE_MS = 250
+const RECONNECT_MAX_MS = 5000
+/** reconnect 'forever': a peer that stops answering is noticed after ~3 pings, not nats.js's default of 4 minutes. */
+const SERVICE_PING_INTERVAL_MS = 10_000
+const SERVICE_MAX_PINGS_OUT = 3
 const AUTH_HINT = 'check the credentials: --nats-creds, --nats-context, or the user/password/token of the context'
 
 export interface NatsConnectOptions {
@@ -21,8 +28,14 @@ export interface NatsConnectOptions {
   timeoutMs: number
   /** Client name shown by the server (`nats server report connections`). Default `cimops`. */
   name?: string
-  /** Default false: a one-shot command fails fast instead of waiting for the server to come back. */
-  reconnect?: boolean
+  /**
+   * Default false: a one-shot command fails fast instead of waiting for the server to come back.
+   * true: a few attempts (live views). 'forever': a service that must ride out any outage: unlimited
+   * attempts, at once, then after 0.5s, 1s, 2s, 4s and every 5s from then on (reconnectBackoff). The
+   * first connect still fails fast either way:
+   * a service retries it itself, so that it can tell a wrong password from a server not up yet.
+   */
+  reconnect?: boolean | 'forever'
 }
 
 export interface NatsServerInfo {
@@ -40,11 +53,14 @@ export async function connectNats(settings: NatsSettings, opts: NatsConnectOptio
     servers: settings.servers,
     name: opts.name ?? 'cimops',
     timeout: opts.timeoutMs,
-    reconnect: opts.reconnect ?? false,
+    reconnect: Boolean(opts.reconnect),
     // Not 0: nats.js 3.4 then drops two servers per failed first dial (the failed one and the last
     // in the list), so a cluster with one dead node could fail to connect at all. Without reconnect,
-    // -1 only means "try every server once".
-    maxReconnectAttempts: opts.reconnect ? MAX_RECONNECT_ATTEMPTS : -1,
+    // -1 only means "try every server once"; with 'forever' it means no limit.
+    maxReconnectAttempts: opts.reconnect === true ? MAX_RECONNECT_ATTEMPTS : -1,
+    ...(opts.reconnect === 'forever'
+      ? {reconnectDelayHandler: reconnectBackoff(), pingInterval: SERVICE_PING_INTERVAL_MS, maxPingOut: SERVICE_MAX_PINGS_OUT}
+      : {}),
     inboxPrefix: settings.inboxPrefix,
     user: settings.user,
     pass: settings.password,
@@ -56,6 +72,38 @@ export async function connectNats(settings: NatsSettings, opts: NatsConnectOptio
     return await nats.connect(options)
   } catch (error) {
     throw toNatsError(error, address, opts.timeoutMs)
+  }
+}
+
+/**
+ * The delay between reconnect attempts for reconnect 'forever': the first attempt at once, the next
+ * after twice baseMs, doubling per attempt up to maxMs, each less up to a quarter of random jitter so
+ * that many clients do not come back in step. nats.js asks for the delay before every dial and again while it waits, so an
+ * attempt is taken to be over once the delay last handed out has passed; a quiet spell longer than
+ * twice maxMs (the connection was up meanwhile) starts the next outage from baseMs again.
+ */
+export function reconnectBackoff(options: {baseMs?: number; maxMs?: number; random?: () => number; now?: () => number} = {}): () => number {
+  const baseMs = options.baseMs ?? RECONNECT_BASE_MS
+  const maxMs = options.maxMs ?? RECONNECT_MAX_MS
+  const random = options.random ?? Math.random
+  const now = options.now ?? Date.now
+  let attempt = 0
+  let delay = 0
+  let setAt = Number.NEGATIVE_INFINITY
+  let askedAt = Number.NEGATIVE_INFINITY
+  return () => {
+    const t = now()
+    if (t - askedAt > 2 * maxMs) {
+      attempt = 0
+      setAt = Number.NEGATIVE_INFINITY
+    }
+    askedAt = t
+    if (t >= setAt + delay) {
+      delay = Math.round(Math.min(maxMs, baseMs * 2 ** attempt) * (1 - 0.25 * random()))
+      setAt = t
+      attempt = Math.min(attempt + 1, 30)
+    }
+    return delay
   }
 }
 

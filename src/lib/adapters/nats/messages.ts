@@ -19,6 +19,8 @@ const NANOS_PER_MS = 1_000_000
 const HELPER_INACTIVE_MS = 30_000
 /** Messages per pull while reading a range. */
 const READ_BATCH = 256
+/** How long a follower's stop waits for its consumer to be deleted. */
+const DELETE_WAIT_MS = 1000
 /** No message for this long while reading a range: ask the stream whether more is coming. */
 const IDLE_CHECK_MS = 150
 
@@ -167,6 +169,64 @@ export async function followMessages(
     await consumer.delete().catch(() => undefined)
   } catch (error) {
     if (options.signal.aborted) return
+    throw toNatsError(toJetStreamError(error, address, timeoutMs), address, timeoutMs)
+  }
+}
+
+/** A stored message as the fast follower hands it over: nats.js's own message, read lazily, no copies. */
+export interface FollowedMessage {
+  /** Stream sequence. */
+  readonly seq: number
+  readonly subject: string
+  readonly data: Uint8Array
+}
+
+export interface Follower {
+  /**
+   * Settles when the consumer has stopped: after stop(), or when nats.js gave up on it (the
+   * connection closed for good, the server refused the pull). The reason, if any, is the value.
+   */
+  readonly stopped: Promise<unknown>
+  stop(): Promise<void>
+}
+
+/**
+ * Follows a stream from `startSeq` for a long-running process (the event monitor): nats.js's ordered
+ * consumer (ephemeral, memory, R1, no acks) in callback mode, so a message costs one call and no
+ * promise, and pulls of `batch` messages refilled at three quarters. The ordered consumer recreates
+ * itself from the sequence after the last one it delivered on a gap, missed heartbeats, or after a
+ * reconnect; a caller that needs more certainty restarts it from its own position. `onMessage` must
+ * not throw: nats.js would stop the consumer.
+ */
+export async function startFollowing(
+  js: JetStreamClient,
+  filter: MessageFilter,
+  options: {startSeq: number; batch?: number; namePrefix?: string; onMessage: (message: FollowedMessage) => void},
+  address: string,
+  timeoutMs: number,
+): Promise<Follower> {
+  try {
+    const consumer = await js.consumers.get(filter.stream, {
+      ...orderedFilter(filter.filterSubjects),
+      deliver_policy: 'by_start_sequence',
+      opt_start_seq: Math.max(1, options.startSeq),
+      ...(options.namePrefix ? {name_prefix: options.namePrefix} : {}),
+    })
+    const messages = await consumer.consume({max_messages: options.batch ?? READ_BATCH, callback: (message) => options.onMessage(message)})
+    const stopped = messages.closed().then(
+      (reason) => reason,
+      (error: unknown) => error,
+    )
+    return {
+      stopped,
+      async stop() {
+        await messages.close()
+        // Best effort and brief: during an outage the delete would wait out the timeout, and the
+        // server drops an idle ordered consumer on its own after a few minutes anyway.
+        await Promise.race([consumer.delete().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, DELETE_WAIT_MS).unref())])
+      },
+    }
+  } catch (error) {
     throw toNatsError(toJetStreamError(error, address, timeoutMs), address, timeoutMs)
   }
 }
