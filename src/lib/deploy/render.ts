@@ -1,0 +1,28 @@
+/** Text for people: one line per check, every problem of the failed ones, and the verdict. */
+import type {Style} from '../core/output/style.js'
+import {renderTable} from '../core/output/table.js'
+import {plural} from '../core/output/units.js'
+import type {DeployCheck, DeployCheckStatus, DeployLintResult} from './lint.js'
+
+const STATUS_STYLE: Record<DeployCheckStatus, 'OK' | 'CRITICAL' | 'UNKNOWN'> = {passed: 'OK', failed: 'CRITICAL', skipped: 'UNKNOWN'}
+
+export function renderDeployLint(result: DeployLintResult, style: Style, width?: number): string {
+  const table = renderTable(
+    result.checks,
+    [
+      {header: 'STATUS', get: (c) => c.status, paint: (text, c) => style.status(STATUS_STYLE[c.status], text)},
+      {header: 'CHECK', get: (c) => c.name},
+      {header: 'TOOL', get: (c) => c.tool},
+      {header: 'FILE', get: (c) => c.file, flexible: true},
+      {header: 'DETAIL', get: (c) => c.detail, flexible: true},
+    ],
+    {width, paintHeader: style.dim},
+  )
+  const failures = result.checks.filter((c) => c.status === 'failed' && c.problems.length > 0).flatMap((c) => problemLines(c, style))
+  const verdict = `${plural(result.checks.length, 'check')} in ${result.dir}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`
+  return [table, ...(failures.length > 0 ? ['', ...failures] : []), '', result.failed > 0 ? style.status('CRITICAL', verdict) : result.skipped > 0 ? style.status('WARNING', verdict) : style.status('OK', verdict)].join('\n')
+}
+
+function problemLines(check: DeployCheck, style: Style): string[] {
+  return check.problems.map((problem) => `${check.file}: ${style.status('CRITICAL', 'error')}: ${problem} ${style.dim(`[${check.name}]`)}`)
+}
