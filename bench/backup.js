@@ -14,7 +14,7 @@ import {fileURLToPath} from 'node:url'
 import {jetstreamManager} from '@nats-io/jetstream'
 import {connect, createInbox} from '@nats-io/transport-node'
 import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
-import {cimEvent, Interrupted, interruptible, isolatedEnv, median, r1, r3, runNode, timeBin} from './lib.js'
+import {Interrupted, interruptible, isolatedEnv, median, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -28,23 +28,8 @@ const checkpoint = interruptible()
 
 async function publishEvents(nc) {
   const jsm = await jetstreamManager(nc)
-  await jsm.streams.add({name: STREAM, subjects: ['cim.>'], storage: 'file', max_bytes: 1_500_000_000})
-  const encoder = new TextEncoder()
-  const now = Date.now()
-  const started = performance.now()
-  for (let i = 0; i < EVENTS; i++) {
-    const {subject, body} = cimEvent(i, EVENTS, now)
-    nc.publish(subject, encoder.encode(body))
-    if (i % 20_000 === 19_999) {
-      await nc.flush()
-      checkpoint()
-    }
-  }
-  await nc.flush()
-  const seconds = (performance.now() - started) / 1000
-  const info = await jsm.streams.info(STREAM)
-  if (info.state.messages !== EVENTS) throw new Error(`published ${EVENTS} events, the stream holds ${info.state.messages}`)
-  return {seconds, bytes: info.state.bytes, jsm}
+  const {seconds, bytes} = await storeCimEvents(nc, jsm, STREAM, EVENTS, checkpoint)
+  return {seconds, bytes, jsm}
 }
 
 /** The protocol alone: request, ack every chunk on receipt, count and discard the bytes. */

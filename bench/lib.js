@@ -36,6 +36,29 @@ export function cimEvent(i, total, now) {
   return {subject, body}
 }
 
+/**
+ * Stores `count` CIM events in a new file-backed stream `name` (subjects cim.>) with core publishes,
+ * flushed every 20,000 (checkpoint() between flushes); checks the stream holds them all.
+ */
+export async function storeCimEvents(nc, jsm, name, count, checkpoint) {
+  await jsm.streams.add({name, subjects: ['cim.>'], storage: 'file', max_bytes: 1_500_000_000})
+  const encoder = new TextEncoder()
+  const now = Date.now()
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    const {subject, body} = cimEvent(i, count, now)
+    nc.publish(subject, encoder.encode(body))
+    if (i % 20_000 === 19_999) {
+      await nc.flush()
+      checkpoint()
+    }
+  }
+  await nc.flush()
+  const info = await jsm.streams.info(name)
+  if (info.state.messages !== count) throw new Error(`published ${count} events, the stream holds ${info.state.messages}`)
+  return {seconds: (performance.now() - started) / 1000, bytes: info.state.bytes}
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 export function processCpuSeconds(pid) {
   try {

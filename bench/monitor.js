@@ -16,6 +16,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
+import {Interrupted, interruptible, isolatedEnv, processCpuSeconds} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -25,7 +26,6 @@ const STREAM = 'EVENTS'
 const SAMPLE_MS = 500
 const TICK_MS = 10
 const targets = {lagSeconds: 1, peakRssMB: 150}
-const CLK_TCK = 100
 const DOMAINS = ['workflow', 'document', 'identity', 'agent', 'graph']
 const TYPES = ['Created', 'Updated', 'Completed', 'Failed']
 const ERRORS = ['timeout', 'validation', 'conflict']
@@ -81,15 +81,8 @@ const {sandboxDown, sandboxUp} = await import('../dist/lib/sandbox/index.js')
 const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-monitor-'))
 const stateDir = join(tmp, 'sandbox')
 // Isolated config: nothing from the caller's contexts or NATS/CIMOPS environment leaks into the monitor.
-const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(CIMOPS_|NATS_)/.test(key)))
-Object.assign(env, {NO_COLOR: '1', XDG_CONFIG_HOME: join(tmp, 'config'), XDG_DATA_HOME: join(tmp, 'data')})
-
-let interrupted
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = signal))
-class Interrupted extends Error {}
-const checkpoint = () => {
-  if (interrupted) throw new Interrupted(interrupted)
-}
+const env = isolatedEnv(tmp)
+const checkpoint = interruptible()
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -117,8 +110,7 @@ function child(argv) {
 function procStats(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return {rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK}
+  return {rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024, cpuSeconds: processCpuSeconds(pid)}
 }
 
 function parseMetrics(text) {

@@ -15,7 +15,7 @@ import {fileURLToPath} from 'node:url'
 import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
-import {cimEvent, Interrupted, interruptible, isolatedEnv, median, processCpuSeconds, r1, r3, runNode, timeBin} from './lib.js'
+import {cimEvent, Interrupted, interruptible, isolatedEnv, median, processCpuSeconds, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -53,24 +53,6 @@ if (process.argv[2] === '--baseline') {
   process.exit(0)
 }
 
-async function storeSource(nc, jsm) {
-  await jsm.streams.add({name: SOURCE, subjects: ['cim.>'], storage: 'file', max_bytes: 1_500_000_000})
-  const encoder = new TextEncoder()
-  const now = Date.now()
-  const started = performance.now()
-  for (let i = 0; i < EVENTS; i++) {
-    const {subject, body} = cimEvent(i, EVENTS, now)
-    nc.publish(subject, encoder.encode(body))
-    if (i % 20_000 === 19_999) {
-      await nc.flush()
-      checkpoint()
-    }
-  }
-  await nc.flush()
-  const info = await jsm.streams.info(SOURCE)
-  if (info.state.messages !== EVENTS) throw new Error(`published ${EVENTS} events, the stream holds ${info.state.messages}`)
-  return {seconds: (performance.now() - started) / 1000, bytes: info.state.bytes}
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-replay-'))
 const stateDir = join(tmp, 'sandbox')
@@ -84,7 +66,7 @@ try {
   const serverPid = state.processes.find((p) => p.component === 'nats').pid
   nc = await connect({servers: state.natsServers, name: 'cimops-bench-replay'})
   const jsm = await jetstreamManager(nc)
-  const source = await storeSource(nc, jsm)
+  const source = await storeCimEvents(nc, jsm, SOURCE, EVENTS, checkpoint)
   checkpoint()
 
   /** Runs one measured step; returns its figures plus the server's CPU seconds meanwhile. */

@@ -14,15 +14,15 @@ import {TimeoutError, UnreachableError} from '../../core/errors.js'
 import {toNatsError} from './connection.js'
 import {lastMessageMeta, type MessageMeta, nextMessageMeta, type StreamMessage, toJetStreamError} from './jetstream.js'
 
-const NANOS_PER_MS = 1_000_000
+export const NANOS_PER_MS = 1_000_000
 /** Helper consumers vanish on their own this long after their last use, should a delete be lost. */
-const HELPER_INACTIVE_MS = 30_000
+export const HELPER_INACTIVE_MS = 30_000
 /** Messages per pull while reading a range. */
 const READ_BATCH = 256
 /** How long a follower's stop waits for its consumer to be deleted. */
 const DELETE_WAIT_MS = 1000
 /** No message for this long while reading a range: ask the stream whether more is coming. */
-const IDLE_CHECK_MS = 150
+export const IDLE_CHECK_MS = 150
 
 export interface MessageFilter {
   stream: string

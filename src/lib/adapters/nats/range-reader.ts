@@ -17,18 +17,14 @@ import type {Msg, MsgHdrs, Status, Subscription} from '@nats-io/transport-node'
 import {InterruptedError, OperationError, TimeoutError} from '../../core/errors.js'
 import type {JetStreamSession} from '../../streams/session.js'
 import {toJetStreamError} from './jetstream.js'
-import {type MessageFilter, nextMatching} from './messages.js'
+import {HELPER_INACTIVE_MS, IDLE_CHECK_MS, type MessageFilter, NANOS_PER_MS, nextMatching} from './messages.js'
 
-const NANOS_PER_MS = 1_000_000
-const HELPER_INACTIVE_MS = 30_000
 /** Messages asked for by one pull request at most. */
 const MAX_BATCH = 2048
 /** A pull request expires (the server answers 408) after this long. */
 const PULL_EXPIRES_MS = 2000
 /** Pull requests outstanding at once: the next is already queued when one completes. */
 const MAX_REQUESTS = 2
-/** No message for this long while more may come: ask the stream whether the range is done. */
-const IDLE_CHECK_MS = 150
 
 /** A stored event as replay handles it (also what a replay file line holds). */
 export interface RangeEvent {
