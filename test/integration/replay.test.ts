@@ -3,7 +3,7 @@
  * What lands in the target is read back with the server's own API (STREAM.MSG.GET) and compared,
  * message by message and in order, with the source read the same way.
  */
-import {readFile, stat} from 'node:fs/promises'
+import {readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
@@ -160,6 +160,16 @@ describe('replay against nats-server 2.9.10', () => {
     expect(target.map((m) => m.subject)).toEqual(expected.map((m) => m.subject.replace(/^cim\./, 'copy.')))
     expect(target.map((m) => m.data)).toEqual(expected.map((m) => m.data))
     expect(target.map((m) => m.headers['Cim-Replay-Source'][0])).toEqual(expected.map((m) => `file:agent.jsonl.gz:${m.seq}`))
+  })
+
+  it('an event over the server max_payload fails with a clear error, not a dropped connection', async () => {
+    const file = join(home.dir, 'big.jsonl')
+    const line = (seq: number, size: number) => JSON.stringify({seq, time: '2026-11-22T01:00:00Z', subject: `cim.big.doc.d-${seq}.Stored`, headers: {}, data: 'x'.repeat(size)})
+    await writeFile(file, `${line(1, 100)}\n${line(2, 1024 * 1024)}\n`)
+    const result = await cli(['replay', '--from-file', file, '--to-stream', 'BIG', '--create-target', '--subject-map', 'cim=big'])
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.stderr).toMatch(/over the server's max_payload of 1048576/)
+    expect((await jsm.streams.info('BIG')).state.messages).toBe(1)
   })
 
   it('clear errors before anything is published', async () => {
