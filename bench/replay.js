@@ -4,8 +4,10 @@
 // the same run, peak RSS <= 200 MB). Starts a nats-only sandbox in a temp dir, stores the events with core
 // publishes, then alternates the baseline (a fresh process publishing the same number of events from
 // memory with nats.js js.publish, `WINDOW` promises in flight, each with a msgID) and `cimops replay
-// --to-stream` (the built CLI, under /usr/bin/time -v), each into a new file-backed stream. Checks that
-// each target holds every event, prints one summary line, writes bench/results/replay.json.
+// --to-stream` (the built CLI, under /usr/bin/time -v), each into a new file-backed stream, and a ceiling:
+// the leanest acked publisher from memory (core publishes with the same headers and a reply subject each),
+// which shows what the server can take on this machine. Checks that each target holds every event, prints
+// one summary line, writes bench/results/replay.json.
 // The machine's two cores are shared by the client and nats-server: the server's CPU time per run is
 // reported too. Exits 0 when a target is missed (pass: false), like the other benches.
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -13,7 +15,7 @@ import {availableParallelism, loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {jetstream, jetstreamManager} from '@nats-io/jetstream'
-import {connect} from '@nats-io/transport-node'
+import {connect, createInbox} from '@nats-io/transport-node'
 import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
 import {cimEvent, Interrupted, interruptible, isolatedEnv, median, processCpuSeconds, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
 
@@ -23,6 +25,7 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 /** js.publish promises in flight in the baseline (the reference measured 38-41k/s for 100-1000). */
 const WINDOW = 256
+const CEILING_WINDOW = 1024
 /** cimops replay --max-in-flight, when not its default. */
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT
 const SOURCE = 'BENCH'
@@ -46,6 +49,45 @@ async function baseline(servers, stream) {
   const seconds = (performance.now() - started) / 1000
   await nc.close()
   return {seconds}
+}
+
+/**
+ * The ceiling, in a fresh process: the leanest acked publishing nats.js allows, from memory (no source
+ * to read): core publishes with the replay's headers and a reply subject each, `CEILING_WINDOW` in
+ * flight, acks counted by one subscription. What the server can take with every event acknowledged.
+ */
+async function ceiling(servers, stream) {
+  const nc = await connect({servers: servers.split(','), name: 'cimops-bench-ceiling'})
+  const inbox = createInbox()
+  const now = Date.now()
+  let sent = 0
+  let acked = 0
+  const started = performance.now()
+  await new Promise((resolve) => {
+    const send = () => {
+      while (sent < EVENTS && sent - acked < CEILING_WINDOW) {
+        const i = sent++
+        const {subject, body} = cimEvent(i, EVENTS, now)
+        const block = Buffer.from(`NATS/1.0\r\nCim-Replay-Id: ceiling\r\nCim-Replay-Source: ${SOURCE}:${i + 1}\r\nNats-Msg-Id: ceiling:${i + 1}\r\nNats-Expected-Stream: ${stream}\r\n\r\n`)
+        nc.publish(`ceil.${subject}`, Buffer.from(body), {reply: `${inbox}.${i}`, headers: {encode: () => block}})
+      }
+    }
+    nc.subscribe(`${inbox}.*`, {
+      callback: () => {
+        if (++acked === EVENTS) resolve()
+        else if (sent - acked <= CEILING_WINDOW / 2) send()
+      },
+    })
+    send()
+  })
+  const seconds = (performance.now() - started) / 1000
+  await nc.close()
+  return {seconds}
+}
+
+if (process.argv[2] === '--ceiling') {
+  process.stdout.write(JSON.stringify(await ceiling(process.argv[3], process.argv[4])))
+  process.exit(0)
 }
 
 if (process.argv[2] === '--baseline') {
@@ -83,6 +125,7 @@ try {
   }
 
   const baselines = []
+  const ceilings = []
   const replays = []
   for (let round = 0; round < ROUNDS; round++) {
     const runBaseline = async () => {
@@ -91,6 +134,14 @@ try {
       const run = await measured(() => runNode([fileURLToPath(import.meta.url), '--baseline', url, stream], {env, what: 'baseline'}))
       await expectAll(stream)
       baselines.push({seconds: run.json.seconds, eventsPerSecond: EVENTS / run.json.seconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds, peakRssMB: run.peakRssMB})
+      checkpoint()
+    }
+    const runCeiling = async () => {
+      const stream = `CEIL_${round}`
+      await jsm.streams.add({name: stream, subjects: ['ceil.>'], storage: 'file', duplicate_window: 24 * 3600 * 1e9})
+      const run = await measured(() => runNode([fileURLToPath(import.meta.url), '--ceiling', url, stream], {env, what: 'ceiling'}))
+      await expectAll(stream)
+      ceilings.push({seconds: run.json.seconds, eventsPerSecond: EVENTS / run.json.seconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds})
       checkpoint()
     }
     const runReplay = async () => {
@@ -108,7 +159,9 @@ try {
     if (round % 2 === 0) {
       await runBaseline()
       await runReplay()
+      await runCeiling()
     } else {
+      await runCeiling()
       await runReplay()
       await runBaseline()
     }
@@ -116,6 +169,7 @@ try {
 
   const replayRate = median(replays.map((r) => r.eventsPerSecond))
   const baselineRate = median(baselines.map((b) => b.eventsPerSecond))
+  const ceilingRate = median(ceilings.map((c) => c.eventsPerSecond))
   const ratio = median(replays.map((r, i) => r.eventsPerSecond / baselines[i].eventsPerSecond))
   const peakRss = Math.max(...replays.map((r) => r.peakRssMB ?? 0))
   const perEventMicros = (seconds) => (seconds === undefined ? null : r1((seconds * 1e6) / EVENTS))
@@ -145,6 +199,14 @@ try {
       peakRssMB: timeBin ? r1(peakRss) : null,
       maxInFlight: MAX_IN_FLIGHT ? Number(MAX_IN_FLIGHT) : 'default',
     },
+    ceiling: {
+      what: `core publishes from memory (nothing read), the replay's headers, a reply subject each, ${CEILING_WINDOW} in flight, into a file stream with a 24h duplicate window: what the server takes with every event acknowledged`,
+      medianEventsPerSecond: Math.round(ceilingRate),
+      replayShare: r3(replayRate / ceilingRate),
+      samplesSeconds: ceilings.map((c) => r3(c.seconds)),
+      clientCpuMicrosPerEvent: ceilings.map((c) => perEventMicros(c.cpuSeconds)),
+      serverCpuMicrosPerEvent: ceilings.map((c) => perEventMicros(c.serverCpuSeconds)),
+    },
     baseline: {
       what: `js.publish from memory, ${WINDOW} in flight, msgID and expected stream on each`,
       medianEventsPerSecond: Math.round(baselineRate),
@@ -159,7 +221,7 @@ try {
   const mark = (ok) => (ok ? 'PASS' : 'MISS')
   const count = (n) => Math.round(n).toLocaleString('en-US')
   console.log(
-    `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
+    `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | ceiling (acked publishes from memory) ${count(ceilingRate)} events/s, replay at ${Math.round((replayRate / ceilingRate) * 100)}% of it | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
   )
 } catch (error) {
   if (!(error instanceof Interrupted)) throw error
