@@ -52,7 +52,7 @@ describe('cimops deploy lint', () => {
     }
     expect(find(report, 'prometheus-config')[0]).toMatchObject({tool: 'promtool', file: 'prometheus/prometheus.yml', status: 'passed'})
     expect(find(report, 'alertmanager-config')[0]).toMatchObject({tool: 'amtool', file: 'alertmanager/alertmanager.yml', status: 'passed'})
-    expect(find(report, 'prometheus-rules')[0].detail).toMatch(/11 rules found/)
+    expect(find(report, 'prometheus-rules')[0].detail).toMatch(/16 rules found/)
     expect(find(report, 'dashboard-queries').map((c) => c.file)).toEqual(['grafana/dashboards/cim-events.json', 'grafana/dashboards/cim-gpu.json', 'grafana/dashboards/cim-nats.json'])
     for (const check of report.checks) expect(Object.keys(check).sort()).toEqual(['detail', 'file', 'name', 'problems', 'status', 'tool'])
   })
