@@ -98,9 +98,10 @@ function faultSuite(name: string, cluster: 1 | 3, fault: (sandbox: TestSandbox, 
   })
 }
 
-faultSuite('replay: the server restarts mid-replay', 1, async (sandbox) => {
+faultSuite('replay: the server restarts mid-replay, down for 8s', 1, async (sandbox) => {
   await stopProcess(sandbox.state, 'nats-1')
-  await sleep(1500)
+  // Longer than a few reconnect attempts: the replay waits as long as its fault tolerance (30s).
+  await sleep(8000)
   await restartProcess(sandbox.state, 'nats-1')
   return async () => undefined
 })

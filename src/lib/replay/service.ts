@@ -135,7 +135,8 @@ export async function loadReplayState(id: string, stateDir = replayStateDir()): 
 export async function runReplay(ctx: ResolvedContext, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
   const {openJetStream} = await import('../streams/session.js')
   const needsNats = !('file' in plan.target) || !('file' in plan.source)
-  const session = needsNats ? await openJetStream(ctx, {reconnect: true}) : undefined
+  // Reconnecting without limit: the reader and publisher give up on their own after faultToleranceMs.
+  const session = needsNats ? await openJetStream(ctx, {reconnect: 'forever'}) : undefined
   try {
     return await replayWith(session, ctx, plan, dryRun, options, resumeFrom)
   } finally {

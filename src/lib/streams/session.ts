@@ -21,8 +21,11 @@ export interface JetStreamSession {
 }
 
 export interface SessionOptions {
-  /** Long-running views (--watch, tail) ride out a server restart; one-shot commands fail fast. */
-  reconnect?: boolean
+  /**
+   * Long-running views (--watch, tail) ride out a server restart; one-shot commands fail fast.
+   * 'forever': work that bounds its own waiting (a replay gives up after its fault tolerance).
+   */
+  reconnect?: boolean | 'forever'
 }
 
 export async function openJetStream(ctx: ResolvedContext, options: SessionOptions = {}): Promise<JetStreamSession> {
