@@ -80,7 +80,8 @@ function faultSuite(name: string, cluster: 1 | 3, fault: (sandbox: TestSandbox, 
       await home?.cleanup()
     })
 
-    it('completes with every event exactly once', async () => {
+    // Bounded: ~5s of replay, the fault, and up to 30s of the replay's own fault tolerance.
+    it('completes with every event exactly once', {timeout: 60_000}, async () => {
       const args = ['replay', '--stream', 'FSRC', '--to-stream', 'FDST', '--subject-map', 'fault=copy', '--replay-id', 'fault-1', '--rate', RATE, '--json', '--quiet', '--timeout', '2s']
       if (!prepareTarget) args.push('--create-target')
       const child = startCli([...args, '--nats-url', sandbox().state.natsServers.join(',')], home.env)

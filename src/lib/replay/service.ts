@@ -19,7 +19,7 @@ import {cimopsDataDir} from '../core/paths.js'
 import {checkReadSupport, intersectSubjects, narrowFilters} from '../streams/events.js'
 import {streamNotFound} from '../streams/errors.js'
 import type {JetStreamSession} from '../streams/session.js'
-import {cimParts, clientMatcher, type Destination, replayHeaders, type SubjectMapping, targetSubject} from './selection.js'
+import {cimParts, clientMatcher, type Destination, REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER, replayHeaders, type SubjectMapping, targetSubject} from './selection.js'
 
 /** Rough replay rate for the dry-run estimate (bench/replay on a 2-core machine shared with nats-server). */
 export const ESTIMATED_RATE = 50_000
@@ -182,7 +182,7 @@ async function replayWith(
   const destination: Destination = {prefix: plan.target.kind === 'prefix' ? plan.target.prefix : undefined, maps: plan.maps}
   const matcher = clientMatcher(plan.filters, plan.eventTypes)
   const sourceLabel = 'stream' in plan.source ? plan.source.stream : `file:${basename(plan.source.file)}`
-  let startSeq = resumeFrom ? Math.max(plan.startSeq, resumeFrom.doneSeq + 1) : plan.startSeq
+  const startSeq = resumeFrom ? Math.max(plan.startSeq, resumeFrom.doneSeq + 1) : plan.startSeq
   const since = plan.since ? Date.parse(plan.since) : undefined
   const until = plan.until ? Date.parse(plan.until) : undefined
   const result: ReplayResult = {
@@ -330,15 +330,11 @@ async function replayWith(
 
   // A NATS target: check it, then publish with a window and checkpoints.
   Object.assign(result.target, await describeTarget(session!, plan, sourceStream, destination, true))
-  if (resumeFrom) {
-    // After kill -9 the checkpoint may lag: the target's last message, when this replay wrote it, says how far it got.
-    const stored = await lastReplayedSeq(session!, result.target.stream!, plan.replayId)
-    if (stored !== undefined && stored + 1 > startSeq) {
-      resumeFrom = {...resumeFrom, doneSeq: stored}
-      startSeq = stored + 1
-      result.source.startSeq = startSeq
-    }
-  }
+  // After kill -9 the checkpoint lags what the target holds. Resuming from the checkpoint is always safe
+  // (the same Nats-Msg-Ids are deduplicated), but only within the target's duplicate window: so what this
+  // replay already stored after the checkpoint is read back from the target and skipped.
+  const present = resumeFrom ? await replayedAfter(session!, result.target.stream!, plan, startSeq - 1) : new Set<number>()
+  let skipped = 0
   const {encodeHeaders, ReplayPublisher} = await import('../adapters/nats/replay-publish.js')
   const stateDir = options.stateDir ?? replayStateDir()
   const stateFile = join(stateDir, `${plan.replayId}.json`)
@@ -384,6 +380,10 @@ async function replayWith(
     await readSelection(
       {
         onEvent: (event) => {
+          if (present.has(event.seq)) {
+            skipped++
+            return
+          }
           const headers = replayHeaders(event.headers, plan.replayId, sourceLabel, event.seq)
           headers.push(expected)
           publisher.publish({seq: event.seq, subject: targetSubject(event.subject, destination), data: event.data, headers: encodeHeaders(headers)})
@@ -413,9 +413,9 @@ async function replayWith(
     throw error
   }
   stopProgress()
-  Object.assign(result, {published: publisher.stats.stored, duplicates: publisher.stats.duplicates, bytes: publisher.stats.bytes, retries: publisher.stats.retries})
-  // The final verification: every selected event was acknowledged, none is left unaccounted for.
-  const acknowledged = publisher.stats.stored + publisher.stats.duplicates
+  Object.assign(result, {published: publisher.stats.stored, duplicates: publisher.stats.duplicates + skipped, bytes: publisher.stats.bytes, retries: publisher.stats.retries})
+  // The final verification: every selected event was acknowledged (or found stored), none is unaccounted for.
+  const acknowledged = publisher.stats.stored + publisher.stats.duplicates + skipped
   if (acknowledged !== result.selected) {
     await save({status: 'failed', error: `acknowledged ${acknowledged} of ${result.selected}`})
     throw new OperationError(`replay ${plan.replayId} is incomplete`, `${acknowledged} of ${result.selected} events were acknowledged`, {hint: `resume with: cimops replay --resume ${plan.replayId}`})
@@ -443,13 +443,31 @@ interface SelectionSink {
   attach?(reader: {wake(): void; cancel(error: unknown): void}): void
 }
 
-/** The source sequence of the target's last message when this replay published it. */
-async function lastReplayedSeq(session: JetStreamSession, stream: string, replayId: string): Promise<number | undefined> {
+/**
+ * The source sequences after `doneSeq` that this replay already stored in the target, read back from the
+ * target's tail (headers only): at most as many messages as there can be of ours after the checkpoint,
+ * plus a window's worth, since other publishers may share a target. What lies further back is left to
+ * the duplicate window.
+ */
+async function replayedAfter(session: JetStreamSession, stream: string, plan: ReplayPlan, doneSeq: number): Promise<Set<number>> {
+  const present = new Set<number>()
   const last = await session.jsm.streams.getMessage(stream, {last_by_subj: '>'}).catch(() => null)
-  const id = last?.header?.get('Nats-Msg-Id') ?? ''
-  if (!id.startsWith(`${replayId}:`)) return undefined
-  const seq = Number(id.slice(replayId.length + 1))
-  return Number.isInteger(seq) && seq > 0 ? seq : undefined
+  const lastId = last?.header?.get('Nats-Msg-Id') ?? ''
+  const lastSource = Number(lastId.slice(plan.replayId.length + 1))
+  if (!last || !lastId.startsWith(`${plan.replayId}:`) || !(lastSource > doneSeq)) return present
+  const {RangeReader} = await import('../adapters/nats/range-reader.js')
+  const span = lastSource - doneSeq + plan.maxInFlight
+  const reader = new RangeReader(session, {stream, filterSubjects: []}, {startSeq: Math.max(1, last.seq - span + 1), endSeq: last.seq, headersOnly: true, idleLimitMs: faultToleranceMs(session)}, {
+    onEvent: (event) => {
+      if (event.headers[REPLAY_ID_HEADER]?.[0] !== plan.replayId) return
+      const source = event.headers[REPLAY_SOURCE_HEADER]?.[0] ?? ''
+      const seq = Number(source.slice(source.lastIndexOf(':') + 1))
+      if (seq > doneSeq) present.add(seq)
+    },
+    room: () => Number.MAX_SAFE_INTEGER,
+  })
+  await reader.read()
+  return present
 }
 
 function emptySelection(plan: ReplayPlan): UsageError {

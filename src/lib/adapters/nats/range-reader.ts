@@ -23,6 +23,8 @@ import {HELPER_INACTIVE_MS, IDLE_CHECK_MS, type MessageFilter, NANOS_PER_MS, nex
 const MAX_BATCH = 2048
 /** A pull request expires (the server answers 408) after this long. */
 const PULL_EXPIRES_MS = 2000
+/** No message for this long while more is stored: the consumer is recreated. */
+const STALL_MS = 5000
 /** Pull requests outstanding at once: the next is already queued when one completes. */
 const MAX_REQUESTS = 2
 
@@ -107,7 +109,9 @@ export class RangeReader {
   private subscription?: Subscription
   private statusIterator?: AsyncIterable<Status> & {stop(): void}
   private watchdog?: NodeJS.Timeout
+  /** The last delivery (or the last time the sink had no room): the idle limit counts from here. */
   private lastProgress = Date.now()
+  private createdAt = 0
   private checkingEnd = false
   private recreating = false
   private finished = false
@@ -192,7 +196,7 @@ export class RangeReader {
     this.consumer = info.name
     this.lastDeliverySeq = 0
     this.requests.clear()
-    this.lastProgress = Date.now()
+    this.createdAt = Date.now()
   }
 
   /**
@@ -316,22 +320,22 @@ export class RangeReader {
   private onIdle(): void {
     const now = Date.now()
     for (const [id, request] of this.requests) if (now > request.expiresAt) this.requests.delete(id) // lost with a connection
-    if (now - this.lastProgress < IDLE_CHECK_MS) return
-    // Waiting for the sink is not idleness.
-    if (this.sink.room() - this.outstanding() <= 0 && this.requests.size > 0) return
+    // Waiting for the sink (a target electing a leader, --rate) is not the source's idleness.
     if (this.sink.room() <= 0) {
       this.lastProgress = now
       return
     }
-    if (now - this.lastProgress > this.options.idleLimitMs) {
+    const idle = now - this.lastProgress
+    if (idle < IDLE_CHECK_MS) return
+    if (idle > this.options.idleLimitMs) {
       this.fail(new TimeoutError('nats', this.session.address, this.options.idleLimitMs))
       return
     }
     this.checkEnd()
-    if (!this.recreating) {
-      if (this.consumer) this.pull()
-      else this.recreate()
-    }
+    if (this.recreating) return
+    // Pulls unanswered for this long while more is stored: the consumer died with a node, or is stuck.
+    if (!this.consumer || now - Math.max(this.lastProgress, this.createdAt) > STALL_MS) this.recreate()
+    else this.pull()
   }
 
   private watchStatus(): void {
