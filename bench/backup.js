@@ -7,14 +7,13 @@
 // prints one summary line, writes bench/results/backup.json, removes everything. Bounded well under 3 minutes.
 // Exits 0 when a target is missed (pass: false), like the other benches.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {availableParallelism, loadavg, tmpdir} from 'node:os'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {availableParallelism, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {jetstreamManager} from '@nats-io/jetstream'
 import {connect, createInbox} from '@nats-io/transport-node'
-import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
-import {Interrupted, interruptible, isolatedEnv, median, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
+import {interruptible, median, natsBench, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -111,16 +110,9 @@ if (process.argv[2] === '--bare-restore') {
   process.exit(0)
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-backup-'))
-const stateDir = join(tmp, 'sandbox')
-const env = isolatedEnv(tmp)
-let sandboxStarted = false
-let nc
-try {
-  sandboxStarted = true
-  const {state} = await sandboxUp({stateDir, components: ['nats']})
-  const url = state.natsServers.join(',')
-  nc = await connect({servers: state.natsServers, name: 'cimops-bench-backup'})
+const bench = natsBench('backup')
+const {tmp, env} = bench
+await bench.run(async ({url, nc}) => {
   const published = await publishEvents(nc)
   // Let the server's own writes of the 256 MB reach the disk first, so its writeback does not land on whichever run comes next.
   spawnSync('sync')
@@ -285,12 +277,4 @@ try {
   console.log(
     `backup: ${EVENTS.toLocaleString('en-US')} events, ${r1(streamMB)} MB stream -> ${r1(archiveMB)} MB archive | backup ${r3(backupSeconds)}s = ${r1(streamMB / backupSeconds)} MB/s (${r1(archiveMB / backupSeconds)} MB/s on the wire), ${Math.round(backupRatio * 100)}% of bare snapshot ${r3(bareSnapSeconds)}s (target >= ${targets.backupRatio * 100}% ${backupPass ? 'PASS' : 'FAIL'}) | restore ${r3(restoreSeconds)}s vs bare one-chunk ${r3(bareRestoreSeconds)}s (${Math.round(restoreRatio * 100)}% of its speed; pipelined x8 would be ${r3(pipelined[0].seconds)}s) | with a filtered projection consumer: backup ${r3(median(withConsumer.backup))}s vs bare ${r3(median(withConsumer.bare))}s | transfer CPU: backup ${timeBin ? `${r3(backupCpu)}s` : 'n/a'} vs bare ${timeBin ? `${r3(bareCpu)}s` : 'n/a'} | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs | peak RSS backup ${timeBin ? `${Math.round(peakBackupRss)} MB` : 'n/a'}, restore ${timeBin ? `${Math.round(peakRestoreRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${rssPass ? 'PASS' : 'FAIL'})`,
   )
-} catch (error) {
-  if (!(error instanceof Interrupted)) throw error
-  console.error(`backup bench: interrupted by ${error.message}; stopping the sandbox`)
-  process.exitCode = 130
-} finally {
-  await nc?.close().catch(() => {})
-  if (sandboxStarted) await sandboxDown(stateDir).catch((error) => console.error(`backup bench: sandbox down failed: ${error.message}`))
-  rmSync(tmp, {recursive: true, force: true})
-}
+})

@@ -2,7 +2,8 @@
 // /usr/bin/time -v (wall, CPU, peak RSS), CIM-shaped events, and stopping cleanly on Ctrl-C.
 import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 export const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
@@ -23,6 +24,40 @@ export function interruptible() {
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (interrupted = signal))
   return () => {
     if (interrupted) throw new Interrupted(interrupted)
+  }
+}
+
+/**
+ * One bench's temp dir (its env isolated there) and a nats-only sandbox in it: run(work) starts the
+ * sandbox, connects, calls work({state, url, nc}), and always stops and removes everything. Ctrl-C
+ * (an Interrupted from checkpoint()) ends with exit code 130.
+ */
+export function natsBench(name) {
+  const tmp = mkdtempSync(join(tmpdir(), `cimops-bench-${name}-`))
+  const stateDir = join(tmp, 'sandbox')
+  return {
+    tmp,
+    env: isolatedEnv(tmp),
+    async run(work) {
+      // Loaded here, not at the top: the benches' child modes import this file too.
+      const [{sandboxDown, sandboxUp}, {connect}] = await Promise.all([import('../dist/lib/sandbox/index.js'), import('@nats-io/transport-node')])
+      let sandboxStarted = false
+      let nc
+      try {
+        sandboxStarted = true
+        const {state} = await sandboxUp({stateDir, components: ['nats']})
+        nc = await connect({servers: state.natsServers, name: `cimops-bench-${name}`})
+        await work({state, url: state.natsServers.join(','), nc})
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error
+        console.error(`${name} bench: interrupted by ${error.message}; stopping the sandbox`)
+        process.exitCode = 130
+      } finally {
+        await nc?.close().catch(() => undefined)
+        if (sandboxStarted) await sandboxDown(stateDir).catch((error) => console.error(`${name} bench: sandbox down failed: ${error.message}`))
+        rmSync(tmp, {recursive: true, force: true})
+      }
+    },
   }
 }
 

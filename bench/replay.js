@@ -10,14 +10,13 @@
 // one summary line, writes bench/results/replay.json.
 // The machine's two cores are shared by the client and nats-server: the server's CPU time per run is
 // reported too. Exits 0 when a target is missed (pass: false), like the other benches.
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {availableParallelism, loadavg, tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {availableParallelism, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect, createInbox} from '@nats-io/transport-node'
-import {sandboxDown, sandboxUp} from '../dist/lib/sandbox/index.js'
-import {cimEvent, Interrupted, interruptible, isolatedEnv, median, processCpuSeconds, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
+import {cimEvent, interruptible, median, natsBench, processCpuSeconds, r1, r3, runNode, storeCimEvents, timeBin} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -95,18 +94,10 @@ if (process.argv[2] === '--baseline') {
   process.exit(0)
 }
 
-
-const tmp = mkdtempSync(join(tmpdir(), 'cimops-bench-replay-'))
-const stateDir = join(tmp, 'sandbox')
-const env = isolatedEnv(tmp)
-let sandboxStarted = false
-let nc
-try {
-  sandboxStarted = true
-  const {state} = await sandboxUp({stateDir, components: ['nats']})
-  const url = state.natsServers.join(',')
+const bench = natsBench('replay')
+const {env} = bench
+await bench.run(async ({state, url, nc}) => {
   const serverPid = state.processes.find((p) => p.component === 'nats').pid
-  nc = await connect({servers: state.natsServers, name: 'cimops-bench-replay'})
   const jsm = await jetstreamManager(nc)
   const source = await storeCimEvents(nc, jsm, SOURCE, EVENTS, checkpoint)
   checkpoint()
@@ -223,12 +214,4 @@ try {
   console.log(
     `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | ceiling (acked publishes from memory) ${count(ceilingRate)} events/s, replay at ${Math.round((replayRate / ceilingRate) * 100)}% of it | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
   )
-} catch (error) {
-  if (!(error instanceof Interrupted)) throw error
-  console.error(`replay bench: interrupted (${error.message})`)
-  process.exitCode = 130
-} finally {
-  await nc?.close().catch(() => undefined)
-  if (sandboxStarted) await sandboxDown(stateDir).catch((error) => console.error(`replay bench: sandbox down failed: ${error.message}`))
-  rmSync(tmp, {recursive: true, force: true})
-}
+})
