@@ -171,6 +171,8 @@ describe('alerts list', () => {
 
   it('client-side matching agrees with Alertmanager for every matcher shape', async () => {
     const mine = await am.alerts({filter: [`test_run="${RUN}"`]})
+    // An empty list would make every comparison below pass vacuously.
+    expect(mine).toHaveLength(ALERTS.length)
     const cases = [
       'domain=graph',
       'domain!=graph',
@@ -189,12 +191,16 @@ describe('alerts list', () => {
       'summary=~"queue at \\d+%"',
       'severity=~"crit.*|info"',
     ]
+    let nonEmpty = 0
     for (const text of cases) {
       const server = (await am.alerts({filter: [`test_run="${RUN}"`, text]})).map((a) => a.fingerprint).sort()
       const matches = compileMatchers([parseMatcher(text)])
       const client = mine.filter((a) => matches(a.labels)).map((a) => a.fingerprint).sort()
       expect(client, text).toEqual(server)
+      if (server.length > 0 && server.length < mine.length) nonEmpty++
     }
+    // Most shapes select a proper subset: the agreement is on real selections, not on all-or-nothing.
+    expect(nonEmpty).toBeGreaterThanOrEqual(cases.length / 2)
   })
 
   it('alertGroups() returns the routing groups with their receiver', async () => {

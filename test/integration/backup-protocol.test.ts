@@ -89,17 +89,19 @@ describe('snapshot/restore wire protocol edge cases (scripted server)', () => {
     await fakeSnapshot('SLOW', async (deliver, send) => {
       started = Date.now()
       for (let i = 0; i < 4; i++) await send(Buffer.from(`chunk-${i}`))
-      await new Promise((resolve) => setTimeout(resolve, 700))
+      await new Promise((resolve) => setTimeout(resolve, 2000))
       fake.publish(deliver, new Uint8Array(0))
     })
     const behindUntil = Date.now() + 200
-    const result = await snapshotStream(api, {stream: 'SLOW', consumers: true, check: false, idleTimeoutMs: 2000, responseTimeoutMs: 2000, behind: () => Date.now() < behindUntil, onChunk: () => {}})
+    const result = await snapshotStream(api, {stream: 'SLOW', consumers: true, check: false, idleTimeoutMs: 3000, responseTimeoutMs: 3000, behind: () => Date.now() < behindUntil, onChunk: () => {}})
     expect(result.chunks).toBe(4)
     await fake.flush()
     expect(ackTimes.map(([subject]) => subject)).toEqual(['_ACKS.SLOW.7.0', '_ACKS.SLOW.7.1', '_ACKS.SLOW.7.2', '_ACKS.SLOW.7.3'])
+    // Held while behind; released long before the transfer ends 2 s later, so the hold is bounded
+    // (the 500 ms cap plus a margin a loaded 2-core machine can honour).
     for (const [, at] of ackTimes) {
       expect(at).toBeGreaterThanOrEqual(behindUntil - 20)
-      expect(at - started).toBeLessThan(600)
+      expect(at - started).toBeLessThan(1500)
     }
   })
 

@@ -153,7 +153,8 @@ describe('health-check against a seeded single-node sandbox', () => {
     try {
       const started = Date.now()
       const report = await check(await sandboxContext(state, {timeout: '1s'}), ['prometheus', 'alertmanager'])
-      expect(Date.now() - started).toBeLessThan(1500)
+      // Well under the 5 s default: the 1 s --timeout is what bounds it, with margin for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(3500)
       expect(statuses(report)).toEqual({prometheus: 'CRITICAL', alertmanager: 'OK'})
       expect(checkNamed(report, 'prometheus').summary).toContain(state.prometheusUrl)
     } finally {
@@ -196,7 +197,8 @@ describe('health-check against a seeded single-node sandbox', () => {
 
     it('the whole command still returns within the timeout plus a small margin', async () => {
       const result = await cli(['--json', '--timeout', '1s', '--lag-warn', '1h', '--lag-crit', '2h'], `http://127.0.0.1:${port}`)
-      expect(result.durationMs).toBeLessThan(2500)
+      // The black hole holds for the whole 1 s; the 5 s default would take far longer. The rest is process start.
+      expect(result.durationMs).toBeLessThan(4500)
       const report = JSON.parse(result.stdout)
       const am = report.checks.find((c: {name: string}) => c.name === 'alertmanager')
       expect(am.status).toBe('CRITICAL')
@@ -231,7 +233,7 @@ describe('health-check against a 3-node cluster', () => {
 
   it('one node killed is WARNING naming it; a second one loses quorum: CRITICAL', async () => {
     const {state} = sandbox()
-    await stopProcess(state, 'nats-3')
+    await stopProcess(state, 'nats-3', 'SIGKILL')
     const oneDown = await eventually(
       async () => check(await sandboxContext(state), ['nats', 'jetstream']),
       (r) => r.checks.every((c) => c.status !== 'OK'),
@@ -240,7 +242,7 @@ describe('health-check against a 3-node cluster', () => {
     expect(statuses(oneDown)).toEqual({nats: 'WARNING', jetstream: 'WARNING'})
     expect(checkNamed(oneDown, 'nats').summary).toContain(state.natsServers[2])
 
-    await stopProcess(state, 'nats-2')
+    await stopProcess(state, 'nats-2', 'SIGKILL')
     const quorumLost = await check(await sandboxContext(state, {timeout: '1s'}), ['nats'])
     expect(statuses(quorumLost)).toEqual({nats: 'CRITICAL'})
     expect(checkNamed(quorumLost, 'nats').summary).toContain('quorum lost')

@@ -57,7 +57,7 @@ describe('restore into the 3-node sandbox cluster', () => {
 
     // The real proof that every peer holds the data: stop the leader, a follower takes over with everything.
     const leader = info.cluster!.leader!
-    await stopProcess(state, leader)
+    await stopProcess(state, leader, 'SIGKILL')
     try {
       const survivor = state.processes.find((p) => p.name !== leader)!.url
       const other = await connect({servers: [survivor]})

@@ -164,7 +164,7 @@ describe('sandbox lifecycle against the real servers', () => {
     })
   })
 
-  it('stopProcess kills prometheus and status shows it down', async () => {
+  it('stopProcess stops prometheus and status shows it down', async () => {
     const prometheus = state.processes.find((p) => p.name === 'prometheus')!
     await stopProcess(state, 'prometheus')
     // Not a bare kill(pid, 0): a killed child may linger as a zombie until init reaps it.
