@@ -7,7 +7,8 @@ import {haveCaptures, localFixturePath, noteMissingCaptures, readCapture, readLo
 noteMissingCaptures('kernel log Xid parser on the real dmesg capture')
 
 describe.skipIf(!haveCaptures)('parseKernelLog on the real dmesg --ctime capture (Dell XE9680, Xid 119)', () => {
-  const text = readCapture('dmesg-xid-119-gsp-rpc-timeout-dell-xe9680.log')
+  // A skipped describe's body still runs at collection: read the capture only when it is there.
+  const text = haveCaptures ? readCapture('dmesg-xid-119-gsp-rpc-timeout-dell-xe9680.log') : ''
 
   it('finds the five Xid 119 lines on PCI 0000:9b:00, with pid, process, message and local ctime', () => {
     const scan = parseKernelLog(text)
