@@ -86,6 +86,26 @@ describe.skipIf(!haveCaptures)('gpu check through a fake nvidia-smi printing rea
 })
 
 describe('gpu check through a fake nvidia-smi', () => {
+  it('a healthy H100 under load (hand-written, 38 fields) is OK, one result named gpu:0; nvidia-smi was asked for the CSV with its header', async () => {
+    const dir = fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-h100-load-wide.csv')})
+    useFake(dir)
+    const [outcome, ...rest] = await runGpuCheck()
+    expect(rest).toEqual([])
+    expect(outcome).toMatchObject({name: 'gpu:0', component: 'gpu', status: 'OK', summary: 'NVIDIA H100 80GB HBM3: 61°C, 100% busy, 20.0/79.6 GiB, 640/700 W'})
+    expect(calls(dir)).toEqual([
+      '--query-gpu=index,uuid,name,pci.bus_id,driver_version,temperature.gpu,temperature.gpu.tlimit,utilization.gpu,memory.total,memory.used,power.draw,power.limit,clocks_throttle_reasons.active,ecc.errors.uncorrected.volatile.total,ecc.errors.corrected.volatile.total,retired_pages.pending,remapped_rows.pending,remapped_rows.failure,gpu_recovery_action --format=csv',
+    ])
+    expect(fakeCalls(dir)).toContain('-q -x')
+  })
+
+  it('csv,nounits with [N/A] ECC, remapping and T.Limit (a T4 and a GeForce) is OK on both GPUs', async () => {
+    useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-nounits-t4-rtx4090.csv')}))
+    expect(await runGpuCheck()).toMatchObject([
+      {name: 'gpu:0', status: 'OK', summary: 'Tesla T4: 27°C, 2% busy, 0.1/15.0 GiB'},
+      {name: 'gpu:1', status: 'OK', summary: 'NVIDIA GeForce RTX 4090: 47°C, 8% busy, 1.4/24.0 GiB, 84/450 W'},
+    ])
+  })
+
   it('four GPUs give four results: OK, CRITICAL (remap pending, slowdown, 3 °C headroom), CRITICAL (lost), CRITICAL (ECC)', async () => {
     useFake(fakeNvidiaSmi({csvFile: localFixturePath('query-gpu-4x-h100-faults.csv')}))
     const outcomes = await runGpuCheck()
@@ -211,6 +231,17 @@ describe('gpu check with -q -x details, the kernel log and the context threshold
     expect(outcomes[0]).toMatchObject({name: 'gpu:0', status: 'WARNING'})
     expect(outcomes[0].summary).toContain('Xid 31 (GPU memory page fault), an application error')
     expect(outcomes[2].summary).toContain('Xid 79 (GPU has fallen off the bus), drain the node')
+  })
+
+  it('memory nearly full and a fresh allocation failure in the kernel log: WARNING; the same failure outside the window: OK', async () => {
+    const header = 'index, name, pci.bus_id, memory.total [MiB], memory.used [MiB]'
+    const log = join(root, 'kern-alloc.log')
+    writeFileSync(log, `${new Date().toISOString()} gpu-07 kernel: NVRM: nvCheckOkFailedNoLog: Check failed: Out of memory [NV_ERR_NO_MEMORY] (0x00000051) returned from _memdescAllocInternal(pMemDesc) @ mem_desc.c:1359\n`)
+    vi.stubEnv('CIMOPS_KERNEL_LOG', log)
+    useFake(fakeNvidiaSmi({csv: `${header}\n0, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 81559 MiB, 80102 MiB\n`}))
+    expect(await runGpuCheck()).toMatchObject([{name: 'gpu:0', status: 'WARNING', summary: expect.stringContaining('memory nearly full (98% used) and 1 allocation failure in the kernel log')}])
+    writeFileSync(log, `2025-03-14T09:20:31+0000 gpu-07 kernel: NVRM: nvCheckOkFailedNoLog: Check failed: Out of memory [NV_ERR_NO_MEMORY]\n`)
+    expect(await runGpuCheck()).toMatchObject([{name: 'gpu:0', status: 'OK'}])
   })
 
   it('fewer GPUs than the context expects: a CRITICAL `gpu` result with the count', async () => {

@@ -75,6 +75,47 @@ describe.skipIf(!haveCaptures)('gpu status on the real H100 capture', () => {
   })
 })
 
+describe('gpu status on the hand-written H100 under load', () => {
+  const h100 = {csvFile: localFixturePath('query-gpu-h100-load-wide.csv'), appsFile: localFixturePath('query-compute-apps-h100-3-procs.csv')}
+
+  it('healthy: a table, the verdict, exit 0; --verbose lists processes (from --query-compute-apps when -q -x fails)', async () => {
+    const [plain, verbose] = await Promise.all([gpuStatus(h100), gpuStatus(h100, ['--verbose'])])
+    expect(plain.code, plain.stderr).toBe(0)
+    expect(plain.stdout).toMatch(/^GPU\s+NAME\s+BUS ID\s+TEMP\s+UTIL\s+MEMORY\s+POWER\s+STATUS\s+FINDINGS\n\s+0\s+NVIDIA H100 80GB HBM3\s+00000000:00:09\.0\s+61°C \(24 to T\.Limit\)\s+100%\s+20\.0\/79\.6 GiB\s+640\/700 W\s+OK\s+-\n/)
+    expect(plain.stdout).toMatch(/\nOK {2}1 GPU OK {2}\(node gpu-07, driver 590\.48\.01, \d\.\d\ds\)\n$/)
+    expect(plain.stdout).toContain('note: nvidia-smi -q -x failed')
+    expect(verbose.code).toBe(0)
+    expect(verbose.stdout).toMatch(/\s+0\s+20211\s+C\s+2\.0 GiB\s+\/opt\/bench\/memhog\n/)
+    expect(verbose.stdout).toMatch(/\s+0\s+20240\s+C\s+16\.0 GiB\s+\.\/gpu_burn\n/)
+  })
+
+  it('--json: the check shape plus GPUs, readings and processes; --format nagios: one line with perfdata', async () => {
+    const [json, nagios] = await Promise.all([gpuStatus(h100, ['--json', '--verbose']), gpuStatus(h100, ['--format', 'nagios'])])
+    expect(json.code).toBe(0)
+    const report = JSON.parse(json.stdout) as GpuStatusReport
+    expect(report).toMatchObject({status: 'OK', summary: '1 GPU OK', node: 'gpu-07', tool: 'nvidia-smi', driverVersion: '590.48.01', checks: [{name: 'gpu:0', status: 'OK'}]})
+    expect(report.snapshots[0]).toMatchObject({temperatureC: 61, tlimitMarginC: 24, powerDrawW: 640.25, recoveryAction: 'None'})
+    expect(report.snapshots[0].processes?.map((p) => p.pid)).toEqual([20211, 20212, 20240])
+    expect(Object.keys(report).slice(0, 2)).toEqual(['status', 'summary'])
+    expect(nagios.code).toBe(0)
+    expect(nagios.stdout.trim()).toBe('OK 1 GPU OK | gpu:0_temperature=61 gpu:0_utilization=100% gpu:0_memory_used=21474836480B gpu:0_power=640.25 gpu:0_ecc_uncorrected=0;;1')
+  })
+
+  it('Xids from the kernel log: a fresh Xid 79 on its bus is CRITICAL; the dmesg --ctime Xid 119s are older than the window (a note)', async () => {
+    const log = join(root, 'xid79-hand.log')
+    writeFileSync(log, `${new Date().toISOString()} gpu-07 kernel: NVRM: Xid (PCI:0000:00:09): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.\n`)
+    const [fresh, old] = await Promise.all([
+      gpuStatus(h100, ['--kernel-log', log]),
+      gpuStatus(h100, [], {CIMOPS_KERNEL_LOG: localFixturePath('dmesg-ctime-xid-119-gsp-rpc-timeout.log')}),
+    ])
+    expect(fresh.code).toBe(2)
+    expect(fresh.stdout).toContain('Xid 79 (GPU has fallen off the bus), drain the node')
+    expect(fresh.stdout).toMatch(/\n\s+0\s+79\s+drain\s+1\s+\d{4}-/)
+    expect(old.code).toBe(0)
+    expect(old.stdout).toContain('note: 4 Xid events older than 1d not counted (context gpu.xidWindow)')
+  })
+})
+
 describe.concurrent('gpu status through a fake nvidia-smi: each failure mode and its exit code', () => {
   const faults = localFixturePath('query-gpu-4x-h100-faults.csv')
   const header =

@@ -88,6 +88,191 @@ describe('parseNvidiaSmiXml on the hand-written fixture (v13 layout with --dtd)'
   })
 })
 
+describe('parseNvidiaSmiXml on hand-written fixtures of each schema', () => {
+  const names = ['q-x-v100-v10-dbe-retired-pages.xml', 'q-x-t4-v11-throttle-names.xml', 'q-x-a100-v12-mig.xml', 'q-x-rtx-ada-v13-healthy.xml', 'q-x-quadro-418-no-doctype-ecc-na.xml']
+
+  it.each(names)('%s: GPUs with bus id, uuid, name, memory, throttle reasons; nothing fails', (name) => {
+    const report = parseNvidiaSmiXml(readLocalFixture(name))
+    expect(report.gpus.length).toBeGreaterThan(0)
+    for (const gpu of report.gpus) {
+      expect(gpu.busId).toMatch(/^[0-9A-F]{8}:[0-9A-F]{2}:[0-9A-F]{2}\.\d$/)
+      expect(gpu.uuid).toMatch(/^GPU-/)
+      expect(gpu.name).toBeTruthy()
+      expect(gpu.memoryTotalBytes).toBeGreaterThan(0)
+      expect(gpu.failure).toBeUndefined()
+    }
+  })
+
+  it('schema versions v10-v13 from the DOCTYPE, none without one; a trimmed output: count <gpu>, not attached_gpus', () => {
+    expect(names.map((name) => parseNvidiaSmiXml(readLocalFixture(name)).schema)).toEqual([10, 11, 12, 13, undefined])
+    const v100 = parseNvidiaSmiXml(readLocalFixture('q-x-v100-v10-dbe-retired-pages.xml'))
+    expect(v100).toMatchObject({driverVersion: '410.104', cudaVersion: '10.0', attachedGpus: 2})
+    expect(v100.gpus).toHaveLength(1)
+  })
+
+  it('V100 (v10): old ECC layout, double-bit ECC volatile and aggregate, two retired pages with addresses, retirement pending; the rules drain it', () => {
+    const [v100] = parseNvidiaSmiXml(readLocalFixture('q-x-v100-v10-dbe-retired-pages.xml')).gpus
+    expect(v100).toEqual({
+      busId: '00000000:3B:00.0',
+      uuid: 'GPU-8d2c7b11-0000-4e3a-b5c6-000000000000',
+      name: 'Tesla V100-SXM2-16GB',
+      throttleReasons: ['gpu_idle'],
+      memoryTotalBytes: 16160 * MiB,
+      memoryUsedBytes: 0,
+      utilizationPercent: 0,
+      temperatureC: 36,
+      slowdownTempC: 87,
+      shutdownTempC: 90,
+      maxOperatingTempC: 83,
+      memoryTempC: 34,
+      memoryMaxTempC: 85,
+      powerDrawW: 42.17,
+      powerLimitW: 300,
+      ecc: {volatileCorrected: 2, volatileUncorrected: 1, aggregateCorrected: 148, aggregateUncorrected: 9},
+      retiredPages: {
+        singleBit: {count: 0, pages: []},
+        doubleBit: {
+          count: 2,
+          pages: [
+            {address: '0x00000000000a1b2c', time: 'Tue Mar 11 22:04:51 2025'},
+            {address: '0x00000000000a1b2d', time: 'Fri Mar 14 09:18:07 2025'},
+          ],
+        },
+        pending: true,
+      },
+      processes: [],
+    })
+    const health = assessGpu(merge({index: 0, busId: v100.busId}, v100))
+    expect(health.status).toBe('CRITICAL')
+    expect(health.findings.map((f) => f.code)).toEqual(['ecc-uncorrected', 'pages-pending'])
+  })
+
+  it('A100 MIG (v12): the MIG device\'s memory, utilization and ECC do not leak into the GPU; reset status read; remapped rows N/A', () => {
+    const [a100] = parseNvidiaSmiXml(readLocalFixture('q-x-a100-v12-mig.xml')).gpus
+    expect(a100).toMatchObject({
+      name: 'NVIDIA A100-SXM4-40GB',
+      memoryTotalBytes: 40960 * MiB,
+      memoryUsedBytes: 19012 * MiB,
+      resetRequired: false,
+      drainAndResetRecommended: false,
+      throttleReasons: [],
+      ecc: {volatileCorrected: 0, volatileUncorrected: 0, aggregateCorrected: 5, aggregateUncorrected: 0},
+      temperatureC: 31,
+      slowdownTempC: 89,
+      memoryTempC: 40,
+      memoryMaxTempC: 95,
+      powerDrawW: 88.41,
+      powerLimitW: 400,
+      processes: [],
+    })
+    expect(a100.remappedRows).toBeUndefined()
+    expect(a100.retiredPages).toBeUndefined()
+    expect(a100.utilizationPercent).toBeUndefined()
+    expect(a100.tlimitMarginC).toBeUndefined()
+    expect(assessGpu(merge({index: 0, busId: a100.busId}, a100)).status).toBe('OK')
+  })
+
+  it('T4 (v11): <clocks_throttle_reasons>, old power_readings, graphics and compute processes, nothing pending', () => {
+    const [t4] = parseNvidiaSmiXml(readLocalFixture('q-x-t4-v11-throttle-names.xml')).gpus
+    expect(t4).toMatchObject({name: 'Tesla T4', throttleReasons: [], utilizationPercent: 12, slowdownTempC: 93, powerDrawW: 31.4, powerLimitW: 70, retiredPages: {pending: false}})
+    expect(t4.memoryTempC).toBeUndefined()
+    expect(t4.processes).toEqual([
+      {pid: 1204, type: 'G', name: '/usr/lib/xorg/Xorg', usedMemoryBytes: 24 * MiB},
+      {pid: 7310, type: 'C', name: 'python3', usedMemoryBytes: 1102 * MiB},
+    ])
+  })
+
+  it('RTX Ada (v13): <clocks_event_reasons>, T.Limit-relative thresholds, recovery action None, average power, G, C and C+G processes; OK', () => {
+    const [ada] = parseNvidiaSmiXml(readLocalFixture('q-x-rtx-ada-v13-healthy.xml')).gpus
+    expect(ada).toMatchObject({
+      recoveryAction: 'None',
+      throttleReasons: ['gpu_idle'],
+      temperatureC: 41,
+      tlimitMarginC: 46,
+      slowdownTlimitC: -2,
+      shutdownTlimitC: -7,
+      powerDrawW: 7.92,
+      powerLimitW: 70,
+      remappedRows: {correctable: 0, uncorrectable: 0, pending: false, failure: false},
+    })
+    // Every ECC counter N/A on a GPU without ECC: no ecc at all, not zeros.
+    expect(ada.ecc).toBeUndefined()
+    expect(ada.slowdownTempC).toBeUndefined()
+    expect(ada.processes.map((p) => [p.pid, p.type, p.name])).toEqual([
+      [1710, 'G', '/usr/bin/gnome-shell'],
+      [5120, 'C', 'python'],
+      [8841, 'C+G', '/opt/google/chrome/chrome'],
+    ])
+    expect(assessGpu(merge({index: 0, busId: ada.busId}, ada)).status).toBe('OK')
+  })
+
+  it('418 without a DOCTYPE: bus id from <gpu id>, no power reading, every ECC and retired-pages field N/A', () => {
+    const gpus = parseNvidiaSmiXml(readLocalFixture('q-x-quadro-418-no-doctype-ecc-na.xml')).gpus
+    expect(gpus.map((g) => [g.busId, g.temperatureC, g.slowdownTempC, g.powerDrawW, g.powerLimitW, g.ecc, g.retiredPages, g.throttleReasons])).toEqual([
+      ['00000000:02:00.0', 34, 100, undefined, undefined, undefined, undefined, undefined],
+      ['00000000:03:00.0', 31, 100, undefined, undefined, undefined, undefined, undefined],
+    ])
+  })
+})
+
+/** Edited copies of the hand-written fixtures: each failure rule reached through the -q -x parser. */
+describe('edited copies of hand-written -q -x fixtures', () => {
+  const edit = (name: string, from: string, to: string) => {
+    const xml = readLocalFixture(name)
+    expect(xml).toContain(from)
+    return xml.replace(from, to)
+  }
+  const judge = (xml: string) => {
+    const [gpu] = parseNvidiaSmiXml(xml).gpus
+    return assessGpu(merge({index: 0, busId: gpu.busId}, gpu))
+  }
+  const ada = 'q-x-rtx-ada-v13-healthy.xml'
+
+  it('thermal slowdown active (v13 element names): WARNING', () => {
+    const xml = edit(ada, '<clocks_event_reason_hw_thermal_slowdown>Not Active<', '<clocks_event_reason_hw_thermal_slowdown>Active<')
+    expect(judge(xml)).toMatchObject({status: 'WARNING', findings: [{code: 'clocks-slowed', text: 'clocks slowed: hw_thermal_slowdown'}]})
+  })
+
+  it('thermal slowdown on the old element names (v11): WARNING', () => {
+    const xml = edit('q-x-t4-v11-throttle-names.xml', '<clocks_throttle_reason_sw_thermal_slowdown>Not Active<', '<clocks_throttle_reason_sw_thermal_slowdown>Active<')
+    expect(judge(xml).findings.map((f) => f.text)).toEqual(['clocks slowed: sw_thermal_slowdown'])
+  })
+
+  it('row remapping pending: CRITICAL; a failed remap: CRITICAL', () => {
+    expect(judge(edit(ada, '<remapped_row_pending>No<', '<remapped_row_pending>Yes<'))).toMatchObject({status: 'CRITICAL', findings: [{code: 'remap-pending'}]})
+    expect(judge(edit(ada, '<remapped_row_failure>No<', '<remapped_row_failure>Yes<'))).toMatchObject({status: 'CRITICAL', findings: [{code: 'remap-failure'}]})
+  })
+
+  it('a recovery action other than None: CRITICAL', () => {
+    const xml = edit(ada, '<gpu_recovery_action>None<', '<gpu_recovery_action>Drain and Reset<')
+    expect(judge(xml)).toMatchObject({status: 'CRITICAL', findings: [{code: 'recovery-action', text: 'the driver recommends recovery action "Drain and Reset"'}]})
+  })
+
+  it('T.Limit headroom down to 5 °C: WARNING; to 0 °C: CRITICAL', () => {
+    expect(judge(edit(ada, '<gpu_temp_tlimit>46 C<', '<gpu_temp_tlimit>5 C<'))).toMatchObject({status: 'WARNING', findings: [{code: 'temperature', text: 'T.Limit headroom 5°C (≤ 5°C)'}]})
+    expect(judge(edit(ada, '<gpu_temp_tlimit>46 C<', '<gpu_temp_tlimit>0 C<')).status).toBe('CRITICAL')
+  })
+
+  it('A100: drain and reset recommended: CRITICAL; reset required alone: CRITICAL; within 5 °C of its 89 °C slowdown: WARNING, at it: CRITICAL', () => {
+    const a100 = 'q-x-a100-v12-mig.xml'
+    expect(judge(edit(a100, '<drain_and_reset_recommended>No<', '<drain_and_reset_recommended>Yes<')).findings.map((f) => f.code)).toEqual(['drain-and-reset'])
+    expect(judge(edit(a100, '<reset_required>No<', '<reset_required>Yes<')).findings.map((f) => [f.status, f.text])).toEqual([['CRITICAL', 'the GPU needs a reset']])
+    expect(judge(edit(a100, '<gpu_temp>31 C<', '<gpu_temp>85 C<'))).toMatchObject({status: 'WARNING', findings: [{code: 'temperature', text: 'hot: 85°C (≥ 84°C, slowdown at 89°C)'}]})
+    expect(judge(edit(a100, '<gpu_temp>31 C<', '<gpu_temp>89 C<')).status).toBe('CRITICAL')
+  })
+
+  it('A100: HBM within 5 °C of its maximum: WARNING; uncorrected ECC since driver load: CRITICAL', () => {
+    const a100 = 'q-x-a100-v12-mig.xml'
+    expect(judge(edit(a100, '<memory_temp>40 C<', '<memory_temp>91 C<')).findings.map((f) => [f.status, f.text])).toEqual([['WARNING', 'memory at 91°C, near its 95°C maximum']])
+    expect(judge(edit(a100, '<dram_uncorrectable>0</dram_uncorrectable>', '<dram_uncorrectable>2</dram_uncorrectable>')).findings.map((f) => [f.status, f.code])).toEqual([['CRITICAL', 'ecc-uncorrected']])
+  })
+
+  it('a GPU lost mid-read (`Unknown Error` in a value): CRITICAL, cannot be read', () => {
+    const xml = edit(ada, '<gpu_temp>41 C<', '<gpu_temp>Unknown Error<')
+    expect(judge(xml).findings).toEqual([{status: 'CRITICAL', code: 'unreadable', text: 'cannot be read: Unknown Error (gpu_temp)'}])
+  })
+})
+
 noteMissingCaptures('nvidia-smi -q -x parser on real captures')
 
 describe.skipIf(!haveCaptures)('parseNvidiaSmiXml on every real -q -x capture', () => {

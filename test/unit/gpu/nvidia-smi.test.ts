@@ -164,6 +164,70 @@ describe('parseQueryGpuCsv on hand-written fixtures', () => {
     expect(gpus[3]).toMatchObject({eccUncorrectedVolatile: 3, throttleReasons: ['gpu_idle']})
   })
 
+  it('H100 under load, --format=csv with 38 fields and units: every health field; extra, deprecated, N/A and empty cells ignored', () => {
+    expect(parseQueryGpuCsv(readLocalFixture('query-gpu-h100-load-wide.csv'))).toEqual([
+      {
+        index: 0,
+        uuid: 'GPU-7c3a5e10-0000-4d2b-9e8f-000000000001',
+        name: 'NVIDIA H100 80GB HBM3',
+        busId: '00000000:00:09.0',
+        driverVersion: '590.48.01',
+        temperatureC: 61,
+        tlimitMarginC: 24,
+        utilizationPercent: 100,
+        memoryTotalBytes: 81559 * MiB,
+        memoryUsedBytes: 20480 * MiB,
+        // power.draw comes before power.draw.average and .instant in the header: it is the one read.
+        powerDrawW: 640.25,
+        powerLimitW: 700,
+        throttleReasons: [],
+        eccUncorrectedVolatile: 0,
+        eccCorrectedVolatile: 0,
+        // Hopper remaps rows instead of retiring pages: retired_pages.pending is [N/A].
+        remappedRowsPending: false,
+        remappedRowsFailure: false,
+        recoveryAction: 'None',
+      },
+    ])
+  })
+
+  it('--format=csv,nounits: units only in the header, N/A with and without brackets, no uuid column, power from power.draw.average', () => {
+    const [t4, geforce] = parseQueryGpuCsv(readLocalFixture('query-gpu-nounits-t4-rtx4090.csv'))
+    expect(t4).toEqual({
+      index: 0,
+      name: 'Tesla T4',
+      busId: '00000001:01:00.0',
+      driverVersion: '550.54.15',
+      temperatureC: 27,
+      utilizationPercent: 2,
+      memoryTotalBytes: 15360 * MiB,
+      memoryUsedBytes: 103 * MiB,
+      powerLimitW: 70,
+      throttleReasons: ['gpu_idle'],
+      eccUncorrectedVolatile: 0,
+      eccCorrectedVolatile: 0,
+      retiredPagesPending: false,
+    })
+    // GeForce: ECC, retirement, remapping and T.Limit are [N/A], so undefined, not zero or false.
+    expect(geforce).toMatchObject({name: 'NVIDIA GeForce RTX 4090', temperatureC: 47, utilizationPercent: 8, memoryUsedBytes: 1390 * MiB, powerDrawW: 84.24, powerLimitW: 450})
+    for (const key of ['tlimitMarginC', 'eccUncorrectedVolatile', 'eccCorrectedVolatile', 'retiredPagesPending', 'remappedRowsPending', 'remappedRowsFailure', 'uuid', 'failure'] as const) {
+      expect(geforce[key], key).toBeUndefined()
+    }
+  })
+
+  it('--format=csv,noheader,nounits once given a header: [Not Supported] utilization is undefined, not a failure', () => {
+    const header = 'index, uuid, name, temperature.gpu, utilization.gpu [%], memory.used [MiB], memory.total [MiB]\n'
+    const gpus = parseQueryGpuCsv(header + readLocalFixture('query-gpu-noheader-nounits-not-supported.csv'))
+    expect(gpus.map((gpu) => [gpu.index, gpu.name, gpu.temperatureC, gpu.utilizationPercent, gpu.memoryUsedBytes, gpu.memoryTotalBytes])).toEqual([
+      [0, 'NVIDIA GeForce GTX TITAN X', 79, 71, 7300 * MiB, 12288 * MiB],
+      [1, 'NVIDIA GeForce GTX TITAN X', 35, 0, 9100 * MiB, 12288 * MiB],
+      [2, 'NVIDIA GeForce GTX TITAN X', 70, undefined, 8520 * MiB, 12288 * MiB],
+    ])
+    expect(gpus[2].failure).toBeUndefined()
+    // Without the header it is refused, not misread.
+    expect(() => parseQueryGpuCsv(readLocalFixture('query-gpu-noheader-nounits-not-supported.csv'))).toThrowError(/not a CSV header/)
+  })
+
   it('reads an old driver answer without the optional fields', () => {
     const gpus = parseQueryGpuCsv(readLocalFixture('query-gpu-v100-driver418-no-optional.csv'))
     expect(gpus[1]).toMatchObject({name: 'Tesla V100-SXM2-32GB', retiredPagesPending: true, eccCorrectedVolatile: 12})
@@ -300,6 +364,36 @@ describe('parseComputeAppsCsv', () => {
     expect(apps).toHaveLength(6)
     expect(apps[0]).toEqual({gpuUuid: 'GPU-10fb0fbd-2696-43f3-467f-d280d906a107', pid: 48448, usedMemoryBytes: 4000 * MiB})
     expect(apps[5]).toEqual({gpuUuid: 'GPU-50205d95-57b6-f541-2bcb-86c09afed564'})
+  })
+
+  it('hand-written, under load: three compute processes joined by uuid and bus id, memory in bytes', () => {
+    const gpu = {busId: '00000000:00:09.0', gpuUuid: 'GPU-7c3a5e10-0000-4d2b-9e8f-000000000001'}
+    expect(parseComputeAppsCsv(readLocalFixture('query-compute-apps-h100-3-procs.csv'))).toEqual([
+      {...gpu, pid: 20211, name: '/opt/bench/memhog', usedMemoryBytes: 2048 * MiB},
+      {...gpu, pid: 20212, name: '/opt/bench/memhog', usedMemoryBytes: 1024 * MiB},
+      {...gpu, pid: 20240, name: './gpu_burn', usedMemoryBytes: 16384 * MiB},
+    ])
+  })
+
+  it('hand-written, Windows WDDM (CRLF): memory is [N/A] on every row, so undefined; paths with spaces and backslashes kept', () => {
+    const apps = parseComputeAppsCsv(readLocalFixture('query-compute-apps-wddm-na.csv'))
+    expect(apps).toHaveLength(4)
+    expect(apps.every((p) => p.usedMemoryBytes === undefined && p.pid !== undefined && p.busId === '00000000:01:00.0')).toBe(true)
+    expect(apps.map((p) => p.name)).toEqual([
+      'C:\\Windows\\System32\\dwm.exe',
+      'C:\\Program Files\\Mozilla Firefox\\firefox.exe',
+      'C:\\Windows\\explorer.exe',
+      'C:\\Users\\ops\\AppData\\Local\\Programs\\Python\\Python312\\python.exe',
+    ])
+  })
+
+  it('hand-written, noheader,nounits given a header: [Not Supported] pid and memory are left out', () => {
+    const apps = parseComputeAppsCsv(`gpu_uuid, pid, used_memory\n${readLocalFixture('query-compute-apps-noheader-nounits-not-supported.csv')}`)
+    expect(apps).toEqual([
+      {gpuUuid: 'GPU-3e1f0a42-0000-4b7c-8d21-000000000000', pid: 51200, usedMemoryBytes: 3900 * MiB},
+      {gpuUuid: 'GPU-3e1f0a42-1111-4b7c-8d21-000000000000', pid: 51342, usedMemoryBytes: 8810 * MiB},
+      {gpuUuid: 'GPU-3e1f0a42-2222-4b7c-8d21-000000000000'},
+    ])
   })
 
   it('an idle GPU (header only, or nothing) has no process; a name with commas keeps them', () => {

@@ -56,6 +56,25 @@ describe('parsePowermetricsPlist on hand-written samples', () => {
     expect(sample.gpuPowerMw).toBeCloseTo(30_000, 6)
   })
 
+  it('with the cpu_power sampler: power is processor.gpu_power, not gpu_energy over elapsed_ns; a commented-out duplicate key is ignored', () => {
+    expect(parsePowermetricsPlist(readLocalFixture('powermetrics-cpu-gpu-thermal-processor.plist'))).toEqual({
+      hwModel: 'MacBookPro18,3',
+      gpuBusyPercent: 2.98,
+      gpuFrequencyMhz: 388.9,
+      gpuPowerMw: 20.4591,
+      thermalPressure: 'Nominal',
+    })
+  })
+
+  it('keeps the structure: CPU clusters, arrays of dicts, empty arrays and strings, booleans, dates', () => {
+    const [sample] = readLocalFixture('powermetrics-cpu-gpu-thermal-processor.plist').split('\0')
+    const root = parsePlist(sample) as Record<string, any>
+    expect(root).toMatchObject({is_delta: true, elapsed_ns: 2_004_000_000, kern_bootargs: '', timestamp: '2025-03-14T09:20:31Z'})
+    expect(root.processor.clusters[0]).toMatchObject({name: 'E-Cluster', freq_hz: 1.0284e9, idle_ratio: 0.78, dvfm_states_holes: [], cpus: [{cpu: 0, freq_hz: 9.72e8, idle_ratio: 0.81}]})
+    expect(root.gpu.dvfm_states).toHaveLength(2)
+    expect(root.gpu.idle_ratio).toBe(0.9702)
+  })
+
   it('a last sample cut short falls back to the one before', () => {
     const whole = readLocalFixture('powermetrics-gpu-thermal-two-samples.plist')
     const [first] = whole.split('\0')
