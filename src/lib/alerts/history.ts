@@ -97,6 +97,11 @@ export function foldEpisodes(
   )
 }
 
+function settled<T>(answer: PromiseSettledResult<T>): T {
+  if (answer.status === 'rejected') throw answer.reason
+  return answer.value
+}
+
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000
 }
@@ -118,11 +123,15 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
   const start = new Date(end.getTime() - options.sinceMs)
   const query = historyQuery(options.matchers, stepMs)
   const recentMs = Math.min(options.sinceMs, 2 * stepMs)
-  const [range, recent, current] = await Promise.all([
+  const [rangeAnswer, recentAnswer, currentAnswer] = await Promise.allSettled([
     prometheus.queryRange(query, start, end, stepMs / 1000),
     prometheus.query(`${firingQuery(options.matchers)}[${Math.round(recentMs)}ms]`, end),
     prometheus.query(firingQuery(options.matchers), end),
   ])
+  // In this order: when Prometheus is down, the range query (the history itself) is the one named.
+  const range = settled(rangeAnswer)
+  const recent = settled(recentAnswer)
+  const current = settled(currentAnswer)
   // A step point says "fired within the step before"; over the last two steps the raw samples say when.
   const recentFrom = (end.getTime() - recentMs) / 1000
   const series = new Map<string, SeriesPoints>()
