@@ -13,7 +13,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
   static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
 Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data). --from-file F reads such a file instead of a stream.
 Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and Nats-Msg-Id <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same Nats-Msg-Id for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
---dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached.`
+--dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
   static examples = [
     {description: 'What a domain-wide replay would do', command: '<%= config.bin %> replay --domain workflow --to-prefix rebuild --dry-run'},
     {description: "Rebuild a projection: one aggregate's history, republished under a prefix", command: '<%= config.bin %> replay --aggregate wf-0007 --to-prefix rebuild'},
@@ -46,8 +46,9 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     'dry-run': Flags.boolean({summary: 'Count and describe the selection; change nothing.', helpGroup: RUN}),
     resume: Flags.string({summary: 'Continue an interrupted replay by its id.', helpGroup: RUN}),
     'replay-id': Flags.string({summary: 'Id of this replay [default: rp-<time>-<random>]; the same id makes a repeat deduplicate.', exclusive: ['resume'], helpGroup: RUN}),
-    'max-in-flight': Flags.integer({min: 1, max: 10_000, default: 1024, summary: 'Publish acknowledgements outstanding at most.', helpGroup: RUN}),
-    rate: Flags.string({summary: 'At most N events per second: N or N/s (0: unlimited).', default: '0', helpGroup: RUN}),
+    // No oclif defaults: with --resume an absent flag keeps the setting of the original run.
+    'max-in-flight': Flags.integer({min: 1, max: 10_000, summary: 'Publish acknowledgements outstanding at most [default: 1024; with --resume: as the original run].', helpGroup: RUN}),
+    rate: Flags.string({summary: 'At most N events per second: N or N/s, 0 unlimited [default: 0; with --resume: as the original run].', helpGroup: RUN}),
     quiet: Flags.boolean({char: 'q', summary: 'No progress on stderr.', helpGroup: RUN}),
   }
 
@@ -65,14 +66,15 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       selection.checkReplayId(f.resume)
       resumeFrom = await service.loadReplayState(f.resume)
       if (resumeFrom.status === 'completed') this.note(`Replay ${f.resume} already completed; running it again only finds duplicates.`)
-      plan = {...resumeFrom, maxInFlight: f['max-in-flight'], rate: parseRate(f.rate)}
+      const {status: _status, doneSeq: _doneSeq, updatedAt: _updatedAt, error: _error, ...saved} = resumeFrom
+      plan = {...saved, maxInFlight: f['max-in-flight'] ?? saved.maxInFlight, rate: f.rate === undefined ? saved.rate : parseRate(f.rate)}
     } else {
       plan = await this.newPlan(ctx, service, selection, parseDuration)
     }
 
     const [{createReplayProgress}, {progressMode}] = await Promise.all([import('../lib/replay/progress.js'), import('../lib/ui/live.js')])
     const mode = f['dry-run'] ? 'quiet' : progressMode({quiet: f.quiet, json: this.jsonEnabled()})
-    const progress = await createReplayProgress(mode, `cimops replay ${plan.replayId} — Ctrl-C stops cleanly; resume with --resume ${plan.replayId}`)
+    const progress = await createReplayProgress(mode, `cimops replay ${plan.replayId} — Ctrl-C stops cleanly; ${service.resumeHint(plan)}`)
     let result: ReplayResult
     try {
       result = await service.runReplay(
@@ -85,7 +87,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
           progressEveryMs: mode === 'live' ? 200 : 2000,
           onStart:
             mode === 'lines'
-              ? (p) => process.stderr.write(`Replay ${p.replayId}${resumeFrom ? ` resumed after source sequence ${resumeFrom.doneSeq}` : ''}; if interrupted: cimops replay --resume ${p.replayId}\n`)
+              ? (p) => process.stderr.write(`Replay ${p.replayId}${resumeFrom ? ` resumed after source sequence ${resumeFrom.doneSeq}` : ''}; if interrupted, ${service.resumeHint(p)}\n`)
               : undefined,
         },
         resumeFrom,
@@ -128,8 +130,8 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       eventTypes,
       target,
       maps: (f['subject-map'] ?? []).map((m) => selection.parseSubjectMap(m)),
-      maxInFlight: f['max-in-flight'],
-      rate: parseRate(f.rate),
+      maxInFlight: f['max-in-flight'] ?? service.DEFAULT_MAX_IN_FLIGHT,
+      rate: f.rate === undefined ? 0 : parseRate(f.rate),
     }
     if (f['from-file']) {
       return {...base, source: {file: f['from-file']}, startSeq: f['from-seq'] ?? 1, endSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}

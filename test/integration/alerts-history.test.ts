@@ -103,6 +103,44 @@ describe('alerts history', () => {
     expect(text.stdout).toMatch(/\d+ episodes of 1 alert in the last 2m \(step 1s\)/)
   })
 
+  it('over 30 days (a 236s step) an alert resolved seconds ago is resolved, at its last evaluation, and a recent short one is not missed', async () => {
+    // Fires for about 5s from now, evaluated every second; then its series ends with a stale marker.
+    const stopAt = Math.ceil(Date.now() / 1000) + 6
+    await writeFile(
+      join(sandbox().stateDir, 'prometheus', 'rules', 'cimops-history-edge.yml'),
+      `groups:\n  - name: cimops-history-edge\n    interval: 1s\n    rules:\n      - alert: CimopsHistoryEdge\n        expr: vector(time()) < ${stopAt}\n        labels: {test: edge}\n`,
+    )
+    const reload = await fetch(`${sandbox().state.prometheusUrl}/-/reload`, {method: 'POST'})
+    expect(reload.status).toBe(200)
+    const prometheus = createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000)
+    const matchers = [parseMatcher('test=edge')]
+    // Bounded: it fires within a couple of evaluations of the reload, and is gone once stopAt has passed.
+    await eventually(() => prometheus.query('ALERTS{test="edge", alertstate="firing"}'), (r) => r.resultType === 'vector' && r.result.length === 1, 15_000, 250)
+    await eventually(() => prometheus.query('ALERTS{test="edge", alertstate="firing"}'), (r) => r.resultType === 'vector' && r.result.length === 0, 20_000, 250)
+    // Long enough after the resolution for the coarse step's last point (12s before the end of a 30d window) to hold its samples.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (stopAt + 15) * 1000 - Date.now())))
+
+    const day = 86_400_000
+    for (const sinceMs of [30 * day, 30 * day + 200_000]) {
+      // 30d + 200s: the step is still 236s, but its last point falls 212s before the end, after which the episode lies.
+      const result = await alertHistory(prometheus, {matchers, sinceMs})
+      expect(result.stepSeconds).toBe(236)
+      expect(result.episodes, `${sinceMs}: ${JSON.stringify(result.episodes)}`).toHaveLength(1)
+      const [episode] = result.episodes
+      expect(episode).toMatchObject({alertname: 'CimopsHistoryEdge', stillFiring: false})
+      // The last evaluation that fired is within 1s (one evaluation) of stopAt, not a step (236s) later.
+      const to = Date.parse(episode.to!) / 1000
+      expect(to).toBeLessThan(stopAt + 0.5)
+      expect(to).toBeGreaterThan(stopAt - 2.5)
+      expect(episode.durationSeconds).toBeGreaterThan(0)
+      expect(episode.durationSeconds).toBeLessThan(10)
+    }
+
+    const cli = await runCli(['alerts', 'history', 'CimopsHistoryEdge', '--since', '30d', '--json'], {...home.env, CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''})
+    expect(cli.code, cli.stderr).toBe(0)
+    expect((JSON.parse(cli.stdout) as AlertHistoryResult).episodes.map((e) => e.stillFiring)).toEqual([false])
+  }, 60_000)
+
   it('a step that would exceed 11,000 points is a usage error; nothing in the window is not an error', async () => {
     const env = {...home.env, CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? ''}
     const tooFine = await runCli(['alerts', 'history', '--since', '1d', '--step', '1s'], env)

@@ -218,6 +218,57 @@ describe('replay against nats-server 2.9.10', () => {
     expectReplayed(await readAll('RESUME'), expected, 'resume-1', (s) => s.replace(/^cim\./, 'resume.'))
   })
 
+  it('--resume keeps the original --rate and --max-in-flight, shows them in the hint, and a flag given again wins and is saved', async () => {
+    const stateFile = join(home.dir, 'data', 'cimops', 'replay', 'paced-1.json')
+    const stored = async () => (await jsm.streams.info('PACED').catch(() => undefined))?.state.messages ?? 0
+    /** Polls the target every 50ms, bounded: the first time `ready` holds, with the count then. */
+    const waitFor = async (ready: (count: number) => boolean, limitMs: number) => {
+      const started = performance.now()
+      while (performance.now() - started < limitMs) {
+        const count = await stored()
+        if (ready(count)) return {at: performance.now(), count}
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error(`PACED stuck at ${await stored()} messages after ${limitMs}ms`)
+    }
+    const interrupt = async (child: ReturnType<typeof startCli>, done: ReturnType<typeof finished>) => {
+      child.kill('SIGINT')
+      const result = await done
+      expect(result.code, result.stderr).toBe(130)
+      return {result, state: JSON.parse(await readFile(stateFile, 'utf8')) as ReplayState}
+    }
+
+    // A replay throttled to 50/s, interrupted.
+    const first = startCli(['replay', '--to-stream', 'PACED', '--create-target', '--subject-map', 'cim=paced', '--replay-id', 'paced-1', '--rate', '50', '--max-in-flight', '4', '--nats-url', url()], home.env)
+    const firstDone = finished(first)
+    await waitFor((count) => count >= 20, 20_000)
+    const {result: stopped, state: saved} = await interrupt(first, firstDone)
+    expect(saved).toMatchObject({status: 'interrupted', rate: 50, maxInFlight: 4})
+    expect(stopped.stderr).toContain('resume with: cimops replay --resume paced-1; it keeps --rate 50/s and --max-in-flight 4 unless given again')
+
+    // Resumed without --rate: still 50/s. 100 events at 50/s take 2s; 1.5s leaves room for the 50ms polls.
+    const partial = await stored()
+    const second = startCli(['replay', '--resume', 'paced-1', '--nats-url', url()], home.env)
+    const secondDone = finished(second)
+    const resumedAt = await waitFor((count) => count > partial, 20_000)
+    const hundredLater = await waitFor((count) => count >= resumedAt.count + 100, 20_000)
+    expect(hundredLater.at - resumedAt.at).toBeGreaterThanOrEqual(1500)
+    const {result: stoppedAgain, state: kept} = await interrupt(second, secondDone)
+    expect(kept).toMatchObject({status: 'interrupted', rate: 50, maxInFlight: 4})
+    expect(stoppedAgain.stderr).toContain('it keeps --rate 50/s and --max-in-flight 4')
+
+    // Given again on resume, the flags win and are saved: 200/s, so faster than 50/s and slower than unlimited.
+    const left = source.length - (await stored())
+    expect(left).toBeGreaterThan(100)
+    const last = await replay(['--resume', 'paced-1', '--rate', '200', '--max-in-flight', '16'])
+    expect(last.resumed).toBe(true)
+    expect(JSON.parse(await readFile(stateFile, 'utf8'))).toMatchObject({status: 'completed', rate: 200, maxInFlight: 16})
+    expect(last.published).toBeGreaterThan(100)
+    expect(last.durationSeconds).toBeGreaterThanOrEqual((last.published - 1) / 200)
+    expect(last.durationSeconds).toBeLessThan(last.published / 50)
+    expectReplayed(await readAll('PACED'), source, 'paced-1', (s) => s.replace(/^cim\./, 'paced.'))
+  }, 90_000)
+
   it('kill -9 mid-replay, then --resume: every event exactly once', async () => {
     const child = startCli(['replay', '--domain', 'workflow', '--to-stream', 'KILLED', '--create-target', '--subject-map', 'cim=killed', '--replay-id', 'kill-1', '--rate', '60', '--max-in-flight', '8', '--nats-url', url()], home.env)
     const done = finished(child)

@@ -11,7 +11,7 @@ export default class IncidentDeclare extends BaseCommand<typeof IncidentDeclare>
   static description = `Allocates an id INC-YYYYMMDD-N (unique across concurrent declarers), records the IncidentDeclared event on cim.ops.incident.<id>.IncidentDeclared with a snapshot of the health check and the firing alerts, then notifies:
 - Alertmanager: alert IncidentDeclared{incident, severity} with annotations title, summary, commander, and an explicit endsAt 12h ahead; every incident command re-posts it while the incident is open, so your existing routes page the on-call and it never resolves by itself;
 - PagerDuty Events v2 (trigger, dedup key = incident id) and a Slack webhook, when the context has notifiers (secrets read from files).
-Failed notifications (429/5xx/unreachable) are retried with backoff, reported, and recorded as events; the incident is recorded regardless. Retry them with \`cimops incident notify ID\`.`
+The id is printed on stderr as soon as the incident is recorded. Failed notifications (429/5xx/unreachable) are retried with backoff within 10s in total (or one --timeout, if longer), reported, and recorded as events; an answer that is not the service's documented success (a login page) is a failure. The incident is recorded regardless: retry them with \`cimops incident notify ID\`, also after Ctrl-C (exit 130), never by declaring again.`
   static examples = [
     {description: 'Page the on-call', command: '<%= config.bin %> incident declare --title "Payments projection stalled" --severity critical --commander alice'},
     {description: 'Quick, without the health snapshot, id only', command: '<%= config.bin %> incident declare --title "Orders lag" --severity minor --no-snapshot --json | jq -r .incident.id'},
@@ -30,7 +30,9 @@ Failed notifications (429/5xx/unreachable) are retried with backoff, reported, a
     if (title.trim() === '') throw new UsageError('invalid --title', 'it is empty', {hint: 'say what is wrong in a line'})
     const ctx = await this.context()
     const [{declareIncident}, {renderAction}] = await Promise.all([import('../../lib/incident/service.js'), import('../../lib/incident/render.js')])
-    const result = await declareIncident(ctx, {title: title.trim(), severity, summary, commander, snapshot}, {signal: this.signal, actor})
+    // On stderr even under --json: whoever is waiting on the notifications knows the id, and Ctrl-C is safe from here.
+    const onRecorded = (id: string) => process.stderr.write(`Recorded ${id}; notifying (Ctrl-C is safe now: \`cimops incident notify ${id}\` sends what is left)\n`)
+    const result = await declareIncident(ctx, {title: title.trim(), severity, summary, commander, snapshot}, {signal: this.signal, actor, onRecorded})
     this.print(renderAction('Declared', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

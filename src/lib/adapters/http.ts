@@ -29,7 +29,8 @@ export interface HttpClient {
   /** The displayable address of one endpoint, as used in errors. */
   endpoint(path: string): string
   getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams): Promise<T>
-  postJson(path: string, body: unknown): Promise<void>
+  /** Without a schema: the answer's body as text, for the caller to check. */
+  postJson(path: string, body: unknown): Promise<string>
   postJson<T>(path: string, body: unknown, schema: ZodType<T>): Promise<T>
   getText(path: string): Promise<string>
   delete(path: string): Promise<void>
@@ -65,9 +66,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return validate(schema, parseJson(text, options.system, endpoint(path)), options.system, endpoint(path))
   }
 
-  async function postJson<T>(path: string, body: unknown, schema?: ZodType<T>): Promise<T | void> {
+  async function postJson<T>(path: string, body: unknown, schema?: ZodType<T>): Promise<T | string> {
     const response = await send({method: 'POST', url: path, data: body})
-    if (schema) return parse(path, response.data, schema)
+    return schema ? parse(path, response.data, schema) : response.data
   }
 
   return {

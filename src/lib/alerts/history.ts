@@ -1,7 +1,9 @@
 /**
  * `alerts history`: neither Alertmanager nor Prometheus keeps alert history, but Prometheus records
  * `ALERTS{alertstate="firing"}` = 1 for every evaluation of a firing rule. A range query over it,
- * folded per series into episodes, says what fired when.
+ * folded per series into episodes, says what fired when, to the step. The newest edge is exact: the last
+ * two steps come from the raw samples (one per evaluation) and "still firing" from what fires now, so
+ * a long window's coarse step neither keeps an alert resolved minutes ago firing nor hides a short one.
  */
 import {UsageError} from '../core/errors.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
@@ -33,8 +35,18 @@ export function checkStep(windowMs: number, stepMs: number): void {
  * sampled every step could fall between its evaluations).
  */
 export function historyQuery(matchers: readonly Matcher[], stepMs: number): string {
-  const selector = ['alertstate="firing"', ...matchers.map(toPromQLMatcher)].join(', ')
-  return `max_over_time(ALERTS{${selector}}[${Math.round(stepMs)}ms])`
+  return `max_over_time(${firingQuery(matchers)}[${Math.round(stepMs)}ms])`
+}
+
+/** The firing alerts: an instant query gives what fires now (a resolved alert's series ends with a stale marker). */
+export function firingQuery(matchers: readonly Matcher[]): string {
+  return `ALERTS{${['alertstate="firing"', ...matchers.map(toPromQLMatcher)].join(', ')}}`
+}
+
+/** Identifies an alert's series across queries (the range query drops `__name__`, the others keep it). */
+export function seriesKey(labels: Record<string, string>): string {
+  const {__name__: _name, ...rest} = labels
+  return JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)))
 }
 
 export interface SeriesPoints {
@@ -44,12 +56,15 @@ export interface SeriesPoints {
 }
 
 /**
- * Folds range-query series into firing episodes. Points are `step` apart while an alert fires; a gap of
+ * Folds series into firing episodes. Points are at most `step` apart while an alert fires; a gap of
  * more than two steps ends an episode (one missing point is tolerated: a late evaluation). The last
- * episode is still firing when its last point is the last step of the window. Sorted by start, then alertname.
- * Times in Unix seconds.
+ * episode is still firing when `firingNow` says so, or without it when its last point is the last step
+ * of the window. Sorted by start, then alertname. Times in Unix seconds.
  */
-export function foldEpisodes(series: readonly SeriesPoints[], {stepSeconds, end}: {stepSeconds: number; end: number}): Episode[] {
+export function foldEpisodes(
+  series: readonly SeriesPoints[],
+  {stepSeconds, end, firingNow}: {stepSeconds: number; end: number; firingNow?: (labels: Record<string, string>) => boolean},
+): Episode[] {
   const episodes: Episode[] = []
   const iso = (seconds: number) => new Date(Math.round(seconds * 1000)).toISOString()
   for (const {labels, times} of series) {
@@ -75,11 +90,16 @@ export function foldEpisodes(series: readonly SeriesPoints[], {stepSeconds, end}
       }
       last = time
     }
-    close(end - last < stepSeconds - 1e-6)
+    close(firingNow ? firingNow(labels) : end - last < stepSeconds - 1e-6)
   }
   return episodes.sort(
     (a, b) => Date.parse(a.from) - Date.parse(b.from) || a.alertname.localeCompare(b.alertname) || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)),
   )
+}
+
+function settled<T>(answer: PromiseSettledResult<T>): T {
+  if (answer.status === 'rejected') throw answer.reason
+  return answer.value
 }
 
 function round3(value: number): number {
@@ -102,13 +122,34 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
   const end = options.now ?? new Date()
   const start = new Date(end.getTime() - options.sinceMs)
   const query = historyQuery(options.matchers, stepMs)
-  const {result} = await prometheus.queryRange(query, start, end, stepMs / 1000)
-  const series = result.map((s) => ({labels: s.metric, times: s.values.filter((sample) => !Number.isNaN(sample.value)).map((sample) => sample.time)}))
+  const recentMs = Math.min(options.sinceMs, 2 * stepMs)
+  const [rangeAnswer, recentAnswer, currentAnswer] = await Promise.allSettled([
+    prometheus.queryRange(query, start, end, stepMs / 1000),
+    prometheus.query(`${firingQuery(options.matchers)}[${Math.round(recentMs)}ms]`, end),
+    prometheus.query(firingQuery(options.matchers), end),
+  ])
+  // In this order: when Prometheus is down, the range query (the history itself) is the one named.
+  const range = settled(rangeAnswer)
+  const recent = settled(recentAnswer)
+  const current = settled(currentAnswer)
+  // A step point says "fired within the step before"; over the last two steps the raw samples say when.
+  const recentFrom = (end.getTime() - recentMs) / 1000
+  const series = new Map<string, SeriesPoints>()
+  for (const {metric, values} of range.result) {
+    const times = values.filter((sample) => !Number.isNaN(sample.value) && sample.time <= recentFrom).map((sample) => sample.time)
+    series.set(seriesKey(metric), {labels: metric, times})
+  }
+  for (const {metric, values} of recent.resultType === 'matrix' ? recent.result : []) {
+    const entry = series.get(seriesKey(metric)) ?? {labels: metric, times: []}
+    entry.times.push(...values.filter((sample) => sample.time > recentFrom).map((sample) => sample.time))
+    series.set(seriesKey(metric), entry)
+  }
+  const firing = new Set(current.resultType === 'vector' ? current.result.map((sample) => seriesKey(sample.metric)) : [])
   return {
     from: start.toISOString(),
     to: end.toISOString(),
     stepSeconds: stepMs / 1000,
     query,
-    episodes: foldEpisodes(series, {stepSeconds: stepMs / 1000, end: end.getTime() / 1000}),
+    episodes: foldEpisodes([...series.values()], {stepSeconds: stepMs / 1000, end: end.getTime() / 1000, firingNow: (labels) => firing.has(seriesKey(labels))}),
   }
 }

@@ -123,24 +123,24 @@ export function configuredChannels(deps: NotifyDeps): Channel[] {
   return ['alertmanager', ...(deps.pagerduty ? (['pagerduty'] as const) : []), ...(deps.slack ? (['slack'] as const) : [])]
 }
 
-/** One POST of the given alerts, retried; the outcome is reported for `action`. */
+/** One POST of the given alerts, retried within the policy's deadline; the outcome is reported for `action`. */
 export async function postIncidentAlerts(deps: NotifyDeps, alerts: PostableAlert[], action: NotificationAction, retry = deps.retry): Promise<NotificationOutcome> {
   if (alerts.length === 0) return {channel: 'alertmanager', action, outcome: 'sent', attempts: 0}
-  const result = await withRetry(() => deps.alertmanager.postAlerts(alerts), retry, {signal: deps.signal})
+  const result = await withRetry((_attempt, budgetMs) => deps.alertmanager.postAlerts(alerts, budgetMs), retry, {signal: deps.signal})
   return toOutcome('alertmanager', action, result)
 }
 
 export async function sendDirect(deps: NotifyDeps, incident: Incident, channel: DirectChannel, action: NotificationAction, now: Date): Promise<NotificationOutcome> {
-  let call: () => Promise<void>
+  let call: (attempt: number, budgetMs: number) => Promise<void>
   try {
     if (channel === 'pagerduty') {
       const client = await deps.pagerduty!()
       const event = pagerDutyEvent(incident, action, deps.origin)
-      call = () => client.send(event)
+      call = (_attempt, budgetMs) => client.send(event, budgetMs)
     } else {
       const client = await deps.slack!()
       const message = slackMessage(incident, action, now)
-      call = () => client.post(message)
+      call = (_attempt, budgetMs) => client.post(message, budgetMs)
     }
   } catch (error) {
     return {channel, action, outcome: 'failed', attempts: 0, error: describeError(error)}

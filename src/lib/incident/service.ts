@@ -9,7 +9,7 @@ import {hostname} from 'node:os'
 import type {PostableAlert} from '../adapters/alertmanager/client.js'
 import {DEFAULT_RETRY, type RetryPolicy} from '../adapters/notify/retry.js'
 import type {ResolvedContext} from '../core/context-types.js'
-import {OperationError} from '../core/errors.js'
+import {InterruptedError, OperationError} from '../core/errors.js'
 import {incidentEvent, resolveActor} from './events.js'
 import {applyEvent, foldIncident, incidentDurationSeconds} from './fold.js'
 import {allocateIncidentId} from './id.js'
@@ -33,8 +33,10 @@ export interface IncidentOptions {
   /** --actor; default the OS user. */
   actor?: string
   now?: () => Date
-  /** Retries of notifier calls (429, 5xx, unreachable). */
+  /** Retries of notifier calls (429, 5xx, unreachable), within a total deadline. */
   retry?: RetryPolicy
+  /** Called once the declaration is stored, before anyone is notified: from here on the incident exists. */
+  onRecorded?: (id: string) => void
 }
 
 export interface IncidentView extends Incident {
@@ -103,6 +105,7 @@ export async function declareIncident(ctx: ResolvedContext, input: DeclareInput,
     const snapshot = await snapshotting
     const declared = incidentEvent('IncidentDeclared', id, actor, {title: input.title, severity: input.severity, summary: input.summary, commander: input.commander, snapshot}, now)
     await store.append([declared])
+    options.onRecorded?.(id)
     const {incidents} = await store.incidents()
     const target = incidents.find((incident) => incident.id === id) ?? foldIncident([declared])!
     return finish(store, deps, target, incidents, actor, clock, 'always')
@@ -196,11 +199,21 @@ async function finish(
   const now = clock()
   const others = incidents.filter((incident) => incident.status === 'open' && incident.id !== target.id)
   const alerts: PostableAlert[] = [...incidentAlerts(target, now), ...others.flatMap((incident) => incidentAlerts(incident, now))]
-  const [alertmanager, ...direct] = await Promise.all([
-    postIncidentAlerts(deps, alerts, actionFor(target)),
-    ...pendingDirect(target, configuredChannels(deps)).map(({channel, action}) => sendDirect(deps, target, channel, action, now)),
-  ])
-  const outcomes = [alertmanager, ...direct]
+  let outcomes: NotificationOutcome[]
+  try {
+    outcomes = await Promise.all([
+      postIncidentAlerts(deps, alerts, actionFor(target)),
+      ...pendingDirect(target, configuredChannels(deps)).map(({channel, action}) => sendDirect(deps, target, channel, action, now)),
+    ])
+  } catch (error) {
+    // What this command recorded stays recorded: running it again would record it twice.
+    if (deps.signal.aborted) {
+      throw new InterruptedError(`interrupted while notifying for ${target.id}`, {
+        hint: `${target.id} is recorded; send its notifications with \`cimops incident notify ${target.id}\``,
+      })
+    }
+    throw error
+  }
   const recorded = outcomes.filter((outcome) => outcome.channel !== 'alertmanager' || recordAlertmanager === 'always' || alertmanagerOutcomeIsNews(target, outcome))
   const at = clock()
   const events = recorded.map((o) =>
@@ -230,7 +243,8 @@ async function notifyDeps(ctx: ResolvedContext, options: IncidentOptions): Promi
     alertmanager: createAlertmanagerClient(ctx.alertmanager, ctx.timeoutMs),
     pagerduty: pagerduty ? once(async () => (await import('../adapters/notify/pagerduty.js')).createPagerDutyClient(pagerduty, ctx.timeoutMs)) : undefined,
     slack: slack ? once(async () => (await import('../adapters/notify/slack.js')).createSlackClient(slack, ctx.timeoutMs)) : undefined,
-    retry: options.retry ?? DEFAULT_RETRY,
+    // The deadline leaves room for at least one attempt with the whole --timeout.
+    retry: options.retry ?? {...DEFAULT_RETRY, totalMs: Math.max(DEFAULT_RETRY.totalMs ?? 0, ctx.timeoutMs)},
     signal: options.signal,
     origin: {source: ctx.name ? `cimops/${ctx.name}` : `cimops@${hostname()}`, ...(ctx.name ? {group: ctx.name} : {})},
   }

@@ -5,8 +5,11 @@ import type {IncidentSnapshot} from './model.js'
 import {INCIDENT_ALERTNAME} from './notify.js'
 
 const MAX_ALERTS = 50
+/** The declaration waits for the snapshot: a hung service may delay it this long at most, not a whole --timeout. */
+export const SNAPSHOT_TIMEOUT_MS = 2000
 
-export async function takeSnapshot(ctx: ResolvedContext, {signal, now}: {signal: AbortSignal; now: Date}): Promise<IncidentSnapshot> {
+export async function takeSnapshot(context: ResolvedContext, {signal, now}: {signal: AbortSignal; now: Date}): Promise<IncidentSnapshot> {
+  const ctx = {...context, timeoutMs: Math.min(context.timeoutMs, SNAPSHOT_TIMEOUT_MS)}
   const [{runHealthCheck}, {createAlertmanagerClient}] = await Promise.all([import('../health/service.js'), import('../adapters/alertmanager/client.js')])
   const [health, alerts] = await Promise.allSettled([
     runHealthCheck(ctx, {signal}),

@@ -24,6 +24,8 @@ import {cimParts, clientMatcher, type Destination, REPLAY_ID_HEADER, REPLAY_SOUR
 /** Rough replay rate for the dry-run estimate (bench/replay on a 2-core machine shared with nats-server). */
 export const ESTIMATED_RATE = 50_000
 const CHECKPOINT_EVERY = 5000
+/** Publish acknowledgements outstanding at most, unless --max-in-flight says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT = 1024
 /** Duplicate window of a target stream created by --create-target: long enough to resume the next morning. */
 const CREATED_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000
 
@@ -110,6 +112,15 @@ export interface ReplayOptions {
   progressEveryMs?: number
   /** Where state files live [default: <data dir>/replay]. */
   stateDir?: string
+}
+
+/**
+ * How to continue a replay, with the settings a resume keeps from the state file (a flag given with
+ * --resume overrides one): a throttled replay must not resume at full speed unnoticed.
+ */
+export function resumeHint(plan: Pick<ReplayPlan, 'replayId' | 'rate' | 'maxInFlight'>): string {
+  const rate = plan.rate > 0 ? `${plan.rate}/s` : '0 (unlimited)'
+  return `resume with: cimops replay --resume ${plan.replayId}; it keeps --rate ${rate} and --max-in-flight ${plan.maxInFlight} unless given again`
 }
 
 export function replayStateDir(): string {
@@ -407,7 +418,7 @@ async function replayWith(
     await saving
     if (publisher.stats.doneSeq > 0) state.doneSeq = Math.max(state.doneSeq, publisher.stats.doneSeq)
     await save({status: interrupted ? 'interrupted' : 'failed', error: error instanceof Error ? error.message : String(error)}).catch(() => undefined)
-    const hint = `resume with: cimops replay --resume ${plan.replayId}`
+    const hint = resumeHint(plan)
     if (interrupted) throw new InterruptedError(`replay ${plan.replayId} interrupted after ${publisher.stats.stored + publisher.stats.duplicates} events`, {hint})
     if (isCimopsError(error)) throw Object.assign(error, {hint: error.hint ? `${error.hint}; ${hint}` : hint})
     throw error
@@ -418,7 +429,7 @@ async function replayWith(
   const acknowledged = publisher.stats.stored + publisher.stats.duplicates + skipped
   if (acknowledged !== result.selected) {
     await save({status: 'failed', error: `acknowledged ${acknowledged} of ${result.selected}`})
-    throw new OperationError(`replay ${plan.replayId} is incomplete`, `${acknowledged} of ${result.selected} events were acknowledged`, {hint: `resume with: cimops replay --resume ${plan.replayId}`})
+    throw new OperationError(`replay ${plan.replayId} is incomplete`, `${acknowledged} of ${result.selected} events were acknowledged`, {hint: resumeHint(plan)})
   }
   if (result.selected === 0 && !resumeFrom) {
     await save({status: 'failed', error: 'nothing selected'})

@@ -4,6 +4,7 @@ import {UsageError} from '../../../src/lib/core/errors.js'
 import {alertHistory, checkStep, chooseStepMs, foldEpisodes, historyQuery} from '../../../src/lib/alerts/history.js'
 import {parseMatcher} from '../../../src/lib/alerts/matchers.js'
 import type {PrometheusClient} from '../../../src/lib/adapters/prometheus/client.js'
+import type {RangeSeries} from '../../../src/lib/adapters/prometheus/schema.js'
 
 const T0 = 1_700_000_000
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
@@ -86,18 +87,40 @@ describe('foldEpisodes', () => {
   })
 })
 
+/** A Prometheus answering the three queries of alertHistory from canned results, recording the calls. */
+function cannedPrometheus(answers: {range: RangeSeries[]; recent: RangeSeries[]; now: Array<Record<string, string>>}) {
+  const calls: unknown[][] = []
+  const prometheus = {
+    async queryRange(...args: unknown[]) {
+      calls.push(['range', ...args])
+      return {warnings: [], result: answers.range}
+    },
+    async query(expr: string, time: Date) {
+      calls.push(['instant', expr, time])
+      return expr.endsWith(']')
+        ? {warnings: [], resultType: 'matrix', result: answers.recent}
+        : {warnings: [], resultType: 'vector', result: answers.now.map((metric) => ({metric, time: time.getTime() / 1000, value: 1}))}
+    },
+  } as unknown as PrometheusClient
+  return {prometheus, calls}
+}
+const samples = (times: number[]) => times.map((time) => ({time, value: 1}))
+
 describe('alertHistory', () => {
-  it('queries the window ending now with the step, and folds the answer', async () => {
-    const calls: unknown[][] = []
+  it('queries the window ending now with the step, the raw samples of the last two steps and what fires now, and folds the answers', async () => {
     const now = new Date((T0 + 3600) * 1000)
-    const prometheus = {
-      async queryRange(...args: unknown[]) {
-        calls.push(args)
-        return {warnings: [], result: [{metric: {alertname: 'A', alertstate: 'firing'}, values: run(3000, 3600).map((time) => ({time, value: 1}))}]}
-      },
-    } as unknown as PrometheusClient
+    const firing = {__name__: 'ALERTS', alertname: 'A', alertstate: 'firing'}
+    const {prometheus, calls} = cannedPrometheus({
+      range: [{metric: {alertname: 'A', alertstate: 'firing'}, values: samples(run(3000, 3600))}],
+      recent: [{metric: firing, values: samples(run(3571, 3599, 1))}],
+      now: [firing],
+    })
     const result = await alertHistory(prometheus, {matchers: [parseMatcher('alertname=A')], sinceMs: 3_600_000, now})
-    expect(calls).toEqual([['max_over_time(ALERTS{alertstate="firing", alertname="A"}[15000ms])', new Date(T0 * 1000), now, 15]])
+    expect(calls).toEqual([
+      ['range', 'max_over_time(ALERTS{alertstate="firing", alertname="A"}[15000ms])', new Date(T0 * 1000), now, 15],
+      ['instant', 'ALERTS{alertstate="firing", alertname="A"}[30000ms]', now],
+      ['instant', 'ALERTS{alertstate="firing", alertname="A"}', now],
+    ])
     expect(result).toEqual({
       from: iso(T0),
       to: iso(T0 + 3600),
@@ -105,6 +128,43 @@ describe('alertHistory', () => {
       query: 'max_over_time(ALERTS{alertstate="firing", alertname="A"}[15000ms])',
       episodes: [{alertname: 'A', labels: {}, from: iso(T0 + 3000), to: null, stillFiring: true, durationSeconds: 600}],
     })
+  })
+
+  // A 30-day window has a 236s step, and the range query's last point falls 12s before the end; each
+  // point holds "fired within the 236s before". Answers shaped as Prometheus 2.42 gives them.
+  const day = 86_400
+  const end = T0 + 30 * day
+  const start = end - 30 * day
+  const rangePoints = (from: number, to: number) => run(from - start, to - start, 236).map((t) => t + start - T0)
+
+  it('over 30 days, an alert resolved 3 minutes ago is resolved at its last evaluation, not still firing', async () => {
+    const labels = {alertname: 'HighEventLag', alertstate: 'firing', domain: 'graph'}
+    const resolvedAt = end - 180
+    // Fired from 2h ago until 3 minutes ago, evaluated every 15s: every step point of those 2h (the last, 12s before the end, too).
+    const range = [{metric: labels, values: samples(rangePoints(end - 7200, end - 12).filter((t) => t >= end - 7200))}]
+    const recent = [{metric: {__name__: 'ALERTS', ...labels}, values: samples(run(resolvedAt - 285 - T0, resolvedAt - T0, 15))}]
+    const {prometheus} = cannedPrometheus({range, recent, now: []})
+    const result = await alertHistory(prometheus, {matchers: [], sinceMs: 30 * day * 1000, now: new Date(end * 1000)})
+    expect(result.stepSeconds).toBe(236)
+    expect(result.episodes).toHaveLength(1)
+    expect(result.episodes[0]).toMatchObject({alertname: 'HighEventLag', stillFiring: false, to: iso(resolvedAt)})
+  })
+
+  it('over 30 days, a 40s alert in the last step is not missed, and one firing now runs to the end', async () => {
+    const brief = {alertname: 'Brief', alertstate: 'firing'}
+    const long = {alertname: 'Long', alertstate: 'firing'}
+    // Brief fired after the range query's last point; Long fires now, its last evaluation 10s ago.
+    const recent = [
+      {metric: {__name__: 'ALERTS', ...brief}, values: samples(run(end - 60 - T0, end - 20 - T0, 10))},
+      {metric: {__name__: 'ALERTS', ...long}, values: samples(run(end - 400 - T0, end - 10 - T0, 15))},
+    ]
+    const range = [{metric: long, values: samples(rangePoints(end - 3 * 3600, end - 12))}]
+    const {prometheus} = cannedPrometheus({range, recent, now: [{__name__: 'ALERTS', ...long}]})
+    const result = await alertHistory(prometheus, {matchers: [], sinceMs: 30 * day * 1000, now: new Date(end * 1000)})
+    expect(result.episodes.map((e) => [e.alertname, e.from, e.to, e.stillFiring])).toEqual([
+      ['Long', iso(rangePoints(end - 3 * 3600, end)[0]), null, true],
+      ['Brief', iso(end - 60), iso(end - 20), false],
+    ])
   })
 
   it('refuses a step that Prometheus would refuse, before asking it', async () => {

@@ -4,7 +4,7 @@ import {pagerDutyBody} from '../../../src/lib/adapters/notify/pagerduty.js'
 import {retryAfter} from '../../../src/lib/adapters/notify/post.js'
 import {backoffDelay, DEFAULT_RETRY, NotifierHttpError, withRetry} from '../../../src/lib/adapters/notify/retry.js'
 import {slackTarget} from '../../../src/lib/adapters/notify/slack.js'
-import {ApiError, UnreachableError} from '../../../src/lib/core/errors.js'
+import {ApiError, TimeoutError, UnreachableError} from '../../../src/lib/core/errors.js'
 import {clearRegisteredSecrets, redactString} from '../../../src/lib/core/redact.js'
 import {incidentEvent} from '../../../src/lib/incident/events.js'
 import {foldIncident} from '../../../src/lib/incident/fold.js'
@@ -135,6 +135,39 @@ describe('notifier retries', () => {
     expect(retryAfter('2')).toBe(2000)
     expect(retryAfter(new Date(Date.now() + 5000).toUTCString())).toBeGreaterThan(3000)
     expect(retryAfter('soon')).toBeUndefined()
+  })
+
+  it('share one deadline: each attempt gets what is left, and none starts without time for it', async () => {
+    let clock = 0
+    const budgets: number[] = []
+    const result = await withRetry(
+      async (_attempt, budgetMs) => {
+        budgets.push(budgetMs)
+        clock += Math.min(budgetMs, 5000) // a hung endpoint: each attempt waits out its timeout (5s) or the budget
+        throw new TimeoutError('alertmanager', 'x', Math.min(budgetMs, 5000))
+      },
+      {attempts: 4, baseDelayMs: 250, maxDelayMs: 4000, totalMs: 10_000},
+      {now: () => clock, random: () => 1, sleep: async (ms) => void (clock += ms)},
+    )
+    expect(result).toMatchObject({ok: false, attempts: 2})
+    expect(budgets).toEqual([10_000, 4750])
+    expect(clock).toBe(10_000)
+    // Without a deadline: every attempt, unbounded.
+    const unbounded: number[] = []
+    await withRetry(async (_attempt, budgetMs) => {
+      unbounded.push(budgetMs)
+      throw http(503)
+    }, fast)
+    expect(unbounded).toEqual([Infinity, Infinity, Infinity, Infinity])
+  })
+
+  it('stop waiting on a hung call as soon as aborted', async () => {
+    const controller = new AbortController()
+    const started = performance.now()
+    const pending = withRetry(() => new Promise<never>(() => undefined), {attempts: 4, baseDelayMs: 1, maxDelayMs: 1, totalMs: 60_000}, {signal: controller.signal})
+    setTimeout(() => controller.abort(new Error('interrupted')), 20)
+    await expect(pending).rejects.toThrow('interrupted')
+    expect(performance.now() - started).toBeLessThan(5000)
   })
 
   it('stop waiting when aborted', async () => {

@@ -1,5 +1,5 @@
 /** Typed client of the Alertmanager API v2 (server 0.25); the only place that knows its paths and JSON. */
-import {ApiError} from '../../core/errors.js'
+import {ApiError, ParseError} from '../../core/errors.js'
 import type {HttpServiceSettings} from '../../core/context-types.js'
 import {createHttpClient} from '../http.js'
 import {AlertGroups, Alerts, CreatedSilence, Silence as SilenceSchema, Silences, Status, type Alert, type AlertGroup, type Labels, type Silence} from './schema.js'
@@ -52,7 +52,8 @@ export interface AlertmanagerClient {
   alerts(query?: AlertQuery): Promise<Alert[]>
   /** The alerts as the routing tree groups them (`group_by`); 0.25 has no `unprocessed` filter here. */
   alertGroups(query?: AlertQuery): Promise<AlertGroup[]>
-  postAlerts(alerts: PostableAlert[]): Promise<void>
+  /** Resolves once Alertmanager took them; `timeoutMs` caps the client's timeout for this call. */
+  postAlerts(alerts: PostableAlert[], timeoutMs?: number): Promise<void>
   /**
    * All silences, expired ones included (kept for `--data.retention`). `filter` keeps silences having
    * an identical matcher (same name, type and value), not those that would match such an alert.
@@ -67,7 +68,8 @@ export interface AlertmanagerClient {
 }
 
 export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutMs: number): AlertmanagerClient {
-  const http = createHttpClient({system: SYSTEM, baseUrl: settings.url, timeoutMs, bearerTokenFile: settings.bearerTokenFile})
+  const options = {system: SYSTEM, baseUrl: settings.url, timeoutMs, bearerTokenFile: settings.bearerTokenFile}
+  const http = createHttpClient(options)
 
   return {
     baseUrl: http.baseUrl,
@@ -76,7 +78,19 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
       http.getJson('/api/v2/alerts', Alerts, {filter, active, silenced, inhibited, receiver}),
     alertGroups: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
       http.getJson('/api/v2/alerts/groups', AlertGroups, {filter, active, silenced, inhibited, receiver}),
-    postAlerts: (alerts) => http.postJson('/api/v2/alerts', alerts),
+    async postAlerts(alerts, cap = timeoutMs) {
+      const path = '/api/v2/alerts'
+      const body = await (cap < timeoutMs ? createHttpClient({...options, timeoutMs: cap}) : http).postJson(path, alerts)
+      // Alertmanager answers 200 with an empty body; a page instead (a proxy's login form) means the alerts never got there.
+      if (body.trim() !== '') {
+        const text = body.replace(/\s+/g, ' ').trim()
+        throw new ParseError(`unexpected answer from ${SYSTEM} at ${http.endpoint(path)}`, `a 2xx answer with a body, expected none: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`, {
+          system: SYSTEM,
+          address: http.endpoint(path),
+          hint: 'is --alertmanager-url a proxy or login page rather than Alertmanager itself?',
+        })
+      }
+    },
     silences: (filter) => http.getJson('/api/v2/silences', Silences, {filter}),
     async silence(id) {
       try {

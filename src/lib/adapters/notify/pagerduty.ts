@@ -3,7 +3,7 @@
  * dedup key. The routing key is the credential; it is read from a file and never shown.
  */
 import {readSecretFile} from './secret-file.js'
-import {type NotifierTarget, postJson} from './post.js'
+import {type NotifierTarget, postJson, unexpectedAnswer} from './post.js'
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue'
 const MAX_SUMMARY_CHARS = 1024
@@ -29,7 +29,8 @@ export type PagerDutyEvent =
 
 export interface PagerDutyClient {
   readonly address: string
-  send(event: PagerDutyEvent): Promise<void>
+  /** Resolves once PagerDuty confirmed the event; `timeoutMs` caps the client's timeout for this call. */
+  send(event: PagerDutyEvent, timeoutMs?: number): Promise<void>
 }
 
 export interface PagerDutySettings {
@@ -44,9 +45,19 @@ export async function createPagerDutyClient(settings: PagerDutySettings, timeout
   const target: NotifierTarget = {system: 'pagerduty', url, address: url}
   return {
     address: url,
-    async send(event) {
-      await postJson(target, pagerDutyBody(routingKey, event), timeoutMs)
+    async send(event, cap = timeoutMs) {
+      const answer = await postJson(target, pagerDutyBody(routingKey, event), Math.min(timeoutMs, cap))
+      if (!isAccepted(answer.body)) throw unexpectedAnswer(target, answer, 'JSON with "status": "success"')
     },
+  }
+}
+
+/** PagerDuty confirms with 202 and a JSON body `{"status": "success", "message", "dedup_key"}`. */
+function isAccepted(body: string): boolean {
+  try {
+    return (JSON.parse(body) as {status?: unknown} | null)?.status === 'success'
+  } catch {
+    return false
   }
 }
 

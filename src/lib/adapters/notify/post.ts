@@ -3,7 +3,7 @@
  * itself be the secret (a Slack webhook's path is its key), so errors name a display address chosen
  * by the caller, and the axios error (whose config holds the URL and body) is never attached.
  */
-import {TimeoutError, UnreachableError} from '../../core/errors.js'
+import {ParseError, TimeoutError, UnreachableError} from '../../core/errors.js'
 import {NotifierHttpError} from './retry.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
 
@@ -19,6 +19,8 @@ export interface NotifierTarget {
 export interface PostResult {
   status: number
   body: string
+  /** The media type without parameters, lower case; '' when the server sent none. */
+  contentType: string
 }
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
@@ -48,10 +50,24 @@ export async function postJson(target: NotifierTarget, body: unknown, timeoutMs:
     throw new UnreachableError(target.system, target.address, why, {hint: 'check the notifier URL and the network'})
   }
   const text = typeof response.data === 'string' ? response.data : ''
-  if (response.status >= 200 && response.status < 300) return {status: response.status, body: text}
+  const contentType = String(response.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+  if (response.status >= 200 && response.status < 300) return {status: response.status, body: text, contentType}
   throw new NotifierHttpError(target.system, target.address, `HTTP ${response.status}${text.trim() ? `: ${oneLine(text)}` : ''}`, {
     status: response.status,
     retryAfterMs: retryAfter(response.headers['retry-after']),
+  })
+}
+
+/**
+ * A 2xx answer that is not the endpoint's documented success (a proxy's login page answers 200 text/html):
+ * the message was not delivered. Not retried: the same request gets the same page.
+ */
+export function unexpectedAnswer(target: NotifierTarget, result: PostResult, expected: string): ParseError {
+  const body = result.body.trim() ? `: ${oneLine(result.body)}` : ' with an empty body'
+  return new ParseError(`unexpected answer from ${target.system} at ${target.address}`, `HTTP ${result.status} ${result.contentType || 'without a content type'}${body}, expected ${expected}`, {
+    system: target.system,
+    address: target.address,
+    hint: 'is the URL a proxy or login page rather than the service itself?',
   })
 }
 

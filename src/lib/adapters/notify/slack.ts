@@ -6,7 +6,7 @@
 import {registerSecret} from '../../core/redact.js'
 import {ConfigError} from '../../core/errors.js'
 import {readSecretFile} from './secret-file.js'
-import {postJson} from './post.js'
+import {postJson, unexpectedAnswer} from './post.js'
 
 export interface SlackMessage {
   /** mrkdwn text; escape user text with slackEscape. */
@@ -15,7 +15,8 @@ export interface SlackMessage {
 
 export interface SlackClient {
   readonly address: string
-  post(message: SlackMessage): Promise<void>
+  /** Resolves once Slack answered `ok`; `timeoutMs` caps the client's timeout for this call. */
+  post(message: SlackMessage, timeoutMs?: number): Promise<void>
 }
 
 export interface SlackSettings {
@@ -30,8 +31,10 @@ export async function createSlackClient(settings: SlackSettings, timeoutMs: numb
   const address = `${new URL(url).origin}/***`
   return {
     address,
-    async post(message) {
-      await postJson({system: 'slack', url, address}, {text: message.text}, timeoutMs)
+    async post(message, cap = timeoutMs) {
+      const target = {system: 'slack', url, address}
+      const answer = await postJson(target, {text: message.text}, Math.min(timeoutMs, cap))
+      if (answer.body.trim() !== 'ok') throw unexpectedAnswer(target, answer, 'the body `ok`')
     },
   }
 }
