@@ -83,6 +83,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
           signal: this.signal,
           onProgress: mode === 'quiet' ? undefined : (p) => progress.update(p),
           progressEveryMs: mode === 'live' ? 200 : 2000,
+          onWarning: (line) => this.note(`warning: ${line}`),
           onStart:
             mode === 'lines'
               ? (p) => process.stderr.write(`Replay ${p.replayId}${resumeFrom ? ` resumed after source sequence ${resumeFrom.doneSeq}` : ''}; if interrupted: cimops replay --resume ${p.replayId}\n`)
