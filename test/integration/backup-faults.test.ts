@@ -137,7 +137,7 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
     }
     expect(await exists(`${set}.partial`)).toBe(false)
     expect((await runCli(['backup', 'verify', set], home.env)).code).toBe(0)
-  })
+  }, 120_000)
 
   it('kill -9 of a drill: its ephemeral nats-server dies with it, and the next drill removes what it left in the temp dir', async () => {
     // A temp dir of the test's own, so what the killed drill leaves there can be inspected.
@@ -170,9 +170,11 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
       expect(next.stderr).toContain(`removed ${serverDir}, left by cimops pid ${child.pid}`)
       expect(await readdir(temp)).toEqual([])
     } finally {
+      // Should a server have outlived its drill (the fault this test is about), it must not outlive the test.
+      for (const pid of processesUsing(temp)) process.kill(pid, 'SIGKILL')
       await rm(temp, {recursive: true, force: true})
     }
-  })
+  }, 120_000)
 
   it('nats-server restarted mid-backup: a clear failure, and only a .partial set', async () => {
     const set = join(root, 'restarted')

@@ -322,6 +322,19 @@ describe('backup create / list / verify and restore against a real nats-server',
     expect(text.stdout).toMatch(/^edited-manifest: its checksum does not match its content/m)
     await rm(edited, {recursive: true})
     await rm(linked, {recursive: true})
+
+    // A set of an older cimops (no manifest checksum) still verifies and restores, and says so.
+    const old = join(work, 'old-manifest')
+    await cp(original, old, {recursive: true})
+    const {checksum: _checksum, ...unsealed} = JSON.parse(await readFile(join(old, 'manifest.json'), 'utf8'))
+    await writeFile(join(old, 'manifest.json'), JSON.stringify(unsealed, null, 2))
+    const oldVerify = await runCli(['backup', 'verify', old], home.env)
+    expect(oldVerify.code, oldVerify.stderr).toBe(0)
+    expect(oldVerify.stdout).toContain('warning: made by an older cimops: manifest not self-checked')
+    const oldRestore = await cli(['restore', old, '--dry-run', '--force'])
+    expect(oldRestore.code, oldRestore.stderr).toBe(0)
+    expect(oldRestore.stderr).toContain('warning: made by an older cimops: manifest not self-checked')
+    await rm(old, {recursive: true})
   })
 
   it('an export cut at a line boundary is refused before anything is replayed (65); an export of an older cimops is read with a warning', async () => {
