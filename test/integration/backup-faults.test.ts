@@ -176,6 +176,36 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
     }
   }, 120_000)
 
+  it('kill -9 of backup verify --deep: its ephemeral nats-server dies with it, and the next deep verify removes its temp dir', async () => {
+    const set = join(root, 'concurrent') // complete and verified by the test before
+    const temp = await mkdtemp(join(tmpdir(), 'cimops-faults-tmp-'))
+    try {
+      const env = {...home.env, TMPDIR: temp}
+      const child = startCli(['backup', 'verify', set, '--deep'], env)
+      let stderr = ''
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk))
+      const done = finished(child)
+      const deadline = Date.now() + 60_000
+      while (!/ephemeral nats-server on nats:/.test(stderr) && Date.now() < deadline) await sleep(10)
+      expect(stderr).toMatch(/ephemeral nats-server on nats:/)
+      const [serverDir] = await readdir(temp)
+      expect(processesUsing(join(temp, serverDir)).length).toBeGreaterThan(0)
+      child.kill('SIGKILL')
+      expect((await done).code).toBeNull()
+      const gone = Date.now() + 15_000
+      while (processesUsing(join(temp, serverDir)).length > 0 && Date.now() < gone) await sleep(20)
+      expect(processesUsing(join(temp, serverDir))).toEqual([])
+
+      const next = await runCli(['backup', 'verify', set, '--deep'], env)
+      expect(next.code, next.stderr).toBe(0)
+      expect(next.stderr).toContain(`removed ${join(temp, serverDir)}, left by cimops pid ${child.pid}`)
+      expect(await readdir(temp)).toEqual([])
+    } finally {
+      for (const pid of processesUsing(temp)) process.kill(pid, 'SIGKILL')
+      await rm(temp, {recursive: true, force: true})
+    }
+  }, 120_000)
+
   it('nats-server restarted mid-backup: a clear failure, and only a .partial set', async () => {
     const set = join(root, 'restarted')
     const child = startCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '1KiB', '--nats-url', url()], home.env)
