@@ -9,7 +9,7 @@ export default class Drill extends BaseCommand<typeof Drill> {
   static summary = 'DR drill: back up, restore into an isolated target, compare, report RTO and RPO'
   static description = `Runs the whole disaster-recovery path against the real source and proves the result:
 1. backs up the streams (snapshot mode, or --logical), timed;
-2. restores them into an isolated target — by default an ephemeral nats-server this command starts and stops (also on failure and Ctrl-C), or the servers of --target-context, where the streams must not exist yet — timed: that is the RTO you would get;
+2. restores them into an isolated target — by default an ephemeral nats-server this command starts and stops (also on failure and Ctrl-C; it dies with the command even under kill -9), or the servers of --target-context, where the streams must not exist yet — timed: that is the RTO you would get;
 3. compares source and restored copy message by message: message count, sequence range, per-subject counts, and a content digest (sha256 over subject and data of every message in order);
 4. reports PASS or FAIL with backup time, restore time (RTO) and RPO (the age of the newest message the backup holds, when it completed).
 Exit 0 when every check passes, 2 when any fails. --format md gives a report to paste into the drill log; --format json (or --json) the typed result.

@@ -11,7 +11,7 @@ const RUN = 'RUN'
 export default class Replay extends BaseCommand<typeof Replay> {
   static summary = 'Replay stored events: republish a selection to a prefix or another stream, or export/import it as a file'
   static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
-Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data). --from-file F reads such a file instead of a stream.
+Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data), between a format line and an end line holding the count and digest. --from-file F reads such a file instead of a stream, after checking the whole of it (a file cut short or edited is refused, exit 65).
 Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and Nats-Msg-Id <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same Nats-Msg-Id for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
 --dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
   static examples = [
@@ -85,6 +85,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
           signal: this.signal,
           onProgress: mode === 'quiet' ? undefined : (p) => progress.update(p),
           progressEveryMs: mode === 'live' ? 200 : 2000,
+          onWarning: (line) => this.note(`warning: ${line}`),
           onStart:
             mode === 'lines'
               ? (p) => process.stderr.write(`Replay ${p.replayId}${resumeFrom ? ` resumed after source sequence ${resumeFrom.doneSeq}` : ''}; if interrupted, ${service.resumeHint(p)}\n`)

@@ -36,6 +36,7 @@ Afterwards the restored stream is compared with the manifest — messages, first
     const {confirm} = await import('../lib/core/confirm.js')
     // An incomplete set is refused before anything else; the service checks every file before it connects.
     const set = await loadSet(this.args.set, defaultBackupRoot())
+    for (const warning of set.warnings ?? []) this.note(`warning: ${warning}`)
     const progress = stderrProgress({json: this.jsonEnabled(), quiet: this.flags.quiet})
     let result: RestoreResult
     try {

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {readdirSync, readFileSync} from 'node:fs'
 import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -14,6 +15,8 @@ import {useSandbox} from '../helpers/sandbox.js'
 const STREAM = 'BIG'
 /** ~150 MB of incompressible messages: with 1 KiB chunks a backup takes a couple of seconds. */
 const MESSAGES = 150_000
+/** A few messages, for a drill that must be quick. */
+const SMALL = 'SMALL'
 const SIZE = 1024
 
 async function size(path: string): Promise<number> {
@@ -21,6 +24,20 @@ async function size(path: string): Promise<number> {
     (info) => info.size,
     () => -1,
   )
+}
+
+/** Pids of the processes whose command line names `dir` (Linux /proc). */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -57,6 +74,8 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
       }
       await nc.flush()
       expect((await jsm.streams.info(STREAM)).state.messages).toBe(MESSAGES)
+      await jsm.streams.add({name: SMALL, subjects: ['small.>'], storage: 'file'})
+      for (let i = 0; i < 10; i++) await nc.request(`small.${i}`, `small-${i}`, {timeout: 2000})
     } finally {
       await nc.close()
     }
@@ -98,6 +117,94 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
     expect(await exists(`${set}.partial`)).toBe(false)
     expect((await runCli(['backup', 'verify', set], home.env)).code).toBe(0)
   })
+
+  it('a second backup into the same --dir while the first runs is refused (64, naming its pid) and leaves the first untouched', async () => {
+    const set = join(root, 'concurrent')
+    const first = startCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '1KiB', '--nats-url', url(), '--json'], home.env)
+    const firstDone = finished(first)
+    try {
+      await waitForBytes(join(`${set}.partial`, STREAM, 'stream.tar.s2'), 1024 * 1024)
+      const second = await runCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--nats-url', url()], home.env)
+      expect(second.code, second.stderr).toBe(64)
+      expect(second.stderr.trim()).toMatch(new RegExp(`^cimops: ${set}\\.partial is being written by another backup \\(cimops pid ${first.pid}\\): .*\\(wait for it to finish, or choose another --dir\\)$`))
+      expect(await size(join(`${set}.partial`, STREAM, 'stream.tar.s2'))).toBeGreaterThan(1024 * 1024)
+    } finally {
+      // Whatever happened above, the first backup must end (bounded) before the next test.
+      const timer = setTimeout(() => first.kill('SIGKILL'), 60_000)
+      const result = await firstDone
+      clearTimeout(timer)
+      expect(result.code, result.stderr).toBe(0)
+    }
+    expect(await exists(`${set}.partial`)).toBe(false)
+    expect((await runCli(['backup', 'verify', set], home.env)).code).toBe(0)
+  }, 120_000)
+
+  it('kill -9 of a drill: its ephemeral nats-server dies with it, and the next drill removes what it left in the temp dir', async () => {
+    // A temp dir of the test's own, so what the killed drill leaves there can be inspected.
+    const temp = await mkdtemp(join(tmpdir(), 'cimops-faults-tmp-'))
+    try {
+      const env = {...home.env, TMPDIR: temp}
+      const child = startCli(['drill', '--stream', STREAM, '--nats-url', url()], env)
+      let stderr = ''
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk))
+      const done = finished(child)
+      const deadline = Date.now() + 60_000
+      let target: string | undefined
+      while (!(target = /ephemeral nats-server on (nats:\/\/[\d.:]+)/.exec(stderr)?.[1]) && Date.now() < deadline) await sleep(10)
+      expect(target, stderr).toBeDefined()
+      child.kill('SIGKILL')
+      expect((await done).code).toBeNull()
+
+      const left = (await readdir(temp)).sort()
+      expect(left).toEqual([expect.stringMatching(/^cimops-drill-/), expect.stringMatching(/^cimops-restore-target-/)])
+      const serverDir = join(temp, left[1])
+      // The server goes within seconds of its parent (bounded poll); no process still runs from its dir.
+      const gone = Date.now() + 15_000
+      while (processesUsing(serverDir).length > 0 && Date.now() < gone) await sleep(100)
+      expect(processesUsing(serverDir)).toEqual([])
+      await expect(connect({servers: [target!], timeout: 1000, reconnect: false})).rejects.toThrow()
+
+      const next = await runCli(['drill', '--stream', SMALL, '--nats-url', url()], env)
+      expect(next.code, next.stderr).toBe(0)
+      expect(next.stderr).toContain(`removed ${join(temp, left[0])}, left by cimops pid ${child.pid}`)
+      expect(next.stderr).toContain(`removed ${serverDir}, left by cimops pid ${child.pid}`)
+      expect(await readdir(temp)).toEqual([])
+    } finally {
+      // Should a server have outlived its drill (the fault this test is about), it must not outlive the test.
+      for (const pid of processesUsing(temp)) process.kill(pid, 'SIGKILL')
+      await rm(temp, {recursive: true, force: true})
+    }
+  }, 120_000)
+
+  it('kill -9 of backup verify --deep: its ephemeral nats-server dies with it, and the next deep verify removes its temp dir', async () => {
+    const set = join(root, 'concurrent') // complete and verified by the test before
+    const temp = await mkdtemp(join(tmpdir(), 'cimops-faults-tmp-'))
+    try {
+      const env = {...home.env, TMPDIR: temp}
+      const child = startCli(['backup', 'verify', set, '--deep'], env)
+      let stderr = ''
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk))
+      const done = finished(child)
+      const deadline = Date.now() + 60_000
+      while (!/ephemeral nats-server on nats:/.test(stderr) && Date.now() < deadline) await sleep(10)
+      expect(stderr).toMatch(/ephemeral nats-server on nats:/)
+      const [serverDir] = await readdir(temp)
+      expect(processesUsing(join(temp, serverDir)).length).toBeGreaterThan(0)
+      child.kill('SIGKILL')
+      expect((await done).code).toBeNull()
+      const gone = Date.now() + 15_000
+      while (processesUsing(join(temp, serverDir)).length > 0 && Date.now() < gone) await sleep(20)
+      expect(processesUsing(join(temp, serverDir))).toEqual([])
+
+      const next = await runCli(['backup', 'verify', set, '--deep'], env)
+      expect(next.code, next.stderr).toBe(0)
+      expect(next.stderr).toContain(`removed ${join(temp, serverDir)}, left by cimops pid ${child.pid}`)
+      expect(await readdir(temp)).toEqual([])
+    } finally {
+      for (const pid of processesUsing(temp)) process.kill(pid, 'SIGKILL')
+      await rm(temp, {recursive: true, force: true})
+    }
+  }, 120_000)
 
   it('nats-server restarted mid-backup: a clear failure, and only a .partial set', async () => {
     const set = join(root, 'restarted')

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {cp, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile} from 'node:fs/promises'
+import {cp, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile} from 'node:fs/promises'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -94,7 +94,7 @@ describe('backup create / list / verify and restore against a real nats-server',
     expect(verified.code, verified.stderr).toBe(0)
     expect(verified.stdout).toMatch(/^Backup set intact/)
     const listed = await runCli(['backup', 'list', work, '--json'], home.env)
-    expect(JSON.parse(listed.stdout).sets).toContainEqual(expect.objectContaining({name: 'events-snap', complete: true, status: 'complete', mode: 'snapshot', streams: ['EVENTS'], messages: 437}))
+    expect(JSON.parse(listed.stdout).sets).toContainEqual(expect.objectContaining({name: 'events-snap', complete: true, status: 'verified', mode: 'snapshot', streams: ['EVENTS'], messages: 437}))
 
     await jsm.streams.delete('EVENTS')
     const restored = await cli(['restore', set, '--json'])
@@ -277,6 +277,92 @@ describe('backup create / list / verify and restore against a real nats-server',
       const json = await runCli(['backup', 'verify', set, '--json'], home.env)
       expect(JSON.parse(json.stdout).error).toMatchObject({code: 'BAD_DATA', exit: 65})
     }
+  })
+
+  it('the whole set is protected: an edited manifest and an archive linked out of the set are corrupt (65, naming the file); list says which sets are verified', async () => {
+    const original = join(work, 'events-snap')
+    const port = await closedPort()
+    const edited = join(work, 'edited-manifest')
+    await cp(original, edited, {recursive: true})
+    const manifest = JSON.parse(await readFile(join(edited, 'manifest.json'), 'utf8'))
+    expect(manifest.checksum).toMatchObject({algorithm: 'sha256', value: expect.stringMatching(/^[0-9a-f]{64}$/)})
+    manifest.streams[0].messages = 500
+    manifest.streams[0].lastSeq = 500
+    await writeFile(join(edited, 'manifest.json'), JSON.stringify(manifest, null, 2))
+
+    const linked = join(work, 'linked-archive')
+    await cp(original, linked, {recursive: true})
+    const outside = join(work, 'outside.s2')
+    await cp(join(linked, 'EVENTS', 'stream.tar.s2'), outside)
+    await rm(join(linked, 'EVENTS', 'stream.tar.s2'))
+    await symlink(outside, join(linked, 'EVENTS', 'stream.tar.s2'))
+
+    for (const [set, reason] of [
+      [edited, /^cimops: .*edited-manifest\/manifest\.json is corrupt: its checksum does not match its content/],
+      [linked, /^cimops: backup set .*linked-archive is corrupt: EVENTS\/stream\.tar\.s2: a link to .*outside\.s2, outside the set/],
+    ] as const) {
+      const verified = await runCli(['backup', 'verify', set], home.env)
+      expect(verified.code, verified.stderr).toBe(65)
+      expect(verified.stderr).toMatch(reason)
+      expect(verified.stderr.trim().split('\n')).toHaveLength(1)
+      const restored = await runCli(['restore', set, '--force', '--yes', '--nats-url', `nats://127.0.0.1:${port}`], home.env)
+      expect(restored.code, restored.stderr).toBe(65)
+    }
+
+    const listed = await runCli(['backup', 'list', work, '--json'], home.env)
+    expect(listed.code, listed.stderr).toBe(0)
+    const status = Object.fromEntries(JSON.parse(listed.stdout).sets.map((s: {name: string; status: string; complete: boolean}) => [s.name, [s.status, s.complete]]))
+    expect(status['events-snap']).toEqual(['verified', true]) // verified by the first test
+    expect(status['kv-snap']).toEqual(['unverified', true]) // never verified
+    expect(status['edited-manifest']).toEqual(['corrupt', false])
+    expect(status['linked-archive']).toEqual(['corrupt', false])
+    const text = await runCli(['backup', 'list', work], home.env)
+    expect(text.stdout).toMatch(/edited-manifest .* CORRUPT/)
+    expect(text.stdout).toMatch(/kv-snap .* unverified/)
+    expect(text.stdout).toMatch(/^edited-manifest: its checksum does not match its content/m)
+    await rm(edited, {recursive: true})
+    await rm(linked, {recursive: true})
+
+    // A set of an older cimops (no manifest checksum) still verifies and restores, and says so.
+    const old = join(work, 'old-manifest')
+    await cp(original, old, {recursive: true})
+    const {checksum: _checksum, ...unsealed} = JSON.parse(await readFile(join(old, 'manifest.json'), 'utf8'))
+    await writeFile(join(old, 'manifest.json'), JSON.stringify(unsealed, null, 2))
+    const oldVerify = await runCli(['backup', 'verify', old], home.env)
+    expect(oldVerify.code, oldVerify.stderr).toBe(0)
+    expect(oldVerify.stdout).toContain('warning: made by an older cimops: manifest not self-checked')
+    const oldRestore = await cli(['restore', old, '--dry-run', '--force'])
+    expect(oldRestore.code, oldRestore.stderr).toBe(0)
+    expect(oldRestore.stderr).toContain('warning: made by an older cimops: manifest not self-checked')
+    await rm(old, {recursive: true})
+  })
+
+  it('an export cut at a line boundary is refused before anything is replayed (65); an export of an older cimops is read with a warning', async () => {
+    const file = join(work, 'agent.jsonl')
+    const exported = await cli(['replay', '--domain', 'agent', '--to-file', file, '--quiet'])
+    expect(exported.code, exported.stderr).toBe(0)
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n')
+    expect(JSON.parse(lines[0])).toEqual({format: 'cimops-replay/2'})
+    const events = lines.slice(1, -1)
+    expect(events.length).toBeGreaterThan(2)
+    expect(JSON.parse(lines.at(-1)!)).toEqual({end: {events: events.length, digest: {algorithm: 'sha256-subject-data', value: expect.stringMatching(/^[0-9a-f]{64}$/)}}})
+
+    const cut = join(work, 'agent-cut.jsonl')
+    await writeFile(cut, `${[lines[0], ...events.slice(0, -1)].join('\n')}\n`)
+    const imported = await cli(['replay', '--from-file', cut, '--to-stream', 'AGENT_CUT', '--create-target', '--subject-map', 'cim=cut'])
+    expect(imported.code, imported.stderr).toBe(65)
+    expect(imported.stderr).toMatch(new RegExp(`^cimops: ${cut.replaceAll('.', '\\.')} is cut short: it ends after ${events.length - 1} events without its end line`, 'm'))
+    const stored = await jsm.streams.info('AGENT_CUT').then((info) => info.state.messages, () => 0)
+    expect(stored).toBe(0)
+
+    const old = join(work, 'agent-old.jsonl')
+    await writeFile(old, `${events.join('\n')}\n`)
+    const oldImport = await cli(['replay', '--from-file', old, '--to-stream', 'AGENT_OLD', '--create-target', '--subject-map', 'cim=old', '--quiet'])
+    expect(oldImport.code, oldImport.stderr).toBe(0)
+    expect(oldImport.stderr).toContain('agent-old.jsonl was made by an older cimops: it has no end line')
+    expect((await jsm.streams.info('AGENT_OLD')).state.messages).toBe(events.length)
+    await jsm.streams.delete('AGENT_OLD')
+    await jsm.streams.delete('AGENT_CUT').catch(() => {})
   })
 
   it('verify --deep restores into an ephemeral nats-server and compares with the manifest', async () => {

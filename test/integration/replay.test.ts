@@ -150,7 +150,9 @@ describe('replay against nats-server 2.9.10', () => {
     const exported = await replay(['--domain', 'agent', '--to-file', file])
     const expected = source.filter((m) => m.subject.startsWith('cim.agent.'))
     expect(exported.selected).toBe(expected.length)
-    const lines = gunzipSync(await readFile(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
+    const [format, ...lines] = gunzipSync(await readFile(file)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(format).toEqual({format: 'cimops-replay/2'})
+    expect(lines.pop()).toMatchObject({end: {events: expected.length}})
     expect(lines.map((l) => [l.seq, l.subject, l.data, Date.parse(l.time)])).toEqual(expected.map((m) => [m.seq, m.subject, m.data, m.time]))
     expect(lines[0].headers).toEqual(expected[0].headers)
 

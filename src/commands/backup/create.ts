@@ -6,7 +6,7 @@ import {BaseCommand} from '../../lib/core/base-command.js'
 export default class BackupCreate extends BaseCommand<typeof BackupCreate> {
   static summary = 'Back up JetStream streams (snapshot or logical) to a backup set directory'
   static description = `Snapshot mode (the default) uses the JetStream snapshot API and writes natscli's layout per stream — <set>/<stream>/backup.json and <set>/<stream>/stream.tar.s2, the server's bytes untouched — so \`nats stream restore\` reads cimops backups and cimops reads natscli's. --logical writes the messages instead (<stream>/messages.jsonl.gz: subject, headers, data, sequence, time): portable across server versions, the only way for memory streams, and restorable under another name.
-Every set gets manifest.json (cimops and server versions, time, per stream the sha256 and size of each file, message count, first/last sequence and time, consumers). The set is written to <dir>.partial and renamed only once complete and checksummed, so an interrupted backup never looks complete.
+Every set gets manifest.json (cimops and server versions, time, per stream the sha256 and size of each file, message count, first/last sequence and time, consumers). The set is written to <dir>.partial and renamed only once complete and checksummed, so an interrupted backup never looks complete. A --dir whose .partial set another live backup is writing is refused (exit 64); one left by a dead backup is replaced.
 Without --dir the set goes to $CIMOPS_DATA_DIR/backups/<UTC time>. Without --stream or --all, the context's events stream (EVENTS) is backed up.`
   static examples = [
     {description: 'The event stream, snapshot mode', command: '<%= config.bin %> backup create --stream EVENTS'},

@@ -4,10 +4,10 @@ import type {BackupSetSummary} from '../../lib/backup/list.js'
 import {BaseCommand} from '../../lib/core/base-command.js'
 
 export default class BackupList extends BaseCommand<typeof BackupList> {
-  static summary = 'List backup sets: time, age, streams, size, mode, complete or not'
-  static description = `Reads each set's manifest.json (no checksums: use \`cimops backup verify\` for that). Sets still being written or left by an interrupted backup (<set>.partial) show as INCOMPLETE: never restore from them.
+  static summary = 'List backup sets: time, age, streams, size, mode, verified, unverified, corrupt or incomplete'
+  static description = `Cheap checks only: each set's manifest.json (its own checksum included), and every file present, of its recorded size and inside the set. The sha256 of every file is \`cimops backup verify\`'s job: a set shows as verified only while the last verify that found it intact still describes it (nothing in it changed since), else unverified. Damaged sets show as CORRUPT, sets still being written or left by an interrupted backup (<set>.partial) as INCOMPLETE: never restore from either.
 ROOT defaults to $CIMOPS_DATA_DIR/backups; it may also be a single set.`
-  static examples = ['<%= config.bin %> backup list', '<%= config.bin %> backup list /backups/cim', '<%= config.bin %> backup list --json | jq -r \'.sets[] | select(.complete) | .path\' | head -1']
+  static examples = ['<%= config.bin %> backup list', '<%= config.bin %> backup list /backups/cim', '<%= config.bin %> backup list --json | jq -r \'.sets[] | select(.status == "verified") | .path\' | head -1']
   static args = {root: Args.string({description: 'directory holding backup sets [default: $CIMOPS_DATA_DIR/backups]'})}
 
   async run(): Promise<{root: string; sets: BackupSetSummary[]}> {

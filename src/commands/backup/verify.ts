@@ -6,7 +6,7 @@ import {DataError} from '../../lib/core/errors.js'
 
 export default class BackupVerify extends BaseCommand<typeof BackupVerify> {
   static summary = 'Check a backup set: structure and checksums; --deep restores it into a throwaway nats-server'
-  static description = `Checks that the set is complete (manifest.json, no .partial), that every file has the size and sha256 the manifest records, that archives are S2 and backup.json names its stream; for logical sets it also re-counts and re-digests the messages.
+  static description = `Checks that the set is complete (manifest.json, no .partial), that the manifest matches its own checksum, that every file lies inside the set (no link elsewhere) and has the size and sha256 the manifest records, that archives are S2 and backup.json names its stream; for logical sets it also re-counts and re-digests the messages and checks each file's end line. A set of an older cimops (no manifest checksum, no end lines) is checked as far as it can be, with a warning saying what was not. An intact set is recorded as verified for \`cimops backup list\`.
 --deep then restores every stream into an ephemeral nats-server (started and stopped by this command) and compares the restored streams with the manifest.
 Exit 0 when intact, 65 when anything is missing, corrupt or different.`
   static examples = ['<%= config.bin %> backup verify 20261122T030000Z', '<%= config.bin %> backup verify /backups/cim/20261122T030000Z --deep']

@@ -2,7 +2,8 @@
  * `cimops backup create`: streams to a set directory, snapshot (natscli's layout, the server's bytes)
  * or logical (messages as JSON lines). Written into `<set>.partial`, renamed when complete.
  */
-import {mkdir, open, readdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
+import {link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
 import {stringifyJson} from '../adapters/nats/backup-json.js'
@@ -27,11 +28,13 @@ import {
   PARTIAL_MARKER,
   PARTIAL_SUFFIX,
   S2_MAGIC,
+  sealManifest,
   setPath,
   SNAPSHOT_FILE,
   streamDirName,
 } from './manifest.js'
 import {DIGEST_ALGORITHM} from './digest.js'
+import {currentOwner, type Owner, ownerState, parseOwner} from './owner.js'
 import type {ProgressListener} from './progress.js'
 
 /** Chunks received but not yet on disk, above which acks are held back (memory stays well under 200 MB). */
@@ -118,10 +121,8 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
       if (memory.length > 0) throw memoryStreamError(memory, opts.all)
     }
 
-    await clearStalePartial(partial, log)
-    await mkdir(partial, {recursive: true, mode: 0o700})
     const createdAt = new Date()
-    await writeFile(join(partial, PARTIAL_MARKER), `${JSON.stringify({pid: process.pid, startedAt: createdAt.toISOString(), mode: opts.mode})}\n`)
+    await claimPartial(partial, {...currentOwner(), startedAt: createdAt.toISOString(), mode: opts.mode}, log)
 
     const entries: ManifestStream[] = []
     const results: BackupStreamResult[] = []
@@ -174,7 +175,7 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
       options: {consumers: opts.mode === 'snapshot' && opts.consumers, check: opts.check === true},
       streams: entries,
     }
-    await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+    await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(sealManifest(manifest), null, 2)}\n`)
     await rm(join(partial, PARTIAL_MARKER), {force: true})
     await syncDir(partial)
     await rename(partial, dir)
@@ -223,15 +224,64 @@ function memoryStreamError(names: string[], all: boolean): UsageError {
   )
 }
 
-/** A .partial set left by an interrupted run of the same --dir is replaced; anything else is refused. */
-async function clearStalePartial(partial: string, log: (line: string) => void): Promise<void> {
-  if (!(await exists(partial))) return
-  const entries = await readdir(partial)
-  if (entries.length > 0 && !entries.includes(PARTIAL_MARKER)) {
-    throw new UsageError(`${partial} exists and is not an incomplete cimops backup`, 'refusing to remove it', {hint: 'move it away or choose another --dir'})
+/**
+ * Makes `<set>.partial` ours. The marker is the lock: written aside and hard-linked into place, so
+ * exactly one of two backups racing for the same --dir gets it, and a reader never sees half of it.
+ * A set whose recorded backup still runs is refused; one left by a dead backup is moved aside (one
+ * atomic rename, so two runs cannot both take it over) and removed.
+ */
+async function claimPartial(partial: string, marker: Owner & {startedAt: string; mode: BackupMode}, log: (line: string) => void): Promise<void> {
+  const markerPath = join(partial, PARTIAL_MARKER)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await mkdir(partial, {recursive: true, mode: 0o700})
+    const entries = await readdir(partial)
+    if (entries.length > 0 && !entries.includes(PARTIAL_MARKER)) {
+      throw new UsageError(`${partial} exists and is not an incomplete cimops backup`, 'refusing to remove it', {hint: 'move it away or choose another --dir'})
+    }
+    // Beside the set, not in it: a run looking in meanwhile sees our marker whole or not at all.
+    const temp = join(dirname(partial), `.${basename(partial)}${PARTIAL_MARKER}.${process.pid}`)
+    await writeFile(temp, `${JSON.stringify(marker)}\n`, {mode: 0o600})
+    try {
+      await link(temp, markerPath)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    } finally {
+      await rm(temp, {force: true})
+    }
+    const owner = await readOwner(markerPath)
+    const state = owner ? ownerState(owner) : 'dead'
+    if (owner && state !== 'dead') {
+      const where = state === 'elsewhere' ? ` on ${owner.host}` : ''
+      throw new UsageError(`${partial} is being written by another backup (cimops pid ${owner.pid}${where})`, 'two backups never write one set', {
+        hint: state === 'elsewhere' ? `choose another --dir, or remove ${partial} once that backup is gone` : 'wait for it to finish, or choose another --dir',
+      })
+    }
+    const aside = `${partial}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+    try {
+      await rename(partial, aside)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // another run took it over first
+      throw error
+    }
+    // Between our look and the rename another run may have taken the set over: give a live one back.
+    const moved = await readOwner(join(aside, PARTIAL_MARKER))
+    if (moved && ownerState(moved) !== 'dead' && (moved.pid !== owner?.pid || moved.startTicks !== owner?.startTicks)) {
+      await rename(aside, partial)
+      continue
+    }
+    log(`removing the incomplete set ${basename(partial)} left by an interrupted backup${owner ? ` (pid ${owner.pid})` : ''}`)
+    await rm(aside, {recursive: true, force: true})
   }
-  log(`removing the incomplete set ${basename(partial)} left by an interrupted backup`)
-  await rm(partial, {recursive: true, force: true})
+  throw new UsageError(`cannot take ${partial} over`, 'other backups keep claiming the same --dir', {hint: 'choose another --dir'})
+}
+
+async function readOwner(markerPath: string): Promise<Owner | undefined> {
+  try {
+    return parseOwner(JSON.parse(await readFile(markerPath, 'utf8')))
+  } catch {
+    return undefined
+  }
 }
 
 interface SnapshotOneOptions {

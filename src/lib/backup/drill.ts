@@ -4,8 +4,7 @@
  * measured backup time, restore time (RTO) and RPO. The result is what an ops event
  * (`cim.ops.drill.<id>.completed`) would carry once the ops log exists.
  */
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {readMessages} from '../adapters/nats/backup-messages.js'
@@ -15,7 +14,7 @@ import {MIN_IDLE_TIMEOUT_MS} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {createBackup} from './create.js'
 import {ContentDigest, type ContentSummary, subjectDifferences, type SubjectDifference} from './digest.js'
-import {withEphemeralNats} from './ephemeral.js'
+import {ownedTempDir, TEMP_PREFIXES, withEphemeralNats} from './ephemeral.js'
 import {loadSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import type {BackupMode, ManifestStream} from './manifest.js'
@@ -91,7 +90,7 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
   const started = performance.now()
   const startedAt = new Date()
   const log = opts.log ?? (() => {})
-  const tempDir = opts.dir ? undefined : await mkdtemp(join(tmpdir(), 'cimops-drill-'))
+  const tempDir = opts.dir ? undefined : await ownedTempDir(TEMP_PREFIXES.drill, log)
   const setDir = opts.dir ? resolve(opts.dir) : join(tempDir!, 'set')
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, opts.timeoutMs)
   try {

@@ -2,14 +2,14 @@
  * Is a set complete and intact? Structure (manifest, files, archive header, backup.json naming the
  * stream) and the sha256 and size of every file. Runs before a restore contacts any server.
  */
-import {readFile, stat} from 'node:fs/promises'
-import {join, resolve} from 'node:path'
+import {readFile, realpath, stat} from 'node:fs/promises'
+import {join, resolve, sep} from 'node:path'
 
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {DataError, UsageError} from '../core/errors.js'
 import {readHead, startsWithS2} from './create.js'
 import {hashFile} from './file-sink.js'
-import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, S2_MAGIC, setPath, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, S2_MAGIC, setPath, SNAPSHOT_FILE, UNSEALED_MANIFEST_WARNING} from './manifest.js'
 import {natscliManifest} from './natscli.js'
 import type {ProgressListener} from './progress.js'
 
@@ -18,6 +18,8 @@ export interface LoadedSet {
   manifest: Manifest
   /** natscli: a backup natscli wrote (no manifest, so no checksums: structure checks only). */
   source: 'cimops' | 'natscli'
+  /** What could not be checked and why (a manifest of an older cimops); never a problem, always said. */
+  warnings?: string[]
 }
 
 /**
@@ -35,7 +37,25 @@ export async function loadSet(input: string, root?: string): Promise<LoadedSet> 
     const natscli = await natscliManifest(dir)
     if (natscli) return {dir, manifest: natscli, source: 'natscli'}
   }
-  return {dir, manifest: await readManifest(dir), source: 'cimops'}
+  const outside = await linkOutside(dir, MANIFEST_FILE)
+  if (outside) throw new DataError(`backup set ${dir} is corrupt`, `${MANIFEST_FILE}: ${outside}`, {hint: 'do not restore from it; use another set from `cimops backup list`'})
+  const manifest = await readManifest(dir)
+  return {dir, manifest, source: 'cimops', warnings: manifest.checksum ? [] : [UNSEALED_MANIFEST_WARNING]}
+}
+
+/**
+ * Where a file of the set, followed through every link on its way, ends outside the set: the
+ * problem to report, else undefined. A set is what `verify` checked; a link elsewhere is not.
+ */
+export async function linkOutside(setDir: string, relative: string): Promise<string | undefined> {
+  let target: string
+  let root: string
+  try {
+    ;[root, target] = await Promise.all([realpath(setDir), realpath(join(setDir, relative))])
+  } catch {
+    return undefined // missing: reported as such by the caller
+  }
+  return target === root || target.startsWith(root + sep) ? undefined : `a link to ${target}, outside the set`
 }
 
 async function locateSet(input: string, root?: string): Promise<string> {
@@ -77,6 +97,11 @@ export async function checkFiles(set: LoadedSet, streams: ManifestStream[] = set
         continue
       }
       check.size = size
+      const outside = await linkOutside(set.dir, file.path)
+      if (outside) {
+        check.problem = outside
+        continue
+      }
       if (set.source === 'natscli') {
         // Nothing recorded to compare with; the structure is all there is to check.
         check.expectedSize = size

@@ -1,21 +1,35 @@
-/** `cimops backup list`: the sets under a root, complete or not, newest first. Reads manifests only (no checksums). */
+/**
+ * `cimops backup list`: the sets under a root, complete or not, newest first. Cheap checks only: the
+ * manifest (its own checksum included), every file present with its recorded size and inside the set.
+ * The sha256 of the files is `backup verify`'s job: a set is "verified" only while the last verify
+ * that found it intact still describes it.
+ */
 import {readdir, readFile, stat} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
 
-import {UsageError} from '../core/errors.js'
-import {type BackupMode, Manifest, MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX} from './manifest.js'
+import {isCimopsError, UsageError} from '../core/errors.js'
+import {linkOutside, loadSet} from './integrity.js'
+import {type BackupMode, type Manifest, MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX} from './manifest.js'
 import {natscliManifest} from './natscli.js'
+import {verifiedAt} from './stamp.js'
 
 export interface BackupSetSummary {
   name: string
   path: string
+  /** The backup finished and the cheap checks found nothing wrong. */
   complete: boolean
   /** cimops, or natscli: a backup natscli wrote (no manifest, no checksums). */
   source: 'cimops' | 'natscli'
-  /** complete; incomplete: still being written or interrupted (never restore it); invalid: its manifest does not parse. */
-  status: 'complete' | 'incomplete' | 'invalid'
-  /** Why a set is not complete. */
+  /**
+   * verified: `backup verify` found it intact and nothing changed since; unverified: complete, not (or
+   * no longer) verified; corrupt: its manifest or a file is damaged, missing or a link out of the set;
+   * incomplete: still being written or interrupted. Never restore a corrupt or incomplete set.
+   */
+  status: 'verified' | 'unverified' | 'corrupt' | 'incomplete'
+  /** Why a set is corrupt or incomplete. */
   problem?: string
+  /** When `backup verify` last found it intact (status verified). */
+  verifiedAt?: string
   mode?: BackupMode
   /** RFC 3339: the manifest's createdAt, or the directory's time for incomplete sets. */
   time: string
@@ -60,13 +74,18 @@ async function summarize(path: string, now: Date): Promise<BackupSetSummary> {
   const age = (time: string) => Math.max(0, Math.round((now.getTime() - new Date(time).getTime()) / 1000))
   const partial = name.endsWith(PARTIAL_SUFFIX) || (await exists(join(path, PARTIAL_MARKER)))
   if (!partial) {
+    let manifest: Manifest
     try {
-      const manifest = Manifest.parse(JSON.parse(await readFile(join(path, MANIFEST_FILE), 'utf8')))
-      return fromManifest(name, path, manifest, size, now)
+      manifest = (await loadSet(path)).manifest
     } catch (error) {
       const time = info.mtime.toISOString()
-      return {name, path, source: 'cimops', complete: false, status: 'invalid', problem: `unreadable manifest (${(error as Error).message.split('\n')[0]})`, time, ageSeconds: age(time), streams: [], size}
+      return {name, path, source: 'cimops', complete: false, status: 'corrupt', problem: isCimopsError(error) ? error.why : String(error), time, ageSeconds: age(time), streams: [], size}
     }
+    const summary = fromManifest(name, path, manifest, size, now)
+    const problem = await quickProblem(path, manifest)
+    if (problem) return {...summary, complete: false, status: 'corrupt', problem}
+    const verified = await verifiedAt(path, manifest)
+    return verified ? {...summary, status: 'verified', verifiedAt: verified.verifiedAt} : summary
   }
   let mode: BackupMode | undefined
   let time = info.mtime.toISOString()
@@ -82,13 +101,25 @@ async function summarize(path: string, now: Date): Promise<BackupSetSummary> {
   return {name, path, source: 'cimops', complete: false, status: 'incomplete', problem: 'interrupted or failed before it finished', mode, time, ageSeconds: age(time), streams, size}
 }
 
+/** The first file missing, of another size than recorded, or a link out of the set. */
+async function quickProblem(setDir: string, manifest: Manifest): Promise<string | undefined> {
+  for (const file of manifest.streams.flatMap((stream) => stream.files)) {
+    const info = await stat(join(setDir, file.path)).catch(() => undefined)
+    if (!info?.isFile()) return `${file.path}: missing`
+    const outside = await linkOutside(setDir, file.path)
+    if (outside) return `${file.path}: ${outside}`
+    if (info.size !== file.size) return `${file.path}: ${info.size} bytes, the manifest says ${file.size}`
+  }
+  return undefined
+}
+
 function fromManifest(name: string, path: string, manifest: Manifest, size: number, now: Date): BackupSetSummary {
   return {
     name,
     path,
     source: 'cimops',
     complete: true,
-    status: 'complete',
+    status: 'unverified',
     mode: manifest.mode,
     time: manifest.createdAt,
     ageSeconds: Math.max(0, Math.round((now.getTime() - new Date(manifest.createdAt).getTime()) / 1000)),

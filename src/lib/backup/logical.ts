@@ -13,7 +13,7 @@ import {z} from 'zod'
 import {readMessages, type OutgoingMessage, type StoredMessage} from '../adapters/nats/backup-messages.js'
 import type {JsApi, StreamDetail} from '../adapters/nats/backup-streams.js'
 import {DataError} from '../core/errors.js'
-import {ContentDigest} from './digest.js'
+import {ContentDigest, DIGEST_ALGORITHM} from './digest.js'
 import {FileSink} from './file-sink.js'
 
 /** Never let gzip output wait in memory for the disk beyond this. */
@@ -60,11 +60,11 @@ export async function dumpMessages(api: JsApi, detail: StreamDetail, path: strin
         if ((lines & 1023) === 0) opts.onProgress?.(sink.size, lines)
       })
     }
-    gzip.end()
+    const summary = digest.summary()
+    gzip.end(endLine(summary.messages, summary.digest))
     await ended
     const file = await sink.finish()
     opts.onProgress?.(file.size, lines)
-    const summary = digest.summary()
     return {messages: summary.messages, firstSeq: summary.firstSeq, lastSeq: summary.lastSeq, firstTime, lastTime, digest: summary.digest, file}
   } catch (error) {
     gzip.destroy()
@@ -79,6 +79,16 @@ function messageLine(message: StoredMessage, time: string): string {
   line.data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.length).toString('base64')
   return `${JSON.stringify(line)}\n`
 }
+
+/**
+ * The file's last line: how many messages come before it and their digest, so a file cut short, even
+ * at a line boundary, is caught by itself. Files of older cimops versions end without it.
+ */
+function endLine(messages: number, digest: string): string {
+  return `${JSON.stringify({end: {messages, digest: {algorithm: DIGEST_ALGORITHM, value: digest}}})}\n`
+}
+
+const EndLine = z.object({end: z.object({messages: z.number().int().nonnegative(), digest: z.object({algorithm: z.literal(DIGEST_ALGORITHM), value: z.string()})})})
 
 /** RFC 3339 with all nine digits of the server's nanosecond timestamp. */
 export function rfc3339Nanos(nanos: bigint): string {
@@ -98,28 +108,55 @@ export interface LogicalMessage extends OutgoingMessage {
   seq: number
 }
 
-/** The messages of a messages.jsonl.gz file, in order; a malformed line is bad data (exit 65). */
-export async function* readMessagesFile(path: string): AsyncGenerator<LogicalMessage> {
+export interface ReadMessagesOptions {
+  /** required: a file without its end line is cut short (sets whose manifest is sealed); optional: older files. */
+  endLine?: 'required' | 'optional'
+  /** Called once at the end: whether the file had its end line (an older file has none). */
+  onEnd?: (hadEndLine: boolean) => void
+}
+
+/**
+ * The messages of a messages.jsonl.gz file, in order; a malformed line, an end line that does not
+ * match what precedes it, or (when required) no end line is bad data (exit 65).
+ */
+export async function* readMessagesFile(path: string, opts: ReadMessagesOptions = {}): AsyncGenerator<LogicalMessage> {
   const input = createReadStream(path)
   const gunzip = createGunzip()
   input.on('error', (error) => gunzip.destroy(error))
   const lines = createInterface({input: input.pipe(gunzip), crlfDelay: Number.POSITIVE_INFINITY})
+  const digest = new ContentDigest(false)
+  let end: z.infer<typeof EndLine>['end'] | undefined
   let number = 0
   try {
     for await (const text of lines) {
       number++
       if (text === '') continue
+      if (end) throw new DataError(`${path} is corrupt`, `line ${number} comes after the end line`)
       let json: unknown
       try {
         json = JSON.parse(text)
       } catch {
         throw new DataError(`${path} is corrupt`, `line ${number} is not JSON`)
       }
+      const last = EndLine.safeParse(json)
+      if (last.success) {
+        end = last.data.end
+        continue
+      }
       const parsed = Line.safeParse(json)
       if (!parsed.success) throw new DataError(`${path} is corrupt`, `line ${number}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`)
       const {seq, subject, headers, data} = parsed.data
-      yield {seq, subject, headers: headers ? Object.entries(headers) : undefined, data: Buffer.from(data, 'base64')}
+      const bytes = Buffer.from(data, 'base64')
+      digest.update(subject, bytes)
+      yield {seq, subject, headers: headers ? Object.entries(headers) : undefined, data: bytes}
     }
+    const read = digest.summary()
+    if (end && end.messages !== read.messages) throw new DataError(`${path} is corrupt`, `${read.messages} messages, its end line says ${end.messages}`)
+    if (end && end.digest.value !== read.digest) throw new DataError(`${path} is corrupt`, 'the content digest differs from its end line')
+    if (!end && opts.endLine === 'required') {
+      throw new DataError(`${path} is cut short`, `it ends after ${read.messages} messages without its end line`, {hint: 'do not restore from it; use another set from `cimops backup list`'})
+    }
+    opts.onEnd?.(end !== undefined)
   } catch (error) {
     if (error instanceof DataError) throw error
     const code = (error as NodeJS.ErrnoException).code
@@ -130,10 +167,14 @@ export async function* readMessagesFile(path: string): AsyncGenerator<LogicalMes
   }
 }
 
-/** Count and digest of a messages file, as the manifest records them. */
-export async function digestMessagesFile(path: string): Promise<{messages: number; digest: string; firstSeq: number; lastSeq: number}> {
+/** Count and digest of a messages file, as the manifest records them, and whether it had its end line. */
+export async function digestMessagesFile(
+  path: string,
+  opts: Pick<ReadMessagesOptions, 'endLine'> = {},
+): Promise<{messages: number; digest: string; firstSeq: number; lastSeq: number; endLine: boolean}> {
   const digest = new ContentDigest(false)
-  for await (const message of readMessagesFile(path)) digest.update(message.subject, message.data, message.seq)
+  let endLine = false
+  for await (const message of readMessagesFile(path, {...opts, onEnd: (had) => (endLine = had)})) digest.update(message.subject, message.data, message.seq)
   const summary = digest.summary()
-  return {messages: summary.messages, digest: summary.digest, firstSeq: summary.firstSeq, lastSeq: summary.lastSeq}
+  return {messages: summary.messages, digest: summary.digest, firstSeq: summary.firstSeq, lastSeq: summary.lastSeq, endLine}
 }

@@ -10,6 +10,7 @@
  * `<set>` only once complete and checksummed: a directory without `.partial` and with a manifest is
  * a complete set.
  */
+import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, join, normalize} from 'node:path'
 import {z} from 'zod'
@@ -83,6 +84,11 @@ export const Manifest = z.object({
   durationSeconds: z.number().nonnegative(),
   options: z.object({consumers: z.boolean(), check: z.boolean()}),
   streams: z.array(StreamEntry),
+  /**
+   * sha256 over the manifest without this field (JSON.stringify, keys in file order): an edited
+   * statistic or file checksum is caught. Absent in manifests of older cimops versions.
+   */
+  checksum: z.object({algorithm: z.literal('sha256'), value: z.string().regex(/^[0-9a-f]{64}$/)}).optional(),
 })
 
 export type Manifest = z.infer<typeof Manifest>
@@ -94,6 +100,19 @@ export function manifestStreamState(facts: StreamFacts): Pick<ManifestStream, 'n
   const {name, storage, replicas, subjects, messages, bytes, firstSeq, lastSeq, firstTime, lastTime} = facts
   return {name, storage, replicas, subjects, messages, bytes, firstSeq, lastSeq, firstTime, lastTime}
 }
+
+/** The manifest with its own checksum, as written to disk. */
+export function sealManifest(manifest: Manifest): Manifest {
+  const {checksum: _old, ...rest} = manifest
+  return {...rest, checksum: {algorithm: 'sha256', value: manifestDigest(rest)}}
+}
+
+function manifestDigest(unsealed: object): string {
+  return createHash('sha256').update(JSON.stringify(unsealed)).digest('hex')
+}
+
+/** What an older cimops left unprotected, for the warnings of verify and restore. */
+export const UNSEALED_MANIFEST_WARNING = 'made by an older cimops: manifest not self-checked'
 
 /** Reads and validates a set's manifest; a missing or malformed one is bad data (exit 65). */
 export async function readManifest(setDir: string): Promise<Manifest> {
@@ -113,6 +132,13 @@ export async function readManifest(setDir: string): Promise<Manifest> {
     json = JSON.parse(text)
   } catch (error) {
     throw new DataError(`${path} is corrupt`, `not JSON: ${(error as Error).message}`)
+  }
+  // Before the schema: the digest is over the fields as written, unknown ones included.
+  if (typeof json === 'object' && json !== null && 'checksum' in json) {
+    const {checksum, ...rest} = json as {checksum: {value?: unknown}}
+    if (checksum?.value !== manifestDigest(rest)) {
+      throw new DataError(`${path} is corrupt`, 'its checksum does not match its content: it was edited or damaged after the backup', {hint: 'do not restore from it; use another set from `cimops backup list`'})
+    }
   }
   const parsed = Manifest.safeParse(json)
   if (!parsed.success) {

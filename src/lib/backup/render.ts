@@ -43,12 +43,17 @@ export function renderSets(sets: BackupSetSummary[], root: string, style: Style,
       {header: 'STREAMS', get: (s) => (s.streams.length > 0 ? s.streams.join(', ') : '-'), flexible: true},
       {header: 'MESSAGES', get: (s) => (s.messages === undefined ? '-' : count(s.messages)), align: 'right'},
       {header: 'SIZE', get: (s) => formatBytes(s.size), align: 'right'},
-      {header: 'STATUS', get: (s) => (s.complete ? 'complete' : s.status.toUpperCase()), paint: (text, s) => (s.complete ? style.status('OK', text) : style.status('CRITICAL', text))},
+      {header: 'STATUS', get: (s) => (s.complete ? s.status : s.status.toUpperCase()), paint: (text, s) => style.status(s.status === 'verified' ? 'OK' : s.complete ? 'WARNING' : 'CRITICAL', text)},
     ],
     {width, paintHeader: style.bold},
   )
-  const incomplete = sets.filter((s) => !s.complete)
-  const note = incomplete.length > 0 ? `\n\n${style.dim(`${plural(incomplete.length, 'incomplete set')}: never restore from ${incomplete.length > 1 ? 'them' : 'it'}; remove when no longer needed.`)}` : ''
+  const notes: string[] = []
+  const broken = sets.filter((s) => !s.complete)
+  for (const set of broken.filter((s) => s.status === 'corrupt')) notes.push(`${set.name}: ${set.problem}`)
+  if (broken.length > 0) notes.push(`${plural(broken.length, 'corrupt or incomplete set')}: never restore from ${broken.length > 1 ? 'them' : 'it'}; remove when no longer needed.`)
+  const unverified = sets.filter((s) => s.status === 'unverified')
+  if (unverified.length > 0) notes.push(`${plural(unverified.length, 'set')} not verified since written or changed: \`cimops backup verify SET\` checks every checksum.`)
+  const note = notes.length > 0 ? `\n\n${style.dim(notes.join('\n'))}` : ''
   return `${style.dim(root)}\n${table}${note}`
 }
 
@@ -86,7 +91,8 @@ export function renderVerify(result: VerifyResult, style: Style, width?: number)
     ? style.status('OK', `Backup set intact${result.deep ? ' and restorable' : ''}`)
     : style.status('CRITICAL', `Backup set corrupt: ${plural(result.problems.length, 'problem')}`)
   const origin = result.source === 'natscli' ? 'natscli backup without a manifest' : `${result.mode}, ${result.createdAt}`
-  return `${verdict}: ${result.set} (${origin})\n\n${table}`
+  const warnings = result.warnings.map((warning) => `\n${style.status('WARNING', 'warning')}: ${warning}`).join('')
+  return `${verdict}: ${result.set} (${origin})\n\n${table}${warnings ? `\n${warnings}` : ''}`
 }
 
 export function renderRestorePlan(result: RestoreResult, style: Style, width?: number): string {

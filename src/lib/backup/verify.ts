@@ -12,6 +12,7 @@ import {digestMessagesFile} from './logical.js'
 import {type BackupMode, MESSAGES_FILE} from './manifest.js'
 import type {ProgressListener} from './progress.js'
 import {type RestoreCheck, restoreSet} from './restore.js'
+import {writeVerifiedStamp} from './stamp.js'
 
 export interface VerifyOptions {
   set: LoadedSet
@@ -42,6 +43,8 @@ export interface VerifyResult {
   deep: boolean
   ok: boolean
   problems: string[]
+  /** What could not be checked, e.g. the parts an older cimops did not protect. */
+  warnings: string[]
   streams: VerifyStreamResult[]
   durationSeconds: number
 }
@@ -52,18 +55,23 @@ export async function verifySet(opts: VerifyOptions): Promise<VerifyResult> {
 
 async function verify(opts: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now()
+  const startedAt = new Date()
   const {set} = opts
   const files = await checkFiles(set, set.manifest.streams, opts.onProgress)
   const problems = files.filter((check) => !check.ok).map((check) => `${check.path}: ${check.problem}`)
+  const warnings = [...(set.warnings ?? [])]
+  // A sealed manifest is this version's: its messages files end with an end line, and must.
+  const sealed = set.manifest.checksum !== undefined
   const streams: VerifyStreamResult[] = []
   for (const entry of set.manifest.streams) {
     const own = files.filter((check) => check.stream === entry.name)
     const result: VerifyStreamResult = {name: entry.name, ok: own.every((check) => check.ok), messages: entry.messages, files: own}
     if (result.ok && set.manifest.mode === 'logical') {
-      const content = await digestMessagesFile(join(set.dir, entry.dir, MESSAGES_FILE)).catch((error: Error) => {
+      const content = await digestMessagesFile(join(set.dir, entry.dir, MESSAGES_FILE), {endLine: sealed ? 'required' : 'optional'}).catch((error: Error) => {
         problems.push(`${entry.dir}/${MESSAGES_FILE}: ${error.message}`)
         return undefined
       })
+      if (content && !content.endLine) warnings.push(`${entry.dir}/${MESSAGES_FILE}: made by an older cimops: no end line with its count and digest`)
       if (content) {
         const digestOk = entry.digest === undefined || entry.digest.value === content.digest
         result.content = {messages: content.messages, digestOk}
@@ -93,14 +101,18 @@ async function verify(opts: VerifyOptions): Promise<VerifyResult> {
       }
     }
   }
+  const ok = problems.length === 0 && streams.every((stream) => stream.ok)
+  // For `backup list`; a set on read-only media stays "unverified" there, which is all that is lost.
+  if (ok && set.source === 'cimops') await writeVerifiedStamp(set.dir, startedAt, opts.deep).catch((error: NodeJS.ErrnoException) => opts.log?.(`could not record the verification in ${set.dir}: ${error.code ?? error.message}`))
   return {
     set: set.dir,
     source: set.source,
     mode: set.manifest.mode,
     createdAt: set.manifest.createdAt,
     deep: opts.deep,
-    ok: problems.length === 0 && streams.every((stream) => stream.ok),
+    ok,
     problems,
+    warnings,
     streams,
     durationSeconds: Math.round(performance.now() - started) / 1000,
   }

@@ -2,6 +2,9 @@
  * The replay file: JSON Lines, gzip-compressed when the name ends in .gz. One event per line:
  * `{"seq", "time", "subject", "headers", "data"}` — `data` the body as text when it is valid UTF-8,
  * else `dataBase64`. Written to a temp file and renamed at the end, so a file is never half-written.
+ * It opens with `{"format": "cimops-replay/2"}` and ends with `{"end": {"events", "digest"}}` (count
+ * and content digest of the events before it), so a file cut short or edited is caught when read, even
+ * cut at a line boundary; files of older cimops versions have neither and are read with a warning.
  */
 import {createReadStream, createWriteStream} from 'node:fs'
 import {rename, rm} from 'node:fs/promises'
@@ -11,6 +14,7 @@ import type {Writable} from 'node:stream'
 import {createGunzip, createGzip} from 'node:zlib'
 
 import type {RangeEvent} from '../adapters/nats/range-reader.js'
+import {ContentDigest, DIGEST_ALGORITHM} from '../backup/digest.js'
 import {DataError, NotFoundError} from '../core/errors.js'
 
 export interface ReplayLine {
@@ -63,14 +67,23 @@ export interface ReplayFileWriter {
   discard(): Promise<void>
 }
 
+export const REPLAY_FILE_FORMAT = 'cimops-replay/2'
+
+interface EndLine {
+  end: {events: number; digest: {algorithm: typeof DIGEST_ALGORITHM; value: string}}
+}
+
 export function openReplayFile(path: string): ReplayFileWriter {
   const temp = `${path}.${process.pid}.partial`
   const file = createWriteStream(temp, {mode: 0o640})
   const gzip = path.endsWith('.gz') ? createGzip() : undefined
   if (gzip) gzip.pipe(file)
   const out: Writable = gzip ?? file
+  const digest = new ContentDigest(false)
+  out.write(`${JSON.stringify({format: REPLAY_FILE_FORMAT})}\n`)
   return {
     write(message) {
+      digest.update(message.subject, message.data)
       return out.write(`${JSON.stringify(toLine(message))}\n`)
     },
     async drained() {
@@ -81,7 +94,9 @@ export function openReplayFile(path: string): ReplayFileWriter {
     },
     async close() {
       const closed = once(file, 'close')
-      out.end()
+      const {messages, digest: value} = digest.summary()
+      const end: EndLine = {end: {events: messages, digest: {algorithm: DIGEST_ALGORITHM, value}}}
+      out.end(`${JSON.stringify(end)}\n`)
       await closed
       await rename(temp, path)
     },
@@ -93,8 +108,35 @@ export function openReplayFile(path: string): ReplayFileWriter {
   }
 }
 
-/** The events of a replay file, in file order; a bad line is a DataError (exit 65) naming the line. */
-export async function* readReplayFile(path: string): AsyncGenerator<RangeEvent> {
+/**
+ * The events of a replay file, in file order; a bad line is a DataError (exit 65) naming the line. The
+ * whole file is checked before the first event is handed out: a file cut short or whose end line does
+ * not match its events is refused before anything is replayed from it.
+ */
+export async function* readReplayFile(path: string, opts: {onWarning?: (line: string) => void} = {}): AsyncGenerator<RangeEvent> {
+  const digest = new ContentDigest(false)
+  let format: string | undefined
+  let end: EndLine['end'] | undefined
+  for await (const line of replayFileLines(path)) {
+    if ('event' in line) digest.update(line.event.subject, line.event.data)
+    else if ('format' in line) format = line.format
+    else end = line.end
+  }
+  const read = digest.summary()
+  if (format === undefined && end === undefined) {
+    opts.onWarning?.(`${path} was made by an older cimops: it has no end line, so a file cut short would go unnoticed`)
+  } else if (end === undefined) {
+    throw new DataError(`${path} is cut short`, `it ends after ${read.messages} events without its end line`, {hint: 'export it again; nothing was replayed from it'})
+  } else if (end.events !== read.messages || end.digest.value !== read.digest) {
+    const why = end.events === read.messages ? 'the content digest differs from its end line' : `${read.messages} events, its end line says ${end.events}`
+    throw new DataError(`${path} is corrupt`, why, {hint: 'export it again; nothing was replayed from it'})
+  }
+  for await (const line of replayFileLines(path)) if ('event' in line) yield line.event
+}
+
+type FileLine = {event: RangeEvent} | {format: string} | EndLine
+
+async function* replayFileLines(path: string): AsyncGenerator<FileLine> {
   const input = createReadStream(path)
   const opened = await Promise.race([once(input, 'open'), once(input, 'error').then(([error]) => Promise.reject(error))]).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new NotFoundError(`cannot read ${path}`, 'no such file')
@@ -103,11 +145,15 @@ export async function* readReplayFile(path: string): AsyncGenerator<RangeEvent> 
   void opened
   const lines = createInterface({input: path.endsWith('.gz') ? input.pipe(createGunzip()) : input, crlfDelay: Infinity})
   let n = 0
+  let ended = false
   try {
     for await (const text of lines) {
       n++
       if (text.trim() === '') continue
-      yield fromLine(text, `${path}:${n}`)
+      if (ended) throw new DataError(`bad replay file line ${path}:${n}`, 'comes after the end line')
+      const marker = markerLine(text, n)
+      if (marker && 'end' in marker) ended = true
+      yield marker ?? {event: fromLine(text, `${path}:${n}`)}
     }
   } catch (error) {
     if (error instanceof DataError) throw error
@@ -116,4 +162,19 @@ export async function* readReplayFile(path: string): AsyncGenerator<RangeEvent> 
     lines.close()
     input.destroy()
   }
+}
+
+/** The format line (first) or the end line; undefined for an event line. */
+function markerLine(text: string, n: number): {format: string} | EndLine | undefined {
+  if (!text.startsWith('{"format"') && !text.startsWith('{"end"')) return undefined
+  let json: Partial<{format: unknown} & EndLine>
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return undefined // fromLine reports it
+  }
+  if (n === 1 && json.format !== undefined) return {format: String(json.format)}
+  const end = json.end
+  if (end && Number.isInteger(end.events) && typeof end.digest?.value === 'string') return {end}
+  return undefined
 }

@@ -112,6 +112,8 @@ export interface ReplayOptions {
   progressEveryMs?: number
   /** Where state files live [default: <data dir>/replay]. */
   stateDir?: string
+  /** What the user should know but does not stop the replay (a replay file of an older cimops). */
+  onWarning?: (line: string) => void
 }
 
 /**
@@ -264,7 +266,7 @@ async function replayWith(
       await reader.read()
     } else {
       const {readReplayFile} = await import('./file.js')
-      for await (const event of readReplayFile((plan.source as {file: string}).file)) {
+      for await (const event of readReplayFile((plan.source as {file: string}).file, {onWarning: options.onWarning})) {
         if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('replay was interrupted')
         if (sink.room() <= 0) await sink.whenRoom()
         if (take(event)) sink.onEvent(event)

@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process'
 import {closeSync, openSync, readFileSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import type {Writable} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {OperationError} from '../core/errors.js'
 
@@ -31,6 +32,56 @@ export function spawnDetached(name: string, argv: string[], logFile: string, env
     child.on('error', () => {})
     child.unref()
     if (child.pid === undefined) throw new OperationError(`cannot start ${name}`, `${command} could not be executed`)
+    return child.pid
+  } finally {
+    closeSync(log)
+  }
+}
+
+/**
+ * The watchdog a tied server runs under (`node -e WATCHDOG <argv>`): it starts the server and stops
+ * it when its own stdin reaches end of file, which happens when the process holding the other end
+ * exits, however it exits (kill -9 included: the kernel closes its pipes). It forwards the signals
+ * `terminateProcess` sends and exits when the server does, so the sandbox sees the pair as one process.
+ */
+const WATCHDOG = `
+const {spawn} = require('node:child_process')
+const [command, ...args] = process.argv.slice(1)
+const server = spawn(command, args, {stdio: ['ignore', 'inherit', 'inherit']})
+server.on('error', (error) => { console.error('cannot start ' + command + ': ' + error.message); process.exit(127) })
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
+const stop = (signal) => { server.kill(signal); setTimeout(() => server.kill('SIGKILL'), 5000).unref() }
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => stop(signal))
+process.stdin.on('end', () => stop('SIGTERM'))
+process.stdin.on('error', () => stop('SIGTERM'))
+process.stdin.resume()
+`
+
+/** The write ends of the tied servers' pipes: held (never written) until this process exits. */
+const lifelines = new Set<Writable>()
+
+/**
+ * Like spawnDetached, but the server dies with this process, also when it is killed with SIGKILL:
+ * for throwaway servers (verify --deep, drill) that must never outlive the command that needs them.
+ * The pid returned is the watchdog's; its command line holds the server's, so isProcessAlive works.
+ */
+export function spawnTied(name: string, argv: string[], logFile: string, env?: NodeJS.ProcessEnv): number {
+  if (argv.length === 0) throw new OperationError(`cannot start ${name}`, 'empty command line')
+  const log = openSync(logFile, 'a')
+  try {
+    const child = spawn(process.execPath, ['-e', WATCHDOG, ...argv], {cwd: dirname(logFile), detached: true, stdio: ['pipe', log, log], ...(env ? {env} : {})})
+    child.on('error', () => {})
+    const lifeline = child.stdin!
+    lifeline.on('error', () => {})
+    // Kept open, but it must not keep this process running.
+    ;(lifeline as Writable & {unref?: () => void}).unref?.()
+    lifelines.add(lifeline)
+    child.on('exit', () => {
+      lifelines.delete(lifeline)
+      lifeline.destroy()
+    })
+    child.unref()
+    if (child.pid === undefined) throw new OperationError(`cannot start ${name}`, `${process.execPath} could not be executed`)
     return child.pid
   } finally {
     closeSync(log)

@@ -7,7 +7,7 @@ import {findServerBinary} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
 import {freeLoopbackPorts} from './ports.js'
 import {probeProcess, type ProbeContext} from './probes.js'
-import {isProcessAlive, readLogTail, spawnDetached, terminateProcess} from './processes.js'
+import {isProcessAlive, readLogTail, spawnDetached, spawnTied, terminateProcess} from './processes.js'
 import {readSandboxState, removeSandboxFiles, writeSandboxState} from './state.js'
 import {
   SANDBOX_COMPONENTS,
@@ -42,6 +42,7 @@ interface StartSettings {
   cliCommand: string[]
   alertRules?: string
   readyTimeoutMs: number
+  tiedToParent: boolean
   log: Log
 }
 
@@ -76,6 +77,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     cliCommand: [process.execPath, CLI_ENTRY],
     alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
     readyTimeoutMs,
+    tiedToParent: opts.tiedToParent === true,
     log,
   }
   try {
@@ -108,7 +110,8 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
   }
   try {
     for (const {process: proc} of plan) {
-      state.processes.push({...proc, pid: spawnDetached(proc.name, proc.argv, proc.logFile, processEnv(proc))})
+      const spawnServer = settings.tiedToParent ? spawnTied : spawnDetached
+      state.processes.push({...proc, pid: spawnServer(proc.name, proc.argv, proc.logFile, processEnv(proc))})
       settings.log(`started ${proc.name} on ${proc.url}`)
     }
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.

@@ -24,6 +24,11 @@ export interface SandboxOptions {
   jetstream?: boolean
   /** Default 20000. */
   readyTimeoutMs?: number
+  /**
+   * The servers this call starts die with the calling process, even when it is killed with SIGKILL
+   * (throwaway servers: verify --deep, drill). Default false: they outlive it (`sandbox up`).
+   */
+  tiedToParent?: boolean
   log?: (line: string) => void
 }
 

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
-import {mkdir, mkdtemp, readFile, rename, rm, truncate, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readFile, realpath, rename, rm, symlink, truncate, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {gzipSync} from 'node:zlib'
+import {gunzipSync, gzipSync} from 'node:zlib'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {ContentDigest} from '../../../src/lib/backup/digest.js'
@@ -10,11 +10,13 @@ import {FileSink, readChunks} from '../../../src/lib/backup/file-sink.js'
 import {assertIntact, checkFiles, loadSet} from '../../../src/lib/backup/integrity.js'
 import {listBackups} from '../../../src/lib/backup/list.js'
 import {digestMessagesFile, readMessagesFile} from '../../../src/lib/backup/logical.js'
-import {type Manifest, MANIFEST_FORMAT, PARTIAL_MARKER, S2_MAGIC} from '../../../src/lib/backup/manifest.js'
+import {type Manifest, MANIFEST_FORMAT, PARTIAL_MARKER, S2_MAGIC, sealManifest} from '../../../src/lib/backup/manifest.js'
 import {verifySet} from '../../../src/lib/backup/verify.js'
 import {DataError, ExitCode} from '../../../src/lib/core/errors.js'
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex')
+
+const gunzipText = async (path: string) => gunzipSync(await readFile(path)).toString('utf8')
 
 let root: string
 beforeEach(async () => {
@@ -22,8 +24,11 @@ beforeEach(async () => {
 })
 afterEach(() => rm(root, {recursive: true, force: true}))
 
-/** A small set written by hand in the documented layout. */
-async function writeSet(name: string, mode: 'snapshot' | 'logical'): Promise<string> {
+/**
+ * A small set written by hand in the documented layout: as this version writes it (a sealed manifest,
+ * messages ending with their end line), or with `old` as cimops did before (neither).
+ */
+async function writeSet(name: string, mode: 'snapshot' | 'logical', {old = false} = {}): Promise<string> {
   const dir = join(root, name)
   await mkdir(join(dir, 'EVENTS'), {recursive: true})
   const backupJson = JSON.stringify({config: {name: 'EVENTS', subjects: ['cim.>'], storage: 'file', num_replicas: 1}, state: {messages: 2, bytes: 10, first_seq: 1, last_seq: 2}}, null, 2)
@@ -31,14 +36,15 @@ async function writeSet(name: string, mode: 'snapshot' | 'logical'): Promise<str
     {seq: 1, time: '2026-11-22T03:00:00.000000001Z', subject: 'cim.a.created', headers: {'Nats-Msg-Id': ['e1']}, data: Buffer.from('one').toString('base64')},
     {seq: 2, time: '2026-11-22T03:00:01.000000001Z', subject: 'cim.a.updated', data: Buffer.from('two').toString('base64')},
   ]
+  const digest = new ContentDigest()
+  for (const m of messages) digest.update(m.subject, Buffer.from(m.data, 'base64'))
+  const endLine = old ? '' : `${JSON.stringify({end: {messages: 2, digest: {algorithm: 'sha256-subject-data', value: digest.summary().digest}}})}\n`
   const second =
     mode === 'snapshot'
       ? {file: 'stream.tar.s2', data: Buffer.concat([S2_MAGIC, Buffer.from('…archive bytes…')])}
-      : {file: 'messages.jsonl.gz', data: gzipSync(messages.map((m) => `${JSON.stringify(m)}\n`).join(''))}
+      : {file: 'messages.jsonl.gz', data: gzipSync(messages.map((m) => `${JSON.stringify(m)}\n`).join('') + endLine)}
   await writeFile(join(dir, 'EVENTS', 'backup.json'), backupJson)
   await writeFile(join(dir, 'EVENTS', second.file), second.data)
-  const digest = new ContentDigest()
-  for (const m of messages) digest.update(m.subject, Buffer.from(m.data, 'base64'))
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     cimopsVersion: '0.1.0',
@@ -69,8 +75,14 @@ async function writeSet(name: string, mode: 'snapshot' | 'logical'): Promise<str
       },
     ],
   }
-  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(old ? manifest : sealManifest(manifest), null, 2))
   return dir
+}
+
+async function editManifest(dir: string, edit: (manifest: Manifest) => void, {seal = true} = {}): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
+  edit(manifest)
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(seal ? sealManifest(manifest) : manifest, null, 2))
 }
 
 describe('backup set files', () => {
@@ -117,9 +129,7 @@ describe('backup set files', () => {
     const dir = await writeSet('s1', 'snapshot')
     const archive = join(dir, 'EVENTS', 'stream.tar.s2')
     await writeFile(archive, 'plain text, no S2 header')
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
-    manifest.streams[0].files[1] = {path: 'EVENTS/stream.tar.s2', sha256: sha256('plain text, no S2 header'), size: 24}
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    await editManifest(dir, (manifest) => (manifest.streams[0].files[1] = {path: 'EVENTS/stream.tar.s2', sha256: sha256('plain text, no S2 header'), size: 24}))
     const checks = await checkFiles(await loadSet(dir))
     expect(checks[1]).toMatchObject({ok: false, problem: 'not an S2 archive (bad header)'})
   })
@@ -139,16 +149,14 @@ describe('backup set files', () => {
     const sets = await listBackups(root, new Date('2026-11-22T05:00:00Z'))
     expect(sets.map((s) => [s.name, s.status, s.mode, s.streams, s.ageSeconds])).toEqual([
       ['20261122T040000Z.partial', 'incomplete', 'snapshot', ['EVENTS'], 3600],
-      ['20261122T030000Z', 'complete', 'snapshot', ['EVENTS'], 7200],
+      ['20261122T030000Z', 'unverified', 'snapshot', ['EVENTS'], 7200],
     ])
     expect(await listBackups(join(root, 'nope'))).toEqual([])
   })
 
   it('a manifest pointing outside its set is corrupt', async () => {
     const dir = await writeSet('s1', 'snapshot')
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
-    manifest.streams[0].files[0].path = '../../etc/passwd'
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    await editManifest(dir, (manifest) => (manifest.streams[0].files[0].path = '../../etc/passwd'))
     await expect(loadSet(dir)).rejects.toThrow(/unsafe path/)
   })
 
@@ -170,6 +178,89 @@ describe('backup set files', () => {
     await expect(digestMessagesFile(bad)).rejects.toThrow(/line 2 is not JSON/)
     await writeFile(bad, Buffer.from('not gzip at all'))
     await expect(digestMessagesFile(bad)).rejects.toBeInstanceOf(DataError)
+  })
+})
+
+describe('backup set integrity (issue 15 item 17)', () => {
+  it('a manifest whose statistics were edited is corrupt: its own checksum no longer matches', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    expect((await loadSet(dir)).warnings).toEqual([])
+    await editManifest(dir, (manifest) => (manifest.streams[0].messages = 2000), {seal: false})
+    const error = await loadSet(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DataError)
+    expect((error as DataError).line).toMatch(/manifest\.json is corrupt: its checksum does not match its content/)
+  })
+
+  it('a manifest of an older cimops (no checksum) still loads and verifies, with a warning saying so', async () => {
+    const dir = await writeSet('old', 'logical', {old: true})
+    const set = await loadSet(dir)
+    expect(set.warnings).toEqual(['made by an older cimops: manifest not self-checked'])
+    const result = await verifySet({set, deep: false, timeoutMs: 1000})
+    expect(result.ok).toBe(true)
+    expect(result.warnings).toEqual(['made by an older cimops: manifest not self-checked', 'EVENTS/messages.jsonl.gz: made by an older cimops: no end line with its count and digest'])
+  })
+
+  it('an archive replaced by a link to a file outside the set is refused; a link inside the set is not', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    const archive = join(dir, 'EVENTS', 'stream.tar.s2')
+    const outside = join(root, 'elsewhere.s2')
+    await rename(archive, outside)
+    await symlink(outside, archive)
+    const checks = await checkFiles(await loadSet(dir))
+    expect(checks[1]).toMatchObject({ok: false, problem: `a link to ${await realpath(outside)}, outside the set`})
+    expect((await verifySet({set: await loadSet(dir), deep: false, timeoutMs: 1000})).ok).toBe(false)
+
+    await rm(archive)
+    await rename(outside, join(dir, 'EVENTS', 'real.s2'))
+    await symlink('real.s2', archive)
+    expect((await checkFiles(await loadSet(dir)))[1]).toMatchObject({ok: true})
+
+    // The manifest itself, or a stream directory, pointing elsewhere: the same.
+    await cp(join(dir, 'EVENTS'), join(root, 'EVENTS-elsewhere'), {recursive: true, verbatimSymlinks: true})
+    await rm(join(dir, 'EVENTS'), {recursive: true})
+    await symlink(join(root, 'EVENTS-elsewhere'), join(dir, 'EVENTS'))
+    expect((await checkFiles(await loadSet(dir))).every((c) => !c.ok && /outside the set/.test(c.problem ?? ''))).toBe(true)
+    await rename(join(dir, 'manifest.json'), join(root, 'manifest.json'))
+    await symlink(join(root, 'manifest.json'), join(dir, 'manifest.json'))
+    await expect(loadSet(dir)).rejects.toThrow(/manifest\.json: a link to .*, outside the set/)
+  })
+
+  it('a messages file cut at a line boundary: refused in a set of this version, read with a warning in an older one', async () => {
+    const lines = (await gunzipText(join(await writeSet('l1', 'logical'), 'EVENTS', 'messages.jsonl.gz'))).split('\n')
+    expect(JSON.parse(lines[2])).toMatchObject({end: {messages: 2}})
+    const cut = join(root, 'cut.jsonl.gz')
+    await writeFile(cut, gzipSync(`${lines[0]}\n`))
+    await expect(digestMessagesFile(cut, {endLine: 'required'})).rejects.toThrow(/cut\.jsonl\.gz is cut short: it ends after 1 messages without its end line/)
+    expect(await digestMessagesFile(cut)).toMatchObject({messages: 1, endLine: false})
+    // An end line that does not match what precedes it.
+    await writeFile(cut, gzipSync(`${lines[0]}\n${lines[2]}\n`))
+    await expect(digestMessagesFile(cut)).rejects.toThrow(/1 messages, its end line says 2/)
+    await writeFile(cut, gzipSync(`${lines[0]}\n${lines[2]}\n${lines[1]}\n`))
+    await expect(digestMessagesFile(cut)).rejects.toThrow(/line 3 comes after the end line/)
+  })
+
+  it('list: unverified until verify finds the set intact, verified then, unverified again once a file changes; corrupt sets are not complete', async () => {
+    const good = await writeSet('20261122T010000Z', 'logical')
+    const edited = await writeSet('20261122T020000Z', 'snapshot')
+    const linked = await writeSet('20261122T030000Z', 'snapshot')
+    const short = await writeSet('20261122T040000Z', 'snapshot')
+    await editManifest(edited, (manifest) => (manifest.streams[0].lastSeq = 99), {seal: false})
+    await rename(join(linked, 'EVENTS', 'stream.tar.s2'), join(root, 'outside.s2'))
+    await symlink(join(root, 'outside.s2'), join(linked, 'EVENTS', 'stream.tar.s2'))
+    await truncate(join(short, 'EVENTS', 'stream.tar.s2'), 4)
+    const statuses = async () => Object.fromEntries((await listBackups(root)).map((s) => [s.name, [s.status, s.complete, s.problem]]))
+    expect(await statuses()).toEqual({
+      '20261122T010000Z': ['unverified', true, undefined],
+      '20261122T020000Z': ['corrupt', false, expect.stringMatching(/its checksum does not match its content/)],
+      '20261122T030000Z': ['corrupt', false, expect.stringMatching(/^EVENTS\/stream\.tar\.s2: a link to .*outside\.s2, outside the set$/)],
+      '20261122T040000Z': ['corrupt', false, expect.stringMatching(/^EVENTS\/stream\.tar\.s2: 4 bytes, the manifest says \d+$/)],
+    })
+    expect((await verifySet({set: await loadSet(good), deep: false, timeoutMs: 1000})).ok).toBe(true)
+    expect((await statuses())['20261122T010000Z']).toEqual(['verified', true, undefined])
+    // Same size, other bytes: only a verify finds that; list must stop vouching for the set.
+    const later = new Date(Date.now() + 5000)
+    await utimes(join(good, 'EVENTS', 'backup.json'), later, later)
+    expect((await statuses())['20261122T010000Z']).toEqual(['unverified', true, undefined])
   })
 })
 
