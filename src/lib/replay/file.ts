@@ -109,11 +109,10 @@ export function openReplayFile(path: string): ReplayFileWriter {
 }
 
 /**
- * The events of a replay file, in file order; a bad line is a DataError (exit 65) naming the line. The
- * whole file is checked before the first event is handed out: a file cut short or whose end line does
- * not match its events is refused before anything is replayed from it.
+ * Reads a replay file through once and refuses it (DataError, exit 65) when a line is bad, it is cut
+ * short, or its end line does not match its events: callers check before any side effect.
  */
-export async function* readReplayFile(path: string, opts: {onWarning?: (line: string) => void} = {}): AsyncGenerator<RangeEvent> {
+export async function checkReplayFile(path: string, opts: {onWarning?: (line: string) => void} = {}): Promise<void> {
   const digest = new ContentDigest(false)
   let format: string | undefined
   let end: EndLine['end'] | undefined
@@ -131,6 +130,10 @@ export async function* readReplayFile(path: string, opts: {onWarning?: (line: st
     const why = end.events === read.messages ? 'the content digest differs from its end line' : `${read.messages} events, its end line says ${end.events}`
     throw new DataError(`${path} is corrupt`, why, {hint: 'export it again; nothing was replayed from it'})
   }
+}
+
+/** The events of a file that checkReplayFile accepted, in file order. */
+export async function* readReplayFile(path: string): AsyncGenerator<RangeEvent> {
   for await (const line of replayFileLines(path)) if ('event' in line) yield line.event
 }
 

@@ -14,7 +14,7 @@ import type {RangeEvent} from '../adapters/nats/range-reader.js'
 import type {MessageFilter} from '../adapters/nats/messages.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import type {ResolvedContext} from '../core/context-types.js'
-import {DataError, InterruptedError, isCimopsError, NotFoundError, OperationError, UsageError} from '../core/errors.js'
+import {DataError, ExitCode, InterruptedError, isCimopsError, NotFoundError, OperationError, UsageError} from '../core/errors.js'
 import {cimopsDataDir} from '../core/paths.js'
 import {checkReadSupport, intersectSubjects, narrowFilters} from '../streams/events.js'
 import {streamNotFound} from '../streams/errors.js'
@@ -227,6 +227,10 @@ async function replayWith(
     // Several filters on one consumer need 2.10; on older servers the whole range is read and filtered here.
     const serverFilters = narrowed.length <= 1 || session!.features.has('multipleFilters') ? narrowed : []
     source = {stream: sourceStream.name, filterSubjects: serverFilters}
+  } else {
+    // The whole file is checked before anything is created or published: a cut file leaves nothing behind.
+    const {checkReplayFile} = await import('./file.js')
+    await checkReplayFile(plan.source.file, {onWarning: options.onWarning})
   }
 
   if (dryRun) {
@@ -266,7 +270,7 @@ async function replayWith(
       await reader.read()
     } else {
       const {readReplayFile} = await import('./file.js')
-      for await (const event of readReplayFile((plan.source as {file: string}).file, {onWarning: options.onWarning})) {
+      for await (const event of readReplayFile((plan.source as {file: string}).file)) {
         if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('replay was interrupted')
         if (sink.room() <= 0) await sink.whenRoom()
         if (take(event)) sink.onEvent(event)
@@ -422,7 +426,8 @@ async function replayWith(
     await save({status: interrupted ? 'interrupted' : 'failed', error: error instanceof Error ? error.message : String(error)}).catch(() => undefined)
     const hint = resumeHint(plan)
     if (interrupted) throw new InterruptedError(`replay ${plan.replayId} interrupted after ${publisher.stats.stored + publisher.stats.duplicates} events`, {hint})
-    if (isCimopsError(error)) throw Object.assign(error, {hint: error.hint ? `${error.hint}; ${hint}` : hint})
+    // Bad input is not resumable: the same input fails the same way.
+    if (isCimopsError(error) && error.exit !== ExitCode.DATA) throw Object.assign(error, {hint: error.hint ? `${error.hint}; ${hint}` : hint})
     throw error
   }
   stopProgress()

@@ -6,7 +6,7 @@ import {gunzipSync} from 'node:zlib'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {RangeEvent} from '../../../src/lib/adapters/nats/range-reader.js'
-import {openReplayFile, readReplayFile} from '../../../src/lib/replay/file.js'
+import {checkReplayFile, openReplayFile, readReplayFile} from '../../../src/lib/replay/file.js'
 
 const messages: RangeEvent[] = [
   {seq: 3, timeMs: Date.parse('2026-11-22T01:00:00.123Z'), subject: 'cim.a.b.c.D', headers: {'Nats-Msg-Id': ['e1']}, data: new TextEncoder().encode('{"id":"e1"}')},
@@ -22,6 +22,7 @@ describe('replay files', () => {
 
   const collect = async (path: string) => {
     const out = []
+    await checkReplayFile(path)
     for await (const m of readReplayFile(path)) out.push(m)
     return out
   }
@@ -50,7 +51,7 @@ describe('replay files', () => {
     await expect(collect(join(dir, 'missing.jsonl'))).rejects.toMatchObject({code: 'NOT_FOUND'})
   })
 
-  it('a file cut at a line boundary or edited is refused before any event is handed out; an older file is read with a warning', async () => {
+  it('a file cut at a line boundary or edited is refused by the check, before any event is read; an older file is read with a warning', async () => {
     const path = join(dir, 'events.jsonl')
     const writer = openReplayFile(path)
     for (const m of messages) writer.write(m)
@@ -59,7 +60,8 @@ describe('replay files', () => {
     const handed: unknown[] = []
     const read = async (text: string, onWarning?: (line: string) => void) => {
       await writeFile(path, text)
-      for await (const m of readReplayFile(path, {onWarning})) handed.push(m)
+      await checkReplayFile(path, {onWarning})
+      for await (const m of readReplayFile(path)) handed.push(m)
     }
     await expect(read(`${format}\n${first}\n`)).rejects.toMatchObject({code: 'BAD_DATA', line: `${path} is cut short: it ends after 1 events without its end line (export it again; nothing was replayed from it)`})
     await expect(read(`${format}\n${first}\n${end}\n`)).rejects.toMatchObject({line: expect.stringMatching(/is corrupt: 1 events, its end line says 2/)})
