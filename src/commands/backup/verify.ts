@@ -6,7 +6,7 @@ import {DataError} from '../../lib/core/errors.js'
 
 export default class BackupVerify extends BaseCommand<typeof BackupVerify> {
   static summary = 'Check a backup set: structure and checksums; --deep restores it into a throwaway nats-server'
-  static description = `Checks that the set is complete (manifest.json, no .partial), that every file has the size and sha256 the manifest records, that archives are S2 and backup.json names its stream; for logical sets it also re-counts and re-digests the messages.
+  static description = `Checks that the set is complete (manifest.json, no .partial), that every file has the size and sha256 the manifest records, that every archive decompresses completely (S2 frame checksums) into a whole tar or V2 archive, ending with its end marker, and that backup.json names its stream; for logical sets it also re-counts and re-digests the messages.
 --deep then restores every stream into an ephemeral nats-server (started and stopped by this command) and compares the restored streams with the manifest.
 Exit 0 when intact, 65 when anything is missing, corrupt or different.`
   static examples = ['<%= config.bin %> backup verify 20261122T030000Z', '<%= config.bin %> backup verify /backups/cim/20261122T030000Z --deep']
