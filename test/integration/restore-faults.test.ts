@@ -84,7 +84,7 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
 
     const verified = await runCli(['backup', 'verify', set], home.env)
     expect(verified.code, verified.stdout).toBe(65)
-    expect(verified.stderr).toMatch(/^cimops: backup set .* is corrupt: stream\.tar\.s2: truncated: /)
+    expect(verified.stderr).toMatch(/^cimops: backup set .* is corrupt: stream\.tar\.s2: truncated: /m)
 
     const restored = await cli(['restore', set, '--force', '--yes'])
     expect(restored.code, restored.stderr).toBe(65)
@@ -106,7 +106,7 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     interrupted.kill('SIGINT')
     const first = await interruptedDone
     expect(first.code, first.stderr).toBe(130)
-    expect(first.stderr).toMatch(/^cimops: the restore of EVENTS was interrupted: stopped by signal \(EVENTS is left unfinished and marked "cimops: restore in progress"; `cimops restore .* --stream EVENTS` continues it\)/)
+    expect(first.stderr).toMatch(/^cimops: the restore of EVENTS was interrupted: stopped by signal \(EVENTS is left unfinished and marked "cimops: restore in progress"; `cimops restore .* --stream EVENTS` continues it\)/m)
     const afterInterrupt = await markedInfo()
     expect(afterInterrupt.messages).toBeLessThan(MESSAGES)
     expect(afterInterrupt.description).toContain(RESTORE_MARKER)
@@ -132,6 +132,26 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     expect((await markedInfo()).description).toBe('')
   }, 120_000)
 
+  it('a logical restore that ends up different from the backup (a live publisher wrote into it) keeps its marker and fails (exit 2); resuming it is refused (64)', async () => {
+    const set = join(work, 'logical')
+    await jsm.streams.delete(STREAM)
+    const child = startCli(['restore', set, '--nats-url', url()], home.env)
+    const done = finished(child)
+    await waitForMessages(jsm, STREAM, 1000)
+    await nc.request('cim.orders.order.live.created', '{"live":true}', {timeout: 5000})
+    const result = await done
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.stderr).toMatch(/^cimops: the restored streams differ from the backup: EVENTS messages: 15001, the backup has 15000/m)
+    expect((await jsm.streams.info(STREAM)).config.description).toContain(RESTORE_MARKER)
+    // Continuing it is refused: what is there is not the start of the backup.
+    const again = await cli(['restore', set])
+    expect(again.code, again.stderr).toBe(64)
+    expect(again.stderr).toMatch(/^cimops: cannot resume the restore of EVENTS: .*it holds messages that are not the start of this backup \(nothing was changed; replace it with --force/m)
+    const replaced = await cli(['restore', set, '--force', '--yes'])
+    expect(replaced.code, replaced.stderr).toBe(0)
+    expect(await digestOf(nc, STREAM)).toEqual(original)
+  }, 120_000)
+
   it('nats-server killed mid-restore: exit 69 saying what is left, not "please report it"; after the restart the same restore resumes', async () => {
     const set = join(work, 'logical')
     expect((await jsm.streams.info(STREAM)).state.messages).toBe(MESSAGES)
@@ -142,7 +162,7 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     await stopProcess(sandbox().state, 'nats-1', 'SIGKILL')
     const result = await done
     expect(result.code, result.stderr).toBe(69)
-    expect(result.stderr).toMatch(/^cimops: cannot reach nats at 127\.0\.0\.1:\d+: the connection was lost during the restore of EVENTS/)
+    expect(result.stderr).toMatch(/^cimops: cannot reach nats at 127\.0\.0\.1:\d+: the connection was lost during the restore of EVENTS/m)
     expect(result.stderr).toContain(`THE EXISTING EVENTS (${MESSAGES} messages) WAS DELETED and is not restored; the backup is intact in ${set}`)
     expect(result.stderr).toContain('EVENTS is left unfinished and marked "cimops: restore in progress"')
     expect(result.stderr).not.toContain('please report it')

@@ -133,7 +133,8 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
     for (const entry of entries) {
       const target = opts.as ?? entry.name
       const existing = await streamDetail(api, target)
-      const resume = existing !== undefined && manifest.mode === 'logical' && existing.config.description === restoreMarker(set, entry)
+      // --force replaces even an unfinished restore; without it, that one is continued.
+      const resume = existing !== undefined && !opts.force && manifest.mode === 'logical' && existing.config.description === restoreMarker(set, entry)
       plan.push({
         stream: entry.name,
         target,
@@ -181,18 +182,23 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
       const progress = (bytes: number, messages?: number) =>
         opts.onProgress?.({phase: 'restore', item: item.target, index: i + 1, items: plan.length, bytes, totalBytes: item.size, messages, totalMessages: messages === undefined ? undefined : item.messages})
       let deleted = false
+      const failed = (error: unknown) => restoreFailure(error, {item, set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
+      let unmark: (() => Promise<unknown>) | undefined
       try {
         if (item.action === 'replace') {
           await deleteStream(api, item.target)
           deleted = true
         }
         if (manifest.mode === 'snapshot') await restoreArchive(api, set, entry, item, opts, progress)
-        else await republish(api, set, entry, item, opts, progress)
+        else unmark = await republish(api, set, entry, item, opts, progress)
       } catch (error) {
-        throw restoreFailure(error, {item, set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
+        throw failed(error)
       }
       const checks = await compareWithManifest(api, entry, item, manifest.mode, opts)
-      streams.push({...item, durationSeconds: seconds(itemStarted), ok: checks.every((check) => check.ok), checks})
+      const ok = checks.every((check) => check.ok)
+      // A logical restore loses its marker only once it matches the manifest.
+      if (ok && unmark) await unmark().catch((error: unknown) => Promise.reject(failed(error)))
+      streams.push({...item, durationSeconds: seconds(itemStarted), ok, checks})
     }
     return {...base, dryRun: false, force: opts.force, streams, ok: streams.every((stream) => stream.ok), durationSeconds: seconds(started)}
   })
@@ -268,6 +274,7 @@ async function restoreArchive(
   })
 }
 
+/** Fills the marked stream; returns what removes the marker (the original configuration, sealed or not). */
 async function republish(
   api: JsApi,
   set: LoadedSet,
@@ -275,7 +282,7 @@ async function republish(
   item: RestorePlanItem,
   opts: RestoreSetOptions,
   progress: (bytes: number, messages: number) => void,
-): Promise<void> {
+): Promise<() => Promise<unknown>> {
   const {config: original} = await readBackupJson(set, entry)
   const config = cloneJson(original as JsonObject)
   config.name = item.target
@@ -302,8 +309,8 @@ async function republish(
   } finally {
     await messages.return?.(undefined)
   }
-  // The original description (or none) replaces the marker: from now on the stream is the restored one.
-  await updateStream(api, config)
+  // The original description (or none) replaces the marker: from then on the stream is the restored one.
+  return () => updateStream(api, config)
 }
 
 /** The marker of a logical restore of this stream from this set. */
@@ -321,7 +328,7 @@ async function matchPresent(api: JsApi, item: RestorePlanItem, file: AsyncIterat
   if (!facts || facts.messages === 0) return 0
   let matched = 0
   const differs = (why: string) =>
-    new OperationError(`cannot resume the restore of ${item.target}`, `${why}: it holds messages that are not the start of this backup`, {
+    new UsageError(`cannot resume the restore of ${item.target}`, `${why}: it holds messages that are not the start of this backup`, {
       hint: `nothing was changed; replace it with --force (it is an unfinished restore), or restore elsewhere`,
     })
   await readMessages(api, item.target, {fromSeq: facts.firstSeq, toSeq: facts.lastSeq, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, opts.timeoutMs), signal: opts.signal}, async (stored) => {
@@ -357,6 +364,8 @@ function restoreFailure(error: unknown, at: {item: RestorePlanItem; set: LoadedS
   const hint = at.deleted
     ? `THE EXISTING ${item.target} (${item.existingMessages ?? 0} messages) WAS DELETED and is not restored; the backup is intact in ${set.dir}; ${state}`
     : state
+  // A refusal: nothing was changed.
+  if (error instanceof UsageError) return error
   const cause = isCimopsError(error) ? error : undefined
   if (error instanceof InterruptedError || at.aborted) return new InterruptedError(`the restore of ${item.target} was interrupted`, {hint})
   const why = cause?.why ?? (error instanceof Error ? error.message : String(error))
