@@ -195,20 +195,30 @@ function decodeBlock(src: Uint8Array, at: number): Uint8Array {
   return dst
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
+/** Slicing-by-4 tables: four bytes per step (the whole decompressed archive goes through this). */
+const CRC_TABLES = (() => {
+  const tables = Array.from({length: 4}, () => new Uint32Array(256))
   for (let i = 0; i < 256; i++) {
     let c = i
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82_f6_3b_78 : c >>> 1
-    table[i] = c >>> 0
+    tables[0][i] = c >>> 0
   }
-  return table
+  for (let i = 0; i < 256; i++) {
+    for (let t = 1; t < 4; t++) tables[t][i] = (tables[t - 1][i] >>> 8) ^ tables[0][tables[t - 1][i] & 0xff]
+  }
+  return tables
 })()
 
 /** CRC-32C (Castagnoli), masked as the snappy framing format stores it. */
 export function maskedCrc32c(data: Uint8Array): number {
+  const [t0, t1, t2, t3] = CRC_TABLES
   let c = 0xff_ff_ff_ff
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  let i = 0
+  for (const end = data.length - 3; i < end; i += 4) {
+    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
+    c = t3[c & 0xff] ^ t2[(c >>> 8) & 0xff] ^ t1[(c >>> 16) & 0xff] ^ t0[c >>> 24]
+  }
+  for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8)
   c = (c ^ 0xff_ff_ff_ff) >>> 0
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
 }
@@ -416,6 +426,19 @@ class Reader {
   }
 
   async uvarint(): Promise<number | undefined> {
+    // Most varints lie inside the current chunk: read them without a promise per byte.
+    const first = this.chunks[0]
+    if (first && first.length >= 10) {
+      let value = 0
+      for (let i = 0; i < 10; i++) {
+        value += (first[i] & 0x7f) * 2 ** (7 * i)
+        if (first[i] < 0x80) {
+          this.drop(i + 1)
+          return value
+        }
+      }
+      throw corrupt('bad varint')
+    }
     let value = 0
     for (let shift = 0; shift < 64; shift += 7) {
       const byte = await this.read(1)
