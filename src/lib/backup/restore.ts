@@ -182,7 +182,7 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
       const progress = (bytes: number, messages?: number) =>
         opts.onProgress?.({phase: 'restore', item: item.target, index: i + 1, items: plan.length, bytes, totalBytes: item.size, messages, totalMessages: messages === undefined ? undefined : item.messages})
       let deleted = false
-      const failed = (error: unknown) => restoreFailure(error, {item, set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
+      const failed = (error: unknown) => restoreFailure(error, {item, rest: plan.slice(i), set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
       let unmark: (() => Promise<unknown>) | undefined
       try {
         if (item.action === 'replace') {
@@ -354,9 +354,10 @@ function assertRepublishable(entry: ManifestStream, config: JsonObject): void {
  * A restore that failed part-way says what it left behind: the stream it deleted (loudly, with where
  * the backup is), an unfinished logical restore to resume, and a lost connection as unreachable (69).
  */
-function restoreFailure(error: unknown, at: {item: RestorePlanItem; set: LoadedSet; address: string; deleted: boolean; aborted: boolean}): unknown {
+function restoreFailure(error: unknown, at: {item: RestorePlanItem; rest: RestorePlanItem[]; set: LoadedSet; address: string; deleted: boolean; aborted: boolean}): unknown {
   const {item, set} = at
-  const rerun = `cimops restore ${set.dir}${item.target === item.stream ? '' : ` --as ${item.target}`} --stream ${item.stream}`
+  // This stream and those not started yet: the ones before it are restored and would now be refused as existing.
+  const rerun = `cimops restore ${set.dir}${item.target === item.stream ? '' : ` --as ${item.target}`} ${at.rest.map((rest) => `--stream ${rest.stream}`).join(' ')}`
   const state =
     at.item.mode === 'logical'
       ? `${item.target} is left unfinished and marked "${RESTORE_MARKER}"; \`${rerun}\` continues it`
