@@ -29,7 +29,7 @@ import {
 import {serverInfo, withNats} from '../adapters/nats/connection.js'
 import {MIN_IDLE_TIMEOUT_MS, RESTORE_CHUNK, restoreSnapshot} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
-import {type CimopsError, DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
+import {DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
 import {assertServerReadsArchive} from './archive.js'
 import {ContentDigest} from './digest.js'
 import {readChunks} from './file-sink.js'
@@ -374,7 +374,7 @@ function restoreFailure(error: unknown, at: {item: RestorePlanItem; rest: Restor
     return new UnreachableError('nats', at.address, `the connection was lost during the restore of ${item.target}${cause ? ` (${why})` : ''}`, {hint})
   }
   const what = at.deleted ? `the restore of ${item.target} failed AFTER the existing stream was deleted` : `the restore of ${item.target} failed`
-  return new OperationError(what, cause ? `${(cause as CimopsError).what}: ${why}` : why, {hint, cause: error})
+  return new OperationError(what, cause ? `${cause.what}: ${why}` : why, {hint, cause: error})
 }
 
 /** nats.js errors of a connection that closed under a request. */
