@@ -7,9 +7,10 @@ import {OperationError} from '../lib/core/errors.js'
 export default class Restore extends BaseCommand<typeof Restore> {
   static audited = true
   static summary = 'Restore streams from a backup set, then prove the result matches the backup'
-  static description = `Checks every file of the set (size, sha256, structure) before contacting any server: a corrupt or incomplete set is refused with exit 65.
-A stream that exists is never replaced unless --force is given, which asks first (or needs --yes without a terminal) and deletes it.
-Snapshot sets restore natscli-compatible archives (one 64 KiB chunk in flight, as natscli does); they keep their stream names: the server checks the name inside the archive. Logical sets republish the messages in order (new sequence numbers and times) and can be restored under another name with --as.
+  static description = `Checks every file of the set (size, sha256, structure; every archive decompressed to its end) before contacting any server: a corrupt or incomplete set is refused with exit 65.
+Before deleting anything it also refuses (exit 64) what the server would reject only later: a V2 archive (nats-server 2.15+) for an older server, subjects owned by another stream.
+A stream that exists is never replaced unless --force is given, which asks first (or needs --yes without a terminal) and deletes it; a failure after that says so, with where the backup is.
+Snapshot sets restore natscli-compatible archives (one 64 KiB chunk in flight, as natscli does); they keep their stream names: the server checks the name inside the archive. Logical sets republish the messages in order (new sequence numbers and times) and can be restored under another name with --as; the stream is marked "cimops: restore in progress" (its description) until it matches the manifest, and running the same restore again after an interruption resumes it.
 Afterwards the restored stream is compared with the manifest — messages, first and last sequence, consumers, replicas (waiting for every peer to be current), and for logical sets the content digest — and any difference fails the command (exit 2).`
   static examples = [
     {description: 'See what would happen', command: '<%= config.bin %> restore 20261122T030000Z --dry-run'},
@@ -23,7 +24,7 @@ Afterwards the restored stream is compared with the manifest — messages, first
     stream: Flags.string({char: 's', multiple: true, summary: 'Restore only this stream of the set (repeatable) [default: all].'}),
     as: Flags.string({summary: 'Restore the stream under this name (logical sets only; one stream).'}),
     replicas: Flags.integer({summary: 'Replicas of the restored streams (num_replicas) [default: as backed up].', min: 1, max: 5}),
-    force: Flags.boolean({summary: 'Replace streams that exist (deletes them first; asks, or needs --yes).'}),
+    force: Flags.boolean({summary: 'Replace streams that exist, an unfinished logical restore too (deletes them first; asks, or needs --yes).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask before deleting streams (with --force).'}),
     'dry-run': Flags.boolean({summary: 'Check the set and print the plan; change nothing.'}),
     quiet: Flags.boolean({char: 'q', summary: 'No progress on stderr.'}),

@@ -7,9 +7,9 @@ import {join, resolve, sep} from 'node:path'
 
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {DataError, UsageError} from '../core/errors.js'
-import {readHead, startsWithS2} from './create.js'
+import {checkArchive} from './archive.js'
 import {hashFile} from './file-sink.js'
-import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, S2_MAGIC, setPath, SNAPSHOT_FILE, UNSEALED_MANIFEST_WARNING} from './manifest.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, setPath, SNAPSHOT_FILE, UNSEALED_MANIFEST_WARNING} from './manifest.js'
 import {natscliManifest} from './natscli.js'
 import type {ProgressListener} from './progress.js'
 
@@ -141,12 +141,9 @@ export async function checkFiles(set: LoadedSet, streams: ManifestStream[] = set
   return checks
 }
 
-/** Beyond the checksum: the archive is S2, backup.json is `{config, state}` for this stream. */
+/** Beyond the checksum: the whole archive decompresses and is well formed, backup.json is `{config, state}` for this stream. */
 async function checkStructure(path: string, relative: string, stream: ManifestStream): Promise<string | undefined> {
-  if (relative === SNAPSHOT_FILE || relative.endsWith(`/${SNAPSHOT_FILE}`)) {
-    const head = await readHead(path, S2_MAGIC.length)
-    return startsWithS2(head) ? undefined : 'not an S2 archive (bad header)'
-  }
+  if (relative === SNAPSHOT_FILE || relative.endsWith(`/${SNAPSHOT_FILE}`)) return (await checkArchive(path, stream.name)).problem
   if (relative === BACKUP_FILE || relative.endsWith(`/${BACKUP_FILE}`)) {
     try {
       const json = parseJson(await readFile(path, 'utf8'))

@@ -103,7 +103,14 @@ export function renderRestorePlan(result: RestoreResult, style: Style, width?: n
       {header: 'TARGET', get: (p) => p.target},
       {
         header: 'ACTION',
-        get: (p) => (p.action === 'create' ? 'create' : result.force ? `replace (delete ${count(p.existingMessages ?? 0)} messages first)` : `REFUSED: exists with ${count(p.existingMessages ?? 0)} messages (--force replaces it)`),
+        get: (p) =>
+          p.action === 'create'
+            ? 'create'
+            : p.action === 'resume'
+              ? `resume (unfinished restore, ${count(p.existingMessages ?? 0)} messages in)`
+              : result.force
+                ? `replace (delete ${count(p.existingMessages ?? 0)} messages first)`
+                : `REFUSED: exists with ${count(p.existingMessages ?? 0)} messages (--force replaces it)`,
       },
       {header: 'MESSAGES', get: (p) => count(p.messages), align: 'right'},
       {header: 'SIZE', get: (p) => formatBytes(p.size), align: 'right'},

@@ -1,7 +1,13 @@
 /**
- * `cimops restore`: checks the set before touching any server, refuses to replace a stream unless
- * told to (and confirmed), restores (snapshot upload or logical republish), then compares what the
- * server holds with the manifest.
+ * `cimops restore`: checks the set before touching any server (every archive decompressed end to end),
+ * refuses an archive format the server cannot read and to replace a stream unless told to (and
+ * confirmed), restores (snapshot upload or logical republish), then compares what the server holds
+ * with the manifest.
+ *
+ * A logical restore marks the stream it fills (its description says "restore in progress") until the
+ * last message is in: an interrupted one never looks complete, and running the same restore again
+ * resumes it. A snapshot restore cannot be renamed or marked (the server takes the name from the
+ * archive), so everything that can be checked is checked before a stream is deleted.
  */
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -23,12 +29,13 @@ import {
 import {serverInfo, withNats} from '../adapters/nats/connection.js'
 import {MIN_IDLE_TIMEOUT_MS, RESTORE_CHUNK, restoreSnapshot} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
-import {DataError, UsageError} from '../core/errors.js'
+import {DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
+import {assertServerReadsArchive} from './archive.js'
 import {ContentDigest} from './digest.js'
 import {readChunks} from './file-sink.js'
 import {assertIntact, checkFiles, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
-import {readMessagesFile} from './logical.js'
+import {type LogicalMessage, readMessagesFile} from './logical.js'
 import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, SNAPSHOT_FILE} from './manifest.js'
 import type {ProgressListener} from './progress.js'
 import {subjectsOverlap} from './subjects.js'
@@ -36,6 +43,8 @@ import {subjectsOverlap} from './subjects.js'
 const HEALTHY_WAIT_MS = 30_000
 const FINAL_REPLY_TIMEOUT_MS = 3_600_000
 const STREAM_NAME = /^[^\s.*>/\\]+$/
+/** The description of a stream a logical restore is still filling. */
+export const RESTORE_MARKER = 'cimops: restore in progress'
 
 export interface RestoreSetOptions {
   set: LoadedSet
@@ -57,7 +66,8 @@ export interface RestoreSetOptions {
   verified?: boolean
 }
 
-export type RestoreAction = 'create' | 'replace'
+/** resume: the target is this set's own unfinished logical restore (marked), which is continued. */
+export type RestoreAction = 'create' | 'replace' | 'resume'
 
 export interface RestorePlanItem {
   stream: string
@@ -68,7 +78,7 @@ export interface RestorePlanItem {
   /** Bytes to upload or read. */
   size: number
   replicas: number
-  /** The stream being replaced. */
+  /** The stream being replaced, or the messages an unfinished restore already put back. */
   existingMessages?: number
 }
 
@@ -123,10 +133,12 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
     for (const entry of entries) {
       const target = opts.as ?? entry.name
       const existing = await streamDetail(api, target)
+      // --force replaces even an unfinished restore; without it, that one is continued.
+      const resume = existing !== undefined && !opts.force && manifest.mode === 'logical' && existing.config.description === restoreMarker(set, entry)
       plan.push({
         stream: entry.name,
         target,
-        action: existing ? 'replace' : 'create',
+        action: resume ? 'resume' : existing ? 'replace' : 'create',
         mode: manifest.mode,
         messages: entry.messages,
         size: entry.files.reduce((sum, file) => sum + file.size, 0),
@@ -139,6 +151,11 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
       throw new UsageError(`cannot restore ${tooMany.map((item) => `${item.target} with ${item.replicas} replicas`).join(', ')}`, `${api.address} is a single server, not a cluster`, {
         hint: 'add --replicas 1',
       })
+    }
+    // Everything the server will refuse is refused now, before a stream is deleted.
+    for (const entry of entries) {
+      if (manifest.mode === 'snapshot') await assertServerReadsArchive(join(set.dir, entry.dir, SNAPSHOT_FILE), entry.name, {version: server.version, address: api.address})
+      else assertRepublishable(entry, (await readBackupJson(set, entry)).config)
     }
     await checkSubjectConflicts(api, entries, plan)
     const replacing = plan.filter((item) => item.action === 'replace')
@@ -162,13 +179,26 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
     for (const [i, item] of plan.entries()) {
       const entry = entries[i]
       const itemStarted = performance.now()
-      if (item.action === 'replace') await deleteStream(api, item.target)
       const progress = (bytes: number, messages?: number) =>
         opts.onProgress?.({phase: 'restore', item: item.target, index: i + 1, items: plan.length, bytes, totalBytes: item.size, messages, totalMessages: messages === undefined ? undefined : item.messages})
-      if (manifest.mode === 'snapshot') await restoreArchive(api, set, entry, item, opts, progress)
-      else await republish(api, set, entry, item, opts, progress)
+      let deleted = false
+      const failed = (error: unknown) => restoreFailure(error, {item, rest: plan.slice(i), set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
+      let unmark: (() => Promise<unknown>) | undefined
+      try {
+        if (item.action === 'replace') {
+          await deleteStream(api, item.target)
+          deleted = true
+        }
+        if (manifest.mode === 'snapshot') await restoreArchive(api, set, entry, item, opts, progress)
+        else unmark = await republish(api, set, entry, item, opts, progress)
+      } catch (error) {
+        throw failed(error)
+      }
       const checks = await compareWithManifest(api, entry, item, manifest.mode, opts)
-      streams.push({...item, durationSeconds: seconds(itemStarted), ok: checks.every((check) => check.ok), checks})
+      const ok = checks.every((check) => check.ok)
+      // A logical restore loses its marker only once it matches the manifest.
+      if (ok && unmark) await unmark().catch((error: unknown) => Promise.reject(failed(error)))
+      streams.push({...item, durationSeconds: seconds(itemStarted), ok, checks})
     }
     return {...base, dryRun: false, force: opts.force, streams, ok: streams.every((stream) => stream.ok), durationSeconds: seconds(started)}
   })
@@ -244,6 +274,7 @@ async function restoreArchive(
   })
 }
 
+/** Fills the marked stream; returns what removes the marker (the original configuration, sealed or not). */
 async function republish(
   api: JsApi,
   set: LoadedSet,
@@ -251,30 +282,107 @@ async function republish(
   item: RestorePlanItem,
   opts: RestoreSetOptions,
   progress: (bytes: number, messages: number) => void,
-): Promise<void> {
+): Promise<() => Promise<unknown>> {
   const {config: original} = await readBackupJson(set, entry)
   const config = cloneJson(original as JsonObject)
+  config.name = item.target
+  if (opts.replicas !== undefined) config.num_replicas = jsonNumber(opts.replicas)
+  const path = join(set.dir, entry.dir, MESSAGES_FILE)
+  const messages = readMessagesFile(path)[Symbol.asyncIterator]()
+  try {
+    let present = 0
+    if (item.action === 'resume') {
+      present = await matchPresent(api, item, messages, opts)
+    } else {
+      // Marked until the last message is in, and never sealed before that.
+      await createStream(api, {...config, description: restoreMarker(set, entry), sealed: false})
+    }
+    await publishMessages(api, {[Symbol.asyncIterator]: () => messages}, {
+      stream: item.target,
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      onPublished(count) {
+        const done = present + count
+        if ((done & 1023) === 0 || done === entry.messages) progress(Math.round((item.size * done) / Math.max(1, entry.messages)), done)
+      },
+    })
+  } finally {
+    await messages.return?.(undefined)
+  }
+  // The original description (or none) replaces the marker: from then on the stream is the restored one.
+  return () => updateStream(api, config)
+}
+
+/** The marker of a logical restore of this stream from this set. */
+function restoreMarker(set: LoadedSet, entry: ManifestStream): string {
+  return `${RESTORE_MARKER} from ${join(set.dir, entry.dir)} (${entry.messages} messages): incomplete until it finishes; run the same restore again to continue`
+}
+
+/**
+ * Resuming: what the marked stream holds must be exactly the start of the file (an unfinished restore
+ * publishes in order, one connection); those messages are skipped, so the rest follows them.
+ */
+async function matchPresent(api: JsApi, item: RestorePlanItem, file: AsyncIterator<LogicalMessage>, opts: RestoreSetOptions): Promise<number> {
+  const detail = await streamDetail(api, item.target)
+  const facts = detail?.facts
+  if (!facts || facts.messages === 0) return 0
+  let matched = 0
+  const differs = (why: string) =>
+    new UsageError(`cannot resume the restore of ${item.target}`, `${why}: it holds messages that are not the start of this backup`, {
+      hint: `nothing was changed; replace it with --force (it is an unfinished restore), or restore elsewhere`,
+    })
+  await readMessages(api, item.target, {fromSeq: facts.firstSeq, toSeq: facts.lastSeq, idleTimeoutMs: Math.max(MIN_IDLE_TIMEOUT_MS, opts.timeoutMs), signal: opts.signal}, async (stored) => {
+    const next = await file.next()
+    if (next.done) throw differs(`it has more messages than the backup (${facts.messages})`)
+    if (next.value.subject !== stored.subject || !Buffer.from(next.value.data).equals(Buffer.from(stored.data))) throw differs(`message ${matched + 1} (sequence ${stored.seq}) differs`)
+    matched++
+  })
+  return matched
+}
+
+/** A logical set republishes messages: a stream whose messages come from elsewhere cannot be restored so. */
+function assertRepublishable(entry: ManifestStream, config: JsonObject): void {
   if (config.mirror !== undefined && config.mirror !== null) {
     throw new UsageError(`cannot restore ${entry.name} from a logical set`, 'it is a mirror: its messages come from its origin stream', {hint: 'restore the origin stream instead'})
   }
   if (Array.isArray(config.sources) && config.sources.length > 0) {
     throw new UsageError(`cannot restore ${entry.name} from a logical set`, 'it takes its messages from source streams', {hint: 'restore the source streams instead'})
   }
-  config.name = item.target
-  if (opts.replicas !== undefined) config.num_replicas = jsonNumber(opts.replicas)
-  const sealed = config.sealed === true
-  config.sealed = false
-  await createStream(api, config)
-  const path = join(set.dir, entry.dir, MESSAGES_FILE)
-  await publishMessages(api, readMessagesFile(path), {
-    stream: item.target,
-    timeoutMs: opts.timeoutMs,
-    signal: opts.signal,
-    onPublished(count) {
-      if ((count & 1023) === 0 || count === entry.messages) progress(Math.round((item.size * count) / Math.max(1, entry.messages)), count)
-    },
-  })
-  if (sealed) await updateStream(api, {...config, sealed: true})
+}
+
+/**
+ * A restore that failed part-way says what it left behind: the stream it deleted (loudly, with where
+ * the backup is), an unfinished logical restore to resume, and a lost connection as unreachable (69).
+ */
+function restoreFailure(error: unknown, at: {item: RestorePlanItem; rest: RestorePlanItem[]; set: LoadedSet; address: string; deleted: boolean; aborted: boolean}): unknown {
+  const {item, set} = at
+  // This stream and those not started yet: the ones before it are restored and would now be refused as existing.
+  const rerun = `cimops restore ${set.dir}${item.target === item.stream ? '' : ` --as ${item.target}`} ${at.rest.map((rest) => `--stream ${rest.stream}`).join(' ')}`
+  const state =
+    at.item.mode === 'logical'
+      ? `${item.target} is left unfinished and marked "${RESTORE_MARKER}"; \`${rerun}\` continues it`
+      : `see what the server holds with \`cimops stream info ${item.target}\` (nats-server 2.15+ can leave a partial stream behind: delete it), then run \`${rerun}\` again`
+  const hint = at.deleted
+    ? `THE EXISTING ${item.target} (${item.existingMessages ?? 0} messages) WAS DELETED and is not restored; the backup is intact in ${set.dir}; ${state}`
+    : state
+  // A refusal: nothing was changed.
+  if (error instanceof UsageError) return error
+  const cause = isCimopsError(error) ? error : undefined
+  if (error instanceof InterruptedError || at.aborted) return new InterruptedError(`the restore of ${item.target} was interrupted`, {hint})
+  const why = cause?.why ?? (error instanceof Error ? error.message : String(error))
+  if (cause instanceof UnreachableError || isConnectionLost(error)) {
+    return new UnreachableError('nats', at.address, `the connection was lost during the restore of ${item.target}${cause ? ` (${why})` : ''}`, {hint})
+  }
+  const what = at.deleted ? `the restore of ${item.target} failed AFTER the existing stream was deleted` : `the restore of ${item.target} failed`
+  return new OperationError(what, cause ? `${cause.what}: ${why}` : why, {hint, cause: error})
+}
+
+/** nats.js errors of a connection that closed under a request. */
+function isConnectionLost(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (['ClosedConnectionError', 'DrainingConnectionError', 'ConnectionError'].includes(e.name) || /connection (was )?closed|disconnect/i.test(e.message)) return true
+  }
+  return false
 }
 
 async function readBackupJson(set: LoadedSet, entry: ManifestStream): Promise<JsonObject & {config: JsonObject; state: JsonObject}> {

@@ -10,9 +10,10 @@ import {FileSink, readChunks} from '../../../src/lib/backup/file-sink.js'
 import {assertIntact, checkFiles, loadSet} from '../../../src/lib/backup/integrity.js'
 import {listBackups} from '../../../src/lib/backup/list.js'
 import {digestMessagesFile, readMessagesFile} from '../../../src/lib/backup/logical.js'
-import {type Manifest, MANIFEST_FORMAT, PARTIAL_MARKER, S2_MAGIC, sealManifest} from '../../../src/lib/backup/manifest.js'
+import {type Manifest, MANIFEST_FORMAT, PARTIAL_MARKER, sealManifest} from '../../../src/lib/backup/manifest.js'
 import {verifySet} from '../../../src/lib/backup/verify.js'
 import {DataError, ExitCode} from '../../../src/lib/core/errors.js'
+import {s2Stream, tarArchive} from '../../helpers/archive.js'
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex')
 
@@ -41,7 +42,7 @@ async function writeSet(name: string, mode: 'snapshot' | 'logical', {old = false
   const endLine = old ? '' : `${JSON.stringify({end: {messages: 2, digest: {algorithm: 'sha256-subject-data', value: digest.summary().digest}}})}\n`
   const second =
     mode === 'snapshot'
-      ? {file: 'stream.tar.s2', data: Buffer.concat([S2_MAGIC, Buffer.from('…archive bytes…')])}
+      ? {file: 'stream.tar.s2', data: s2Stream(tarArchive([['meta.inf', JSON.stringify({name: 'EVENTS'})], ['msgs/1.blk', Buffer.alloc(2000, 1)]]), 1024)}
       : {file: 'messages.jsonl.gz', data: gzipSync(messages.map((m) => `${JSON.stringify(m)}\n`).join('') + endLine)}
   await writeFile(join(dir, 'EVENTS', 'backup.json'), backupJson)
   await writeFile(join(dir, 'EVENTS', second.file), second.data)
@@ -132,6 +133,24 @@ describe('backup set files', () => {
     await editManifest(dir, (manifest) => (manifest.streams[0].files[1] = {path: 'EVENTS/stream.tar.s2', sha256: sha256('plain text, no S2 header'), size: 24}))
     const checks = await checkFiles(await loadSet(dir))
     expect(checks[1]).toMatchObject({ok: false, problem: 'not an S2 archive (bad header)'})
+  })
+
+  it('an archive cut short whose manifest records the cut size and sha256 still fails: the whole archive is decompressed and checked', async () => {
+    const dir = await writeSet('s1', 'snapshot')
+    const archive = join(dir, 'EVENTS', 'stream.tar.s2')
+    // Keep the stream id and two whole frames: every byte left is valid S2, the tar just stops.
+    const cut = (await readFile(archive)).subarray(0, 10 + 2 * (8 + 1024))
+    await writeFile(archive, cut)
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest
+    // A forger who also re-seals the manifest: only reading the archive itself can tell.
+    manifest.streams[0].files[1] = {path: 'EVENTS/stream.tar.s2', sha256: sha256(cut), size: cut.length}
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify(sealManifest(manifest)))
+    const set = await loadSet(dir)
+    const checks = await checkFiles(set)
+    expect(checks[1]).toMatchObject({ok: false, problem: expect.stringMatching(/^truncated: the file msgs\/1\.blk in the tar ends early/)})
+    const verified = await verifySet({set, deep: false, timeoutMs: 1000})
+    expect(verified.ok).toBe(false)
+    expect(verified.problems[0]).toMatch(/^EVENTS\/stream\.tar\.s2: truncated: /)
   })
 
   it('an incomplete set is refused by name and as .partial; list shows it INCOMPLETE, newest first', async () => {

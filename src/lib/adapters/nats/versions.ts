@@ -22,6 +22,8 @@ export const SERVER_FEATURES = {
   batchDirectGet: '2.11.0',
   /** Consumer pause/resume and priority groups. */
   consumerPause: '2.11.0',
+  /** Restoring snapshot archives in the backup V2 format (NATSARC1, API level 5) that 2.15 writes by default. */
+  backupArchiveV2: '2.15.0',
 } as const
 
 export type ServerFeature = keyof typeof SERVER_FEATURES

@@ -1,0 +1,499 @@
+/**
+ * The snapshot archive (`stream.tar.s2`) read end to end, offline: every S2 frame decompressed and its
+ * CRC-32C checked, then the structure of what is inside (reference/nats-fast-batch-and-backup-v2.md §2.4-2.7):
+ *
+ * - legacy (nats-server < 2.15): a tar of the stream's store; every header checksummed, every entry's
+ *   data present, the two zero blocks that end a tar; `meta.inf` names the stream (the server refuses
+ *   a restore whose name differs).
+ * - V2 (2.15+, ADR-63): `NATSARC1`, then `state.json`, the consumers, the messages in ascending
+ *   sequence, and the all-zero sentinel; only servers of API level 5 (2.15) can restore it.
+ *
+ * A truncated file, a flipped bit or a missing end is found here, before a restore deletes anything.
+ */
+import {DataError} from '../../core/errors.js'
+
+export type ArchiveFormat = 'tar' | 'v2'
+
+export interface ArchiveSummary {
+  format: ArchiveFormat
+  /** Decompressed bytes. */
+  bytes: number
+  /** tar: files; V2: entries before the sentinel. */
+  entries: number
+  /** tar: the stream name in meta.inf. */
+  stream?: string
+  /** V2: message entries. */
+  messages?: number
+}
+
+/** S2 blocks decode to at most 4 MiB (klauspost/compress s2 maxBlockSize). */
+const MAX_BLOCK = 4 * 1024 * 1024
+const MAX_CHUNK = MAX_BLOCK + MAX_BLOCK / 16 + 64
+const STREAM_IDS = ['S2sTwO', 'sNaPpY']
+const V2_MAGIC = 'NATSARC1'
+/** Entry names and JSON entries (state.json, consumers, meta.inf) read into memory are capped at this. */
+const MAX_NAME = 1024 * 1024
+const MAX_JSON = 16 * 1024 * 1024
+
+const corrupt = (why: string) => new DataError('the archive is corrupt', why)
+
+/** Checks the whole archive; throws DataError (its `why` says where and what) when it is not intact. */
+export async function inspectArchive(chunks: AsyncIterable<Uint8Array>): Promise<ArchiveSummary> {
+  const data = new Reader(decodeS2(chunks)[Symbol.asyncIterator]())
+  const head = await data.peek(V2_MAGIC.length)
+  const summary = head && text(head) === V2_MAGIC ? await inspectV2(data) : await inspectTar(data)
+  return {...summary, bytes: data.consumed + (await data.drainZeros())}
+}
+
+/** The format from the first frame alone (cheap): what a server would see when it starts reading. */
+export async function archiveFormat(chunks: AsyncIterable<Uint8Array>): Promise<ArchiveFormat> {
+  const iterator = decodeS2(chunks)[Symbol.asyncIterator]()
+  try {
+    const data = new Reader(iterator)
+    const head = await data.peek(V2_MAGIC.length)
+    return head && text(head) === V2_MAGIC ? 'v2' : 'tar'
+  } finally {
+    await iterator.return?.(undefined)
+  }
+}
+
+// --- S2 framing (the snappy framing format, with S2's stream identifier and block extensions) ---
+
+async function* decodeS2(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const raw = new Reader(chunks[Symbol.asyncIterator]())
+  let started = false
+  try {
+    yield* frames()
+  } finally {
+    await raw.close()
+  }
+  async function* frames(): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const at = raw.consumed
+    const header = await raw.read(4)
+    if (!header) {
+      if (raw.buffered > 0) throw corrupt(`truncated: the file ends inside a frame header at byte ${at}`)
+      if (!started) throw corrupt('empty file')
+      return
+    }
+    const type = header[0]
+    const length = header[1] | (header[2] << 8) | (header[3] << 16)
+    if (!started && type !== 0xff) throw corrupt('not an S2 archive (bad header)')
+    started = true
+    if (length > MAX_CHUNK) throw corrupt(`frame at byte ${at} claims ${length} bytes (at most ${MAX_CHUNK})`)
+    const truncated = () => corrupt(`truncated: the file ends inside the frame at byte ${at} (${length} bytes, ${raw.buffered} present)`)
+    if (type >= 0x80 && type !== 0xff) {
+      // Padding and skippable frames (S2's index is one).
+      if (!(await raw.skip(length))) throw truncated()
+      continue
+    }
+    const body = await raw.read(length)
+    if (!body) throw truncated()
+    if (type === 0xff) {
+      if (!STREAM_IDS.includes(text(body))) throw corrupt(`bad stream identifier at byte ${at}`)
+      continue
+    }
+    if (type > 0x01) throw corrupt(`unknown frame type 0x${type.toString(16)} at byte ${at}`)
+    if (length < 4) throw corrupt(`frame at byte ${at} is too short`)
+    const crc = (body[0] | (body[1] << 8) | (body[2] << 16) | (body[3] << 24)) >>> 0
+    const block = type === 0x00 ? decodeBlock(body.subarray(4), at) : body.subarray(4)
+    if (block.length > MAX_BLOCK) throw corrupt(`frame at byte ${at} holds ${block.length} bytes (at most ${MAX_BLOCK})`)
+    if (maskedCrc32c(block) !== crc) throw corrupt(`checksum mismatch in the frame at byte ${at}`)
+    if (block.length > 0) yield block
+  }
+  }
+}
+
+/** One S2 block (a superset of snappy: a copy with offset 0 repeats the last offset). */
+function decodeBlock(src: Uint8Array, at: number): Uint8Array {
+  const bad = (why: string) => corrupt(`s2: corrupt input in the frame at byte ${at} (${why})`)
+  let pos = 0
+  let length = 0
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= src.length || shift > 28) throw bad('bad length')
+    const b = src[pos++]
+    length += (b & 0x7f) * 2 ** shift
+    if (b < 0x80) break
+  }
+  if (length > MAX_BLOCK) throw bad(`claims ${length} bytes`)
+  const dst = new Uint8Array(length)
+  let d = 0
+  let offset = 0
+  const need = (n: number) => {
+    if (pos + n > src.length) throw bad('ends inside a tag')
+  }
+  while (pos < src.length) {
+    const tag = src[pos]
+    let copy: number
+    switch (tag & 3) {
+      case 0: {
+        let literal = tag >>> 2
+        if (literal < 60) {
+          pos += 1
+        } else {
+          const extra = literal - 59
+          need(1 + extra)
+          literal = 0
+          for (let i = 0; i < extra; i++) literal += src[pos + 1 + i] * 2 ** (8 * i)
+          pos += 1 + extra
+        }
+        literal += 1
+        if (literal > src.length - pos || literal > length - d) throw bad('literal overruns')
+        dst.set(src.subarray(pos, pos + literal), d)
+        d += literal
+        pos += literal
+        continue
+      }
+      case 1: {
+        need(2)
+        copy = (tag >>> 2) & 7
+        const tagOffset = ((tag & 0xe0) << 3) | src[pos + 1]
+        pos += 2
+        if (tagOffset === 0) {
+          if (copy === 5) {
+            need(1)
+            copy = src[pos] + 4
+            pos += 1
+          } else if (copy === 6) {
+            need(2)
+            copy = (src[pos] | (src[pos + 1] << 8)) + (1 << 8)
+            pos += 2
+          } else if (copy === 7) {
+            need(3)
+            copy = (src[pos] | (src[pos + 1] << 8) | (src[pos + 2] << 16)) + (1 << 16)
+            pos += 3
+          }
+        } else {
+          offset = tagOffset
+        }
+        copy += 4
+        break
+      }
+      case 2: {
+        need(3)
+        copy = 1 + (tag >>> 2)
+        offset = src[pos + 1] | (src[pos + 2] << 8)
+        pos += 3
+        break
+      }
+      default: {
+        need(5)
+        copy = 1 + (tag >>> 2)
+        offset = (src[pos + 1] | (src[pos + 2] << 8) | (src[pos + 3] << 16) | (src[pos + 4] << 24)) >>> 0
+        pos += 5
+      }
+    }
+    if (offset <= 0 || offset > d || copy > length - d) throw bad('bad copy')
+    if (offset >= copy) {
+      dst.copyWithin(d, d - offset, d - offset + copy)
+    } else {
+      for (let i = 0; i < copy; i++) dst[d + i] = dst[d - offset + i]
+    }
+    d += copy
+  }
+  if (d !== length) throw bad(`decoded ${d} of ${length} bytes`)
+  return dst
+}
+
+/** Slicing-by-4 tables: four bytes per step (the whole decompressed archive goes through this). */
+const CRC_TABLES = (() => {
+  const tables = Array.from({length: 4}, () => new Uint32Array(256))
+  for (let i = 0; i < 256; i++) {
+    let c = i
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82_f6_3b_78 : c >>> 1
+    tables[0][i] = c >>> 0
+  }
+  for (let i = 0; i < 256; i++) {
+    for (let t = 1; t < 4; t++) tables[t][i] = (tables[t - 1][i] >>> 8) ^ tables[0][tables[t - 1][i] & 0xff]
+  }
+  return tables
+})()
+
+/** CRC-32C (Castagnoli), masked as the snappy framing format stores it. */
+export function maskedCrc32c(data: Uint8Array): number {
+  const [t0, t1, t2, t3] = CRC_TABLES
+  let c = 0xff_ff_ff_ff
+  let i = 0
+  for (const end = data.length - 3; i < end; i += 4) {
+    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
+    c = t3[c & 0xff] ^ t2[(c >>> 8) & 0xff] ^ t1[(c >>> 16) & 0xff] ^ t0[c >>> 24]
+  }
+  for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  c = (c ^ 0xff_ff_ff_ff) >>> 0
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
+}
+
+// --- legacy tar (Go archive/tar, as nats-server writes it) ---
+
+async function inspectTar(data: Reader): Promise<Omit<ArchiveSummary, 'bytes'>> {
+  let entries = 0
+  let stream: string | undefined
+  let paxPath: string | undefined
+  for (;;) {
+    const at = data.consumed
+    const header = await data.read(512)
+    if (!header) throw corrupt(`truncated: the tar ends after ${entries} files, without its end marker (at byte ${at} of the decompressed data)`)
+    if (header.every((b) => b === 0)) {
+      const second = await data.read(512)
+      if (!second || !second.every((b) => b === 0)) throw corrupt(`truncated: the tar's end marker is incomplete (at byte ${at + 512})`)
+      if (entries === 0) throw corrupt('the tar holds no files')
+      return {format: 'tar', entries, stream}
+    }
+    const stored = octal(header.subarray(148, 156))
+    let sum = 0
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]
+    if (stored === undefined || stored !== sum) {
+      throw corrupt(entries === 0 ? 'not a tar archive, nor a V2 archive (the server could not restore it)' : `bad tar header checksum at byte ${at} (after ${entries} files)`)
+    }
+    const size = tarSize(header.subarray(124, 136))
+    if (size === undefined) throw corrupt(`bad tar size field at byte ${at}`)
+    const type = String.fromCharCode(header[156])
+    const name = paxPath ?? tarName(header)
+    paxPath = undefined
+    const padded = Math.ceil(size / 512) * 512
+    if (type === 'x' || name === 'meta.inf') {
+      if (size > MAX_JSON) throw corrupt(`tar entry ${name} is ${size} bytes`)
+      const body = await data.read(padded)
+      if (!body) throw corrupt(`truncated: the file ${name} in the tar ends early`)
+      const content = body.subarray(0, size)
+      if (type === 'x') {
+        paxPath = paxRecord(content, 'path')
+        continue
+      }
+      stream = metaName(content)
+      if (stream === undefined) throw corrupt('meta.inf does not name a stream')
+    } else if (!(await data.skip(padded))) {
+      throw corrupt(`truncated: the file ${name} in the tar ends early (${size} bytes expected)`)
+    }
+    if (type !== 'g') entries++
+  }
+}
+
+function octal(field: Uint8Array): number | undefined {
+  const digits = text(field).replace(/[\0 ]+$/g, '').replace(/^[\0 ]+/g, '')
+  return /^[0-7]+$/.test(digits) ? Number.parseInt(digits, 8) : undefined
+}
+
+function tarSize(field: Uint8Array): number | undefined {
+  if (field[0] & 0x80) {
+    // GNU base-256 for sizes of 8 GiB and more.
+    let value = field[0] & 0x7f
+    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]
+    return value
+  }
+  return octal(field)
+}
+
+function tarName(header: Uint8Array): string {
+  const cString = (bytes: Uint8Array) => text(bytes.subarray(0, bytes.indexOf(0) === -1 ? bytes.length : bytes.indexOf(0)))
+  const name = cString(header.subarray(0, 100))
+  const ustar = text(header.subarray(257, 263)) === 'ustar\0'
+  const prefix = ustar ? cString(header.subarray(345, 500)) : ''
+  return prefix ? `${prefix}/${name}` : name
+}
+
+/** A PAX extended header's record: `<len> <key>=<value>\n` ... */
+function paxRecord(content: Uint8Array, key: string): string | undefined {
+  for (const line of text(content).split('\n')) {
+    const match = /^\d+ ([^=]+)=(.*)$/s.exec(line)
+    if (match && match[1] === key) return match[2]
+  }
+  return undefined
+}
+
+function metaName(content: Uint8Array): string | undefined {
+  try {
+    const json = JSON.parse(text(content)) as {name?: unknown}
+    return typeof json.name === 'string' ? json.name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// --- V2 (NATSARC1) ---
+
+async function inspectV2(data: Reader): Promise<Omit<ArchiveSummary, 'bytes'>> {
+  await data.skip(V2_MAGIC.length)
+  let entries = 0
+  let messages = 0
+  let consumers = 0
+  let expectedConsumers: number | undefined
+  let firstSeq = 0
+  let lastSeq = 0
+  for (;;) {
+    const at = data.consumed
+    const truncated = () => corrupt(`truncated: the archive ends after ${entries} entries (${messages} messages), without its end marker (at byte ${at} of the decompressed data)`)
+    const fields: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const value = await data.uvarint()
+      if (value === undefined) throw truncated()
+      fields.push(value)
+    }
+    const [nameLength, , seq, headerSize, bodySize] = fields
+    if (fields.every((value) => value === 0)) break
+    if (nameLength > MAX_NAME) throw corrupt(`entry ${entries + 1} has a ${nameLength}-byte name`)
+    const nameBytes = await data.read(nameLength)
+    if (!nameBytes) throw truncated()
+    const name = text(nameBytes)
+    const size = headerSize + bodySize
+    if (entries === 0) {
+      if (name !== 'state.json' || size > MAX_JSON) throw corrupt('the first entry is not state.json')
+      const state = await data.read(size)
+      if (!state) throw truncated()
+      const parsed = parseState(state)
+      if (!parsed) throw corrupt('state.json is not a stream state')
+      expectedConsumers = parsed.consumers
+      firstSeq = parsed.firstSeq
+    } else if (consumers < expectedConsumers!) {
+      if (!name.startsWith('consumers/')) throw corrupt(`entry ${entries + 1} is ${JSON.stringify(name)}, expected consumer ${consumers + 1} of ${expectedConsumers}`)
+      consumers++
+      if (!(await data.skip(size))) throw truncated()
+    } else {
+      if (seq === 0 || seq <= lastSeq || seq < firstSeq) throw corrupt(`message sequence ${seq} after ${lastSeq} (entry ${entries + 1})`)
+      lastSeq = seq
+      messages++
+      if (!(await data.skip(size))) throw truncated()
+    }
+    entries++
+  }
+  if (entries === 0) throw corrupt('the archive has no state.json')
+  if (consumers < expectedConsumers!) throw corrupt(`state.json counts ${expectedConsumers} consumers, the archive holds ${consumers}`)
+  if (!(await data.atEnd())) throw corrupt('data after the end marker')
+  return {format: 'v2', entries, messages}
+}
+
+function parseState(bytes: Uint8Array): {consumers: number; firstSeq: number} | undefined {
+  try {
+    const json = JSON.parse(text(bytes)) as {consumer_count?: unknown; first_seq?: unknown}
+    const consumers = json.consumer_count ?? 0
+    const firstSeq = json.first_seq ?? 0
+    return typeof consumers === 'number' && typeof firstSeq === 'number' ? {consumers, firstSeq} : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+}
+
+/** Exact reads over a sequence of chunks, without holding more than the read asks for. */
+class Reader {
+  consumed = 0
+  private chunks: Uint8Array[] = []
+  private available = 0
+  private ended = false
+
+  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
+
+  get buffered(): number {
+    return this.available
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.available < n && !this.ended) {
+      const next = await this.source.next()
+      if (next.done) this.ended = true
+      else if (next.value.length > 0) {
+        this.chunks.push(next.value)
+        this.available += next.value.length
+      }
+    }
+    return this.available >= n
+  }
+
+  async peek(n: number): Promise<Uint8Array | undefined> {
+    if (!(await this.fill(n))) return undefined
+    return this.chunks[0].length >= n ? this.chunks[0].subarray(0, n) : concat(this.chunks, n)
+  }
+
+  /** Exactly n bytes, or undefined when the data ends first. */
+  async read(n: number): Promise<Uint8Array | undefined> {
+    const bytes = await this.peek(n)
+    if (bytes) this.drop(n)
+    return bytes
+  }
+
+  /** False when the data ends first. */
+  async skip(n: number): Promise<boolean> {
+    while (n > 0) {
+      if (this.available === 0 && !(await this.fill(1))) return false
+      const step = Math.min(n, this.available)
+      this.drop(step)
+      n -= step
+    }
+    return true
+  }
+
+  async uvarint(): Promise<number | undefined> {
+    // Most varints lie inside the current chunk: read them without a promise per byte.
+    const first = this.chunks[0]
+    if (first && first.length >= 10) {
+      let value = 0
+      for (let i = 0; i < 10; i++) {
+        value += (first[i] & 0x7f) * 2 ** (7 * i)
+        if (first[i] < 0x80) {
+          this.drop(i + 1)
+          return value
+        }
+      }
+      throw corrupt('bad varint')
+    }
+    let value = 0
+    for (let shift = 0; shift < 64; shift += 7) {
+      const byte = await this.read(1)
+      if (!byte) return undefined
+      value += (byte[0] & 0x7f) * 2 ** shift
+      if (byte[0] < 0x80) return value
+    }
+    throw corrupt('bad varint')
+  }
+
+  /** Stops the source early (closes the file behind it). */
+  async close(): Promise<void> {
+    await this.source.return?.(undefined)
+  }
+
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1))
+  }
+
+  /** Trailing zero padding, counted; anything else after the end is corruption. */
+  async drainZeros(): Promise<number> {
+    let zeros = 0
+    while (await this.fill(1)) {
+      const chunk = this.chunks[0]
+      if (!chunk.every((b) => b === 0)) throw corrupt('data after the end marker')
+      zeros += chunk.length
+      this.drop(chunk.length)
+    }
+    return zeros
+  }
+
+  private drop(n: number): void {
+    this.consumed += n
+    this.available -= n
+    while (n > 0) {
+      const first = this.chunks[0]
+      if (first.length <= n) {
+        this.chunks.shift()
+        n -= first.length
+      } else {
+        this.chunks[0] = first.subarray(n)
+        n = 0
+      }
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let filled = 0
+  for (const chunk of chunks) {
+    const take = Math.min(chunk.length, n - filled)
+    out.set(chunk.subarray(0, take), filled)
+    filled += take
+    if (filled === n) break
+  }
+  return out
+}

@@ -1,0 +1,100 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {inspectArchive, maskedCrc32c} from '../../../src/lib/adapters/nats/backup-archive.js'
+import {assertServerReadsArchive, checkArchive} from '../../../src/lib/backup/archive.js'
+import {ExitCode, UsageError} from '../../../src/lib/core/errors.js'
+import {s2Frame, s2Stream, s2StreamOf, tarArchive, v2Archive} from '../../helpers/archive.js'
+
+let root: string
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cimops-unit-archive-'))
+})
+afterEach(() => rm(root, {recursive: true, force: true}))
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes
+}
+
+async function file(name: string, bytes: Uint8Array): Promise<string> {
+  const path = join(root, name)
+  await writeFile(path, bytes)
+  return path
+}
+
+const events = tarArchive([
+  ['meta.inf', JSON.stringify({name: 'EVENTS', subjects: ['cim.>'], created: '2026-11-22T03:00:00Z'})],
+  ['msgs/1.blk', Buffer.alloc(3000, 7)],
+])
+
+describe('snapshot archive, read end to end', () => {
+  it('CRC-32C is the Castagnoli checksum, masked as the framing format stores it', () => {
+    // CRC-32C("123456789") = 0xe3069283 (RFC 3720 B.4); mask: rotate right by 15, add 0xa282ead8.
+    const crc = 0xe3_06_92_83
+    expect(maskedCrc32c(Buffer.from('123456789'))).toBe(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0)
+  })
+
+  it('an intact legacy tar archive: format, files and the stream meta.inf names', async () => {
+    expect(await inspectArchive(once(s2Stream(events)))).toEqual({format: 'tar', entries: 2, stream: 'EVENTS', bytes: events.length})
+    const ok = await checkArchive(await file('ok.s2', s2Stream(events)), 'EVENTS')
+    expect(ok.problem).toBeUndefined()
+    expect(ok.summary?.format).toBe('tar')
+    expect((await checkArchive(await file('other.s2', s2Stream(events)), 'ORDERS')).problem).toBe('the archive holds stream "EVENTS", not ORDERS')
+  })
+
+  it('cut at a frame boundary (every frame intact): the missing end marker is found', async () => {
+    const whole = s2Stream(events, 1024)
+    // Stream id (10 bytes) + frames of 8+1024 bytes: keep the first three frames only.
+    const cut = whole.subarray(0, 10 + 3 * 1032)
+    expect((await checkArchive(await file('cut.s2', cut), 'EVENTS')).problem).toMatch(/^truncated: the file msgs\/1\.blk in the tar ends early/)
+    const noEnd = s2Stream(events.subarray(0, events.length - 1024))
+    expect((await checkArchive(await file('noend.s2', noEnd), 'EVENTS')).problem).toMatch(/^truncated: the tar ends after 2 files, without its end marker/)
+  })
+
+  it('cut inside a frame, a flipped bit, or not S2 at all', async () => {
+    const whole = s2Stream(events, 1024)
+    expect((await checkArchive(await file('mid.s2', whole.subarray(0, whole.length - 100)), 'EVENTS')).problem).toMatch(/^truncated: the file ends inside the frame at byte \d+/)
+    const flipped = Buffer.from(whole)
+    flipped[600] ^= 0x10
+    expect((await checkArchive(await file('flip.s2', flipped), 'EVENTS')).problem).toBe('checksum mismatch in the frame at byte 10')
+    expect((await checkArchive(await file('plain', Buffer.from('plain text')), 'EVENTS')).problem).toBe('not an S2 archive (bad header)')
+    expect((await checkArchive(await file('junk.s2', s2Stream(Buffer.alloc(2048, 0x41))), 'EVENTS')).problem).toMatch(/^not a tar archive, nor a V2 archive/)
+  })
+
+  it('compressed frames: literals, copies and S2 repeat codes decode, and the CRC covers the result', async () => {
+    // uvarint 12 | literal "abcd" | copy1 offset 4 length 4 | repeat (copy1 offset 0) length 4 -> "abcd" x 3
+    const block = Buffer.from([12, 0x0c, ...Buffer.from('abcd'), 0x01, 0x04, 0x01, 0x00])
+    const text = Buffer.from('abcdabcdabcd')
+    const frame = s2Frame(0, text, block)
+    // A V2 archive whose one message body comes from the compressed frame.
+    const head = v2Archive({messages: []}).subarray(0, -5)
+    // Entry header: name length 12, time, seq 1, no headers, a 12-byte body (the compressed frame).
+    const message = Buffer.concat([Buffer.from([12, 2, 1, 0, 12]), Buffer.from('cim.orders.1')])
+    const archive = s2StreamOf([s2Frame(1, head), s2Frame(1, message), frame, s2Frame(1, Buffer.alloc(5))])
+    expect(await inspectArchive(once(archive))).toMatchObject({format: 'v2', messages: 1})
+    const wrong = s2StreamOf([s2Frame(1, head), s2Frame(1, message), s2Frame(0, Buffer.from('abcdabcdabcX'), block), s2Frame(1, Buffer.alloc(5))])
+    await expect(inspectArchive(once(wrong))).rejects.toThrow(/checksum mismatch/)
+  })
+
+  it('V2 (NATSARC1): intact, without its sentinel, and with consumers missing', async () => {
+    const intact = v2Archive({messages: ['one', 'two'], consumers: ['orders-projection']})
+    expect(await inspectArchive(once(s2Stream(intact)))).toEqual({format: 'v2', entries: 4, messages: 2, bytes: intact.length})
+    await expect(inspectArchive(once(s2Stream(v2Archive({messages: ['one', 'two'], end: false}))))).rejects.toThrow(/truncated: the archive ends after 3 entries \(2 messages\), without its end marker/)
+    await expect(inspectArchive(once(s2Stream(v2Archive({messages: ['one'], consumerCount: 2}))))).rejects.toThrow(/expected consumer 1 of 2/)
+  })
+
+  it('a V2 archive into a server older than 2.15 is refused before anything changes (exit 64); 2.15 and tar archives pass', async () => {
+    const v2 = await file('v2.s2', s2Stream(v2Archive({messages: ['one']})))
+    const refused = await assertServerReadsArchive(v2, 'EVENTS', {version: '2.9.10', address: '127.0.0.1:4222'}).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(UsageError)
+    expect((refused as UsageError).exit).toBe(ExitCode.USAGE)
+    expect((refused as UsageError).line).toBe(
+      'nats-server 2.9.10 at 127.0.0.1:4222 cannot restore EVENTS: its archive is a backup V2 archive (NATSARC1), which needs nats-server 2.15.0 or newer (nothing was changed; restore into a newer server, or take a logical backup (cimops backup create --logical), which any server restores)',
+    )
+    await expect(assertServerReadsArchive(v2, 'EVENTS', {version: '2.14.3', address: 'x'})).rejects.toThrow(/needs nats-server 2\.15\.0/)
+    expect(await assertServerReadsArchive(v2, 'EVENTS', {version: '2.15.1', address: 'x'})).toBe('v2')
+    expect(await assertServerReadsArchive(await file('tar.s2', s2Stream(events)), 'EVENTS', {version: '2.9.10', address: 'x'})).toBe('tar')
+  })
+})
