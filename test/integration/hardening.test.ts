@@ -188,6 +188,20 @@ describe('hardening: bad input through the CLI', () => {
       const info = await cli('stream', 'info', 'G COPY', ...nats)
       expect(info.code).toBe(64)
       expectOneLine(info, `cimops: invalid stream name "G COPY": ${rule}`)
+      const consumer = await cli('consumer', 'info', 'EVENTS', 'a.b', ...nats)
+      expect(consumer.code).toBe(64)
+      expectOneLine(consumer, `cimops: invalid durable name "a.b": ${rule}`)
+      const empty = await cli('stream', 'info', '', ...nats)
+      expect(empty.code).toBe(64)
+      expectOneLine(empty, 'cimops: no stream name given: the name is empty')
+    })
+
+    it('a --to-file in a directory that does not exist is one line, not a crash', async () => {
+      const result = await cli('replay', '--to-file', join(dir, 'missing', 'events.jsonl'), '--nats-url', sandbox().state.natsServers.join(','))
+      expect(result.code, result.stderr).toBe(2)
+      // Only the first line: the audit event of the failed replay may add its own (an events stream on cim.> holds cim.ops.>).
+      expect(result.stderr.split('\n')[0]).toBe(`cimops: cannot write ${join(dir, 'missing', 'events.jsonl')}: its directory does not exist (give --to-file a path in a directory that exists and is writable)`)
+      expect(result.stderr).not.toMatch(/please report it|Unhandled 'error' event|node:events/)
     })
   })
 })

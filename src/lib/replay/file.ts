@@ -11,7 +11,7 @@ import type {Writable} from 'node:stream'
 import {createGunzip, createGzip} from 'node:zlib'
 
 import type {RangeEvent} from '../adapters/nats/range-reader.js'
-import {DataError, NotFoundError} from '../core/errors.js'
+import {DataError, NotFoundError, OperationError} from '../core/errors.js'
 
 export interface ReplayLine {
   seq: number
@@ -69,20 +69,41 @@ export function openReplayFile(path: string): ReplayFileWriter {
   const gzip = path.endsWith('.gz') ? createGzip() : undefined
   if (gzip) gzip.pipe(file)
   const out: Writable = gzip ?? file
+  // The file opens after this returns: a directory that does not exist or cannot be written fails
+  // then, as an 'error' event that would otherwise crash the process. Kept, and thrown by the next call.
+  let failed: OperationError | undefined
+  const failure = new Promise<never>((_resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      failed ??= new OperationError(`cannot write ${path}`, error.code === 'ENOENT' ? 'its directory does not exist' : (error.code ?? error.message), {
+        hint: 'give --to-file a path in a directory that exists and is writable',
+      })
+      reject(failed)
+    }
+    file.on('error', onError)
+    gzip?.on('error', onError)
+  })
+  failure.catch(() => {})
+  const check = () => {
+    if (failed) throw failed
+  }
   return {
     write(message) {
+      check()
       return out.write(`${JSON.stringify(toLine(message))}\n`)
     },
     async drained() {
-      if (out.writableNeedDrain) await once(out, 'drain')
+      check()
+      if (out.writableNeedDrain) await Promise.race([once(out, 'drain'), failure])
     },
     onDrain(listener) {
       out.on('drain', listener)
     },
     async close() {
+      check()
       const closed = once(file, 'close')
       out.end()
-      await closed
+      await Promise.race([closed, failure])
+      check()
       await rename(temp, path)
     },
     async discard() {

@@ -159,6 +159,8 @@ export function toNatsError(error: unknown, address: string, timeoutMs: number):
     const named = /^(\w+) name \('(.*)'\)/s.exec(error.message)
     return new UsageError(named ? `invalid ${named[1]} name "${named[2]}"` : error.message, 'NATS stream and consumer names cannot contain spaces, tabs, line breaks, ".", "*", ">", "/" or "\\"')
   }
+  const unnamed = /^(\w+) name required$/.exec(error.message)
+  if (unnamed) return new UsageError(`no ${unnamed[1]} name given`, 'the name is empty')
   if (error.name === 'AuthorizationError' || error.name === 'UserAuthenticationExpiredError') {
     return new ApiError(SYSTEM, address, error.message.toLowerCase(), {hint: AUTH_HINT})
   }
