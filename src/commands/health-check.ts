@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
 import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
-import {parseDuration} from '../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
 import {redact, redactString} from '../lib/core/redact.js'
@@ -53,7 +53,7 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
     }
-    const intervalMs = parseDuration(this.flags.interval, '--interval')
+    const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
     const {runHealthCheck} = await import('../lib/health/service.js')
     const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal})
 

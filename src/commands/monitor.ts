@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
-import {parseDuration} from '../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {parseListen} from '../lib/monitor/subject.js'
 
@@ -53,7 +53,7 @@ Listens on 127.0.0.1:9091 unless told otherwise. /readyz answers 200 while conne
   async run(): Promise<void> {
     const listen = parseListen(this.flags.listen)
     if (!listen) throw new UsageError(`invalid --listen "${this.flags.listen}"`, 'expected host:port, such as 127.0.0.1:9091')
-    const refreshMs = parseDuration(this.flags.refresh, '--refresh')
+    const refreshMs = parseDuration(this.flags.refresh, '--refresh', {max: MAX_TIMER_MS})
     if (refreshMs < MIN_REFRESH_MS) throw new UsageError(`invalid --refresh "${this.flags.refresh}"`, `must be at least ${MIN_REFRESH_MS}ms`)
     const ctx = await this.context()
     const {runMonitor} = await import('../lib/monitor/exporter.js')

@@ -19,7 +19,7 @@ export async function isolatedHome(): Promise<{env: Record<string, string>; dir:
   const dir = await mkdtemp(join(tmpdir(), 'cimops-home-'))
   return {
     dir,
-    env: {XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), CIMOPS_CONFIG: '', CIMOPS_DATA_DIR: '', NATS_URL: '', NATS_CONTEXT: '', NATS_CREDS: '', CIMOPS_CONTEXT: ''},
+    env: {XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data'), CIMOPS_CONFIG: '', CIMOPS_DATA_DIR: '', NATS_URL: '', NATS_CONTEXT: '', NATS_CREDS: '', NATS_USER: '', NATS_PASSWORD: '', NATS_TOKEN: '', CIMOPS_CONTEXT: ''},
     cleanup: () => rm(dir, {recursive: true, force: true}),
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
-import {parseDuration} from '../../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
 import {renderTable, type Column} from '../../lib/core/output/table.js'
 import {formatSeconds, plural} from '../../lib/core/output/units.js'
 import {redact} from '../../lib/core/redact.js'
@@ -47,7 +47,7 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
     const {consumerThresholds} = await import('../../lib/streams/thresholds.js')
     const f = this.flags
     const thresholds = consumerThresholds(ctx.thresholds, {lagWarn: f['lag-warn'], lagCrit: f['lag-crit'], pendingWarn: f['pending-warn'], pendingCrit: f['pending-crit'], stallAfter: f['stall-after']})
-    const intervalMs = parseDuration(f.interval, '--interval')
+    const intervalMs = parseDuration(f.interval, '--interval', {max: MAX_TIMER_MS})
     const [{openJetStream}, {sessionReader}, {consumerReport}] = await Promise.all([
       import('../../lib/streams/session.js'),
       import('../../lib/streams/reader.js'),

@@ -22,7 +22,7 @@ export default class ContextShow extends BaseCommand<typeof ContextShow> {
   async run(): Promise<ContextView> {
     const resolved = redact(await resolveContext({...this.connectionFlags(), context: this.args.name ?? this.flags.context}))
     const n = resolved.nats
-    const auth = n.creds ? `creds ${n.creds}` : n.nkey ? `nkey ${n.nkey}` : n.token ? 'token ***' : n.user ? `user ${n.user}` : 'none'
+    const auth = n.creds ? `creds ${n.creds}` : n.nkey ? `nkey ${n.nkey}` : n.token ? 'token ***' : n.user ? `user ${n.user}, password ${n.password ? '***' : '(none)'}` : 'none'
     const lines: Array<[string, string]> = [
       ['context', resolved.name ?? '(none: built-in defaults)'],
       ['nats', `${n.servers.join(', ')}  [${resolved.sources.nats}${n.natsContext ? `: ${n.natsContext}` : ''}]`],

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {confirm} from '../../lib/core/confirm.js'
 import type {ConnectionFlags} from '../../lib/core/context.js'
-import {parseDuration} from '../../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
 import {ExitCode, OperationError, UsageError} from '../../lib/core/errors.js'
 import type {EmergencyGpuResult} from '../../lib/gpu/emergency.js'
 import {renderEmergencyGpu} from '../../lib/gpu/render.js'
@@ -36,7 +36,7 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
   async run(): Promise<EmergencyGpuResult> {
     const {reason, yes, quiet, actor, parallel} = this.flags
     const dryRun = this.flags['dry-run']
-    const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout')
+    const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout', {max: MAX_TIMER_MS})
     if (timeoutMs <= 0) throw new UsageError(`invalid --timeout "${this.flags.timeout}"`, 'must be greater than zero')
     const ctx = await this.context()
     const [{actorName}, {resolveActor}, {withFleet}, {criticalNodes, emergencyGpuEvacuate}, {createProgress, progressMode}, {resolveGpuThresholds}] = await Promise.all([

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {confirm} from '../../lib/core/confirm.js'
 import type {ConnectionFlags} from '../../lib/core/context.js'
-import {parseDuration} from '../../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
 import {ExitCode, OperationError, UsageError} from '../../lib/core/errors.js'
 import {redactString} from '../../lib/core/redact.js'
 import type {EvacuationResult} from '../../lib/gpu/evacuate.js'
@@ -48,7 +48,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     const dryRun = this.flags['dry-run']
     const [{checkNodeName, actorName}, {resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/incident/events.js')])
     const node = checkNodeName(this.args.node)
-    const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout')
+    const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout', {max: MAX_TIMER_MS})
     if (timeoutMs <= 0) throw new UsageError(`invalid --timeout "${this.flags.timeout}"`, 'must be greater than zero')
     if (!dryRun && !(await confirm(`Evacuate GPU node ${node}: mark it draining and tell its workloads to leave?`, {yes}))) {
       throw new OperationError(`evacuation of ${node} not started`, 'declined at the prompt; nothing was changed')

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
-import {parseDuration} from '../../lib/core/duration.js'
+import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
 import {UsageError} from '../../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../../lib/core/output/check-formats.js'
 import {redact, redactString} from '../../lib/core/redact.js'
@@ -46,7 +46,7 @@ Exit code is the Nagios code of the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKN
     const node = checkNodeName(f.node ?? defaultNodeName(), '--node')
     const xidWindow = f['xid-window'] === undefined ? undefined : parseDuration(f['xid-window'], '--xid-window') / 1000
     const thresholds = resolveGpuThresholds(ctx.gpu, {expectedGpus: f['expected-gpus'], xidWindow})
-    const intervalMs = parseDuration(f.interval, '--interval')
+    const intervalMs = parseDuration(f.interval, '--interval', {max: MAX_TIMER_MS})
     if (f.watch && intervalMs <= 0) throw new UsageError(`invalid --interval "${f.interval}"`, 'must be greater than zero')
     const collect = async (): Promise<GpuStatusReport> => {
       const report = await collectGpuStatus({

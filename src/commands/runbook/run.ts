@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
+import {withUrlCredentials} from '../../lib/core/nats-url.js'
 import type {RunRecord} from '../../lib/runbooks/execute.js'
 import type {RunbookStep} from '../../lib/runbooks/model.js'
 import type {ResolvedParam} from '../../lib/runbooks/params.js'
@@ -119,6 +120,7 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
         params,
         runId,
         env: {...this.connectionEnv(), PATH: `${shim.dir}:${process.env.PATH ?? ''}`},
+        secrets: [ctx.nats.password, ctx.nats.token],
         cwd: process.cwd(),
         keepGoing: this.flags['keep-going'],
         yes: this.flags.yes,
@@ -181,6 +183,14 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
     const flags = this.flags as Record<string, unknown>
     for (const [flag, variable] of Object.entries(CONNECTION_ENV)) {
       if (typeof flags[flag] === 'string') env[variable] = flags[flag] as string
+    }
+    // Credentials never travel inside NATS_URL, which a step may well print: natscli's own variables carry them.
+    const url = env.NATS_URL ?? process.env.NATS_URL
+    if (url) {
+      const nats = withUrlCredentials({servers: url.split(',').map((server) => server.trim()).filter(Boolean)})
+      env.NATS_URL = nats.servers.join(',')
+      if (nats.user !== undefined) Object.assign(env, {NATS_USER: nats.user, NATS_PASSWORD: nats.password ?? ''})
+      if (nats.token !== undefined) env.NATS_TOKEN = nats.token
     }
     if (this.flags['no-color']) env.NO_COLOR = '1'
     return env

@@ -7,6 +7,7 @@ import {readFileSync} from 'node:fs'
 import type {AxiosInstance, AxiosRequestConfig, AxiosResponse} from 'axios'
 import type {ZodType} from 'zod'
 import {ApiError, ConfigError, ParseError, TimeoutError, UnreachableError} from '../core/errors.js'
+import {formatBytes} from '../core/output/units.js'
 import {stripUserinfo} from './redact.js'
 import {UNREACHABLE_REASONS} from './network-errors.js'
 
@@ -20,6 +21,11 @@ export interface HttpClientOptions {
   headers?: Record<string, string>
 }
 
+/** A body larger than this is refused, not buffered: what one answer of the endpoint may sensibly hold. */
+export interface ReadLimit {
+  maxBytes?: number
+}
+
 /** Arrays become repeated parameters (`filter=a&filter=b`); undefined values are left out. */
 export type QueryParams = Record<string, string | number | boolean | readonly string[] | undefined>
 
@@ -28,17 +34,19 @@ export interface HttpClient {
   readonly baseUrl: string
   /** The displayable address of one endpoint, as used in errors. */
   endpoint(path: string): string
-  getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams): Promise<T>
+  getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams, limit?: ReadLimit): Promise<T>
   /** Without a schema: the answer's body as text, for the caller to check. */
   postJson(path: string, body: unknown): Promise<string>
   postJson<T>(path: string, body: unknown, schema: ZodType<T>): Promise<T>
-  getText(path: string): Promise<string>
+  getText(path: string, limit?: ReadLimit): Promise<string>
   delete(path: string): Promise<void>
 }
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
 const MAX_MESSAGE_CHARS = 300
 const MAX_ISSUES = 3
+/** Default cap of a response body: lists of alerts or silences, rules, targets. A 2 GiB body once took Node down (issue 15). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const requestUrl = validBaseUrl(options)
@@ -48,17 +56,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const axiosInstance = () => (instance ??= createAxiosInstance(requestUrl, headers))
   const endpoint = (path: string) => baseUrl + path
 
-  async function send(config: AxiosRequestConfig & {url: string}): Promise<AxiosResponse<string>> {
+  async function send(config: AxiosRequestConfig & {url: string}, {maxBytes = MAX_RESPONSE_BYTES}: ReadLimit = {}): Promise<AxiosResponse<string>> {
     const client = await axiosInstance()
     try {
       return await client.request<string>({
         ...config,
+        // axios stops reading (and drops the socket) once the body passes this; error bodies included.
+        maxContentLength: maxBytes,
         timeout: options.timeoutMs,
         // axios's timeout is per socket phase; the signal bounds the whole call, slow trickles included.
         signal: AbortSignal.timeout(options.timeoutMs),
       })
     } catch (error) {
-      throw toTypedError(error, options.system, endpoint(config.url), options.timeoutMs)
+      throw toTypedError(error, options.system, endpoint(config.url), options.timeoutMs, maxBytes)
     }
   }
 
@@ -74,13 +84,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return {
     baseUrl,
     endpoint,
-    async getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams): Promise<T> {
-      const response = await send({method: 'GET', url: path, params: toSearchParams(params)})
+    async getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams, limit?: ReadLimit): Promise<T> {
+      const response = await send({method: 'GET', url: path, params: toSearchParams(params)}, limit)
       return parse(path, response.data, schema)
     },
     postJson: postJson as HttpClient['postJson'],
-    async getText(path: string): Promise<string> {
-      return (await send({method: 'GET', url: path})).data
+    async getText(path: string, limit?: ReadLimit): Promise<string> {
+      return (await send({method: 'GET', url: path}, limit)).data
     },
     async delete(path: string): Promise<void> {
       await send({method: 'DELETE', url: path})
@@ -156,8 +166,9 @@ function parseJson(text: string, system: string, address: string): unknown {
  * The axios error itself is never attached as `cause`: its config holds the request headers,
  * bearer token included, and a verbose error printer would show them.
  */
-function toTypedError(error: unknown, system: string, address: string, timeoutMs: number): unknown {
+function toTypedError(error: unknown, system: string, address: string, timeoutMs: number, maxBytes: number): unknown {
   if (!isAxiosLike(error)) return error
+  if (isTooLarge(error)) return tooLarge(system, address, maxBytes)
   if (error.response) {
     const {status, statusText, data} = error.response
     return new ApiError(system, address, `HTTP ${status}: ${serverMessage(data) || statusText || 'no message'}`, {status})
@@ -166,6 +177,19 @@ function toTypedError(error: unknown, system: string, address: string, timeoutMs
   if (TIMEOUT_CODES.has(code)) return new TimeoutError(system, address, timeoutMs)
   const reason = UNREACHABLE_REASONS[code]
   return new UnreachableError(system, address, reason ? `${reason} (${code})` : oneLine(error.message))
+}
+
+/** axios's own words for a body over maxContentLength (no code of its own: ERR_BAD_RESPONSE). */
+export function isTooLarge(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && /^maxContentLength size of \d+ exceeded$/.test(String((error as {message?: unknown}).message))
+}
+
+export function tooLarge(system: string, address: string, maxBytes: number): ParseError {
+  return new ParseError(`the answer of ${system} at ${address} is too large`, `more than ${formatBytes(maxBytes)}, the most cimops reads from it; stopped reading`, {
+    hint: 'narrow the request (a shorter window, more filters), or check what answers at this address',
+    system,
+    address,
+  })
 }
 
 interface AxiosLike {

@@ -2,19 +2,21 @@ import {readFile} from 'node:fs/promises'
 import {z} from 'zod'
 
 import {writeFileAtomic} from './atomic-write.js'
-import {parseDuration} from './duration.js'
-import {ConfigError} from './errors.js'
+import {MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'
+import {ConfigError, UsageError} from './errors.js'
 import {cimopsConfigFile} from './paths.js'
 
-/** Seconds, written as a duration (`10s`, `2m`) or a number of seconds. */
-const DurationSeconds = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value) / 1000
-  } catch {
-    ctx.addIssue({code: 'custom', message: 'expected a duration such as 10s, 2m or 1h'})
-    return z.NEVER
-  }
-})
+/** Seconds, written as a duration (`10s`, `2m`) or a number of seconds, at most `max` ms. */
+const durationSeconds = (max?: number) =>
+  z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+    try {
+      return parseDuration(value, 'duration', {max}) / 1000
+    } catch (error) {
+      ctx.addIssue({code: 'custom', message: error instanceof UsageError ? error.why : 'expected a duration such as 10s, 2m or 1h'})
+      return z.NEVER
+    }
+  })
+const DurationSeconds = durationSeconds()
 
 const Percent = z.number().min(0).max(100)
 
@@ -104,7 +106,7 @@ export const ContextConfig = z.strictObject({
   mounts: z.array(z.string().startsWith('/')).min(1).optional(),
   /** Health score weights per group: events, messaging, memory, disk, monitoring, gpu, cpu. */
   scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu']), z.number().min(0)).optional(),
-  timeout: DurationSeconds.optional(),
+  timeout: durationSeconds(MAX_NETWORK_TIMEOUT_MS).optional(),
   notifiers: Notifiers.optional(),
   gpu: GpuConfig.optional(),
 })

@@ -1,10 +1,11 @@
 import {dirname} from 'node:path'
 
 import {type ContextConfig, type LoadedConfig, loadConfig} from './config.js'
-import {DEFAULTS, type NatsSettings, type NotifierSettings, type ResolvedContext, type SettingSource} from './context-types.js'
-import {parseDuration} from './duration.js'
+import {DEFAULTS, type NatsSettings, type NotifierSettings, type ResolvedContext, type SettingSource, type Thresholds} from './context-types.js'
+import {MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'
 import {ConfigError, UsageError} from './errors.js'
 import {loadNatsContext, splitServers} from './natscli-context.js'
+import {withUrlCredentials} from './nats-url.js'
 import {withoutUndefined} from './objects.js'
 import {expandPath} from './paths.js'
 import {registerSecret} from './redact.js'
@@ -69,6 +70,9 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     natsSource = 'env'
   }
   if (env.NATS_CREDS) nats = {...nats, creds: expandPath(env.NATS_CREDS)}
+  // natscli's variables: how `runbook run` hands credentials to its steps without putting them in NATS_URL.
+  if (env.NATS_USER) nats = {...nats, user: env.NATS_USER, password: env.NATS_PASSWORD, token: undefined}
+  if (env.NATS_TOKEN) nats = {...nats, token: env.NATS_TOKEN, user: undefined, password: undefined}
   if (flags.natsContext) {
     nats = (await loadNatsContext(flags.natsContext)).settings
     natsSource = 'flag'
@@ -78,11 +82,15 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     natsSource = 'flag'
   }
   if (flags.natsCreds) nats = {...nats, creds: expandPath(flags.natsCreds)}
+  nats = withUrlCredentials(nats)
   if (nats.servers.length === 0) throw new UsageError('no NATS server given', 'the server list is empty', {hint: 'use --nats-url nats://host:4222'})
 
   const prometheus = pickUrl(flags.prometheusUrl, env.CIMOPS_PROMETHEUS_URL, ctx.prometheus?.url, DEFAULTS.prometheusUrl, 'prometheus')
   const alertmanager = pickUrl(flags.alertmanagerUrl, env.CIMOPS_ALERTMANAGER_URL, ctx.alertmanager?.url, DEFAULTS.alertmanagerUrl, 'alertmanager')
-  const timeoutMs = flags.timeout ? positiveDuration(flags.timeout) : ctx.timeout === undefined ? DEFAULTS.timeoutMs : ctx.timeout * 1000
+  const timeoutMs = flags.timeout ? networkTimeout(flags.timeout) : ctx.timeout === undefined ? DEFAULTS.timeoutMs : ctx.timeout * 1000
+
+  const thresholds = {...DEFAULTS.thresholds, ...ctx.thresholds}
+  if (name) checkThresholdOrder(thresholds, `contexts.${name}.thresholds`, config.path)
 
   registerSecret(nats.password)
   registerSecret(nats.token)
@@ -93,13 +101,32 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     prometheus: {url: prometheus.url, bearerTokenFile: optionalPath(ctx.prometheus?.bearerTokenFile, configDir)},
     alertmanager: {url: alertmanager.url, bearerTokenFile: optionalPath(ctx.alertmanager?.bearerTokenFile, configDir)},
     streams: {...DEFAULTS.streams, ...ctx.streams},
-    thresholds: {...DEFAULTS.thresholds, ...ctx.thresholds},
+    thresholds,
     mounts: ctx.mounts ?? [...DEFAULTS.mounts],
     scoreWeights: {...DEFAULTS.scoreWeights, ...ctx.scoreWeights},
     timeoutMs,
     notifiers: notifiersFromConfig(ctx.notifiers, configDir),
     ...(ctx.gpu ? {gpu: ctx.gpu} : {}),
     sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
+  }
+}
+
+/** Warning before critical: [warn, crit, which way the value gets worse]. */
+const THRESHOLD_PAIRS: Array<[keyof Thresholds, keyof Thresholds, 'up' | 'down']> = [
+  ['lagWarn', 'lagCrit', 'up'],
+  ['memWarn', 'memCrit', 'up'],
+  ['jsWarn', 'jsCrit', 'up'],
+  ['loadWarn', 'loadCrit', 'up'],
+  ['diskFreeWarn', 'diskFreeCrit', 'down'],
+]
+
+/** The context's thresholds (over the defaults) must be ordered; a flag that breaks the order is the command's usage error. */
+function checkThresholdOrder(thresholds: Thresholds, key: string, file: string): void {
+  for (const [warn, crit, worse] of THRESHOLD_PAIRS) {
+    if (worse === 'up' ? thresholds[warn] <= thresholds[crit] : thresholds[warn] >= thresholds[crit]) continue
+    throw new ConfigError(`invalid config file ${file}`, `${key}.${warn} ${thresholds[warn]} must be ${worse === 'up' ? 'at most' : 'at least'} ${key}.${crit} ${thresholds[crit]}`, {
+      hint: 'fix the file; a key not set takes its default (see `cimops context show`)',
+    })
   }
 }
 
@@ -141,8 +168,8 @@ function pickUrl(flag: string | undefined, env: string | undefined, context: str
   return {url: url.replace(/\/+$/, ''), source}
 }
 
-function positiveDuration(value: string): number {
-  const ms = parseDuration(value, '--timeout')
+function networkTimeout(value: string): number {
+  const ms = parseDuration(value, '--timeout', {max: MAX_NETWORK_TIMEOUT_MS})
   if (ms <= 0) throw new UsageError(`invalid --timeout "${value}"`, 'must be greater than zero')
   return ms
 }

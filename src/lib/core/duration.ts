@@ -9,11 +9,27 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 }
 
+/** Node's timers hold a signed 32-bit millisecond count: anything longer fires at once (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+/** Per network call (--timeout, a context's `timeout`): callers derive longer timers from it (4 x for replay), which must still fit. */
+export const MAX_NETWORK_TIMEOUT_MS = 3_600_000
+/** Any duration: a window back from now must stay a valid date; a century is more than any use. */
+const MAX_DURATION_MS = 36_500 * 86_400_000
+
 /**
  * Parses a Prometheus/Go style duration (`500ms`, `10s`, `1h30m`, `2d`) or a bare number of seconds.
- * Returns milliseconds; throws UsageError naming `what` on a bad value.
+ * Returns milliseconds; throws UsageError naming `what` on a bad value or one above `max`
+ * (MAX_TIMER_MS for anything that becomes a timer).
  */
-export function parseDuration(input: string | number, what = 'duration'): number {
+export function parseDuration(input: string | number, what = 'duration', {max = MAX_DURATION_MS}: {max?: number} = {}): number {
+  const ms = durationMs(input, what)
+  if (!(ms <= max)) {
+    throw new UsageError(`invalid ${what} "${input}"`, `must be at most ${formatDuration(max)}${max === MAX_TIMER_MS ? ' (the longest timer Node.js can set)' : ''}`)
+  }
+  return ms
+}
+
+function durationMs(input: string | number, what: string): number {
   if (typeof input === 'number') return input * 1000
   const text = input.trim()
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000

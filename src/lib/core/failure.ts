@@ -26,7 +26,7 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
   const display = command.replaceAll(':', ' ')
   // oclif's parser errors carry `parse`; a few (a flag given twice) are plain CLIErrors thrown while parsing.
   if (e.parse !== undefined || (parsing && !isCimopsError(error))) {
-    const why = firstLine(e.message)
+    const why = usageReason(e.message)
     const hint = `see \`cimops ${display} --help\``
     return {code: 'USAGE', exit: ExitCode.USAGE, message: `invalid usage: ${why}`, hint, line: `invalid usage: ${why} (${hint})`}
   }
@@ -55,4 +55,22 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim()
+}
+
+/**
+ * oclif puts the reason of a parse error under a header line: `Parsing --flag` over the value's
+ * problem, `The following error occurred:` over the broken flag rules. One line with both.
+ */
+function usageReason(message: string): string {
+  const lines = message
+    .replaceAll(/\u001B\[[\d;]*m/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== 'See more help with --help')
+  const [head = '', ...rest] = lines
+  if (rest.length === 0) return head
+  const parsing = /^Parsing (--\S+)$/.exec(head)
+  if (parsing) return `${parsing[1]}: ${rest.join('; ')}`
+  if (/^The following errors? occurred:$/.test(head)) return rest.join('; ')
+  return `${head} ${rest.join('; ')}`
 }

@@ -60,8 +60,9 @@ export async function loadNatsContext(nameOrFile: string): Promise<LoadedNatsCon
   let json: unknown
   try {
     json = JSON.parse(text)
-  } catch (error) {
-    throw new ConfigError(`invalid NATS context file ${file}`, `not valid JSON: ${(error as Error).message}`, {hint: 'fix it with `nats context edit`'})
+  } catch {
+    // Not the parser's message: it quotes the start of the file, which may be anything (`--nats-context /etc/passwd`).
+    throw new ConfigError(`invalid NATS context file ${file}`, 'not valid JSON', {hint: 'fix it with `nats context edit`, or check the name given to --nats-context'})
   }
   const parsed = NatsCliContext.safeParse(json)
   if (!parsed.success) {

@@ -1,6 +1,6 @@
 import type {XidPolicy} from '../adapters/gpu/kernel-log.js'
 import type {GpuContextSettings} from '../core/context-types.js'
-import {UsageError} from '../core/errors.js'
+import {ConfigError} from '../core/errors.js'
 
 /** GPU health thresholds, per context (`gpu:` in the config) with these defaults (reference/gpu.md §1.6). */
 export interface GpuThresholds {
@@ -39,11 +39,13 @@ export function resolveGpuThresholds(settings: GpuContextSettings | undefined, o
   const defined = <T extends object>(value: T | undefined): Partial<T> =>
     Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>
   const thresholds: GpuThresholds = {...DEFAULT_GPU_THRESHOLDS, ...defined(settings), ...defined(overrides)}
+  // No flag sets these: they come from the context (or its defaults), so a bad pair is a config error naming the keys.
+  const hint = 'fix the gpu key of the context in the config file (`cimops context show` names it); a key not set takes its default'
   if (thresholds.tempWarn > thresholds.tempCrit) {
-    throw new UsageError('inconsistent GPU temperature thresholds', `warning ${thresholds.tempWarn}°C must be at most critical ${thresholds.tempCrit}°C`)
+    throw new ConfigError('inconsistent GPU temperature thresholds', `gpu.tempWarn ${thresholds.tempWarn}°C must be at most gpu.tempCrit ${thresholds.tempCrit}°C`, {hint})
   }
   if (thresholds.tlimitWarn < thresholds.tlimitCrit) {
-    throw new UsageError('inconsistent GPU T.Limit thresholds', `warning headroom ${thresholds.tlimitWarn}°C must be at least critical ${thresholds.tlimitCrit}°C`)
+    throw new ConfigError('inconsistent GPU T.Limit thresholds', `gpu.tlimitWarn ${thresholds.tlimitWarn}°C of headroom must be at least gpu.tlimitCrit ${thresholds.tlimitCrit}°C`, {hint})
   }
   return thresholds
 }

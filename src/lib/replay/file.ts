@@ -15,7 +15,7 @@ import {createGunzip, createGzip} from 'node:zlib'
 
 import type {RangeEvent} from '../adapters/nats/range-reader.js'
 import {ContentDigest, DIGEST_ALGORITHM} from '../backup/digest.js'
-import {DataError, NotFoundError} from '../core/errors.js'
+import {DataError, NotFoundError, OperationError} from '../core/errors.js'
 
 export interface ReplayLine {
   seq: number
@@ -79,25 +79,46 @@ export function openReplayFile(path: string): ReplayFileWriter {
   const gzip = path.endsWith('.gz') ? createGzip() : undefined
   if (gzip) gzip.pipe(file)
   const out: Writable = gzip ?? file
+  // The file opens after this returns: a directory that does not exist or cannot be written fails
+  // then, as an 'error' event that would otherwise crash the process. Kept, and thrown by the next call.
+  let failed: OperationError | undefined
+  const failure = new Promise<never>((_resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      failed ??= new OperationError(`cannot write ${path}`, error.code === 'ENOENT' ? 'its directory does not exist' : (error.code ?? error.message), {
+        hint: 'give --to-file a path in a directory that exists and is writable',
+      })
+      reject(failed)
+    }
+    file.on('error', onError)
+    gzip?.on('error', onError)
+  })
+  failure.catch(() => {})
+  const check = () => {
+    if (failed) throw failed
+  }
   const digest = new ContentDigest(false)
   out.write(`${JSON.stringify({format: REPLAY_FILE_FORMAT})}\n`)
   return {
     write(message) {
+      check()
       digest.update(message.subject, message.data)
       return out.write(`${JSON.stringify(toLine(message))}\n`)
     },
     async drained() {
-      if (out.writableNeedDrain) await once(out, 'drain')
+      check()
+      if (out.writableNeedDrain) await Promise.race([once(out, 'drain'), failure])
     },
     onDrain(listener) {
       out.on('drain', listener)
     },
     async close() {
+      check()
       const closed = once(file, 'close')
       const {messages, digest: value} = digest.summary()
       const end: EndLine = {end: {events: messages, digest: {algorithm: DIGEST_ALGORITHM, value}}}
       out.end(`${JSON.stringify(end)}\n`)
-      await closed
+      await Promise.race([closed, failure])
+      check()
       await rename(temp, path)
     },
     async discard() {

@@ -3,7 +3,7 @@
  * ```` ```sh { name=check-consumer confirm=true } ```` (its legacy attribute form). JSON is tried first;
  * values are strings in Runme, booleans and numbers are accepted too.
  */
-import {parseDuration} from '../core/duration.js'
+import {formatDuration, MAX_TIMER_MS, parseDuration} from '../core/duration.js'
 import {SHELLS, type StepAttributes} from './model.js'
 
 export interface InfoString {
@@ -100,7 +100,8 @@ export function interpretAttributes(raw: Record<string, string>): {attributes: S
     try {
       const ms = parseDuration(raw.timeout, 'timeout')
       if (ms <= 0) throw new Error('not positive')
-      attributes.timeoutMs = ms
+      if (ms > MAX_TIMER_MS) issues.push({severity: 'error', message: `attribute "timeout" must be at most ${formatDuration(MAX_TIMER_MS)} (the longest timer Node.js can set), not "${raw.timeout}"`})
+      else attributes.timeoutMs = ms
     } catch {
       issues.push({severity: 'error', message: `attribute "timeout" must be a duration such as 30s, 5m or 1h, not "${raw.timeout}"`})
     }

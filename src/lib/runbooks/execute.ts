@@ -87,6 +87,8 @@ export interface ExecuteOptions {
   runId: string
   /** Added to the inherited environment of every step (connection settings, PATH with cimops first). */
   env: Record<string, string>
+  /** Masked in step output and the record besides secret parameters: the context's own password and token. */
+  secrets?: ReadonlyArray<string | undefined>
   /** Working directory of steps without a cwd. */
   cwd: string
   keepGoing: boolean
@@ -123,7 +125,7 @@ export async function executeRunbook(options: ExecuteOptions): Promise<RunRecord
     )
   }
 
-  const mask = secretMasker(options.params)
+  const mask = secretMasker(options.params, options.secrets)
   const started = now()
   const actor = {user: options.actor ?? osUser(), host: hostname()}
   const run = {

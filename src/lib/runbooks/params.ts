@@ -98,9 +98,10 @@ export function visibleParams(params: readonly ResolvedParam[]): Record<string, 
   return Object.fromEntries(params.map((param) => [param.name, param.secret && param.value !== '' ? '***' : param.value]))
 }
 
-/** Replaces every secret value in a text by ***. */
-export function secretMasker(params: readonly ResolvedParam[]): (text: string) => string {
-  const secrets = params.filter((param) => param.secret && param.value.length >= MIN_SECRET_LENGTH).map((param) => param.value)
+/** Replaces every secret value in a text by ***: secret parameters and `others` (the context's own password or token). */
+export function secretMasker(params: readonly ResolvedParam[], others: ReadonlyArray<string | undefined> = []): (text: string) => string {
+  const values = [...params.filter((param) => param.secret).map((param) => param.value), ...others]
+  const secrets = values.filter((value): value is string => value !== undefined && value.length >= MIN_SECRET_LENGTH)
   if (secrets.length === 0) return (text) => text
   secrets.sort((a, b) => b.length - a.length)
   return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text)

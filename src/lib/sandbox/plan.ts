@@ -223,7 +223,7 @@ function monitorConfigFile(dir: string): string {
  */
 export function processEnv(proc: Pick<SandboxProcess, 'component' | 'dataDir'>, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv | undefined {
   if (proc.component !== 'monitor') return undefined
-  const {CIMOPS_CONTEXT: _context, NATS_URL: _url, NATS_CONTEXT: _natsContext, NATS_CREDS: _creds, ...rest} = env
+  const {CIMOPS_CONTEXT: _context, NATS_URL: _url, NATS_CONTEXT: _natsContext, NATS_CREDS: _creds, NATS_USER: _user, NATS_PASSWORD: _password, NATS_TOKEN: _token, ...rest} = env
   return {...rest, CIMOPS_CONFIG: monitorConfigFile(proc.dataDir), NO_COLOR: '1'}
 }
 

@@ -15,6 +15,9 @@ const PASSWORD = 'hunter2'
 let server: Loopback
 let dir: string
 let tokenFile: string
+/** Bytes the endless route managed to send before the client hung up, per request. */
+const endlessSent: number[] = []
+const MiB = 1024 * 1024
 
 beforeAll(async () => {
   server = await startLoopback({
@@ -30,6 +33,21 @@ beforeAll(async () => {
     '/wrong-shape': json(200, {answer: 'forty-two', extra: true}),
     '/not-json': text(200, '<html>hello</html>'),
     '/hang': neverAnswer,
+    '/endless': (_req, res) => {
+      // A body without end (a misbehaving or hostile server), bounded here at 64 MiB; stops when the client hangs up.
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      const chunk = Buffer.alloc(MiB, 0x20)
+      let sent = 0
+      const pump = () => {
+        while (!res.destroyed && sent < 64 * MiB) {
+          sent += chunk.length
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        }
+        res.end()
+      }
+      res.on('close', () => endlessSent.push(sent))
+      pump()
+    },
     '/trickle': (_req, res) => {
       // Headers and a byte every 100ms: no idle gap long enough for a socket timeout, so only the deadline stops it.
       res.writeHead(200, {'Content-Type': 'application/json'})
@@ -138,6 +156,20 @@ describe('createHttpClient', () => {
     const started = performance.now()
     await expect(client(400).getText('/trickle')).rejects.toBeInstanceOf(TimeoutError)
     expect(performance.now() - started).toBeLessThan(2000)
+  })
+
+  it('stops reading a body past its cap: a ParseError naming the endpoint and the limit, the socket dropped', async () => {
+    const started = performance.now()
+    const error = await failure(client(10_000).getJson('/endless', Answer))
+    expect(error).toBeInstanceOf(ParseError)
+    expect(error).toMatchObject({exit: 65, line: `the answer of prometheus at ${server.url}/endless is too large: more than 16.0 MiB, the most cimops reads from it; stopped reading (narrow the request (a shorter window, more filters), or check what answers at this address)`})
+    expect(performance.now() - started).toBeLessThan(5000)
+    await expect.poll(() => endlessSent.length).toBe(1)
+    expect(endlessSent[0]).toBeLessThan(64 * MiB)
+  })
+
+  it('takes a smaller cap per call', async () => {
+    await expect(client(10_000).getText('/endless', {maxBytes: 64 * 1024})).rejects.toMatchObject({code: 'PARSE', why: expect.stringMatching(/^more than 64\.0 KiB,/)})
   })
 
   it('maps a refused connection to UnreachableError with the address and the OS reason', async () => {

@@ -122,6 +122,46 @@ describe('precedence: flag > env > context > default', () => {
     await expect(resolveContext({timeout: 'soon'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE})
     await expect(resolveContext({prometheusUrl: 'prom:9090'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE})
   })
+
+  it('bounds the network timeout: a flag is a usage error, the file a config error naming the key', async () => {
+    await expect(resolveContext({timeout: '30d'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE, line: 'invalid --timeout "30d": must be at most 1h'})
+    await writeConfig('contexts:\n  prod:\n    timeout: 30d\n')
+    await expect(resolveContext({context: 'prod'}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.timeout: must be at most 1h'})
+  })
+
+  it('refuses thresholds of the file out of order as a config error naming the keys, not flags', async () => {
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {lagWarn: 2m}\n')
+    const error = await resolveContext({}, {}).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.thresholds.lagWarn 120 must be at most contexts.prod.thresholds.lagCrit 60'})
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {diskFreeWarn: 5, diskFreeCrit: 10}\n')
+    await expect(resolveContext({}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: expect.stringContaining('thresholds.diskFreeWarn 5 must be at least')})
+  })
+})
+
+describe('credentials in NATS URLs', () => {
+  it('takes user and password (percent-decoded) out of the URL into the settings', async () => {
+    const ctx = await resolveContext({natsUrl: 'nats://ops:p%40ss%3Aw0rd@n1:4222,nats://ops:p%40ss%3Aw0rd@n2:4222'}, {})
+    expect(ctx.nats).toMatchObject({servers: ['nats://n1:4222', 'nats://n2:4222'], user: 'ops', password: 'p@ss:w0rd'})
+    expect(ctx.nats.token).toBeUndefined()
+  })
+
+  it('reads a bare userinfo as a token, and URL credentials win over the other kind from the context', async () => {
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    nats: {servers: nats://n1:4222, user: ops, password: from-file}\n')
+    const ctx = await resolveContext({}, {NATS_URL: 'nats://s3cr3t-token@n9:4222'})
+    expect(ctx.nats).toMatchObject({servers: ['nats://n9:4222'], token: 's3cr3t-token'})
+    expect(ctx.nats.user).toBeUndefined()
+    expect(ctx.nats.password).toBeUndefined()
+  })
+
+  it("reads natscli's NATS_USER/NATS_PASSWORD and NATS_TOKEN", async () => {
+    expect((await resolveContext({}, {NATS_URL: 'nats://n1:4222', NATS_USER: 'ops', NATS_PASSWORD: 'pw-1234'})).nats).toMatchObject({user: 'ops', password: 'pw-1234'})
+    expect((await resolveContext({}, {NATS_TOKEN: 'tok-1234'})).nats).toMatchObject({token: 'tok-1234'})
+  })
+
+  it('refuses URLs that carry different credentials', async () => {
+    await expect(resolveContext({natsUrl: 'nats://a:one@n1:4222,nats://a:two@n2:4222'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE, what: 'conflicting NATS credentials'})
+  })
 })
 
 describe('natscli contexts', () => {
@@ -169,6 +209,14 @@ describe('natscli contexts', () => {
     expect(both.nats.token).toBeUndefined()
     const overridden = await resolveContext({natsContext: 'prod', natsUrl: 'nats://other:4222'}, {})
     expect(overridden.nats).toMatchObject({servers: ['nats://other:4222'], user: 'ops', creds: '/keys/ops.creds'})
+  })
+
+  it('never echoes a file it cannot parse (it may be anything, e.g. /etc/passwd)', async () => {
+    const file = join(home, 'passwd')
+    await writeFile(file, 'root:x:0:0:root:/root:/bin/bash\n')
+    const error = await loadNatsContext(file).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({exit: ExitCode.CONFIG, line: `invalid NATS context file ${file}: not valid JSON (fix it with \`nats context edit\`, or check the name given to --nats-context)`})
+    expect(JSON.stringify(error) + String(error)).not.toContain('root:x')
   })
 
   it('reports a missing natscli context as a config error with the path', async () => {

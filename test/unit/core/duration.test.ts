@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {formatDuration, parseDuration} from '../../../src/lib/core/duration.js'
+import {formatDuration, MAX_TIMER_MS, parseDuration} from '../../../src/lib/core/duration.js'
 import {UsageError} from '../../../src/lib/core/errors.js'
 
 describe('parseDuration', () => {
@@ -19,6 +19,23 @@ describe('parseDuration', () => {
   it.each(['', 'abc', '10x', '5s garbage', 's10', '1h-2m'])('rejects %j as a usage error naming the flag', (input) => {
     expect(() => parseDuration(input, '--timeout')).toThrowError(UsageError)
     expect(() => parseDuration(input, '--timeout')).toThrowError(/--timeout/)
+  })
+})
+
+describe('parseDuration bounds', () => {
+  it('refuses a timer of 2^31 ms or more, naming the flag and the maximum', () => {
+    expect(parseDuration('24d20h', '--interval', {max: MAX_TIMER_MS})).toBe(2_145_600_000)
+    for (const input of ['30d', '24d21h', '2147484s']) {
+      expect(() => parseDuration(input, '--interval', {max: MAX_TIMER_MS})).toThrowError(UsageError)
+      expect(() => parseDuration(input, '--interval', {max: MAX_TIMER_MS})).toThrowError(`invalid --interval "${input}": must be at most 24d20h (the longest timer Node.js can set)`)
+    }
+  })
+
+  it('keeps long windows that are not timers, but not ones past any valid date', () => {
+    expect(parseDuration('30d', '--since')).toBe(2_592_000_000)
+    expect(parseDuration('3650d', '--since')).toBe(315_360_000_000)
+    expect(() => parseDuration('99999999999999999999d', '--since')).toThrowError(/--since.*must be at most 36500d/)
+    expect(() => parseDuration('1e400', '--since')).toThrowError(UsageError)
   })
 })
 

@@ -203,8 +203,9 @@ describe('rules beyond the query CSV (issue: health rules)', () => {
     expect(assessGpu(H100, strict).status).toBe('WARNING')
     expect(assessGpu({...H100, tlimitMarginC: undefined}, strict).findings[0].text).toBe('hot: 59°C (≥ 50°C)')
     expect(assessGpu(H100, strict, {allocationFailures: 1}).findings.map((f) => f.code)).toContain('memory-full')
-    expect(() => resolveGpuThresholds({tempWarn: 90, tempCrit: 80})).toThrowError(/must be at most critical/)
-    expect(() => resolveGpuThresholds({tlimitWarn: 0, tlimitCrit: 5})).toThrowError(/must be at least critical/)
+    // Only the context sets them: a config error naming the keys (exit 78), not a usage error.
+    expect(() => resolveGpuThresholds({tempWarn: 90, tempCrit: 80})).toThrowError(expect.objectContaining({exit: 78, why: 'gpu.tempWarn 90°C must be at most gpu.tempCrit 80°C'}))
+    expect(() => resolveGpuThresholds({tlimitWarn: 0, tlimitCrit: 5})).toThrowError(expect.objectContaining({exit: 78, why: 'gpu.tlimitWarn 0°C of headroom must be at least gpu.tlimitCrit 5°C'}))
     expect(resolveGpuThresholds(undefined, {expectedGpus: 8, xidWindow: undefined})).toEqual({...DEFAULT_GPU_THRESHOLDS, expectedGpus: 8})
   })
 

@@ -5,6 +5,8 @@ import {createHttpClient} from '../http.js'
 import {AlertGroups, Alerts, CreatedSilence, Silence as SilenceSchema, Silences, Status, type Alert, type AlertGroup, type Labels, type Silence} from './schema.js'
 
 const SYSTEM = 'alertmanager'
+/** Read cap of one-object answers; lists of alerts and silences take MAX_RESPONSE_BYTES. */
+const SMALL_BYTES = 1024 * 1024
 
 /** Server-side filters of GET /api/v2/alerts. Unset flags keep the server default, which is true for all three. */
 export interface AlertQuery {
@@ -73,7 +75,7 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
 
   return {
     baseUrl: http.baseUrl,
-    status: () => http.getJson('/api/v2/status', Status),
+    status: () => http.getJson('/api/v2/status', Status, undefined, {maxBytes: SMALL_BYTES}),
     alerts: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
       http.getJson('/api/v2/alerts', Alerts, {filter, active, silenced, inhibited, receiver}),
     alertGroups: ({filter, active, silenced, inhibited, receiver}: AlertQuery = {}) =>
@@ -94,7 +96,7 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
     silences: (filter) => http.getJson('/api/v2/silences', Silences, {filter}),
     async silence(id) {
       try {
-        return await http.getJson(`/api/v2/silence/${encodeURIComponent(id)}`, SilenceSchema)
+        return await http.getJson(`/api/v2/silence/${encodeURIComponent(id)}`, SilenceSchema, undefined, {maxBytes: SMALL_BYTES})
       } catch (error) {
         // 404 for an unknown ID; 422 when the ID is not a UUID at all (go-swagger's path validation).
         if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return undefined

@@ -7,8 +7,9 @@
 import {access, readFile} from 'node:fs/promises'
 import type {JetStreamManager} from '@nats-io/jetstream'
 import type {Authenticator, NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
-import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError} from '../../core/errors.js'
+import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError, UsageError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
+import {withUrlCredentials} from '../../core/nats-url.js'
 import {joinAddresses, stripUserinfo} from '../redact.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
 
@@ -45,7 +46,8 @@ export interface NatsServerInfo {
   jetstream: boolean
 }
 
-export async function connectNats(settings: NatsSettings, opts: NatsConnectOptions): Promise<NatsConnection> {
+export async function connectNats(given: NatsSettings, opts: NatsConnectOptions): Promise<NatsConnection> {
+  const settings = withUrlCredentials(given)
   const address = natsAddress(settings)
   if (settings.servers.length === 0) throw new ConfigError('no NATS server configured', 'the server list is empty', {hint: 'set --nats-url or the context'})
   const nats = await import('@nats-io/transport-node')
@@ -152,6 +154,13 @@ export function serverInfo(nc: NatsConnection): NatsServerInfo {
 export function toNatsError(error: unknown, address: string, timeoutMs: number): unknown {
   if (isCimopsError(error) || !(error instanceof Error)) return error
   if (error.name === 'TimeoutError') return new TimeoutError(SYSTEM, address, timeoutMs)
+  // nats.js checks stream and consumer names before sending: a name the user gave, so a usage error.
+  if (error.name === 'InvalidNameError') {
+    const named = /^(\w+) name \('(.*)'\)/s.exec(error.message)
+    return new UsageError(named ? `invalid ${named[1]} name "${named[2]}"` : error.message, 'NATS stream and consumer names cannot contain spaces, tabs, line breaks, ".", "*", ">", "/" or "\\"')
+  }
+  const unnamed = /^(\w+) name required$/.exec(error.message)
+  if (unnamed) return new UsageError(`no ${unnamed[1]} name given`, 'the name is empty')
   if (error.name === 'AuthorizationError' || error.name === 'UserAuthenticationExpiredError') {
     return new ApiError(SYSTEM, address, error.message.toLowerCase(), {hint: AUTH_HINT})
   }
@@ -174,15 +183,31 @@ function errnoCode(error: Error): string | undefined {
 
 type NatsModule = typeof import('@nats-io/transport-node')
 
-/** Creds (JWT + seed) and nkey seed files, read now so a missing file is a config error naming it. */
+/**
+ * Creds (JWT + seed) and nkey seed files, read and tried now: a missing or garbled file is a config
+ * error naming it, not a failure deep inside the handshake.
+ */
 async function fileAuthenticators(settings: NatsSettings, nats: NatsModule): Promise<Authenticator[] | undefined> {
   const authenticators: Authenticator[] = []
-  if (settings.creds) authenticators.push(nats.credsAuthenticator(await readSecretFile(settings.creds, 'credentials')))
+  if (settings.creds) {
+    const creds = nats.credsAuthenticator(await readSecretFile(settings.creds, 'credentials'))
+    authenticators.push(checkedAuthenticator(creds, settings.creds, 'credentials', 'a JWT and an nkey seed between -----BEGIN/END----- lines, as `nsc generate creds` writes'))
+  }
   if (settings.nkey) {
     const seed = new TextDecoder().decode(await readSecretFile(settings.nkey, 'nkey seed')).trim()
-    authenticators.push(nats.nkeyAuthenticator(new TextEncoder().encode(seed)))
+    authenticators.push(checkedAuthenticator(nats.nkeyAuthenticator(new TextEncoder().encode(seed)), settings.nkey, 'nkey seed', 'one nkey seed (SU...), as `nk -gen user` writes'))
   }
   return authenticators.length > 0 ? authenticators : undefined
+}
+
+/** Signs a throwaway nonce once: nats.js parses the file only then. The error never quotes the file, which holds secrets. */
+function checkedAuthenticator(authenticator: Authenticator, file: string, what: string, expected: string): Authenticator {
+  try {
+    authenticator('cimops-check')
+  } catch {
+    throw new ConfigError(`invalid NATS ${what} file ${file}`, `expected ${expected}`, {hint: 'check --nats-creds, --nats-context or the context'})
+  }
+  return authenticator
 }
 
 async function tlsOptions({tls}: NatsSettings): Promise<NodeConnectionOptions['tls']> {

@@ -6,6 +6,7 @@
 import {ParseError, TimeoutError, UnreachableError} from '../../core/errors.js'
 import {NotifierHttpError} from './retry.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
+import {isTooLarge, tooLarge} from '../http.js'
 
 export interface NotifierTarget {
   /** Named in errors: 'pagerduty', 'slack'. */
@@ -25,6 +26,8 @@ export interface PostResult {
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
 const MAX_BODY_CHARS = 200
+/** PagerDuty and Slack answer with a few bytes of JSON or text; a long body is not theirs. */
+const MAX_RESPONSE_BYTES = 64 * 1024
 /** Retry-After beyond this is not worth waiting for in a CLI: the bounded retry gives up instead. */
 const MAX_RETRY_AFTER_MS = 60_000
 
@@ -40,8 +43,10 @@ export async function postJson(target: NotifierTarget, body: unknown, timeoutMs:
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
       maxRedirects: 0,
+      maxContentLength: MAX_RESPONSE_BYTES,
     })
   } catch (error) {
+    if (isTooLarge(error)) throw tooLarge(target.system, target.address, MAX_RESPONSE_BYTES)
     const code = (error as {code?: string}).code ?? ''
     if (TIMEOUT_CODES.has(code)) throw new TimeoutError(target.system, target.address, timeoutMs)
     const reason = UNREACHABLE_REASONS[code]

@@ -17,6 +17,10 @@ import {
 } from './schema.js'
 
 const SYSTEM = 'prometheus'
+/** Read caps per endpoint (the rest take MAX_RESPONSE_BYTES): a range query may hold many series of up to 11,000 points each. */
+const QUERY_BYTES = 64 * 1024 * 1024
+const SMALL_BYTES = 1024 * 1024
+const READY_BYTES = 64 * 1024
 
 export interface Readiness {
   ready: boolean
@@ -50,14 +54,14 @@ export function createPrometheusClient(settings: HttpServiceSettings, timeoutMs:
     baseUrl: http.baseUrl,
     async ready() {
       try {
-        return {ready: true, detail: (await http.getText('/-/ready')).trim()}
+        return {ready: true, detail: (await http.getText('/-/ready', {maxBytes: READY_BYTES})).trim()}
       } catch (error) {
         if (error instanceof ApiError && error.status === 503) return {ready: false, detail: error.why}
         throw error
       }
     },
     async buildInfo() {
-      return (await getData(http, '/api/v1/status/buildinfo', BuildInfo)).data
+      return (await getData(http, '/api/v1/status/buildinfo', BuildInfo, undefined, SMALL_BYTES)).data
     },
     async targets(state = 'active') {
       return (await getData(http, '/api/v1/targets', Targets, {state})).data
@@ -66,12 +70,12 @@ export function createPrometheusClient(settings: HttpServiceSettings, timeoutMs:
       return (await getData(http, '/api/v1/rules', RuleGroups, {type})).data.groups
     },
     async query(expr, time) {
-      const {data, warnings} = await getData(http, '/api/v1/query', QueryData, {query: expr, time: time?.toISOString(), timeout: serverTimeout})
+      const {data, warnings} = await getData(http, '/api/v1/query', QueryData, {query: expr, time: time?.toISOString(), timeout: serverTimeout}, QUERY_BYTES)
       return {...data, warnings}
     },
     async queryRange(expr, start, end, step) {
       const params = {query: expr, start: start.toISOString(), end: end.toISOString(), step, timeout: serverTimeout}
-      const {data, warnings} = await getData(http, '/api/v1/query_range', MatrixData, params)
+      const {data, warnings} = await getData(http, '/api/v1/query_range', MatrixData, params, QUERY_BYTES)
       return {result: data.result, warnings}
     },
     async alerts() {
@@ -81,8 +85,8 @@ export function createPrometheusClient(settings: HttpServiceSettings, timeoutMs:
 }
 
 /** Unwraps the `{status, data, errorType, error, warnings}` envelope, then checks `data`. */
-async function getData<T>(http: HttpClient, path: string, data: ZodType<T>, params?: QueryParams): Promise<{data: T; warnings: string[]}> {
-  const envelope = await http.getJson(path, Envelope, params).catch((error: unknown) => {
+async function getData<T>(http: HttpClient, path: string, data: ZodType<T>, params?: QueryParams, maxBytes?: number): Promise<{data: T; warnings: string[]}> {
+  const envelope = await http.getJson(path, Envelope, params, {maxBytes}).catch((error: unknown) => {
     // Before the TSDB/WAL is loaded every /api/v1 route answers a plain-text 503, not the JSON envelope.
     if (error instanceof ApiError && error.status === 503 && /Service Unavailable$/i.test(error.why) && !error.hint) {
       throw new ApiError(SYSTEM, http.endpoint(path), error.why, {status: 503, hint: 'Prometheus is not ready yet (still loading its TSDB/WAL); retry in a moment'})
