@@ -38,8 +38,10 @@ export interface EmergencyResult {
   subject: string
   /** The broadcast body (not published with --dry-run). */
   event: EmergencyEvent
-  /** Where the broadcast was stored; absent with --dry-run. */
+  /** Where the broadcast was stored in the ops log; absent with --dry-run or when it could not be stored. */
   published?: {stream: string; seq: number}
+  /** The broadcast went out but could not be stored in the ops log: why, and the fix. */
+  notStored?: string
   dryRun: boolean
   serverVersion: string
   consumerPause: 'supported' | 'unsupported'
@@ -51,11 +53,12 @@ export interface EmergencyResult {
 }
 
 export async function emergency(ctx: ResolvedContext, action: EmergencyAction, options: EmergencyOptions): Promise<EmergencyResult> {
-  const [{withNats, jetstreamManagerFor, serverInfo}, {openOpsLog}, {ensureOpsStream}, {consumerControl}] = await Promise.all([
+  const [{withNats, jetstreamManagerFor, serverInfo}, {broadcastOpsEvent}, {contextOpsLog}, {consumerControl}, {isCimopsError}] = await Promise.all([
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/ops-events.js'),
     import('../audit/ops-stream.js'),
     import('./consumers.js'),
+    import('../core/errors.js'),
   ])
   const now = (options.now ?? (() => new Date()))()
   const event: EmergencyEvent = redact({
@@ -66,38 +69,45 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     actor: resolveActor(options.actor),
     time: now.toISOString(),
   })
+  const dryRun = options.dryRun === true
+  const subject = EMERGENCY_SUBJECT[action]
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: `cimops-emergency-${action}`}, async (nc) => {
     const serverVersion = serverInfo(nc).version
     const supported = supportsConsumerPause(serverVersion)
+    // The broadcast is a core NATS publish: it reaches every service whatever state JetStream and the ops log are in.
+    const broadcast = () => (dryRun ? Promise.resolve() : broadcastOpsEvent(nc, subject, event, event.id, ctx.timeoutMs))
+    if (action === 'stop') await broadcast()
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
     const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
     const stream = ctx.streams.events
     const consumers = domainConsumers(await control.list(stream), options.domain)
-    const dryRun = options.dryRun === true
-    const broadcast = async () => {
-      if (dryRun) return undefined
-      await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
-      const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
-      const ack = await log.publish(EMERGENCY_SUBJECT[action], event, {msgID: event.id})
-      return {stream: ctx.streams.ops, seq: ack.seq}
+    /** Stores the broadcast in the ops log: the stream capturing it already holds it (same Nats-Msg-Id), else it is stored now. */
+    const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
+      if (dryRun) return {}
+      try {
+        const log = await contextOpsLog(nc, jsm, ctx, {create: true})
+        const ack = await log.publish(subject, event, {msgID: event.id})
+        return {published: {stream: log.stream, seq: ack.seq}}
+      } catch (error) {
+        if (isCimopsError(error) && error.code === 'INTERRUPTED') throw error
+        return {notStored: isCimopsError(error) ? error.line : String(error)}
+      }
     }
-    let published: EmergencyResult['published']
     let actions: ConsumerAction[]
     if (action === 'stop') {
-      // Tell every service first: that is the fast, universal part.
-      published = await broadcast()
       actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS)})
     } else {
       // Deliveries flow again before services are told to pick up work.
       actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now})
-      published = await broadcast()
+      await broadcast()
     }
+    const stored = await store()
     const result: Omit<EmergencyResult, 'message'> = {
       action,
       domain: options.domain,
-      subject: EMERGENCY_SUBJECT[action],
+      subject,
       event,
-      ...(published ? {published} : {}),
+      ...stored,
       dryRun,
       serverVersion,
       consumerPause: supported ? 'supported' : 'unsupported',
@@ -136,6 +146,11 @@ export async function applyConsumerActions(
 }
 
 export function emergencyMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
+  const text = consumerMessage(result, stream)
+  return result.notStored ? `${text}. The broadcast went out but is not in the ops log: ${result.notStored}` : text
+}
+
+function consumerMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
   const scope = result.domain === null ? 'all domains' : `domain ${result.domain}`
   const said = result.dryRun ? `Would broadcast ${result.subject} for ${scope}` : `Broadcast ${result.subject} for ${scope}`
   const names = (outcome: ConsumerAction['outcome']) => result.consumers.filter((c) => c.outcome === outcome).map((c) => c.name)
