@@ -1,6 +1,7 @@
 /** `cimops emergency stop|resume`: the broadcast on the ops stream, and consumer pause where the server has it. */
 import {randomUUID} from 'node:crypto'
 
+import type {OpsLog} from '../adapters/nats/ops-events.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
 import {resolveActor} from '../incident/events.js'
@@ -81,13 +82,17 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
     const stream = ctx.streams.events
     const consumers = domainConsumers(await control.list(stream), options.domain)
-    /** Stores the broadcast in the ops log: the stream capturing it already holds it (same Nats-Msg-Id), else it is stored now. */
+    /**
+     * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
+     * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
+     * or another stop came right after) is it published with the same Nats-Msg-Id, which the stream stores once.
+     */
     const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
       if (dryRun) return {}
       try {
         const log = await contextOpsLog(nc, jsm, ctx, {create: true})
-        const ack = await log.publish(subject, event, {msgID: event.id})
-        return {published: {stream: log.stream, seq: ack.seq}}
+        const seq = log.location.state === 'found' && !log.location.created ? await storedCopy(log, subject, event.id) : undefined
+        return {published: {stream: log.stream, seq: seq ?? (await log.publish(subject, event, {msgID: event.id})).seq}}
       } catch (error) {
         if (isCimopsError(error) && error.code === 'INTERRUPTED') throw error
         return {notStored: isCimopsError(error) ? error.line : String(error)}
@@ -116,6 +121,16 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     }
     return {...result, message: emergencyMessage(result, stream)}
   })
+}
+
+/** A stream stores a captured core publish moments after it: looked for a few times, under a second in all. */
+async function storedCopy(log: OpsLog, subject: string, id: string): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const last = await log.lastOnSubject(subject)
+    if (last && (last.data as {id?: unknown} | undefined)?.id === id) return last.seq
+    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
+  }
+  return undefined
 }
 
 /** Pauses (stop) or resumes the consumers when the server supports it; otherwise reports them as not paused. */
