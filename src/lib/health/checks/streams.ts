@@ -33,9 +33,14 @@ export const streamsCheck: HealthCheck = {
 
 /** The ops log when it is not the configured stream itself: stored elsewhere, not created yet, or impossible. */
 function opsLogOutcome(ops: string, location: OpsStreamLocation): CheckOutcome {
-  if (location.state === 'found') return {...missing(ops, 'OK', `ops events are stored in stream ${location.stream}, which captures cim.ops.>`), metrics: [{name: 'exists', value: 0}, {name: 'ops_log', value: 1}]}
-  if (location.state === 'missing') return {...missing(ops, 'OK', `stream ${ops} not created yet (cimops creates it on first use)`), metrics: [{name: 'exists', value: 0}, {name: 'ops_log', value: 1}]}
-  return {...missing(ops, 'WARNING', `ops events cannot be stored: ${location.reason} (fix: ${location.hint})`), metrics: [{name: 'exists', value: 0}, {name: 'ops_log', value: 0}]}
+  const outcome =
+    location.state === 'found'
+      ? missing(ops, 'OK', `ops events are stored in stream ${location.stream}, which captures cim.ops.>`)
+      : location.state === 'missing'
+        ? missing(ops, 'OK', `stream ${ops} not created yet (cimops creates it on first use)`)
+        : missing(ops, 'WARNING', `ops events cannot be stored: ${location.reason} (fix: ${location.hint})`)
+  // ops_log: whether ops events can be stored at all, wherever that is.
+  return {...outcome, metrics: [...outcome.metrics, {name: 'ops_log', value: location.state === 'blocked' ? 0 : 1}]}
 }
 
 function missing(name: string, status: Status, summary: string): CheckOutcome {
