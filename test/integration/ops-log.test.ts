@@ -35,6 +35,7 @@ async function subjectsIn(servers: string[], stream: string, filter = 'cim.ops.>
   return withJsm(servers, async (jsm) => (await jsm.streams.info(stream, {subjects_filter: filter})).state.subjects ?? {})
 }
 
+// Several CLI runs per test: each starts a Node process, slow on a loaded 2-core machine.
 describe('the ops log when the events stream captures cim.> (a common operator setup)', () => {
   const sandbox = useSandbox({components: ['nats', 'alertmanager']})
   let home: Awaited<ReturnType<typeof isolatedHome>>
@@ -103,7 +104,7 @@ describe('the ops log when the events stream captures cim.> (a common operator s
       ['emergency stop', false],
       ['incident declare', false],
     ])
-  })
+  }, 60_000)
 
   it('health-check says where the ops log lives', async () => {
     const checked = await cli('health-check', '--component', 'streams', '--json')
@@ -132,8 +133,12 @@ describe('the ops log when the events stream captures cim.> (a common operator s
     const lines = run.stderr.trim().split('\n')
     expect(lines).toEqual([expect.stringMatching(/^cimops: audit event not recorded: no stream can hold the ops log: .* \(add cim\.ops\.> to the subjects of EVENTS, or remove the overlap so cimops can create CIM_OPS\)$/)])
     expect(await spooled()).toEqual([])
+
+    const declared = await cli('incident', 'declare', '--title', 'nowhere to record', '--severity', 'minor', '--no-snapshot')
+    expect(declared.code).toBe(2)
+    expect(declared.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^cimops: cannot store cim\.ops\.incident-ids\.\d+: no stream can hold the ops log: .*\(add cim\.ops\.> to the subjects of EVENTS/)])
     expect(await streamNames(servers())).toEqual(['EVENTS'])
-  })
+  }, 60_000)
 })
 
 describe('a restore and the ops log', () => {
@@ -172,7 +177,7 @@ describe('a restore and the ops log', () => {
       ...(opsInSet ? {'cim.ops.audit.backup-create': opsInSet} : {}),
       'cim.ops.audit.restore': 2,
     })
-  })
+  }, 60_000)
 
   it('a refused restore of a corrupt set leaves no CIM_OPS behind', async () => {
     await withJsm(target().state.natsServers, async (jsm) => {

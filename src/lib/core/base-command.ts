@@ -174,7 +174,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     if (result.published) return
     if (result.spooledTo) say(`audit event not written to the ops log: ${result.error} (spooled to ${result.spooledTo}; ${result.hint})`)
-    else if (result.hint) say(`audit event not recorded: ${result.error} (${result.hint})`)
+    // Said once: a command that failed for this very reason has printed it already.
+    else if (result.hint) {
+      if (!this.failureLine?.includes(result.error!)) say(`audit event not recorded: ${result.error} (${result.hint})`)
+    }
     else say(`audit event lost: ${result.error} (the event: ${JSON.stringify(recorded)})`)
   }
 
