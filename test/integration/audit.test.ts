@@ -210,7 +210,7 @@ describe('audit events of mutating commands, end to end', () => {
     const after = await auditTrail()
     expect(after.slice(0, before.length)).toEqual(before)
     expect(after.slice(before.length)).toMatchObject([{command: 'alerts silence add', spooled: false, args: expect.arrayContaining(['alertname=DryProbe'])}])
-  })
+  }, 60_000)
 
   it("an event spooled for another server stays in the spool: this server's ops log never gets it", async () => {
     const closed = 'nats://127.0.0.1:1'
@@ -227,7 +227,7 @@ describe('audit events of mutating commands, end to end', () => {
     expect(trail.filter((e) => e.args.includes('alertname=ElsewhereProbe'))).toEqual([])
     expect(trail.filter((e) => e.args.includes('alertname=HereProbe'))).toHaveLength(1)
     await rm(spoolDir(), {recursive: true, force: true})
-  })
+  }, 60_000)
 
   it('with its NATS down the command still does its job, says the event was spooled, and the next one against it writes it', async () => {
     const {state} = sandbox()
@@ -254,7 +254,7 @@ describe('audit events of mutating commands, end to end', () => {
       ['alerts silence add', 'alertname=SpoolProbe'],
       ['alerts silence expire', id],
     ])
-  })
+  }, 60_000)
 
   it('an unreadable spool file is moved aside and reported once', async () => {
     await mkdir(spoolDir(), {recursive: true})

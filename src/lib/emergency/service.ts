@@ -123,12 +123,12 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
   })
 }
 
-/** A stream stores a captured core publish moments after it: looked for a few times, under a second in all. */
+/** A stream stores a captured core publish moments after it: looked for up to 5 times, waiting 0.75s in all. */
 async function storedCopy(log: OpsLog, subject: string, id: string): Promise<number | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** (attempt - 1)))
     const last = await log.lastOnSubject(subject)
     if (last && (last.data as {id?: unknown} | undefined)?.id === id) return last.seq
-    await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
   }
   return undefined
 }
