@@ -29,8 +29,7 @@ export interface AuditTarget {
 
 export interface SpooledAuditEvent {
   file: string
-  /** null: the context could not be resolved, so no ops log is known to take it. */
-  target: AuditTarget | null
+  target: AuditTarget
   event: AuditEvent
 }
 
@@ -69,12 +68,12 @@ export function auditSpoolDir(): string {
   return join(cimopsDataDir(), 'audit-spool')
 }
 
-export function auditTarget(ctx: ResolvedContext): AuditTarget {
+function auditTarget(ctx: ResolvedContext): AuditTarget {
   return {context: ctx.name ?? null, servers: [...new Set(ctx.nats.servers.map((s) => stripUserinfo(s.trim()).toLowerCase()))].sort(), jsDomain: ctx.nats.jsDomain ?? null}
 }
 
-export function sameTarget(a: AuditTarget | null, b: AuditTarget | null): boolean {
-  return a !== null && b !== null && a.context === b.context && a.jsDomain === b.jsDomain && a.servers.join(',') === b.servers.join(',')
+function sameTarget(a: AuditTarget, b: AuditTarget): boolean {
+  return a.context === b.context && a.jsDomain === b.jsDomain && a.servers.join(',') === b.servers.join(',')
 }
 
 /** Not the ops log's fault, and it will not change by itself: spooling would only pretend the event is written later. */
@@ -99,14 +98,15 @@ class Deferred extends Error {
 
 export async function recordAuditEvent(event: AuditEvent, ctx: ResolvedContext | undefined, options: RecordOptions = {}): Promise<RecordResult> {
   const spoolDir = options.spoolDir ?? auditSpoolDir()
-  const target = ctx ? auditTarget(ctx) : null
   const quarantined: string[] = []
+  // No environment to spool it for: nothing would ever flush it.
+  if (!ctx) return {published: false, flushed: 0, error: 'the context could not be resolved', lost: true, quarantined}
+  const target = auditTarget(ctx)
   const progress = {flushed: 0}
   let error: string
   let hint = 'the next mutating command against this context and these servers writes it'
   try {
-    if (!ctx) throw new Deferred('the context could not be resolved', 'it stays in the spool: no ops log is known to take it')
-    const stream = await publishWithSpool(event, ctx, target!, spoolDir, options, {quarantined, progress})
+    const stream = await publishWithSpool(event, ctx, target, spoolDir, options, {quarantined, progress})
     return {published: true, stream, flushed: progress.flushed, quarantined}
   } catch (failure) {
     if (failure instanceof NoOpsLog) return {published: false, flushed: 0, error: failure.why, hint: failure.hint, lost: true, quarantined}
@@ -128,12 +128,12 @@ export async function recordAuditEvent(event: AuditEvent, ctx: ResolvedContext |
 }
 
 const SpoolFile = z.object({
-  target: z.object({context: z.string().nullable(), servers: z.array(z.string()).min(1), jsDomain: z.string().nullable()}).nullable(),
+  target: z.object({context: z.string().nullable(), servers: z.array(z.string()).min(1), jsDomain: z.string().nullable()}),
   event: z.looseObject({id: z.string().min(1), command: z.string().min(1), at: z.string().min(1)}),
 })
 
 /** The spool's events, oldest first, and the files in it that are not spooled events (damaged, or of an older cimops). */
-export async function readSpool(spoolDir = auditSpoolDir()): Promise<{events: SpooledAuditEvent[]; unreadable: string[]}> {
+async function readSpool(spoolDir = auditSpoolDir()): Promise<{events: SpooledAuditEvent[]; unreadable: string[]}> {
   let names: string[]
   try {
     // Only complete files: writeFileAtomic writes to a hidden temp name first.
