@@ -30,6 +30,18 @@ Afterwards the restored stream is compared with the manifest — messages, first
     quiet: Flags.boolean({char: 'q', summary: 'No progress on stderr.'}),
   }
 
+  /** The set's streams once it is read, and those this run restored: where its audit event may go. */
+  private setStreams: string[] = []
+  private restored: string[] = []
+
+  /**
+   * A restore never creates the ops log, and never writes into a stream of its set that it has not restored:
+   * the next restore of that stream would fail because it exists, or overwrite the event. The event waits in the spool then.
+   */
+  protected auditOptions() {
+    return {createOpsLog: false, avoidStreams: this.setStreams.filter((name) => !this.restored.includes(name))}
+  }
+
   async run(): Promise<RestoreResult> {
     const {loadSet} = await import('../lib/backup/integrity.js')
     const {defaultBackupRoot, stderrProgress} = await import('../lib/backup/options.js')
@@ -38,6 +50,7 @@ Afterwards the restored stream is compared with the manifest — messages, first
     // An incomplete set is refused before anything else; the service checks every file before it connects.
     const set = await loadSet(this.args.set, defaultBackupRoot())
     for (const warning of set.warnings ?? []) this.note(`warning: ${warning}`)
+    this.setStreams = set.manifest.streams.map((s) => s.name)
     const progress = stderrProgress({json: this.jsonEnabled(), quiet: this.flags.quiet})
     let result: RestoreResult
     try {
@@ -61,6 +74,7 @@ Afterwards the restored stream is compared with the manifest — messages, first
     } finally {
       progress.done()
     }
+    this.restored = result.streams.filter((s) => s.ok).map((s) => s.target)
     const {renderRestore, renderRestorePlan} = await import('../lib/backup/render.js')
     if (!this.jsonEnabled()) this.print(result.dryRun ? renderRestorePlan(result, this.style, this.width) : renderRestore(result, this.style, this.width))
     if (!result.ok && !result.dryRun) {

@@ -1,21 +1,28 @@
+import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {jetstreamManagerFor, withNats} from '../../src/lib/adapters/nats/connection.js'
+import {jetstreamManagerFor, serverInfo, withNats} from '../../src/lib/adapters/nats/connection.js'
 import {openOpsLog, type StoredOpsMessage} from '../../src/lib/adapters/nats/ops-events.js'
-import type {EmergencyEvent} from '../../src/lib/emergency/model.js'
+import {CONSUMER_PAUSE_MIN_VERSION, type EmergencyEvent, supportsConsumerPause} from '../../src/lib/emergency/model.js'
 import type {EmergencyResult} from '../../src/lib/emergency/service.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
 import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
 import {sandboxContext} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
-describe('emergency stop and resume against nats-server 2.9.10', () => {
+describe('emergency stop and resume against a real nats-server', () => {
   const sandbox = useSandbox({components: ['nats']})
   let home: Awaited<ReturnType<typeof isolatedHome>>
+  /** What the server reports (INFO), through the adapter: the tests below gate on it, never on a version string. */
+  let version: string
+  let canPause: boolean
   beforeAll(async () => {
     home = await isolatedHome()
     await seedSandbox(sandbox().state.natsServers)
+    const ctx = await sandboxContext(sandbox().state)
+    version = await withNats(ctx.nats, {timeoutMs: 2000}, async (nc) => serverInfo(nc).version)
+    canPause = supportsConsumerPause(version)
   })
   afterAll(() => home?.cleanup())
 
@@ -39,7 +46,8 @@ describe('emergency stop and resume against nats-server 2.9.10', () => {
     expect(bad.code).toBe(64)
   })
 
-  it('with --yes broadcasts cim.ops.emergency.stop and, on 2.9.10, says only the broadcast was possible', async () => {
+  it('with --yes broadcasts cim.ops.emergency.stop and, on a server that cannot pause consumers, says only the broadcast was possible', async (test) => {
+    if (canPause) test.skip(`nats-server ${version} can pause consumers: see the pause test`)
     const nc = await connect({servers: sandbox().state.natsServers})
     const heard: Array<{subject: string; event: EmergencyEvent}> = []
     const sub = nc.subscribe('cim.ops.emergency.>', {
@@ -52,14 +60,14 @@ describe('emergency stop and resume against nats-server 2.9.10', () => {
       const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'bad deploy of workflow-engine', '--yes', '--actor', 'alice', '--json')
       expect(stopped.code, stopped.stderr).toBe(0)
       const result = JSON.parse(stopped.stdout) as EmergencyResult
-      expect(result).toMatchObject({action: 'stop', domain: 'workflow', subject: 'cim.ops.emergency.stop', serverVersion: '2.9.10', consumerPause: 'unsupported', broadcastOnly: true, dryRun: false})
+      expect(result).toMatchObject({action: 'stop', domain: 'workflow', subject: 'cim.ops.emergency.stop', serverVersion: version, consumerPause: 'unsupported', broadcastOnly: true, dryRun: false})
       expect(result.consumers.map((c) => [c.name, c.outcome])).toContainEqual(['workflow-analytics', 'not-paused'])
       expect(result.consumers.every((c) => c.name.startsWith('workflow-'))).toBe(true)
-      expect(result.message).toContain('Only the broadcast was possible: nats-server 2.9.10 cannot pause consumers (needs 2.11.0+)')
+      expect(result.message).toContain(`Only the broadcast was possible: nats-server ${version} cannot pause consumers (needs 2.11.0+)`)
 
       const text = await cli('emergency', 'resume', '--domain', 'workflow', '--reason', 'rolled back', '--yes')
       expect(text.code, text.stderr).toBe(0)
-      expect(text.stdout).toMatch(/^Broadcast cim\.ops\.emergency\.resume for domain workflow \(CIM_OPS #\d+\)\.\nOnly the broadcast was possible: nats-server 2\.9\.10 cannot resume consumers \(needs 2\.11\.0\+\)\./)
+      expect(text.stdout).toMatch(/^Broadcast cim\.ops\.emergency\.resume for domain workflow \(CIM_OPS #\d+\)\.\nOnly the broadcast was possible: nats-server \S+ cannot resume consumers \(needs 2\.11\.0\+\)\./)
       await nc.flush()
     } finally {
       sub.unsubscribe()
@@ -81,9 +89,59 @@ describe('emergency stop and resume against nats-server 2.9.10', () => {
     const dry = await cli('emergency', 'stop', '--dry-run', '--json')
     expect(dry.code, dry.stderr).toBe(0)
     const result = JSON.parse(dry.stdout) as EmergencyResult
-    expect(result).toMatchObject({dryRun: true, domain: null, broadcastOnly: true})
+    expect(result).toMatchObject({dryRun: true, domain: null, broadcastOnly: !canPause})
     expect(result.published).toBeUndefined()
     expect(result.consumers.length).toBeGreaterThan(1)
     expect(await opsMessages('cim.ops.emergency.>')).toHaveLength(before)
+  })
+
+  it("on a server that can pause consumers (2.11+): stop pauses the domain's durable consumers, resume lets them deliver again", async (test) => {
+    if (!canPause) test.skip(`nats-server ${version} cannot pause consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+): run with CIMOPS_NATS_SERVER_BIN pointing at a newer one`)
+    const nc = await connect({servers: sandbox().state.natsServers})
+    try {
+      const jsm = await jetstreamManager(nc)
+      const js = jetstream(nc)
+      const paused = async () => {
+        const out: Record<string, boolean> = {}
+        for await (const c of jsm.consumers.list('EVENTS')) out[c.name] = c.paused === true
+        return out
+      }
+      /** Messages one pull delivers within a second: none while paused. */
+      const delivered = async (name: string) => {
+        let n = 0
+        for await (const m of await (await js.consumers.get('EVENTS', name)).fetch({max_messages: 1, expires: 1000})) {
+          m.nak()
+          n++
+        }
+        return n
+      }
+      expect((await jsm.consumers.info('EVENTS', 'workflow-analytics')).num_pending).toBeGreaterThan(0)
+      const before = (await opsMessages('cim.ops.emergency.>')).length
+
+      const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'pause probe', '--yes', '--json')
+      expect(stopped.code, stopped.stderr).toBe(0)
+      const stop = JSON.parse(stopped.stdout) as EmergencyResult
+      expect(stop).toMatchObject({consumerPause: 'supported', broadcastOnly: false, serverVersion: version})
+      expect(stop.consumers.length).toBeGreaterThan(0)
+      for (const c of stop.consumers) {
+        expect(c).toMatchObject({stream: 'EVENTS', outcome: 'paused'})
+        expect(Date.parse(c.pauseUntil!)).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000)
+      }
+      const afterStop = await paused()
+      expect(Object.entries(afterStop).filter(([, p]) => p).map(([name]) => name).sort()).toEqual(stop.consumers.map((c) => c.name).sort())
+      expect(stop.consumers.every((c) => c.name.startsWith('workflow-'))).toBe(true)
+      expect(afterStop['graph-projection']).toBe(false)
+      expect(await delivered('workflow-analytics')).toBe(0)
+
+      const resumed = await cli('emergency', 'resume', '--domain', 'workflow', '--yes', '--json')
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const resume = JSON.parse(resumed.stdout) as EmergencyResult
+      expect(resume.consumers.map((c) => [c.name, c.outcome]).sort()).toEqual(stop.consumers.map((c) => [c.name, 'resumed']).sort())
+      expect(Object.values(await paused()).some(Boolean)).toBe(false)
+      expect(await delivered('workflow-analytics')).toBe(1)
+      expect((await opsMessages('cim.ops.emergency.>')).slice(before).map((m) => m.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+    } finally {
+      await nc.close()
+    }
   })
 })

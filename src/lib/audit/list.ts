@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import type {ResolvedContext} from '../core/context-types.js'
 import {type AuditEvent, auditSubject} from './event.js'
-import {spooledEvents} from './recorder.js'
+import {spooledEventsFor} from './recorder.js'
 
 export interface AuditQuery {
   since: Date
@@ -32,15 +32,15 @@ const StoredAuditEvent = z.looseObject({
 
 /** Audit events from the ops stream, plus those still waiting in the local spool, oldest first. */
 export async function listAuditEvents(ctx: ResolvedContext, query: AuditQuery): Promise<AuditListResult> {
-  const [{withNats, jetstreamManagerFor}, {openOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../adapters/nats/ops-events.js')])
+  const [{withNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('./ops-stream.js')])
   const filter = query.command ? auditSubject(query.command) : 'cim.ops.audit.>'
   const messages = await withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-audit'}, async (nc) => {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    return (await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)).read(filter)
+    return (await contextOpsLog(nc, jsm, ctx, {create: false})).read(filter)
   })
   const stored = messages.map((m) => StoredAuditEvent.safeParse(m.data))
   const published = stored.filter((r) => r.success).map((r) => ({...(r.data as AuditEvent), spooled: false}))
-  const waiting = (await spooledEvents()).map(({event}) => ({...event, spooled: true}))
+  const waiting = (await spooledEventsFor(ctx)).map(({event}) => ({...event, spooled: true}))
   const wanted = (event: AuditEvent) =>
     new Date(event.at) >= query.since &&
     (!query.command || auditSubject(event.command) === filter) &&

@@ -1,9 +1,11 @@
 import type {JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 
+import {OPS_SUBJECTS, type OpsLog} from '../adapters/nats/ops-events.js'
+import type {ResolvedContext} from '../core/context-types.js'
+
 /** The ops event log: every operator action, incident and drill as an event on `cim.ops.>` (DESIGN.md). */
 
-export const OPS_SUBJECTS = 'cim.ops.>'
 const MIB = 1024 * 1024
 const NANOS_PER_SECOND = 1_000_000_000
 const DAY_SECONDS = 86_400
@@ -29,14 +31,12 @@ export function clusterSize(nc: NatsConnection, configuredServers: string[]): nu
   return Math.max(configuredServers.length, nc.info?.connect_urls?.length ?? 1)
 }
 
-/** Creates the ops stream on first use; an existing one is left as its owner configured it. */
-export async function ensureOpsStream(jsm: JetStreamManager, nc: NatsConnection, name: string, configuredServers: string[]): Promise<'created' | 'exists'> {
-  try {
-    await jsm.streams.info(name)
-    return 'exists'
-  } catch (error) {
-    if (!(error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: number}).code === 10059))) throw error
-  }
-  await jsm.streams.add(opsStreamConfig(name, clusterSize(nc, configuredServers)))
-  return 'created'
+/**
+ * The context's ops log: the stream that captures `cim.ops.>`, whatever its name. With `create`, the configured
+ * stream (CIM_OPS) is created when no stream captures any ops subject; an existing one is left as its owner configured it.
+ */
+export async function contextOpsLog(nc: NatsConnection, jsm: JetStreamManager, ctx: Pick<ResolvedContext, 'nats' | 'streams' | 'timeoutMs'>, options: {create: boolean; timeoutMs?: number}): Promise<OpsLog> {
+  const {openOpsLog} = await import('../adapters/nats/ops-events.js')
+  const create = options.create ? opsStreamConfig(ctx.streams.ops, clusterSize(nc, ctx.nats.servers)) : undefined
+  return openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, options.timeoutMs ?? ctx.timeoutMs, {create})
 }

@@ -3,7 +3,7 @@ import {hostname, userInfo} from 'node:os'
 
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
-import {ensureOpsStream} from './ops-stream.js'
+import {contextOpsLog} from './ops-stream.js'
 
 /** One ops event in CIM's envelope, e.g. a finished DR drill on `cim.ops.drill.<id>.completed`. */
 export interface OpsEventInput {
@@ -14,9 +14,9 @@ export interface OpsEventInput {
   data: unknown
 }
 
-/** Publishes an ops event (creating CIM_OPS on first use), secrets masked, its id as Nats-Msg-Id. */
+/** Publishes an ops event on the ops log (CIM_OPS created on first use), secrets masked, its id as Nats-Msg-Id. */
 export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput): Promise<{seq: number}> {
-  const [{withNats, jetstreamManagerFor}, {openOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../adapters/nats/ops-events.js')])
+  const {withNats, jetstreamManagerFor} = await import('../adapters/nats/connection.js')
   const event = redact({
     id: randomUUID(),
     type: input.type,
@@ -29,8 +29,7 @@ export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput
   })
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-ops-event'}, async (nc) => {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
-    const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
+    const log = await contextOpsLog(nc, jsm, ctx, {create: true})
     return log.publish(input.subject, event, {msgID: event.id})
   })
 }

@@ -1,4 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
+import {dirname} from 'node:path'
+
+import type {RecordOptions} from '../audit/recorder.js'
 
 import type {ResolvedContext} from './context-types.js'
 import {type ConnectionFlags, resolveContext} from './context.js'
@@ -143,8 +146,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * The audit event of a mutating command; when NATS cannot take it, it is spooled and the user told.
-   * Not for --dry-run or bad usage: nothing was attempted.
+   * The audit event of a mutating command; when the ops log cannot take it now, it is spooled for this environment
+   * and the user told; when no ops log ever can, the user is told that instead. Not for --dry-run or bad usage:
+   * nothing was attempted.
    */
   private async recordAudit(): Promise<void> {
     const ctor = this.ctor as unknown as typeof BaseCommand
@@ -161,10 +165,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       actor: typeof flags?.actor === 'string' ? flags.actor : undefined,
     })
     const ctx = await this.context().catch(() => undefined)
-    const result = await recordAuditEvent({...event, ...(ctx?.name ? {context: ctx.name} : {})}, ctx)
-    if (!result.published) {
-      process.stderr.write(`cimops: audit event not written to the ops log: ${redactString(result.error ?? '')} (spooled to ${result.spooledTo}; the next command that reaches NATS writes it)\n`)
+    const recorded = {...event, ...(ctx?.name ? {context: ctx.name} : {})}
+    const result = await recordAuditEvent(recorded, ctx, this.auditOptions())
+    const say = (line: string) => process.stderr.write(`cimops: ${redactString(line)}\n`)
+    if (result.quarantined.length > 0) {
+      const n = result.quarantined.length
+      say(`${n} unreadable audit spool file${n === 1 ? '' : 's'} moved to ${dirname(result.quarantined[0])}: never written to an ops log (inspect, then delete them)`)
     }
+    if (result.published) return
+    if (result.spooledTo) say(`audit event not written to the ops log: ${result.error} (spooled to ${result.spooledTo}; ${result.hint})`)
+    // Said once: a command that failed for this very reason has printed it already.
+    else if (result.hint) {
+      if (!this.failureLine?.includes(result.error!)) say(`audit event not recorded: ${result.error} (${result.hint})`)
+    }
+    else say(`audit event lost: ${result.error} (the event: ${JSON.stringify(recorded)})`)
+  }
+
+  /** Where this run's audit event may be written; restore narrows it, since its backup set may hold the ops log. */
+  protected auditOptions(): Pick<RecordOptions, 'createOpsLog' | 'avoidStreams'> {
+    return {}
   }
 
   private interrupt(): void {

@@ -7,6 +7,7 @@ export function renderEmergency(result: EmergencyResult, {style, width}: {style:
   const scope = result.domain === null ? 'all domains' : `domain ${result.domain}`
   const stored = result.published ? ` (${result.published.stream} #${result.published.seq})` : ''
   const lines = [`${result.dryRun ? '[dry run] Would broadcast' : 'Broadcast'} ${result.subject} for ${scope}${stored}.`]
+  if (result.notStored) lines.push(style.status('WARNING', `The broadcast went out but is not in the ops log: ${result.notStored}`))
   const stop = result.action === 'stop'
   if (result.broadcastOnly) {
     lines.push(style.status('WARNING', `Only the broadcast was possible: nats-server ${result.serverVersion} cannot ${stop ? 'pause' : 'resume'} consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+).`))

@@ -1,6 +1,7 @@
 /** `cimops emergency stop|resume`: the broadcast on the ops stream, and consumer pause where the server has it. */
 import {randomUUID} from 'node:crypto'
 
+import type {OpsLog} from '../adapters/nats/ops-events.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
 import {resolveActor} from '../incident/events.js'
@@ -38,8 +39,10 @@ export interface EmergencyResult {
   subject: string
   /** The broadcast body (not published with --dry-run). */
   event: EmergencyEvent
-  /** Where the broadcast was stored; absent with --dry-run. */
+  /** Where the broadcast was stored in the ops log; absent with --dry-run or when it could not be stored. */
   published?: {stream: string; seq: number}
+  /** The broadcast went out but could not be stored in the ops log: why, and the fix. */
+  notStored?: string
   dryRun: boolean
   serverVersion: string
   consumerPause: 'supported' | 'unsupported'
@@ -51,11 +54,12 @@ export interface EmergencyResult {
 }
 
 export async function emergency(ctx: ResolvedContext, action: EmergencyAction, options: EmergencyOptions): Promise<EmergencyResult> {
-  const [{withNats, jetstreamManagerFor, serverInfo}, {openOpsLog}, {ensureOpsStream}, {consumerControl}] = await Promise.all([
+  const [{withNats, jetstreamManagerFor, serverInfo}, {broadcastOpsEvent}, {contextOpsLog}, {consumerControl}, {isCimopsError}] = await Promise.all([
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/ops-events.js'),
     import('../audit/ops-stream.js'),
     import('./consumers.js'),
+    import('../core/errors.js'),
   ])
   const now = (options.now ?? (() => new Date()))()
   const event: EmergencyEvent = redact({
@@ -66,38 +70,49 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     actor: resolveActor(options.actor),
     time: now.toISOString(),
   })
+  const dryRun = options.dryRun === true
+  const subject = EMERGENCY_SUBJECT[action]
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: `cimops-emergency-${action}`}, async (nc) => {
     const serverVersion = serverInfo(nc).version
     const supported = supportsConsumerPause(serverVersion)
+    // The broadcast is a core NATS publish: it reaches every service whatever state JetStream and the ops log are in.
+    const broadcast = () => (dryRun ? Promise.resolve() : broadcastOpsEvent(nc, subject, event, event.id, ctx.timeoutMs))
+    if (action === 'stop') await broadcast()
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
     const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
     const stream = ctx.streams.events
     const consumers = domainConsumers(await control.list(stream), options.domain)
-    const dryRun = options.dryRun === true
-    const broadcast = async () => {
-      if (dryRun) return undefined
-      await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
-      const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
-      const ack = await log.publish(EMERGENCY_SUBJECT[action], event, {msgID: event.id})
-      return {stream: ctx.streams.ops, seq: ack.seq}
+    /**
+     * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
+     * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
+     * or another stop came right after) is it published with the same Nats-Msg-Id, which the stream stores once.
+     */
+    const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
+      if (dryRun) return {}
+      try {
+        const log = await contextOpsLog(nc, jsm, ctx, {create: true})
+        const seq = log.location.state === 'found' && !log.location.created ? await storedCopy(log, subject, event.id) : undefined
+        return {published: {stream: log.stream, seq: seq ?? (await log.publish(subject, event, {msgID: event.id})).seq}}
+      } catch (error) {
+        if (isCimopsError(error) && error.code === 'INTERRUPTED') throw error
+        return {notStored: isCimopsError(error) ? error.line : String(error)}
+      }
     }
-    let published: EmergencyResult['published']
     let actions: ConsumerAction[]
     if (action === 'stop') {
-      // Tell every service first: that is the fast, universal part.
-      published = await broadcast()
       actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS)})
     } else {
       // Deliveries flow again before services are told to pick up work.
       actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now})
-      published = await broadcast()
+      await broadcast()
     }
+    const stored = await store()
     const result: Omit<EmergencyResult, 'message'> = {
       action,
       domain: options.domain,
-      subject: EMERGENCY_SUBJECT[action],
+      subject,
       event,
-      ...(published ? {published} : {}),
+      ...stored,
       dryRun,
       serverVersion,
       consumerPause: supported ? 'supported' : 'unsupported',
@@ -106,6 +121,16 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     }
     return {...result, message: emergencyMessage(result, stream)}
   })
+}
+
+/** A stream stores a captured core publish moments after it: looked for up to 5 times, waiting 0.75s in all. */
+async function storedCopy(log: OpsLog, subject: string, id: string): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** (attempt - 1)))
+    const last = await log.lastOnSubject(subject)
+    if (last && (last.data as {id?: unknown} | undefined)?.id === id) return last.seq
+  }
+  return undefined
 }
 
 /** Pauses (stop) or resumes the consumers when the server supports it; otherwise reports them as not paused. */
@@ -136,6 +161,11 @@ export async function applyConsumerActions(
 }
 
 export function emergencyMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
+  const text = consumerMessage(result, stream)
+  return result.notStored ? `${text}. The broadcast went out but is not in the ops log: ${result.notStored}` : text
+}
+
+function consumerMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
   const scope = result.domain === null ? 'all domains' : `domain ${result.domain}`
   const said = result.dryRun ? `Would broadcast ${result.subject} for ${scope}` : `Broadcast ${result.subject} for ${scope}`
   const names = (outcome: ConsumerAction['outcome']) => result.consumers.filter((c) => c.outcome === outcome).map((c) => c.name)

@@ -31,19 +31,18 @@ export interface FleetOptions {
 }
 
 export async function withFleet<T>(ctx: ResolvedContext, options: FleetOptions, work: (session: FleetSession) => Promise<T>): Promise<T> {
-  const [{withNats, jetstreamManagerFor}, {openGpuFleet}, {openOpsLog}, {ensureOpsStream, clusterSize}] = await Promise.all([
+  const [{withNats, jetstreamManagerFor}, {openGpuFleet}, {contextOpsLog, clusterSize}] = await Promise.all([
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/gpu-kv.js'),
-    import('../adapters/nats/ops-events.js'),
     import('../audit/ops-stream.js'),
   ])
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name, reconnect: options.reconnect}, async (nc) => {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
     const store = await openGpuFleet(nc, jsm, ctx.nats, ctx.timeoutMs, clusterSize(nc, ctx.nats.servers))
     const notes: string[] = []
-    let log: Promise<Awaited<ReturnType<typeof openOpsLog>>> | undefined
+    let log: ReturnType<typeof contextOpsLog> | undefined
     const opsLog = () => {
-      log ??= ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers).then(() => openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs))
+      log ??= contextOpsLog(nc, jsm, ctx, {create: true})
       return log
     }
     const session: FleetSession = {
@@ -58,7 +57,7 @@ export async function withFleet<T>(ctx: ResolvedContext, options: FleetOptions, 
           nc.publish(subject, JSON.stringify(body))
           await nc.flush()
           const why = error instanceof Error ? error.message : String(error)
-          const note = `ops log ${ctx.streams.ops} unavailable (${why}): events sent on core NATS only, not stored`
+          const note = `ops log unavailable (${why}): events sent on core NATS only, not stored`
           if (!notes.includes(note)) notes.push(note)
           return {subject}
         }

@@ -16,20 +16,15 @@ export interface IncidentStore {
 }
 
 export interface StoreOptions {
-  /** Create the ops stream when missing (commands that write); readers see an empty log instead. */
+  /** Create the ops stream when no stream captures cim.ops.> (commands that write); readers see an empty log instead. */
   create: boolean
 }
 
 export async function withIncidentStore<T>(ctx: ResolvedContext, options: StoreOptions, work: (store: IncidentStore) => Promise<T>): Promise<T> {
-  const [{withNats, jetstreamManagerFor}, {openOpsLog}, {ensureOpsStream}] = await Promise.all([
-    import('../adapters/nats/connection.js'),
-    import('../adapters/nats/ops-events.js'),
-    import('../audit/ops-stream.js'),
-  ])
+  const [{withNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../audit/ops-stream.js')])
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nc) => {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    if (options.create) await ensureOpsStream(jsm, nc, ctx.streams.ops, ctx.nats.servers)
-    const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
+    const log = await contextOpsLog(nc, jsm, ctx, options)
     const events = async (id?: string) => {
       const messages = await log.read(incidentFilter(id))
       const parsed: IncidentEvent[] = []

@@ -1,19 +1,26 @@
 /**
- * Ops events on a JetStream stream (CIM_OPS): publish with a msgID and optimistic-concurrency
- * expectations, look up the last message of a subject, and read every message of a subject filter
- * that was stored when the read started. The only place that knows these nats.js calls.
+ * Ops events on a JetStream stream: find the stream that stores `cim.ops.>` (CIM_OPS, or an events
+ * stream on `cim.>`), publish with a msgID and optimistic-concurrency expectations, look up the last
+ * message of a subject, and read every message of a subject filter that was stored when the read
+ * started. The only place that knows these nats.js calls.
  */
-import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
+import type {JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 
-import {ApiError} from '../../core/errors.js'
+import {ApiError, OperationError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
+import {subjectIsSubset} from '../../streams/events.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
+import {listStreams} from './jetstream.js'
+
+/** Every ops event is published under this subject. */
+export const OPS_SUBJECTS = 'cim.ops.>'
 
 /** JetStream API error code of a failed `Nats-Expected-Last-*-Sequence` check: "wrong last sequence". */
 export const WRONG_LAST_SEQUENCE = 10071
 const STREAM_NOT_FOUND = 10059
+const STREAM_NAME_IN_USE = 10058
 const READ_BATCH = 256
 /** nats.js refuses a pull that expires sooner. */
 const MIN_FETCH_EXPIRES_MS = 1000
@@ -40,8 +47,42 @@ export interface OpsPublishResult {
   duplicate: boolean
 }
 
+/**
+ * Where a server stores ops events. JetStream refuses streams with overlapping subjects, so when
+ * another stream captures `cim.ops.>` (an events stream on `cim.>`) the ops events live there, and
+ * when streams capture only part of it, no stream can hold them all.
+ */
+export type OpsStreamLocation =
+  /** This stream captures all of `cim.ops.>`; `created` when this call created it. */
+  | {state: 'found'; stream: string; configured: boolean; created?: boolean}
+  /** No stream captures any ops subject: the configured one can be created. */
+  | {state: 'missing'; stream: string}
+  /** Streams capture part of `cim.ops.>`: ops events cannot all be stored, and no ops stream can be created. */
+  | {state: 'blocked'; stream: string; reason: string; hint: string}
+
+/** Where the ops events are stored, from the streams whose subjects overlap `cim.ops.>`. */
+export function locateOpsStream(overlapping: ReadonlyArray<{name: string; subjects: string[]}>, configured: string): OpsStreamLocation {
+  const capturing = overlapping.find((s) => s.subjects.some((subject) => subjectIsSubset(OPS_SUBJECTS, subject)))
+  if (capturing) return {state: 'found', stream: capturing.name, configured: capturing.name === configured}
+  if (overlapping.length === 0) return {state: 'missing', stream: configured}
+  const parts = overlapping.map((s) => `${s.name} (${s.subjects.join(', ')})`).join(', ')
+  return {
+    state: 'blocked',
+    stream: configured,
+    reason: `no stream can hold the ops log: ${parts} capture${overlapping.length === 1 ? 's' : ''} part of ${OPS_SUBJECTS}, so ${configured} cannot be created beside ${overlapping.length === 1 ? 'it' : 'them'}`,
+    hint: `add ${OPS_SUBJECTS} to the subjects of ${overlapping[0].name}, or remove the overlap so cimops can create ${configured}`,
+  }
+}
+
+export interface OpenOpsLogOptions {
+  /** Create the stream with this config when no stream captures any ops subject (writers); readers see an empty log. */
+  create?: Partial<StreamConfig> & {name: string}
+}
+
 export interface OpsLog {
+  /** The stream read and written: the one that captures `cim.ops.>`, else the configured name. */
   readonly stream: string
+  readonly location: OpsStreamLocation
   publish(subject: string, body: unknown, options?: OpsPublishOptions): Promise<OpsPublishResult>
   /** The last message stored on exactly this subject, or undefined. */
   lastOnSubject(subject: string): Promise<StoredOpsMessage | undefined>
@@ -55,6 +96,24 @@ export interface OpsLog {
   read(filter: string): Promise<StoredOpsMessage[]>
 }
 
+/**
+ * Publishes on core NATS, so every subscriber hears it whether or not a stream stores it; a stream
+ * capturing the subject stores it too, and the Nats-Msg-Id lets a later JetStream publish of the
+ * same event find that copy instead of storing a second one.
+ */
+export async function broadcastOpsEvent(nc: NatsConnection, subject: string, body: unknown, msgID: string, timeoutMs: number): Promise<void> {
+  const {headers} = await import('@nats-io/transport-node')
+  const h = headers()
+  h.set('Nats-Msg-Id', msgID)
+  nc.publish(subject, JSON.stringify(body), {headers: h})
+  try {
+    // The server has it once it answers the flush's PING: published, not just buffered.
+    await nc.flush()
+  } catch (error) {
+    throw toNatsError(error, stripUserinfo(nc.getServer()), timeoutMs)
+  }
+}
+
 /** True for the JetStream error of an unmet publish expectation. */
 export function isWrongLastSequence(error: unknown): boolean {
   return error instanceof Error && ((error as {code?: unknown}).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(error.message))
@@ -64,10 +123,32 @@ function isStreamNotFound(error: unknown): boolean {
   return error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: unknown}).code === STREAM_NOT_FOUND)
 }
 
-export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, settings: NatsSettings, stream: string, timeoutMs: number): Promise<OpsLog> {
+/** Where this server stores ops events: one STREAM.LIST of the streams overlapping `cim.ops.>`. */
+export async function findOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsStreamLocation> {
+  return locateOpsStream(await listStreams(jsm, address, timeoutMs, {subject: OPS_SUBJECTS}), configured)
+}
+
+/** Finds the stream holding the ops events and, with `create`, creates the configured one when none does. */
+async function resolveOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number, options: OpenOpsLogOptions): Promise<OpsStreamLocation> {
+  const locate = () => findOpsStream(jsm, configured, address, timeoutMs)
+  const location = await locate()
+  if (location.state !== 'missing' || !options.create) return location
+  try {
+    await jsm.streams.add(options.create)
+    return {state: 'found', stream: options.create.name, configured: true, created: true}
+  } catch (error) {
+    // Another cimops created it meanwhile, or a stream overlapping it appeared: look again.
+    if (error instanceof Error && ((error as {code?: unknown}).code === STREAM_NAME_IN_USE || /overlap|already in use/i.test(error.message))) return locate()
+    throw toNatsError(error, address, timeoutMs)
+  }
+}
+
+export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, settings: NatsSettings, configured: string, timeoutMs: number, options: OpenOpsLogOptions = {}): Promise<OpsLog> {
   const {jetstream, DeliverPolicy} = await import('@nats-io/jetstream')
   const js: JetStreamClient = jetstream(nc, {domain: settings.jsDomain, timeout: timeoutMs})
   const address = stripUserinfo(nc.getServer())
+  const location = await resolveOpsStream(jsm, configured, address, timeoutMs, options)
+  const {stream} = location
   const decoder = new TextDecoder()
   const fail = (error: unknown, what: string): never => {
     if (isWrongLastSequence(error)) throw error
@@ -101,7 +182,9 @@ export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, sett
 
   return {
     stream,
+    location,
     async publish(subject, body, options = {}) {
+      if (location.state === 'blocked') throw new OperationError(`cannot store ${subject}`, location.reason, {hint: location.hint})
       try {
         const ack = await js.publish(subject, JSON.stringify(body), {
           msgID: options.msgID,

@@ -1,6 +1,7 @@
 import {joinAddresses} from '../../adapters/redact.js'
 import type {Status} from '../../core/output/style.js'
 import type {StreamSummary} from '../../adapters/nats/jetstream.js'
+import type {OpsStreamLocation} from '../../adapters/nats/ops-events.js'
 import {worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
 import {formatBytes, formatSeconds, plural} from '../../core/output/units.js'
@@ -10,7 +11,8 @@ const SOURCE_SILENT_SECONDS = 60
 
 /**
  * The CIM streams of the context exist (the events stream is required; the ops stream is created on
- * first use), with their counts, and the lag of any mirror or source feeding them.
+ * first use, unless another stream captures cim.ops.>), with their counts, and the lag of any mirror
+ * or source feeding them.
  */
 export const streamsCheck: HealthCheck = {
   name: 'streams',
@@ -18,14 +20,27 @@ export const streamsCheck: HealthCheck = {
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats}: CheckContext): Promise<CheckOutcome[]> {
     const jsm = await nats.jetstream()
-    const {findStream} = await import('../../adapters/nats/jetstream.js')
+    const [{findStream}, {findOpsStream}] = await Promise.all([import('../../adapters/nats/jetstream.js'), import('../../adapters/nats/ops-events.js')])
     const {events, ops} = ctx.streams
-    const [eventsStream, opsStream] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findStream(jsm, ops, nats.address, ctx.timeoutMs)])
+    const [eventsStream, opsLocation] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findOpsStream(jsm, ops, nats.address, ctx.timeoutMs)])
+    const opsStream = opsLocation.state === 'found' && opsLocation.configured ? await findStream(jsm, ops, nats.address, ctx.timeoutMs) : undefined
     return [
       eventsStream ? streamOutcome(eventsStream) : missing(events, 'CRITICAL', `stream ${events} does not exist: domain events have nowhere to go`),
-      opsStream ? streamOutcome(opsStream) : missing(ops, 'OK', `stream ${ops} not created yet (cimops creates it on first use)`),
+      opsStream ? streamOutcome(opsStream) : opsLogOutcome(ops, opsLocation),
     ]
   },
+}
+
+/** The ops log when it is not the configured stream itself: stored elsewhere, not created yet, or impossible. */
+function opsLogOutcome(ops: string, location: OpsStreamLocation): CheckOutcome {
+  const outcome =
+    location.state === 'found'
+      ? missing(ops, 'OK', `ops events are stored in stream ${location.stream}, which captures cim.ops.>`)
+      : location.state === 'missing'
+        ? missing(ops, 'OK', `stream ${ops} not created yet (cimops creates it on first use)`)
+        : missing(ops, 'WARNING', `ops events cannot be stored: ${location.reason} (fix: ${location.hint})`)
+  // ops_log: whether ops events can be stored at all, wherever that is.
+  return {...outcome, metrics: [...outcome.metrics, {name: 'ops_log', value: location.state === 'blocked' ? 0 : 1}]}
 }
 
 function missing(name: string, status: Status, summary: string): CheckOutcome {
