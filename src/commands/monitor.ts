@@ -21,7 +21,7 @@ Every --refresh (default ${DEFAULT_REFRESH}) it reads the streams and the projec
 
 It keeps serving through NATS outages: it reconnects without limit (at once, then after 0.5s, 1s, 2s, 4s, then every 5s) and resumes counting after the last sequence it counted, so nothing is counted twice or missed. It may start before NATS, or before the stream exists.
 
-Listens on 127.0.0.1:9091 unless told otherwise. /readyz answers 200 while connected, once state has been read and the counters cover the stream as it was when found; 503 with the reason otherwise. SIGTERM stops it cleanly with exit 0, Ctrl-C with 130.`
+Listens on 127.0.0.1:9091 unless told otherwise. /readyz answers 200 while connected, once state has been read and the counters cover the stream as it was when found, and while it is counting; 503 with the reason otherwise, also when events wait unread or the stream cannot be read for 3 refreshes (at least 3s and twice --timeout: a cluster node holding the stream's leader or the monitor's consumer died), while the follower is restarted and retried. SIGTERM stops it cleanly with exit 0, Ctrl-C with 130.`
   static examples = [
     '<%= config.bin %> monitor',
     '<%= config.bin %> monitor --listen 0.0.0.0:9091 --from-start',

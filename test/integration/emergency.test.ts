@@ -1,4 +1,4 @@
-import {jetstream, jetstreamManager} from '@nats-io/jetstream'
+import {AckPolicy, jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -143,5 +143,35 @@ describe('emergency stop and resume against a real nats-server', () => {
     } finally {
       await nc.close()
     }
+  })
+
+  it('a --domain the events stream does not know (a typo) is refused with exit 64 listing the known ones; --force takes a new name', async () => {
+    const before = (await opsMessages('cim.ops.emergency.>')).length
+    for (const verb of ['stop', 'resume']) {
+      for (const extra of [['--yes'], ['--dry-run']]) {
+        const typo = await cli('emergency', verb, '--domain', 'wokflow', ...extra)
+        expect(typo.code, typo.stderr).toBe(64)
+        expect(typo.stderr.trim().split('\n')).toEqual([
+          `cimops: unknown domain "wokflow": known domains on EVENTS: agent, document, graph, identity, workflow (check the spelling; pass --force to ${verb} a domain with no events or consumers yet)`,
+        ])
+      }
+    }
+    expect(await opsMessages('cim.ops.emergency.>')).toHaveLength(before)
+
+    // A domain with a projection but no events yet is known by its consumer's name.
+    const ctx = await sandboxContext(sandbox().state)
+    await withNats(ctx.nats, {timeoutMs: 2000}, async (nc) => {
+      await (await jetstreamManagerFor(nc, ctx.nats, 2000)).consumers.add('EVENTS', {durable_name: 'billing-projection', ack_policy: AckPolicy.Explicit})
+    })
+    const byConsumer = await cli('emergency', 'stop', '--domain', 'billing', '--dry-run', '--json')
+    expect(byConsumer.code, byConsumer.stderr).toBe(0)
+    expect((JSON.parse(byConsumer.stdout) as EmergencyResult).consumers.map((c) => c.name)).toEqual(['billing-projection'])
+
+    const forced = await cli('emergency', 'stop', '--domain', 'payments', '--force', '--yes', '--json')
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(JSON.parse(forced.stdout)).toMatchObject({domain: 'payments', consumers: []})
+    const resumed = await cli('emergency', 'resume', '--domain', 'payments', '--force', '--yes')
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect((await opsMessages('cim.ops.emergency.>')).map((m) => m.subject).slice(before)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
   })
 })

@@ -167,7 +167,8 @@ describe('GPU fleet on nats-server 2.9.10', () => {
     const twice = await cli(['gpu', 'uncordon', 'gpu-12'])
     expect([twice.code, twice.stdout.split('\n')[0]]).toEqual([0, 'gpu-12 is already active; 1 workload still allocated (ckpt-job)'])
     const unknown = await cli(['gpu', 'uncordon', 'gpu-nowhere'])
-    expect(unknown.code).toBe(2)
+    expect(unknown.code).toBe(64)
+    expect(unknown.stderr).toMatch(/^cimops: unknown GPU node "gpu-nowhere": known nodes: .*gpu-12/)
   })
 
   it('two operators at once: exactly one evacuation wins, the other is refused and changes nothing', async () => {
@@ -225,5 +226,53 @@ describe('GPU fleet on nats-server 2.9.10', () => {
     expect((await nodeState('gpu-ok'))?.value).toBeUndefined()
     // The OK node keeps its work.
     expect(await fleet((store) => store.allocations.keys('gpu-ok.>'))).toEqual(['gpu-ok.infer-1', 'gpu-ok.infer-2'])
+  })
+
+  it('a node no bucket knows (a typo) is refused with exit 64 listing the known ones; --force takes a new name; gpu forget removes it', async () => {
+    const fleetNodes = async () => (JSON.parse((await cli(['gpu', 'nodes', '--json'])).stdout) as FleetView).nodes.map((n) => n.node)
+    const before = await fleetNodes()
+    expect(before).toContain('gpu-crit')
+    for (const extra of [['--yes'], ['--dry-run']]) {
+      const typo = await cli(['gpu', 'evacuate', 'gpu-99', ...extra])
+      expect(typo.code, typo.stderr).toBe(64)
+      expect(typo.stderr.trim().split('\n')).toEqual([
+        `cimops: unknown GPU node "gpu-99": known nodes: ${before.join(', ')} (check the spelling (\`cimops gpu nodes\`); pass --force to evacuate a new node on purpose)`,
+      ])
+    }
+    expect(await nodeState('gpu-99')).toBeUndefined()
+    expect(await opsEvents('cim.ops.gpu.gpu-99.>')).toEqual([])
+    expect(await fleetNodes()).toEqual(before)
+
+    // On purpose: a new node, then removed again.
+    const forced = await cli(['gpu', 'evacuate', 'gpu-99', '--force', '--yes', '--json'])
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(JSON.parse(forced.stdout)).toMatchObject({node: 'gpu-99', outcome: 'drained'})
+    expect(await fleetNodes()).toContain('gpu-99')
+
+    const noYes = await cli(['gpu', 'forget', 'gpu-99'])
+    expect(noYes.code).toBe(64)
+    expect(noYes.stderr).toContain('refusing without confirmation: Forget GPU node gpu-99')
+    const dry = await cli(['gpu', 'forget', 'gpu-99', '--dry-run'])
+    expect([dry.code, dry.stdout.trim()]).toEqual([0, '[dry run] Would remove gpu-99: its drained state in cim_gpu_nodes'])
+    expect(await fleetNodes()).toContain('gpu-99')
+
+    const forgotten = await cli(['gpu', 'forget', 'gpu-99', '--reason', 'typo of gpu-09', '--yes', '--actor', 'alice', '--json'])
+    expect(forgotten.code, forgotten.stderr).toBe(0)
+    expect(JSON.parse(forgotten.stdout)).toMatchObject({node: 'gpu-99', outcome: 'forgotten', removed: {state: 'drained', health: false}, by: expect.stringMatching(/^alice@/)})
+    expect(await nodeState('gpu-99')).toBeUndefined()
+    expect(await fleetNodes()).toEqual(before)
+    const last = (await opsEvents('cim.ops.gpu.gpu-99.>')).at(-1)
+    expect(last?.subject).toBe('cim.ops.gpu.gpu-99.forgotten')
+    expect(last?.data).toMatchObject({type: 'GpuNodeForgotten', previousState: 'drained', reason: 'typo of gpu-09'})
+    expect((await opsEvents('cim.ops.audit.>')).map((m) => m.subject)).toContain('cim.ops.audit.gpu-forget')
+    const again = await cli(['gpu', 'forget', 'gpu-99', '--yes'])
+    expect(again.code).toBe(64)
+    expect(again.stderr).toContain('unknown GPU node "gpu-99"')
+
+    // A node with workloads on it is real: refused, nothing removed.
+    const busy = await cli(['gpu', 'forget', 'gpu-ok', '--yes'])
+    expect(busy.code).toBe(2)
+    expect(busy.stderr.trim()).toBe('cimops: cannot forget GPU node gpu-ok: 2 workloads still allocated on it (infer-1, infer-2) (evacuate it first: `cimops gpu evacuate gpu-ok`)')
+    expect(await fleetNodes()).toEqual(before)
   })
 })

@@ -10,13 +10,15 @@ export default class EmergencyResume extends BaseCommand<typeof EmergencyResume>
   static audited = true
   static summary = 'Undo an emergency stop: resume paused consumers and tell every CIM service to resume'
   static description = `Resumes the domain's durable consumers on the events stream that are paused (nats-server 2.11+), then publishes cim.ops.emergency.resume on the ops stream.
+--domain must be one the events stream knows, as for stop (exit 64 listing them; --force for a new name).
 Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64).`
   static examples = [
     '<%= config.bin %> emergency resume --domain orders --reason "fix deployed"',
     '<%= config.bin %> emergency resume --yes --json',
   ]
   static flags = {
-    domain: Flags.string({summary: 'Only this domain (default: all domains).'}),
+    domain: Flags.string({summary: 'Only this domain (default: all domains); must be one the events stream knows.'}),
+    force: Flags.boolean({summary: 'Accept a --domain the events stream does not know (a deliberate new name).'}),
     reason: Flags.string({summary: 'Why it is safe again.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (required without a terminal).'}),
     'dry-run': Flags.boolean({summary: 'Show what would be broadcast and resumed; change nothing.'}),
@@ -24,14 +26,19 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   }
 
   async run(): Promise<EmergencyResult> {
-    const {domain, reason, yes, actor} = this.flags
+    const {domain, reason, yes, actor, force} = this.flags
     const dryRun = this.flags['dry-run']
     checkDomain(domain)
+    const ctx = await this.context()
+    if (domain !== undefined && !force) {
+      const {assertKnownDomain} = await import('../../lib/emergency/domains.js')
+      const unchecked = await assertKnownDomain(ctx, domain, 'pass --force to resume a domain with no events or consumers yet')
+      if (unchecked) this.note(this.style.dim(`note: ${unchecked}`))
+    }
     const scope = domain ? `domain ${domain}` : 'ALL domains'
     if (!dryRun && !(await confirm(`Resume ${scope}: resume paused consumers and broadcast cim.ops.emergency.resume?`, {yes}))) {
       throw new OperationError('emergency resume not done', 'declined at the prompt; nothing was changed')
     }
-    const ctx = await this.context()
     const [{emergency}, {renderEmergency}] = await Promise.all([import('../../lib/emergency/service.js'), import('../../lib/emergency/render.js')])
     const result = await emergency(ctx, 'resume', {domain: domain ?? null, reason, actor, dryRun})
     this.print(renderEmergency(result, {style: this.style, width: this.width}))

@@ -11,6 +11,7 @@ export default class EmergencyStop extends BaseCommand<typeof EmergencyStop> {
   static summary = "Emergency stop: tell every CIM service to stop, and pause the domain's consumers where the server can"
   static description = `Publishes cim.ops.emergency.stop on the ops stream: {id, type, domain (null = all domains), reason, actor, time}. CIM services honour it.
 As the part cimops can enforce itself, pauses delivery to the domain's durable consumers on the events stream (projections <domain>-*), but only where nats-server supports consumer pause (2.11+, read from the server's INFO). On older servers it says that only the broadcast was possible, and which consumers keep receiving.
+--domain must be a domain the events stream knows (subjects cim.<domain>.> holding events, or consumers <domain>-<projection>): a typo is refused with exit 64, listing the known domains; --force accepts a new name on purpose.
 Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64). Undo with \`cimops emergency resume\`.`
   static examples = [
     {description: 'Stop the orders domain', command: '<%= config.bin %> emergency stop --domain orders --reason "duplicate payments being projected"'},
@@ -18,7 +19,8 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     {description: 'See what would happen', command: '<%= config.bin %> emergency stop --domain orders --dry-run'},
   ]
   static flags = {
-    domain: Flags.string({summary: 'Only this domain (default: all domains).'}),
+    domain: Flags.string({summary: 'Only this domain (default: all domains); must be one the events stream knows.'}),
+    force: Flags.boolean({summary: 'Accept a --domain the events stream does not know (a deliberate new name).'}),
     reason: Flags.string({summary: 'Why: shown to every service and in the ops log.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (required without a terminal).'}),
     'dry-run': Flags.boolean({summary: 'Show what would be broadcast and paused; change nothing.'}),
@@ -26,14 +28,19 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   }
 
   async run(): Promise<EmergencyResult> {
-    const {domain, reason, yes, actor} = this.flags
+    const {domain, reason, yes, actor, force} = this.flags
     const dryRun = this.flags['dry-run']
     checkDomain(domain)
+    const ctx = await this.context()
+    if (domain !== undefined && !force) {
+      const {assertKnownDomain} = await import('../../lib/emergency/domains.js')
+      const unchecked = await assertKnownDomain(ctx, domain, 'pass --force to stop a domain with no events or consumers yet')
+      if (unchecked) this.note(this.style.dim(`note: ${unchecked}`))
+    }
     const scope = domain ? `domain ${domain}` : 'ALL domains'
     if (!dryRun && !(await confirm(`Emergency stop of ${scope}: broadcast cim.ops.emergency.stop and pause its consumers?`, {yes}))) {
       throw new OperationError('emergency stop not done', 'declined at the prompt; nothing was changed')
     }
-    const ctx = await this.context()
     const [{emergency}, {renderEmergency}] = await Promise.all([import('../../lib/emergency/service.js'), import('../../lib/emergency/render.js')])
     const result = await emergency(ctx, 'stop', {domain: domain ?? null, reason, actor, dryRun})
     this.print(renderEmergency(result, {style: this.style, width: this.width}))

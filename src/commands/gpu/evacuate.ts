@@ -16,6 +16,7 @@ export default class GpuEvacuate extends BaseCommand<typeof GpuEvacuate> {
   1. compare-and-set the node to draining in the cim_gpu_nodes KV bucket {state, reason, since, by}; an evacuation another operator started first is detected (the node is draining, or the compare-and-set loses) and refused with exit 2, changing nothing;
   2. publish cim.ops.gpu.<node>.evacuate {reason, deadline} on the ops log: the node's workload agents move their work and delete their keys <node>.<workload> in cim_gpu_allocations;
   3. watch those keys until none remain (progress on stderr, live on a terminal), then mark the node drained.
+A node that none of cim_gpu_nodes, cim_gpu_health and cim_gpu_allocations knows is refused with exit 64, listing the known ones (a typo must not drain nothing and leave a phantom node behind); --force evacuates such a new name on purpose. Remove a node recorded by mistake with \`cimops gpu forget\`.
 At the deadline (--timeout, default 10m) it lists the stuck workloads and exits 2, leaving the node draining: continue with --resume, or give the node back with \`cimops gpu uncordon\`.
 Every step is an event on the ops log (cim.ops.gpu.<node>.draining, .evacuate, .workload-left, .drained, .evacuation-timed-out). Here --timeout is the drain deadline; the per-call network timeout comes from the context.
 Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64).`
@@ -35,6 +36,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     'dry-run': Flags.boolean({summary: 'Show the plan and the workloads that would be asked to leave; change nothing.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (required without a terminal).'}),
     quiet: Flags.boolean({summary: 'No progress on stderr.'}),
+    force: Flags.boolean({summary: 'Evacuate a node no GPU bucket knows yet (a deliberate new name).'}),
     ...MUTATING_FLAGS,
   }
 
@@ -44,7 +46,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   }
 
   async run(): Promise<EvacuationResult> {
-    const {reason, resume, yes, quiet, actor} = this.flags
+    const {reason, resume, yes, quiet, actor, force} = this.flags
     const dryRun = this.flags['dry-run']
     const [{checkNodeName, actorName}, {resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/incident/events.js')])
     const node = checkNodeName(this.args.node)
@@ -54,19 +56,23 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
       throw new OperationError(`evacuation of ${node} not started`, 'declined at the prompt; nothing was changed')
     }
     const ctx = await this.context()
-    const [{withFleet}, {evacuateNode}, {createProgress, progressMode}] = await Promise.all([
+    const [{withFleet}, {evacuateNode}, {assertKnownNode}, {createProgress, progressMode}] = await Promise.all([
       import('../../lib/gpu/fleet.js'),
       import('../../lib/gpu/evacuate.js'),
+      import('../../lib/gpu/known.js'),
       import('../../lib/gpu/progress.js'),
     ])
-    const progress = await createProgress(dryRun ? 'quiet' : progressMode({quiet, json: this.jsonEnabled()}), {title: `cimops gpu evacuate ${node} — Ctrl-C stops waiting (the node stays draining)`})
+    let progress: Awaited<ReturnType<typeof createProgress>> | undefined
     let result: EvacuationResult
     try {
-      result = await withFleet(ctx, {name: `cimops-gpu-evacuate-${node}`, reconnect: true}, (session) =>
-        evacuateNode(session, {node, reason, by: actorName(resolveActor(actor)), timeoutMs, dryRun, resume, signal: this.signal, onProgress: (p) => progress.update(p)}),
-      )
+      result = await withFleet(ctx, {name: `cimops-gpu-evacuate-${node}`, reconnect: true}, async (session) => {
+        if (!force) await assertKnownNode(session, node, 'pass --force to evacuate a new node on purpose')
+        progress = await createProgress(dryRun ? 'quiet' : progressMode({quiet, json: this.jsonEnabled()}), {title: `cimops gpu evacuate ${node} — Ctrl-C stops waiting (the node stays draining)`})
+        const live = progress
+        return evacuateNode(session, {node, reason, by: actorName(resolveActor(actor)), timeoutMs, dryRun, resume, signal: this.signal, onProgress: (p) => live.update(p)})
+      })
     } finally {
-      await progress.stop()
+      await progress?.stop()
     }
     this.print(renderEvacuation(result, {style: this.style, width: this.width}))
     if (result.outcome === 'timed-out' || result.outcome === 'superseded') {

@@ -15,6 +15,7 @@ import {CimopsError, DataError, ExitCode, OperationError} from '../core/errors.j
 import {formatDuration} from '../core/duration.js'
 import {plural} from '../core/output/units.js'
 import {gpuEvent, type GpuEventName, gpuSubject} from './events.js'
+import {knownNodes, unknownNodeError} from './known.js'
 import type {FleetSession, PublishedEvent} from './fleet.js'
 
 export interface AllocationView {
@@ -270,10 +271,8 @@ export async function uncordonNode(session: FleetSession, options: {node: string
     return {...base, message: uncordonMessage(base)}
   }
   if (!record) {
-    const known = (await session.store.health.get(node)) !== undefined || current.length > 0
-    if (!known) {
-      throw new OperationError(`unknown GPU node "${node}"`, 'it is in none of cim_gpu_nodes, cim_gpu_health and cim_gpu_allocations', {hint: 'see `cimops gpu nodes`'})
-    }
+    const known = await knownNodes(session)
+    if (!known.includes(node)) throw unknownNodeError(node, known)
     return result('already-active', 'active')
   }
   if (previous!.state === 'active') return result('already-active', 'active')

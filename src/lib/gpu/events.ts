@@ -4,7 +4,7 @@
  */
 import {randomUUID} from 'node:crypto'
 
-export type GpuEventName = 'draining' | 'evacuate' | 'workload-left' | 'drained' | 'evacuation-timed-out' | 'evacuation-interrupted' | 'active'
+export type GpuEventName = 'draining' | 'evacuate' | 'workload-left' | 'drained' | 'evacuation-timed-out' | 'evacuation-interrupted' | 'active' | 'forgotten'
 
 export const GPU_EVENT_TYPES: Record<GpuEventName, string> = {
   draining: 'GpuNodeDraining',
@@ -14,6 +14,7 @@ export const GPU_EVENT_TYPES: Record<GpuEventName, string> = {
   'evacuation-timed-out': 'GpuEvacuationTimedOut',
   'evacuation-interrupted': 'GpuEvacuationInterrupted',
   active: 'GpuNodeUncordoned',
+  forgotten: 'GpuNodeForgotten',
 }
 
 export const EMERGENCY_GPU_SUBJECT = 'cim.ops.emergency.gpu-evacuate'

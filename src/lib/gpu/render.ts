@@ -5,6 +5,7 @@ import type {Status, Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
 import type {EmergencyGpuResult} from './emergency.js'
 import type {EvacuationProgress, EvacuationResult, UncordonResult} from './evacuate.js'
+import type {ForgetResult} from './forget.js'
 import type {GpuSnapshot, GpuStatusReport} from './model.js'
 import type {FleetView} from './nodes.js'
 
@@ -237,6 +238,12 @@ export function renderEvacuation(result: EvacuationResult, {style, width}: Rende
 /** `gpu uncordon`. */
 export function renderUncordon(result: UncordonResult, {style}: RenderOptions): string {
   const lines = [style.status(result.outcome === 'uncordoned' || result.outcome === 'already-active' ? 'OK' : 'OK', result.dryRun ? `[dry run] ${result.message}` : result.message)]
+  for (const note of result.notes) lines.push(style.dim(`note: ${note}`))
+  return lines.join('\n')
+}
+
+export function renderForget(result: ForgetResult, {style}: RenderOptions): string {
+  const lines = [style.status('OK', result.dryRun ? `[dry run] ${result.message}` : result.message)]
   for (const note of result.notes) lines.push(style.dim(`note: ${note}`))
   return lines.join('\n')
 }

@@ -2,8 +2,8 @@
  * `cimops monitor`: follows the events stream with an ordered consumer (counting events by domain and
  * type, failed events, messages by subject prefix), reads stream and consumer state every refresh
  * (lag, queues, deliveries, storage), and serves it all as Prometheus metrics on /metrics, with
- * /healthz (process up) and /readyz (connected, state read, and caught up with the stream as it was
- * when the monitor found it).
+ * /healthz (process up) and /readyz (connected, state read, caught up with the stream as it was
+ * when the monitor found it, and still counting).
  *
  * A service, not a command: /metrics answers from the start, also while NATS is down or the stream
  * does not exist yet. NATS may come and go for as long as it likes: the connection reconnects
@@ -40,10 +40,14 @@ export interface MonitorOptions {
 /** Ordered consumers of monitors are named with this prefix, so refreshes leave them out. */
 const OWN_CONSUMER_PREFIX = 'cimops_monitor_'
 const DEFAULT_BATCH = 2500
-/** Unread events and no progress for this long (at least): the follower is restarted from the last counted sequence. */
-const MIN_STALL_MS = 10_000
+/**
+ * Unread events and none read for this long (at least), or the stream not read for this long: not counting.
+ * /readyz says 503, and the follower is restarted from the last counted sequence.
+ */
+const MIN_NOT_COUNTING_MS = 3000
 
 const REFRESH_FAILED = 'reading stream and consumer state failed'
+const FOLLOW_FAILED = 'cannot follow the events stream'
 
 type Readiness = {ready: true} | {ready: false; reason: string}
 
@@ -95,8 +99,13 @@ class EventMonitor {
   /** Ready once the counters have reached this sequence (the stream's last when it was found). */
   private catchUpTo = 0
   private delivered = 0
+  /** Events read so far and when that number last grew (or there was nothing to read). */
   private progress = {delivered: 0, at: Date.now()}
+  /** A restarted follower gets this long before the next restart; the progress clock keeps running meanwhile. */
+  private followerStartedAt = 0
   private refreshed = false
+  /** When the events stream's state was last read (listing the streams succeeded). */
+  private streamReadAt = 0
   private refreshTimer?: NodeJS.Timeout
   private lastProblem?: string
 
@@ -145,7 +154,21 @@ class EventMonitor {
     if (!this.refreshed) return {ready: false, reason: 'reading state'}
     if (!this.stream || !this.streamPresent) return {ready: false, reason: `waiting for stream ${this.options.stream}`}
     if (this.countedSeq < this.catchUpTo) return {ready: false, reason: `counting: at sequence ${this.countedSeq} of ${this.catchUpTo}`}
+    // Connected is not counting: a cluster node that held the stream's leader or the follower's consumer may be gone.
+    const limit = this.notCountingAfterMs()
+    const unreadFor = Date.now() - this.streamReadAt
+    if (unreadFor > limit) {
+      return {ready: false, reason: `stream ${this.options.stream} not read for ${Math.round(unreadFor / 1000)}s${this.lastProblem ? ` (${this.lastProblem})` : ''}`}
+    }
+    const unread = this.stream.lastSeq - this.countedSeq
+    const idleFor = Date.now() - this.progress.at
+    if (unread > 0 && idleFor > limit) return {ready: false, reason: `not counting: ${unread} events unread, none read for ${Math.round(idleFor / 1000)}s`}
     return {ready: true}
+  }
+
+  /** Long enough that a slow read or a busy refresh is not "not counting": a few refreshes, or two timeouts. */
+  private notCountingAfterMs(): number {
+    return Math.max(MIN_NOT_COUNTING_MS, 3 * this.options.refreshMs, 2 * this.ctx.timeoutMs)
   }
 
   private setConnection(state: ConnectionState): void {
@@ -241,16 +264,37 @@ class EventMonitor {
     this.lastProblem = line
   }
 
-  /** One read of stream and consumer state; also starts, restarts or watches the follower. */
+  /**
+   * One read of stream and consumer state; also starts, restarts or watches the follower. The follower
+   * comes first: the consumers' state may be unreadable for minutes (CONSUMER.LIST times out while a dead
+   * node holds one of them, such as this monitor's own previous consumer), and that must not stop counting.
+   */
   private async refresh(): Promise<void> {
     // While disconnected every request would wait out its timeout: the last values stay until NATS is back.
     if (this.connection !== 'connected' || !this.jsm) return
     const {jetstream: js, lag} = this.m
     const {jsm} = this
     const {timeoutMs} = this.ctx
-    const now = new Date()
+    const {metrics} = this
     const streams = await js.listStreams(jsm, this.address, timeoutMs)
     const events = streams.find((s) => s.name === this.options.stream)
+    this.streamReadAt = Date.now()
+    metrics.storageBytes.reset()
+    for (const s of streams) metrics.storageBytes.set({stream: s.name}, s.bytes)
+    metrics.activeStreams.set(streams.filter((s) => s.subjects.some((subject) => subject.startsWith('cim.') && !subject.startsWith('cim.ops.'))).length)
+    metrics.streamLastSequence.reset()
+    if (events) metrics.streamLastSequence.set({stream: events.name}, events.lastSeq)
+
+    this.streamPresent = events !== undefined
+    // Its own problem, retried at every refresh; the consumers' state is still read meanwhile.
+    if (events) await this.follow(events).catch((error: unknown) => this.problem(`${FOLLOW_FAILED}: ${describe(error)}; retrying after sequence ${this.countedSeq}`))
+    else {
+      // Not there (yet, or any more): every event it will hold is stored after the monitor looked.
+      if (!this.stream) this.countFrom = 'first'
+      this.problem(`stream ${this.options.stream} not found (${streams.length > 0 ? `the streams are ${streams.map((s) => s.name).join(', ')}` : 'there are no streams'}); waiting for it`)
+    }
+
+    const now = new Date()
     const consumers = events ? await js.listConsumers(jsm, events.name, this.address, timeoutMs) : []
     const others = consumers.filter((c) => !c.name.startsWith(OWN_CONSUMER_PREFIX))
     const projections: Array<{consumer: ConsumerDetails; domain: string; projection: string; lag: number; pending: number}> = []
@@ -263,10 +307,6 @@ class EventMonitor {
     }
 
     // Everything read: swap the values in one go, so a scrape never sees half a refresh.
-    const {metrics} = this
-    metrics.storageBytes.reset()
-    for (const s of streams) metrics.storageBytes.set({stream: s.name}, s.bytes)
-    metrics.activeStreams.set(streams.filter((s) => s.subjects.some((subject) => subject.startsWith('cim.') && !subject.startsWith('cim.ops.'))).length)
     metrics.projectionLag.reset()
     metrics.projectionPending.reset()
     metrics.processingLag.reset()
@@ -289,17 +329,7 @@ class EventMonitor {
       others.map((c) => ({name: c.name, filterSubjects: c.filterSubjects, delivered: c.delivered.consumerSeq})),
       !this.refreshed && !this.options.fromStart,
     )
-    metrics.streamLastSequence.reset()
-    if (events) metrics.streamLastSequence.set({stream: events.name}, events.lastSeq)
     metrics.lastRefresh.set(Date.now() / 1000)
-
-    this.streamPresent = events !== undefined
-    if (events) await this.follow(events)
-    else {
-      // Not there (yet, or any more): every event it will hold is stored after the monitor looked.
-      if (!this.stream) this.countFrom = 'first'
-      this.problem(`stream ${this.options.stream} not found (${streams.length > 0 ? `the streams are ${streams.map((s) => s.name).join(', ')}` : 'there are no streams'}); waiting for it`)
-    }
     this.refreshed = true
   }
 
@@ -316,6 +346,7 @@ class EventMonitor {
         this.options.log(`stream ${events.name} found; counting from sequence ${from}`)
         this.lastProblem = undefined
       }
+      this.progress = {delivered: this.delivered, at: Date.now()}
       await this.startFollower(from)
       return
     }
@@ -331,7 +362,7 @@ class EventMonitor {
     // Unread events and no progress for a while: nats.js did not recover the consumer; start afresh.
     if (this.delivered !== this.progress.delivered || events.lastSeq <= this.countedSeq) {
       this.progress = {delivered: this.delivered, at: Date.now()}
-    } else if (Date.now() - this.progress.at > Math.max(MIN_STALL_MS, 3 * this.options.refreshMs)) {
+    } else if (Date.now() - Math.max(this.progress.at, this.followerStartedAt) > this.notCountingAfterMs()) {
       this.options.log(`no events read for ${Math.round((Date.now() - this.progress.at) / 1000)}s with ${events.lastSeq - this.countedSeq} unread; restarting the follower after sequence ${this.countedSeq}`)
       await this.restartFollower(this.countedSeq + 1, false)
     }
@@ -350,6 +381,7 @@ class EventMonitor {
     if (anew) {
       this.countedSeq = fromSeq - 1
       this.catchUpTo = 0
+      this.progress = {delivered: this.delivered, at: Date.now()}
     }
     await this.startFollower(fromSeq)
   }
@@ -375,7 +407,11 @@ class EventMonitor {
         this.ctx.timeoutMs,
       )
       this.follower = follower
-      this.progress = {delivered: this.delivered, at: Date.now()}
+      this.followerStartedAt = Date.now()
+      if (this.lastProblem?.startsWith(FOLLOW_FAILED)) {
+        this.options.log(`following the events stream again after sequence ${this.countedSeq}`)
+        this.lastProblem = undefined
+      }
       void follower.stopped.then((reason) => {
         if (this.follower !== follower || this.options.signal.aborted) return
         this.follower = undefined

@@ -19,6 +19,7 @@ export type ProbeContext = Pick<SandboxState, 'cluster' | 'jetstream'>
 const healthzSchema = z.object({status: z.string(), error: z.string().optional()})
 const routezSchema = z.object({num_routes: z.number()})
 const jszSchema = z.object({meta_cluster: z.object({leader: z.string().optional()}).optional()})
+const varzSchema = z.object({server_id: z.string().min(1)})
 
 /** One readiness check of one process, bounded by timeoutMs per network call. */
 export async function probeProcess(proc: SandboxProcess, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
@@ -54,6 +55,12 @@ async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs:
   const leader = jszSchema.parse(await getJson(`${monitor}/jsz`, timeoutMs)).meta_cluster?.leader
   if (!leader) return {healthy: false, detail: `${routes} routes, no JetStream meta leader`, routes}
   return {healthy: true, detail: `ready, ${routes} routes, meta leader ${leader}`, routes}
+}
+
+/** The id a running nats-server reports (the same its clients see in INFO). */
+export async function natsServerId(proc: SandboxProcess, timeoutMs: number): Promise<string> {
+  if (!proc.monitorUrl) throw new Error(`no monitor URL recorded for ${proc.name}`)
+  return varzSchema.parse(await getJson(`${proc.monitorUrl}/varz`, timeoutMs)).server_id
 }
 
 /**

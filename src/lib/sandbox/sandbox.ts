@@ -6,7 +6,7 @@ import {formatMs, OperationError, UsageError} from '../core/errors.js'
 import {findServerBinary} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
 import {freeLoopbackPorts} from './ports.js'
-import {probeProcess, type ProbeContext} from './probes.js'
+import {natsServerId, probeProcess, type ProbeContext} from './probes.js'
 import {isProcessAlive, readLogTail, spawnDetached, spawnTied, terminateProcess} from './processes.js'
 import {readSandboxState, removeSandboxFiles, writeSandboxState} from './state.js'
 import {
@@ -117,6 +117,7 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
     await writeSandboxState(state)
     await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    await recordServerIds(state, state.processes)
     return state
   } catch (error) {
     await Promise.all(state.processes.map((proc) => terminateProcess(proc)))
@@ -196,7 +197,7 @@ export async function restartProcess(state: SandboxState, name: string): Promise
   await terminateProcess(proc)
   await relaunch(current, [proc], DEFAULT_READY_TIMEOUT_MS, ignoreLog)
   const callerCopy = state.processes.find((candidate) => candidate.name === name)
-  if (callerCopy) callerCopy.pid = proc.pid
+  if (callerCopy) Object.assign(callerCopy, {pid: proc.pid, serverId: proc.serverId})
 }
 
 /** state.json is the truth: the caller's copy may predate a restart. */
@@ -217,6 +218,18 @@ async function relaunch(state: SandboxState, procs: SandboxProcess[], readyTimeo
   for (const proc of procs) proc.pid = spawnDetached(proc.name, proc.argv, proc.logFile, processEnv(proc))
   await writeSandboxState(state)
   await waitAllReady(state, procs, readyTimeoutMs, log)
+  await recordServerIds(state, procs)
+}
+
+/**
+ * What `sandbox seed` compares the server it reaches with: a port can be reused by another server,
+ * a server id cannot (nats-server draws a new one at each start).
+ */
+async function recordServerIds(state: SandboxState, procs: SandboxProcess[]): Promise<void> {
+  const nats = procs.filter((proc) => proc.component === 'nats')
+  if (nats.length === 0) return
+  await Promise.all(nats.map(async (proc) => (proc.serverId = await natsServerId(proc, MAX_PROBE_TIMEOUT_MS))))
+  await writeSandboxState(state)
 }
 
 async function waitAllReady(context: ProbeContext, procs: SandboxProcess[], timeoutMs: number, log: Log): Promise<void> {

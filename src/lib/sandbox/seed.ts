@@ -3,6 +3,7 @@ import type {NatsConnection} from '@nats-io/transport-node'
 import {clusterSize, opsStreamConfig} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError, UnreachableError} from '../core/errors.js'
+import {assertSandboxServer, type SandboxGuard} from './guard.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
 import type {CatchUpOptions, CatchUpResult, SeedConsumer, SeedOptions, SeedResult} from './types.js'
 
@@ -33,14 +34,10 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
   const log = opts.log ?? (() => {})
   const eventsStream = opts.eventsStream ?? DEFAULTS.streams.events
   const opsStream = DEFAULTS.streams.ops
-  const [{connect}, jsModule] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')])
+  const jsModule = await import('@nats-io/jetstream')
 
   const address = natsServers.join(',')
-  const nc = await connect({servers: natsServers, name: 'cimops-sandbox-seed', timeout: CONNECT_TIMEOUT_MS}).catch(
-    (error: Error) => {
-      throw new UnreachableError('nats', address, error.message, {cause: error})
-    },
-  )
+  const nc = await connectSeed(natsServers, opts.sandbox)
   try {
     const jsm = await jsModule.jetstreamManager(nc).catch((error: Error) => {
       throw new OperationError('cannot seed the sandbox', `JetStream at ${address}: ${error.message}`, {cause: error})
@@ -75,11 +72,8 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
   const log = opts.log ?? (() => {})
   const stream = opts.eventsStream ?? DEFAULTS.streams.events
   const {name} = LAGGING_CONSUMER
-  const [{connect}, jsModule] = await Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream')])
-  const address = natsServers.join(',')
-  const nc = await connect({servers: natsServers, name: 'cimops-sandbox-seed', timeout: CONNECT_TIMEOUT_MS}).catch((error: Error) => {
-    throw new UnreachableError('nats', address, error.message, {cause: error})
-  })
+  const jsModule = await import('@nats-io/jetstream')
+  const nc = await connectSeed(natsServers, opts.sandbox)
   try {
     const jsm = await jsModule.jetstreamManager(nc)
     let info
@@ -118,6 +112,28 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
   } finally {
     await nc.close()
   }
+}
+
+/**
+ * With a guard, nothing is sent before the server proves it is the sandbox's; cluster updates are
+ * ignored so the connection stays on the servers checked.
+ */
+async function connectSeed(natsServers: string[], guard: SandboxGuard | undefined): Promise<NatsConnection> {
+  const {connect} = await import('@nats-io/transport-node')
+  const address = natsServers.join(',')
+  const nc = await connect({servers: natsServers, name: 'cimops-sandbox-seed', timeout: CONNECT_TIMEOUT_MS, ignoreClusterUpdates: guard !== undefined}).catch(
+    (error: Error) => {
+      throw new UnreachableError('nats', address, error.message, {cause: error})
+    },
+  )
+  if (!guard) return nc
+  try {
+    assertSandboxServer(guard, natsServers, {address: nc.getServer(), serverId: nc.info?.server_id ?? 'unknown', serverName: nc.info?.server_name})
+  } catch (error) {
+    await nc.close()
+    throw error
+  }
+  return nc
 }
 
 function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {

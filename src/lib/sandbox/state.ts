@@ -17,6 +17,7 @@ const processSchema = z.object({
   port: z.number().int(),
   monitorUrl: z.string().optional(),
   clusterPort: z.number().int().optional(),
+  serverId: z.string().optional(),
   configFile: z.string(),
   dataDir: z.string(),
   logFile: z.string(),

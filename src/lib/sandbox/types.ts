@@ -1,4 +1,6 @@
 /** Public shapes of the sandbox: real servers on loopback, recorded in `<stateDir>/state.json`. */
+import type {SandboxGuard} from './guard.js'
+
 
 /** The servers, plus `monitor`: the event monitor (`cimops monitor`), which Prometheus scrapes. */
 export type SandboxComponent = 'nats' | 'prometheus' | 'alertmanager' | 'monitor'
@@ -43,6 +45,11 @@ export interface SandboxProcess {
   /** nats-server HTTP monitor (http://127.0.0.1:M), used for readiness. */
   monitorUrl?: string
   clusterPort?: number
+  /**
+   * nats only: the server id it reported once ready. nats-server draws a new one at each start, so a
+   * different server on the same port (or this one restarted by hand) does not match it.
+   */
+  serverId?: string
   /** The event monitor's: a natscli context file naming the sandbox's NATS servers. */
   configFile: string
   dataDir: string
@@ -75,7 +82,12 @@ export interface ProcessStatus extends SandboxProcess {
   routes?: number
 }
 
-export interface SeedOptions {
+/** Seeding and catching up refuse any server but the sandbox's own recorded here (always set by `cimops sandbox seed`). */
+interface SandboxGuarded {
+  sandbox?: SandboxGuard
+}
+
+export interface SeedOptions extends SandboxGuarded {
   log?: (line: string) => void
   /** The seeded events' `occurredAt` times end shortly before this. Default: now. */
   now?: Date
@@ -100,7 +112,7 @@ export interface SeedResult {
   consumers: SeedConsumer[]
 }
 
-export interface CatchUpOptions {
+export interface CatchUpOptions extends SandboxGuarded {
   log?: (line: string) => void
   /** Default EVENTS. */
   eventsStream?: string

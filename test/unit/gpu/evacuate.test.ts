@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {DataError, OperationError} from '../../../src/lib/core/errors.js'
+import {DataError} from '../../../src/lib/core/errors.js'
 import {emergencyGpuEvacuate, mapBounded} from '../../../src/lib/gpu/emergency.js'
 import {EvacuationConflictError, type EvacuateOptions, evacuateNode, uncordonNode} from '../../../src/lib/gpu/evacuate.js'
+import {forgetNode} from '../../../src/lib/gpu/forget.js'
 import {listFleet} from '../../../src/lib/gpu/nodes.js'
 import {allocate, cooperativeAgent, memoryFleet, type MemoryFleet} from './memory-fleet.js'
 
@@ -159,9 +160,26 @@ describe('uncordonNode', () => {
     expect(done).toMatchObject({outcome: 'uncordoned', state: 'active', previous: {state: 'drained'}, message: 'gpu-07 is active again (was drained by erin)'})
     expect(fleet.published.map((p) => [p.subject, p.body.type, p.body.previousState])).toEqual([['cim.ops.gpu.gpu-07.active', 'GpuNodeUncordoned', 'drained']])
     expect((await uncordonNode(fleet, {node: 'gpu-07', by: 'frank'})).outcome).toBe('already-active')
-    await expect(uncordonNode(fleet, {node: 'gpu-99', by: 'frank'})).rejects.toBeInstanceOf(OperationError)
+    await expect(uncordonNode(fleet, {node: 'gpu-99', by: 'frank'})).rejects.toMatchObject({exit: 64, line: 'unknown GPU node "gpu-99": known nodes: gpu-07 (check the spelling (`cimops gpu nodes`))'})
     await fleet.store.health.put('gpu-10', {node: 'gpu-10', status: 'OK', summary: '8 GPUs OK', checkedAt: new Date().toISOString()})
     expect((await uncordonNode(fleet, {node: 'gpu-10', by: 'frank'})).outcome).toBe('already-active')
+  })
+})
+
+describe('forgetNode', () => {
+  it('removes a phantom node\'s records with an event; refuses unknown, busy and draining nodes, changing nothing', async () => {
+    const fleet = memoryFleet()
+    await fleet.store.nodes.put('gpu-99', {state: 'drained', since: '2026-11-21T03:00:00Z', by: 'erin'})
+    await fleet.store.nodes.put('gpu-12', {state: 'draining', since: '2026-11-21T03:00:00Z', by: 'erin'})
+    await allocate(fleet, 'gpu-08', 'train')
+    await expect(forgetNode(fleet, {node: 'gpu-98', by: 'frank'})).rejects.toMatchObject({exit: 64, why: 'known nodes: gpu-08, gpu-12, gpu-99'})
+    await expect(forgetNode(fleet, {node: 'gpu-08', by: 'frank'})).rejects.toMatchObject({exit: 2, why: '1 workload still allocated on it (train)'})
+    await expect(forgetNode(fleet, {node: 'gpu-12', by: 'frank'})).rejects.toMatchObject({exit: 2, why: 'it is being evacuated by erin'})
+    expect(await forgetNode(fleet, {node: 'gpu-99', by: 'frank', dryRun: true})).toMatchObject({outcome: 'dry-run', message: 'Would remove gpu-99: its drained state in cim_gpu_nodes'})
+    expect(fleet.published).toEqual([])
+    expect(await forgetNode(fleet, {node: 'gpu-99', by: 'frank', reason: 'typo'})).toMatchObject({outcome: 'forgotten', removed: {state: 'drained', health: false}})
+    expect(await fleet.store.nodes.keys()).toEqual(['gpu-12'])
+    expect(fleet.published.map((p) => [p.subject, p.body.type, p.body.reason])).toEqual([['cim.ops.gpu.gpu-99.forgotten', 'GpuNodeForgotten', 'typo']])
   })
 })
 

@@ -104,7 +104,8 @@ export interface GpuBucket<T> {
   /** Only when the key is still at `revision`. */
   update(key: string, value: T, revision: number): Promise<number>
   put(key: string, value: T): Promise<number>
-  delete(key: string): Promise<void>
+  /** With `revision`: only when the key is still at it (compare-and-delete). */
+  delete(key: string, revision?: number): Promise<void>
   /** Calls back on every change after the call (puts and deletes); stop() ends it. */
   watch(filter: string, onChange: (change: KvChange) => void): Promise<{stop(): Promise<void>}>
 }
@@ -236,12 +237,12 @@ export async function openGpuFleet(nc: NatsConnection, jsm: JetStreamManager, se
           return fail(error, `cannot write ${key}`)
         }
       },
-      async delete(key) {
+      async delete(key, revision) {
         const kv = await writable()
         try {
-          await kv.delete(key)
+          await kv.delete(key, revision === undefined ? undefined : {previousSeq: revision})
         } catch (error) {
-          fail(error, `cannot delete ${key}`)
+          conflictOr(error, key, `it is no longer at revision ${revision}`, `cannot delete ${key}`)
         }
       },
       async watch(filter, onChange) {

@@ -1,0 +1,74 @@
+/**
+ * Which domains exist, so that `emergency stop --domain wokflow` (a typo) is refused instead of broadcasting
+ * a stop no service listens for. A domain is known from the events stream: subjects `cim.<domain>.>` holding
+ * messages (per-subject info), the stream's own subjects, and its consumers `<domain>-<projection>`.
+ */
+import type {StreamSummary} from '../adapters/nats/jetstream.js'
+import type {ResolvedContext} from '../core/context-types.js'
+import {isCimopsError, UsageError} from '../core/errors.js'
+import {type ConsumerBrief, domainConsumers, isValidDomain} from './model.js'
+
+/** Per-subject info of every subject is read only for streams with at most this many (a subject per aggregate adds up). */
+const MAX_SUBJECTS_LISTED = 10_000
+/** Domains named in a refusal; the rest are counted. */
+const LISTED = 20
+
+/**
+ * Exit 64 listing the known domains, unless `domain` is one of them on the context's events stream. When the
+ * stream cannot be read, an emergency must not wait on it: returns why it could not check, for a note, and the
+ * command goes ahead.
+ */
+export async function assertKnownDomain(ctx: ResolvedContext, domain: string, forceHint: string): Promise<string | undefined> {
+  let known: string[] | undefined
+  try {
+    known = await lookUp(ctx, domain)
+  } catch (error) {
+    if (error instanceof UsageError) throw error
+    return `could not check domain "${domain}" against ${ctx.streams.events} (${isCimopsError(error) ? error.line : String(error)}); going ahead`
+  }
+  if (known === undefined) return undefined
+  const stream = ctx.streams.events
+  const list = known.length === 0
+    ? `no domain is known: ${stream} holds no cim.<domain>.> events and has no <domain>-<projection> consumers`
+    : `known domains on ${stream}: ${known.slice(0, LISTED).join(', ')}${known.length > LISTED ? ` and ${known.length - LISTED} more` : ''}`
+  throw new UsageError(`unknown domain "${domain}"`, list, {hint: `check the spelling; ${forceHint}`})
+}
+
+/** undefined when the domain is known; else the known ones. */
+async function lookUp(ctx: ResolvedContext, domain: string): Promise<string[] | undefined> {
+  const [{withNats, jetstreamManagerFor}, adapter] = await Promise.all([import('../adapters/nats/connection.js'), import('../adapters/nats/jetstream.js')])
+  const stream = ctx.streams.events
+  const address = ctx.nats.servers.join(',')
+  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-emergency-domains'}, async (nc) => {
+    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+    const summary = await adapter.findStream(jsm, stream, address, ctx.timeoutMs)
+    if (!summary) return []
+    if (summary.subjects.some((subject) => subject.startsWith(`cim.${domain}.`))) return undefined
+    const consumers = (await adapter.listConsumers(jsm, stream, address, ctx.timeoutMs)).map((c) => ({stream, name: c.name, durable: c.durable, filterSubjects: c.filterSubject ? [c.filterSubject] : []}))
+    // Cheap first: a consumer of the domain, else messages under cim.<domain>.> (a filter the server applies).
+    if (domainConsumers(consumers, domain).length > 0) return undefined
+    const held = await adapter.streamSubjects(jsm, stream, `cim.${domain}.>`, address, ctx.timeoutMs)
+    if (held && Object.keys(held.subjects).length > 0) return undefined
+    return knownDomains(summary, consumers, (filter) => adapter.streamSubjects(jsm, stream, filter, address, ctx.timeoutMs))
+  })
+}
+
+/** Domains in the stream's subjects and stored subjects (when not too many to list), and in its consumers' names. */
+async function knownDomains(
+  summary: StreamSummary,
+  consumers: ConsumerBrief[],
+  subjectsMatching: (filter: string) => Promise<{subjects: Record<string, number>} | undefined>,
+): Promise<string[]> {
+  const domains = new Set<string>()
+  const add = (subject: string) => {
+    const [prefix, domain] = subject.split('.')
+    if (prefix === 'cim' && domain !== undefined && domain !== 'ops' && isValidDomain(domain)) domains.add(domain)
+  }
+  summary.subjects.forEach(add)
+  if ((summary.subjectCount ?? 0) <= MAX_SUBJECTS_LISTED) Object.keys((await subjectsMatching('cim.*.>'))?.subjects ?? {}).forEach(add)
+  for (const consumer of consumers) {
+    const dash = consumer.name.indexOf('-')
+    if (consumer.durable && dash > 0) domains.add(consumer.name.slice(0, dash))
+  }
+  return [...domains].sort()
+}
