@@ -74,7 +74,8 @@ Afterwards the restored stream is compared with the manifest — messages, first
     } finally {
       progress.done()
     }
-    this.restored = result.streams.filter((s) => s.ok).map((s) => s.target)
+    // A dry run restored nothing: its audit event must not land in a stream of the set (one may be half-restored).
+    this.restored = result.dryRun ? [] : result.streams.filter((s) => s.ok).map((s) => s.target)
     const {renderRestore, renderRestorePlan} = await import('../lib/backup/render.js')
     if (!this.jsonEnabled()) this.print(result.dryRun ? renderRestorePlan(result, this.style, this.width) : renderRestore(result, this.style, this.width))
     if (!result.ok && !result.dryRun) {

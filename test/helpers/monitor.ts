@@ -1,5 +1,8 @@
 /** Helpers for tests of `cimops monitor`: free ports, bounded waits, reading the exposition format. */
 import {createServer} from 'node:net'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import type {JetStreamClient} from '@nats-io/jetstream'
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,5 +65,19 @@ export async function readyStatus(base: string): Promise<{status: number; text: 
     return {status: response.status, text: await response.text()}
   } catch {
     return undefined
+  }
+}
+
+/** Publishes one event, retrying while the stream has no leader (the node just killed or restarted) until `deadlineMs`. */
+export async function publishUntilStored(js: JetStreamClient, subject: string, id: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      await js.publish(subject, JSON.stringify({id}), {msgID: id, timeout: 1000})
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await sleep(200)
+    }
   }
 }

@@ -6,29 +6,14 @@
  * twice, none missed) and is ready again. With two nodes gone (no quorum) /readyz must say 503.
  * Bounded: every wait has a deadline (about a minute in all on 2 cores). Run `npm run build` first.
  */
-import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstream, type JetStreamClient, jetstreamManager} from '@nats-io/jetstream'
+import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {restartProcess, seedSandbox, stopProcess} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, startCli} from '../helpers/cli.js'
-import {freePort, readyStatus, samples, scrape, sum, until} from '../helpers/monitor.js'
+import {freePort, publishUntilStored, readyStatus, samples, scrape, sum, until} from '../helpers/monitor.js'
 import {useSandbox} from '../helpers/sandbox.js'
-
-/** Per publish: the stream's leader may be the node just killed, so a publish is retried until a new leader stores it. */
-async function publishUntilStored(js: JetStreamClient, subject: string, id: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    try {
-      await js.publish(subject, JSON.stringify({id}), {msgID: id, timeout: 1000})
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await sleep(200)
-    }
-  }
-}
 
 describe('cimops monitor on a 3-node cluster losing nodes', () => {
   const sandbox = useSandbox({cluster: 3, components: ['nats']})
@@ -62,7 +47,7 @@ describe('cimops monitor on a 3-node cluster losing nodes', () => {
     const js = jetstream(publisher)
     let published = 0
     const publish = async (count: number, tag: string) => {
-      for (let i = 0; i < count; i++) await publishUntilStored(js, `cim.graph.node.${tag}-${i}.NodeAdded`, `${tag}-${i}`)
+      for (let i = 0; i < count; i++) await publishUntilStored(js, `cim.graph.node.${tag}-${i}.NodeAdded`, `${tag}-${i}`, 20_000)
       published += count
     }
     try {

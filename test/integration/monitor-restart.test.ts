@@ -8,29 +8,16 @@
  * Run `npm run build` first.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstream, type JetStreamClient, jetstreamManager} from '@nats-io/jetstream'
+import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {restartProcess, seedSandbox, stopProcess} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, startCli} from '../helpers/cli.js'
-import {freePort, readyStatus, samples, scrape, sum, until} from '../helpers/monitor.js'
+import {freePort, publishUntilStored, readyStatus, samples, scrape, sum, until} from '../helpers/monitor.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 const OUTAGE_MS = 8000
-
-async function publishUntilStored(js: JetStreamClient, subject: string, id: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      await js.publish(subject, JSON.stringify({id}), {msgID: id, timeout: 1000})
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await sleep(200)
-    }
-  }
-}
 
 describe('cimops monitor across NATS restarts', () => {
   const sandbox = useSandbox({components: ['nats']})
@@ -88,7 +75,7 @@ describe('cimops monitor across NATS restarts', () => {
       // id makes a retry of a stored event a duplicate the server drops): they land once the server is back.
       const during = 40
       const duringDone = (async () => {
-        for (let i = 0; i < during; i++) await publishUntilStored(js, `cim.workflow.workflow.during-${i}.StepCompleted`, `during-${i}`)
+        for (let i = 0; i < during; i++) await publishUntilStored(js, `cim.workflow.workflow.during-${i}.StepCompleted`, `during-${i}`, 30_000)
       })()
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)))
       expect(await connectionState(base)).not.toBe('connected')

@@ -112,6 +112,19 @@ describe('the ops log when the events stream captures cim.> (a common operator s
     expect(report.checks.find((c) => c.name === 'stream:CIM_OPS')).toMatchObject({status: 'OK', summary: 'ops events are stored in stream EVENTS, which captures cim.ops.>'})
   })
 
+  it('a runbook run is recorded there too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cimops-ops-runbook-'))
+    try {
+      await writeFile(join(dir, 'ops-probe.md'), '---\nid: ops-probe\ntitle: Ops probe\n---\n# Ops probe\n\n## Diagnosis\n\n```sh {"name": "hello"}\necho hello\n```\n')
+      const run = await cli('runbook', 'run', 'ops-probe', '--all', '--dir', dir, '--json')
+      expect(run.code, run.stderr).toBe(0)
+      expect(JSON.parse(run.stdout).opsLog).toMatchObject({recorded: true, stream: 'EVENTS'})
+      expect(Object.keys(await subjectsIn(servers(), 'EVENTS', 'cim.ops.runbook.>'))).not.toEqual([])
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  }, 60_000)
+
   it('when streams capture only part of cim.ops.>: the broadcast still goes out, and health-check and the command say once that nothing can be stored', async () => {
     await withJsm(servers(), async (jsm) => {
       await jsm.streams.delete('EVENTS')

@@ -10,7 +10,7 @@ import {readMessages} from '../../src/lib/adapters/nats/backup-messages.js'
 import {jsApiFor} from '../../src/lib/adapters/nats/backup-streams.js'
 import {serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import {ContentDigest} from '../../src/lib/backup/digest.js'
-import {RESTORE_MARKER} from '../../src/lib/backup/restore.js'
+import {RESTORE_MARKER} from '../../src/lib/backup/manifest.js'
 import {restartProcess, stopProcess} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
 import {startTestSandbox, type TestSandbox, useSandbox} from '../helpers/sandbox.js'
@@ -19,11 +19,24 @@ const STREAM = 'EVENTS'
 /** Enough that a logical restore takes a few seconds, small enough to seed fast. */
 const MESSAGES = 15_000
 
+/**
+ * The domain events of the stream, counted and digested. EVENTS captures cim.>, so it is also the ops log: the
+ * audit events of the restores themselves land there once a restore has finished, and are not domain events.
+ */
 async function digestOf(nc: NatsConnection, stream: string): Promise<{messages: number; digest: string}> {
   const {state} = await (await jetstreamManager(nc)).streams.info(stream)
   const digest = new ContentDigest(false)
-  if (state.messages > 0) await readMessages(jsApiFor(nc, {}, 5000), stream, {fromSeq: state.first_seq, toSeq: state.last_seq, idleTimeoutMs: 5000}, (m) => digest.update(m.subject, m.data))
-  return {messages: state.messages, digest: digest.summary().digest}
+  const read = (m: {subject: string; data: Uint8Array}) => {
+    if (!m.subject.startsWith('cim.ops.')) digest.update(m.subject, m.data)
+  }
+  if (state.messages > 0) await readMessages(jsApiFor(nc, {}, 5000), stream, {fromSeq: state.first_seq, toSeq: state.last_seq, idleTimeoutMs: 5000}, read)
+  const {messages, digest: value} = digest.summary()
+  return {messages, digest: value}
+}
+
+/** The ops subjects stored in the stream, with their counts. */
+async function opsSubjects(nc: NatsConnection, stream: string): Promise<Record<string, number>> {
+  return (await (await jetstreamManager(nc)).streams.info(stream, {subjects_filter: 'cim.ops.>'})).state.subjects ?? {}
 }
 
 /** Polls the stream until it holds more than `count` messages and fewer than MESSAGES (bounded), for a fault mid-restore. */
@@ -121,6 +134,14 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     expect(afterKill.messages).toBeLessThan(MESSAGES)
     expect(afterKill.description).toContain(RESTORE_MARKER)
 
+    // Nothing reads it as the real stream: the health check calls it what it is.
+    const health = await cli(['health-check', '--component', 'streams', '--json'])
+    expect(health.code).toBe(2)
+    expect(JSON.parse(health.stdout).checks.find((c: {name: string}) => c.name === `stream:${STREAM}`)).toMatchObject({
+      status: 'CRITICAL',
+      summary: expect.stringMatching(/^unfinished restore: cimops: restore in progress from /),
+    })
+
     const dryRun = await cli(['restore', set, '--dry-run'])
     expect(dryRun.code, dryRun.stderr).toBe(0)
     expect(dryRun.stdout).toMatch(/EVENTS\s+EVENTS\s+resume \(unfinished restore, [\d,]+ messages in\)/)
@@ -130,6 +151,8 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     expect(JSON.parse(resumed.stdout).streams[0]).toMatchObject({action: 'resume', ok: true})
     expect(await digestOf(nc, STREAM)).toEqual(original)
     expect((await markedInfo()).description).toBe('')
+    // Only once it finished: the audit events of the interrupted run and the dry run (spooled meanwhile), then this one's.
+    expect(await opsSubjects(nc, STREAM)).toEqual({'cim.ops.audit.restore': 3})
   }, 120_000)
 
   it('a logical restore that ends up different from the backup (a live publisher wrote into it) keeps its marker and fails (exit 2); resuming it is refused (64)', async () => {
@@ -154,7 +177,9 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
 
   it('nats-server killed mid-restore: exit 69 saying what is left, not "please report it"; after the restart the same restore resumes', async () => {
     const set = join(work, 'logical')
-    expect((await jsm.streams.info(STREAM)).state.messages).toBe(MESSAGES)
+    expect((await digestOf(nc, STREAM)).messages).toBe(MESSAGES)
+    // With the earlier restores' audit events: EVENTS is the ops log too.
+    const live = (await jsm.streams.info(STREAM)).state.messages
     // Replacing the live stream: once it is deleted, the error must say so.
     const child = startCli(['restore', set, '--force', '--yes', '--nats-url', url()], home.env)
     const done = finished(child)
@@ -163,7 +188,7 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     const result = await done
     expect(result.code, result.stderr).toBe(69)
     expect(result.stderr).toMatch(/^cimops: cannot reach nats at 127\.0\.0\.1:\d+: the connection was lost during the restore of EVENTS/m)
-    expect(result.stderr).toContain(`THE EXISTING EVENTS (${MESSAGES} messages) WAS DELETED and is not restored; the backup is intact in ${set}`)
+    expect(result.stderr).toContain(`THE EXISTING EVENTS (${live} messages) WAS DELETED and is not restored; the backup is intact in ${set}`)
     expect(result.stderr).toContain('EVENTS is left unfinished and marked "cimops: restore in progress"')
     expect(result.stderr).not.toContain('please report it')
 

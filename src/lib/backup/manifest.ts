@@ -21,6 +21,8 @@ import {DataError} from '../core/errors.js'
 export const MANIFEST_FILE = 'manifest.json'
 export const PARTIAL_SUFFIX = '.partial'
 export const PARTIAL_MARKER = '.cimops-backup'
+/** The description of a stream a logical restore is still filling: it is not yet what the set holds. */
+export const RESTORE_MARKER = 'cimops: restore in progress'
 export const BACKUP_FILE = 'backup.json'
 export const SNAPSHOT_FILE = 'stream.tar.s2'
 export const MESSAGES_FILE = 'messages.jsonl.gz'
@@ -130,8 +132,9 @@ export async function readManifest(setDir: string): Promise<Manifest> {
   let json: unknown
   try {
     json = JSON.parse(text)
-  } catch (error) {
-    throw new DataError(`${path} is corrupt`, `not JSON: ${(error as Error).message}`)
+  } catch {
+    // Not the parser's message: it quotes the start of the file, which may be anything.
+    throw new DataError(`${path} is corrupt`, 'not JSON')
   }
   // Before the schema: the digest is over the fields as written, unknown ones included.
   if (typeof json === 'object' && json !== null && 'checksum' in json) {

@@ -36,15 +36,13 @@ import {readChunks} from './file-sink.js'
 import {assertIntact, checkFiles, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import {type LogicalMessage, readMessagesFile} from './logical.js'
-import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, RESTORE_MARKER, SNAPSHOT_FILE} from './manifest.js'
 import type {ProgressListener} from './progress.js'
 import {subjectsOverlap} from './subjects.js'
 
 const HEALTHY_WAIT_MS = 30_000
 const FINAL_REPLY_TIMEOUT_MS = 3_600_000
 const STREAM_NAME = /^[^\s.*>/\\]+$/
-/** The description of a stream a logical restore is still filling. */
-export const RESTORE_MARKER = 'cimops: restore in progress'
 
 export interface RestoreSetOptions {
   set: LoadedSet

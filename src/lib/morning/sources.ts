@@ -10,7 +10,7 @@ import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import type {FleetView} from '../gpu/nodes.js'
-import {MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX} from '../backup/manifest.js'
+import {MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest} from '../backup/manifest.js'
 import {domainOf} from './areas.js'
 import type {BackupSetInfo, DomainRate, DrillInfo, GpuNode} from './model.js'
 
@@ -19,7 +19,7 @@ import type {BackupSetInfo, DomainRate, DrillInfo, GpuNode} from './model.js'
 
 /**
  * Complete backup sets under `dir` (or `dir` itself when it is one): a directory with a manifest.json,
- * not `.partial`, without the in-progress marker. The time is the manifest's completedAt, else
+ * not `.partial`, without the in-progress marker, whose manifest (when sealed) matches its checksum. The time is the manifest's completedAt, else
  * createdAt, else time. A manifest that is not JSON or has no time does not count.
  */
 export async function readBackupSets(dir: string, now: Date): Promise<BackupSetInfo[]> {
@@ -46,6 +46,8 @@ async function readSet(path: string, now: Date): Promise<BackupSetInfo | undefin
     const entries = await readdir(path)
     if (!entries.includes(MANIFEST_FILE) || entries.includes(PARTIAL_MARKER)) return undefined
     manifest = JSON.parse(await readFile(join(path, MANIFEST_FILE), 'utf8')) as Record<string, unknown>
+    // A sealed manifest that no longer matches its checksum is a corrupt set, not a backup to count on.
+    if ('checksum' in manifest) await readManifest(path)
   } catch {
     return undefined
   }

@@ -146,7 +146,7 @@ export function opsRecorder(ctx: ResolvedContext): RunRecorder {
         open = await connection
         await open?.close().catch(() => {})
       }
-      return {recorded: !failure && published > 0, events: published, ...(open ? {stream: ctx.streams.ops} : {}), ...(failure ? {reason: failure} : {})}
+      return {recorded: !failure && published > 0, events: published, ...(open ? {stream: open.log.stream} : {}), ...(failure ? {reason: failure} : {})}
     },
   }
 }
@@ -159,17 +159,15 @@ interface Session {
 class NoOpsLog extends Error {}
 
 async function openSession(ctx: ResolvedContext): Promise<Session> {
-  const [{connectNats, jetstreamManagerFor}, {openOpsLog}, {findStream}] = await Promise.all([
-    import('../adapters/nats/connection.js'),
-    import('../adapters/nats/ops-events.js'),
-    import('../adapters/nats/jetstream.js'),
-  ])
+  const [{connectNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../audit/ops-stream.js')])
   const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-runbook'})
   try {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    const stream = await findStream(jsm, ctx.streams.ops, ctx.nats.servers.join(','), ctx.timeoutMs)
-    if (!stream) throw new NoOpsLog(`there is no ops stream ${ctx.streams.ops} (it is created by the first incident or audited command)`)
-    const log = await openOpsLog(nc, jsm, ctx.nats, ctx.streams.ops, ctx.timeoutMs)
+    // Wherever cim.ops.> is captured (an events stream on cim.> holds it too); a run never creates it.
+    const log = await contextOpsLog(nc, jsm, ctx, {create: false})
+    const {location} = log
+    if (location.state === 'missing') throw new NoOpsLog(`there is no ops stream ${ctx.streams.ops} (it is created by the first incident or audited command)`)
+    if (location.state === 'blocked') throw new NoOpsLog(`${location.reason} (${location.hint})`)
     return {
       log,
       close: async () => {

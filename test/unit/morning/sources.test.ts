@@ -22,6 +22,8 @@ beforeAll(async () => {
   await set('20261121T030000Z.partial', {completedAt: daysAgo(0.1)})
   await set('20261121T040000Z', {completedAt: daysAgo(0.05)}, ['.cimops-backup'])
   await set('corrupt', '{not json')
+  // Sealed by cimops, then a statistic edited: its checksum no longer matches.
+  await set('20261121T050000Z', {format: 'cimops-backup/1', createdAt: daysAgo(0.02), completedAt: daysAgo(0.01), streams: [{name: 'EVENTS'}], checksum: {algorithm: 'sha256', value: '0'.repeat(64)}})
   await set('no-time', {streams: []})
   await set('empty', undefined)
   await writeFile(join(root, 'stray-file'), 'x')
@@ -32,7 +34,7 @@ afterAll(async () => {
 })
 
 describe('readBackupSets', () => {
-  it('counts complete sets only, with the time the manifest gives', async () => {
+  it('counts complete sets only (not one whose sealed manifest was edited), with the time the manifest gives', async () => {
     const sets = (await readBackupSets(root, NOW)).sort((a, b) => a.name.localeCompare(b.name))
     expect(sets).toEqual([
       {name: '20261117T030000Z', path: join(root, '20261117T030000Z'), time: daysAgo(5), ageSeconds: 5 * 86400, streams: ['EVENTS', 'CIM_OPS']},

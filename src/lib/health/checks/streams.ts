@@ -2,6 +2,7 @@ import {joinAddresses} from '../../adapters/redact.js'
 import type {Status} from '../../core/output/style.js'
 import type {StreamSummary} from '../../adapters/nats/jetstream.js'
 import type {OpsStreamLocation} from '../../adapters/nats/ops-events.js'
+import {RESTORE_MARKER} from '../../backup/manifest.js'
 import {worstStatus} from '../model.js'
 import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
 import {formatBytes, formatSeconds, plural} from '../../core/output/units.js'
@@ -55,11 +56,13 @@ function streamOutcome(stream: StreamSummary): CheckOutcome {
     return `${source.kind} ${source.name}: ${source.error ? `error ${source.error}` : `lag ${source.lag}, ${active}`}`
   })
   const lastEvent = stream.lastTime ? `, last ${formatSeconds(Math.max(0, (Date.now() - stream.lastTime.getTime()) / 1000))} ago` : ''
+  // A stream a restore is still filling holds only part of its events, however real it looks.
+  const unfinished = stream.description?.startsWith(RESTORE_MARKER) ? [`unfinished restore: ${stream.description}`] : []
   return {
     name: `stream:${stream.name}`,
     component: 'streams',
-    status: worstStatus(stream.sources.map(sourceStatus)),
-    summary: [`${plural(stream.messages, 'message')}, ${formatBytes(stream.bytes)}, ${plural(stream.consumers, 'consumer')}${lastEvent}`, ...sources].join('; '),
+    status: worstStatus([...stream.sources.map(sourceStatus), ...(unfinished.length > 0 ? (['CRITICAL'] as const) : [])]),
+    summary: [...unfinished, `${plural(stream.messages, 'message')}, ${formatBytes(stream.bytes)}, ${plural(stream.consumers, 'consumer')}${lastEvent}`, ...sources].join('; '),
     metrics: [
       {name: 'exists', value: 1},
       {name: 'messages', value: stream.messages},
