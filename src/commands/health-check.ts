@@ -8,7 +8,7 @@ import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.j
 import {redact, redactString} from '../lib/core/redact.js'
 import {HEALTH_COMPONENTS} from '../lib/health/components.js'
 import {renderReport} from '../lib/health/render.js'
-import {NAGIOS_CODE} from '../lib/health/model.js'
+import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {HealthReport} from '../lib/health/service.js'
 
 const THRESHOLDS = 'THRESHOLD'

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/core/base-command.js'
 import {parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
-import {NAGIOS_CODE} from '../lib/health/model.js'
+import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {MorningReport} from '../lib/morning/model.js'
 
 export default class MorningCheck extends BaseCommand<typeof MorningCheck> {

@@ -5,7 +5,7 @@ import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
 import {renderTable, type Column} from '../../lib/core/output/table.js'
 import {formatSeconds, plural} from '../../lib/core/output/units.js'
 import {redact} from '../../lib/core/redact.js'
-import {NAGIOS_CODE} from '../../lib/health/model.js'
+import {NAGIOS_CODE} from '../../lib/core/check/status.js'
 import {CONSUMER_SORTS, type ConsumerReport, type ConsumerRow} from '../../lib/streams/consumer-report.js'
 import {ago, renderReplicas} from '../../lib/streams/format.js'
 

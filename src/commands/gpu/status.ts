@@ -7,7 +7,7 @@ import {formatNagios, formatPrometheus} from '../../lib/core/output/check-format
 import {redact, redactString} from '../../lib/core/redact.js'
 import type {GpuStatusReport} from '../../lib/gpu/model.js'
 import {renderGpuStatus} from '../../lib/gpu/render.js'
-import {NAGIOS_CODE, worstStatus} from '../../lib/health/model.js'
+import {NAGIOS_CODE, worstStatus} from '../../lib/core/check/status.js'
 
 export default class GpuStatus extends BaseCommand<typeof GpuStatus> {
   static isCheck = true

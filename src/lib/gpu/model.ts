@@ -1,8 +1,8 @@
 import type {XidSeverity} from '../adapters/gpu/kernel-log.js'
 import type {NvidiaGpu} from '../adapters/gpu/nvidia-smi.js'
 import type {GpuProcess, RetiredPageList} from '../adapters/gpu/nvidia-smi-xml.js'
-import type {Status} from '../core/output/style.js'
-import type {CheckReport} from '../health/model.js'
+import type {CheckReport} from '../core/check/result.js'
+import type {Status} from '../core/check/status.js'
 
 /** One NVIDIA GPU as the rules see it: the query CSV, completed by `-q -x` where it knows more. */
 export interface GpuSnapshot extends NvidiaGpu {

@@ -1,7 +1,7 @@
 /** The fleet as the KV buckets tell it (`gpu nodes`), and a node's own GPU health put there (`gpu status --publish`). */
 import type {HealthRecord, NodeState} from '../adapters/nats/gpu-kv.js'
 import {GPU_BUCKETS} from '../adapters/nats/gpu-kv.js'
-import type {Status} from '../core/output/style.js'
+import type {Status} from '../core/check/status.js'
 import type {AllocationView} from './evacuate.js'
 import type {FleetSession} from './fleet.js'
 import type {GpuStatusReport} from './model.js'

@@ -1,7 +1,8 @@
 /** Text views of the gpu commands: tables for people; the same data is the --json result. */
 import {formatDuration} from '../core/duration.js'
 import {formatBytes, plural} from '../core/output/units.js'
-import type {Status, Style} from '../core/output/style.js'
+import type {Status} from '../core/check/status.js'
+import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
 import type {EmergencyGpuResult} from './emergency.js'
 import type {EvacuationProgress, EvacuationResult, UncordonResult} from './evacuate.js'

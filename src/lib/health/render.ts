@@ -1,6 +1,6 @@
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
-import {type CheckReport, sortWorstFirst} from './model.js'
+import {type CheckReport, sortWorstFirst} from '../core/check/result.js'
 
 type Scored = CheckReport & {score?: number}
 

@@ -1,8 +1,7 @@
 import type {ResolvedContext} from '../core/context-types.js'
-import {CimopsError, formatMs, InterruptedError} from '../core/errors.js'
-import type {Status} from '../core/output/style.js'
-import {redactString} from '../core/redact.js'
-import {type CheckReport, type CheckResult, summarize} from './model.js'
+import {DeadlineError, failedCheck, withDeadline} from '../core/check/deadline.js'
+import {type CheckOutcome, type CheckReport, type CheckResult, summarize} from '../core/check/result.js'
+import {InterruptedError} from '../core/errors.js'
 import type {NatsSession} from './nats-session.js'
 
 export interface CheckContext {
@@ -12,8 +11,6 @@ export interface CheckContext {
   /** Shared NATS connection of this run. */
   nats: NatsSession
 }
-
-export type CheckOutcome = Omit<CheckResult, 'durationSeconds'>
 
 export interface HealthCheck {
   name: string
@@ -47,47 +44,13 @@ export async function runChecks(checks: HealthCheck[], context: CheckContext, ti
 
 async function runOne(check: HealthCheck, context: CheckContext, timeoutMs: number): Promise<CheckResult[]> {
   const started = performance.now()
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(timeoutMs)), timeoutMs)
-  })
   try {
-    const outcome = await Promise.race([check.run(context), deadline])
+    const outcome = await withDeadline(check.run(context), timeoutMs, () => new DeadlineError(timeoutMs))
     const seconds = round((performance.now() - started) / 1000)
     return (Array.isArray(outcome) ? outcome : [outcome]).map((o) => ({...o, durationSeconds: seconds}))
   } catch (error) {
     return [{...failedCheck(check, error, check.target?.(context.ctx)), durationSeconds: round((performance.now() - started) / 1000)}]
-  } finally {
-    clearTimeout(timer)
   }
-}
-
-class DeadlineError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`no answer within ${formatMs(timeoutMs)}`)
-  }
-}
-
-/** Maps a thrown error to a check result: unreachable or timed out is CRITICAL, anything else UNKNOWN. */
-export function failedCheck(check: Pick<HealthCheck, 'name' | 'component'>, error: unknown, target?: {system: string; address: string}): CheckOutcome {
-  let status: Status = 'UNKNOWN'
-  let summary: string
-  if (error instanceof DeadlineError) {
-    status = 'CRITICAL'
-    summary = target ? `${target.system} at ${target.address} did not answer: ${error.message}` : `check did not finish: ${error.message}`
-  } else if (error instanceof CimopsError) {
-    status = error.code === 'UNREACHABLE' || error.code === 'TIMEOUT' || error.code === 'API' ? 'CRITICAL' : 'UNKNOWN'
-    summary = error.hint && status === 'UNKNOWN' ? `${error.line}` : error.message
-  } else {
-    summary = `could not evaluate: ${error instanceof Error ? error.message : String(error)}`
-  }
-  const details =
-    error instanceof CimopsError
-      ? {system: error.system, address: error.address, code: error.code}
-      : error instanceof DeadlineError
-        ? {...target, code: 'TIMEOUT'}
-        : undefined
-  return {name: check.name, component: check.component, status, summary: redactString(summary), metrics: [], ...(details ? {details} : {})}
 }
 
 function round(seconds: number): number {

@@ -1,6 +1,6 @@
 import type {ScoreWeights} from '../core/context-types.js'
-import type {Status} from '../core/output/style.js'
-import type {CheckResult} from './model.js'
+import type {CheckResult} from '../core/check/result.js'
+import type {Status} from '../core/check/status.js'
 
 /**
  * Health score 0–100, a weighted composite like the seed's (its example: API errors 40%, federation

@@ -1,6 +1,6 @@
 import type {ResolvedContext} from '../core/context-types.js'
 import type {HealthComponent} from './components.js'
-import type {CheckReport} from './model.js'
+import type {CheckReport} from '../core/check/result.js'
 import {createNatsSession} from './nats-session.js'
 import {runChecks} from './runner.js'
 import {healthScore} from './score.js'

@@ -4,7 +4,7 @@
  */
 import {humanSeconds} from '../alerts/model.js'
 import {formatSeconds} from '../core/output/units.js'
-import {STATUS_ORDER} from '../health/model.js'
+import {STATUS_ORDER} from '../core/check/status.js'
 import {trendText} from './areas.js'
 import type {Action, MorningReport} from './model.js'
 

@@ -4,10 +4,9 @@
  */
 import type {Episode} from '../alerts/model.js'
 import {humanSeconds, severityRank, sortAlerts} from '../alerts/model.js'
-import type {Status} from '../core/output/style.js'
+import {type Status, worstStatus} from '../core/check/status.js'
 import {formatSeconds, plural} from '../core/output/units.js'
-import type {CheckResult} from '../health/model.js'
-import {worstStatus} from '../health/model.js'
+import type {CheckResult} from '../core/check/result.js'
 import type {HealthReport} from '../health/service.js'
 import type {
   ActiveAlert,

@@ -4,8 +4,8 @@
  * and a short list of recommended actions linked to runbooks.
  */
 import type {Episode} from '../alerts/model.js'
-import type {Status} from '../core/output/style.js'
-import type {CheckReport} from '../health/model.js'
+import type {CheckReport} from '../core/check/result.js'
+import type {Status} from '../core/check/status.js'
 
 export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health'] as const
 export type Area = (typeof AREAS)[number]

@@ -1,6 +1,6 @@
 /** The morning report for the terminal (text) and for the team channel (Markdown). */
 import {ago, humanSeconds} from '../alerts/model.js'
-import type {Status} from '../core/output/style.js'
+import type {Status} from '../core/check/status.js'
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
 import {formatSeconds} from '../core/output/units.js'

@@ -3,11 +3,11 @@
  * system makes its area UNKNOWN instead of holding up the report. Never throws for a sick component.
  */
 import {humanSeconds} from '../alerts/model.js'
+import {withDeadline} from '../core/check/deadline.js'
+import {type CheckResult, sortWorstFirst} from '../core/check/result.js'
+import {type Status, worstStatus} from '../core/check/status.js'
 import type {ResolvedContext} from '../core/context-types.js'
-import type {Status} from '../core/output/style.js'
 import {round} from '../core/output/units.js'
-import type {CheckResult} from '../health/model.js'
-import {sortWorstFirst, worstStatus} from '../health/model.js'
 import type {RunbookLookup} from './actions.js'
 import {recommendActions} from './actions.js'
 import {judgeAlerts, judgeBackups, judgeConsumers, judgeDrills, judgeEvents, judgeGpu, judgeHealth, type PendingSnapshot, snapshotOf, unknownArea} from './areas.js'
@@ -37,7 +37,8 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
   const now = (options.now ?? (() => new Date()))()
   const windowSeconds = options.sinceMs / 1000
   const deadlineMs = ctx.timeoutMs + AREA_MARGIN_MS
-  const within = <T>(work: Promise<T>, what: string) => deadline(work, deadlineMs, what)
+  const within = <T>(work: Promise<T>, what: string) =>
+    withDeadline(work, deadlineMs, () => new Error(`${what} did not answer within ${humanSeconds(deadlineMs / 1000)}`))
 
   const [{runHealthCheck}, sources, trend] = await Promise.all([import('../health/service.js'), import('./sources.js'), import('./trend.js')])
   const nats = lazyNats(ctx)
@@ -174,15 +175,6 @@ function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<
     check('drills', drills.lastSuccessful ? [{name: 'drill_age', value: drills.lastSuccessful.ageSeconds, unit: 's', warn: drills.warnSeconds}] : []),
     check('health', health.score === undefined ? [] : [{name: 'score', value: health.score}]),
   ]
-}
-
-/** Resolves with the work, or rejects once `ms` have passed; the work itself is left to its own timeouts. */
-function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${humanSeconds(ms / 1000)}`)), ms)
-  })
-  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
 interface LazyNats {

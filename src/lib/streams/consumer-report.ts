@@ -4,9 +4,8 @@
  * be read is UNKNOWN without sinking the report.
  */
 import type {ClusterState, ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
-import type {Status} from '../core/output/style.js'
+import {type Status, NAGIOS_CODE, STATUS_ORDER, worstStatus} from '../core/check/status.js'
 import {plural} from '../core/output/units.js'
-import {NAGIOS_CODE, STATUS_ORDER, worstStatus} from '../health/model.js'
 import {mapLimit, REQUESTS_IN_FLIGHT} from './concurrency.js'
 import {consumerNotFound, streamNotFound} from './errors.js'
 import {type ConsumerThresholds, consumerVerdict, measureConsumer} from './lag.js'

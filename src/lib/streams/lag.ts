@@ -9,9 +9,8 @@
  * - stalled = work pending and no delivery for `stallAfter` seconds.
  */
 import type {ConsumerSummary, StreamSummary} from '../adapters/nats/jetstream.js'
-import type {Status} from '../core/output/style.js'
+import {type Status, statusAbove, worstStatus} from '../core/check/status.js'
 import {formatSeconds} from '../core/output/units.js'
-import {statusAbove, worstStatus} from '../health/model.js'
 
 export interface ConsumerMeasures {
   /** Seconds; 0 when nothing is outstanding. */

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {formatNagios, formatPrometheus} from '../../../src/lib/core/output/check-formats.js'
-import type {CheckReport} from '../../../src/lib/health/model.js'
+import type {CheckReport} from '../../../src/lib/core/check/result.js'
 
 const report: CheckReport = {
   status: 'WARNING',

@@ -4,8 +4,9 @@ import type {ConsumerSummary} from '../../../src/lib/adapters/nats/jetstream.js'
 import {DEFAULTS} from '../../../src/lib/core/context-types.js'
 import {UnreachableError} from '../../../src/lib/core/errors.js'
 import {consumerOutcome} from '../../../src/lib/health/checks/consumers.js'
-import {summarize, worstStatus} from '../../../src/lib/health/model.js'
-import {failedCheck} from '../../../src/lib/health/runner.js'
+import {failedCheck} from '../../../src/lib/core/check/deadline.js'
+import {summarize} from '../../../src/lib/core/check/result.js'
+import {worstStatus} from '../../../src/lib/core/check/status.js'
 import {healthScore} from '../../../src/lib/health/score.js'
 
 const now = new Date('2026-11-22T03:00:00Z')

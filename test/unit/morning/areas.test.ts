@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import type {CheckResult} from '../../../src/lib/health/model.js'
+import type {CheckResult} from '../../../src/lib/core/check/result.js'
 import {judgeAlerts, judgeBackups, judgeConsumers, judgeDrills, judgeEvents, judgeGpu, unknownArea, type AlertInput} from '../../../src/lib/morning/areas.js'
 
 const alert = (name: string, severity: string | null, state = 'active', labels: Record<string, string> = {}): AlertInput => ({

@@ -1,5 +1,5 @@
-import type {CheckReport, Metric} from '../../health/model.js'
-import {NAGIOS_CODE} from '../../health/model.js'
+import type {CheckReport, Metric} from '../check/result.js'
+import {NAGIOS_CODE} from '../check/status.js'
 
 /**
  * Machine formats of a check report: Nagios plugin output and Prometheus exposition text

@@ -1,6 +1,6 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
-export type Status = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'
+import type {Status} from '../check/status.js'
 
 export interface StyleOptions {
   /** --no-color given. */

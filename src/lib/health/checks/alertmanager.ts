@@ -1,6 +1,6 @@
-import type {Status} from '../../core/output/style.js'
-import {worstStatus} from '../model.js'
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import {type Status, worstStatus} from '../../core/check/status.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 import {plural} from '../../core/output/units.js'
 
 /**

@@ -1,4 +1,5 @@
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 
 /**
  * GPUs of this host, judged by the GPU health rules of src/lib/gpu (the same verdict as `cimops gpu status`):

@@ -1,7 +1,7 @@
 import {joinAddresses} from '../../adapters/redact.js'
-import type {Status} from '../../core/output/style.js'
-import {statusAbove, worstStatus} from '../model.js'
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import {type Status, statusAbove, worstStatus} from '../../core/check/status.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatBytes, plural, round} from '../../core/output/units.js'
 
 /**

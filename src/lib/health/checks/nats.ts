@@ -1,7 +1,8 @@
 import {joinAddresses} from '../../adapters/redact.js'
 import type {NatsSettings} from '../../core/context-types.js'
-import type {Status} from '../../core/output/style.js'
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import type {Status} from '../../core/check/status.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatSeconds, round} from '../../core/output/units.js'
 
 interface PeerProbe {

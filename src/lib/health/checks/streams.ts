@@ -1,10 +1,10 @@
 import {joinAddresses} from '../../adapters/redact.js'
-import type {Status} from '../../core/output/style.js'
+import {type Status, worstStatus} from '../../core/check/status.js'
 import type {StreamSummary} from '../../adapters/nats/jetstream.js'
 import type {OpsStreamLocation} from '../../adapters/nats/ops-events.js'
 import {RESTORE_MARKER} from '../../backup/manifest.js'
-import {worstStatus} from '../model.js'
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatBytes, formatSeconds, plural} from '../../core/output/units.js'
 
 /** Mirrors and sources silent for longer than this are reported, whatever their lag. */

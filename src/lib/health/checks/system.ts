@@ -1,6 +1,7 @@
 import type {Filesystem} from '../../adapters/system/host.js'
-import {statusAbove, statusBelow} from '../model.js'
-import type {CheckContext, CheckOutcome, HealthCheck} from '../runner.js'
+import type {CheckOutcome} from '../../core/check/result.js'
+import {statusAbove, statusBelow} from '../../core/check/status.js'
+import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatBytes, round} from '../../core/output/units.js'
 
 /** This host: CPU load per core, memory used %, and free space on the watched mounts. */

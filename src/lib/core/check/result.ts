@@ -1,4 +1,4 @@
-import type {Status} from '../core/output/style.js'
+import {type Status, STATUS_ORDER, worstStatus} from './status.js'
 
 /** The check-result shape shared by every check command (DESIGN.md "Output"). */
 
@@ -23,35 +23,14 @@ export interface CheckResult {
   durationSeconds?: number
 }
 
+/** What a check itself returns; the runner adds how long it took. */
+export type CheckOutcome = Omit<CheckResult, 'durationSeconds'>
+
 export interface CheckReport {
   status: Status
   summary: string
   checks: CheckResult[]
   durationSeconds: number
-}
-
-export const STATUS_ORDER: Record<Status, number> = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}
-
-/** Nagios plugin exit codes. */
-export const NAGIOS_CODE: Record<Status, number> = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
-
-/** CRITICAL beats UNKNOWN beats WARNING beats OK: an unknown is worse than a known warning, better than a known outage. */
-export function worstStatus(statuses: Status[]): Status {
-  return statuses.reduce<Status>((worst, s) => (STATUS_ORDER[s] > STATUS_ORDER[worst] ? s : worst), 'OK')
-}
-
-/** Higher value is worse: OK below warn, WARNING from warn, CRITICAL from crit. */
-export function statusAbove(value: number, warn?: number, crit?: number): Status {
-  if (crit !== undefined && value >= crit) return 'CRITICAL'
-  if (warn !== undefined && value >= warn) return 'WARNING'
-  return 'OK'
-}
-
-/** Lower value is worse (e.g. free disk %). */
-export function statusBelow(value: number, warn?: number, crit?: number): Status {
-  if (crit !== undefined && value <= crit) return 'CRITICAL'
-  if (warn !== undefined && value <= warn) return 'WARNING'
-  return 'OK'
 }
 
 /** Worst first, then by component and name, so the eye lands on what is broken. */
