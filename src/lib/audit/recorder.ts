@@ -4,10 +4,11 @@ import {z} from 'zod'
 
 import {stripUserinfo} from '../adapters/redact.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
+import type {AuditHook, AuditOptions} from '../core/audit-hook.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {isCimopsError} from '../core/errors.js'
 import {cimopsDataDir} from '../core/paths.js'
-import {type AuditEvent, auditSubject} from './event.js'
+import {type AuditEvent, auditSubject, buildAuditEvent} from './event.js'
 import {contextOpsLog} from './ops-stream.js'
 
 /**
@@ -33,12 +34,8 @@ export interface SpooledAuditEvent {
   event: AuditEvent
 }
 
-export interface RecordOptions {
+export interface RecordOptions extends AuditOptions {
   spoolDir?: string
-  /** Create the ops stream when no stream captures cim.ops.> (default true; restore does not: the set may hold it). */
-  createOpsLog?: boolean
-  /** Streams the event must not be written to now (restore: those of the set it has not restored). */
-  avoidStreams?: readonly string[]
 }
 
 export interface RecordResult {
@@ -94,6 +91,13 @@ class Deferred extends Error {
   ) {
     super(why)
   }
+}
+
+/** The base command's audit hook (core/audit-hook.ts): the run's event, in its context, recorded or spooled. */
+export const auditCommand: AuditHook = async (run, ctx, options) => {
+  const event = buildAuditEvent(run)
+  const recorded = {...event, ...(ctx?.name ? {context: ctx.name} : {})}
+  return {event: recorded, ...(await recordAuditEvent(recorded, ctx, options))}
 }
 
 export async function recordAuditEvent(event: AuditEvent, ctx: ResolvedContext | undefined, options: RecordOptions = {}): Promise<RecordResult> {

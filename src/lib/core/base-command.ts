@@ -1,8 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 import {dirname} from 'node:path'
 
-import type {RecordOptions} from '../audit/recorder.js'
-
+import {type AuditOptions, loadAuditHook} from './audit-hook.js'
 import type {ResolvedContext} from './context-types.js'
 import {type ConnectionFlags, resolveContext} from './context.js'
 import {describeFailure, type Failure} from './failure.js'
@@ -154,8 +153,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ctor = this.ctor as unknown as typeof BaseCommand
     const flags = this.flags as Record<string, unknown> | undefined
     if (!ctor.audited || this.parsing || flags?.['dry-run'] === true || process.exitCode === ExitCode.USAGE) return
-    const [{buildAuditEvent}, {recordAuditEvent}] = await Promise.all([import('../audit/event.js'), import('../audit/recorder.js')])
-    const event = buildAuditEvent({
+    const auditCommand = await loadAuditHook()
+    const run = {
       command: this.id ?? 'unknown',
       argv: this.argv,
       startedAt: this.startedAt,
@@ -163,10 +162,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       exitCode: typeof process.exitCode === 'number' ? process.exitCode : 0,
       error: this.failureLine,
       actor: typeof flags?.actor === 'string' ? flags.actor : undefined,
-    })
+    }
     const ctx = await this.context().catch(() => undefined)
-    const recorded = {...event, ...(ctx?.name ? {context: ctx.name} : {})}
-    const result = await recordAuditEvent(recorded, ctx, this.auditOptions())
+    const result = await auditCommand(run, ctx, this.auditOptions())
     const say = (line: string) => process.stderr.write(`cimops: ${redactString(line)}\n`)
     if (result.quarantined.length > 0) {
       const n = result.quarantined.length
@@ -178,11 +176,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     else if (result.hint) {
       if (!this.failureLine?.includes(result.error!)) say(`audit event not recorded: ${result.error} (${result.hint})`)
     }
-    else say(`audit event lost: ${result.error} (the event: ${JSON.stringify(recorded)})`)
+    else say(`audit event lost: ${result.error} (the event: ${JSON.stringify(result.event)})`)
   }
 
   /** Where this run's audit event may be written; restore narrows it, since its backup set may hold the ops log. */
-  protected auditOptions(): Pick<RecordOptions, 'createOpsLog' | 'avoidStreams'> {
+  protected auditOptions(): AuditOptions {
     return {}
   }
 
