@@ -1,5 +1,6 @@
 import type {Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
+import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
 import {clusterSize, opsStreamConfig} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError, UnreachableError} from '../core/errors.js'
@@ -7,7 +8,6 @@ import {assertSandboxServer, type SandboxGuard} from './guard.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
 import type {CatchUpOptions, CatchUpResult, SeedConsumer, SeedOptions, SeedResult} from './types.js'
 
-type JetStreamModule = typeof import('@nats-io/jetstream')
 type Log = (line: string) => void
 
 const CONNECT_TIMEOUT_MS = 5000
@@ -46,13 +46,13 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
     const replicas = Math.min(3, clusterSize(nc, natsServers))
 
     await Promise.all([
-      ensureStream(jsModule, jsm, eventsStreamConfig(eventsStream, replicas), log),
-      ensureStream(jsModule, jsm, opsStreamConfig(opsStream, replicas), log),
+      ensureStream(jsm, eventsStreamConfig(eventsStream, replicas), log),
+      ensureStream(jsm, opsStreamConfig(opsStream, replicas), log),
     ])
     const {published, duplicates} = await publishMissing(js, jsm, eventsStream, buildSeedEvents(opts.now ?? new Date()))
     log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)
 
-    const consumers = await seedConsumers(jsModule, js, jsm, eventsStream, log)
+    const consumers = await seedConsumers(js, jsm, eventsStream, log)
     return {streams: [eventsStream, opsStream], published, duplicates, consumers}
   } finally {
     await nc.close()
@@ -80,7 +80,7 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
     try {
       info = await jsm.consumers.info(stream, name)
     } catch (error) {
-      if (isApiError(jsModule, error, jsModule.JetStreamApiCodes.ConsumerNotFound) || isApiError(jsModule, error, jsModule.JetStreamApiCodes.StreamNotFound)) {
+      if (isConsumerNotFound(error) || isStreamNotFound(error)) {
         throw new OperationError(`cannot catch up ${name}`, `there is no consumer ${name} on ${stream}`, {hint: 'seed the sandbox first: `cimops sandbox seed`'})
       }
       throw error
@@ -152,7 +152,6 @@ function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfi
 }
 
 async function ensureStream(
-  jsModule: JetStreamModule,
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & {name: string},
   log: Log,
@@ -161,7 +160,7 @@ async function ensureStream(
     await jsm.streams.info(config.name)
     return
   } catch (error) {
-    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.StreamNotFound)) throw error
+    if (!isStreamNotFound(error)) throw error
   }
   await jsm.streams.add(config)
   log(`created stream ${config.name} (R${config.num_replicas})`)
@@ -203,7 +202,6 @@ async function publishMissing(
 
 /** Projections are independent, so they are set up concurrently: on a cluster each consumer waits for its own RAFT group. */
 async function seedConsumers(
-  jsModule: JetStreamModule,
   js: JetStreamClient,
   jsm: JetStreamManager,
   stream: string,
@@ -211,7 +209,7 @@ async function seedConsumers(
 ): Promise<SeedConsumer[]> {
   const caughtUp = SEED_DOMAINS.map(async (domain) => {
     const name = `${domain}-projection`
-    await ensureConsumer(jsModule, jsm, stream, projectionConfig(name, domain), log)
+    await ensureConsumer(jsm, stream, projectionConfig(name, domain), log)
     const consumer = await js.consumers.get(stream, name)
     await ackNext(consumer, (await consumer.info()).num_pending)
     return name
@@ -220,7 +218,7 @@ async function seedConsumers(
     const {name, domain, ackedShare, unacked} = LAGGING_CONSUMER
     const config = {...projectionConfig(name, domain), ack_wait: LAGGING_ACK_WAIT_MS * NANOS_PER_MS}
     // Only when new: a second seed must not move it further along.
-    if (await ensureConsumer(jsModule, jsm, stream, config, log)) {
+    if (await ensureConsumer(jsm, stream, config, log)) {
       const consumer = await js.consumers.get(stream, name)
       // num_pending is exact on a consumer that has delivered nothing yet (see the 2.9.10 note below).
       await ackNext(consumer, Math.floor((await consumer.info()).num_pending * ackedShare))
@@ -239,7 +237,6 @@ function projectionConfig(name: string, domain: string): Partial<ConsumerConfig>
 
 /** Creates the durable consumer when missing; true when it did. */
 async function ensureConsumer(
-  jsModule: JetStreamModule,
   jsm: JetStreamManager,
   stream: string,
   config: Partial<ConsumerConfig> & {durable_name: string},
@@ -249,7 +246,7 @@ async function ensureConsumer(
     await jsm.consumers.info(stream, config.durable_name)
     return false
   } catch (error) {
-    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.ConsumerNotFound)) throw error
+    if (!isConsumerNotFound(error)) throw error
   }
   await jsm.consumers.add(stream, config)
   log(`created consumer ${config.durable_name} on ${stream}`)
@@ -285,8 +282,4 @@ async function deliverWithoutAck(consumer: Consumer, count: number): Promise<voi
 async function consumerSummary(jsm: JetStreamManager, stream: string, name: string): Promise<SeedConsumer> {
   const info = await jsm.consumers.info(stream, name)
   return {name, stream, pending: info.num_pending, ackPending: info.num_ack_pending}
-}
-
-function isApiError(jsModule: JetStreamModule, error: unknown, code: number): boolean {
-  return error instanceof jsModule.JetStreamApiError && error.code === code
 }

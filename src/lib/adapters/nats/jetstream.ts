@@ -434,11 +434,26 @@ function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined
 }
 
-/** Stream (10059) or consumer (10014) not found. */
-function isNotFound(error: unknown): boolean {
+/** JetStream API error codes (err_code) that mean "not found". */
+const NOT_FOUND = {stream: {name: 'StreamNotFoundError', code: 10059}, consumer: {name: 'ConsumerNotFoundError', code: 10014}} as const
+
+/** The stream does not exist: nats.js's typed error, or err_code 10059 on a raw API reply (backup-streams' JsApiError). */
+export function isStreamNotFound(error: unknown): boolean {
+  return isApiFailure(error, NOT_FOUND.stream)
+}
+
+export function isConsumerNotFound(error: unknown): boolean {
+  return isApiFailure(error, NOT_FOUND.consumer)
+}
+
+function isApiFailure(error: unknown, failure: {name: string; code: number}): boolean {
   if (!(error instanceof Error)) return false
-  const code = (error as {code?: number}).code
-  return error.name === 'StreamNotFoundError' || error.name === 'ConsumerNotFoundError' || code === 10059 || code === 10014
+  const {code, errCode} = error as {code?: unknown; errCode?: unknown}
+  return error.name === failure.name || code === failure.code || errCode === failure.code
+}
+
+function isNotFound(error: unknown): boolean {
+  return isStreamNotFound(error) || isConsumerNotFound(error)
 }
 
 export function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {

@@ -12,14 +12,13 @@ import type {NatsSettings} from '../../core/context-types.js'
 import {subjectIsSubset} from '../../streams/events.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
-import {listStreams} from './jetstream.js'
+import {isStreamNotFound, listStreams} from './jetstream.js'
 
 /** Every ops event is published under this subject. */
 export const OPS_SUBJECTS = 'cim.ops.>'
 
 /** JetStream API error code of a failed `Nats-Expected-Last-*-Sequence` check: "wrong last sequence". */
 export const WRONG_LAST_SEQUENCE = 10071
-const STREAM_NOT_FOUND = 10059
 const STREAM_NAME_IN_USE = 10058
 const READ_BATCH = 256
 /** nats.js refuses a pull that expires sooner. */
@@ -119,9 +118,6 @@ export function isWrongLastSequence(error: unknown): boolean {
   return error instanceof Error && ((error as {code?: unknown}).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(error.message))
 }
 
-function isStreamNotFound(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: unknown}).code === STREAM_NOT_FOUND)
-}
 
 /** Where this server stores ops events: one STREAM.LIST of the streams overlapping `cim.ops.>`. */
 export async function findOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsStreamLocation> {
