@@ -1,7 +1,9 @@
 import type {Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
-import {clusterSize, opsStreamConfig} from '../audit/ops-stream.js'
+import {clusterSize} from '../adapters/nats/connection.js'
+import {opsStreamConfig} from '../adapters/nats/ops-events.js'
+import {opsStreamSpec} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError, UnreachableError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'
@@ -47,7 +49,7 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
 
     await Promise.all([
       ensureStream(jsm, eventsStreamConfig(eventsStream, replicas), log),
-      ensureStream(jsm, opsStreamConfig(opsStream, replicas), log),
+      ensureStream(jsm, opsStreamConfig(opsStreamSpec(opsStream, replicas)), log),
     ])
     const {published, duplicates} = await publishMissing(js, jsm, eventsStream, buildSeedEvents(opts.now ?? new Date()))
     log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)

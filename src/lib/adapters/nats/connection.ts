@@ -13,6 +13,9 @@ import {withUrlCredentials} from '../../core/nats-url.js'
 import {joinAddresses, stripUserinfo} from '../redact.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
 
+/** What services hold and pass back to adapter calls, without importing nats.js themselves. */
+export type {JetStreamManager, NatsConnection}
+
 const SYSTEM = 'nats'
 /** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */
 const MAX_RECONNECT_ATTEMPTS = 3
@@ -145,6 +148,11 @@ export function serverInfo(nc: NatsConnection): NatsServerInfo {
   const info = nc.info
   if (!info) throw new UnreachableError(SYSTEM, stripUserinfo(nc.getServer()), 'not connected')
   return {version: info.version, serverName: info.server_name, cluster: info.cluster, jetstream: info.jetstream === true}
+}
+
+/** Servers in the cluster: the URLs given, or those the server advertises when more. */
+export function clusterSize(nc: NatsConnection, configuredServers: string[]): number {
+  return Math.max(configuredServers.length, nc.info?.connect_urls?.length ?? 1)
 }
 
 /**

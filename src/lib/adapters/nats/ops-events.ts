@@ -73,9 +73,37 @@ export function locateOpsStream(overlapping: ReadonlyArray<{name: string; subjec
   }
 }
 
+/** The ops stream cimops creates, in plain units; the wire's nanoseconds stay in this file. */
+export interface OpsStreamSpec {
+  name: string
+  replicas: number
+  maxAgeSeconds: number
+  maxBytes: number
+  maxMessageBytes: number
+  duplicateWindowSeconds: number
+}
+
+const NANOS_PER_SECOND = 1_000_000_000
+
+/** File storage, limits retention, direct gets allowed. */
+export function opsStreamConfig(spec: OpsStreamSpec): Partial<StreamConfig> & {name: string} {
+  return {
+    name: spec.name,
+    subjects: [OPS_SUBJECTS],
+    storage: 'file' as StreamConfig['storage'],
+    retention: 'limits' as StreamConfig['retention'],
+    num_replicas: spec.replicas,
+    max_age: spec.maxAgeSeconds * NANOS_PER_SECOND,
+    max_bytes: spec.maxBytes,
+    max_msg_size: spec.maxMessageBytes,
+    duplicate_window: spec.duplicateWindowSeconds * NANOS_PER_SECOND,
+    allow_direct: true,
+  }
+}
+
 export interface OpenOpsLogOptions {
-  /** Create the stream with this config when no stream captures any ops subject (writers); readers see an empty log. */
-  create?: Partial<StreamConfig> & {name: string}
+  /** Create this stream when no stream captures any ops subject (writers); readers see an empty log. */
+  create?: OpsStreamSpec
 }
 
 export interface OpsLog {
@@ -130,7 +158,7 @@ async function resolveOpsStream(jsm: JetStreamManager, configured: string, addre
   const location = await locate()
   if (location.state !== 'missing' || !options.create) return location
   try {
-    await jsm.streams.add(options.create)
+    await jsm.streams.add(opsStreamConfig(options.create))
     return {state: 'found', stream: options.create.name, configured: true, created: true}
   } catch (error) {
     // Another cimops created it meanwhile, or a stream overlapping it appeared: look again.
