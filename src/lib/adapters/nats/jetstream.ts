@@ -3,13 +3,17 @@
  * consumer's oldest unacknowledged message. Wire shapes of nats.js/the server stay here; callers get
  * plain data with seconds and Dates.
  */
-import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
+import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamConfig, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import {z} from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
+import {MSG_ID_HEADER} from './headers.js'
+
+/** JetStream durations are nanoseconds on the wire. */
+export const NANOS_PER_MS = 1_000_000
 
 export interface ReplicaState {
   name: string
@@ -432,6 +436,24 @@ function toConsumerSummary(info: ConsumerInfo): ConsumerDetails {
 
 function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined
+}
+
+/** A file stream with one replica on these subjects, dropping a message id seen within the duplicate window. */
+export async function createTargetStream(jsm: JetStreamManager, target: {name: string; subjects: string[]; duplicateWindowMs: number}): Promise<void> {
+  const config: Partial<StreamConfig> & {name: string} = {
+    name: target.name,
+    subjects: target.subjects,
+    storage: 'file' as StreamConfig['storage'],
+    num_replicas: 1,
+    duplicate_window: target.duplicateWindowMs * NANOS_PER_MS,
+  }
+  await jsm.streams.add(config)
+}
+
+/** The stream's last message on a subject filter: its sequence and message id ('' when it has none); undefined when there is none. */
+export async function lastMessageOnSubject(jsm: JetStreamManager, stream: string, subject: string): Promise<{seq: number; msgId: string} | undefined> {
+  const message = await jsm.streams.getMessage(stream, {last_by_subj: subject})
+  return message ? {seq: message.seq, msgId: message.header?.get(MSG_ID_HEADER) ?? ''} : undefined
 }
 
 /** JetStream API error codes (err_code) that mean "not found". */
