@@ -5,7 +5,7 @@
  * nats.js is imported only when a connection is made, so `cimops --help` never loads it.
  */
 import {access, readFile} from 'node:fs/promises'
-import type {JetStreamManager} from '@nats-io/jetstream'
+import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
 import type {Authenticator, NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
 import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError, UsageError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
@@ -14,7 +14,7 @@ import {joinAddresses, stripUserinfo} from '../redact.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
 
 /** What services hold and pass back to adapter calls, without importing nats.js themselves. */
-export type {JetStreamManager, NatsConnection}
+export type {JetStreamClient, JetStreamManager, NatsConnection}
 
 const SYSTEM = 'nats'
 /** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */

@@ -300,7 +300,7 @@ async function messageMeta(
   request: {seq: number; next_by_subj: string} | {last_by_subj: string},
   options: {jsApiPrefix?: string; timeoutMs: number},
 ): Promise<MessageMeta | undefined> {
-  const prefix = options.jsApiPrefix ?? '$JS.API'
+  const prefix = options.jsApiPrefix ?? jsApiPrefix()
   const address = stripUserinfo(nc.getServer())
   try {
     const reply = await nc.request(`${prefix}.STREAM.MSG.GET.${stream}`, JSON.stringify(request), {timeout: options.timeoutMs})
