@@ -1,6 +1,4 @@
-import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
-import type {NatsConnection} from '@nats-io/transport-node'
-
+import type {JetStreamClient, JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import {joinAddresses} from '../adapters/redact.js'
 import {serverFeatures, type ServerFeatures} from '../adapters/nats/versions.js'
 import type {ResolvedContext} from '../core/context-types.js'
