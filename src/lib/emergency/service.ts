@@ -79,7 +79,7 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     /**
      * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
      * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
-     * or another stop came right after) is it published with the same Nats-Msg-Id, which the stream stores once.
+     * or another stop came right after) is it published with the same message id, which the stream stores once.
      */
     const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
       if (dryRun) return {}

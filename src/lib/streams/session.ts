@@ -12,7 +12,7 @@ export interface JetStreamSession {
   features: ServerFeatures
   /** The server list, without credentials: for errors. */
   address: string
-  /** `$JS.API` or the JetStream domain's prefix. */
+  /** The JetStream API subject prefix: the default one or the domain's (jsApiPrefix). */
   jsApiPrefix: string
   timeoutMs: number
   close(): Promise<void>
