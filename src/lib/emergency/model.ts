@@ -3,9 +3,12 @@
  * enforce itself: pausing delivery to the domain's durable consumers on EVENTS, where the server
  * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
  */
+import type {ConsumerBrief} from '../adapters/nats/consumer-control.js'
 import type {Actor} from '../incident/model.js'
 import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
 import {UsageError} from '../core/errors.js'
+
+export type {ConsumerBrief} from '../adapters/nats/consumer-control.js'
 
 export const EMERGENCY_SUBJECT = {stop: 'cim.ops.emergency.stop', resume: 'cim.ops.emergency.resume'} as const
 export type EmergencyAction = keyof typeof EMERGENCY_SUBJECT
@@ -24,15 +27,6 @@ export interface EmergencyEvent {
   actor: Actor
   /** RFC 3339 */
   time: string
-}
-
-export interface ConsumerBrief {
-  stream: string
-  name: string
-  durable: boolean
-  filterSubjects: string[]
-  /** Servers before 2.11 do not report it: undefined. */
-  paused?: boolean
 }
 
 export type ConsumerOutcome = 'paused' | 'resumed' | 'not-paused' | 'would-pause' | 'would-resume' | 'failed'

@@ -1,6 +1,7 @@
 /** `cimops emergency stop|resume`: the broadcast on the ops stream, and consumer pause where the server has it. */
 import {randomUUID} from 'node:crypto'
 
+import type {ConsumerControl} from '../adapters/nats/consumer-control.js'
 import type {OpsLog} from '../adapters/nats/ops-events.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
@@ -16,13 +17,6 @@ import {
   PAUSE_FOR_MS,
   supportsConsumerPause,
 } from './model.js'
-
-export interface ConsumerControl {
-  /** Durable and ephemeral consumers of the stream; none when the stream does not exist. */
-  list(stream: string): Promise<ConsumerBrief[]>
-  pause(stream: string, name: string, until: Date): Promise<{pauseUntil?: string}>
-  resume(stream: string, name: string): Promise<void>
-}
 
 export interface EmergencyOptions {
   /** One domain, or null for all of them. */
@@ -58,7 +52,7 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/ops-events.js'),
     import('../audit/ops-stream.js'),
-    import('./consumers.js'),
+    import('../adapters/nats/consumer-control.js'),
     import('../core/errors.js'),
   ])
   const now = (options.now ?? (() => new Date()))()
@@ -85,7 +79,7 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     /**
      * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
      * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
-     * or another stop came right after) is it published with the same Nats-Msg-Id, which the stream stores once.
+     * or another stop came right after) is it published with the same message id, which the stream stores once.
      */
     const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
       if (dryRun) return {}

@@ -31,7 +31,7 @@ export interface FleetOptions {
 }
 
 export async function withFleet<T>(ctx: ResolvedContext, options: FleetOptions, work: (session: FleetSession) => Promise<T>): Promise<T> {
-  const [{withNats, jetstreamManagerFor}, {openGpuFleet}, {contextOpsLog, clusterSize}] = await Promise.all([
+  const [{withNats, jetstreamManagerFor, clusterSize}, {openGpuFleet}, {contextOpsLog}] = await Promise.all([
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/gpu-kv.js'),
     import('../audit/ops-stream.js'),

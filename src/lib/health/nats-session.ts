@@ -1,6 +1,4 @@
-import type {JetStreamManager} from '@nats-io/jetstream'
-import type {NatsConnection} from '@nats-io/transport-node'
-
+import type {JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {joinAddresses} from '../adapters/redact.js'
 

@@ -13,9 +13,8 @@
 import {randomBytes} from 'node:crypto'
 import type {Server} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
-import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
-import type {NatsConnection} from '@nats-io/transport-node'
 
+import type {JetStreamClient, JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import type {ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
 import type {FollowedMessage, Follower} from '../adapters/nats/messages.js'
 import type {ResolvedContext} from '../core/context-types.js'
@@ -85,7 +84,8 @@ class EventMonitor {
   private nc?: NatsConnection
   private jsm?: JetStreamManager
   private js?: JetStreamClient
-  private jsApiPrefix = '$JS.API'
+  /** Unset until JetStream answers: the adapter's default prefix (no domain). */
+  private jsApiPrefix?: string
 
   private countFrom: CountFrom
   /** The events stream as last read; undefined until found. */

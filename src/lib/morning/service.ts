@@ -178,7 +178,7 @@ function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<
 }
 
 interface LazyNats {
-  session(): Promise<{nc: import('@nats-io/transport-node').NatsConnection; jsm: import('@nats-io/jetstream').JetStreamManager}>
+  session(): Promise<{nc: import('../adapters/nats/connection.js').NatsConnection; jsm: import('../adapters/nats/connection.js').JetStreamManager}>
   /** Every message of `filter` on `stream`; a missing stream reads as empty. */
   read(stream: string, filter: string): Promise<import('../adapters/nats/ops-events.js').StoredOpsMessage[]>
   close(): Promise<void>

@@ -6,6 +6,7 @@
 import {readdir, readFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
+import type {JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
 import type {ResolvedContext} from '../core/context-types.js'
@@ -147,7 +148,7 @@ function finite(value: number): number {
  * for the whole stream the messages since the window start and over the last 5 minutes (first sequence
  * at that time to the last; deleted messages in between are counted, hence ≈).
  */
-export async function ratesFromJetStream(ctx: ResolvedContext, nats: {nc: import('@nats-io/transport-node').NatsConnection; jsm: import('@nats-io/jetstream').JetStreamManager}, windowSeconds: number, now: Date): Promise<(RateResult & {stream: string}) | undefined> {
+export async function ratesFromJetStream(ctx: ResolvedContext, nats: {nc: NatsConnection; jsm: JetStreamManager}, windowSeconds: number, now: Date): Promise<(RateResult & {stream: string}) | undefined> {
   const [{findStream, streamSubjects, lastMessageMeta, jsApiPrefix}, {seqForTime}] = await Promise.all([import('../adapters/nats/jetstream.js'), import('../adapters/nats/messages.js')])
   const address = ctx.nats.servers.join(',')
   const stream = ctx.streams.events

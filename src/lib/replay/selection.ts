@@ -4,6 +4,7 @@
  */
 import {randomBytes} from 'node:crypto'
 
+import {isExpectationHeader, MSG_ID_HEADER} from '../adapters/nats/headers.js'
 import {UsageError} from '../core/errors.js'
 import {eventFilters, subjectIsSubset} from '../streams/events.js'
 
@@ -98,26 +99,26 @@ export function checkReplayId(id: string): void {
 
 export const REPLAY_ID_HEADER = 'Cim-Replay-Id'
 export const REPLAY_SOURCE_HEADER = 'Cim-Replay-Source'
-/** The event's own Nats-Msg-Id, kept when the replay sets its deterministic one. */
+/** The event's own message id, kept when the replay sets its deterministic one. */
 export const ORIGINAL_MSG_ID_HEADER = 'Cim-Replay-Original-Msg-Id'
 
 /**
- * The headers of a republished event: its own, without Nats-Expected-* (checked when first stored)
- * and with Nats-Msg-Id `<replay id>:<seq>`, so a repeated or resumed replay is deduplicated.
+ * The headers of a republished event: its own, without expectations (checked when first stored)
+ * and with message id `<replay id>:<seq>`, so a repeated or resumed replay is deduplicated.
  */
 export function replayHeaders(headers: Record<string, string[]>, replayId: string, source: string, seq: number): Array<[string, string[]]> {
   const out: Array<[string, string[]]> = []
   for (const [key, values] of Object.entries(headers)) {
     const lower = key.toLowerCase()
-    if (lower.startsWith('nats-expected-') || lower === REPLAY_ID_HEADER.toLowerCase() || lower === REPLAY_SOURCE_HEADER.toLowerCase()) continue
-    if (lower === 'nats-msg-id') {
+    if (isExpectationHeader(key) || lower === REPLAY_ID_HEADER.toLowerCase() || lower === REPLAY_SOURCE_HEADER.toLowerCase()) continue
+    if (lower === MSG_ID_HEADER.toLowerCase()) {
       out.push([ORIGINAL_MSG_ID_HEADER, values])
       continue
     }
-    if (lower === ORIGINAL_MSG_ID_HEADER.toLowerCase() && headers['Nats-Msg-Id']) continue
+    if (lower === ORIGINAL_MSG_ID_HEADER.toLowerCase() && headers[MSG_ID_HEADER]) continue
     out.push([key, values])
   }
-  out.push([REPLAY_ID_HEADER, [replayId]], [REPLAY_SOURCE_HEADER, [`${source}:${seq}`]], ['Nats-Msg-Id', [`${replayId}:${seq}`]])
+  out.push([REPLAY_ID_HEADER, [replayId]], [REPLAY_SOURCE_HEADER, [`${source}:${seq}`]], [MSG_ID_HEADER, [`${replayId}:${seq}`]])
   return out
 }
 

@@ -1,7 +1,7 @@
 /**
  * `cimops replay`: read a selection of events (from a stream, or a replay file) up to an end fixed at
  * the start, and republish them (to a prefix, another stream) or export them to a file. Every
- * republished event gets a deterministic Nats-Msg-Id (`<replay id>:<source seq>`), so a repeated or
+ * republished event gets a deterministic message id (`<replay id>:<source seq>`), so a repeated or
  * resumed replay never duplicates within the target's duplicate window. A state file records the
  * plan and, every few thousand events, how far acknowledgements reach: `--resume ID` continues there.
  */
@@ -75,7 +75,7 @@ export interface ReplayResult {
   selected: number
   /** Newly stored in the target (or written to the file). */
   published: number
-  /** Already in the target (same Nats-Msg-Id): a repeated or resumed replay. */
+  /** Already in the target (same message id): a repeated or resumed replay. */
   duplicates: number
   bytes: number
   retries: number
@@ -348,11 +348,11 @@ async function replayWith(
   // A NATS target: check it, then publish with a window and checkpoints.
   Object.assign(result.target, await describeTarget(session!, plan, sourceStream, destination, true))
   // After kill -9 the checkpoint lags what the target holds. Resuming from the checkpoint is always safe
-  // (the same Nats-Msg-Ids are deduplicated), but only within the target's duplicate window: so what this
+  // (the same message ids are deduplicated), but only within the target's duplicate window: so what this
   // replay already stored after the checkpoint is read back from the target and skipped.
   const present = resumeFrom ? await replayedAfter(session!, result.target.stream!, plan, startSeq - 1) : new Set<number>()
   let skipped = 0
-  const {encodeHeaders, ReplayPublisher} = await import('../adapters/nats/replay-publish.js')
+  const [{encodeHeaders, ReplayPublisher}, {expectStreamHeader}] = await Promise.all([import('../adapters/nats/replay-publish.js'), import('../adapters/nats/headers.js')])
   const stateDir = options.stateDir ?? replayStateDir()
   const stateFile = join(stateDir, `${plan.replayId}.json`)
   result.stateFile = stateFile
@@ -392,7 +392,7 @@ async function replayWith(
   await publisher.open()
   const stopProgress = progressReporter(options, result, plan, started, () => publisher.stats.doneSeq || startSeq - 1, () => publisher.stats.stored + publisher.stats.duplicates)
   options.onStart?.(plan)
-  const expected: [string, string[]] = ['Nats-Expected-Stream', [targetStream]]
+  const expected = expectStreamHeader(targetStream)
   try {
     await readSelection(
       {
@@ -469,8 +469,9 @@ interface SelectionSink {
  */
 async function replayedAfter(session: JetStreamSession, stream: string, plan: ReplayPlan, doneSeq: number): Promise<Set<number>> {
   const present = new Set<number>()
-  const last = await session.jsm.streams.getMessage(stream, {last_by_subj: '>'}).catch(() => null)
-  const lastId = last?.header?.get('Nats-Msg-Id') ?? ''
+  const {lastMessageOnSubject} = await import('../adapters/nats/jetstream.js')
+  const last = await lastMessageOnSubject(session.jsm, stream, '>').catch(() => undefined)
+  const lastId = last?.msgId ?? ''
   const lastSource = Number(lastId.slice(plan.replayId.length + 1))
   if (!last || !lastId.startsWith(`${plan.replayId}:`) || !(lastSource > doneSeq)) return present
   const {RangeReader} = await import('../adapters/nats/range-reader.js')
@@ -515,7 +516,7 @@ async function describeTarget(
   destination: Destination,
   create: boolean,
 ): Promise<{stream?: string; prefix?: string; created?: boolean}> {
-  const {findStream} = await import('../adapters/nats/jetstream.js')
+  const {createTargetStream, findStream} = await import('../adapters/nats/jetstream.js')
   const {jsm, address, timeoutMs} = session
   // The subjects the target will see, as filters: the selection (or the source's subjects) mapped.
   // A file source without filters: what the maps cover (cim=copy -> cim.>), else everything.
@@ -548,7 +549,7 @@ async function describeTarget(
     }
     if (!create) return {stream: name, created: false}
     try {
-      await jsm.streams.add({name, subjects: targetSubjects, storage: 'file', num_replicas: 1, duplicate_window: CREATED_DUPLICATE_WINDOW_MS * 1_000_000} as never)
+      await createTargetStream(jsm, {name, subjects: targetSubjects, duplicateWindowMs: CREATED_DUPLICATE_WINDOW_MS})
     } catch (error) {
       const {toJetStreamError} = await import('../adapters/nats/jetstream.js')
       const typed = toJetStreamError(error, address, timeoutMs)

@@ -1,13 +1,27 @@
-import type {Consumer, ConsumerConfig, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
-import type {NatsConnection} from '@nats-io/transport-node'
-import {clusterSize, opsStreamConfig} from '../audit/ops-stream.js'
+import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
+import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
+import {opsStreamConfig} from '../adapters/nats/ops-events.js'
+import {
+  connectDirect,
+  type Consumer,
+  durableState,
+  type DurableSpec,
+  ensureDurable,
+  ensureStream,
+  fileStreamSetup,
+  jetstreamManagerOf,
+  jetstreamOf,
+  setAckWait,
+  type StreamSetup,
+  subjectCounts,
+} from '../adapters/nats/seed-setup.js'
+import {opsStreamSpec} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
-import {OperationError, UnreachableError} from '../core/errors.js'
+import {OperationError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
 import type {CatchUpOptions, CatchUpResult, SeedConsumer, SeedOptions, SeedResult} from './types.js'
 
-type JetStreamModule = typeof import('@nats-io/jetstream')
 type Log = (line: string) => void
 
 const CONNECT_TIMEOUT_MS = 5000
@@ -15,7 +29,6 @@ const CONNECT_TIMEOUT_MS = 5000
 const PUBLISH_WINDOW = 256
 const FETCH_BATCH = 200
 const FETCH_EXPIRES_MS = 2000
-const NANOS_PER_MS = 1_000_000
 
 /** The deliberately lagging projection: acks the first part of its events, leaves some unacked. */
 const LAGGING_CONSUMER = {name: 'workflow-analytics', domain: 'workflow', ackedShare: 0.6, unacked: 12}
@@ -34,25 +47,24 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
   const log = opts.log ?? (() => {})
   const eventsStream = opts.eventsStream ?? DEFAULTS.streams.events
   const opsStream = DEFAULTS.streams.ops
-  const jsModule = await import('@nats-io/jetstream')
 
   const address = natsServers.join(',')
   const nc = await connectSeed(natsServers, opts.sandbox)
   try {
-    const jsm = await jsModule.jetstreamManager(nc).catch((error: Error) => {
+    const jsm = await jetstreamManagerOf(nc).catch((error: Error) => {
       throw new OperationError('cannot seed the sandbox', `JetStream at ${address}: ${error.message}`, {cause: error})
     })
-    const js = jsModule.jetstream(nc)
+    const js = await jetstreamOf(nc)
     const replicas = Math.min(3, clusterSize(nc, natsServers))
 
     await Promise.all([
-      ensureStream(jsModule, jsm, eventsStreamConfig(eventsStream, replicas), log),
-      ensureStream(jsModule, jsm, opsStreamConfig(opsStream, replicas), log),
+      ensureSeedStream(jsm, eventsStreamSetup(eventsStream, replicas), log),
+      ensureSeedStream(jsm, opsStreamConfig(opsStreamSpec(opsStream, replicas)), log),
     ])
     const {published, duplicates} = await publishMissing(js, jsm, eventsStream, buildSeedEvents(opts.now ?? new Date()))
     log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)
 
-    const consumers = await seedConsumers(jsModule, js, jsm, eventsStream, log)
+    const consumers = await seedConsumers(js, jsm, eventsStream, log)
     return {streams: [eventsStream, opsStream], published, duplicates, consumers}
   } finally {
     await nc.close()
@@ -72,43 +84,42 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
   const log = opts.log ?? (() => {})
   const stream = opts.eventsStream ?? DEFAULTS.streams.events
   const {name} = LAGGING_CONSUMER
-  const jsModule = await import('@nats-io/jetstream')
   const nc = await connectSeed(natsServers, opts.sandbox)
   try {
-    const jsm = await jsModule.jetstreamManager(nc)
+    const jsm = await jetstreamManagerOf(nc)
     let info
     try {
-      info = await jsm.consumers.info(stream, name)
+      info = await durableState(jsm, stream, name)
     } catch (error) {
-      if (isApiError(jsModule, error, jsModule.JetStreamApiCodes.ConsumerNotFound) || isApiError(jsModule, error, jsModule.JetStreamApiCodes.StreamNotFound)) {
+      if (isConsumerNotFound(error) || isStreamNotFound(error)) {
         throw new OperationError(`cannot catch up ${name}`, `there is no consumer ${name} on ${stream}`, {hint: 'seed the sandbox first: `cimops sandbox seed`'})
       }
       throw error
     }
-    const ackWait = info.config.ack_wait
+    const {ackWaitMs} = info
     const deadline = Date.now() + (opts.timeoutMs ?? CATCH_UP_TIMEOUT_MS)
     let acked = 0
-    if (info.num_ack_pending > 0) await jsm.consumers.update(stream, name, {ack_wait: CATCH_UP_ACK_WAIT_MS * NANOS_PER_MS})
+    if (info.ackPending > 0) await setAckWait(jsm, stream, name, CATCH_UP_ACK_WAIT_MS)
     try {
-      const consumer = await jsModule.jetstream(nc).consumers.get(stream, name)
+      const consumer = await (await jetstreamOf(nc)).consumers.get(stream, name)
       for (;;) {
         const batch = await consumer.fetch({max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS})
         const acks: Array<Promise<boolean>> = []
         for await (const message of batch) acks.push(message.ackAck())
         await Promise.all(acks)
         acked += acks.length
-        info = await jsm.consumers.info(stream, name)
+        info = await durableState(jsm, stream, name)
         // Not num_pending alone (2.9.10 miscounts it for this filter): a fetch that found nothing, and nothing unacknowledged.
-        if (acks.length === 0 && info.num_ack_pending === 0) break
+        if (acks.length === 0 && info.ackPending === 0) break
         if (Date.now() > deadline) {
-          throw new OperationError(`cannot catch up ${name}`, `${info.num_ack_pending} events still unacknowledged after ${Math.round((opts.timeoutMs ?? CATCH_UP_TIMEOUT_MS) / 1000)}s`, {hint: 'run it again'})
+          throw new OperationError(`cannot catch up ${name}`, `${info.ackPending} events still unacknowledged after ${Math.round((opts.timeoutMs ?? CATCH_UP_TIMEOUT_MS) / 1000)}s`, {hint: 'run it again'})
         }
       }
     } finally {
-      if (ackWait !== undefined && info.config.ack_wait !== ackWait) await jsm.consumers.update(stream, name, {ack_wait: ackWait}).catch(() => undefined)
+      if (ackWaitMs !== undefined && info.ackWaitMs !== ackWaitMs) await setAckWait(jsm, stream, name, ackWaitMs).catch(() => undefined)
     }
     log(`acknowledged ${acked} events on ${name}`)
-    return {consumer: name, stream, acked, pending: info.num_pending, ackPending: info.num_ack_pending}
+    return {consumer: name, stream, acked, pending: info.pending, ackPending: info.ackPending}
   } finally {
     await nc.close()
   }
@@ -119,13 +130,7 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
  * ignored so the connection stays on the servers checked.
  */
 async function connectSeed(natsServers: string[], guard: SandboxGuard | undefined): Promise<NatsConnection> {
-  const {connect} = await import('@nats-io/transport-node')
-  const address = natsServers.join(',')
-  const nc = await connect({servers: natsServers, name: 'cimops-sandbox-seed', timeout: CONNECT_TIMEOUT_MS, ignoreClusterUpdates: guard !== undefined}).catch(
-    (error: Error) => {
-      throw new UnreachableError('nats', address, error.message, {cause: error})
-    },
-  )
+  const nc = await connectDirect(natsServers, {name: 'cimops-sandbox-seed', timeoutMs: CONNECT_TIMEOUT_MS, ignoreClusterUpdates: guard !== undefined})
   if (!guard) return nc
   try {
     assertSandboxServer(guard, natsServers, {address: nc.getServer(), serverId: nc.info?.server_id ?? 'unknown', serverName: nc.info?.server_name})
@@ -136,35 +141,20 @@ async function connectSeed(natsServers: string[], guard: SandboxGuard | undefine
   return nc
 }
 
-function eventsStreamConfig(name: string, replicas: number): Partial<StreamConfig> & {name: string} {
-  return {
+function eventsStreamSetup(name: string, replicas: number): StreamSetup {
+  return fileStreamSetup({
     name,
     // One wildcard per domain rather than `cim.>`: that would overlap CIM_OPS's `cim.ops.>`, and
     // JetStream refuses streams with overlapping subjects.
     subjects: SEED_DOMAINS.map((domain) => `cim.${domain}.>`),
-    storage: 'file',
-    retention: 'limits',
-    num_replicas: replicas,
-    // Re-publishing an event with the same Nats-Msg-Id within this window is dropped by the server.
-    duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
-    allow_direct: true,
-  }
+    replicas,
+    // Re-publishing an event with the same message id within this window is dropped by the server.
+    duplicateWindowMs: 2 * 60 * 1000,
+  })
 }
 
-async function ensureStream(
-  jsModule: JetStreamModule,
-  jsm: JetStreamManager,
-  config: Partial<StreamConfig> & {name: string},
-  log: Log,
-): Promise<void> {
-  try {
-    await jsm.streams.info(config.name)
-    return
-  } catch (error) {
-    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.StreamNotFound)) throw error
-  }
-  await jsm.streams.add(config)
-  log(`created stream ${config.name} (R${config.num_replicas})`)
+async function ensureSeedStream(jsm: JetStreamManager, setup: StreamSetup, log: Log): Promise<void> {
+  if (await ensureStream(jsm, setup)) log(`created stream ${setup.name} (R${setup.num_replicas})`)
 }
 
 /**
@@ -178,7 +168,7 @@ async function publishMissing(
   stream: string,
   events: SeedEvent[],
 ): Promise<{published: number; duplicates: number}> {
-  const stored = (await jsm.streams.info(stream, {subjects_filter: '>'})).state.subjects ?? {}
+  const stored = await subjectCounts(jsm, stream)
   const seenPerSubject = new Map<string, number>()
   const missing = events.filter((event) => {
     const nth = (seenPerSubject.get(event.subject) ?? 0) + 1
@@ -203,7 +193,6 @@ async function publishMissing(
 
 /** Projections are independent, so they are set up concurrently: on a cluster each consumer waits for its own RAFT group. */
 async function seedConsumers(
-  jsModule: JetStreamModule,
   js: JetStreamClient,
   jsm: JetStreamManager,
   stream: string,
@@ -211,19 +200,19 @@ async function seedConsumers(
 ): Promise<SeedConsumer[]> {
   const caughtUp = SEED_DOMAINS.map(async (domain) => {
     const name = `${domain}-projection`
-    await ensureConsumer(jsModule, jsm, stream, projectionConfig(name, domain), log)
+    await ensureConsumer(jsm, stream, projectionConfig(name, domain), log)
     const consumer = await js.consumers.get(stream, name)
-    await ackNext(consumer, (await consumer.info()).num_pending)
+    await ackNext(consumer, (await durableState(jsm, stream, name)).pending)
     return name
   })
   const lagging = (async () => {
     const {name, domain, ackedShare, unacked} = LAGGING_CONSUMER
-    const config = {...projectionConfig(name, domain), ack_wait: LAGGING_ACK_WAIT_MS * NANOS_PER_MS}
+    const config = {...projectionConfig(name, domain), ackWaitMs: LAGGING_ACK_WAIT_MS}
     // Only when new: a second seed must not move it further along.
-    if (await ensureConsumer(jsModule, jsm, stream, config, log)) {
+    if (await ensureConsumer(jsm, stream, config, log)) {
       const consumer = await js.consumers.get(stream, name)
       // num_pending is exact on a consumer that has delivered nothing yet (see the 2.9.10 note below).
-      await ackNext(consumer, Math.floor((await consumer.info()).num_pending * ackedShare))
+      await ackNext(consumer, Math.floor((await durableState(jsm, stream, name)).pending * ackedShare))
       await deliverWithoutAck(consumer, unacked)
     }
     return name
@@ -233,27 +222,15 @@ async function seedConsumers(
   return Promise.all(names.map((name) => consumerSummary(jsm, stream, name)))
 }
 
-function projectionConfig(name: string, domain: string): Partial<ConsumerConfig> & {durable_name: string} {
-  return {durable_name: name, ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `cim.${domain}.>`}
+function projectionConfig(name: string, domain: string): DurableSpec {
+  return {name, filterSubject: `cim.${domain}.>`}
 }
 
 /** Creates the durable consumer when missing; true when it did. */
-async function ensureConsumer(
-  jsModule: JetStreamModule,
-  jsm: JetStreamManager,
-  stream: string,
-  config: Partial<ConsumerConfig> & {durable_name: string},
-  log: Log,
-): Promise<boolean> {
-  try {
-    await jsm.consumers.info(stream, config.durable_name)
-    return false
-  } catch (error) {
-    if (!isApiError(jsModule, error, jsModule.JetStreamApiCodes.ConsumerNotFound)) throw error
-  }
-  await jsm.consumers.add(stream, config)
-  log(`created consumer ${config.durable_name} on ${stream}`)
-  return true
+async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: DurableSpec, log: Log): Promise<boolean> {
+  const created = await ensureDurable(jsm, stream, spec)
+  if (created) log(`created consumer ${spec.name} on ${stream}`)
+  return created
 }
 
 /** Fetch and acknowledge up to `count` messages; ackAck, so the counts are final when this returns. */
@@ -283,10 +260,6 @@ async function deliverWithoutAck(consumer: Consumer, count: number): Promise<voi
  * between calls and exceed the true count), so it is only a sign of "behind", not an exact figure.
  */
 async function consumerSummary(jsm: JetStreamManager, stream: string, name: string): Promise<SeedConsumer> {
-  const info = await jsm.consumers.info(stream, name)
-  return {name, stream, pending: info.num_pending, ackPending: info.num_ack_pending}
-}
-
-function isApiError(jsModule: JetStreamModule, error: unknown, code: number): boolean {
-  return error instanceof jsModule.JetStreamApiError && error.code === code
+  const {pending, ackPending} = await durableState(jsm, stream, name)
+  return {name, stream, pending, ackPending}
 }

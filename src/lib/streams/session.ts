@@ -1,6 +1,4 @@
-import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
-import type {NatsConnection} from '@nats-io/transport-node'
-
+import type {JetStreamClient, JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import {joinAddresses} from '../adapters/redact.js'
 import {serverFeatures, type ServerFeatures} from '../adapters/nats/versions.js'
 import type {ResolvedContext} from '../core/context-types.js'
@@ -14,7 +12,7 @@ export interface JetStreamSession {
   features: ServerFeatures
   /** The server list, without credentials: for errors. */
   address: string
-  /** `$JS.API` or the JetStream domain's prefix. */
+  /** The JetStream API subject prefix: the default one or the domain's (jsApiPrefix). */
   jsApiPrefix: string
   timeoutMs: number
   close(): Promise<void>

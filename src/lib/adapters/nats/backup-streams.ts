@@ -11,12 +11,12 @@ import {ApiError, TimeoutError, UnreachableError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {isJsonObject, type JsonObject, type JsonValue, parseJson, stringifyJson, toPlain} from './backup-json.js'
 import {toNatsError} from './connection.js'
+import {isStreamNotFound} from './jetstream.js'
 
 const SYSTEM = 'nats'
 
 /** JetStream error codes (err_code) the backup code reacts to. */
 export const JsErrCode = {
-  STREAM_NOT_FOUND: 10059,
   CONSUMER_NOT_FOUND: 10014,
   SNAPSHOT_FAILED: 10064,
   RESTORE_FAILED: 10062,
@@ -202,7 +202,7 @@ export async function streamDetail(api: JsApi, name: string): Promise<StreamDeta
     if (!isJsonObject(config) || !isJsonObject(state)) throw new ApiError(SYSTEM, api.address, `stream info ${name}: no config or state in the reply`)
     return {facts: streamFacts(config, state, info.cluster), config, state}
   } catch (error) {
-    if (isErrCode(error, JsErrCode.STREAM_NOT_FOUND)) return undefined
+    if (isStreamNotFound(error)) return undefined
     throw error
   }
 }

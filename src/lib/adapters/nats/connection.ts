@@ -5,13 +5,16 @@
  * nats.js is imported only when a connection is made, so `cimops --help` never loads it.
  */
 import {access, readFile} from 'node:fs/promises'
-import type {JetStreamManager} from '@nats-io/jetstream'
+import type {JetStreamClient, JetStreamManager} from '@nats-io/jetstream'
 import type {Authenticator, NatsConnection, NodeConnectionOptions} from '@nats-io/transport-node'
 import {ApiError, ConfigError, isCimopsError, TimeoutError, UnreachableError, UsageError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
 import {withUrlCredentials} from '../../core/nats-url.js'
 import {joinAddresses, stripUserinfo} from '../redact.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
+
+/** What services hold and pass back to adapter calls, without importing nats.js themselves. */
+export type {JetStreamClient, JetStreamManager, NatsConnection}
 
 const SYSTEM = 'nats'
 /** With reconnect on, a dead server costs a few seconds, not the nats.js default of ten attempts. */
@@ -145,6 +148,11 @@ export function serverInfo(nc: NatsConnection): NatsServerInfo {
   const info = nc.info
   if (!info) throw new UnreachableError(SYSTEM, stripUserinfo(nc.getServer()), 'not connected')
   return {version: info.version, serverName: info.server_name, cluster: info.cluster, jetstream: info.jetstream === true}
+}
+
+/** Servers in the cluster: the URLs given, or those the server advertises when more. */
+export function clusterSize(nc: NatsConnection, configuredServers: string[]): number {
+  return Math.max(configuredServers.length, nc.info?.connect_urls?.length ?? 1)
 }
 
 /**

@@ -14,6 +14,7 @@ import type {NatsSettings} from '../../core/context-types.js'
 import {ApiError, CimopsError, ExitCode} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
+import {isStreamNotFound} from './jetstream.js'
 
 export const GPU_BUCKETS = {nodes: 'cim_gpu_nodes', allocations: 'cim_gpu_allocations', health: 'cim_gpu_health'} as const
 export type GpuBucketName = (typeof GPU_BUCKETS)[keyof typeof GPU_BUCKETS]
@@ -273,6 +274,7 @@ function isWrongLastSequence(error: unknown): boolean {
   return error instanceof Error && ((error as {code?: unknown}).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(error.message))
 }
 
+/** The KV client reports a missing bucket stream by message as well as by code. */
 function isNotFound(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: unknown}).code === 10059 || /stream not found/i.test(error.message))
+  return isStreamNotFound(error) || (error instanceof Error && /stream not found/i.test(error.message))
 }

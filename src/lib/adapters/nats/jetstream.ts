@@ -3,13 +3,17 @@
  * consumer's oldest unacknowledged message. Wire shapes of nats.js/the server stay here; callers get
  * plain data with seconds and Dates.
  */
-import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
+import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamConfig, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 import {z} from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
+import {MSG_ID_HEADER} from './headers.js'
+
+/** JetStream durations are nanoseconds on the wire. */
+export const NANOS_PER_MS = 1_000_000
 
 export interface ReplicaState {
   name: string
@@ -296,7 +300,7 @@ async function messageMeta(
   request: {seq: number; next_by_subj: string} | {last_by_subj: string},
   options: {jsApiPrefix?: string; timeoutMs: number},
 ): Promise<MessageMeta | undefined> {
-  const prefix = options.jsApiPrefix ?? '$JS.API'
+  const prefix = options.jsApiPrefix ?? jsApiPrefix()
   const address = stripUserinfo(nc.getServer())
   try {
     const reply = await nc.request(`${prefix}.STREAM.MSG.GET.${stream}`, JSON.stringify(request), {timeout: options.timeoutMs})
@@ -434,11 +438,44 @@ function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined
 }
 
-/** Stream (10059) or consumer (10014) not found. */
-function isNotFound(error: unknown): boolean {
+/** A file stream with one replica on these subjects, dropping a message id seen within the duplicate window. */
+export async function createTargetStream(jsm: JetStreamManager, target: {name: string; subjects: string[]; duplicateWindowMs: number}): Promise<void> {
+  const config: Partial<StreamConfig> & {name: string} = {
+    name: target.name,
+    subjects: target.subjects,
+    storage: 'file' as StreamConfig['storage'],
+    num_replicas: 1,
+    duplicate_window: target.duplicateWindowMs * NANOS_PER_MS,
+  }
+  await jsm.streams.add(config)
+}
+
+/** The stream's last message on a subject filter: its sequence and message id ('' when it has none); undefined when there is none. */
+export async function lastMessageOnSubject(jsm: JetStreamManager, stream: string, subject: string): Promise<{seq: number; msgId: string} | undefined> {
+  const message = await jsm.streams.getMessage(stream, {last_by_subj: subject})
+  return message ? {seq: message.seq, msgId: message.header?.get(MSG_ID_HEADER) ?? ''} : undefined
+}
+
+/** JetStream API error codes (err_code) that mean "not found". */
+const NOT_FOUND = {stream: {name: 'StreamNotFoundError', code: 10059}, consumer: {name: 'ConsumerNotFoundError', code: 10014}} as const
+
+/** The stream does not exist: nats.js's typed error, or err_code 10059 on a raw API reply (backup-streams' JsApiError). */
+export function isStreamNotFound(error: unknown): boolean {
+  return isApiFailure(error, NOT_FOUND.stream)
+}
+
+export function isConsumerNotFound(error: unknown): boolean {
+  return isApiFailure(error, NOT_FOUND.consumer)
+}
+
+function isApiFailure(error: unknown, failure: {name: string; code: number}): boolean {
   if (!(error instanceof Error)) return false
-  const code = (error as {code?: number}).code
-  return error.name === 'StreamNotFoundError' || error.name === 'ConsumerNotFoundError' || code === 10059 || code === 10014
+  const {code, errCode} = error as {code?: unknown; errCode?: unknown}
+  return error.name === failure.name || code === failure.code || errCode === failure.code
+}
+
+function isNotFound(error: unknown): boolean {
+  return isStreamNotFound(error) || isConsumerNotFound(error)
 }
 
 export function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {

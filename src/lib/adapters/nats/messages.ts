@@ -12,9 +12,8 @@ import type {NatsConnection} from '@nats-io/transport-node'
 import type {NatsSettings} from '../../core/context-types.js'
 import {TimeoutError, UnreachableError} from '../../core/errors.js'
 import {toNatsError} from './connection.js'
-import {lastMessageMeta, type MessageMeta, nextMessageMeta, type StreamMessage, toJetStreamError} from './jetstream.js'
+import {lastMessageMeta, type MessageMeta, NANOS_PER_MS, nextMessageMeta, type StreamMessage, toJetStreamError} from './jetstream.js'
 
-export const NANOS_PER_MS = 1_000_000
 /** Helper consumers vanish on their own this long after their last use, should a delete be lost. */
 export const HELPER_INACTIVE_MS = 30_000
 /** Messages per pull while reading a range. */

@@ -12,14 +12,13 @@ import type {NatsSettings} from '../../core/context-types.js'
 import {subjectIsSubset} from '../../streams/events.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
-import {listStreams} from './jetstream.js'
+import {isStreamNotFound, listStreams} from './jetstream.js'
 
 /** Every ops event is published under this subject. */
 export const OPS_SUBJECTS = 'cim.ops.>'
 
 /** JetStream API error code of a failed `Nats-Expected-Last-*-Sequence` check: "wrong last sequence". */
 export const WRONG_LAST_SEQUENCE = 10071
-const STREAM_NOT_FOUND = 10059
 const STREAM_NAME_IN_USE = 10058
 const READ_BATCH = 256
 /** nats.js refuses a pull that expires sooner. */
@@ -74,9 +73,37 @@ export function locateOpsStream(overlapping: ReadonlyArray<{name: string; subjec
   }
 }
 
+/** The ops stream cimops creates, in plain units; the wire's nanoseconds stay in this file. */
+export interface OpsStreamSpec {
+  name: string
+  replicas: number
+  maxAgeSeconds: number
+  maxBytes: number
+  maxMessageBytes: number
+  duplicateWindowSeconds: number
+}
+
+const NANOS_PER_SECOND = 1_000_000_000
+
+/** File storage, limits retention, direct gets allowed. */
+export function opsStreamConfig(spec: OpsStreamSpec): Partial<StreamConfig> & {name: string} {
+  return {
+    name: spec.name,
+    subjects: [OPS_SUBJECTS],
+    storage: 'file' as StreamConfig['storage'],
+    retention: 'limits' as StreamConfig['retention'],
+    num_replicas: spec.replicas,
+    max_age: spec.maxAgeSeconds * NANOS_PER_SECOND,
+    max_bytes: spec.maxBytes,
+    max_msg_size: spec.maxMessageBytes,
+    duplicate_window: spec.duplicateWindowSeconds * NANOS_PER_SECOND,
+    allow_direct: true,
+  }
+}
+
 export interface OpenOpsLogOptions {
-  /** Create the stream with this config when no stream captures any ops subject (writers); readers see an empty log. */
-  create?: Partial<StreamConfig> & {name: string}
+  /** Create this stream when no stream captures any ops subject (writers); readers see an empty log. */
+  create?: OpsStreamSpec
 }
 
 export interface OpsLog {
@@ -119,9 +146,6 @@ export function isWrongLastSequence(error: unknown): boolean {
   return error instanceof Error && ((error as {code?: unknown}).code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(error.message))
 }
 
-function isStreamNotFound(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: unknown}).code === STREAM_NOT_FOUND)
-}
 
 /** Where this server stores ops events: one STREAM.LIST of the streams overlapping `cim.ops.>`. */
 export async function findOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsStreamLocation> {
@@ -134,7 +158,7 @@ async function resolveOpsStream(jsm: JetStreamManager, configured: string, addre
   const location = await locate()
   if (location.state !== 'missing' || !options.create) return location
   try {
-    await jsm.streams.add(options.create)
+    await jsm.streams.add(opsStreamConfig(options.create))
     return {state: 'found', stream: options.create.name, configured: true, created: true}
   } catch (error) {
     // Another cimops created it meanwhile, or a stream overlapping it appeared: look again.

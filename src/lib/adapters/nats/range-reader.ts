@@ -16,8 +16,8 @@ import type {Msg, MsgHdrs, Status, Subscription} from '@nats-io/transport-node'
 
 import {InterruptedError, OperationError, TimeoutError} from '../../core/errors.js'
 import type {JetStreamSession} from '../../streams/session.js'
-import {toJetStreamError} from './jetstream.js'
-import {HELPER_INACTIVE_MS, IDLE_CHECK_MS, type MessageFilter, NANOS_PER_MS, nextMatching} from './messages.js'
+import {NANOS_PER_MS, toJetStreamError} from './jetstream.js'
+import {HELPER_INACTIVE_MS, IDLE_CHECK_MS, type MessageFilter, nextMatching} from './messages.js'
 
 /** Messages asked for by one pull request at most. */
 const MAX_BATCH = 2048

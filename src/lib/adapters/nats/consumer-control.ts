@@ -1,12 +1,25 @@
 /** The JetStream calls emergency stop needs: list a stream's consumers, pause and resume one (2.11+). */
 import type {JetStreamManager} from '@nats-io/jetstream'
 
-import {ApiError} from '../core/errors.js'
-import {toNatsError} from '../adapters/nats/connection.js'
-import type {ConsumerBrief} from './model.js'
-import type {ConsumerControl} from './service.js'
+import {ApiError} from '../../core/errors.js'
+import {toNatsError} from './connection.js'
+import {isStreamNotFound} from './jetstream.js'
 
-const STREAM_NOT_FOUND = 10059
+export interface ConsumerBrief {
+  stream: string
+  name: string
+  durable: boolean
+  filterSubjects: string[]
+  /** Servers before 2.11 do not report it: undefined. */
+  paused?: boolean
+}
+
+export interface ConsumerControl {
+  /** Durable and ephemeral consumers of the stream; none when the stream does not exist. */
+  list(stream: string): Promise<ConsumerBrief[]>
+  pause(stream: string, name: string, until: Date): Promise<{pauseUntil?: string}>
+  resume(stream: string, name: string): Promise<void>
+}
 
 export function consumerControl(jsm: JetStreamManager, address: string, timeoutMs: number): ConsumerControl {
   const fail = (error: unknown, what: string): never => {
@@ -24,7 +37,7 @@ export function consumerControl(jsm: JetStreamManager, address: string, timeoutM
           out.push({stream, name: info.name, durable: isDurable(config), filterSubjects: filters, ...(info.paused === undefined ? {} : {paused: info.paused})})
         }
       } catch (error) {
-        if (error instanceof Error && (error.name === 'StreamNotFoundError' || (error as {code?: number}).code === STREAM_NOT_FOUND)) return []
+        if (isStreamNotFound(error)) return []
         return fail(error, `cannot list the consumers of ${stream}`)
       }
       return out

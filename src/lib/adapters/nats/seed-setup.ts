@@ -1,0 +1,106 @@
+/**
+ * The JetStream side of the sandbox seed, in plain units: a direct connection, file streams and
+ * durable consumers created when missing, a consumer's ack wait and counts. The seed decides what.
+ */
+import type {Consumer, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
+import type {NatsConnection} from '@nats-io/transport-node'
+
+import {UnreachableError} from '../../core/errors.js'
+import {isConsumerNotFound, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
+
+export type {Consumer}
+
+/** A stream as the seed creates it: the wire config, from fileStreamSetup or opsStreamConfig. */
+export type StreamSetup = Partial<StreamConfig> & {name: string}
+
+/** Plain connect (no context auth); with `ignoreClusterUpdates` the connection stays on the servers given. */
+export async function connectDirect(servers: string[], options: {name: string; timeoutMs: number; ignoreClusterUpdates: boolean}): Promise<NatsConnection> {
+  const {connect} = await import('@nats-io/transport-node')
+  return connect({servers, name: options.name, timeout: options.timeoutMs, ignoreClusterUpdates: options.ignoreClusterUpdates}).catch((error: Error) => {
+    throw new UnreachableError('nats', servers.join(','), error.message, {cause: error})
+  })
+}
+
+export async function jetstreamManagerOf(nc: NatsConnection): Promise<JetStreamManager> {
+  const {jetstreamManager} = await import('@nats-io/jetstream')
+  return jetstreamManager(nc)
+}
+
+export async function jetstreamOf(nc: NatsConnection): Promise<JetStreamClient> {
+  const {jetstream} = await import('@nats-io/jetstream')
+  return jetstream(nc)
+}
+
+/** File storage, limits retention, direct gets; a message id seen within the duplicate window is dropped. */
+export function fileStreamSetup(spec: {name: string; subjects: string[]; replicas: number; duplicateWindowMs: number}): StreamSetup {
+  return {
+    name: spec.name,
+    subjects: spec.subjects,
+    storage: 'file' as StreamConfig['storage'],
+    retention: 'limits' as StreamConfig['retention'],
+    num_replicas: spec.replicas,
+    duplicate_window: spec.duplicateWindowMs * NANOS_PER_MS,
+    allow_direct: true,
+  }
+}
+
+/** Creates the stream when missing; true when it did. */
+export async function ensureStream(jsm: JetStreamManager, setup: StreamSetup): Promise<boolean> {
+  try {
+    await jsm.streams.info(setup.name)
+    return false
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error
+  }
+  await jsm.streams.add(setup)
+  return true
+}
+
+/** Messages stored per subject. */
+export async function subjectCounts(jsm: JetStreamManager, stream: string): Promise<Record<string, number>> {
+  return (await jsm.streams.info(stream, {subjects_filter: '>'})).state.subjects ?? {}
+}
+
+/** An explicitly acknowledged pull consumer delivering everything on one filter. */
+export interface DurableSpec {
+  name: string
+  filterSubject: string
+  /** The server's default (30s) when absent. */
+  ackWaitMs?: number
+}
+
+/** Creates the durable consumer when missing; true when it did. */
+export async function ensureDurable(jsm: JetStreamManager, stream: string, spec: DurableSpec): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, spec.name)
+    return false
+  } catch (error) {
+    if (!isConsumerNotFound(error)) throw error
+  }
+  await jsm.consumers.add(stream, {
+    durable_name: spec.name,
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
+    filter_subject: spec.filterSubject,
+    ...(spec.ackWaitMs === undefined ? {} : {ack_wait: spec.ackWaitMs * NANOS_PER_MS}),
+  } as Parameters<JetStreamManager['consumers']['add']>[1])
+  return true
+}
+
+export interface DurableState {
+  pending: number
+  ackPending: number
+  ackWaitMs?: number
+}
+
+/** Throws what the server says, "not found" included (see isConsumerNotFound / isStreamNotFound). */
+export async function durableState(jsm: JetStreamManager, stream: string, name: string): Promise<DurableState> {
+  const info = await jsm.consumers.info(stream, name)
+  const ackWait = info.config.ack_wait
+  return {pending: info.num_pending, ackPending: info.num_ack_pending, ...(ackWait === undefined ? {} : {ackWaitMs: ackWait / NANOS_PER_MS})}
+}
+
+export async function setAckWait(jsm: JetStreamManager, stream: string, name: string, ackWaitMs: number): Promise<void> {
+  // Rounded: the server wants whole nanoseconds, and a value read by durableState comes back exactly.
+  await jsm.consumers.update(stream, name, {ack_wait: Math.round(ackWaitMs * NANOS_PER_MS)})
+}
