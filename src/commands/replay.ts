@@ -55,7 +55,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   async run(): Promise<ReplayResult> {
     const f = this.flags
     const ctx = await this.context()
-    const [service, selection, {parseDuration}] = await Promise.all([import('../lib/replay/service.js'), import('../lib/replay/selection.js'), import('../lib/core/duration.js')])
+    const [service, selection, {parseTimeFlag}] = await Promise.all([import('../lib/replay/service.js'), import('../lib/replay/selection.js'), import('../lib/core/time-flag.js')])
 
     let plan: ReplayPlan
     let resumeFrom: ReplayState | undefined
@@ -69,7 +69,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       const {status: _status, doneSeq: _doneSeq, updatedAt: _updatedAt, error: _error, ...saved} = resumeFrom
       plan = {...saved, maxInFlight: f['max-in-flight'] ?? saved.maxInFlight, rate: f.rate === undefined ? saved.rate : parseRate(f.rate)}
     } else {
-      plan = await this.newPlan(ctx, service, selection, parseDuration)
+      plan = await this.newPlan(ctx, service, selection, parseTimeFlag)
     }
 
     const [{createReplayProgress}, {progressMode}] = await Promise.all([import('../lib/replay/progress.js'), import('../lib/ui/live.js')])
@@ -104,7 +104,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     ctx: Awaited<ReturnType<BaseCommand<typeof Replay>['context']>>,
     service: typeof import('../lib/replay/service.js'),
     selection: typeof import('../lib/replay/selection.js'),
-    parseDuration: (input: string, what: string) => number,
+    parseTimeFlag: typeof import('../lib/core/time-flag.js').parseTimeFlag,
   ): Promise<ReplayPlan> {
     const f = this.flags
     const targets = [f['to-prefix'], f['to-stream'], f['to-file']].filter((t) => t !== undefined)
@@ -116,8 +116,8 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const filters = selection.replayFilters({domain: f.domain, aggregate: f.aggregate, aggregateType: f['aggregate-type'], eventTypes: f['event-type'], subjects: f.subject})
     const eventTypes = [...new Set(f['event-type'] ?? [])]
     const now = new Date()
-    const since = f.since === undefined ? undefined : selection.parseTimeFlag('--since', f.since, now, parseDuration)
-    const until = f.until === undefined ? undefined : selection.parseTimeFlag('--until', f.until, now, parseDuration)
+    const since = f.since === undefined ? undefined : parseTimeFlag('--since', f.since, now)
+    const until = f.until === undefined ? undefined : parseTimeFlag('--until', f.until, now)
     if (since && until && since >= until) throw new UsageError('empty time range', `--since ${since.toISOString()} is not before --until ${until.toISOString()}`)
     if (f['from-seq'] !== undefined && f['to-seq'] !== undefined && f['from-seq'] > f['to-seq']) throw new UsageError('empty sequence range', `--from-seq ${f['from-seq']} is after --to-seq ${f['to-seq']}`)
     const replayId = f['replay-id'] ?? selection.newReplayId(now)
