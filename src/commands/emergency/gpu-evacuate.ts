@@ -39,9 +39,8 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
     const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout', {max: MAX_TIMER_MS})
     if (timeoutMs <= 0) throw new UsageError(`invalid --timeout "${this.flags.timeout}"`, 'must be greater than zero')
     const ctx = await this.context()
-    const [{actorName}, {resolveActor}, {withFleet}, {criticalNodes, emergencyGpuEvacuate}, {createProgress, progressMode}, {resolveGpuThresholds}] = await Promise.all([
-      import('../../lib/gpu/node.js'),
-      import('../../lib/incident/events.js'),
+    const [{actorName, resolveActor}, {withFleet}, {criticalNodes, emergencyGpuEvacuate}, {createProgress, progressMode}, {resolveGpuThresholds}] = await Promise.all([
+      import('../../lib/core/actor.js'),
       import('../../lib/gpu/fleet.js'),
       import('../../lib/gpu/emergency.js'),
       import('../../lib/gpu/progress.js'),

@@ -48,7 +48,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   async run(): Promise<EvacuationResult> {
     const {reason, resume, yes, quiet, actor, force} = this.flags
     const dryRun = this.flags['dry-run']
-    const [{checkNodeName, actorName}, {resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/incident/events.js')])
+    const [{checkNodeName}, {actorName, resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/core/actor.js')])
     const node = checkNodeName(this.args.node)
     const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout', {max: MAX_TIMER_MS})
     if (timeoutMs <= 0) throw new UsageError(`invalid --timeout "${this.flags.timeout}"`, 'must be greater than zero')

@@ -3,7 +3,7 @@
  * enforce itself: pausing delivery to the domain's durable consumers on EVENTS, where the server
  * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
  */
-import type {Actor} from '../incident/model.js'
+import type {Actor} from '../core/actor.js'
 import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
 import {UsageError} from '../core/errors.js'
 

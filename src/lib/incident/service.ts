@@ -8,12 +8,13 @@ import {hostname} from 'node:os'
 
 import type {PostableAlert} from '../adapters/alertmanager/client.js'
 import {DEFAULT_RETRY, type RetryPolicy} from '../adapters/notify/retry.js'
+import {type Actor, actorName, resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {InterruptedError, OperationError} from '../core/errors.js'
-import {incidentEvent, resolveActor} from './events.js'
+import {incidentEvent} from './events.js'
 import {applyEvent, foldIncident, incidentDurationSeconds} from './fold.js'
 import {allocateIncidentId} from './id.js'
-import {type Actor, actorName, type Channel, type Incident, type IncidentEvent, type NotificationState, type Severity} from './model.js'
+import {type Channel, type Incident, type IncidentEvent, type NotificationState, type Severity} from './model.js'
 import {
   actionFor,
   ALERT_HOLD_MS,
