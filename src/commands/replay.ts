@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
 import {UsageError} from '../lib/core/errors.js'
 import type {ReplayPlan, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
+import {eventSelectionFlags} from '../lib/streams/flags.js'
 
 const SELECT = 'SELECT'
 const TARGET = 'TARGET'
@@ -28,11 +29,9 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   static flags = {
     ...MUTATING_FLAGS,
     stream: Flags.string({summary: "Source stream [default: the context's events stream].", helpGroup: SELECT}),
-    domain: Flags.string({summary: 'CIM domain (cim.<domain>.>).', helpGroup: SELECT}),
-    aggregate: Flags.string({summary: 'CIM aggregate id (cim.*.*.<id>.*).', helpGroup: SELECT}),
-    'aggregate-type': Flags.string({summary: 'CIM aggregate type (cim.*.<type>.*.*).', helpGroup: SELECT}),
+    ...eventSelectionFlags('Subject filter (wildcards * and >); repeatable.'),
+    'aggregate-type': Flags.string({summary: 'CIM aggregate type: events on cim.*.<type>.*.*.', helpGroup: SELECT}),
     'event-type': Flags.string({multiple: true, summary: 'CIM event type (last subject token); repeatable.', helpGroup: SELECT}),
-    subject: Flags.string({multiple: true, summary: 'Subject filter (wildcards * and >); repeatable.', helpGroup: SELECT}),
     since: Flags.string({summary: 'Events stored at or after: a duration back from now (2h) or RFC 3339.', helpGroup: SELECT}),
     until: Flags.string({summary: 'Events stored before: a duration back from now or RFC 3339.', helpGroup: SELECT}),
     'from-seq': Flags.integer({min: 1, summary: 'First source sequence.', helpGroup: SELECT}),

@@ -3,8 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
 import type {EventRecord, ViewStart} from '../../lib/streams/events.js'
+import {eventSelectionFlags} from '../../lib/streams/flags.js'
 
-const SELECT = 'SELECT'
 const POSITION = 'POSITION'
 
 export default class EventsView extends BaseCommand<typeof EventsView> {
@@ -27,9 +27,7 @@ STREAM defaults to the context's events stream (EVENTS).`
     stream: Args.string({description: 'Stream to read [default: the context\'s events stream].'}),
   }
   static flags = {
-    subject: Flags.string({multiple: true, summary: 'Subject filter (repeatable on nats-server >= 2.10).', helpGroup: SELECT}),
-    domain: Flags.string({summary: 'CIM domain: events on cim.<domain>.>.', helpGroup: SELECT}),
-    aggregate: Flags.string({summary: 'CIM aggregate id: events on cim.*.*.<id>.*.', helpGroup: SELECT}),
+    ...eventSelectionFlags(),
     seq: Flags.integer({min: 1, summary: 'Start at this stream sequence.', exclusive: ['since', 'last'], helpGroup: POSITION}),
     since: Flags.string({summary: 'Start at this time: a duration back from now (90s, 2h, 1d) or RFC 3339.', exclusive: ['seq', 'last'], helpGroup: POSITION}),
     last: Flags.integer({min: 1, summary: 'The last N matching events.', exclusive: ['seq', 'since'], helpGroup: POSITION}),
