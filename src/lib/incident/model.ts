@@ -1,6 +1,6 @@
 /**
  * Incidents as events (DESIGN.md "CIM conventions"): each event is a message on
- * `cim.ops.incident.<id>.<type>` in the ops stream, in CIM's event envelope; an incident is their fold.
+ * `cim.ops.incident.<id>.<type>` in the ops log, in CIM's event envelope; an incident is their fold.
  */
 import type {Actor} from '../core/actor.js'
 

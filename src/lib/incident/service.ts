@@ -1,6 +1,6 @@
 /**
  * The incident operations behind `cimops incident ...`. Every one works on the fold of the events in the
- * ops stream, appends what happened as new events, and keeps the Alertmanager alerts of open incidents
+ * ops log, appends what happened as new events, and keeps the Alertmanager alerts of open incidents
  * alive. Notification failures never fail the recording: they are retried, reported and recorded.
  */
 import {randomUUID} from 'node:crypto'
