@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
 import {UsageError} from '../lib/core/errors.js'
 import type {ReplayPlan, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
+import {eventSelectionFlags} from '../lib/streams/flags.js'
 
 const SELECT = 'SELECT'
 const TARGET = 'TARGET'
@@ -28,11 +29,9 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   static flags = {
     ...MUTATING_FLAGS,
     stream: Flags.string({summary: "Source stream [default: the context's events stream].", helpGroup: SELECT}),
-    domain: Flags.string({summary: 'CIM domain (cim.<domain>.>).', helpGroup: SELECT}),
-    aggregate: Flags.string({summary: 'CIM aggregate id (cim.*.*.<id>.*).', helpGroup: SELECT}),
-    'aggregate-type': Flags.string({summary: 'CIM aggregate type (cim.*.<type>.*.*).', helpGroup: SELECT}),
+    ...eventSelectionFlags('Subject filter (wildcards * and >); repeatable.'),
+    'aggregate-type': Flags.string({summary: 'CIM aggregate type: events on cim.*.<type>.*.*.', helpGroup: SELECT}),
     'event-type': Flags.string({multiple: true, summary: 'CIM event type (last subject token); repeatable.', helpGroup: SELECT}),
-    subject: Flags.string({multiple: true, summary: 'Subject filter (wildcards * and >); repeatable.', helpGroup: SELECT}),
     since: Flags.string({summary: 'Events stored at or after: a duration back from now (2h) or RFC 3339.', helpGroup: SELECT}),
     until: Flags.string({summary: 'Events stored before: a duration back from now or RFC 3339.', helpGroup: SELECT}),
     'from-seq': Flags.integer({min: 1, summary: 'First source sequence.', helpGroup: SELECT}),
@@ -55,7 +54,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   async run(): Promise<ReplayResult> {
     const f = this.flags
     const ctx = await this.context()
-    const [service, selection, {parseDuration}] = await Promise.all([import('../lib/replay/service.js'), import('../lib/replay/selection.js'), import('../lib/core/duration.js')])
+    const [service, selection, {parseTimeFlag}] = await Promise.all([import('../lib/replay/service.js'), import('../lib/replay/selection.js'), import('../lib/core/time-flag.js')])
 
     let plan: ReplayPlan
     let resumeFrom: ReplayState | undefined
@@ -69,7 +68,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       const {status: _status, doneSeq: _doneSeq, updatedAt: _updatedAt, error: _error, ...saved} = resumeFrom
       plan = {...saved, maxInFlight: f['max-in-flight'] ?? saved.maxInFlight, rate: f.rate === undefined ? saved.rate : parseRate(f.rate)}
     } else {
-      plan = await this.newPlan(ctx, service, selection, parseDuration)
+      plan = await this.newPlan(ctx, service, selection, parseTimeFlag)
     }
 
     const [{createReplayProgress}, {progressMode}] = await Promise.all([import('../lib/replay/progress.js'), import('../lib/ui/live.js')])
@@ -104,7 +103,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     ctx: Awaited<ReturnType<BaseCommand<typeof Replay>['context']>>,
     service: typeof import('../lib/replay/service.js'),
     selection: typeof import('../lib/replay/selection.js'),
-    parseDuration: (input: string, what: string) => number,
+    parseTimeFlag: typeof import('../lib/core/time-flag.js').parseTimeFlag,
   ): Promise<ReplayPlan> {
     const f = this.flags
     const targets = [f['to-prefix'], f['to-stream'], f['to-file']].filter((t) => t !== undefined)
@@ -116,8 +115,8 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const filters = selection.replayFilters({domain: f.domain, aggregate: f.aggregate, aggregateType: f['aggregate-type'], eventTypes: f['event-type'], subjects: f.subject})
     const eventTypes = [...new Set(f['event-type'] ?? [])]
     const now = new Date()
-    const since = f.since === undefined ? undefined : selection.parseTimeFlag('--since', f.since, now, parseDuration)
-    const until = f.until === undefined ? undefined : selection.parseTimeFlag('--until', f.until, now, parseDuration)
+    const since = f.since === undefined ? undefined : parseTimeFlag('--since', f.since, now)
+    const until = f.until === undefined ? undefined : parseTimeFlag('--until', f.until, now)
     if (since && until && since >= until) throw new UsageError('empty time range', `--since ${since.toISOString()} is not before --until ${until.toISOString()}`)
     if (f['from-seq'] !== undefined && f['to-seq'] !== undefined && f['from-seq'] > f['to-seq']) throw new UsageError('empty sequence range', `--from-seq ${f['from-seq']} is after --to-seq ${f['to-seq']}`)
     const replayId = f['replay-id'] ?? selection.newReplayId(now)

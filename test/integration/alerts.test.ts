@@ -232,6 +232,16 @@ describe('alerts silence', () => {
     expect((await amtoolSilences()).length).toBe(before)
   })
 
+  it('--actor names who silenced; --author, its old name, still works and is hidden from help', async () => {
+    const plan = (...flags: string[]) => cli('alerts', 'silence', 'add', 'CimopsTestQueue', runMatcher, '--comment', 'c', '--dry-run', '--json', ...flags)
+    expect(json<{createdBy: string}>(await plan('--actor', 'alice'))).toMatchObject({createdBy: 'alice'})
+    expect(json<{createdBy: string}>(await plan('--author', 'bob'))).toMatchObject({createdBy: 'bob'})
+    expect(json<{createdBy: string}>(await plan('-a', 'carol'))).toMatchObject({createdBy: 'carol'})
+    const help = await cli('alerts', 'silence', 'add', '--help')
+    expect(help.stdout).toContain('--actor')
+    expect(help.stdout).not.toContain('--author')
+  })
+
   it('add, list and expire; amtool sees the same', async () => {
     const added = json<{id: string; endsAt: string; createdBy: string; matchedAlerts: unknown[]}>(
       await cli('alerts', 'silence', 'add', 'CimopsTestQueue', runMatcher, '--comment', 'queue drain, INC-7', '--duration', '30m', '--author', 'cimops-test', '--json'),

@@ -275,4 +275,30 @@ describe('GPU fleet on nats-server 2.9.10', () => {
     expect(busy.stderr.trim()).toBe('cimops: cannot forget GPU node gpu-ok: 2 workloads still allocated on it (infer-1, infer-2) (evacuate it first: `cimops gpu evacuate gpu-ok`)')
     expect(await fleetNodes()).toEqual(before)
   })
+
+  it('--drain-timeout is the drain deadline; --timeout, its old name here, still is, with a one-line note', async () => {
+    await agent('gpu-16', 'stuck', ['job-a'])
+    const notDrained = /^gpu-16 not drained by the deadline: 1 workload still allocated \(job-a\)/
+    const renamed = await cli(['gpu', 'evacuate', 'gpu-16', '--drain-timeout', '1s', '--yes'])
+    expect(renamed.code, renamed.stderr).toBe(2)
+    expect(renamed.stdout).toMatch(notDrained)
+    expect(renamed.stderr).not.toContain('warning')
+    expect((await cli(['gpu', 'uncordon', 'gpu-16'])).code).toBe(0)
+
+    const old = await cli(['gpu', 'evacuate', 'gpu-16', '--timeout', '1s', '--yes'])
+    expect(old.code, old.stderr).toBe(2)
+    expect(old.stdout).toMatch(notDrained)
+    expect(old.stderr.split('\n').filter((line) => line.includes('--drain-timeout'))).toEqual([
+      'cimops: warning: --timeout here is the drain deadline, now named --drain-timeout; use that (--timeout will mean the per-call network timeout as everywhere else)',
+    ])
+    expect((await cli(['gpu', 'uncordon', 'gpu-16'])).code).toBe(0)
+
+    const zero = await cli(['emergency', 'gpu-evacuate', '--drain-timeout', '0', '--yes'])
+    expect([zero.code, zero.stderr]).toEqual([64, expect.stringContaining('invalid --drain-timeout "0"')])
+    const both = await cli(['gpu', 'evacuate', 'gpu-16', '--drain-timeout', '1s', '--timeout', '1s', '--yes'])
+    expect(both.code).toBe(64)
+    const help = await cli(['gpu', 'evacuate', '--help'])
+    expect(help.stdout).toContain('--drain-timeout')
+    expect(help.stdout).not.toMatch(/--timeout/)
+  })
 })

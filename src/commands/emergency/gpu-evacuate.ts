@@ -3,15 +3,15 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {confirm} from '../../lib/core/confirm.js'
 import type {ConnectionFlags} from '../../lib/core/context.js'
-import {MAX_TIMER_MS, parseDuration} from '../../lib/core/duration.js'
-import {ExitCode, OperationError, UsageError} from '../../lib/core/errors.js'
+import {ExitCode, OperationError} from '../../lib/core/errors.js'
 import type {EmergencyGpuResult} from '../../lib/gpu/emergency.js'
+import {drainTimeoutFlags, drainTimeoutMs} from '../../lib/gpu/flags.js'
 import {renderEmergencyGpu} from '../../lib/gpu/render.js'
 
 export default class EmergencyGpuEvacuate extends BaseCommand<typeof EmergencyGpuEvacuate> {
   static audited = true
   static summary = 'Evacuate every GPU node whose published GPU health is CRITICAL, in parallel, with one summary'
-  static description = `Reads cim_gpu_health (what nodes publish with \`cimops gpu status --publish\`), takes every node whose verdict is CRITICAL and runs the drain protocol of \`cimops gpu evacuate\` on each, at most --parallel at a time, each with its own deadline (--timeout).
+  static description = `Reads cim_gpu_health (what nodes publish with \`cimops gpu status --publish\`), takes every node whose verdict is CRITICAL and runs the drain protocol of \`cimops gpu evacuate\` on each, at most --parallel at a time, each with its own deadline (--drain-timeout).
 Records cim.ops.emergency.gpu-evacuate on the ops log, then each node's own steps. Nodes already drained count as done; a node another operator is evacuating is refused and listed.
 Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refused, failed). Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64).`
   static examples = [
@@ -20,7 +20,7 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
   ]
   static flags = {
     reason: Flags.string({summary: 'Why [default: the node\'s CRITICAL health summary].'}),
-    timeout: Flags.string({summary: 'Drain deadline per node.', default: '10m'}),
+    ...drainTimeoutFlags('Drain deadline per node.'),
     parallel: Flags.integer({min: 1, max: 64, default: 4, summary: 'Nodes evacuated at the same time.'}),
     'dry-run': Flags.boolean({summary: 'List the CRITICAL nodes and their workloads; change nothing.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (required without a terminal).'}),
@@ -28,7 +28,7 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
     ...MUTATING_FLAGS,
   }
 
-  /** --timeout is the per-node drain deadline, not the global per-call network timeout. */
+  /** --timeout, while it still names the drain deadline here, is not the global per-call network timeout. */
   protected connectionFlags(): ConnectionFlags {
     return {...super.connectionFlags(), timeout: undefined}
   }
@@ -36,12 +36,10 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
   async run(): Promise<EmergencyGpuResult> {
     const {reason, yes, quiet, actor, parallel} = this.flags
     const dryRun = this.flags['dry-run']
-    const timeoutMs = parseDuration(this.flags.timeout ?? '10m', '--timeout', {max: MAX_TIMER_MS})
-    if (timeoutMs <= 0) throw new UsageError(`invalid --timeout "${this.flags.timeout}"`, 'must be greater than zero')
+    const drainMs = drainTimeoutMs(this.flags, (line) => this.note(line))
     const ctx = await this.context()
-    const [{actorName}, {resolveActor}, {withFleet}, {criticalNodes, emergencyGpuEvacuate}, {createProgress, progressMode}, {resolveGpuThresholds}] = await Promise.all([
-      import('../../lib/gpu/node.js'),
-      import('../../lib/incident/events.js'),
+    const [{actorName, resolveActor}, {withFleet}, {criticalNodes, emergencyGpuEvacuate}, {createProgress, progressMode}, {resolveGpuThresholds}] = await Promise.all([
+      import('../../lib/core/actor.js'),
       import('../../lib/gpu/fleet.js'),
       import('../../lib/gpu/emergency.js'),
       import('../../lib/gpu/progress.js'),
@@ -61,7 +59,7 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
         return await emergencyGpuEvacuate(session, {
           reason,
           by: actorName(resolveActor(actor)),
-          timeoutMs,
+          timeoutMs: drainMs,
           parallel,
           staleAfterSeconds,
           dryRun,

@@ -9,7 +9,7 @@ import type {EmergencyResult} from '../../lib/emergency/service.js'
 export default class EmergencyResume extends BaseCommand<typeof EmergencyResume> {
   static audited = true
   static summary = 'Undo an emergency stop: resume paused consumers and tell every CIM service to resume'
-  static description = `Resumes the domain's durable consumers on the events stream that are paused (nats-server 2.11+), then publishes cim.ops.emergency.resume on the ops stream.
+  static description = `Resumes the domain's durable consumers on the events stream that are paused (nats-server 2.11+), then publishes cim.ops.emergency.resume on the ops log.
 --domain must be one the events stream knows, as for stop (exit 64 listing them; --force for a new name).
 Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64).`
   static examples = [

@@ -9,7 +9,7 @@ import type {EmergencyResult} from '../../lib/emergency/service.js'
 export default class EmergencyStop extends BaseCommand<typeof EmergencyStop> {
   static audited = true
   static summary = "Emergency stop: tell every CIM service to stop, and pause the domain's consumers where the server can"
-  static description = `Publishes cim.ops.emergency.stop on the ops stream: {id, type, domain (null = all domains), reason, actor, time}. CIM services honour it.
+  static description = `Publishes cim.ops.emergency.stop on the ops log: {id, type, domain (null = all domains), reason, actor, time}. CIM services honour it.
 As the part cimops can enforce itself, pauses delivery to the domain's durable consumers on the events stream (projections <domain>-*), but only where nats-server supports consumer pause (2.11+, read from the server's INFO). On older servers it says that only the broadcast was possible, and which consumers keep receiving.
 --domain must be a domain the events stream knows (subjects cim.<domain>.> holding events, or consumers <domain>-<projection>): a typo is refused with exit 64, listing the known domains; --force accepts a new name on purpose.
 Asks for confirmation on a terminal; without one it refuses unless --yes (exit 64). Undo with \`cimops emergency resume\`.`

@@ -3,8 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
 import {redact} from '../../lib/core/redact.js'
-
-const SELECT = 'SELECT'
+import {eventSelectionFlags} from '../../lib/streams/flags.js'
 
 export default class EventsTail extends BaseCommand<typeof EventsTail> {
   static summary = 'Follow new events live until Ctrl-C'
@@ -20,9 +19,7 @@ STREAM defaults to the context's events stream (EVENTS).`
     stream: Args.string({description: 'Stream to follow [default: the context\'s events stream].'}),
   }
   static flags = {
-    subject: Flags.string({multiple: true, summary: 'Subject filter (repeatable on nats-server >= 2.10).', helpGroup: SELECT}),
-    domain: Flags.string({summary: 'CIM domain: events on cim.<domain>.>.', helpGroup: SELECT}),
-    aggregate: Flags.string({summary: 'CIM aggregate id: events on cim.*.*.<id>.*.', helpGroup: SELECT}),
+    ...eventSelectionFlags(),
     raw: Flags.boolean({summary: 'Only the bodies, exactly as stored, one per line.'}),
   }
 

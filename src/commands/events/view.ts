@@ -3,8 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
 import type {EventRecord, ViewStart} from '../../lib/streams/events.js'
+import {eventSelectionFlags} from '../../lib/streams/flags.js'
 
-const SELECT = 'SELECT'
 const POSITION = 'POSITION'
 
 export default class EventsView extends BaseCommand<typeof EventsView> {
@@ -27,9 +27,7 @@ STREAM defaults to the context's events stream (EVENTS).`
     stream: Args.string({description: 'Stream to read [default: the context\'s events stream].'}),
   }
   static flags = {
-    subject: Flags.string({multiple: true, summary: 'Subject filter (repeatable on nats-server >= 2.10).', helpGroup: SELECT}),
-    domain: Flags.string({summary: 'CIM domain: events on cim.<domain>.>.', helpGroup: SELECT}),
-    aggregate: Flags.string({summary: 'CIM aggregate id: events on cim.*.*.<id>.*.', helpGroup: SELECT}),
+    ...eventSelectionFlags(),
     seq: Flags.integer({min: 1, summary: 'Start at this stream sequence.', exclusive: ['since', 'last'], helpGroup: POSITION}),
     since: Flags.string({summary: 'Start at this time: a duration back from now (90s, 2h, 1d) or RFC 3339.', exclusive: ['seq', 'last'], helpGroup: POSITION}),
     last: Flags.integer({min: 1, summary: 'The last N matching events.', exclusive: ['seq', 'since'], helpGroup: POSITION}),
@@ -40,12 +38,12 @@ STREAM defaults to the context's events stream (EVENTS).`
   async run(): Promise<EventRecord[]> {
     const ctx = await this.context()
     const f = this.flags
-    const [{withJetStream}, events] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js')])
+    const [{withJetStream}, events, {parseTimeFlag}] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js'), import('../../lib/core/time-flag.js')])
     const filters = events.eventFilters({subjects: f.subject, domain: f.domain, aggregate: f.aggregate})
     let start: ViewStart = {first: true}
     if (f.seq !== undefined) start = {seq: f.seq}
     else if (f.last !== undefined) start = {last: f.last}
-    else if (f.since !== undefined) start = {since: events.parseSince(f.since, new Date())}
+    else if (f.since !== undefined) start = {since: parseTimeFlag('--since', f.since, new Date())}
     if (f.raw && this.jsonEnabled()) throw new UsageError('--raw cannot be combined with --json', 'one prints bodies as stored, the other a JSON array')
     const stream = this.args.stream ?? ctx.streams.events
     const page = await withJetStream(ctx, (session) => events.viewEvents(session, {stream, filters, start, count: f.count, signal: this.signal}))

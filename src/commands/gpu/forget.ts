@@ -30,7 +30,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
   async run(): Promise<ForgetResult> {
     const {reason, yes, actor} = this.flags
     const dryRun = this.flags['dry-run']
-    const [{checkNodeName, actorName}, {resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/incident/events.js')])
+    const [{checkNodeName}, {actorName, resolveActor}] = await Promise.all([import('../../lib/gpu/node.js'), import('../../lib/core/actor.js')])
     const node = checkNodeName(this.args.node)
     if (!dryRun && !(await confirm(`Forget GPU node ${node}: remove its state and health records?`, {yes}))) {
       throw new OperationError(`${node} not forgotten`, 'declined at the prompt; nothing was changed')

@@ -24,9 +24,9 @@ A node changed by someone else at the same moment is refused (exit 2), changing 
   }
 
   async run(): Promise<UncordonResult> {
-    const [{checkNodeName, actorName}, {resolveActor}, {withFleet}, {uncordonNode}] = await Promise.all([
+    const [{checkNodeName}, {actorName, resolveActor}, {withFleet}, {uncordonNode}] = await Promise.all([
       import('../../lib/gpu/node.js'),
-      import('../../lib/incident/events.js'),
+      import('../../lib/core/actor.js'),
       import('../../lib/gpu/fleet.js'),
       import('../../lib/gpu/evacuate.js'),
     ])

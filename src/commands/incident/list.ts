@@ -5,7 +5,7 @@ import type {IncidentListResult} from '../../lib/incident/service.js'
 
 export default class IncidentList extends BaseCommand<typeof IncidentList> {
   static summary = 'List incidents: the open ones, or all with --all'
-  static description = `Folds the events on cim.ops.incident.> of the ops stream: every on-call engineer sees the same incidents.
+  static description = `Folds the events on cim.ops.incident.> of the ops log: every on-call engineer sees the same incidents.
 Newest first. Also re-posts the Alertmanager alerts of open incidents, so they stay firing.`
   static examples = ['<%= config.bin %> incident list', '<%= config.bin %> incident list --all --json | jq -r \'.incidents[] | [.id, .status, .title] | @tsv\'']
   static flags = {

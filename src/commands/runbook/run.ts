@@ -37,7 +37,7 @@ export default class RunbookRun extends BaseCommand<typeof RunbookRun> {
 Which steps: --step NAME (repeatable, in that order), --all (every step not marked excludeFromRunAll), or, on a terminal without either, each step in turn with a question before it.
 A step marked confirm asks first; without a terminal the run is refused before anything runs unless --yes is given (exit 64).
 A failing step stops the run (--keep-going runs the rest anyway; a step marked continueOnError never stops it). Exit code: that of the first failed step, 75 when it timed out, 130 on Ctrl-C, 0 when all succeeded.
-Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([step] line). The run — steps, exit codes, durations, the last lines of output — is recorded as events cim.ops.runbook.<run-id>.started|step-finished|finished when the ops stream exists. Secret parameters never appear: not in output, JSON, the ops log or the audit event.`
+Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([step] line). The run — steps, exit codes, durations, the last lines of output — is recorded as events cim.ops.runbook.<run-id>.started|step-finished|finished when the ops log exists. Secret parameters never appear: not in output, JSON, the ops log or the audit event.`
   static examples = [
     {description: 'The diagnosis of a lagging projection', command: '<%= config.bin %> runbook run high-event-lag --all --param CONSUMER=workflow-analytics'},
     {description: 'One step, and a mitigation that asks first (--yes for cron/CI)', command: '<%= config.bin %> runbook run event-replay --step domain-dry-run --step domain-replay --param DOMAIN=graph --yes'},

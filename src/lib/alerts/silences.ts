@@ -42,7 +42,7 @@ export function checkSilenceInput({matchers, durationMs, comment, author}: Omit<
   }
   if (!(durationMs > 0)) throw new UsageError(`invalid --duration ${durationMs / 1000}s`, 'a silence must last longer than 0s')
   if (comment.trim() === '') throw new UsageError('a comment is required', 'say why the alerts are silenced', {hint: 'pass --comment "TEXT"'})
-  if (author.trim() === '') throw new UsageError('an author is required', '--author is empty', {hint: 'pass --author NAME'})
+  if (author.trim() === '') throw new UsageError('an author is required', '--actor is empty', {hint: 'pass --actor NAME'})
 }
 
 /** What a new silence would do, against the alerts Alertmanager has now. Creates nothing. */

@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
-import {hostname, userInfo} from 'node:os'
 
+import {resolveActor} from '../core/actor.js'
 import {redact, redactString} from '../core/redact.js'
 
 /** One operator action, as published on `cim.ops.audit.<command>` (and spooled locally when NATS is away). */
@@ -40,7 +40,7 @@ export function buildAuditEvent(input: AuditInput): AuditEvent {
     id: randomUUID(),
     type: 'OperatorActionRecorded',
     command: input.command.replaceAll(':', ' '),
-    actor: {user: input.actor ?? osUser(), host: hostname()},
+    actor: resolveActor(input.actor),
     at: input.startedAt.toISOString(),
     args: maskSecretFlags(input.argv).map((arg) => redactString(arg)),
     outcome: input.exitCode === 0 ? 'success' : input.exitCode === 130 ? 'interrupted' : 'failure',
@@ -71,12 +71,4 @@ function maskSecretFlags(argv: string[]): string[] {
     }
   }
   return out
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
-  }
 }

@@ -30,7 +30,7 @@ const StoredAuditEvent = z.looseObject({
   durationSeconds: z.number(),
 })
 
-/** Audit events from the ops stream, plus those still waiting in the local spool, oldest first. */
+/** Audit events from the ops log, plus those still waiting in the local spool, oldest first. */
 export async function listAuditEvents(ctx: ResolvedContext, query: AuditQuery): Promise<AuditListResult> {
   const [{withNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('./ops-stream.js')])
   const filter = query.command ? auditSubject(query.command) : 'cim.ops.audit.>'

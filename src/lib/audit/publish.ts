@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
-import {hostname, userInfo} from 'node:os'
 
+import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
 import {contextOpsLog} from './ops-stream.js'
@@ -24,7 +24,7 @@ export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput
     aggregateType: input.aggregateType,
     aggregateId: input.aggregateId,
     occurredAt: new Date().toISOString(),
-    actor: {user: userInfo().username, host: hostname()},
+    actor: resolveActor(),
     data: input.data,
   })
   return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-ops-event'}, async (nc) => {

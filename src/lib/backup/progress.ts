@@ -1,5 +1,6 @@
 import {formatDuration} from '../core/duration.js'
 import {formatBytes} from '../core/output/units.js'
+import type {ProgressMode} from '../ui/live.js'
 
 /** What long backup/restore work reports as it goes; services emit, commands render. */
 export interface ProgressEvent {
@@ -19,27 +20,25 @@ export interface ProgressEvent {
 
 export type ProgressListener = (event: ProgressEvent) => void
 
-export type ProgressMode = 'tty' | 'plain' | 'off'
-
 export interface ProgressRendererOptions {
   mode: ProgressMode
   write: (text: string) => void
-  /** Plain mode: one line per this many ms. Default 3000. */
+  /** Lines mode: one line per this many ms. Default 3000. */
   intervalMs?: number
   now?: () => number
 }
 
 export interface ProgressRenderer {
   update: ProgressListener
-  /** Clears the live line (TTY). */
+  /** Clears the live line. */
   done(): void
 }
 
-const TTY_REDRAW_MS = 100
+const LIVE_REDRAW_MS = 100
 
 /** A live line redrawn in place on a terminal, a plain line every few seconds otherwise, or nothing. */
 export function createProgressRenderer({mode, write, intervalMs = 3000, now = () => Date.now()}: ProgressRendererOptions): ProgressRenderer {
-  if (mode === 'off') return {update: () => {}, done: () => {}}
+  if (mode === 'quiet') return {update: () => {}, done: () => {}}
   let itemKey = ''
   let itemStart = now()
   let lastDraw = 0
@@ -51,13 +50,13 @@ export function createProgressRenderer({mode, write, intervalMs = 3000, now = ()
       if (key !== itemKey) {
         itemKey = key
         itemStart = t
-        if (mode === 'plain') lastDraw = t // the first plain line comes after an interval, not at once
+        if (mode === 'lines') lastDraw = t // the first line comes after an interval, not at once
       }
-      const every = mode === 'tty' ? TTY_REDRAW_MS : intervalMs
+      const every = mode === 'live' ? LIVE_REDRAW_MS : intervalMs
       if (t - lastDraw < every) return
       lastDraw = t
       const line = progressLine(event, (t - itemStart) / 1000)
-      if (mode === 'tty') {
+      if (mode === 'live') {
         write(`\r\u001B[2K${line}`)
         drawn = true
       } else {
@@ -65,7 +64,7 @@ export function createProgressRenderer({mode, write, intervalMs = 3000, now = ()
       }
     },
     done() {
-      if (mode === 'tty' && drawn) write('\r\u001B[2K')
+      if (mode === 'live' && drawn) write('\r\u001B[2K')
       drawn = false
     },
   }
@@ -91,8 +90,8 @@ function estimate(event: ProgressEvent, elapsedSeconds: number): number | undefi
   return undefined
 }
 
-/** TTY when stderr is a terminal, plain otherwise, off with --json or --quiet. */
+/** Live when stderr is a terminal, lines otherwise, quiet with --json or --quiet (unlike ui/live's, which gives --json lines). */
 export function progressMode({json, quiet, stderrIsTTY}: {json: boolean; quiet: boolean; stderrIsTTY: boolean}): ProgressMode {
-  if (json || quiet) return 'off'
-  return stderrIsTTY ? 'tty' : 'plain'
+  if (json || quiet) return 'quiet'
+  return stderrIsTTY ? 'live' : 'lines'
 }

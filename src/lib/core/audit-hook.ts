@@ -7,7 +7,7 @@ import type {ResolvedContext} from './context-types.js'
 
 /** Where this run's audit event may be written. */
 export interface AuditOptions {
-  /** Create the ops stream when no stream captures cim.ops.> (default true; restore does not: the set may hold it). */
+  /** Create the ops log's stream when no stream captures cim.ops.> (default true; restore does not: the set may hold it). */
   createOpsLog?: boolean
   /** Streams the event must not be written to now (restore: those of the set it has not restored). */
   avoidStreams?: readonly string[]

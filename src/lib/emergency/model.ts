@@ -4,7 +4,7 @@
  * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
  */
 import type {ConsumerBrief} from '../adapters/nats/consumer-control.js'
-import type {Actor} from '../incident/model.js'
+import type {Actor} from '../core/actor.js'
 import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
 import {UsageError} from '../core/errors.js'
 

@@ -3,9 +3,9 @@ import {randomUUID} from 'node:crypto'
 
 import type {ConsumerControl} from '../adapters/nats/consumer-control.js'
 import type {OpsLog} from '../adapters/nats/ops-events.js'
+import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
-import {resolveActor} from '../incident/events.js'
 import {
   type ConsumerAction,
   type ConsumerBrief,

@@ -1,5 +1,5 @@
 /**
- * GPU fleet steps as ops events (DESIGN.md: `cim.ops.gpu.<node>.<event>` on the ops stream). The evacuate event is
+ * GPU fleet steps as ops events (DESIGN.md: `cim.ops.gpu.<node>.<event>` on the ops log). The evacuate event is
  * also the command workload agents on the node act on: `cim.ops.gpu.<node>.evacuate` with `{reason, deadline}`.
  */
 import {randomUUID} from 'node:crypto'

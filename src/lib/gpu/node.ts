@@ -27,7 +27,3 @@ export function defaultNodeName(host = hostname()): string {
   return short === '' ? 'localhost' : short.slice(0, 128)
 }
 
-/** `who` as recorded in `by`: the --actor, or user@host. */
-export function actorName(actor: {user: string; host: string} | string): string {
-  return typeof actor === 'string' ? actor : `${actor.user}@${actor.host}`
-}

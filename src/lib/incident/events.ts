@@ -1,22 +1,9 @@
 import {randomUUID} from 'node:crypto'
-import {hostname, userInfo} from 'node:os'
 import {z} from 'zod'
 
+import type {Actor} from '../core/actor.js'
 import {redact} from '../core/redact.js'
-import {type Actor, CHANNELS, type IncidentEvent, type IncidentEventData, type IncidentEventOf, type IncidentEventType, SEVERITIES} from './model.js'
-
-/** Who acts: `--actor` (same as the audit event's) or the OS user, on this host. */
-export function resolveActor(actor?: string): Actor {
-  return {user: actor?.trim() || osUser(), host: hostname()}
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
-  }
-}
+import {CHANNELS, type IncidentEvent, type IncidentEventData, type IncidentEventOf, type IncidentEventType, SEVERITIES} from './model.js'
 
 /** A new event in the envelope, secrets masked (events are shared history: nothing secret may go in). */
 export function incidentEvent<K extends IncidentEventType>(type: K, incidentId: string, actor: Actor, data: IncidentEventData[K], at: Date): IncidentEventOf<K> {

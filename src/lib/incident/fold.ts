@@ -2,8 +2,9 @@
  * An incident is the fold of its events, in stream order (pure: no clock, no I/O). Events before the
  * declaration, or for another incident, are ignored; so is a second declaration.
  */
+import {type Actor, actorName} from '../core/actor.js'
 import {formatDuration} from '../core/duration.js'
-import {type Actor, actorName, type Incident, type IncidentEvent, type TimelineEntry} from './model.js'
+import {type Incident, type IncidentEvent, type TimelineEntry} from './model.js'
 
 export function foldIncident(events: readonly IncidentEvent[]): Incident | undefined {
   let incident: Incident | undefined

@@ -1,6 +1,6 @@
 /**
  * Incident ids INC-YYYYMMDD-N, unique across concurrent declarers on any machine: N comes from a
- * per-day counter subject in the ops stream, advanced with an optimistic-concurrency publish
+ * per-day counter subject in the ops log, advanced with an optimistic-concurrency publish
  * (Nats-Expected-Last-Subject-Sequence). A declarer that loses the race gets "wrong last sequence"
  * (10071), reads the counter again and retries, a bounded number of times.
  */

@@ -1,7 +1,8 @@
 /**
  * Incidents as events (DESIGN.md "CIM conventions"): each event is a message on
- * `cim.ops.incident.<id>.<type>` in the ops stream, in CIM's event envelope; an incident is their fold.
+ * `cim.ops.incident.<id>.<type>` in the ops log, in CIM's event envelope; an incident is their fold.
  */
+import type {Actor} from '../core/actor.js'
 
 export const SEVERITIES = ['critical', 'major', 'minor'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -11,11 +12,6 @@ export type Channel = (typeof CHANNELS)[number]
 
 /** What a notification asks of its channel: open the page, or close it. */
 export type NotificationAction = 'trigger' | 'resolve'
-
-export interface Actor {
-  user: string
-  host: string
-}
 
 /** A compact health-check result and the alerts firing when the incident was declared. */
 export interface IncidentSnapshot {
@@ -146,6 +142,3 @@ export function normalizeIncidentId(text: string): string | undefined {
   return INCIDENT_ID.test(upper) ? upper : undefined
 }
 
-export function actorName(actor: Actor): string {
-  return `${actor.user}@${actor.host}`
-}

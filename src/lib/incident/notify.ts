@@ -8,9 +8,10 @@ import type {AlertmanagerClient, PostableAlert} from '../adapters/alertmanager/c
 import type {PagerDutyClient, PagerDutyEvent, PagerDutySeverity} from '../adapters/notify/pagerduty.js'
 import {type RetryPolicy, withRetry} from '../adapters/notify/retry.js'
 import {type SlackClient, type SlackMessage, slackEscape} from '../adapters/notify/slack.js'
+import {actorName} from '../core/actor.js'
 import {redactString} from '../core/redact.js'
 import {formatAge, incidentDurationSeconds} from './fold.js'
-import {actorName, type Channel, type Incident, type NotificationAction, type Severity} from './model.js'
+import {type Channel, type Incident, type NotificationAction, type Severity} from './model.js'
 
 export const INCIDENT_ALERTNAME = 'IncidentDeclared'
 /**

@@ -1,9 +1,10 @@
 /** Text views of incidents for a terminal or a pipe; --json returns the typed results instead. */
+import {actorName} from '../core/actor.js'
 import {plural} from '../core/output/units.js'
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
 import {formatAge} from './fold.js'
-import {actorName, CHANNELS, type Severity} from './model.js'
+import {CHANNELS, type Severity} from './model.js'
 import type {NotificationOutcome} from './notify.js'
 import type {IncidentActionResult, IncidentSummary, IncidentView} from './service.js'
 

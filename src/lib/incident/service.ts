@@ -1,6 +1,6 @@
 /**
  * The incident operations behind `cimops incident ...`. Every one works on the fold of the events in the
- * ops stream, appends what happened as new events, and keeps the Alertmanager alerts of open incidents
+ * ops log, appends what happened as new events, and keeps the Alertmanager alerts of open incidents
  * alive. Notification failures never fail the recording: they are retried, reported and recorded.
  */
 import {randomUUID} from 'node:crypto'
@@ -8,12 +8,13 @@ import {hostname} from 'node:os'
 
 import type {PostableAlert} from '../adapters/alertmanager/client.js'
 import {DEFAULT_RETRY, type RetryPolicy} from '../adapters/notify/retry.js'
+import {type Actor, actorName, resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {InterruptedError, OperationError} from '../core/errors.js'
-import {incidentEvent, resolveActor} from './events.js'
+import {incidentEvent} from './events.js'
 import {applyEvent, foldIncident, incidentDurationSeconds} from './fold.js'
 import {allocateIncidentId} from './id.js'
-import {type Actor, actorName, type Channel, type Incident, type IncidentEvent, type NotificationState, type Severity} from './model.js'
+import {type Channel, type Incident, type IncidentEvent, type NotificationState, type Severity} from './model.js'
 import {
   actionFor,
   ALERT_HOLD_MS,

@@ -1,4 +1,4 @@
-/** Incidents in the ops stream: one NATS connection per command, events read, folded and appended. */
+/** Incidents in the ops log: one NATS connection per command, events read, folded and appended. */
 import type {OpsLog} from '../adapters/nats/ops-events.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {OperationError, UsageError} from '../core/errors.js'
@@ -16,7 +16,7 @@ export interface IncidentStore {
 }
 
 export interface StoreOptions {
-  /** Create the ops stream when no stream captures cim.ops.> (commands that write); readers see an empty log instead. */
+  /** Create the ops log's stream when no stream captures cim.ops.> (commands that write); readers see an empty log instead. */
   create: boolean
 }
 

@@ -8,8 +8,8 @@
  * was not ignored: its own exit code, 75 when it timed out, 130 when interrupted. A `confirm` step
  * needs --yes or a yes on the terminal; without a terminal and without --yes nothing runs at all.
  */
-import {hostname, userInfo} from 'node:os'
 
+import {resolveActor} from '../core/actor.js'
 import {ExitCode, UsageError} from '../core/errors.js'
 import type {Runbook, RunbookStep} from './model.js'
 import type {ResolvedParam} from './params.js'
@@ -127,7 +127,7 @@ export async function executeRunbook(options: ExecuteOptions): Promise<RunRecord
 
   const mask = secretMasker(options.params, options.secrets)
   const started = now()
-  const actor = {user: options.actor ?? osUser(), host: hostname()}
+  const actor = resolveActor(options.actor)
   const run = {
     runId: options.runId,
     runbook: {id: runbook.id, title: runbook.title, path: runbook.path},
@@ -244,12 +244,4 @@ export async function executeRunbook(options: ExecuteOptions): Promise<RunRecord
   }
   emit({type: 'run-finished', record})
   return record
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
-  }
 }

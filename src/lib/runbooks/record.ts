@@ -1,7 +1,7 @@
 /**
  * A runbook run as events in the ops log (DESIGN.md "CIM conventions"): `cim.ops.runbook.<run-id>.started`,
  * one `.step-finished` per step (exit code, duration, output tail) and `.finished`, in CIM's event
- * envelope. Only when the ops stream exists (a run does not create it), and never in the way: the
+ * envelope. Only when the ops log exists (a run does not create it), and never in the way: the
  * connection is made while the first step runs, and a log that cannot be reached is reported, not fatal.
  * Secrets never get here: parameters are already masked and output lines passed through the masker.
  */
@@ -80,7 +80,7 @@ export interface RunRecorder {
 }
 
 /**
- * Publishes to the context's ops stream. Step-finished events need the run id and actor, which the
+ * Publishes to the context's ops log. Step-finished events need the run id and actor, which the
  * executor's step events do not carry: they are taken from the run-started event.
  */
 export function opsRecorder(ctx: ResolvedContext): RunRecorder {
@@ -166,7 +166,7 @@ async function openSession(ctx: ResolvedContext): Promise<Session> {
     // Wherever cim.ops.> is captured (an events stream on cim.> holds it too); a run never creates it.
     const log = await contextOpsLog(nc, jsm, ctx, {create: false})
     const {location} = log
-    if (location.state === 'missing') throw new NoOpsLog(`there is no ops stream ${ctx.streams.ops} (it is created by the first incident or audited command)`)
+    if (location.state === 'missing') throw new NoOpsLog(`there is no ops log (stream ${ctx.streams.ops}; it is created by the first incident or audited command)`)
     if (location.state === 'blocked') throw new NoOpsLog(`${location.reason} (${location.hint})`)
     return {
       log,

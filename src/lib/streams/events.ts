@@ -5,7 +5,6 @@
 import type {StreamMessage, StreamSummary} from '../adapters/nats/jetstream.js'
 import type {MessageFilter, ReadResult} from '../adapters/nats/messages.js'
 import type {ServerFeatures} from '../adapters/nats/versions.js'
-import {parseDuration} from '../core/duration.js'
 import {OperationError, UsageError} from '../core/errors.js'
 import {streamNotFound} from './errors.js'
 import type {JetStreamSession} from './session.js'
@@ -101,18 +100,6 @@ export function checkReadSupport(features: ServerFeatures): void {
   if (!features.has('consumersApi')) {
     throw new OperationError('cannot read events', `this needs nats-server >= ${features.requires('consumersApi')}; this server is ${features.version}`, {hint: 'upgrade the server'})
   }
-}
-
-/** --since: a duration back from now (`90s`, `2h`, `1d`) or an RFC 3339 time (`2026-11-22T03:00:00Z`). */
-export function parseSince(text: string, now: Date): Date {
-  if (/^\d{4}-\d{2}-\d{2}T/.test(text.trim())) {
-    const time = Date.parse(text)
-    if (Number.isNaN(time) || !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) {
-      throw new UsageError(`invalid --since "${text}"`, 'expected an RFC 3339 time with a zone, such as 2026-11-22T03:00:00Z')
-    }
-    return new Date(time)
-  }
-  return new Date(now.getTime() - parseDuration(text, '--since'))
 }
 
 export type ViewStart = {seq: number} | {since: Date} | {last: number} | {first: true}

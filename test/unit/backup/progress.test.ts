@@ -17,16 +17,16 @@ describe('progress on stderr', () => {
   })
 
   it('picks the mode: nothing with --json or --quiet, a live line on a terminal, plain lines otherwise', () => {
-    expect(progressMode({json: true, quiet: false, stderrIsTTY: true})).toBe('off')
-    expect(progressMode({json: false, quiet: true, stderrIsTTY: true})).toBe('off')
-    expect(progressMode({json: false, quiet: false, stderrIsTTY: true})).toBe('tty')
-    expect(progressMode({json: false, quiet: false, stderrIsTTY: false})).toBe('plain')
+    expect(progressMode({json: true, quiet: false, stderrIsTTY: true})).toBe('quiet')
+    expect(progressMode({json: false, quiet: true, stderrIsTTY: true})).toBe('quiet')
+    expect(progressMode({json: false, quiet: false, stderrIsTTY: true})).toBe('live')
+    expect(progressMode({json: false, quiet: false, stderrIsTTY: false})).toBe('lines')
   })
 
   it('plain mode writes one line every interval, never more', () => {
     let now = 0
     const out: string[] = []
-    const renderer = createProgressRenderer({mode: 'plain', write: (text) => out.push(text), intervalMs: 3000, now: () => now})
+    const renderer = createProgressRenderer({mode: 'lines', write: (text) => out.push(text), intervalMs: 3000, now: () => now})
     for (now = 0; now <= 10_000; now += 100) renderer.update({phase: 'backup', item: 'EVENTS', index: 1, items: 1, bytes: now * 1000})
     renderer.done()
     expect(out).toHaveLength(3)
@@ -36,7 +36,7 @@ describe('progress on stderr', () => {
   it('tty mode redraws one line in place and clears it when done', () => {
     let now = 0
     const out: string[] = []
-    const renderer = createProgressRenderer({mode: 'tty', write: (text) => out.push(text), now: () => now})
+    const renderer = createProgressRenderer({mode: 'live', write: (text) => out.push(text), now: () => now})
     for (now = 100; now <= 1000; now += 50) renderer.update({phase: 'restore', item: 'EVENTS', index: 1, items: 1, bytes: now, totalBytes: 2000})
     renderer.done()
     expect(out.length).toBeGreaterThan(5)
@@ -46,7 +46,7 @@ describe('progress on stderr', () => {
 
   it('off mode writes nothing', () => {
     const out: string[] = []
-    const renderer = createProgressRenderer({mode: 'off', write: (text) => out.push(text)})
+    const renderer = createProgressRenderer({mode: 'quiet', write: (text) => out.push(text)})
     renderer.update({phase: 'backup', item: 'X', index: 1, items: 1, bytes: 1})
     renderer.done()
     expect(out).toEqual([])

@@ -1,13 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseDuration} from '../../../src/lib/core/duration.js'
 import {
   checkReplayId,
   cimParts,
   clientMatcher,
   newReplayId,
   parseSubjectMap,
-  parseTimeFlag,
   replayFilters,
   replayHeaders,
   targetSubject,
@@ -86,13 +84,6 @@ describe('ids, times, parts', () => {
     expect(() => checkReplayId(id)).not.toThrow()
     expect(() => checkReplayId('a:b')).toThrow(/invalid replay id/)
     expect(() => checkReplayId('../x')).toThrow(/invalid replay id/)
-  })
-
-  it('parses --since/--until as RFC 3339 or a duration back', () => {
-    const now = new Date('2026-11-22T08:00:00Z')
-    expect(parseTimeFlag('--until', '2026-11-22T03:00:00Z', now, parseDuration).toISOString()).toBe('2026-11-22T03:00:00.000Z')
-    expect(parseTimeFlag('--since', '2h', now, parseDuration).toISOString()).toBe('2026-11-22T06:00:00.000Z')
-    expect(() => parseTimeFlag('--until', '2026-11-22T03:00:00', now, parseDuration)).toThrow(/invalid --until/)
   })
 
   it('splits CIM subjects', () => {

@@ -9,7 +9,6 @@ import {
   formatEvent,
   intersectSubjects,
   narrowFilters,
-  parseSince,
   readLast,
   subjectIsSubset,
   toEventRecord,
@@ -68,16 +67,6 @@ describe('filters and server versions', () => {
     expect(narrowFilters(['cim.>'], subjects)).toEqual(['cim.>']) // covers a stream subject: valid as is
     expect(narrowFilters(['other.>'], subjects)).toEqual([])
     expect(narrowFilters(['x.>'], [])).toEqual(['x.>'])
-  })
-})
-
-describe('parseSince', () => {
-  it('takes a duration back from now, or an RFC 3339 time with a zone', () => {
-    expect(parseSince('90s', NOW).toISOString()).toBe('2026-11-22T02:58:30.000Z')
-    expect(parseSince('1h30m', NOW).toISOString()).toBe('2026-11-22T01:30:00.000Z')
-    expect(parseSince('2026-11-22T01:00:00+01:00', NOW).toISOString()).toBe('2026-11-22T00:00:00.000Z')
-    expect(() => parseSince('2026-11-22T01:00:00', NOW)).toThrow('RFC 3339')
-    expect(() => parseSince('yesterday', NOW)).toThrow(UsageError)
   })
 })
 

@@ -1,7 +1,7 @@
-import {userInfo} from 'node:os'
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand, MUTATING_FLAGS} from '../../../lib/core/base-command.js'
+import {osUser} from '../../../lib/core/actor.js'
+import {BaseCommand} from '../../../lib/core/base-command.js'
 import {parseDuration} from '../../../lib/core/duration.js'
 import {OperationError} from '../../../lib/core/errors.js'
 import {plural} from '../../../lib/core/output/units.js'
@@ -18,11 +18,11 @@ export default class AlertsSilenceAdd extends BaseCommand<typeof AlertsSilenceAd
   static summary = 'Silence alerts matching MATCHER... for a while, with a comment saying why'
   static description = `Matchers use Alertmanager's syntax and are ANDed (see \`cimops alerts list --help\`); a bare first word is an alertname. At least one matcher must not match an empty label (Alertmanager's rule).
 --dry-run shows which current alerts the silence would match and creates nothing. A silence that matches every current alert asks for confirmation on a terminal and needs --yes otherwise.
-The author defaults to your OS user name. Prints the new silence's ID; expire it early with \`cimops alerts silence expire ID\`.`
+The author (--actor) defaults to your OS user name. Prints the new silence's ID; expire it early with \`cimops alerts silence expire ID\`.`
   static examples = [
     {description: 'Silence one alert for the default 2 hours', command: '<%= config.bin %> alerts silence add HighEventLag domain=graph --comment "replaying graph projections, INC-42"'},
     {description: 'See first what a silence would catch', command: '<%= config.bin %> alerts silence add \'instance=~"gpu-0[1-3]"\' --duration 30m --comment "GPU maintenance" --dry-run'},
-    '<%= config.bin %> alerts silence add alertname=DiskAlmostFull --duration 1d --comment "resize scheduled" --author alice --json | jq -r .id',
+    '<%= config.bin %> alerts silence add alertname=DiskAlmostFull --duration 1d --comment "resize scheduled" --actor alice --json | jq -r .id',
   ]
   static audited = true
   static strict = false
@@ -30,10 +30,10 @@ The author defaults to your OS user name. Prints the new silence's ID; expire it
     matcher: Args.string({description: 'Alertmanager matcher(s), ANDed, e.g. alertname=HighEventLag domain=graph.'}),
   }
   static flags = {
-    ...MUTATING_FLAGS,
     comment: Flags.string({char: 'c', summary: 'Why the alerts are silenced (required).'}),
     duration: Flags.string({char: 'd', summary: 'How long the silence lasts, e.g. 30m, 2h, 1d.', default: '2h'}),
-    author: Flags.string({char: 'a', summary: 'Who silenced [default: your OS user name].'}),
+    // --author was this flag's name before --actor became the one word for who acts; scripts still pass it.
+    actor: Flags.string({char: 'a', aliases: ['author'], summary: 'Who silenced, as recorded on the silence and in the ops event log [default: OS user].'}),
     'dry-run': Flags.boolean({summary: 'Show which current alerts would be silenced; create nothing.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask, even when the silence matches every current alert.'}),
   }
@@ -42,7 +42,7 @@ The author defaults to your OS user name. Prints the new silence's ID; expire it
     const {argv} = await this.parse({flags: AlertsSilenceAdd.flags, baseFlags: BaseCommand.baseFlags, args: AlertsSilenceAdd.args, strict: false, enableJsonFlag: true})
     const matchers = parseMatcherArgs(argv as string[])
     const durationMs = parseDuration(this.flags.duration, '--duration')
-    const input = {matchers, durationMs, author: this.flags.author ?? defaultAuthor(), comment: this.flags.comment ?? ''}
+    const input = {matchers, durationMs, author: this.flags.actor ?? osUser(), comment: this.flags.comment ?? ''}
     const {checkSilenceInput, planSilence, createSilence} = await import('../../../lib/alerts/silences.js')
     checkSilenceInput(input) // usage errors before any network call
     const ctx = await this.context()
@@ -84,12 +84,4 @@ async function helpers() {
   const {humanSeconds} = await import('../../../lib/alerts/model.js')
   const {localTime} = await import('../../../lib/alerts/render.js')
   return {humanSeconds, localTimeOrDate: (iso: string) => localTime(iso, Date.now())}
-}
-
-function defaultAuthor(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? process.env.USERNAME ?? ''
-  }
 }
