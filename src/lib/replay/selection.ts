@@ -6,7 +6,8 @@ import {randomBytes} from 'node:crypto'
 
 import {isExpectationHeader, MSG_ID_HEADER} from '../adapters/nats/headers.js'
 import {UsageError} from '../core/errors.js'
-import {eventFilters, subjectIsSubset} from '../streams/events.js'
+import {subjectIsSubset} from '../adapters/nats/subjects.js'
+import {eventFilters} from '../streams/events.js'
 
 export interface ReplaySelector {
   domain?: string

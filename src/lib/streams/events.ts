@@ -6,6 +6,7 @@ import type {StreamMessage, StreamSummary} from '../adapters/nats/jetstream.js'
 import type {MessageFilter, ReadResult} from '../adapters/nats/messages.js'
 import type {ServerFeatures} from '../adapters/nats/versions.js'
 import {OperationError, UsageError} from '../core/errors.js'
+import {intersectSubjects, subjectIsSubset} from '../adapters/nats/subjects.js'
 import {streamNotFound} from './errors.js'
 import type {JetStreamSession} from './session.js'
 
@@ -49,36 +50,6 @@ export function narrowFilters(filters: string[], streamSubjects: string[]): stri
     return streamSubjects.map((subject) => intersectSubjects(filter, subject)).filter((x): x is string => x !== undefined)
   })
   return [...new Set(out)]
-}
-
-/** Every subject `a` matches is matched by `b`. */
-export function subjectIsSubset(a: string, b: string): boolean {
-  const x = a.split('.')
-  const y = b.split('.')
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] === '>') return i < x.length
-    if (i >= x.length || x[i] === '>') return false
-    if (y[i] !== '*' && (x[i] === '*' || x[i] !== y[i])) return false
-  }
-  return x.length === y.length
-}
-
-/** The filter matching exactly the subjects both match; undefined when none does. */
-export function intersectSubjects(a: string, b: string): string | undefined {
-  const x = a.split('.')
-  const y = b.split('.')
-  const out: string[] = []
-  for (let i = 0; ; i++) {
-    const p = x[i]
-    const q = y[i]
-    if (p === undefined && q === undefined) return out.join('.')
-    if (p === '>') return q === undefined ? undefined : [...out, ...y.slice(i)].join('.')
-    if (q === '>') return p === undefined ? undefined : [...out, ...x.slice(i)].join('.')
-    if (p === undefined || q === undefined) return undefined
-    if (p === '*') out.push(q)
-    else if (q === '*' || q === p) out.push(p)
-    else return undefined
-  }
 }
 
 function hasWildcard(subject: string): boolean {

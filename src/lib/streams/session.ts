@@ -1,22 +1,10 @@
-import type {JetStreamClient, JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
+import type {JetStreamClient} from '../adapters/nats/connection.js'
 import {joinAddresses} from '../adapters/redact.js'
-import {serverFeatures, type ServerFeatures} from '../adapters/nats/versions.js'
+import {serverFeatures} from '../adapters/nats/versions.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 
-/** One connection for one command: the manager, the server's features (from INFO, read once), and the settings the adapters need. */
-export interface JetStreamSession {
-  nc: NatsConnection
-  jsm: JetStreamManager
-  /** Created on first use: only commands that read messages need it. */
-  js(): Promise<JetStreamClient>
-  features: ServerFeatures
-  /** The server list, without credentials: for errors. */
-  address: string
-  /** The JetStream API subject prefix: the default one or the domain's (jsApiPrefix). */
-  jsApiPrefix: string
-  timeoutMs: number
-  close(): Promise<void>
-}
+export type {JetStreamSession}
 
 export interface SessionOptions {
   /**

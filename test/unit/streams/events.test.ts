@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import {intersectSubjects, subjectIsSubset} from '../../../src/lib/adapters/nats/subjects.js'
 import {serverFeatures} from '../../../src/lib/adapters/nats/versions.js'
 import {UsageError} from '../../../src/lib/core/errors.js'
 import {
@@ -7,10 +8,8 @@ import {
   checkReadSupport,
   eventFilters,
   formatEvent,
-  intersectSubjects,
   narrowFilters,
   readLast,
-  subjectIsSubset,
   toEventRecord,
 } from '../../../src/lib/streams/events.js'
 import {NOW} from './fixtures.js'

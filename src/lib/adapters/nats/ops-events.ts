@@ -9,7 +9,7 @@ import type {NatsConnection} from '@nats-io/transport-node'
 
 import {ApiError, OperationError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
-import {subjectIsSubset} from '../../streams/events.js'
+import {subjectIsSubset} from './subjects.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
 import {isStreamNotFound, listStreams} from './jetstream.js'

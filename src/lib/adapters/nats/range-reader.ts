@@ -15,7 +15,7 @@
 import type {Msg, MsgHdrs, Status, Subscription} from '@nats-io/transport-node'
 
 import {InterruptedError, OperationError, TimeoutError} from '../../core/errors.js'
-import type {JetStreamSession} from '../../streams/session.js'
+import type {JetStreamSession} from './session.js'
 import {NANOS_PER_MS, toJetStreamError} from './jetstream.js'
 import {HELPER_INACTIVE_MS, IDLE_CHECK_MS, type MessageFilter, nextMatching} from './messages.js'
 
