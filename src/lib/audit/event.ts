@@ -1,5 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
+import type {CommandRun} from '../core/audit-hook.js'
 import {resolveActor} from '../core/actor.js'
 import {redact, redactString} from '../core/redact.js'
 
@@ -21,14 +22,8 @@ export interface AuditEvent {
   context?: string
 }
 
-export interface AuditInput {
-  command: string
-  argv: string[]
-  startedAt: Date
-  finishedAt: Date
-  exitCode: number
-  error?: string
-  actor?: string
+/** The run the base command hands over (core's contract), with the context it ran against. */
+export interface AuditInput extends CommandRun {
   context?: string
 }
 

@@ -113,6 +113,12 @@ function manifestDigest(unsealed: object): string {
   return createHash('sha256').update(JSON.stringify(unsealed)).digest('hex')
 }
 
+/** A manifest that carries its own checksum still matches it (false once anything in it was edited). */
+export function sealIntact(manifest: object): boolean {
+  const {checksum, ...rest} = manifest as {checksum?: {value?: unknown}}
+  return checksum?.value === manifestDigest(rest)
+}
+
 /** What an older cimops left unprotected, for the warnings of verify and restore. */
 export const UNSEALED_MANIFEST_WARNING = 'made by an older cimops: manifest not self-checked'
 
@@ -138,8 +144,7 @@ export async function readManifest(setDir: string): Promise<Manifest> {
   }
   // Before the schema: the digest is over the fields as written, unknown ones included.
   if (typeof json === 'object' && json !== null && 'checksum' in json) {
-    const {checksum, ...rest} = json as {checksum: {value?: unknown}}
-    if (checksum?.value !== manifestDigest(rest)) {
+    if (!sealIntact(json)) {
       throw new DataError(`${path} is corrupt`, 'its checksum does not match its content: it was edited or damaged after the backup', {hint: 'do not restore from it; use another set from `cimops backup list`'})
     }
   }

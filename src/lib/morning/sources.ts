@@ -11,7 +11,7 @@ import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import type {FleetView} from '../gpu/nodes.js'
-import {MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest} from '../backup/manifest.js'
+import {MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX, sealIntact} from '../backup/manifest.js'
 import {domainOf} from './areas.js'
 import type {BackupSetInfo, DomainRate, DrillInfo, GpuNode} from './model.js'
 
@@ -48,7 +48,7 @@ async function readSet(path: string, now: Date): Promise<BackupSetInfo | undefin
     if (!entries.includes(MANIFEST_FILE) || entries.includes(PARTIAL_MARKER)) return undefined
     manifest = JSON.parse(await readFile(join(path, MANIFEST_FILE), 'utf8')) as Record<string, unknown>
     // A sealed manifest that no longer matches its checksum is a corrupt set, not a backup to count on.
-    if ('checksum' in manifest) await readManifest(path)
+    if ('checksum' in manifest && !sealIntact(manifest)) return undefined
   } catch {
     return undefined
   }
