@@ -1,10 +1,11 @@
 /**
- * Replay progress on stderr: an ink bar redrawn in place on a terminal (events, rate, ETA), a plain
- * line every few seconds otherwise, nothing with --quiet. stdout stays for the result.
+ * Replay progress: reported from a timer while the replay runs (nothing per event), and shown on
+ * stderr as an ink bar redrawn in place on a terminal (events, rate, ETA), a plain line every few
+ * seconds otherwise, nothing with --quiet. stdout stays for the result.
  */
 import {formatDuration} from '../core/duration.js'
 import {type ProgressMode, startLiveView} from '../ui/live.js'
-import type {ReplayProgress} from './service.js'
+import type {ReplayProgress, ReplayRun} from './model.js'
 
 const BAR_WIDTH = 28
 
@@ -27,6 +28,15 @@ function numbers(p: ReplayProgress): {rate: number; eta?: number; fraction?: num
   const rate = seconds > 0 ? Math.round(p.published / seconds) : 0
   const eta = fraction !== undefined && fraction > 0 && fraction < 1 ? (p.elapsedMs * (1 - fraction)) / fraction : undefined
   return {rate, eta, fraction}
+}
+
+/** Reports a run's progress every few seconds from a timer (nothing per event); returns the stop function. */
+export function reportProgress(run: ReplayRun, counts: () => Pick<ReplayProgress, 'selected' | 'published' | 'lastSeq'>): () => void {
+  const {onProgress, progressEveryMs = 2000} = run.options
+  if (!onProgress) return () => undefined
+  const timer = setInterval(() => onProgress({...counts(), startSeq: run.startSeq, endSeq: run.plan.endSeq, elapsedMs: Date.now() - run.startedAt}), progressEveryMs)
+  timer.unref()
+  return () => clearInterval(timer)
 }
 
 const count = (n: number) => n.toLocaleString('en-US')

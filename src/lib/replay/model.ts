@@ -1,0 +1,107 @@
+/** What a replay is asked to do, what it keeps in its state file, and what it reports: types only. */
+import type {SubjectMapping} from './selection.js'
+
+export type ReplayTarget = {kind: 'prefix'; prefix: string} | {kind: 'stream'; stream: string; createTarget: boolean} | {kind: 'file'; path: string}
+
+/** Everything needed to run (and resume) a replay: stored in the state file. */
+export interface ReplayPlan {
+  replayId: string
+  createdAt: string
+  source: {stream: string} | {file: string}
+  /** The selection as asked (subject filters), applied client-side as well. */
+  filters: string[]
+  eventTypes: string[]
+  /** Inclusive source sequence range (a file: bounds on its line sequences). */
+  startSeq: number
+  endSeq: number
+  /** Time bounds, applied client-side to file sources. */
+  since?: string
+  until?: string
+  target: ReplayTarget
+  maps: SubjectMapping[]
+  maxInFlight: number
+  rate: number
+}
+
+export interface ReplayState extends ReplayPlan {
+  status: 'running' | 'interrupted' | 'failed' | 'completed'
+  /** Every selected event up to this source sequence is acknowledged by the target. */
+  doneSeq: number
+  updatedAt: string
+  error?: string
+}
+
+export interface EventRef {
+  seq: number
+  subject: string
+  time: string
+}
+
+export interface ReplayResult {
+  replayId: string
+  dryRun: boolean
+  resumed: boolean
+  source: {stream?: string; file?: string; startSeq: number; endSeq: number; filters: string[]; eventTypes: string[]}
+  target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean}
+  /** Events selected (in this run). */
+  selected: number
+  /** Newly stored in the target (or written to the file). */
+  published: number
+  /** Already in the target (same message id): a repeated or resumed replay. */
+  duplicates: number
+  bytes: number
+  retries: number
+  first: EventRef | null
+  last: EventRef | null
+  /** Dry run: events per domain and per event type. */
+  byDomain?: Record<string, number>
+  byEventType?: Record<string, number>
+  estimatedSeconds?: number
+  durationSeconds: number
+  /** Events per second. */
+  rate: number
+  stateFile?: string
+}
+
+export interface ReplayProgress {
+  /** Selected so far. */
+  selected: number
+  /** Written or acknowledged so far. */
+  published: number
+  /** The source range of this run: how far it got, where it started and ends. */
+  lastSeq: number
+  startSeq: number
+  endSeq: number
+  elapsedMs: number
+}
+
+export interface ReplayOptions {
+  signal?: AbortSignal
+  onProgress?: (progress: ReplayProgress) => void
+  /** Called once the checks passed, just before the first event is published. */
+  onStart?: (plan: ReplayPlan) => void
+  /** How often onProgress is called. */
+  progressEveryMs?: number
+  /** Where state files live [default: <data dir>/replay]. */
+  stateDir?: string
+  /** What the user should know but does not stop the replay (a replay file of an older cimops). */
+  onWarning?: (line: string) => void
+}
+
+/** One run of a plan, fresh or resumed: what its parts share. */
+export interface ReplayRun {
+  plan: ReplayPlan
+  options: ReplayOptions
+  /** Where this run starts reading: after the checkpoint of a resumed replay. */
+  startSeq: number
+  startedAt: number
+  resumeFrom?: ReplayState
+}
+
+/** What reached the target: events written or stored, and those it already held. */
+export interface Delivery {
+  published: number
+  duplicates: number
+  bytes: number
+  retries: number
+}

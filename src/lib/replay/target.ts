@@ -1,0 +1,111 @@
+/**
+ * The NATS target of a replay: checked (or created) before anything is published, and, on resume,
+ * read back for what this replay already stored after its checkpoint.
+ */
+import type {StreamSummary} from '../adapters/nats/jetstream.js'
+import {intersectSubjects} from '../adapters/nats/subjects.js'
+import {isCimopsError, NotFoundError, UsageError} from '../core/errors.js'
+import type {JetStreamSession} from '../streams/session.js'
+import type {ReplayPlan} from './model.js'
+import {type Destination, REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER, targetSubject} from './selection.js'
+import {faultToleranceMs} from './source.js'
+
+/** Duplicate window of a target stream created by --create-target: long enough to resume the next morning. */
+const CREATED_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000
+
+export interface TargetStream {
+  stream?: string
+  prefix?: string
+  created?: boolean
+}
+
+/** Where republished subjects go: the subject maps, then the --to-prefix. */
+export function destinationOf(plan: ReplayPlan): Destination {
+  return {prefix: plan.target.kind === 'prefix' ? plan.target.prefix : undefined, maps: plan.maps}
+}
+
+/**
+ * The target stream, checked before anything is published: it must exist (or be created with
+ * --create-target when `create`), capture the mapped subjects, and not be the source itself — or
+ * overlap it, which would replay events into the stream they come from.
+ */
+export async function describeTarget(session: JetStreamSession, plan: ReplayPlan, sourceStream: StreamSummary | undefined, create: boolean): Promise<TargetStream> {
+  const {createTargetStream, findStream} = await import('../adapters/nats/jetstream.js')
+  const {jsm, address, timeoutMs} = session
+  const destination = destinationOf(plan)
+  // The subjects the target will see, as filters: the selection (or the source's subjects) mapped.
+  // A file source without filters: what the maps cover (cim=copy -> cim.>), else everything.
+  const fileSubjects = plan.maps.length > 0 ? plan.maps.map((m) => `${m.from}.>`) : ['>']
+  const sourceSubjects = plan.filters.length > 0 ? plan.filters : sourceStream ? (sourceStream.subjects.length > 0 ? sourceStream.subjects : ['>']) : fileSubjects
+  const targetSubjects = [...new Set(sourceSubjects.map((s) => targetSubject(s, destination)))]
+  if (sourceStream) {
+    const clash = targetSubjects.find((t) => sourceStream.subjects.some((s) => intersectSubjects(t, s) !== undefined))
+    if (clash) {
+      throw new UsageError(`target subjects ${clash} overlap the source stream ${sourceStream.name}`, 'the replay would publish events into the stream they come from', {
+        hint: plan.target.kind === 'stream' ? 'map them with --subject-map, e.g. --subject-map cim=pitr' : 'choose another --to-prefix',
+      })
+    }
+  }
+  if (plan.target.kind === 'prefix') {
+    const stream = await jsm.streams.find(targetSubjects[0]).catch(() => undefined)
+    if (!stream) {
+      throw new NotFoundError(`no stream captures ${targetSubjects[0]}`, `events republished under ${plan.target.prefix} would not be stored`, {
+        hint: `create a stream on ${plan.target.prefix}.> first, or use --to-stream S --create-target`,
+      })
+    }
+    return {stream, prefix: plan.target.prefix}
+  }
+  const name = (plan.target as {stream: string}).stream
+  if (sourceStream && name === sourceStream.name) throw new UsageError(`--to-stream ${name} is the source stream`, 'the replay would publish events into the stream they come from')
+  const existing = await findStream(jsm, name, address, timeoutMs)
+  if (!existing) {
+    if (!(plan.target as {createTarget: boolean}).createTarget) {
+      throw new NotFoundError(`target stream ${name} does not exist`, 'nothing would store the replayed events', {hint: 'add --create-target to create it'})
+    }
+    if (!create) return {stream: name, created: false}
+    try {
+      await createTargetStream(jsm, {name, subjects: targetSubjects, duplicateWindowMs: CREATED_DUPLICATE_WINDOW_MS})
+    } catch (error) {
+      const {toJetStreamError} = await import('../adapters/nats/jetstream.js')
+      const typed = toJetStreamError(error, address, timeoutMs)
+      if (isCimopsError(typed)) throw Object.assign(typed, {hint: typed.hint ?? `its subjects would be ${targetSubjects.join(', ')}; map them with --subject-map`})
+      throw typed
+    }
+    return {stream: name, created: true}
+  }
+  const captured = await jsm.streams.find(targetSubjects[0]).catch(() => undefined)
+  if (captured !== name) {
+    throw new UsageError(`target stream ${name} does not capture ${targetSubjects[0]}`, captured ? `stream ${captured} does` : `its subjects are ${existing.subjects.join(', ') || '(none)'}`, {
+      hint: 'map the subjects with --subject-map FROM=TO',
+    })
+  }
+  return {stream: name, created: false}
+}
+
+/**
+ * The source sequences after `doneSeq` that this replay already stored in the target, read back from the
+ * target's tail (headers only): at most as many messages as there can be of ours after the checkpoint,
+ * plus a window's worth, since other publishers may share a target. What lies further back is left to
+ * the duplicate window.
+ */
+export async function replayedAfter(session: JetStreamSession, stream: string, plan: ReplayPlan, doneSeq: number): Promise<Set<number>> {
+  const present = new Set<number>()
+  const {lastMessageOnSubject} = await import('../adapters/nats/jetstream.js')
+  const last = await lastMessageOnSubject(session.jsm, stream, '>').catch(() => undefined)
+  const lastId = last?.msgId ?? ''
+  const lastSource = Number(lastId.slice(plan.replayId.length + 1))
+  if (!last || !lastId.startsWith(`${plan.replayId}:`) || !(lastSource > doneSeq)) return present
+  const {RangeReader} = await import('../adapters/nats/range-reader.js')
+  const span = lastSource - doneSeq + plan.maxInFlight
+  const reader = new RangeReader(session, {stream, filterSubjects: []}, {startSeq: Math.max(1, last.seq - span + 1), endSeq: last.seq, headersOnly: true, idleLimitMs: faultToleranceMs(session)}, {
+    onEvent: (event) => {
+      if (event.headers[REPLAY_ID_HEADER]?.[0] !== plan.replayId) return
+      const source = event.headers[REPLAY_SOURCE_HEADER]?.[0] ?? ''
+      const seq = Number(source.slice(source.lastIndexOf(':') + 1))
+      if (seq > doneSeq) present.add(seq)
+    },
+    room: () => Number.MAX_SAFE_INTEGER,
+  })
+  await reader.read()
+  return present
+}
