@@ -8,7 +8,8 @@
  */
 import type {Counter, Gauge, Registry} from 'prom-client'
 
-import {type DeliveryTally, type EventTally, MAX_ERRORS_PER_EVENT_TYPE, OTHER} from './tally.js'
+import type {ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
+import {type DeliveryTally, type EventTally, MAX_ERRORS_PER_EVENT_TYPE, OTHER, worstQueues} from './tally.js'
 
 export interface MonitorMetrics {
   registry: Registry
@@ -147,4 +148,43 @@ export async function createMetrics(counts: MonitorCounts): Promise<MonitorMetri
 
 export function setConnectionState(metrics: MonitorMetrics, state: ConnectionState): void {
   for (const s of CONNECTION_STATES) metrics.natsConnections.set({state: s}, s === state ? 1 : 0)
+}
+
+/** The streams as a refresh listed them: storage of each, how many carry CIM events, how far the events stream got. */
+export function setStreamState(metrics: MonitorMetrics, streams: StreamSummary[], events: StreamSummary | undefined): void {
+  metrics.storageBytes.reset()
+  for (const s of streams) metrics.storageBytes.set({stream: s.name}, s.bytes)
+  metrics.activeStreams.set(streams.filter((s) => s.subjects.some((subject) => subject.startsWith('cim.') && !subject.startsWith('cim.ops.'))).length)
+  metrics.streamLastSequence.reset()
+  if (events) metrics.streamLastSequence.set({stream: events.name}, events.lastSeq)
+}
+
+/** A projection (durable consumer <domain>-<projection>) as a refresh measured it. */
+export interface ProjectionState {
+  consumer: ConsumerDetails
+  domain: string
+  projection: string
+  lag: number
+  pending: number
+}
+
+/** Lag, pending events and queues of the projections, swapped in one go (no await), so a scrape never sees half a refresh. */
+export function setProjectionState(metrics: MonitorMetrics, projections: ProjectionState[]): void {
+  metrics.projectionLag.reset()
+  metrics.projectionPending.reset()
+  metrics.processingLag.reset()
+  const byDomain = new Map<string, number>()
+  for (const {domain, projection, lag: seconds, pending} of projections) {
+    metrics.projectionLag.set({domain, projection}, seconds)
+    metrics.projectionPending.set({domain, projection}, pending)
+    byDomain.set(domain, Math.max(byDomain.get(domain) ?? 0, seconds))
+  }
+  for (const [domain, seconds] of byDomain) metrics.processingLag.set({domain}, seconds)
+  metrics.queueDepth.reset()
+  metrics.queueCapacity.reset()
+  const queues = worstQueues(projections.map(({domain, consumer}) => ({domain, ackPending: consumer.ackPending, maxAckPending: consumer.maxAckPending})))
+  for (const [domain, {depth, capacity}] of queues) {
+    metrics.queueDepth.set({domain}, depth)
+    metrics.queueCapacity.set({domain}, capacity)
+  }
 }
