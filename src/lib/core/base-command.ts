@@ -3,7 +3,7 @@ import {dirname} from 'node:path'
 
 import {type AuditOptions, loadAuditHook} from './audit-hook.js'
 import type {ResolvedContext} from './context-types.js'
-import {type ConnectionFlags, resolveContext} from './context.js'
+import {CONNECTION_ENV, type ConnectionFlags, resolveContext} from './context.js'
 import {describeFailure, type Failure} from './failure.js'
 import {ExitCode, InterruptedError} from './errors.js'
 import {createStyle, type Style} from './output/style.js'
@@ -27,12 +27,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static enableJsonFlag = true
 
   static baseFlags = {
-    context: Flags.string({summary: 'cimops context to use (env CIMOPS_CONTEXT).', helpGroup: GLOBAL}),
-    'nats-url': Flags.string({summary: 'NATS server URL(s), comma-separated (env NATS_URL).', helpGroup: GLOBAL}),
-    'nats-creds': Flags.string({summary: 'NATS credentials file (env NATS_CREDS).', helpGroup: GLOBAL}),
-    'nats-context': Flags.string({summary: 'natscli context name or file (env NATS_CONTEXT).', helpGroup: GLOBAL}),
-    'prometheus-url': Flags.string({summary: 'Prometheus base URL (env CIMOPS_PROMETHEUS_URL).', helpGroup: GLOBAL}),
-    'alertmanager-url': Flags.string({summary: 'Alertmanager base URL (env CIMOPS_ALERTMANAGER_URL).', helpGroup: GLOBAL}),
+    context: Flags.string({summary: `cimops context to use (env ${CONNECTION_ENV.context}).`, helpGroup: GLOBAL}),
+    'nats-url': Flags.string({summary: `NATS server URL(s), comma-separated (env ${CONNECTION_ENV.natsUrl}).`, helpGroup: GLOBAL}),
+    'nats-creds': Flags.string({summary: `NATS credentials file (env ${CONNECTION_ENV.natsCreds}).`, helpGroup: GLOBAL}),
+    'nats-context': Flags.string({summary: `natscli context name or file (env ${CONNECTION_ENV.natsContext}).`, helpGroup: GLOBAL}),
+    'prometheus-url': Flags.string({summary: `Prometheus base URL (env ${CONNECTION_ENV.prometheusUrl}).`, helpGroup: GLOBAL}),
+    'alertmanager-url': Flags.string({summary: `Alertmanager base URL (env ${CONNECTION_ENV.alertmanagerUrl}).`, helpGroup: GLOBAL}),
     timeout: Flags.string({summary: 'Timeout per network call, e.g. 5s or 500ms [default: 5s].', helpGroup: GLOBAL}),
     'no-color': Flags.boolean({summary: 'Plain text without colours (also NO_COLOR).', helpGroup: GLOBAL}),
     verbose: Flags.boolean({summary: 'More detail; stack traces on errors.', helpGroup: GLOBAL}),

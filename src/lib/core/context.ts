@@ -21,11 +21,35 @@ export interface ConnectionFlags {
   timeout?: string
 }
 
+/**
+ * The environment variable each connection flag stands for: read below, one layer under the flag, and
+ * what `runbook run` hands the flags given to the `cimops` its steps call.
+ */
+export const CONNECTION_ENV = {
+  context: 'CIMOPS_CONTEXT',
+  natsUrl: 'NATS_URL',
+  natsCreds: 'NATS_CREDS',
+  natsContext: 'NATS_CONTEXT',
+  prometheusUrl: 'CIMOPS_PROMETHEUS_URL',
+  alertmanagerUrl: 'CIMOPS_ALERTMANAGER_URL',
+} as const satisfies Record<Exclude<keyof ConnectionFlags, 'timeout'>, string>
+
+/** The connection flags given, as the environment variables that stand for them. */
+export function connectionFlagsEnv(flags: ConnectionFlags): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [flag, variable] of Object.entries(CONNECTION_ENV)) {
+    const value = flags[flag as keyof typeof CONNECTION_ENV]
+    if (value !== undefined) env[variable] = value
+  }
+  return env
+}
+
 type Env = Record<string, string | undefined>
 
 /** Which cimops context applies: --context > CIMOPS_CONTEXT > current-context. */
 export function selectContextName(flags: ConnectionFlags, env: Env, loaded: LoadedConfig): {name?: string; source?: SettingSource} {
-  const explicit = flags.context ? {name: flags.context, source: 'flag' as const} : env.CIMOPS_CONTEXT ? {name: env.CIMOPS_CONTEXT, source: 'env' as const} : undefined
+  const fromEnv = env[CONNECTION_ENV.context]
+  const explicit = flags.context ? {name: flags.context, source: 'flag' as const} : fromEnv ? {name: fromEnv, source: 'env' as const} : undefined
   if (explicit) {
     if (!loaded.config.contexts[explicit.name]) {
       const known = Object.keys(loaded.config.contexts)
@@ -61,15 +85,18 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     nats = mergeNats(nats, natsFromConfig(ctx.nats, configDir))
     if (ctx.nats.servers) natsSource = 'context'
   }
-  if (env.NATS_CONTEXT && !flags.natsContext) {
-    nats = (await loadNatsContext(env.NATS_CONTEXT)).settings
+  const envNatsContext = env[CONNECTION_ENV.natsContext]
+  if (envNatsContext && !flags.natsContext) {
+    nats = (await loadNatsContext(envNatsContext)).settings
     natsSource = 'env'
   }
-  if (env.NATS_URL) {
-    nats = {...nats, servers: splitServers(env.NATS_URL)}
+  const envNatsUrl = env[CONNECTION_ENV.natsUrl]
+  if (envNatsUrl) {
+    nats = {...nats, servers: splitServers(envNatsUrl)}
     natsSource = 'env'
   }
-  if (env.NATS_CREDS) nats = {...nats, creds: expandPath(env.NATS_CREDS)}
+  const envNatsCreds = env[CONNECTION_ENV.natsCreds]
+  if (envNatsCreds) nats = {...nats, creds: expandPath(envNatsCreds)}
   // natscli's variables: how `runbook run` hands credentials to its steps without putting them in NATS_URL.
   if (env.NATS_USER) nats = {...nats, user: env.NATS_USER, password: env.NATS_PASSWORD, token: undefined}
   if (env.NATS_TOKEN) nats = {...nats, token: env.NATS_TOKEN, user: undefined, password: undefined}
@@ -85,8 +112,8 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
   nats = withUrlCredentials(nats)
   if (nats.servers.length === 0) throw new UsageError('no NATS server given', 'the server list is empty', {hint: 'use --nats-url nats://host:4222'})
 
-  const prometheus = pickUrl(flags.prometheusUrl, env.CIMOPS_PROMETHEUS_URL, ctx.prometheus?.url, DEFAULTS.prometheusUrl, 'prometheus')
-  const alertmanager = pickUrl(flags.alertmanagerUrl, env.CIMOPS_ALERTMANAGER_URL, ctx.alertmanager?.url, DEFAULTS.alertmanagerUrl, 'alertmanager')
+  const prometheus = pickUrl(flags.prometheusUrl, env[CONNECTION_ENV.prometheusUrl], ctx.prometheus?.url, DEFAULTS.prometheusUrl, 'prometheus')
+  const alertmanager = pickUrl(flags.alertmanagerUrl, env[CONNECTION_ENV.alertmanagerUrl], ctx.alertmanager?.url, DEFAULTS.alertmanagerUrl, 'alertmanager')
   const timeoutMs = flags.timeout ? networkTimeout(flags.timeout) : ctx.timeout === undefined ? DEFAULTS.timeoutMs : ctx.timeout * 1000
 
   const thresholds = {...DEFAULTS.thresholds, ...ctx.thresholds}

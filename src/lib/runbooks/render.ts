@@ -5,6 +5,9 @@ import {formatSeconds, plural} from '../core/output/units.js'
 import type {RunRecord, StepRecord, StepStatus} from './execute.js'
 import type {LintResult} from './lint.js'
 import type {Runbook, RunbookStep} from './model.js'
+import type {ResolvedParam} from './params.js'
+import type {RecorderResult} from './record.js'
+import type {RunbookDryRunResult} from './run.js'
 
 export function renderRunbookList(runbooks: readonly Runbook[], style: Style, width?: number): string {
   return renderTable(
@@ -174,4 +177,24 @@ export function renderRunSummary(record: RunRecord, style: Style, width?: number
     {width, paintHeader: style.dim},
   )
   return `${style.bold(`Runbook ${record.runbook.id}`)} ${style.dim(`run ${record.runId}`)}: ${verdict} in ${formatSeconds(record.durationSeconds)}\n${table}`
+}
+
+/** A dry run: the steps with their shells and scripts, the parameters and the other variables every step gets. */
+export function renderDryRun(plan: RunbookDryRunResult, params: readonly ResolvedParam[], envNames: readonly string[], style: Style): string {
+  const lines = [style.bold(`Dry run of runbook ${plan.runbook.id} (${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${plan.selection === 'walk' ? 'each asked for in turn' : plan.selection === 'all' ? '--all' : '--step'}): nothing runs.`)]
+  if (params.length > 0) {
+    lines.push(`Parameters (environment variables of every step): ${params.map((p) => `${p.name}=${plan.params[p.name] === '' ? '""' : plan.params[p.name]} ${style.dim(`(${p.source})`)}`).join(', ')}`)
+  }
+  lines.push(style.dim(`Also in the environment: CIMOPS_RUNBOOK, CIMOPS_RUNBOOK_STEP, CIMOPS_RUN_ID${envNames.length > 0 ? `, ${envNames.join(', ')}` : ''}; this cimops first on PATH.`))
+  for (const step of plan.steps) {
+    const attrs = [`${step.shell} -e`, `cwd ${step.cwd}`, ...(step.timeoutSeconds ? [`timeout ${step.timeoutSeconds}s`] : []), ...(step.confirm ? ['asks first'] : []), ...(step.continueOnError ? ['failure ignored'] : [])]
+    lines.push('', `${style.bold(`${step.index}. ${step.name}`)}${step.description ? `: ${step.description}` : ''}`, style.dim(`   ${attrs.join(' · ')}`))
+    for (const line of step.script.split('\n')) lines.push(`   | ${line}`)
+  }
+  return lines.join('\n')
+}
+
+/** Where the run was recorded, or why it was not. */
+export function renderOpsLogLine(opsLog: RecorderResult, runId: string, style: Style): string {
+  return style.dim(opsLog.recorded ? `Recorded in the ops log ${opsLog.stream}: cim.ops.runbook.${runId}.> (${opsLog.events} events)` : `Not recorded in the ops log: ${opsLog.reason ?? 'nothing to record'}`)
 }

@@ -17,6 +17,17 @@ export interface RunReporter {
   stop(): Promise<void>
 }
 
+/** The live view on a terminal (not under --json, not in CI); prefixed lines on stdout otherwise, on stderr under --json. */
+export async function runReporter({json, style}: {json: boolean; style: Style}): Promise<RunReporter> {
+  if (!json && process.stderr.isTTY && !isCI()) return liveReporter(process.stderr)
+  return plainReporter((line) => (json ? process.stderr.write(`${line}\n`) : process.stdout.write(`${line}\n`)), style)
+}
+
+function isCI(): boolean {
+  const ci = process.env.CI
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false'
+}
+
 /** Prefixed lines: `[step] output`, written with `write` (stdout, or stderr under --json). */
 export function plainReporter(write: (line: string) => void, style: Style): RunReporter {
   const announced = new Set<string>()
