@@ -61,11 +61,11 @@ async function replayWith(
   if ((await source.isEmpty()) && !resumeFrom) throw emptySelection(plan)
   if (plan.target.kind === 'file') {
     const delivery = await exportToFile(plan.target.path, run, source, tally)
-    return replayResult({run, dryRun, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
+    return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
   }
   const target = await describeTarget(session!, plan, source.stream, true)
   const {stateFile, ...delivery} = await publishToStream(session!, target.stream!, run, source, tally)
-  return replayResult({run, dryRun, selection: tally.summary(), target: {kind: plan.target.kind, ...target}, delivery, stateFile})
+  return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: plan.target.kind, ...target}, delivery, stateFile})
 }
 
 /** Reads headers only, counts, checks the target without creating it, and changes nothing. */
