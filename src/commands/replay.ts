@@ -134,7 +134,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       rate: f.rate === undefined ? 0 : parseRate(f.rate),
     }
     if (f['from-file']) {
-      return {...base, source: {file: f['from-file']}, startSeq: f['from-seq'] ?? 1, endSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
+      return {...base, source: {file: f['from-file']}, fromSeq: f['from-seq'] ?? 1, toSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
     }
     const {withJetStream} = await import('../lib/streams/session.js')
     const streamName = f.stream ?? ctx.streams.events
@@ -148,7 +148,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   private async render(result: ReplayResult): Promise<void> {
     if (this.jsonEnabled()) return
     const [{formatBytes, formatSeconds}, {renderTable}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/core/output/table.js')])
-    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.startSeq}-${result.source.endSeq}` : result.source.file!
+    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
     const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {

@@ -40,9 +40,9 @@ export interface ReplayPlan {
   /** The selection as asked (subject filters), applied client-side as well. */
   filters: string[]
   eventTypes: string[]
-  /** Inclusive source sequence range (a file: bounds on its line sequences). */
-  startSeq: number
-  endSeq: number
+  /** Inclusive source sequence range, as --from-seq/--to-seq (a file: bounds on its line sequences). */
+  fromSeq: number
+  toSeq: number
   /** Time bounds, applied client-side to file sources. */
   since?: string
   until?: string
@@ -70,7 +70,7 @@ export interface ReplayResult {
   replayId: string
   dryRun: boolean
   resumed: boolean
-  source: {stream?: string; file?: string; startSeq: number; endSeq: number; filters: string[]; eventTypes: string[]}
+  source: {stream?: string; file?: string; fromSeq: number; toSeq: number; filters: string[]; eventTypes: string[]}
   target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean}
   /** Events selected (in this run). */
   selected: number
@@ -99,8 +99,8 @@ export interface ReplayProgress {
   published: number
   /** The source range of this run: how far it got, where it started and ends. */
   lastSeq: number
-  startSeq: number
-  endSeq: number
+  fromSeq: number
+  toSeq: number
   elapsedMs: number
 }
 
@@ -138,11 +138,15 @@ export async function loadReplayState(id: string, stateDir = replayStateDir()): 
   } catch {
     throw new NotFoundError(`no replay ${id}`, `no state file ${file}`, {hint: 'the replay id is printed when a replay starts and when it is interrupted'})
   }
+  let state: ReplayState & {startSeq?: number; endSeq?: number}
   try {
-    return JSON.parse(text) as ReplayState
+    state = JSON.parse(text) as typeof state
   } catch {
     throw new DataError(`cannot resume replay ${id}`, `${file} is not valid JSON`)
   }
+  // A replay interrupted before the range took the flags' names (startSeq/endSeq) still resumes.
+  const {startSeq, endSeq, ...rest} = state
+  return {...rest, fromSeq: state.fromSeq ?? startSeq!, toSeq: state.toSeq ?? endSeq!}
 }
 
 /** Runs a plan (fresh or resumed). `dryRun` reads headers only and changes nothing. */
@@ -163,13 +167,13 @@ export async function resolveRange(
   session: JetStreamSession,
   stream: StreamSummary,
   bounds: {since?: Date; until?: Date; fromSeq?: number; toSeq?: number},
-): Promise<{startSeq: number; endSeq: number}> {
+): Promise<{fromSeq: number; toSeq: number}> {
   const {seqForTime} = await import('../adapters/nats/messages.js')
-  let startSeq = Math.max(stream.firstSeq, bounds.fromSeq ?? 1)
-  let endSeq = Math.min(stream.lastSeq, bounds.toSeq ?? Number.MAX_SAFE_INTEGER)
-  if (bounds.since) startSeq = Math.max(startSeq, await seqForTime(session.jsm, stream.name, bounds.since, session.address, session.timeoutMs))
-  if (bounds.until) endSeq = Math.min(endSeq, (await seqForTime(session.jsm, stream.name, bounds.until, session.address, session.timeoutMs)) - 1)
-  return {startSeq, endSeq}
+  let fromSeq = Math.max(stream.firstSeq, bounds.fromSeq ?? 1)
+  let toSeq = Math.min(stream.lastSeq, bounds.toSeq ?? Number.MAX_SAFE_INTEGER)
+  if (bounds.since) fromSeq = Math.max(fromSeq, await seqForTime(session.jsm, stream.name, bounds.since, session.address, session.timeoutMs))
+  if (bounds.until) toSeq = Math.min(toSeq, (await seqForTime(session.jsm, stream.name, bounds.until, session.address, session.timeoutMs)) - 1)
+  return {fromSeq, toSeq}
 }
 
 export async function findSourceStream(session: JetStreamSession, name: string): Promise<StreamSummary> {
@@ -196,14 +200,14 @@ async function replayWith(
   const destination: Destination = {prefix: plan.target.kind === 'prefix' ? plan.target.prefix : undefined, maps: plan.maps}
   const matcher = clientMatcher(plan.filters, plan.eventTypes)
   const sourceLabel = 'stream' in plan.source ? plan.source.stream : `file:${basename(plan.source.file)}`
-  const startSeq = resumeFrom ? Math.max(plan.startSeq, resumeFrom.doneSeq + 1) : plan.startSeq
+  const startSeq = resumeFrom ? Math.max(plan.fromSeq, resumeFrom.doneSeq + 1) : plan.fromSeq
   const since = plan.since ? Date.parse(plan.since) : undefined
   const until = plan.until ? Date.parse(plan.until) : undefined
   const result: ReplayResult = {
     replayId: plan.replayId,
     dryRun,
     resumed: resumeFrom !== undefined,
-    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), startSeq, endSeq: plan.endSeq, filters: plan.filters, eventTypes: plan.eventTypes},
+    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), fromSeq: startSeq, toSeq: plan.toSeq, filters: plan.filters, eventTypes: plan.eventTypes},
     target: {kind: plan.target.kind},
     selected: 0,
     published: 0,
@@ -242,7 +246,7 @@ async function replayWith(
   let first: RangeEvent | undefined
   let last: RangeEvent | undefined
   const take = (event: RangeEvent): boolean => {
-    if (event.seq < startSeq || event.seq > plan.endSeq) return false
+    if (event.seq < startSeq || event.seq > plan.toSeq) return false
     if ((since !== undefined && event.timeMs < since) || (until !== undefined && event.timeMs >= until)) return false
     if (!matcher(event.subject)) return false
     first ??= event
@@ -259,9 +263,9 @@ async function replayWith(
   /** Streams the selection into the sink, in order, pulling no more than it has room for. */
   const readSelection = async (sink: SelectionSink, headersOnly: boolean): Promise<void> => {
     if (source) {
-      if (startSeq > plan.endSeq) return
+      if (startSeq > plan.toSeq) return
       const {RangeReader} = await import('../adapters/nats/range-reader.js')
-      const reader = new RangeReader(session!, source, {startSeq, endSeq: plan.endSeq, headersOnly, signal: options.signal, idleLimitMs: faultToleranceMs(session!)}, {
+      const reader = new RangeReader(session!, source, {startSeq, endSeq: plan.toSeq, headersOnly, signal: options.signal, idleLimitMs: faultToleranceMs(session!)}, {
         onEvent: (event) => {
           if (take(event)) sink.onEvent(event)
         },
@@ -300,7 +304,7 @@ async function replayWith(
   if (source) {
     const {nextMatching} = await import('../adapters/nats/messages.js')
     const next = await nextMatching({nc: session!.nc, jsApiPrefix: session!.jsApiPrefix, timeoutMs: session!.timeoutMs, address: session!.address}, source, startSeq)
-    if ((!next || next.seq > plan.endSeq) && !resumeFrom) throw emptySelection(plan)
+    if ((!next || next.seq > plan.toSeq) && !resumeFrom) throw emptySelection(plan)
   }
 
   // The file target: written to a temp file, renamed at the end.
@@ -443,7 +447,7 @@ async function replayWith(
     await save({status: 'failed', error: 'nothing selected'})
     throw emptySelection(plan)
   }
-  await save({status: 'completed', doneSeq: plan.endSeq})
+  await save({status: 'completed', doneSeq: plan.toSeq})
   return finish()
 }
 
@@ -492,7 +496,7 @@ async function replayedAfter(session: JetStreamSession, stream: string, plan: Re
 
 function emptySelection(plan: ReplayPlan): UsageError {
   const what = plan.filters.length > 0 || plan.eventTypes.length > 0 ? ` matching ${[...plan.filters, ...plan.eventTypes.map((t) => `type ${t}`)].join(', ')}` : ''
-  const where = 'stream' in plan.source ? `${plan.source.stream} sequences ${plan.startSeq}-${plan.endSeq}` : plan.source.file
+  const where = 'stream' in plan.source ? `${plan.source.stream} sequences ${plan.fromSeq}-${plan.toSeq}` : plan.source.file
   return new UsageError('nothing to replay', `no event${what} in ${where}`, {hint: 'check the selection with --dry-run'})
 }
 
@@ -500,7 +504,7 @@ function emptySelection(plan: ReplayPlan): UsageError {
 function progressReporter(options: ReplayOptions, result: ReplayResult, plan: ReplayPlan, started: number, lastSeq: () => number, done: () => number = () => result.published): () => void {
   if (!options.onProgress) return () => undefined
   const report = options.onProgress
-  const timer = setInterval(() => report({selected: result.selected, published: done(), lastSeq: lastSeq(), startSeq: result.source.startSeq, endSeq: plan.endSeq, elapsedMs: Date.now() - started}), options.progressEveryMs ?? 2000)
+  const timer = setInterval(() => report({selected: result.selected, published: done(), lastSeq: lastSeq(), fromSeq: result.source.fromSeq, toSeq: plan.toSeq, elapsedMs: Date.now() - started}), options.progressEveryMs ?? 2000)
   timer.unref()
   return () => clearInterval(timer)
 }
