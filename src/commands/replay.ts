@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
 import {UsageError} from '../lib/core/errors.js'
 import type {ReplayPlan, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
-import {eventSelectionFlags} from '../lib/streams/flags.js'
+import {eventSelectionFlags} from '../flags/streams.js'
 
 const SELECT = 'SELECT'
 const TARGET = 'TARGET'
