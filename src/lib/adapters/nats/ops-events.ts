@@ -10,6 +10,7 @@ import type {NatsConnection} from '@nats-io/transport-node'
 import {ApiError, OperationError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
 import {subjectIsSubset} from './subjects.js'
+import {MSG_ID_HEADER} from './headers.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
 import {isStreamNotFound, listStreams} from './jetstream.js'
@@ -131,7 +132,7 @@ export interface OpsLog {
 export async function broadcastOpsEvent(nc: NatsConnection, subject: string, body: unknown, msgID: string, timeoutMs: number): Promise<void> {
   const {headers} = await import('@nats-io/transport-node')
   const h = headers()
-  h.set('Nats-Msg-Id', msgID)
+  h.set(MSG_ID_HEADER, msgID)
   nc.publish(subject, JSON.stringify(body), {headers: h})
   try {
     // The server has it once it answers the flush's PING: published, not just buffered.
