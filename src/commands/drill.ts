@@ -65,7 +65,7 @@ Without --stream or --all, the context's events stream (EVENTS) is drilled. The 
     } finally {
       progress.done()
     }
-    // The drill's outcome belongs to the ops event log (morning-check reads the last one); failing to
+    // The drill's outcome belongs to the ops log (morning-check reads the last one); failing to
     // write it does not change the drill's verdict, so it is only reported.
     const {publishOpsEvent} = await import('../lib/audit/publish.js')
     await publishOpsEvent(ctx, {subject: `cim.ops.drill.${result.id}.completed`, type: 'DrillCompleted', aggregateType: 'drill', aggregateId: result.id, data: result}).catch(

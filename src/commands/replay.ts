@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
+import {MSG_ID_HEADER} from '../lib/adapters/nats/headers.js'
 import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
 import {UsageError} from '../lib/core/errors.js'
 import type {ReplayPlan, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
-import {eventSelectionFlags} from '../lib/streams/flags.js'
+import {eventSelectionFlags} from '../flags/streams.js'
 
 const SELECT = 'SELECT'
 const TARGET = 'TARGET'
@@ -13,7 +14,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
   static summary = 'Replay stored events: republish a selection to a prefix or another stream, or export/import it as a file'
   static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
 Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data), between a format line and an end line holding the count and digest. --from-file F reads such a file instead of a stream, after checking the whole of it (a file cut short or edited is refused, exit 65).
-Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and Nats-Msg-Id <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same Nats-Msg-Id for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
+Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and ${MSG_ID_HEADER} <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same ${MSG_ID_HEADER} for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
 --dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
   static examples = [
     {description: 'What a domain-wide replay would do', command: '<%= config.bin %> replay --domain workflow --to-prefix rebuild --dry-run'},
@@ -134,7 +135,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       rate: f.rate === undefined ? 0 : parseRate(f.rate),
     }
     if (f['from-file']) {
-      return {...base, source: {file: f['from-file']}, startSeq: f['from-seq'] ?? 1, endSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
+      return {...base, source: {file: f['from-file']}, fromSeq: f['from-seq'] ?? 1, toSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
     }
     const {withJetStream} = await import('../lib/streams/session.js')
     const streamName = f.stream ?? ctx.streams.events
@@ -148,7 +149,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   private async render(result: ReplayResult): Promise<void> {
     if (this.jsonEnabled()) return
     const [{formatBytes, formatSeconds}, {renderTable}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/core/output/table.js')])
-    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.startSeq}-${result.source.endSeq}` : result.source.file!
+    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
     const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {

@@ -12,7 +12,7 @@ import {isolatedHome, runCli} from '../helpers/cli.js'
 import {sandboxContext} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
-describe('the ops event log', () => {
+describe('the ops log', () => {
   const sandbox = useSandbox({components: ['nats']})
   let spool: string
   beforeAll(async () => {

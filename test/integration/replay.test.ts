@@ -105,7 +105,7 @@ describe('replay against nats-server 2.9.10', () => {
   it('--to-stream --create-target --subject-map up to a sequence: exact contents, order and headers; a repeat does not duplicate', async () => {
     const result = await replay(['--to-seq', '300', '--to-stream', 'EVENTS_PITR', '--create-target', '--subject-map', 'cim=pitr', '--replay-id', 'pitr-1'])
     const expected = source.filter((m) => m.seq <= 300)
-    expect(result).toMatchObject({replayId: 'pitr-1', selected: 300, published: 300, duplicates: 0, target: {kind: 'stream', stream: 'EVENTS_PITR', created: true}})
+    expect(result).toMatchObject({replayId: 'pitr-1', source: {stream: 'EVENTS', fromSeq: 1, toSeq: 300}, selected: 300, published: 300, duplicates: 0, target: {kind: 'stream', stream: 'EVENTS_PITR', created: true}})
     const target = await readAll('EVENTS_PITR')
     expectReplayed(target, expected, 'pitr-1', (s) => s.replace(/^cim\./, 'pitr.'))
 
@@ -113,7 +113,7 @@ describe('replay against nats-server 2.9.10', () => {
     expect(again).toMatchObject({selected: 300, published: 0, duplicates: 300})
     expect((await jsm.streams.info('EVENTS_PITR')).state.messages).toBe(300)
     const state = JSON.parse(await readFile(again.stateFile!, 'utf8')) as ReplayState
-    expect(state).toMatchObject({status: 'completed', replayId: 'pitr-1'})
+    expect(state).toMatchObject({status: 'completed', replayId: 'pitr-1', fromSeq: 1, toSeq: 300, doneSeq: 300})
   })
 
   it('--aggregate to a prefix, and --since from a time', async () => {
@@ -137,6 +137,7 @@ describe('replay against nats-server 2.9.10', () => {
     const expected = source.filter((m) => m.seq >= 50 && m.subject.startsWith('cim.graph.') && types.includes(m.subject.split('.')[4]))
     expect(expected.length).toBeGreaterThan(0)
     expect(byType.selected).toBe(expected.length)
+    expect(byType.source).toMatchObject({fromSeq: 50, toSeq: source.at(-1)!.seq})
     expectReplayed(await readAll('TYPES'), expected, 'types-1', (s) => s.replace(/^cim\./, 'types.'))
 
     const subjects = await replay(['--subject', 'cim.identity.>', '--subject', 'cim.document.>', '--to-stream', 'SUBJ', '--create-target', '--subject-map', 'cim.identity=subj.identity', '--subject-map', 'cim.document=subj.document', '--replay-id', 'subj-1'])

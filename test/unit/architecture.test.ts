@@ -1,13 +1,52 @@
 import {spawnSync} from 'node:child_process'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const checkImports = (root?: string) => spawnSync(process.execPath, ['scripts/check-imports.mjs', ...(root ? [root] : [])], {cwd: ROOT, encoding: 'utf8'})
 
 describe('the layers of src/lib', () => {
-  it('core and adapters import nothing above them, and no folder imports in a circle', () => {
-    const run = spawnSync(process.execPath, ['scripts/check-imports.mjs'], {cwd: ROOT, encoding: 'utf8'})
+  it('core and adapters import nothing above them, no folder imports in a circle, services use no CLI framework or chalk', () => {
+    const run = checkImports()
     expect(run.stdout.trim(), run.stdout).toBe('imports: layering ok, no circles')
     expect(run.status).toBe(0)
+  })
+
+  it('finds a service importing @oclif/core or chalk, and src/lib importing the commands\' flags', async () => {
+    const tree = await mkdtemp(join(tmpdir(), 'cimops-layers-'))
+    const files: Record<string, string> = {
+      // Allowed: the command layer and the output module.
+      'src/lib/core/base-command.ts': "import {Command} from '@oclif/core'\n",
+      'src/lib/core/output/style.ts': "import {Chalk} from 'chalk'\n",
+      'src/lib/ui/view.tsx': "import type {ChalkInstance} from 'chalk'\n",
+      'src/flags/drain-timeout.ts': "import {Flags} from '@oclif/core'\nimport {parseDuration} from '../lib/core/duration.js'\n",
+      'src/lib/core/duration.ts': 'export const parseDuration = 1\n',
+      'src/commands/gpu/evacuate.ts': "import {Flags} from '@oclif/core'\nimport {drainTimeoutFlags} from '../../flags/drain-timeout.js'\n",
+      // Not allowed.
+      'src/lib/alerts/render.ts': "import {Chalk} from 'chalk'\n",
+      'src/lib/gpu/flags.ts': "import type {Interfaces} from '@oclif/core'\n",
+      'src/lib/streams/lazy.ts': "export const load = () => import('chalk')\n",
+      'src/lib/morning/render.ts': "import {drainTimeoutFlags} from '../../flags/drain-timeout.js'\n",
+    }
+    try {
+      for (const [path, text] of Object.entries(files)) {
+        await mkdir(dirname(join(tree, path)), {recursive: true})
+        await writeFile(join(tree, path), text)
+      }
+      const run = checkImports(tree)
+      expect(run.stdout.trim().split('\n')).toEqual([
+        'presentation: src/lib/alerts/render.ts imports chalk',
+        'presentation: src/lib/gpu/flags.ts imports @oclif/core',
+        'presentation: src/lib/streams/lazy.ts imports chalk',
+        'upward: src/lib/morning/render.ts -> src/flags/drain-timeout.ts',
+        'imports: 4 finding(s)',
+      ])
+      expect(run.status).toBe(1)
+    } finally {
+      await rm(tree, {recursive: true, force: true})
+    }
   })
 })

@@ -7,7 +7,7 @@ import {renderTable} from '../../lib/core/output/table.js'
 import {formatSeconds} from '../../lib/core/output/units.js'
 
 export default class AuditList extends BaseCommand<typeof AuditList> {
-  static summary = 'Show what operators did: every mutating cimops command, from the ops event log'
+  static summary = 'Show what operators did: every mutating cimops command, from the ops log'
   static description = `Reads cim.ops.audit.> from the ops log (CIM_OPS, or the stream that captures cim.ops.>), so every machine sees the same history: who (user@host or --actor), when, the command with its arguments (secrets masked), the outcome and how long it took.
 Events for this context and these NATS servers that could not be written yet (still in this machine's spool) are listed too, marked "spooled"; the next mutating command against the same context and servers writes them.`
   static examples = [

@@ -21,7 +21,7 @@ For user/password or token authentication, keep the secret in a natscli context 
     'tls-key': Flags.string({summary: 'Client key for NATS TLS.'}),
     'tls-ca': Flags.string({summary: 'CA bundle for NATS TLS.'}),
     'events-stream': Flags.string({summary: 'Stream holding domain events [default: EVENTS].'}),
-    'ops-stream': Flags.string({summary: 'Stream holding ops events [default: CIM_OPS].'}),
+    'ops-stream': Flags.string({summary: 'Stream holding the ops log [default: CIM_OPS].'}),
     'lag-warn': Flags.string({summary: 'Consumer lag warning threshold [default: 10s].'}),
     'lag-crit': Flags.string({summary: 'Consumer lag critical threshold [default: 60s].'}),
     use: Flags.boolean({summary: 'Make it the current context.'}),

@@ -5,7 +5,7 @@ import {confirm} from '../../lib/core/confirm.js'
 import type {ConnectionFlags} from '../../lib/core/context.js'
 import {ExitCode, OperationError} from '../../lib/core/errors.js'
 import type {EmergencyGpuResult} from '../../lib/gpu/emergency.js'
-import {drainTimeoutFlags, drainTimeoutMs} from '../../lib/gpu/flags.js'
+import {drainTimeoutFlags, drainTimeoutMs} from '../../flags/drain-timeout.js'
 import {renderEmergencyGpu} from '../../lib/gpu/render.js'
 
 export default class EmergencyGpuEvacuate extends BaseCommand<typeof EmergencyGpuEvacuate> {

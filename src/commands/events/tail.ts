@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
 import {redact} from '../../lib/core/redact.js'
-import {eventSelectionFlags} from '../../lib/streams/flags.js'
+import {eventSelectionFlags} from '../../flags/streams.js'
 
 export default class EventsTail extends BaseCommand<typeof EventsTail> {
   static summary = 'Follow new events live until Ctrl-C'

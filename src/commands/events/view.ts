@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
 import type {EventRecord, ViewStart} from '../../lib/streams/events.js'
-import {eventSelectionFlags} from '../../lib/streams/flags.js'
+import {eventSelectionFlags} from '../../flags/streams.js'
 
 const POSITION = 'POSITION'
 

@@ -6,7 +6,7 @@ import type {ConnectionFlags} from '../../lib/core/context.js'
 import {ExitCode, OperationError} from '../../lib/core/errors.js'
 import {redactString} from '../../lib/core/redact.js'
 import type {EvacuationResult} from '../../lib/gpu/evacuate.js'
-import {drainTimeoutFlags, drainTimeoutMs} from '../../lib/gpu/flags.js'
+import {drainTimeoutFlags, drainTimeoutMs} from '../../flags/drain-timeout.js'
 import {renderEvacuation} from '../../lib/gpu/render.js'
 
 export default class GpuEvacuate extends BaseCommand<typeof GpuEvacuate> {

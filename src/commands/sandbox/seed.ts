@@ -1,6 +1,7 @@
 import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
+import {MSG_ID_HEADER} from '../../lib/adapters/nats/headers.js'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {cimopsDataDir} from '../../lib/core/paths.js'
 import {renderTable} from '../../lib/core/output/table.js'
@@ -9,7 +10,7 @@ import type {CatchUpResult, SeedResult} from '../../lib/sandbox/types.js'
 export default class SandboxSeed extends BaseCommand<typeof SandboxSeed> {
   static summary = 'Create the CIM streams and publish realistic domain events'
   static description = `Creates the EVENTS stream (subjects cim.<domain>.>) and CIM_OPS (cim.ops.>), publishes events of the graph, workflow, agent, identity and document domains in the CIM envelope, and creates one durable projection consumer per domain — one of them (workflow-analytics) deliberately behind, so lag shows up in reports, in the event monitor's metrics and, after a minute above 10s, as the HighEventProcessingLag alert.
-Safe to repeat: events carry deterministic Nats-Msg-Id headers, so the server drops duplicates.
+Safe to repeat: events carry deterministic ${MSG_ID_HEADER} headers, so the server drops duplicates.
 It works only on the sandbox \`cimops sandbox up\` started: the NATS server the current context reaches must be one the sandbox recorded, at the recorded address and with the server id it reported at start. Anything else (another server, or another one on a reused port) is refused with exit 64 and nothing is written or acknowledged.
 --catch-up publishes nothing: it lets workflow-analytics catch up (acknowledges all its events, as its service would once healthy), so its lag drops to 0 and the alert resolves. It touches no other consumer.`
   static examples = [

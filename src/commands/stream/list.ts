@@ -2,7 +2,7 @@ import {BaseCommand} from '../../lib/core/base-command.js'
 import {renderTable} from '../../lib/core/output/table.js'
 import {formatBytes} from '../../lib/core/output/units.js'
 import {ago} from '../../lib/streams/format.js'
-import {STREAM_REPORT_FLAGS} from '../../lib/streams/flags.js'
+import {STREAM_REPORT_FLAGS} from '../../flags/streams.js'
 import type {StreamReport, StreamRow} from '../../lib/streams/stream-report.js'
 
 export default class StreamList extends BaseCommand<typeof StreamList> {

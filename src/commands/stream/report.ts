@@ -2,7 +2,7 @@ import {BaseCommand} from '../../lib/core/base-command.js'
 import {renderTable} from '../../lib/core/output/table.js'
 import {formatBytes, formatSeconds, plural} from '../../lib/core/output/units.js'
 import {ago, renderReplicas} from '../../lib/streams/format.js'
-import {STREAM_REPORT_FLAGS} from '../../lib/streams/flags.js'
+import {STREAM_REPORT_FLAGS} from '../../flags/streams.js'
 import type {StreamReport, StreamRow} from '../../lib/streams/stream-report.js'
 import type {SourceState} from '../../lib/adapters/nats/jetstream.js'
 

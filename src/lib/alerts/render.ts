@@ -10,7 +10,7 @@ export function paintSeverity(style: Style, severity: string | null, text: strin
     case 'warning':
       return style.status('WARNING', text)
     case 'info':
-      return style.chalk.cyan(text)
+      return style.accent(text)
     default:
       return text
   }

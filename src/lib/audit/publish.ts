@@ -14,7 +14,7 @@ export interface OpsEventInput {
   data: unknown
 }
 
-/** Publishes an ops event on the ops log (CIM_OPS created on first use), secrets masked, its id as Nats-Msg-Id. */
+/** Publishes an ops event on the ops log (CIM_OPS created on first use), secrets masked, its id as the message id (deduplication). */
 export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput): Promise<{seq: number}> {
   const {withNats, jetstreamManagerFor} = await import('../adapters/nats/connection.js')
   const event = redact({

@@ -14,7 +14,7 @@ import {contextOpsLog} from './ops-stream.js'
 /**
  * Writes audit events to the ops log. When it cannot take them, they go to a local spool (one file per event,
  * with the environment it belongs to) that the next write to that same environment flushes first: no audit event
- * is silently lost, and none lands in another environment's ops log. Each event's id is its Nats-Msg-Id, so a
+ * is silently lost, and none lands in another environment's ops log. Each event's id is its message id (deduplication), so a
  * flush retried after a partial success does not duplicate.
  */
 

@@ -16,7 +16,7 @@ const GLOBAL = 'GLOBAL'
 
 /** Flags of commands that change something: spread into their `flags`. */
 export const MUTATING_FLAGS = {
-  actor: Flags.string({summary: 'Who is acting, as recorded in the ops event log [default: OS user].'}),
+  actor: Flags.string({summary: 'Who is acting, as recorded in the ops log [default: OS user].'}),
 }
 
 /**

@@ -1,4 +1,4 @@
-/** `cimops emergency stop|resume`: the broadcast on the ops stream, and consumer pause where the server has it. */
+/** `cimops emergency stop|resume`: the broadcast on the ops log, and consumer pause where the server has it. */
 import {randomUUID} from 'node:crypto'
 
 import type {ConsumerControl} from '../adapters/nats/consumer-control.js'

@@ -1,7 +1,7 @@
 /**
  * Incident ids INC-YYYYMMDD-N, unique across concurrent declarers on any machine: N comes from a
  * per-day counter subject in the ops log, advanced with an optimistic-concurrency publish
- * (Nats-Expected-Last-Subject-Sequence). A declarer that loses the race gets "wrong last sequence"
+ * (expecting the counter's last sequence on that subject). A declarer that loses the race gets "wrong last sequence"
  * (10071), reads the counter again and retries, a bounded number of times.
  */
 import {OperationError, TimeoutError} from '../core/errors.js'
@@ -17,7 +17,7 @@ export interface CounterMessage {
 
 export interface AllocateOptions {
   now: Date
-  /** Nats-Msg-Id of this declaration's counter message: a publish retried after a timeout is stored once. */
+  /** The message id (deduplication) of this declaration's counter message: a publish retried after a timeout is stored once. */
   declarationId: string
   maxAttempts?: number
   signal?: AbortSignal

@@ -54,7 +54,7 @@ export const INCIDENT_EVENT_TYPES: readonly IncidentEventType[] = [
 /** CIM's event envelope with the ops domain's `actor`. */
 export type IncidentEvent = {
   [K in IncidentEventType]: {
-    /** UUID; also the Nats-Msg-Id, so a retried publish is stored once. */
+    /** UUID; also the message id (deduplication), so a retried publish is stored once. */
     id: string
     type: K
     domain: 'ops'

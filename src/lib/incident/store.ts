@@ -11,7 +11,7 @@ export interface IncidentStore {
   /** Every incident event in the stream, in order; messages that are not valid incident events are counted, not fatal. */
   events(id?: string): Promise<{events: IncidentEvent[]; skipped: number}>
   incidents(): Promise<{incidents: Incident[]; skipped: number}>
-  /** Publishes in order, each with its event id as Nats-Msg-Id. */
+  /** Publishes in order, each with its event id as the message id (deduplication). */
   append(events: IncidentEvent[]): Promise<void>
 }
 

@@ -159,7 +159,7 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
     section('Recommended actions')
     for (const [i, action] of report.actions.entries()) {
       out.push(`${i + 1}. ${style.status(action.status, `[${action.status}]`)} ${action.text}${action.runbook ? style.dim(` (runbook ${action.runbook})`) : ''}`)
-      if (action.command) out.push(`   ${style.chalk.cyan(`$ ${action.command}`)}`)
+      if (action.command) out.push(`   ${style.accent(`$ ${action.command}`)}`)
     }
   }
   out.push('', style.dim(`${report.checks.length} areas in ${report.durationSeconds.toFixed(2)}s`))

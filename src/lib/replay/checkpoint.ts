@@ -24,11 +24,15 @@ export async function loadReplayState(id: string, stateDir = replayStateDir()): 
   } catch {
     throw new NotFoundError(`no replay ${id}`, `no state file ${file}`, {hint: 'the replay id is printed when a replay starts and when it is interrupted'})
   }
+  let state: ReplayState & {startSeq?: number; endSeq?: number}
   try {
-    return JSON.parse(text) as ReplayState
+    state = JSON.parse(text) as typeof state
   } catch {
     throw new DataError(`cannot resume replay ${id}`, `${file} is not valid JSON`)
   }
+  // A replay interrupted before the range took the flags' names (startSeq/endSeq) still resumes.
+  const {startSeq, endSeq, ...rest} = state
+  return {...rest, fromSeq: state.fromSeq ?? startSeq!, toSeq: state.toSeq ?? endSeq!}
 }
 
 /** The state file of one run: written when it starts, in the background as it goes, and when it ends. */

@@ -11,9 +11,9 @@ export interface ReplayPlan {
   /** The selection as asked (subject filters), applied client-side as well. */
   filters: string[]
   eventTypes: string[]
-  /** Inclusive source sequence range (a file: bounds on its line sequences). */
-  startSeq: number
-  endSeq: number
+  /** Inclusive source sequence range, as --from-seq/--to-seq (a file: bounds on its line sequences). */
+  fromSeq: number
+  toSeq: number
   /** Time bounds, applied client-side to file sources. */
   since?: string
   until?: string
@@ -41,7 +41,7 @@ export interface ReplayResult {
   replayId: string
   dryRun: boolean
   resumed: boolean
-  source: {stream?: string; file?: string; startSeq: number; endSeq: number; filters: string[]; eventTypes: string[]}
+  source: {stream?: string; file?: string; fromSeq: number; toSeq: number; filters: string[]; eventTypes: string[]}
   target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean}
   /** Events selected (in this run). */
   selected: number
@@ -70,8 +70,8 @@ export interface ReplayProgress {
   published: number
   /** The source range of this run: how far it got, where it started and ends. */
   lastSeq: number
-  startSeq: number
-  endSeq: number
+  fromSeq: number
+  toSeq: number
   elapsedMs: number
 }
 

@@ -23,7 +23,7 @@ export function replayResult({run, dryRun, selection, target, delivery, estimate
     replayId: plan.replayId,
     dryRun,
     resumed: run.resumeFrom !== undefined,
-    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), startSeq: run.startSeq, endSeq: plan.endSeq, filters: plan.filters, eventTypes: plan.eventTypes},
+    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), fromSeq: run.startSeq, toSeq: plan.toSeq, filters: plan.filters, eventTypes: plan.eventTypes},
     target,
     selected,
     ...delivery,
@@ -48,6 +48,6 @@ export function resumeHint(plan: Pick<ReplayPlan, 'replayId' | 'rate' | 'maxInFl
 
 export function emptySelection(plan: ReplayPlan): UsageError {
   const what = plan.filters.length > 0 || plan.eventTypes.length > 0 ? ` matching ${[...plan.filters, ...plan.eventTypes.map((t) => `type ${t}`)].join(', ')}` : ''
-  const where = 'stream' in plan.source ? `${plan.source.stream} sequences ${plan.startSeq}-${plan.endSeq}` : plan.source.file
+  const where = 'stream' in plan.source ? `${plan.source.stream} sequences ${plan.fromSeq}-${plan.toSeq}` : plan.source.file
   return new UsageError('nothing to replay', `no event${what} in ${where}`, {hint: 'check the selection with --dry-run'})
 }

@@ -16,10 +16,10 @@ export interface ReplayProgressView {
 
 /** How far through the source range the replay is (0..1); undefined for a file source (no known end). */
 export function rangeFraction(p: ReplayProgress): number | undefined {
-  if (!Number.isSafeInteger(p.endSeq) || p.endSeq >= Number.MAX_SAFE_INTEGER) return undefined
-  const total = p.endSeq - p.startSeq + 1
+  if (!Number.isSafeInteger(p.toSeq) || p.toSeq >= Number.MAX_SAFE_INTEGER) return undefined
+  const total = p.toSeq - p.fromSeq + 1
   if (total <= 0) return 1
-  return Math.min(1, Math.max(0, (p.lastSeq - p.startSeq + 1) / total))
+  return Math.min(1, Math.max(0, (p.lastSeq - p.fromSeq + 1) / total))
 }
 
 function numbers(p: ReplayProgress): {rate: number; eta?: number; fraction?: number} {
@@ -34,7 +34,7 @@ function numbers(p: ReplayProgress): {rate: number; eta?: number; fraction?: num
 export function reportProgress(run: ReplayRun, counts: () => Pick<ReplayProgress, 'selected' | 'published' | 'lastSeq'>): () => void {
   const {onProgress, progressEveryMs = 2000} = run.options
   if (!onProgress) return () => undefined
-  const timer = setInterval(() => onProgress({...counts(), startSeq: run.startSeq, endSeq: run.plan.endSeq, elapsedMs: Date.now() - run.startedAt}), progressEveryMs)
+  const timer = setInterval(() => onProgress({...counts(), fromSeq: run.startSeq, toSeq: run.plan.toSeq, elapsedMs: Date.now() - run.startedAt}), progressEveryMs)
   timer.unref()
   return () => clearInterval(timer)
 }
@@ -57,7 +57,7 @@ export function progressBar(p: ReplayProgress, width = BAR_WIDTH): string {
 /** `replay: 156,000 events stored, at source sequence 160,000 of 300,000 (52%), 48,200 events/s, ETA 3.1s` */
 export function progressLine(p: ReplayProgress): string {
   const {rate, eta, fraction} = numbers(p)
-  const where = fraction === undefined ? `line ${count(p.lastSeq)}` : `source sequence ${count(p.lastSeq)} of ${count(p.endSeq)} (${Math.floor(fraction * 100)}%)`
+  const where = fraction === undefined ? `line ${count(p.lastSeq)}` : `source sequence ${count(p.lastSeq)} of ${count(p.toSeq)} (${Math.floor(fraction * 100)}%)`
   return `replay: ${count(p.published)} events stored, at ${where}, ${count(rate)} events/s${eta === undefined ? '' : `, ETA ${formatDuration(eta)}`}`
 }
 

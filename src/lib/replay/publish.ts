@@ -85,7 +85,7 @@ export async function publishToStream(session: JetStreamSession, targetStream: s
     await checkpoint.save({status: 'failed', error: 'nothing selected'})
     throw emptySelection(plan)
   }
-  await checkpoint.save({status: 'completed', doneSeq: plan.endSeq})
+  await checkpoint.save({status: 'completed', doneSeq: plan.toSeq})
   return {published: stats.stored, duplicates: stats.duplicates + skipped, bytes: stats.bytes, retries: stats.retries, stateFile: checkpoint.file}
 }
 

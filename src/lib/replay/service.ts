@@ -51,7 +51,7 @@ async function replayWith(
   resumeFrom?: ReplayState,
 ): Promise<ReplayResult> {
   const startedAt = Date.now()
-  const startSeq = resumeFrom ? Math.max(plan.startSeq, resumeFrom.doneSeq + 1) : plan.startSeq
+  const startSeq = resumeFrom ? Math.max(plan.fromSeq, resumeFrom.doneSeq + 1) : plan.fromSeq
   const run: ReplayRun = {plan, options, startSeq, startedAt, resumeFrom}
   const tally = new SelectionTally(plan, startSeq, dryRun)
   const source = await openSource(session, plan, startSeq, tally, options)

@@ -62,13 +62,13 @@ export async function resolveRange(
   session: JetStreamSession,
   stream: StreamSummary,
   bounds: {since?: Date; until?: Date; fromSeq?: number; toSeq?: number},
-): Promise<{startSeq: number; endSeq: number}> {
+): Promise<{fromSeq: number; toSeq: number}> {
   const {seqForTime} = await import('../adapters/nats/messages.js')
-  let startSeq = Math.max(stream.firstSeq, bounds.fromSeq ?? 1)
-  let endSeq = Math.min(stream.lastSeq, bounds.toSeq ?? Number.MAX_SAFE_INTEGER)
-  if (bounds.since) startSeq = Math.max(startSeq, await seqForTime(session.jsm, stream.name, bounds.since, session.address, session.timeoutMs))
-  if (bounds.until) endSeq = Math.min(endSeq, (await seqForTime(session.jsm, stream.name, bounds.until, session.address, session.timeoutMs)) - 1)
-  return {startSeq, endSeq}
+  let fromSeq = Math.max(stream.firstSeq, bounds.fromSeq ?? 1)
+  let toSeq = Math.min(stream.lastSeq, bounds.toSeq ?? Number.MAX_SAFE_INTEGER)
+  if (bounds.since) fromSeq = Math.max(fromSeq, await seqForTime(session.jsm, stream.name, bounds.since, session.address, session.timeoutMs))
+  if (bounds.until) toSeq = Math.min(toSeq, (await seqForTime(session.jsm, stream.name, bounds.until, session.address, session.timeoutMs)) - 1)
+  return {fromSeq, toSeq}
 }
 
 /** Opens the plan's source from `startSeq` on; a stream source needs the session. */
@@ -92,12 +92,12 @@ async function openStreamSource(session: JetStreamSession, plan: ReplayPlan, nam
     async isEmpty() {
       const {nextMatching} = await import('../adapters/nats/messages.js')
       const next = await nextMatching({nc: session.nc, jsApiPrefix: session.jsApiPrefix, timeoutMs: session.timeoutMs, address: session.address}, filter, startSeq)
-      return !next || next.seq > plan.endSeq
+      return !next || next.seq > plan.toSeq
     },
     async read(sink, headersOnly) {
-      if (startSeq > plan.endSeq) return
+      if (startSeq > plan.toSeq) return
       const {RangeReader} = await import('../adapters/nats/range-reader.js')
-      const reader = new RangeReader(session, filter, {startSeq, endSeq: plan.endSeq, headersOnly, signal, idleLimitMs: faultToleranceMs(session)}, {
+      const reader = new RangeReader(session, filter, {startSeq, endSeq: plan.toSeq, headersOnly, signal, idleLimitMs: faultToleranceMs(session)}, {
         onEvent: (event) => {
           if (tally.take(event)) sink.onEvent(event)
         },

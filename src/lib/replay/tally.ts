@@ -39,7 +39,7 @@ export class SelectionTally {
 
   /** Whether the event is selected; counts it if so. */
   take(event: RangeEvent): boolean {
-    if (event.seq < this.startSeq || event.seq > this.plan.endSeq) return false
+    if (event.seq < this.startSeq || event.seq > this.plan.toSeq) return false
     if ((this.since !== undefined && event.timeMs < this.since) || (this.until !== undefined && event.timeMs >= this.until)) return false
     if (!this.matches(event.subject)) return false
     this.first ??= event

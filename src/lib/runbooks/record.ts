@@ -15,7 +15,7 @@ export const RUNBOOK_SUBJECT_PREFIX = 'cim.ops.runbook'
 export type RunbookEventType = 'RunbookRunStarted' | 'RunbookStepFinished' | 'RunbookRunFinished'
 
 export interface RunbookEvent {
-  /** UUID; also the Nats-Msg-Id. */
+  /** UUID; also the message id (deduplication). */
   id: string
   type: RunbookEventType
   domain: 'ops'

@@ -84,7 +84,7 @@ export function renderRunbook(runbook: Runbook, style: Style, width?: number): s
       fence = {marker: open[1], ...(step ? {step} : {})}
       if (step) {
         const flags = stepFlags(step)
-        out.push(style.chalk.cyan(`  ▸ step ${step.index}: ${step.name}`) + (flags.length > 0 ? style.dim(`  (${flags.join(', ')})`) : ''))
+        out.push(style.accent(`  ▸ step ${step.index}: ${step.name}`) + (flags.length > 0 ? style.dim(`  (${flags.join(', ')})`) : ''))
       }
       continue
     }

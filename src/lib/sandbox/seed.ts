@@ -1,6 +1,6 @@
 import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
 import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
-import {opsStreamConfig} from '../adapters/nats/ops-events.js'
+import {opsLogStreamConfig} from '../adapters/nats/ops-events.js'
 import {
   connectDirect,
   type Consumer,
@@ -15,7 +15,7 @@ import {
   type StreamSetup,
   subjectCounts,
 } from '../adapters/nats/seed-setup.js'
-import {opsStreamSpec} from '../audit/ops-stream.js'
+import {opsLogSpec} from '../audit/ops-stream.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'
@@ -46,7 +46,7 @@ const CATCH_UP_TIMEOUT_MS = 30_000
 export async function seedSandbox(natsServers: string[], opts: SeedOptions = {}): Promise<SeedResult> {
   const log = opts.log ?? (() => {})
   const eventsStream = opts.eventsStream ?? DEFAULTS.streams.events
-  const opsStream = DEFAULTS.streams.ops
+  const opsLogStream = DEFAULTS.streams.ops
 
   const address = natsServers.join(',')
   const nc = await connectSeed(natsServers, opts.sandbox)
@@ -59,13 +59,13 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
 
     await Promise.all([
       ensureSeedStream(jsm, eventsStreamSetup(eventsStream, replicas), log),
-      ensureSeedStream(jsm, opsStreamConfig(opsStreamSpec(opsStream, replicas)), log),
+      ensureSeedStream(jsm, opsLogStreamConfig(opsLogSpec(opsLogStream, replicas)), log),
     ])
     const {published, duplicates} = await publishMissing(js, jsm, eventsStream, buildSeedEvents(opts.now ?? new Date()))
     log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)
 
     const consumers = await seedConsumers(js, jsm, eventsStream, log)
-    return {streams: [eventsStream, opsStream], published, duplicates, consumers}
+    return {streams: [eventsStream, opsLogStream], published, duplicates, consumers}
   } finally {
     await nc.close()
   }

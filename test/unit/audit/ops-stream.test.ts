@@ -1,21 +1,21 @@
 import {describe, expect, it} from 'vitest'
 
-import {locateOpsStream} from '../../../src/lib/adapters/nats/ops-events.js'
+import {locateOpsLog} from '../../../src/lib/adapters/nats/ops-events.js'
 
 describe('where the ops log lives', () => {
   it('in the stream that captures all of cim.ops.>, whatever its name', () => {
-    expect(locateOpsStream([{name: 'CIM_OPS', subjects: ['cim.ops.>']}], 'CIM_OPS')).toEqual({state: 'found', stream: 'CIM_OPS', configured: true})
-    expect(locateOpsStream([{name: 'EVENTS', subjects: ['cim.>']}], 'CIM_OPS')).toEqual({state: 'found', stream: 'EVENTS', configured: false})
-    expect(locateOpsStream([{name: 'ALL', subjects: ['audit.>', '>']}], 'CIM_OPS')).toMatchObject({state: 'found', stream: 'ALL'})
-    expect(locateOpsStream([{name: 'EVENTS', subjects: ['cim.*.>']}], 'CIM_OPS')).toMatchObject({state: 'found', stream: 'EVENTS'})
+    expect(locateOpsLog([{name: 'CIM_OPS', subjects: ['cim.ops.>']}], 'CIM_OPS')).toEqual({state: 'found', stream: 'CIM_OPS', configured: true})
+    expect(locateOpsLog([{name: 'EVENTS', subjects: ['cim.>']}], 'CIM_OPS')).toEqual({state: 'found', stream: 'EVENTS', configured: false})
+    expect(locateOpsLog([{name: 'ALL', subjects: ['audit.>', '>']}], 'CIM_OPS')).toMatchObject({state: 'found', stream: 'ALL'})
+    expect(locateOpsLog([{name: 'EVENTS', subjects: ['cim.*.>']}], 'CIM_OPS')).toMatchObject({state: 'found', stream: 'EVENTS'})
   })
 
   it('nowhere yet when no stream captures an ops subject: the configured one can be created', () => {
-    expect(locateOpsStream([], 'OPS_LOG')).toEqual({state: 'missing', stream: 'OPS_LOG'})
+    expect(locateOpsLog([], 'OPS_LOG')).toEqual({state: 'missing', stream: 'OPS_LOG'})
   })
 
   it('nowhere possible when streams capture only part of cim.ops.>, with the reason and the fix', () => {
-    const location = locateOpsStream([{name: 'AUDIT', subjects: ['cim.ops.audit.>']}, {name: 'X', subjects: ['cim.*.incident.*']}], 'CIM_OPS')
+    const location = locateOpsLog([{name: 'AUDIT', subjects: ['cim.ops.audit.>']}, {name: 'X', subjects: ['cim.*.incident.*']}], 'CIM_OPS')
     expect(location).toEqual({
       state: 'blocked',
       stream: 'CIM_OPS',

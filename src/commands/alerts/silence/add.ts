@@ -33,7 +33,7 @@ The author (--actor) defaults to your OS user name. Prints the new silence's ID;
     comment: Flags.string({char: 'c', summary: 'Why the alerts are silenced (required).'}),
     duration: Flags.string({char: 'd', summary: 'How long the silence lasts, e.g. 30m, 2h, 1d.', default: '2h'}),
     // --author was this flag's name before --actor became the one word for who acts; scripts still pass it.
-    actor: Flags.string({char: 'a', aliases: ['author'], summary: 'Who silenced, as recorded on the silence and in the ops event log [default: OS user].'}),
+    actor: Flags.string({char: 'a', aliases: ['author'], summary: 'Who silenced, as recorded on the silence and in the ops log [default: OS user].'}),
     'dry-run': Flags.boolean({summary: 'Show which current alerts would be silenced; create nothing.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask, even when the silence matches every current alert.'}),
   }

@@ -10,6 +10,7 @@ import type {NatsConnection} from '@nats-io/transport-node'
 import {ApiError, OperationError} from '../../core/errors.js'
 import type {NatsSettings} from '../../core/context-types.js'
 import {subjectIsSubset} from './subjects.js'
+import {MSG_ID_HEADER} from './headers.js'
 import {stripUserinfo} from '../redact.js'
 import {toNatsError} from './connection.js'
 import {isStreamNotFound, listStreams} from './jetstream.js'
@@ -51,16 +52,16 @@ export interface OpsPublishResult {
  * another stream captures `cim.ops.>` (an events stream on `cim.>`) the ops events live there, and
  * when streams capture only part of it, no stream can hold them all.
  */
-export type OpsStreamLocation =
+export type OpsLogLocation =
   /** This stream captures all of `cim.ops.>`; `created` when this call created it. */
   | {state: 'found'; stream: string; configured: boolean; created?: boolean}
   /** No stream captures any ops subject: the configured one can be created. */
   | {state: 'missing'; stream: string}
-  /** Streams capture part of `cim.ops.>`: ops events cannot all be stored, and no ops stream can be created. */
+  /** Streams capture part of `cim.ops.>`: ops events cannot all be stored, and the ops log's stream cannot be created. */
   | {state: 'blocked'; stream: string; reason: string; hint: string}
 
 /** Where the ops events are stored, from the streams whose subjects overlap `cim.ops.>`. */
-export function locateOpsStream(overlapping: ReadonlyArray<{name: string; subjects: string[]}>, configured: string): OpsStreamLocation {
+export function locateOpsLog(overlapping: ReadonlyArray<{name: string; subjects: string[]}>, configured: string): OpsLogLocation {
   const capturing = overlapping.find((s) => s.subjects.some((subject) => subjectIsSubset(OPS_SUBJECTS, subject)))
   if (capturing) return {state: 'found', stream: capturing.name, configured: capturing.name === configured}
   if (overlapping.length === 0) return {state: 'missing', stream: configured}
@@ -73,8 +74,8 @@ export function locateOpsStream(overlapping: ReadonlyArray<{name: string; subjec
   }
 }
 
-/** The ops stream cimops creates, in plain units; the wire's nanoseconds stay in this file. */
-export interface OpsStreamSpec {
+/** The ops log's stream as cimops creates it, in plain units; the wire's nanoseconds stay in this file. */
+export interface OpsLogSpec {
   name: string
   replicas: number
   maxAgeSeconds: number
@@ -86,7 +87,7 @@ export interface OpsStreamSpec {
 const NANOS_PER_SECOND = 1_000_000_000
 
 /** File storage, limits retention, direct gets allowed. */
-export function opsStreamConfig(spec: OpsStreamSpec): Partial<StreamConfig> & {name: string} {
+export function opsLogStreamConfig(spec: OpsLogSpec): Partial<StreamConfig> & {name: string} {
   return {
     name: spec.name,
     subjects: [OPS_SUBJECTS],
@@ -103,13 +104,13 @@ export function opsStreamConfig(spec: OpsStreamSpec): Partial<StreamConfig> & {n
 
 export interface OpenOpsLogOptions {
   /** Create this stream when no stream captures any ops subject (writers); readers see an empty log. */
-  create?: OpsStreamSpec
+  create?: OpsLogSpec
 }
 
 export interface OpsLog {
   /** The stream read and written: the one that captures `cim.ops.>`, else the configured name. */
   readonly stream: string
-  readonly location: OpsStreamLocation
+  readonly location: OpsLogLocation
   publish(subject: string, body: unknown, options?: OpsPublishOptions): Promise<OpsPublishResult>
   /** The last message stored on exactly this subject, or undefined. */
   lastOnSubject(subject: string): Promise<StoredOpsMessage | undefined>
@@ -131,7 +132,7 @@ export interface OpsLog {
 export async function broadcastOpsEvent(nc: NatsConnection, subject: string, body: unknown, msgID: string, timeoutMs: number): Promise<void> {
   const {headers} = await import('@nats-io/transport-node')
   const h = headers()
-  h.set('Nats-Msg-Id', msgID)
+  h.set(MSG_ID_HEADER, msgID)
   nc.publish(subject, JSON.stringify(body), {headers: h})
   try {
     // The server has it once it answers the flush's PING: published, not just buffered.
@@ -148,17 +149,17 @@ export function isWrongLastSequence(error: unknown): boolean {
 
 
 /** Where this server stores ops events: one STREAM.LIST of the streams overlapping `cim.ops.>`. */
-export async function findOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsStreamLocation> {
-  return locateOpsStream(await listStreams(jsm, address, timeoutMs, {subject: OPS_SUBJECTS}), configured)
+export async function findOpsLog(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsLogLocation> {
+  return locateOpsLog(await listStreams(jsm, address, timeoutMs, {subject: OPS_SUBJECTS}), configured)
 }
 
 /** Finds the stream holding the ops events and, with `create`, creates the configured one when none does. */
-async function resolveOpsStream(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number, options: OpenOpsLogOptions): Promise<OpsStreamLocation> {
-  const locate = () => findOpsStream(jsm, configured, address, timeoutMs)
+async function resolveOpsLog(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number, options: OpenOpsLogOptions): Promise<OpsLogLocation> {
+  const locate = () => findOpsLog(jsm, configured, address, timeoutMs)
   const location = await locate()
   if (location.state !== 'missing' || !options.create) return location
   try {
-    await jsm.streams.add(opsStreamConfig(options.create))
+    await jsm.streams.add(opsLogStreamConfig(options.create))
     return {state: 'found', stream: options.create.name, configured: true, created: true}
   } catch (error) {
     // Another cimops created it meanwhile, or a stream overlapping it appeared: look again.
@@ -171,7 +172,7 @@ export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, sett
   const {jetstream, DeliverPolicy} = await import('@nats-io/jetstream')
   const js: JetStreamClient = jetstream(nc, {domain: settings.jsDomain, timeout: timeoutMs})
   const address = stripUserinfo(nc.getServer())
-  const location = await resolveOpsStream(jsm, configured, address, timeoutMs, options)
+  const location = await resolveOpsLog(jsm, configured, address, timeoutMs, options)
   const {stream} = location
   const decoder = new TextDecoder()
   const fail = (error: unknown, what: string): never => {

@@ -10,7 +10,7 @@ import {isConsumerNotFound, isStreamNotFound, NANOS_PER_MS} from './jetstream.js
 
 export type {Consumer}
 
-/** A stream as the seed creates it: the wire config, from fileStreamSetup or opsStreamConfig. */
+/** A stream as the seed creates it: the wire config, from fileStreamSetup or opsLogStreamConfig. */
 export type StreamSetup = Partial<StreamConfig> & {name: string}
 
 /** Plain connect (no context auth); with `ignoreClusterUpdates` the connection stays on the servers given. */

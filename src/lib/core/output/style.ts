@@ -16,12 +16,14 @@ export function colorEnabled({noColor = false, stream = process.stdout, env = pr
   return Boolean(stream.isTTY) && env.TERM !== 'dumb'
 }
 
+/** The only way services colour text: they never import chalk (scripts/check-imports.mjs). */
 export interface Style {
   color: boolean
-  chalk: ChalkInstance
   status(status: Status, text?: string): string
   dim(text: string): string
   bold(text: string): string
+  /** What the eye should find: a step heading, a command to run, an info severity. */
+  accent(text: string): string
 }
 
 export function createStyle(options: StyleOptions = {}): Style {
@@ -35,9 +37,9 @@ export function createStyle(options: StyleOptions = {}): Style {
   }
   return {
     color,
-    chalk,
     status: (status, text = status) => paint[status](text),
     dim: (text) => chalk.dim(text),
     bold: (text) => chalk.bold(text),
+    accent: (text) => chalk.cyan(text),
   }
 }

@@ -1,7 +1,7 @@
 import {joinAddresses} from '../../adapters/redact.js'
 import {type Status, worstStatus} from '../../core/check/status.js'
 import type {StreamSummary} from '../../adapters/nats/jetstream.js'
-import type {OpsStreamLocation} from '../../adapters/nats/ops-events.js'
+import type {OpsLogLocation} from '../../adapters/nats/ops-events.js'
 import {RESTORE_MARKER} from '../../backup/manifest.js'
 import type {CheckOutcome} from '../../core/check/result.js'
 import type {CheckContext, HealthCheck} from '../runner.js'
@@ -11,8 +11,8 @@ import {formatBytes, formatSeconds, plural} from '../../core/output/units.js'
 const SOURCE_SILENT_SECONDS = 60
 
 /**
- * The CIM streams of the context exist (the events stream is required; the ops stream is created on
- * first use, unless another stream captures cim.ops.>), with their counts, and the lag of any mirror
+ * The CIM streams of the context exist (the events stream is required; the ops log's stream is created
+ * on first use, unless another stream captures cim.ops.>), with their counts, and the lag of any mirror
  * or source feeding them.
  */
 export const streamsCheck: HealthCheck = {
@@ -21,19 +21,19 @@ export const streamsCheck: HealthCheck = {
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats}: CheckContext): Promise<CheckOutcome[]> {
     const jsm = await nats.jetstream()
-    const [{findStream}, {findOpsStream}] = await Promise.all([import('../../adapters/nats/jetstream.js'), import('../../adapters/nats/ops-events.js')])
+    const [{findStream}, {findOpsLog}] = await Promise.all([import('../../adapters/nats/jetstream.js'), import('../../adapters/nats/ops-events.js')])
     const {events, ops} = ctx.streams
-    const [eventsStream, opsLocation] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findOpsStream(jsm, ops, nats.address, ctx.timeoutMs)])
-    const opsStream = opsLocation.state === 'found' && opsLocation.configured ? await findStream(jsm, ops, nats.address, ctx.timeoutMs) : undefined
+    const [eventsStream, opsLocation] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findOpsLog(jsm, ops, nats.address, ctx.timeoutMs)])
+    const opsLogStream = opsLocation.state === 'found' && opsLocation.configured ? await findStream(jsm, ops, nats.address, ctx.timeoutMs) : undefined
     return [
       eventsStream ? streamOutcome(eventsStream) : missing(events, 'CRITICAL', `stream ${events} does not exist: domain events have nowhere to go`),
-      opsStream ? streamOutcome(opsStream) : opsLogOutcome(ops, opsLocation),
+      opsLogStream ? streamOutcome(opsLogStream) : opsLogOutcome(ops, opsLocation),
     ]
   },
 }
 
 /** The ops log when it is not the configured stream itself: stored elsewhere, not created yet, or impossible. */
-function opsLogOutcome(ops: string, location: OpsStreamLocation): CheckOutcome {
+function opsLogOutcome(ops: string, location: OpsLogLocation): CheckOutcome {
   const outcome =
     location.state === 'found'
       ? missing(ops, 'OK', `ops events are stored in stream ${location.stream}, which captures cim.ops.>`)

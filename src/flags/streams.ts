@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {STREAM_SORTS} from './stream-report.js'
+import {STREAM_SORTS} from '../lib/streams/stream-report.js'
 
 /** Flags shared by `stream list` and `stream report`, which read the same report. */
 export const STREAM_REPORT_FLAGS = {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {MAX_TIMER_MS, parseDuration} from '../core/duration.js'
-import {UsageError} from '../core/errors.js'
+import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
+import {UsageError} from '../lib/core/errors.js'
 
 /**
  * The drain deadline of `gpu evacuate` and `emergency gpu-evacuate`. It was --timeout, which elsewhere is the
