@@ -6,6 +6,7 @@ import {jetstreamManagerFor, serverInfo, withNats} from '../../src/lib/adapters/
 import {openOpsLog, type StoredOpsMessage} from '../../src/lib/adapters/nats/ops-events.js'
 import {CONSUMER_PAUSE_MIN_VERSION, type EmergencyEvent, supportsConsumerPause} from '../../src/lib/emergency/model.js'
 import type {EmergencyResult} from '../../src/lib/emergency/service.js'
+import type {ConsumerRow} from '../../src/lib/streams/consumer-report.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
 import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
 import {sandboxContext} from '../helpers/health.js'
@@ -110,6 +111,14 @@ describe('emergency stop and resume against a real nats-server', () => {
         expect(Object.entries(afterStop).filter(([, p]) => p).map(([name]) => name).sort()).toEqual([...pausedByStop.map((c) => c.name), 'workflow-audit'].sort())
         expect(afterStop['graph-projection']).toBe(false)
         expect(await delivered('workflow-analytics')).toBe(0)
+        // The reports show the pause and call it paused, not stalled.
+        const report = await cli('consumer', 'report', 'EVENTS', '--json')
+        const rows = (JSON.parse(report.stdout) as {consumers: ConsumerRow[]}).consumers
+        const analytics = rows.find((r) => r.name === 'workflow-analytics')!
+        expect(analytics).toMatchObject({status: 'WARNING', stalled: false})
+        expect(analytics.paused!.remainingSeconds).toBeGreaterThan(300 * 24 * 3600)
+        expect(analytics.reasons[0]).toMatch(/^paused \(/)
+        expect(rows.find((r) => r.name === 'graph-projection')!.paused).toBeNull()
 
         const resumed = await cli('emergency', 'resume', '--domain', 'workflow', '--yes', '--json')
         expect(resumed.code, resumed.stderr).toBe(0)

@@ -52,8 +52,14 @@ export interface ConsumerRow {
   oldestUnacked: string | null
   /** Seconds; 0 when nothing is outstanding; null when it could not be read (status UNKNOWN). */
   lagSeconds: number | null
-  /** Work pending and no delivery for stallAfter seconds. */
+  /** Work pending and no delivery for stallAfter seconds (never while paused). */
   stalled: boolean
+  /** Paused on purpose (servers >= 2.11): until when (RFC 3339) and seconds left; null when delivering. */
+  paused: {until: string | null; remainingSeconds: number | null} | null
+  /** `priority_policy` (servers >= 2.11); null when none. */
+  priorityPolicy: string | null
+  /** Priority groups and the client pinned to each (`pinned_client` policy). */
+  priorityGroups: Array<{group: string; pinnedClientId: string | null; pinnedSince: string | null}>
   status: Status
   /** Thresholds crossed, or why the lag is unknown; empty when OK. */
   reasons: string[]
@@ -200,6 +206,9 @@ export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSumm
     oldestUnacked: oldest?.toISOString() ?? null,
     lagSeconds: lagSeconds ?? null,
     stalled: verdict.stalled,
+    paused: consumer.paused ? {until: consumer.paused.until?.toISOString() ?? null, remainingSeconds: consumer.paused.remainingSeconds ?? null} : null,
+    priorityPolicy: consumer.priorityPolicy ?? null,
+    priorityGroups: consumer.priorityGroups.map((g) => ({group: g.group, pinnedClientId: g.pinnedClientId ?? null, pinnedSince: g.pinnedSince?.toISOString() ?? null})),
     status: verdict.status,
     reasons,
     maxAckPending: consumer.maxAckPending ?? null,

@@ -140,4 +140,25 @@ describe('sortConsumers', () => {
   it('name: stream then consumer', () => {
     expect(sortConsumers(rows, 'name').map((r) => r.name)).toEqual(['e', 'a', 'b', 'c', 'd'])
   })
+
+  it('shows a paused consumer with its time left and its priority groups with the pinned client; paused is not stalled', async () => {
+    const {reader} = fakeReader({
+      streams: [stream()],
+      consumers: [
+        consumer({
+          name: 'workflow-analytics',
+          unprocessed: 40,
+          delivered: {streamSeq: 900, consumerSeq: 900, lastActive: secondsAgo(7200)},
+          paused: {until: new Date(NOW.getTime() + 600_000), remainingSeconds: 600},
+          priorityPolicy: 'pinned_client',
+          priorityGroups: [{group: 'jobs', pinnedClientId: 'pin-1', pinnedSince: secondsAgo(60)}],
+        }),
+      ],
+      oldest: {'workflow-analytics': secondsAgo(7200)},
+    })
+    const [row] = (await consumerReport(reader, {stream: 'EVENTS', thresholds, sort: 'lag', now})).consumers
+    expect(row).toMatchObject({status: 'WARNING', stalled: false, reasons: ['paused (10m left), 40 pending'], paused: {until: new Date(NOW.getTime() + 600_000).toISOString(), remainingSeconds: 600}})
+    expect(row.priorityPolicy).toBe('pinned_client')
+    expect(row.priorityGroups).toEqual([{group: 'jobs', pinnedClientId: 'pin-1', pinnedSince: secondsAgo(60).toISOString()}])
+  })
 })

@@ -47,6 +47,7 @@ export function consumer(over: Partial<ConsumerDetails> = {}): ConsumerDetails {
     ackFloor: {streamSeq: 1000, consumerSeq: 1000, lastActive: secondsAgo(2)},
     created: new Date('2026-11-01T00:00:00Z'),
     apiLevel: 0,
+    priorityGroups: [],
     ...over,
   }
 }

@@ -109,6 +109,15 @@ export interface ConsumerSummary {
   delivered: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   ackFloor: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   created: Date
+  /** Paused (servers >= 2.11): until when, and seconds left as the server counts them. Undefined when delivering. */
+  paused?: {until?: Date; remainingSeconds?: number}
+}
+
+/** A priority group of a pull consumer (servers >= 2.11) and the client pinned to it, if any. */
+export interface PriorityGroupState {
+  group: string
+  pinnedClientId?: string
+  pinnedSince?: Date
 }
 
 /** Everything the reports show of a consumer: what listConsumers and findConsumer return. */
@@ -126,6 +135,10 @@ export interface ConsumerDetails extends ConsumerSummary {
   pushBound?: boolean
   /** Required API level from metadata `_nats.req.level` (servers >= 2.10); 0 when unset. */
   apiLevel: number
+  /** `priority_policy` (servers >= 2.11: `overflow`, `pinned_client`, ...); undefined when none. */
+  priorityPolicy?: string
+  /** Its groups, with the pinned client of each (`pinned_client` policy). */
+  priorityGroups: PriorityGroupState[]
   cluster?: ClusterState
   /** The server's clock when it answered (`ts`, servers >= 2.10). */
   serverTime?: Date
@@ -428,10 +441,33 @@ function toConsumerSummary(info: ConsumerInfo): ConsumerDetails {
     delivered: {streamSeq: info.delivered.stream_seq, consumerSeq: info.delivered.consumer_seq, lastActive: date(info.delivered.last_active)},
     ackFloor: {streamSeq: info.ack_floor.stream_seq, consumerSeq: info.ack_floor.consumer_seq, lastActive: date(info.ack_floor.last_active)},
     created: new Date(info.created),
+    ...(info.paused === true ? {paused: pauseState(config.pause_until, info.pause_remaining)} : {}),
     apiLevel: apiLevel(config.metadata),
+    ...(config.priority_policy && config.priority_policy !== 'none' ? {priorityPolicy: config.priority_policy} : {}),
+    priorityGroups: priorityGroups(config.priority_groups, info),
     cluster: toCluster(info.cluster),
     serverTime: serverTime(info),
   }
+}
+
+function pauseState(until: string | undefined, remainingNanos: number | undefined): NonNullable<ConsumerSummary['paused']> {
+  return {
+    ...(until ? {until: new Date(until)} : {}),
+    ...(typeof remainingNanos === 'number' ? {remainingSeconds: remainingNanos / NANOS_PER_SECOND} : {}),
+  }
+}
+
+/** The configured groups, with the pin state the server reports in the info (`priority_groups`, untyped in nats.js 3.4). */
+function priorityGroups(configured: string[] | undefined, info: object): PriorityGroupState[] {
+  const states = (info as {priority_groups?: Array<{group?: string; pinned_client_id?: string; pinned_ts?: string}>}).priority_groups ?? []
+  return (configured ?? []).map((group) => {
+    const state = states.find((s) => s.group === group)
+    return {
+      group,
+      ...(state?.pinned_client_id ? {pinnedClientId: state.pinned_client_id} : {}),
+      ...(state?.pinned_ts ? {pinnedSince: new Date(state.pinned_ts)} : {}),
+    }
+  })
 }
 
 function positive(value: number | undefined): number | undefined {

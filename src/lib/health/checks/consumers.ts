@@ -46,6 +46,7 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
     ...(consumer.redelivered > 0 ? [`${consumer.redelivered} redelivered`] : []),
     stalled ? `STALLED: no delivery for ${formatSeconds(idleSeconds)}` : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
   ]
+  if (consumer.paused) parts.unshift(pausedPhrase(consumer.paused))
   return {
     name: `consumer:${consumer.name}`,
     component: 'consumers',
@@ -58,6 +59,17 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
       {name: 'redelivered', value: consumer.redelivered},
       {name: 'idle', value: round(idleSeconds, 3), unit: 's', crit: thresholds.stallAfter},
     ],
-    details: {stream: consumer.stream, filterSubject: consumer.filterSubject, oldestUnackedAt: oldestUnacked?.toISOString(), stalled},
+    details: {
+      stream: consumer.stream,
+      filterSubject: consumer.filterSubject,
+      oldestUnackedAt: oldestUnacked?.toISOString(),
+      stalled,
+      ...(consumer.paused ? {pausedUntil: consumer.paused.until?.toISOString()} : {}),
+    },
   }
+}
+
+/** A pause is deliberate (an emergency stop, an operator): said first, with how long it lasts. */
+function pausedPhrase(paused: NonNullable<ConsumerSummary['paused']>): string {
+  return `PAUSED${paused.remainingSeconds === undefined ? '' : ` for ${formatSeconds(paused.remainingSeconds)} more`}`
 }
