@@ -161,4 +161,21 @@ describe('sortConsumers', () => {
     expect(row.priorityPolicy).toBe('pinned_client')
     expect(row.priorityGroups).toEqual([{group: 'jobs', pinnedClientId: 'pin-1', pinnedSince: secondsAgo(60).toISOString()}])
   })
+
+  it('an offline stream or consumer the server names is a WARNING with its reason, never silently absent', async () => {
+    const {reader} = fakeReader({
+      streams: [stream()],
+      consumers: [consumer()],
+      unlistedStreams: [{name: 'ORDERS', state: 'offline', reason: 'unsupported - required API level: 6, current API level: 5'}],
+      unlistedConsumers: {EVENTS: [{name: 'billing-ledger', state: 'missing', reason: 'did not answer the listing in time'}]},
+    })
+    const report = await consumerReport(reader, {thresholds, sort: 'name', now})
+    expect(report.status).toBe('WARNING')
+    expect(report.unlisted.map((u) => [u.kind, u.stream, u.name, u.state])).toEqual([
+      ['stream', 'ORDERS', 'ORDERS', 'offline'],
+      ['consumer', 'EVENTS', 'billing-ledger', 'missing'],
+    ])
+    expect(report.summary).toContain('stream ORDERS is offline: unsupported - required API level: 6, current API level: 5')
+    expect(report.summary).toContain('consumer EVENTS > billing-ledger is missing')
+  })
 })

@@ -176,6 +176,102 @@ export async function listStreams(jsm: JetStreamManager, address: string, timeou
   }
 }
 
+/**
+ * A stream or consumer a LIST reply names but cannot describe: `offline` (2.11.9 / 2.12+: its assets
+ * could not be loaded, with the server's reason) or `missing` (its group did not answer in time).
+ */
+export interface UnlistedEntry {
+  name: string
+  state: 'offline' | 'missing'
+  reason: string
+}
+
+/** Everything a LIST API call returned over all its pages: what it could describe, and what it could not. */
+export interface Listing<T> {
+  items: T[]
+  unlisted: UnlistedEntry[]
+}
+
+/** Pages read at most (the server sends 256 entries a page): a bound, never reached by a real account. */
+const LIST_PAGES_MAX = 1000
+
+const ListPage = z.object({
+  total: z.number().optional(),
+  offset: z.number().optional(),
+  limit: z.number().optional(),
+  streams: z.array(z.record(z.string(), z.unknown())).nullish(),
+  consumers: z.array(z.record(z.string(), z.unknown())).nullish(),
+  missing: z.array(z.string()).nullish(),
+  offline: z.record(z.string(), z.string()).nullish(),
+  error: z.object({code: z.number(), err_code: z.number().optional(), description: z.string()}).optional(),
+})
+
+export interface ParsedListPage {
+  total: number
+  items: Array<Record<string, unknown>>
+  unlisted: UnlistedEntry[]
+}
+
+/**
+ * One raw STREAM.LIST / CONSUMER.LIST reply. nats.js's typed lister drops `missing` and `offline`, so the
+ * reply is read here as the server sent it. An error reply throws its description.
+ */
+export function parseListPage(json: unknown, key: 'streams' | 'consumers'): ParsedListPage {
+  const page = ListPage.parse(json)
+  if (page.error) throw Object.assign(new Error(page.error.description), {name: 'JetStreamApiError', code: page.error.code, errCode: page.error.err_code})
+  const items = page[key] ?? []
+  return {
+    total: page.total ?? items.length,
+    items,
+    unlisted: [
+      ...Object.entries(page.offline ?? {}).map(([name, reason]): UnlistedEntry => ({name, state: 'offline', reason})),
+      ...(page.missing ?? []).map((name): UnlistedEntry => ({name, state: 'missing', reason: 'did not answer the listing in time'})),
+    ],
+  }
+}
+
+/** Pages through a LIST API subject (256 per page) until the server's total is reached or a page comes back empty. */
+async function listAll(nc: NatsConnection, subject: string, key: 'streams' | 'consumers', body: object, timeoutMs: number): Promise<Listing<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = []
+  const unlisted: UnlistedEntry[] = []
+  // The offset counts every entry the server covered, described or not.
+  let offset = 0
+  for (let pages = 0; pages < LIST_PAGES_MAX; pages++) {
+    const reply = await nc.request(subject, JSON.stringify({...body, offset}), {timeout: timeoutMs})
+    const page = parseListPage(reply.json(), key)
+    items.push(...page.items)
+    unlisted.push(...page.unlisted)
+    offset += page.items.length + page.unlisted.length
+    if (page.items.length + page.unlisted.length === 0 || offset >= page.total) break
+  }
+  return {items, unlisted: unlisted.sort((a, b) => a.name.localeCompare(b.name))}
+}
+
+/** Every stream (by name; with `subject`, those overlapping it), plus those the server lists as offline or missing. */
+export async function listStreamsReporting(
+  nc: NatsConnection,
+  options: {jsApiPrefix?: string; timeoutMs: number; subject?: string},
+): Promise<Listing<StreamSummary>> {
+  const address = stripUserinfo(nc.getServer())
+  try {
+    const {items, unlisted} = await listAll(nc, `${options.jsApiPrefix ?? jsApiPrefix()}.STREAM.LIST`, 'streams', options.subject ? {subject: options.subject} : {}, options.timeoutMs)
+    return {items: items.map((info) => toStreamSummary(info as unknown as StreamInfo)).sort((a, b) => a.name.localeCompare(b.name)), unlisted}
+  } catch (error) {
+    throw toJetStreamError(error, address, options.timeoutMs)
+  }
+}
+
+/** Every consumer of the stream, plus those the server lists as offline or missing. */
+export async function listConsumersReporting(nc: NatsConnection, stream: string, options: {jsApiPrefix?: string; timeoutMs: number}): Promise<Listing<ConsumerDetails>> {
+  const address = stripUserinfo(nc.getServer())
+  try {
+    const {items, unlisted} = await listAll(nc, `${options.jsApiPrefix ?? jsApiPrefix()}.CONSUMER.LIST.${stream}`, 'consumers', {}, options.timeoutMs)
+    return {items: items.map((info) => toConsumerSummary(info as unknown as ConsumerInfo)).sort((a, b) => a.name.localeCompare(b.name)), unlisted}
+  } catch (error) {
+    throw toJetStreamError(error, address, options.timeoutMs)
+  }
+}
+
 /** The stream, or undefined when it does not exist. */
 export async function findStream(jsm: JetStreamManager, name: string, address: string, timeoutMs: number): Promise<StreamSummary | undefined> {
   try {
