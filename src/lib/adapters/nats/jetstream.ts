@@ -9,7 +9,7 @@ import {z} from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
-import {toNatsError} from './connection.js'
+import {consumerLimitError, isConsumerLimit, toNatsError} from './connection.js'
 import {MSG_ID_HEADER} from './headers.js'
 
 /** JetStream durations are nanoseconds on the wire. */
@@ -611,6 +611,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 export function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {
+  if (error instanceof Error && isConsumerLimit(error)) return consumerLimitError(address)
   if (error instanceof Error && /^(JetStreamApiError|StreamNotFoundError|ConsumerNotFoundError)$/.test(error.name)) {
     return new ApiError('nats', address, `JetStream API: ${error.message}`)
   }
