@@ -6,6 +6,7 @@ import {jetstreamManagerFor, serverInfo, withNats} from '../../src/lib/adapters/
 import {openOpsLog, type StoredOpsMessage} from '../../src/lib/adapters/nats/ops-events.js'
 import {CONSUMER_PAUSE_MIN_VERSION, type EmergencyEvent, supportsConsumerPause} from '../../src/lib/emergency/model.js'
 import type {EmergencyResult} from '../../src/lib/emergency/service.js'
+import type {ConsumerRow} from '../../src/lib/streams/consumer-report.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
 import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
 import {sandboxContext} from '../helpers/health.js'
@@ -46,44 +47,6 @@ describe('emergency stop and resume against a real nats-server', () => {
     expect(bad.code).toBe(64)
   })
 
-  it('with --yes broadcasts cim.ops.emergency.stop and, on a server that cannot pause consumers, says only the broadcast was possible', async (test) => {
-    if (canPause) test.skip(`nats-server ${version} can pause consumers: see the pause test`)
-    const nc = await connect({servers: sandbox().state.natsServers})
-    const heard: Array<{subject: string; event: EmergencyEvent}> = []
-    const sub = nc.subscribe('cim.ops.emergency.>', {
-      callback: (_err, msg) => {
-        heard.push({subject: msg.subject, event: msg.json<EmergencyEvent>()})
-      },
-    })
-    await nc.flush()
-    try {
-      const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'bad deploy of workflow-engine', '--yes', '--actor', 'alice', '--json')
-      expect(stopped.code, stopped.stderr).toBe(0)
-      const result = JSON.parse(stopped.stdout) as EmergencyResult
-      expect(result).toMatchObject({action: 'stop', domain: 'workflow', subject: 'cim.ops.emergency.stop', serverVersion: version, consumerPause: 'unsupported', broadcastOnly: true, dryRun: false})
-      expect(result.consumers.map((c) => [c.name, c.outcome])).toContainEqual(['workflow-analytics', 'not-paused'])
-      expect(result.consumers.every((c) => c.name.startsWith('workflow-'))).toBe(true)
-      expect(result.message).toContain(`Only the broadcast was possible: nats-server ${version} cannot pause consumers (needs 2.11.0+)`)
-
-      const text = await cli('emergency', 'resume', '--domain', 'workflow', '--reason', 'rolled back', '--yes')
-      expect(text.code, text.stderr).toBe(0)
-      expect(text.stdout).toMatch(/^Broadcast cim\.ops\.emergency\.resume for domain workflow \(CIM_OPS #\d+\)\.\nOnly the broadcast was possible: nats-server \S+ cannot resume consumers \(needs 2\.11\.0\+\)\./)
-      await nc.flush()
-    } finally {
-      sub.unsubscribe()
-      await nc.close()
-    }
-    expect(heard.map((h) => h.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
-    expect(heard[0].event).toMatchObject({type: 'EmergencyStopRequested', domain: 'workflow', reason: 'bad deploy of workflow-engine', actor: {user: 'alice'}})
-    expect(Date.parse(heard[0].event.time)).toBeGreaterThan(Date.now() - 60_000)
-
-    const stored = await opsMessages('cim.ops.emergency.>')
-    expect(stored.map((m) => m.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
-    const audit = new Set((await opsMessages('cim.ops.audit.>')).map((m) => m.subject))
-    expect(audit).toContain('cim.ops.audit.emergency-stop')
-    expect(audit).toContain('cim.ops.audit.emergency-resume')
-  })
-
   it('--dry-run shows the plan and publishes nothing', async () => {
     const before = (await opsMessages('cim.ops.emergency.>')).length
     const dry = await cli('emergency', 'stop', '--dry-run', '--json')
@@ -95,54 +58,107 @@ describe('emergency stop and resume against a real nats-server', () => {
     expect(await opsMessages('cim.ops.emergency.>')).toHaveLength(before)
   })
 
-  it("on a server that can pause consumers (2.11+): stop pauses the domain's durable consumers, resume lets them deliver again", async (test) => {
-    if (!canPause) test.skip(`nats-server ${version} cannot pause consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+): run with CIMOPS_NATS_SERVER_BIN pointing at a newer one`)
+  /**
+   * One test on every server: where the server can pause consumers (2.11+, as INFO reports), stop pauses the
+   * domain's durable consumers and resume unpauses exactly those, leaving one an operator paused alone; on older
+   * servers, the documented fallback: only the broadcast, and the consumers named as still receiving.
+   */
+  it('stop then resume: pauses and unpauses exactly what the stop paused where the server can, else broadcasts only and says so', async () => {
     const nc = await connect({servers: sandbox().state.natsServers})
+    const heard: Array<{subject: string; event: EmergencyEvent}> = []
+    const sub = nc.subscribe('cim.ops.emergency.>', {
+      callback: (_err, msg) => {
+        heard.push({subject: msg.subject, event: msg.json<EmergencyEvent>()})
+      },
+    })
+    await nc.flush()
+    const jsm = await jetstreamManager(nc)
+    const js = jetstream(nc)
+    const pausedNow = async () => {
+      const out: Record<string, boolean> = {}
+      for await (const c of jsm.consumers.list('EVENTS')) out[c.name] = c.paused === true
+      return out
+    }
+    /** Messages one pull delivers within a second: none while paused. */
+    const delivered = async (name: string) => {
+      let n = 0
+      for await (const m of await (await js.consumers.get('EVENTS', name)).fetch({max_messages: 1, expires: 1000})) {
+        m.nak()
+        n++
+      }
+      return n
+    }
+    // An operator paused this projection for a reason of their own: an emergency stop and resume must leave it paused.
+    await jsm.consumers.add('EVENTS', {durable_name: 'workflow-audit', ack_policy: AckPolicy.Explicit, filter_subject: 'cim.workflow.>'})
+    const operatorUntil = new Date(Date.now() + 3600_000)
+    if (canPause) await jsm.consumers.pause('EVENTS', 'workflow-audit', operatorUntil)
+    const before = (await opsMessages('cim.ops.emergency.>')).length
     try {
-      const jsm = await jetstreamManager(nc)
-      const js = jetstream(nc)
-      const paused = async () => {
-        const out: Record<string, boolean> = {}
-        for await (const c of jsm.consumers.list('EVENTS')) out[c.name] = c.paused === true
-        return out
-      }
-      /** Messages one pull delivers within a second: none while paused. */
-      const delivered = async (name: string) => {
-        let n = 0
-        for await (const m of await (await js.consumers.get('EVENTS', name)).fetch({max_messages: 1, expires: 1000})) {
-          m.nak()
-          n++
-        }
-        return n
-      }
       expect((await jsm.consumers.info('EVENTS', 'workflow-analytics')).num_pending).toBeGreaterThan(0)
-      const before = (await opsMessages('cim.ops.emergency.>')).length
-
-      const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'pause probe', '--yes', '--json')
+      const stopped = await cli('emergency', 'stop', '--domain', 'workflow', '--reason', 'bad deploy of workflow-engine', '--yes', '--actor', 'alice', '--json')
       expect(stopped.code, stopped.stderr).toBe(0)
       const stop = JSON.parse(stopped.stdout) as EmergencyResult
-      expect(stop).toMatchObject({consumerPause: 'supported', broadcastOnly: false, serverVersion: version})
-      expect(stop.consumers.length).toBeGreaterThan(0)
-      for (const c of stop.consumers) {
-        expect(c).toMatchObject({stream: 'EVENTS', outcome: 'paused'})
-        expect(Date.parse(c.pauseUntil!)).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000)
-      }
-      const afterStop = await paused()
-      expect(Object.entries(afterStop).filter(([, p]) => p).map(([name]) => name).sort()).toEqual(stop.consumers.map((c) => c.name).sort())
-      expect(stop.consumers.every((c) => c.name.startsWith('workflow-'))).toBe(true)
-      expect(afterStop['graph-projection']).toBe(false)
-      expect(await delivered('workflow-analytics')).toBe(0)
+      expect(stop).toMatchObject({action: 'stop', domain: 'workflow', subject: 'cim.ops.emergency.stop', serverVersion: version, dryRun: false, broadcastOnly: !canPause})
+      expect(stop.consumers.every((c) => c.stream === 'EVENTS' && c.name.startsWith('workflow-'))).toBe(true)
 
-      const resumed = await cli('emergency', 'resume', '--domain', 'workflow', '--yes', '--json')
-      expect(resumed.code, resumed.stderr).toBe(0)
-      const resume = JSON.parse(resumed.stdout) as EmergencyResult
-      expect(resume.consumers.map((c) => [c.name, c.outcome]).sort()).toEqual(stop.consumers.map((c) => [c.name, 'resumed']).sort())
-      expect(Object.values(await paused()).some(Boolean)).toBe(false)
-      expect(await delivered('workflow-analytics')).toBe(1)
-      expect((await opsMessages('cim.ops.emergency.>')).slice(before).map((m) => m.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+      if (canPause) {
+        expect(stop.consumerPause).toBe('supported')
+        const pausedByStop = stop.consumers.filter((c) => c.outcome === 'paused')
+        expect(pausedByStop.map((c) => c.name)).toContain('workflow-analytics')
+        for (const c of pausedByStop) expect(Date.parse(c.pauseUntil!)).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000)
+        expect(stop.consumers.filter((c) => c.outcome !== 'paused').map((c) => [c.name, c.outcome])).toEqual([['workflow-audit', 'left-paused']])
+        const afterStop = await pausedNow()
+        expect(Object.entries(afterStop).filter(([, p]) => p).map(([name]) => name).sort()).toEqual([...pausedByStop.map((c) => c.name), 'workflow-audit'].sort())
+        expect(afterStop['graph-projection']).toBe(false)
+        expect(await delivered('workflow-analytics')).toBe(0)
+        // The reports show the pause and call it paused, not stalled.
+        const report = await cli('consumer', 'report', 'EVENTS', '--json')
+        const rows = (JSON.parse(report.stdout) as {consumers: ConsumerRow[]}).consumers
+        const analytics = rows.find((r) => r.name === 'workflow-analytics')!
+        expect(analytics).toMatchObject({status: 'WARNING', stalled: false})
+        expect(analytics.paused!.remainingSeconds).toBeGreaterThan(300 * 24 * 3600)
+        expect(analytics.reasons[0]).toMatch(/^paused \(/)
+        expect(rows.find((r) => r.name === 'graph-projection')!.paused).toBeNull()
+
+        const resumed = await cli('emergency', 'resume', '--domain', 'workflow', '--yes', '--json')
+        expect(resumed.code, resumed.stderr).toBe(0)
+        const resume = JSON.parse(resumed.stdout) as EmergencyResult
+        expect(resume.consumers.map((c) => [c.name, c.outcome]).sort()).toEqual([...pausedByStop.map((c) => [c.name, 'resumed']), ['workflow-audit', 'left-paused']].sort())
+        expect(resume.message).toContain('left paused (not paused by an emergency stop): workflow-audit')
+        const afterResume = await pausedNow()
+        expect(Object.entries(afterResume).filter(([, p]) => p).map(([name]) => name)).toEqual(['workflow-audit'])
+        const audit = await jsm.consumers.info('EVENTS', 'workflow-audit')
+        expect(Date.parse(audit.config.pause_until!)).toBe(operatorUntil.getTime())
+        expect(await delivered('workflow-analytics')).toBe(1)
+        // The stop's mark is gone: a second resume has nothing to do.
+        const again = JSON.parse((await cli('emergency', 'resume', '--domain', 'workflow', '--yes', '--json')).stdout) as EmergencyResult
+        expect(again.consumers.map((c) => c.outcome)).toEqual(['left-paused'])
+      } else {
+        expect(stop.consumerPause).toBe('unsupported')
+        expect(stop.consumers.map((c) => [c.name, c.outcome])).toContainEqual(['workflow-analytics', 'not-paused'])
+        expect(stop.consumers.map((c) => [c.name, c.outcome])).toContainEqual(['workflow-audit', 'not-paused'])
+        expect(stop.message).toContain(`Only the broadcast was possible: nats-server ${version} cannot pause consumers (needs ${CONSUMER_PAUSE_MIN_VERSION}+)`)
+        expect(await delivered('workflow-analytics')).toBe(1)
+
+        const text = await cli('emergency', 'resume', '--domain', 'workflow', '--reason', 'rolled back', '--yes')
+        expect(text.code, text.stderr).toBe(0)
+        expect(text.stdout).toMatch(/^Broadcast cim\.ops\.emergency\.resume for domain workflow \(CIM_OPS #\d+\)\.\nOnly the broadcast was possible: nats-server \S+ cannot resume consumers \(needs \d+\.\d+\.\d+\+\)\./)
+        expect(Object.values(await pausedNow()).some(Boolean)).toBe(false)
+      }
+      await nc.flush()
     } finally {
+      sub.unsubscribe()
+      await jsm.consumers.delete('EVENTS', 'workflow-audit')
       await nc.close()
     }
+    expect(heard.map((h) => h.subject).slice(0, 2)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+    expect(heard[0].event).toMatchObject({type: 'EmergencyStopRequested', domain: 'workflow', reason: 'bad deploy of workflow-engine', actor: {user: 'alice'}})
+    expect(Date.parse(heard[0].event.time)).toBeGreaterThan(Date.now() - 60_000)
+    const stored = await opsMessages('cim.ops.emergency.>')
+    expect(stored.slice(before, before + 2).map((m) => m.subject)).toEqual(['cim.ops.emergency.stop', 'cim.ops.emergency.resume'])
+    const audit = new Set((await opsMessages('cim.ops.audit.>')).map((m) => m.subject))
+    expect(audit).toContain('cim.ops.audit.emergency-stop')
+    expect(audit).toContain('cim.ops.audit.emergency-resume')
   })
 
   it('a --domain the events stream does not know (a typo) is refused with exit 64 listing the known ones; --force takes a new name', async () => {

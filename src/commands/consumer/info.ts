@@ -48,6 +48,8 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
           ['Ack', `${row.ackPolicy}, wait ${formatSeconds(row.ackWaitSeconds)}${row.maxDeliver === null ? '' : `, max deliver ${row.maxDeliver}`}`],
           ['Deliver policy', row.deliverPolicy],
           ['Filter', row.filterSubjects.length > 0 ? row.filterSubjects.join(', ') : '(whole stream)'],
+          ['Paused', row.paused ? pausedText(row.paused) : undefined],
+          ['Priority', row.priorityPolicy ? priorityText(row) : undefined],
           ['Created', `${row.created} (${ago(secondsSince(row.created))})`],
           ['Unprocessed', row.unprocessed === 0 ? '0' : `${row.unprocessed} / ${row.unprocessedPercent}% of the stream`],
           ['Ack pending', `${row.ackPending}${max(row.maxAckPending)}`],
@@ -65,6 +67,16 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
       ),
     ].join('\n')
   }
+}
+
+function pausedText(paused: NonNullable<ConsumerRow['paused']>): string {
+  const left = paused.remainingSeconds === null ? '' : `, ${formatSeconds(paused.remainingSeconds)} left`
+  return `yes${paused.until ? `, until ${paused.until}` : ''}${left}`
+}
+
+function priorityText(row: ConsumerRow): string {
+  const groups = row.priorityGroups.map((g) => (g.pinnedClientId ? `${g.group} (pinned to ${g.pinnedClientId})` : g.group))
+  return `${row.priorityPolicy}${groups.length > 0 ? `, groups ${groups.join(', ')}` : ''}`
 }
 
 function secondsSince(iso: string): number {

@@ -97,6 +97,7 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
       {header: 'LAST DELIVERY', get: (r) => ago(r.lastDeliverySeconds), align: 'right'},
       {header: 'LAST ACK', get: (r) => ago(r.lastAckSeconds), align: 'right'},
       {header: 'LAG', get: (r) => lagText(r), align: 'right'},
+      ...(report.consumers.some((r) => r.paused) ? [{header: 'PAUSED', get: (r: ConsumerRow) => pausedText(r), align: 'right' as const}] : []),
       ...(trend
         ? [
             {header: 'RATE', get: (r: ConsumerRow) => rateText(r.pendingRate), align: 'right' as const},
@@ -119,6 +120,12 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
 function lagText(row: ConsumerRow): string {
   if (row.lagSeconds === null) return '?'
   return row.pending === 0 ? '-' : formatSeconds(row.lagSeconds)
+}
+
+/** Time left of a pause ('yes' when the server does not say), '-' when delivering. */
+function pausedText(row: ConsumerRow): string {
+  if (!row.paused) return '-'
+  return row.paused.remainingSeconds === null ? 'yes' : `${formatSeconds(row.paused.remainingSeconds)} left`
 }
 
 function rateText(rate: number | null | undefined): string {

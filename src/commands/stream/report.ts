@@ -53,6 +53,8 @@ Exit 0 when the report was made; 69 when NATS is unreachable.`
     const t = report.totals
     const title = style.bold(`Stream report: ${plural(t.streams, 'stream')}, ${plural(t.messages, 'message')}, ${formatBytes(t.bytes)}, ${plural(t.consumers, 'consumer')}`) + (report.subject ? style.dim(` — subject ${report.subject}`) : '')
     const parts = [title, '', t.streams > 0 ? table : 'No streams.']
+    // Named by the server but not described: said, never left out silently.
+    for (const entry of report.unlisted) parts.push(`${style.status('WARNING')} stream ${entry.name} is ${entry.state}: ${entry.reason}`)
     const sources = report.streams.flatMap((s) => s.sources.map((source) => ({stream: s.name, source})))
     if (sources.length > 0) {
       parts.push(

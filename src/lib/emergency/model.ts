@@ -29,7 +29,8 @@ export interface EmergencyEvent {
   time: string
 }
 
-export type ConsumerOutcome = 'paused' | 'resumed' | 'not-paused' | 'would-pause' | 'would-resume' | 'failed'
+/** `left-paused`: paused by someone else than an emergency stop, so neither stop nor resume touches it. */
+export type ConsumerOutcome = 'paused' | 'resumed' | 'not-paused' | 'left-paused' | 'would-pause' | 'would-resume' | 'failed'
 
 export interface ConsumerAction {
   stream: string

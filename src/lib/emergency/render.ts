@@ -15,7 +15,7 @@ export function renderEmergency(result: EmergencyResult, {style, width}: {style:
       lines.push(`${result.consumers.length === 1 ? 'This durable consumer keeps' : `These ${result.consumers.length} durable consumers keep`} receiving; their services must honour ${result.subject}:`)
     }
   } else if (result.consumers.length === 0) {
-    lines.push(stop ? `No durable consumers of ${scope} to pause.` : `No paused consumers of ${scope} to resume.`)
+    lines.push(stop ? `No durable consumers of ${scope} to pause.` : `No consumers of ${scope} paused by an emergency stop to resume.`)
   }
   if (result.consumers.length > 0) {
     lines.push(
@@ -27,7 +27,7 @@ export function renderEmergency(result: EmergencyResult, {style, width}: {style:
           {
             header: 'OUTCOME',
             get: (c) => c.outcome,
-            paint: (text, c) => (c.outcome === 'failed' ? style.status('CRITICAL', text) : c.outcome === 'not-paused' ? style.status('WARNING', text) : style.status('OK', text)),
+            paint: (text, c) => (c.outcome === 'failed' ? style.status('CRITICAL', text) : c.outcome === 'not-paused' || c.outcome === 'left-paused' ? style.status('WARNING', text) : style.status('OK', text)),
           },
           {header: 'UNTIL / ERROR', get: (c) => c.error ?? c.pauseUntil ?? '', flexible: true},
         ],

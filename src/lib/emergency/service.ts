@@ -94,10 +94,10 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
     }
     let actions: ConsumerAction[]
     if (action === 'stop') {
-      actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS)})
+      actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS), stopId: event.id})
     } else {
       // Deliveries flow again before services are told to pick up work.
-      actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now})
+      actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now, stopId: event.id})
       await broadcast()
     }
     const stored = await store()
@@ -127,22 +127,27 @@ async function storedCopy(log: OpsLog, subject: string, id: string): Promise<num
   return undefined
 }
 
-/** Pauses (stop) or resumes the consumers when the server supports it; otherwise reports them as not paused. */
+/**
+ * Pauses (stop) or resumes the consumers when the server supports it; otherwise reports them as not paused.
+ * A stop marks what it pauses, and resume unpauses exactly the marked ones: a consumer an operator paused
+ * for another reason is left paused by both.
+ */
 export async function applyConsumerActions(
   control: Pick<ConsumerControl, 'pause' | 'resume'>,
   action: EmergencyAction,
   consumers: readonly ConsumerBrief[],
-  {supported, dryRun, until}: {supported: boolean; dryRun: boolean; until: Date},
+  {supported, dryRun, until, stopId}: {supported: boolean; dryRun: boolean; until: Date; stopId: string},
 ): Promise<ConsumerAction[]> {
-  // Resume touches only consumers that are paused (servers before 2.11 never report any).
-  const targets = action === 'stop' ? consumers : consumers.filter((c) => c.paused === true)
+  const pausedElsewhere = (c: ConsumerBrief) => c.paused === true && c.pausedByStop === undefined
+  const targets = action === 'stop' ? consumers.filter((c) => !pausedElsewhere(c)) : consumers.filter((c) => c.pausedByStop !== undefined)
   if (!supported) return targets.map((c) => ({stream: c.stream, name: c.name, outcome: 'not-paused'}))
-  if (dryRun) return targets.map((c) => ({stream: c.stream, name: c.name, outcome: action === 'stop' ? 'would-pause' : 'would-resume'}))
-  return Promise.all(
+  const leftPaused = consumers.filter(pausedElsewhere).map((c): ConsumerAction => ({stream: c.stream, name: c.name, outcome: 'left-paused'}))
+  if (dryRun) return [...targets.map((c): ConsumerAction => ({stream: c.stream, name: c.name, outcome: action === 'stop' ? 'would-pause' : 'would-resume'})), ...leftPaused]
+  const acted = await Promise.all(
     targets.map(async (c): Promise<ConsumerAction> => {
       try {
         if (action === 'stop') {
-          const {pauseUntil} = await control.pause(c.stream, c.name, until)
+          const {pauseUntil} = await control.pause(c.stream, c.name, until, stopId)
           return {stream: c.stream, name: c.name, outcome: 'paused', pauseUntil: pauseUntil ?? until.toISOString()}
         }
         await control.resume(c.stream, c.name)
@@ -152,6 +157,7 @@ export async function applyConsumerActions(
       }
     }),
   )
+  return [...acted, ...leftPaused]
 }
 
 export function emergencyMessage(result: Omit<EmergencyResult, 'message'>, stream: string): string {
@@ -173,5 +179,7 @@ function consumerMessage(result: Omit<EmergencyResult, 'message'>, stream: strin
   const failed = names('failed')
   const parts = [`${said}; ${result.dryRun ? `would have ${verb}` : verb} ${done.length} consumer${done.length === 1 ? '' : 's'} on ${stream}${done.length > 0 ? `: ${done.join(', ')}` : ''}`]
   if (failed.length > 0) parts.push(`FAILED to ${result.action === 'stop' ? 'pause' : 'resume'} ${failed.join(', ')}`)
+  const leftPaused = names('left-paused')
+  if (leftPaused.length > 0) parts.push(`left paused (not paused by an emergency stop): ${leftPaused.join(', ')}`)
   return parts.join('; ')
 }

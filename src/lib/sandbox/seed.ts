@@ -1,3 +1,4 @@
+import {withBackpressureRetry} from '../adapters/nats/backpressure.js'
 import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
 import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
 import {opsLogStreamConfig} from '../adapters/nats/ops-events.js'
@@ -181,7 +182,7 @@ async function publishMissing(
   for (let start = 0; start < missing.length; start += PUBLISH_WINDOW) {
     const window = missing.slice(start, start + PUBLISH_WINDOW)
     const acks = await Promise.all(
-      window.map((event) => js.publish(event.subject, JSON.stringify(event.body), {msgID: event.body.id})),
+      window.map((event) => withBackpressureRetry(() => js.publish(event.subject, JSON.stringify(event.body), {msgID: event.body.id}))),
     )
     for (const ack of acks) {
       if (ack.duplicate) duplicates++

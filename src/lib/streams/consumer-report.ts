@@ -3,7 +3,7 @@
  * and a status from thresholds. Requests run concurrently with a bound; one consumer whose lag cannot
  * be read is UNKNOWN without sinking the report.
  */
-import type {ClusterState, ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {ClusterState, ConsumerDetails, StreamSummary, UnlistedEntry} from '../adapters/nats/jetstream.js'
 import {type Status, NAGIOS_CODE, STATUS_ORDER, worstStatus} from '../core/check/status.js'
 import {plural} from '../core/output/units.js'
 import {mapLimit, REQUESTS_IN_FLIGHT} from './concurrency.js'
@@ -52,8 +52,14 @@ export interface ConsumerRow {
   oldestUnacked: string | null
   /** Seconds; 0 when nothing is outstanding; null when it could not be read (status UNKNOWN). */
   lagSeconds: number | null
-  /** Work pending and no delivery for stallAfter seconds. */
+  /** Work pending and no delivery for stallAfter seconds (never while paused). */
   stalled: boolean
+  /** Paused on purpose (servers >= 2.11): until when (RFC 3339) and seconds left; null when delivering. */
+  paused: {until: string | null; remainingSeconds: number | null} | null
+  /** `priority_policy` (servers >= 2.11); null when none. */
+  priorityPolicy: string | null
+  /** Priority groups and the client pinned to each (`pinned_client` policy). */
+  priorityGroups: Array<{group: string; pinnedClientId: string | null; pinnedSince: string | null}>
   status: Status
   /** Thresholds crossed, or why the lag is unknown; empty when OK. */
   reasons: string[]
@@ -78,6 +84,8 @@ export interface ConsumerReport {
   /** The streams covered, with what the percentages and lag are measured against. */
   streams: Array<{name: string; messages: number; lastSeq: number; consumers: number}>
   consumers: ConsumerRow[]
+  /** Streams and consumers the server names but could not describe (offline with its reason, or missing): WARNING each. */
+  unlisted: Array<UnlistedEntry & {kind: 'stream' | 'consumer'; stream: string}>
   thresholds: ConsumerThresholds
   sort: ConsumerSort
   /** The instant lag and "ago" values are measured at (the server's clock instead, when it sends one: >= 2.10). */
@@ -99,18 +107,24 @@ export interface ConsumerReportOptions {
 export async function consumerReport(reader: JetStreamReader, options: ConsumerReportOptions): Promise<ConsumerReport> {
   const started = performance.now()
   const limit = options.concurrency ?? REQUESTS_IN_FLIGHT
-  const streams = options.stream === undefined ? await reader.streams() : [await requireStream(reader, options.stream)]
+  const streamListing = options.stream === undefined ? await reader.streams() : {items: [await requireStream(reader, options.stream)], unlisted: []}
+  const streams = streamListing.items
   const perStream = await mapLimit(streams, STREAMS_IN_FLIGHT, (stream) => reader.consumers(stream.name), options.signal)
-  const pairs = streams.flatMap((stream, i) => perStream[i].map((consumer) => ({stream, consumer})))
+  const pairs = streams.flatMap((stream, i) => perStream[i].items.map((consumer) => ({stream, consumer})))
   const {rows, at} = await measureAll(reader, pairs, options, limit)
   const sorted = sortConsumers(rows, options.sort)
-  const status = worstStatus(sorted.map((row) => row.status))
+  const unlisted = [
+    ...streamListing.unlisted.map((u) => ({...u, kind: 'stream' as const, stream: u.name})),
+    ...streams.flatMap((stream, i) => perStream[i].unlisted.map((u) => ({...u, kind: 'consumer' as const, stream: stream.name}))),
+  ]
+  const status = worstStatus([...sorted.map((row) => row.status), ...(unlisted.length > 0 ? (['WARNING'] as const) : [])])
   return {
     status,
-    summary: summarize(sorted, streams),
+    summary: [summarize(sorted, streams), ...unlisted.map(unlistedPhrase)].join('; '),
     serverVersion: reader.serverVersion,
-    streams: streams.map((s, i) => ({name: s.name, messages: s.messages, lastSeq: s.lastSeq, consumers: perStream[i].length})),
+    streams: streams.map((s, i) => ({name: s.name, messages: s.messages, lastSeq: s.lastSeq, consumers: perStream[i].items.length})),
     consumers: sorted,
+    unlisted,
     thresholds: options.thresholds,
     sort: options.sort,
     checkedAt: at.toISOString(),
@@ -127,7 +141,7 @@ export async function consumerInfo(
 ): Promise<ConsumerRow> {
   const stream = await requireStream(reader, streamName)
   const consumer = await reader.consumer(stream.name, name)
-  if (!consumer) throw consumerNotFound(stream.name, name, (await reader.consumers(stream.name)).map((c) => c.name))
+  if (!consumer) throw consumerNotFound(stream.name, name, (await reader.consumers(stream.name)).items.map((c) => c.name))
   const {rows} = await measureAll(reader, [{stream, consumer}], options, 1)
   return rows[0]
 }
@@ -200,6 +214,9 @@ export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSumm
     oldestUnacked: oldest?.toISOString() ?? null,
     lagSeconds: lagSeconds ?? null,
     stalled: verdict.stalled,
+    paused: consumer.paused ? {until: consumer.paused.until?.toISOString() ?? null, remainingSeconds: consumer.paused.remainingSeconds ?? null} : null,
+    priorityPolicy: consumer.priorityPolicy ?? null,
+    priorityGroups: consumer.priorityGroups.map((g) => ({group: g.group, pinnedClientId: g.pinnedClientId ?? null, pinnedSince: g.pinnedSince?.toISOString() ?? null})),
     status: verdict.status,
     reasons,
     maxAckPending: consumer.maxAckPending ?? null,
@@ -241,6 +258,11 @@ function summarize(rows: ConsumerRow[], streams: StreamSummary[]): string {
     .slice(0, 3)
     .map((row) => `${row.name}: ${row.reasons.join(', ')}`)
   return `${plural(rows.length, 'consumer')} ${where}: ${counts.join(', ')}${bad.length > 0 ? ` — ${bad.join('; ')}` : ''}`
+}
+
+/** `stream EVENTS is offline: <the server's reason>`, `consumer EVENTS > x is missing: ...`. */
+export function unlistedPhrase(entry: UnlistedEntry & {kind: 'stream' | 'consumer'; stream: string}): string {
+  return `${entry.kind} ${entry.kind === 'stream' ? entry.name : `${entry.stream} > ${entry.name}`} is ${entry.state}: ${entry.reason}`
 }
 
 function errorText(error: unknown): string {

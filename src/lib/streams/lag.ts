@@ -7,6 +7,8 @@
  * - lag = now minus the storage time of the oldest message not yet acknowledged (the first message
  *   after the ack floor that matches the filter, read by sequence): how old the work is.
  * - stalled = work pending and no delivery for `stallAfter` seconds.
+ * - paused (servers >= 2.11): delivery was stopped on purpose, so it is never stalled and its backlog is
+ *   expected: WARNING while the pause lasts, whatever the lag, so that a forgotten pause stays visible.
  */
 import type {ConsumerSummary, StreamSummary} from '../adapters/nats/jetstream.js'
 import {type Status, statusAbove, worstStatus} from '../core/check/status.js'
@@ -24,6 +26,8 @@ export interface ConsumerMeasures {
   lastDeliverySeconds?: number
   /** Seconds since the ack floor last moved; undefined when never. */
   lastAckSeconds?: number
+  /** Paused on purpose (servers >= 2.11): seconds until it resumes by itself, when the server says. */
+  paused?: {remainingSeconds?: number}
 }
 
 export interface ConsumerThresholds {
@@ -54,6 +58,7 @@ export function measureConsumer(consumer: ConsumerSummary, stream: Pick<StreamSu
     idleSeconds: since(lastActivity),
     lastDeliverySeconds: consumer.delivered.lastActive ? since(consumer.delivered.lastActive) : undefined,
     lastAckSeconds: consumer.ackFloor.lastActive ? since(consumer.ackFloor.lastActive) : undefined,
+    ...(consumer.paused ? {paused: consumer.paused.remainingSeconds === undefined ? {} : {remainingSeconds: consumer.paused.remainingSeconds}} : {}),
   }
 }
 
@@ -65,7 +70,11 @@ export function unprocessedPercent(unprocessed: number, streamMessages: number):
 export function consumerVerdict(measures: Omit<ConsumerMeasures, 'lagSeconds'> & {lagSeconds?: number}, thresholds: ConsumerThresholds): ConsumerVerdict {
   const reasons: string[] = []
   const statuses: Status[] = []
-  const {lagSeconds, pending, idleSeconds} = measures
+  const {lagSeconds, pending, idleSeconds, paused} = measures
+  if (paused) {
+    const left = paused.remainingSeconds === undefined ? '' : ` (${formatSeconds(paused.remainingSeconds)} left)`
+    return {status: 'WARNING', stalled: false, reasons: [`paused${left}${pending > 0 ? `, ${pending} pending` : ''}`]}
+  }
   if (lagSeconds === undefined) {
     statuses.push('UNKNOWN')
     reasons.push('lag unknown')

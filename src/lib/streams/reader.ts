@@ -1,4 +1,4 @@
-import type {ConsumerDetails, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {ConsumerDetails, Listing, StreamSummary} from '../adapters/nats/jetstream.js'
 import type {JetStreamSession} from './session.js'
 
 /**
@@ -7,11 +7,12 @@ import type {JetStreamSession} from './session.js'
  */
 export interface JetStreamReader {
   serverVersion: string
-  streams(options?: {subject?: string}): Promise<StreamSummary[]>
+  /** Every stream, and those the server lists as offline or missing (never silently absent). */
+  streams(options?: {subject?: string}): Promise<Listing<StreamSummary>>
   /** Undefined when it does not exist. */
   stream(name: string): Promise<StreamSummary | undefined>
   streamNames(): Promise<string[]>
-  consumers(stream: string): Promise<ConsumerDetails[]>
+  consumers(stream: string): Promise<Listing<ConsumerDetails>>
   /** Undefined when it (or its stream) does not exist. */
   consumer(stream: string, name: string): Promise<ConsumerDetails | undefined>
   /** Storage time of the consumer's oldest unacknowledged message; undefined when nothing is outstanding. */
@@ -23,10 +24,10 @@ export async function sessionReader(session: JetStreamSession): Promise<JetStrea
   const {jsm, nc, address, timeoutMs, jsApiPrefix, features} = session
   return {
     serverVersion: features.version,
-    streams: (options) => adapter.listStreams(jsm, address, timeoutMs, options),
+    streams: (options) => adapter.listStreamsReporting(nc, {jsApiPrefix, timeoutMs, subject: options?.subject}),
     stream: (name) => adapter.findStream(jsm, name, address, timeoutMs),
     streamNames: () => adapter.listStreamNames(jsm, address, timeoutMs),
-    consumers: (stream) => adapter.listConsumers(jsm, stream, address, timeoutMs),
+    consumers: (stream) => adapter.listConsumersReporting(nc, stream, {jsApiPrefix, timeoutMs}),
     consumer: (stream, name) => adapter.findConsumer(jsm, stream, name, address, timeoutMs),
     oldestUnacked: (consumer, stream) => adapter.oldestUnackedTime(nc, consumer, stream, {jsApiPrefix, timeoutMs}),
   }

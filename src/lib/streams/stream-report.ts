@@ -2,7 +2,7 @@
  * Streams as data: `stream list`, `stream info` and `stream report` share one row type. Sizes in
  * bytes, durations in seconds, times as RFC 3339 strings.
  */
-import type {ClusterState, SourceState, StreamLimits, StreamSummary} from '../adapters/nats/jetstream.js'
+import type {ClusterState, SourceState, StreamLimits, StreamSummary, UnlistedEntry} from '../adapters/nats/jetstream.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {streamNotFound} from './errors.js'
 import type {JetStreamReader} from './reader.js'
@@ -46,18 +46,22 @@ export interface StreamReport {
   subject: string | null
   sort: StreamSort
   streams: StreamRow[]
+  /** Streams the server names but could not describe (offline with its reason, or missing): a WARNING each. */
+  unlisted: UnlistedEntry[]
   /** Totals over the streams listed. */
   totals: {streams: number; messages: number; bytes: number; consumers: number}
   checkedAt: string
 }
 
 export async function streamReport(reader: JetStreamReader, options: {subject?: string; sort: StreamSort; now?: Date}): Promise<StreamReport> {
-  const rows = sortStreams((await reader.streams({subject: options.subject})).map(toStreamRow), options.sort)
+  const listing = await reader.streams({subject: options.subject})
+  const rows = sortStreams(listing.items.map(toStreamRow), options.sort)
   return {
     serverVersion: reader.serverVersion,
     subject: options.subject ?? null,
     sort: options.sort,
     streams: rows,
+    unlisted: listing.unlisted,
     totals: {
       streams: rows.length,
       messages: sum(rows, (row) => row.messages),

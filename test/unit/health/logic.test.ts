@@ -53,6 +53,15 @@ describe('consumer status', () => {
     expect(out.summary).toContain('STALLED')
     expect(out.summary).toContain('3 unprocessed (23%)')
   })
+
+  it('a paused consumer (2.11+) is paused, not stalled: WARNING with the time left, however old its backlog', () => {
+    const paused = consumer({unprocessed: 3, delivered: {streamSeq: 10, consumerSeq: 10, lastActive: new Date(now.getTime() - 3600_000)}, paused: {until: new Date(now.getTime() + 7200_000), remainingSeconds: 7200}})
+    const out = consumerOutcome(paused, {messages: 13}, new Date(now.getTime() - 3600_000), now, t)
+    expect(out.status).toBe('WARNING')
+    expect(out.summary).toMatch(/^PAUSED for 2h more, /)
+    expect(out.summary).not.toContain('STALLED')
+    expect(out.details).toMatchObject({stalled: false, pausedUntil: '2026-11-22T05:00:00.000Z'})
+  })
 })
 
 describe('status arithmetic', () => {

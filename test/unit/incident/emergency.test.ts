@@ -7,7 +7,8 @@ const consumers: ConsumerBrief[] = [
   {stream: 'EVENTS', name: 'orders-projection', durable: true, filterSubjects: ['cim.orders.>']},
   {stream: 'EVENTS', name: 'orders-search', durable: true, filterSubjects: []},
   {stream: 'EVENTS', name: 'billing-ledger', durable: true, filterSubjects: ['cim.orders.order.*.OrderPlaced', 'cim.orders.order.*.OrderPaid']},
-  {stream: 'EVENTS', name: 'workflow-analytics', durable: true, filterSubjects: ['cim.workflow.>'], paused: true},
+  {stream: 'EVENTS', name: 'workflow-analytics', durable: true, filterSubjects: ['cim.workflow.>'], paused: true, pausedByStop: 'stop-1'},
+  {stream: 'EVENTS', name: 'workflow-audit', durable: true, filterSubjects: ['cim.workflow.>'], paused: true},
   {stream: 'EVENTS', name: 'Xf8k_1', durable: false, filterSubjects: ['cim.orders.>']},
 ]
 
@@ -23,15 +24,15 @@ describe('emergency stop: what it can enforce', () => {
 
   it("selects the domain's durable consumers by name prefix or filter subjects", () => {
     expect(domainConsumers(consumers, 'orders').map((c) => c.name)).toEqual(['billing-ledger', 'orders-projection', 'orders-search'])
-    expect(domainConsumers(consumers, 'workflow').map((c) => c.name)).toEqual(['workflow-analytics'])
-    expect(domainConsumers(consumers, null)).toHaveLength(4)
+    expect(domainConsumers(consumers, 'workflow').map((c) => c.name)).toEqual(['workflow-analytics', 'workflow-audit'])
+    expect(domainConsumers(consumers, null)).toHaveLength(5)
   })
 
   it('pauses them on 2.11+, and only reports them on older servers', async () => {
     const calls: string[] = []
     const control = {
-      pause: async (_s: string, name: string, until: Date) => {
-        calls.push(`pause ${name}`)
+      pause: async (_s: string, name: string, until: Date, stopId: string) => {
+        calls.push(`pause ${name} ${stopId}`)
         if (name === 'orders-search') throw new Error('consumer not found')
         return {pauseUntil: until.toISOString()}
       },
@@ -41,16 +42,17 @@ describe('emergency stop: what it can enforce', () => {
     }
     const until = new Date('2027-11-22T00:00:00Z')
     const selected = domainConsumers(consumers, 'orders')
-    const paused = await applyConsumerActions(control, 'stop', selected, {supported: true, dryRun: false, until})
+    const paused = await applyConsumerActions(control, 'stop', selected, {supported: true, dryRun: false, until, stopId: 'stop-2'})
     expect(paused.map((c) => [c.name, c.outcome])).toEqual([
       ['billing-ledger', 'paused'],
       ['orders-projection', 'paused'],
       ['orders-search', 'failed'],
     ])
     expect(paused[0].pauseUntil).toBe(until.toISOString())
+    expect(calls).toContain('pause orders-projection stop-2')
 
     calls.length = 0
-    const old = await applyConsumerActions(control, 'stop', selected, {supported: false, dryRun: false, until})
+    const old = await applyConsumerActions(control, 'stop', selected, {supported: false, dryRun: false, until, stopId: 'stop-2'})
     expect(calls).toEqual([])
     expect(old.every((c) => c.outcome === 'not-paused')).toBe(true)
     const message = emergencyMessage(
@@ -60,12 +62,23 @@ describe('emergency stop: what it can enforce', () => {
     expect(message).toContain('Only the broadcast was possible: nats-server 2.9.10 cannot pause consumers (needs 2.11.0+)')
     expect(message).toContain('3 durable consumers on EVENTS keep receiving: billing-ledger, orders-projection, orders-search')
 
-    const resumed = await applyConsumerActions(control, 'resume', domainConsumers(consumers, null), {supported: true, dryRun: false, until})
+    const resumed = await applyConsumerActions(control, 'resume', domainConsumers(consumers, null), {supported: true, dryRun: false, until, stopId: 'stop-2'})
     expect(calls).toEqual(['resume workflow-analytics'])
-    expect(resumed).toEqual([{stream: 'EVENTS', name: 'workflow-analytics', outcome: 'resumed'}])
+    expect(resumed).toEqual([
+      {stream: 'EVENTS', name: 'workflow-analytics', outcome: 'resumed'},
+      {stream: 'EVENTS', name: 'workflow-audit', outcome: 'left-paused'},
+    ])
 
     calls.length = 0
-    const dry = await applyConsumerActions(control, 'stop', selected, {supported: true, dryRun: true, until})
+    const workflow = await applyConsumerActions(control, 'stop', domainConsumers(consumers, 'workflow'), {supported: true, dryRun: false, until, stopId: 'stop-2'})
+    expect(calls).toEqual(['pause workflow-analytics stop-2'])
+    expect(workflow.map((c) => [c.name, c.outcome])).toEqual([
+      ['workflow-analytics', 'paused'],
+      ['workflow-audit', 'left-paused'],
+    ])
+
+    calls.length = 0
+    const dry = await applyConsumerActions(control, 'stop', selected, {supported: true, dryRun: true, until, stopId: 'stop-2'})
     expect(calls).toEqual([])
     expect(dry.every((c) => c.outcome === 'would-pause')).toBe(true)
   })

@@ -14,8 +14,9 @@ describe('parseAck: a PubAck read without JSON.parse', () => {
   })
 
   it('returns the error of a refused publish, and flags what is not a PubAck', () => {
-    expect(parseAck(bytes('{"error":{"code":400,"err_code":10060,"description":"expected stream does not match"}}'))).toEqual({code: 10060, description: 'expected stream does not match'})
-    expect(parseAck(bytes('{"error":{"code":503,"description":"jetstream not enabled"}}'))).toEqual({code: 503, description: 'jetstream not enabled'})
+    expect(parseAck(bytes('{"error":{"code":400,"err_code":10060,"description":"expected stream does not match"}}'))).toEqual({status: 400, code: 10060, description: 'expected stream does not match'})
+    expect(parseAck(bytes('{"error":{"code":503,"description":"jetstream not enabled"}}'))).toEqual({status: 503, code: 503, description: 'jetstream not enabled'})
+    expect(parseAck(bytes('{"error":{"code":429,"description":"too many requests"}}'))).toMatchObject({status: 429, description: 'too many requests'})
     expect(parseAck(bytes('+OK'))).toBe('invalid')
     expect(parseAck(bytes('{"type":"io.nats.unknown"}'))).toBe('invalid')
     expect(parseAck(bytes('{"error":'))).toBe('invalid')

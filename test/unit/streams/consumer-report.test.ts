@@ -140,4 +140,42 @@ describe('sortConsumers', () => {
   it('name: stream then consumer', () => {
     expect(sortConsumers(rows, 'name').map((r) => r.name)).toEqual(['e', 'a', 'b', 'c', 'd'])
   })
+
+  it('shows a paused consumer with its time left and its priority groups with the pinned client; paused is not stalled', async () => {
+    const {reader} = fakeReader({
+      streams: [stream()],
+      consumers: [
+        consumer({
+          name: 'workflow-analytics',
+          unprocessed: 40,
+          delivered: {streamSeq: 900, consumerSeq: 900, lastActive: secondsAgo(7200)},
+          paused: {until: new Date(NOW.getTime() + 600_000), remainingSeconds: 600},
+          priorityPolicy: 'pinned_client',
+          priorityGroups: [{group: 'jobs', pinnedClientId: 'pin-1', pinnedSince: secondsAgo(60)}],
+        }),
+      ],
+      oldest: {'workflow-analytics': secondsAgo(7200)},
+    })
+    const [row] = (await consumerReport(reader, {stream: 'EVENTS', thresholds, sort: 'lag', now})).consumers
+    expect(row).toMatchObject({status: 'WARNING', stalled: false, reasons: ['paused (10m left), 40 pending'], paused: {until: new Date(NOW.getTime() + 600_000).toISOString(), remainingSeconds: 600}})
+    expect(row.priorityPolicy).toBe('pinned_client')
+    expect(row.priorityGroups).toEqual([{group: 'jobs', pinnedClientId: 'pin-1', pinnedSince: secondsAgo(60).toISOString()}])
+  })
+
+  it('an offline stream or consumer the server names is a WARNING with its reason, never silently absent', async () => {
+    const {reader} = fakeReader({
+      streams: [stream()],
+      consumers: [consumer()],
+      unlistedStreams: [{name: 'ORDERS', state: 'offline', reason: 'unsupported - required API level: 6, current API level: 5'}],
+      unlistedConsumers: {EVENTS: [{name: 'billing-ledger', state: 'missing', reason: 'did not answer the listing in time'}]},
+    })
+    const report = await consumerReport(reader, {thresholds, sort: 'name', now})
+    expect(report.status).toBe('WARNING')
+    expect(report.unlisted.map((u) => [u.kind, u.stream, u.name, u.state])).toEqual([
+      ['stream', 'ORDERS', 'ORDERS', 'offline'],
+      ['consumer', 'EVENTS', 'billing-ledger', 'missing'],
+    ])
+    expect(report.summary).toContain('stream ORDERS is offline: unsupported - required API level: 6, current API level: 5')
+    expect(report.summary).toContain('consumer EVENTS > billing-ledger is missing')
+  })
 })

@@ -1,4 +1,4 @@
-import type {ConsumerDetails, StreamSummary} from '../../../src/lib/adapters/nats/jetstream.js'
+import type {ConsumerDetails, StreamSummary, UnlistedEntry} from '../../../src/lib/adapters/nats/jetstream.js'
 import type {JetStreamReader} from '../../../src/lib/streams/reader.js'
 
 export const NOW = new Date('2026-11-22T03:00:00Z')
@@ -47,20 +47,28 @@ export function consumer(over: Partial<ConsumerDetails> = {}): ConsumerDetails {
     ackFloor: {streamSeq: 1000, consumerSeq: 1000, lastActive: secondsAgo(2)},
     created: new Date('2026-11-01T00:00:00Z'),
     apiLevel: 0,
+    priorityGroups: [],
     ...over,
   }
 }
 
 /** An in-memory JetStream: streams, their consumers, and the oldest unacked time per consumer (or an error). */
-export function fakeReader(data: {streams: StreamSummary[]; consumers: ConsumerDetails[]; oldest?: Record<string, Date | Error>; delayMs?: number}) {
+export function fakeReader(data: {
+  streams: StreamSummary[]
+  consumers: ConsumerDetails[]
+  oldest?: Record<string, Date | Error>
+  delayMs?: number
+  unlistedStreams?: UnlistedEntry[]
+  unlistedConsumers?: Record<string, UnlistedEntry[]>
+}) {
   let inFlight = 0
   const stats = {maxInFlight: 0, oldestCalls: 0}
   const reader: JetStreamReader = {
     serverVersion: '2.9.10',
-    streams: async () => data.streams,
+    streams: async () => ({items: data.streams, unlisted: data.unlistedStreams ?? []}),
     stream: async (name) => data.streams.find((s) => s.name === name),
     streamNames: async () => data.streams.map((s) => s.name).sort(),
-    consumers: async (name) => data.consumers.filter((c) => c.stream === name),
+    consumers: async (name) => ({items: data.consumers.filter((c) => c.stream === name), unlisted: data.unlistedConsumers?.[name] ?? []}),
     consumer: async (name, c) => data.consumers.find((x) => x.stream === name && x.name === c),
     oldestUnacked: async (c) => {
       stats.oldestCalls++

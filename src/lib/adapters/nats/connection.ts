@@ -161,6 +161,7 @@ export function clusterSize(nc: NatsConnection, configuredServers: string[]): nu
  */
 export function toNatsError(error: unknown, address: string, timeoutMs: number): unknown {
   if (isCimopsError(error) || !(error instanceof Error)) return error
+  if (isConsumerLimit(error)) return consumerLimitError(address)
   if (error.name === 'TimeoutError') return new TimeoutError(SYSTEM, address, timeoutMs)
   // nats.js checks stream and consumer names before sending: a name the user gave, so a usage error.
   if (error.name === 'InvalidNameError') {
@@ -176,6 +177,21 @@ export function toNatsError(error: unknown, address: string, timeoutMs: number):
   if (code && UNREACHABLE_REASONS[code]) return new UnreachableError(SYSTEM, address, `${UNREACHABLE_REASONS[code]} (${code})`)
   if (error.name === 'ConnectionError') return new UnreachableError(SYSTEM, address, error.message)
   return error
+}
+
+/** JetStream's err_code for "maximum consumers limit reached" (a stream's max_consumers, or the account's limit). */
+const CONSUMER_LIMIT_ERR_CODE = 10026
+
+/** The server refused a new consumer: every command that creates one (replay, events, drill, the monitor) says so in one line. */
+export function isConsumerLimit(error: Error): boolean {
+  const {code, errCode} = error as {code?: unknown; errCode?: unknown}
+  return code === CONSUMER_LIMIT_ERR_CODE || errCode === CONSUMER_LIMIT_ERR_CODE || /maximum consumers limit reached/i.test(error.message)
+}
+
+export function consumerLimitError(address: string): ApiError {
+  return new ApiError(SYSTEM, address, 'no new consumer: maximum consumers limit reached (JetStream error 10026)', {
+    hint: "the stream's max_consumers or the account's consumer limit is full (nats-server 2.15 allows 1,000 per stream by default); delete unused consumers or raise the limit",
+  })
 }
 
 function natsAddress(settings: NatsSettings): string {

@@ -9,7 +9,7 @@ import {z} from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
-import {toNatsError} from './connection.js'
+import {consumerLimitError, isConsumerLimit, toNatsError} from './connection.js'
 import {MSG_ID_HEADER} from './headers.js'
 
 /** JetStream durations are nanoseconds on the wire. */
@@ -109,6 +109,15 @@ export interface ConsumerSummary {
   delivered: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   ackFloor: {streamSeq: number; consumerSeq: number; lastActive?: Date}
   created: Date
+  /** Paused (servers >= 2.11): until when, and seconds left as the server counts them. Undefined when delivering. */
+  paused?: {until?: Date; remainingSeconds?: number}
+}
+
+/** A priority group of a pull consumer (servers >= 2.11) and the client pinned to it, if any. */
+export interface PriorityGroupState {
+  group: string
+  pinnedClientId?: string
+  pinnedSince?: Date
 }
 
 /** Everything the reports show of a consumer: what listConsumers and findConsumer return. */
@@ -126,6 +135,10 @@ export interface ConsumerDetails extends ConsumerSummary {
   pushBound?: boolean
   /** Required API level from metadata `_nats.req.level` (servers >= 2.10); 0 when unset. */
   apiLevel: number
+  /** `priority_policy` (servers >= 2.11: `overflow`, `pinned_client`, ...); undefined when none. */
+  priorityPolicy?: string
+  /** Its groups, with the pinned client of each (`pinned_client` policy). */
+  priorityGroups: PriorityGroupState[]
   cluster?: ClusterState
   /** The server's clock when it answered (`ts`, servers >= 2.10). */
   serverTime?: Date
@@ -160,6 +173,102 @@ export async function listStreams(jsm: JetStreamManager, address: string, timeou
     return streams.sort((a, b) => a.name.localeCompare(b.name))
   } catch (error) {
     throw toJetStreamError(error, address, timeoutMs)
+  }
+}
+
+/**
+ * A stream or consumer a LIST reply names but cannot describe: `offline` (2.11.9 / 2.12+: its assets
+ * could not be loaded, with the server's reason) or `missing` (its group did not answer in time).
+ */
+export interface UnlistedEntry {
+  name: string
+  state: 'offline' | 'missing'
+  reason: string
+}
+
+/** Everything a LIST API call returned over all its pages: what it could describe, and what it could not. */
+export interface Listing<T> {
+  items: T[]
+  unlisted: UnlistedEntry[]
+}
+
+/** Pages read at most (the server sends 256 entries a page): a bound, never reached by a real account. */
+const LIST_PAGES_MAX = 1000
+
+const ListPage = z.object({
+  total: z.number().optional(),
+  offset: z.number().optional(),
+  limit: z.number().optional(),
+  streams: z.array(z.record(z.string(), z.unknown())).nullish(),
+  consumers: z.array(z.record(z.string(), z.unknown())).nullish(),
+  missing: z.array(z.string()).nullish(),
+  offline: z.record(z.string(), z.string()).nullish(),
+  error: z.object({code: z.number(), err_code: z.number().optional(), description: z.string()}).optional(),
+})
+
+export interface ParsedListPage {
+  total: number
+  items: Array<Record<string, unknown>>
+  unlisted: UnlistedEntry[]
+}
+
+/**
+ * One raw STREAM.LIST / CONSUMER.LIST reply. nats.js's typed lister drops `missing` and `offline`, so the
+ * reply is read here as the server sent it. An error reply throws its description.
+ */
+export function parseListPage(json: unknown, key: 'streams' | 'consumers'): ParsedListPage {
+  const page = ListPage.parse(json)
+  if (page.error) throw Object.assign(new Error(page.error.description), {name: 'JetStreamApiError', code: page.error.code, errCode: page.error.err_code})
+  const items = page[key] ?? []
+  return {
+    total: page.total ?? items.length,
+    items,
+    unlisted: [
+      ...Object.entries(page.offline ?? {}).map(([name, reason]): UnlistedEntry => ({name, state: 'offline', reason})),
+      ...(page.missing ?? []).map((name): UnlistedEntry => ({name, state: 'missing', reason: 'did not answer the listing in time'})),
+    ],
+  }
+}
+
+/** Pages through a LIST API subject (256 per page) until the server's total is reached or a page comes back empty. */
+async function listAll(nc: NatsConnection, subject: string, key: 'streams' | 'consumers', body: object, timeoutMs: number): Promise<Listing<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = []
+  const unlisted: UnlistedEntry[] = []
+  // The offset counts every entry the server covered, described or not.
+  let offset = 0
+  for (let pages = 0; pages < LIST_PAGES_MAX; pages++) {
+    const reply = await nc.request(subject, JSON.stringify({...body, offset}), {timeout: timeoutMs})
+    const page = parseListPage(reply.json(), key)
+    items.push(...page.items)
+    unlisted.push(...page.unlisted)
+    offset += page.items.length + page.unlisted.length
+    if (page.items.length + page.unlisted.length === 0 || offset >= page.total) break
+  }
+  return {items, unlisted: unlisted.sort((a, b) => a.name.localeCompare(b.name))}
+}
+
+/** Every stream (by name; with `subject`, those overlapping it), plus those the server lists as offline or missing. */
+export async function listStreamsReporting(
+  nc: NatsConnection,
+  options: {jsApiPrefix?: string; timeoutMs: number; subject?: string},
+): Promise<Listing<StreamSummary>> {
+  const address = stripUserinfo(nc.getServer())
+  try {
+    const {items, unlisted} = await listAll(nc, `${options.jsApiPrefix ?? jsApiPrefix()}.STREAM.LIST`, 'streams', options.subject ? {subject: options.subject} : {}, options.timeoutMs)
+    return {items: items.map((info) => toStreamSummary(info as unknown as StreamInfo)).sort((a, b) => a.name.localeCompare(b.name)), unlisted}
+  } catch (error) {
+    throw toJetStreamError(error, address, options.timeoutMs)
+  }
+}
+
+/** Every consumer of the stream, plus those the server lists as offline or missing. */
+export async function listConsumersReporting(nc: NatsConnection, stream: string, options: {jsApiPrefix?: string; timeoutMs: number}): Promise<Listing<ConsumerDetails>> {
+  const address = stripUserinfo(nc.getServer())
+  try {
+    const {items, unlisted} = await listAll(nc, `${options.jsApiPrefix ?? jsApiPrefix()}.CONSUMER.LIST.${stream}`, 'consumers', {}, options.timeoutMs)
+    return {items: items.map((info) => toConsumerSummary(info as unknown as ConsumerInfo)).sort((a, b) => a.name.localeCompare(b.name)), unlisted}
+  } catch (error) {
+    throw toJetStreamError(error, address, options.timeoutMs)
   }
 }
 
@@ -428,10 +537,33 @@ function toConsumerSummary(info: ConsumerInfo): ConsumerDetails {
     delivered: {streamSeq: info.delivered.stream_seq, consumerSeq: info.delivered.consumer_seq, lastActive: date(info.delivered.last_active)},
     ackFloor: {streamSeq: info.ack_floor.stream_seq, consumerSeq: info.ack_floor.consumer_seq, lastActive: date(info.ack_floor.last_active)},
     created: new Date(info.created),
+    ...(info.paused === true ? {paused: pauseState(config.pause_until, info.pause_remaining)} : {}),
     apiLevel: apiLevel(config.metadata),
+    ...(config.priority_policy && config.priority_policy !== 'none' ? {priorityPolicy: config.priority_policy} : {}),
+    priorityGroups: priorityGroups(config.priority_groups, info),
     cluster: toCluster(info.cluster),
     serverTime: serverTime(info),
   }
+}
+
+function pauseState(until: string | undefined, remainingNanos: number | undefined): NonNullable<ConsumerSummary['paused']> {
+  return {
+    ...(until ? {until: new Date(until)} : {}),
+    ...(typeof remainingNanos === 'number' ? {remainingSeconds: remainingNanos / NANOS_PER_SECOND} : {}),
+  }
+}
+
+/** The configured groups, with the pin state the server reports in the info (`priority_groups`, untyped in nats.js 3.4). */
+function priorityGroups(configured: string[] | undefined, info: object): PriorityGroupState[] {
+  const states = (info as {priority_groups?: Array<{group?: string; pinned_client_id?: string; pinned_ts?: string}>}).priority_groups ?? []
+  return (configured ?? []).map((group) => {
+    const state = states.find((s) => s.group === group)
+    return {
+      group,
+      ...(state?.pinned_client_id ? {pinnedClientId: state.pinned_client_id} : {}),
+      ...(state?.pinned_ts ? {pinnedSince: new Date(state.pinned_ts)} : {}),
+    }
+  })
 }
 
 function positive(value: number | undefined): number | undefined {
@@ -479,6 +611,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 export function toJetStreamError(error: unknown, address: string, timeoutMs: number): unknown {
+  if (error instanceof Error && isConsumerLimit(error)) return consumerLimitError(address)
   if (error instanceof Error && /^(JetStreamApiError|StreamNotFoundError|ConsumerNotFoundError)$/.test(error.name)) {
     return new ApiError('nats', address, `JetStream API: ${error.message}`)
   }

@@ -12,6 +12,7 @@ import type {NatsSettings} from '../../core/context-types.js'
 import {subjectIsSubset} from './subjects.js'
 import {MSG_ID_HEADER} from './headers.js'
 import {stripUserinfo} from '../redact.js'
+import {withBackpressureRetry} from './backpressure.js'
 import {toNatsError} from './connection.js'
 import {isStreamNotFound, listStreams} from './jetstream.js'
 
@@ -211,11 +212,16 @@ export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, sett
     async publish(subject, body, options = {}) {
       if (location.state === 'blocked') throw new OperationError(`cannot store ${subject}`, location.reason, {hint: location.hint})
       try {
-        const ack = await js.publish(subject, JSON.stringify(body), {
-          msgID: options.msgID,
-          expect: {streamName: stream, ...(options.expectLastSubjectSequence === undefined ? {} : {lastSubjectSequence: options.expectLastSubjectSequence})},
-          timeout: timeoutMs,
-        })
+        // A 429 (backpressure, 2.11+) stored nothing: sent again after a pause, within a few timeouts.
+        const ack = await withBackpressureRetry(
+          () =>
+            js.publish(subject, JSON.stringify(body), {
+              msgID: options.msgID,
+              expect: {streamName: stream, ...(options.expectLastSubjectSequence === undefined ? {} : {lastSubjectSequence: options.expectLastSubjectSequence})},
+              timeout: timeoutMs,
+            }),
+          Math.max(2000, timeoutMs * 2),
+        )
         return {seq: ack.seq, duplicate: ack.duplicate}
       } catch (error) {
         return fail(error, `cannot publish ${subject}`)

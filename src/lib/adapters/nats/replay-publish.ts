@@ -13,6 +13,7 @@
 import type {NatsConnection, Subscription} from '@nats-io/transport-node'
 
 import {ApiError, InterruptedError, OperationError, TimeoutError} from '../../core/errors.js'
+import {backoffMs, TOO_MANY_REQUESTS} from './backpressure.js'
 import {toNatsError} from './connection.js'
 
 export interface ReplayOutgoing {
@@ -266,6 +267,18 @@ export class ReplayPublisher {
       this.fail(new ApiError('nats', address, `publishing ${message.subject}: the acknowledgement is not a JetStream PubAck`))
       return
     }
+    if (typeof outcome === 'object' && outcome.status === TOO_MANY_REQUESTS) {
+      // Backpressure (2.11+): the stream's inbound queue is full. Sent again after a growing pause, within the retry budget.
+      const why = () =>
+        new OperationError(`publishing ${message.subject} failed`, `the stream kept answering 429 ${outcome.description} for ${Math.round((Date.now() - entry.firstSentAt) / 1000)}s`, {
+          system: 'nats',
+          address,
+          hint: 'the server is overloaded; lower --rate or --max-in-flight and resume',
+        })
+      setTimeout(() => this.retry(entry, why), backoffMs(entry.attempt + 1)).unref()
+      this.pending.set(index, {...entry, sentAt: Number.POSITIVE_INFINITY}) // not swept while it waits
+      return
+    }
     if (typeof outcome === 'object') {
       this.fail(new OperationError(`publishing ${message.subject} (source sequence ${message.seq}) failed`, `the server refused it: ${outcome.description} (${outcome.code})`, {system: 'nats', address}))
       return
@@ -326,14 +339,15 @@ export class ReplayPublisher {
  * A PubAck without JSON.parse on the hot path: `{"stream":…,"seq":…[,"domain":…][,"duplicate":true]}`
  * (Go's field order: duplicate is last when present), or `{"error":{…}}`.
  */
-export function parseAck(data: Uint8Array): 'stored' | 'duplicate' | 'invalid' | {code: number; description: string} {
+/** A refusal carries the status (`code`: 400, 429, 503, ...) and JetStream's own `err_code` (as `code` when present). */
+export function parseAck(data: Uint8Array): 'stored' | 'duplicate' | 'invalid' | {status: number; code: number; description: string} {
   const n = data.length
   if (n < 2 || data[0] !== 0x7b /* { */ || data[n - 1] !== 0x7d /* } */) return 'invalid'
   // `{"error"`: byte 2 is 'e'; a PubAck starts `{"stream"`.
   if (data[2] === 0x65) {
     try {
       const {error} = JSON.parse(new TextDecoder().decode(data)) as {error?: {code?: number; err_code?: number; description?: string}}
-      return {code: error?.err_code ?? error?.code ?? 0, description: error?.description ?? 'unknown error'}
+      return {status: error?.code ?? 0, code: error?.err_code ?? error?.code ?? 0, description: error?.description ?? 'unknown error'}
     } catch {
       return 'invalid'
     }

@@ -19,19 +19,22 @@ export const consumersCheck: HealthCheck = {
   async run({ctx, nats, now}: CheckContext): Promise<CheckOutcome[]> {
     const jsm = await nats.jetstream()
     const {nc} = await nats.connection()
-    const {findStream, listConsumers, oldestUnackedTime, jsApiPrefix} = await import('../../adapters/nats/jetstream.js')
+    const {findStream, listConsumersReporting, oldestUnackedTime, jsApiPrefix} = await import('../../adapters/nats/jetstream.js')
     const stream = await findStream(jsm, ctx.streams.events, nats.address, ctx.timeoutMs)
     if (!stream) {
       return [{name: 'consumers', component: 'consumers', status: 'CRITICAL', summary: `stream ${ctx.streams.events} does not exist, so no projection can consume`, metrics: []}]
     }
-    const consumers = (await listConsumers(jsm, stream.name, nats.address, ctx.timeoutMs)).filter((c) => c.durable)
-    if (consumers.length === 0) {
+    const options = {jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain), timeoutMs: ctx.timeoutMs}
+    const listing = await listConsumersReporting(nc, stream.name, options)
+    const consumers = listing.items.filter((c) => c.durable)
+    // The server names them but could not describe them (offline, missing): a finding, never silently absent.
+    const unlisted = listing.unlisted.map((u): CheckOutcome => ({name: `consumer:${u.name}`, component: 'consumers', status: 'WARNING', summary: `${u.state}: ${u.reason}`, metrics: [], details: {stream: stream.name}}))
+    if (consumers.length === 0 && unlisted.length === 0) {
       return [{name: 'consumers', component: 'consumers', status: 'OK', summary: `no durable consumers on ${stream.name}`, metrics: [{name: 'count', value: 0}]}]
     }
-    const options = {jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain), timeoutMs: ctx.timeoutMs}
     const oldest = await mapLimit(consumers, REQUESTS_IN_FLIGHT, (c) => oldestUnackedTime(nc, c, stream, options))
     const at = now()
-    return consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, ctx.thresholds))
+    return [...consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, ctx.thresholds)), ...unlisted]
   },
 }
 
@@ -46,6 +49,7 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
     ...(consumer.redelivered > 0 ? [`${consumer.redelivered} redelivered`] : []),
     stalled ? `STALLED: no delivery for ${formatSeconds(idleSeconds)}` : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
   ]
+  if (consumer.paused) parts.unshift(pausedPhrase(consumer.paused))
   return {
     name: `consumer:${consumer.name}`,
     component: 'consumers',
@@ -58,6 +62,17 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
       {name: 'redelivered', value: consumer.redelivered},
       {name: 'idle', value: round(idleSeconds, 3), unit: 's', crit: thresholds.stallAfter},
     ],
-    details: {stream: consumer.stream, filterSubject: consumer.filterSubject, oldestUnackedAt: oldestUnacked?.toISOString(), stalled},
+    details: {
+      stream: consumer.stream,
+      filterSubject: consumer.filterSubject,
+      oldestUnackedAt: oldestUnacked?.toISOString(),
+      stalled,
+      ...(consumer.paused ? {pausedUntil: consumer.paused.until?.toISOString()} : {}),
+    },
   }
+}
+
+/** A pause is deliberate (an emergency stop, an operator): said first, with how long it lasts. */
+function pausedPhrase(paused: NonNullable<ConsumerSummary['paused']>): string {
+  return `PAUSED${paused.remainingSeconds === undefined ? '' : ` for ${formatSeconds(paused.remainingSeconds)} more`}`
 }
