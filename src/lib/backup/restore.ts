@@ -37,7 +37,7 @@ import {readChunks} from './file-sink.js'
 import {assertIntact, checkFiles, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import {type LogicalMessage, readMessagesFile} from './logical.js'
-import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, RESTORE_MARKER, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, RESTORE_MARKER, snapshotFile} from './manifest.js'
 import type {ProgressListener} from './progress.js'
 import {subjectsOverlap} from './subjects.js'
 
@@ -160,7 +160,7 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
     for (const [i, entry] of entries.entries()) {
       const {config} = await readBackupJson(set, entry)
       if (manifest.mode === 'snapshot') {
-        const format = await assertServerReadsArchive(join(set.dir, entry.dir, SNAPSHOT_FILE), entry.name, {version: server.version, address: api.address})
+        const format = await assertServerReadsArchive(join(set.dir, snapshotFile(entry)), entry.name, {version: server.version, address: api.address})
         if (format === 'v2' && entry.consumers.length > 0) plan[i].notes.push(V2_CONSUMERS_NOTE)
       } else {
         assertRepublishable(entry, config)
@@ -273,7 +273,7 @@ async function restoreArchive(
   await restoreSnapshot(api, {
     stream: item.target,
     request,
-    chunks: readChunks(join(set.dir, entry.dir, SNAPSHOT_FILE), RESTORE_CHUNK),
+    chunks: readChunks(join(set.dir, snapshotFile(entry)), RESTORE_CHUNK),
     chunkTimeoutMs: Math.max(opts.timeoutMs, MIN_IDLE_TIMEOUT_MS),
     finalTimeoutMs: FINAL_REPLY_TIMEOUT_MS,
     signal: opts.signal,
