@@ -78,3 +78,11 @@ export function v2Archive(opts: {messages: string[]; consumers?: string[]; consu
     ...(opts.end === false ? [] : [Buffer.alloc(5)]),
   ])
 }
+
+/** The one snapshot archive in a stream's directory of a set: `stream.tar.s2`, or `stream.arc.s2` for a V2 archive (2.15+). */
+export async function archiveName(streamDir: string): Promise<string> {
+  const {readdir} = await import('node:fs/promises')
+  const names = (await readdir(streamDir)).filter((name) => name === 'stream.tar.s2' || name === 'stream.arc.s2')
+  if (names.length !== 1) throw new Error(`${streamDir} holds ${names.length === 0 ? 'no archive' : names.join(' and ')}`)
+  return names[0]
+}

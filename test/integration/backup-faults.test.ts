@@ -4,10 +4,12 @@ import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstreamManager} from '@nats-io/jetstream'
+import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {compareVersions, parseServerVersion} from '../../src/lib/adapters/nats/versions.js'
+import {createBackup} from '../../src/lib/backup/create.js'
 import {restartProcess} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
@@ -276,3 +278,61 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
     await expect(connect({servers: [target!], timeout: 1000, reconnect: false})).rejects.toThrow()
   })
 })
+
+describe('a backup client that stalls past the server\'s flow-control wait', () => {
+  const sandbox = useSandbox({components: ['nats']})
+  /** More than the server lets go unacknowledged (8 MiB on 2.10.12+), incompressible. */
+  const STALLED = 'STALLED'
+  const STALL_MS = 7000
+
+  it('gets the server\'s abort (408) as the failure, and leaves only a .partial set (bounded)', async (ctx) => {
+    const {state} = sandbox()
+    const nc = await connect({servers: state.natsServers})
+    const root = await mkdtemp(join(tmpdir(), 'cimops-backup-stall-'))
+    try {
+      // Servers before 2.10.12 do not wait for acks at all (nothing to stall against): what the server says it is decides.
+      if (!flowControlled(nc.info!.version)) ctx.skip(`nats-server ${nc.info!.version} does not wait for snapshot acks (2.10.12+ does)`)
+      const js = jetstream(nc)
+      await (await jetstreamManager(nc)).streams.add({name: STALLED, subjects: ['stalled.>'], storage: 'file'})
+      for (let batch = 0; batch < 24; batch++) await Promise.all(Array.from({length: 500}, (_, i) => js.publish(`stalled.${i % 10}`, randomBytes(SIZE), {timeout: 10_000})))
+
+      const set = join(root, 'stalled')
+      let stalled = false
+      const started = Date.now()
+      const backup = createBackup({
+        nats: {servers: state.natsServers},
+        timeoutMs: 20_000,
+        streams: [STALLED],
+        all: false,
+        dir: set,
+        mode: 'snapshot',
+        consumers: true,
+        check: false,
+        chunkSize: 64 * 1024,
+        cimopsVersion: 'test',
+        onProgress(event) {
+          // The whole process stops (no acks go out) once the first MiB is in, longer than the server waits.
+          if (stalled || event.phase !== 'backup' || (event.bytes ?? 0) < 1024 * 1024) return
+          stalled = true
+          const until = Date.now() + STALL_MS
+          while (Date.now() < until) {
+            // busy: the event loop is blocked like a process stuck on a slow disk
+          }
+        },
+      })
+      await expect(backup).rejects.toThrow(/the server ended the transfer with 408 No Flow Response/)
+      expect(stalled).toBe(true)
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(await exists(set)).toBe(false)
+      expect(await exists(`${set}.partial`)).toBe(true)
+    } finally {
+      await nc.close()
+      await rm(root, {recursive: true, force: true})
+    }
+  }, 60_000)
+})
+
+function flowControlled(version: string): boolean {
+  const parsed = parseServerVersion(version)
+  return parsed !== undefined && compareVersions(parsed, [2, 10, 12]) >= 0
+}

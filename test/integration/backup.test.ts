@@ -10,9 +10,13 @@ import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {readMessages} from '../../src/lib/adapters/nats/backup-messages.js'
+import {archiveFormat} from '../../src/lib/adapters/nats/backup-archive.js'
 import {jsApiFor} from '../../src/lib/adapters/nats/backup-streams.js'
 import {ContentDigest} from '../../src/lib/backup/digest.js'
+import {readChunks} from '../../src/lib/backup/file-sink.js'
+import {SNAPSHOT_FILES} from '../../src/lib/backup/manifest.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
+import {archiveName} from '../helpers/archive.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
@@ -79,15 +83,20 @@ describe('backup create / list / verify and restore against a real nats-server',
 
     // natscli's layout: backup.json is the 2-space {config, state}; the archive is S2.
     expect((await readdir(set)).sort()).toEqual(['EVENTS', 'manifest.json'])
-    expect((await readdir(join(set, 'EVENTS'))).sort()).toEqual(['backup.json', 'stream.tar.s2'])
+    // The archive is named by its format, as jsm.go names it: the server chooses the format (2.15 writes backup V2).
+    const archiveFile = await archiveName(join(set, 'EVENTS'))
+    const format = await archiveFormat(readChunks(join(set, 'EVENTS', archiveFile), 1024 * 1024))
+    expect(archiveFile).toBe(SNAPSHOT_FILES[format])
+    expect((await readdir(join(set, 'EVENTS'))).sort()).toEqual(['backup.json', archiveFile].sort())
     const backupJson = await readFile(join(set, 'EVENTS', 'backup.json'), 'utf8')
     expect(backupJson).toMatch(/^\{\n {2}"config": \{\n {4}"name": "EVENTS",/)
     expect(Object.keys(JSON.parse(backupJson))).toEqual(['config', 'state'])
-    expect((await readFile(join(set, 'EVENTS', 'stream.tar.s2'))).subarray(0, 10).toString('latin1')).toBe('\u00ff\u0006\u0000\u0000S2sTwO')
+    expect((await readFile(join(set, 'EVENTS', archiveFile))).subarray(0, 10).toString('latin1')).toBe('\u00ff\u0006\u0000\u0000S2sTwO')
     const manifest = JSON.parse(await readFile(join(set, 'manifest.json'), 'utf8'))
     expect(manifest).toMatchObject({format: 'cimops-backup/1', serverVersion: '2.9.10', mode: 'snapshot'})
     expect(manifest.streams[0].consumers).toEqual(expect.arrayContaining(['graph-projection', 'workflow-analytics']))
-    expect(manifest.streams[0].files.map((f: {path: string}) => f.path)).toEqual(['EVENTS/backup.json', 'EVENTS/stream.tar.s2'])
+    expect(manifest.streams[0].files.map((f: {path: string}) => f.path)).toEqual(['EVENTS/backup.json', `EVENTS/${archiveFile}`])
+    expect(manifest.streams[0].archiveFormat).toBe(format)
     expect(manifest.streams[0].lastTime).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/)
 
     const verified = await runCli(['backup', 'verify', set], home.env)
@@ -258,7 +267,9 @@ describe('backup create / list / verify and restore against a real nats-server',
     for (const damage of ['flip', 'truncate'] as const) {
       const set = join(work, `damaged-${damage}`)
       await cp(original, set, {recursive: true})
-      const archive = join(set, 'EVENTS', 'stream.tar.s2')
+      const archiveFile = await archiveName(join(set, 'EVENTS'))
+      const archive = join(set, 'EVENTS', archiveFile)
+      const shown = `EVENTS/${archiveFile}`.replaceAll('.', '\\.')
       if (damage === 'flip') {
         const bytes = await readFile(archive)
         bytes[Math.floor(bytes.length / 2)] ^= 0x01
@@ -268,8 +279,8 @@ describe('backup create / list / verify and restore against a real nats-server',
       }
       const verified = await runCli(['backup', 'verify', set], home.env)
       expect(verified.code, damage).toBe(65)
-      expect(verified.stderr).toMatch(damage === 'flip' ? /is corrupt: EVENTS\/stream\.tar\.s2: sha256 / : /is corrupt: EVENTS\/stream\.tar\.s2: \d+ bytes, the manifest says \d+ \(truncated\)/)
-      expect(verified.stdout).toMatch(/EVENTS\s+EVENTS\/stream\.tar\.s2\s+FAIL/)
+      expect(verified.stderr).toMatch(new RegExp(damage === 'flip' ? `is corrupt: ${shown}: sha256 ` : `is corrupt: ${shown}: \\d+ bytes, the manifest says \\d+ \\(truncated\\)`))
+      expect(verified.stdout).toMatch(new RegExp(`EVENTS\\s+${shown}\\s+FAIL`))
       // Pointed at a port where nothing listens: reaching the server would give 69, not 65.
       const restored = await runCli(['restore', set, '--force', '--yes', '--nats-url', `nats://127.0.0.1:${port}`], home.env)
       expect(restored.code, restored.stderr).toBe(65)
@@ -293,13 +304,14 @@ describe('backup create / list / verify and restore against a real nats-server',
     const linked = join(work, 'linked-archive')
     await cp(original, linked, {recursive: true})
     const outside = join(work, 'outside.s2')
-    await cp(join(linked, 'EVENTS', 'stream.tar.s2'), outside)
-    await rm(join(linked, 'EVENTS', 'stream.tar.s2'))
-    await symlink(outside, join(linked, 'EVENTS', 'stream.tar.s2'))
+    const archiveFile = await archiveName(join(linked, 'EVENTS'))
+    await cp(join(linked, 'EVENTS', archiveFile), outside)
+    await rm(join(linked, 'EVENTS', archiveFile))
+    await symlink(outside, join(linked, 'EVENTS', archiveFile))
 
     for (const [set, reason] of [
       [edited, /^cimops: .*edited-manifest\/manifest\.json is corrupt: its checksum does not match its content/],
-      [linked, /^cimops: backup set .*linked-archive is corrupt: EVENTS\/stream\.tar\.s2: a link to .*outside\.s2, outside the set/],
+      [linked, new RegExp(`^cimops: backup set .*linked-archive is corrupt: EVENTS/${archiveFile.replaceAll('.', '\\.')}: a link to .*outside\\.s2, outside the set`)],
     ] as const) {
       const verified = await runCli(['backup', 'verify', set], home.env)
       expect(verified.code, verified.stderr).toBe(65)

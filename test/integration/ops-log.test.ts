@@ -10,6 +10,7 @@ import type {EmergencyResult} from '../../src/lib/emergency/service.js'
 import type {HealthReport} from '../../src/lib/health/service.js'
 import type {IncidentActionResult} from '../../src/lib/incident/service.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
+import {archiveName} from '../helpers/archive.js'
 import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
@@ -197,7 +198,7 @@ describe('a restore and the ops log', () => {
       for (const name of ['CIM_OPS', 'EVENTS']) await jsm.streams.delete(name)
     })
     const set = join(work, 'set')
-    const archive = join(set, 'EVENTS', 'stream.tar.s2')
+    const archive = join(set, 'EVENTS', await archiveName(join(set, 'EVENTS')))
     const bytes = await readFile(archive)
     bytes[Math.floor(bytes.length / 2)] ^= 0x01
     await writeFile(archive, bytes)

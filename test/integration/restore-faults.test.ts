@@ -12,6 +12,7 @@ import {serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import {ContentDigest} from '../../src/lib/backup/digest.js'
 import {RESTORE_MARKER} from '../../src/lib/backup/manifest.js'
 import {restartProcess, stopProcess} from '../../src/lib/sandbox/index.js'
+import {archiveName} from '../helpers/archive.js'
 import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
 import {startTestSandbox, type TestSandbox, useSandbox} from '../helpers/sandbox.js'
 
@@ -91,17 +92,19 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
     // natscli's layout (no manifest, so no checksum to catch the cut): only reading the whole archive can.
     const set = join(work, 'natscli-cut')
     await mkdir(set)
-    for (const file of ['backup.json', 'stream.tar.s2']) await cp(join(work, 'snapshot', STREAM, file), join(set, file))
-    const archive = join(set, 'stream.tar.s2')
+    const archiveFile = await archiveName(join(work, 'snapshot', STREAM))
+    for (const file of ['backup.json', archiveFile]) await cp(join(work, 'snapshot', STREAM, file), join(set, file))
+    const archive = join(set, archiveFile)
     await truncate(archive, Math.floor((await stat(archive)).size / 2))
 
     const verified = await runCli(['backup', 'verify', set], home.env)
     expect(verified.code, verified.stdout).toBe(65)
-    expect(verified.stderr).toMatch(/^cimops: backup set .* is corrupt: stream\.tar\.s2: truncated: /m)
+    const shown = archiveFile.replaceAll('.', '\\.')
+    expect(verified.stderr).toMatch(new RegExp(`^cimops: backup set .* is corrupt: ${shown}: truncated: `, 'm'))
 
     const restored = await cli(['restore', set, '--force', '--yes'])
     expect(restored.code, restored.stderr).toBe(65)
-    expect(restored.stderr).toMatch(/stream\.tar\.s2: truncated: .*nothing was restored/)
+    expect(restored.stderr).toMatch(new RegExp(`${shown}: truncated: .*nothing was restored`))
     expect(await digestOf(nc, STREAM)).toEqual(original)
   })
 

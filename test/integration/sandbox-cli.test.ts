@@ -20,10 +20,10 @@ describe('cimops sandbox commands', () => {
 
     const status = await runCli(['sandbox', 'status', '--json'], home.env)
     expect(status.code).toBe(0)
-    const report = JSON.parse(status.stdout) as {healthy: boolean; processes: Array<{component: string; healthy: boolean; routes?: number}>}
+    const report = JSON.parse(status.stdout) as {healthy: boolean; processes: Array<{component: string; healthy: boolean; peers?: number}>}
     const nats = report.processes.filter((p) => p.component === 'nats')
     expect(nats).toHaveLength(3)
-    expect(nats.every((p) => p.healthy && p.routes === 2)).toBe(true)
+    expect(nats.every((p) => p.healthy && p.peers === 2)).toBe(true)
     // The event monitor runs too, on a loopback port of its own, waiting for the stream until seeded.
     expect(report.processes.find((p) => p.component === 'monitor')).toMatchObject({healthy: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)})
     expect(report.healthy).toBe(true)

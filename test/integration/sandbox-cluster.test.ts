@@ -12,12 +12,12 @@ describe('three-node JetStream cluster sandbox', () => {
     expect(state.cluster).toBe(3)
     expect(state.natsServers).toHaveLength(3)
     const status = await sandboxStatus(stateDir)
-    expect(status.processes.map((p) => [p.name, p.alive, p.healthy, p.routes])).toEqual([
+    expect(status.processes.map((p) => [p.name, p.alive, p.healthy, p.peers])).toEqual([
       ['nats-1', true, true, 2],
       ['nats-2', true, true, 2],
       ['nats-3', true, true, 2],
     ])
-    for (const proc of status.processes) expect(proc.detail).toMatch(/^ready, 2 routes, meta leader nats-[123]$/)
+    for (const proc of status.processes) expect(proc.detail).toMatch(/^ready, routed to 2 peers, meta leader nats-[123]$/)
   })
 
   it('seed creates EVENTS with three replicas', async () => {
@@ -35,7 +35,7 @@ describe('three-node JetStream cluster sandbox', () => {
     }
   })
 
-  it('a stopped node shows as down and its peers lose a route; a restart rejoins it', async () => {
+  it('a stopped node shows as down and its peers lose their routes to it; a restart rejoins it', async () => {
     const {state, stateDir} = sandbox()
     await stopProcess(state, 'nats-3')
     const degraded = await sandboxStatus(stateDir)
@@ -45,11 +45,11 @@ describe('three-node JetStream cluster sandbox', () => {
       ['nats-2', true, false],
       ['nats-3', false, false],
     ])
-    expect(degraded.processes[0]?.detail).toBe('routes 1/2')
+    expect(degraded.processes[0]?.detail).toBe('routed to 1/2 peers')
     expect(degraded.processes[2]?.detail).toBe('not running')
 
     await restartProcess(state, 'nats-3')
     const healed = await sandboxStatus(stateDir)
-    expect(healed.processes.every((p) => p.healthy && p.routes === 2)).toBe(true)
+    expect(healed.processes.every((p) => p.healthy && p.peers === 2)).toBe(true)
   })
 })

@@ -9,10 +9,11 @@ import {basename, dirname, join, resolve} from 'node:path'
 import {stringifyJson} from '../adapters/nats/backup-json.js'
 import {isErrCode, JsErrCode, jsApiFor, type JsApi, type StreamDetail, streamConsumers, streamDetail, streamFacts, streamNames} from '../adapters/nats/backup-streams.js'
 import {serverInfo, withNats} from '../adapters/nats/connection.js'
+import {archiveFormat} from '../adapters/nats/backup-archive.js'
 import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {DataError, UsageError} from '../core/errors.js'
-import {FileSink, syncDir} from './file-sink.js'
+import {FileSink, readChunks, syncDir} from './file-sink.js'
 import {interruptible} from './interrupt.js'
 import {dumpMessages} from './logical.js'
 import {
@@ -30,7 +31,7 @@ import {
   S2_MAGIC,
   sealManifest,
   setPath,
-  SNAPSHOT_FILE,
+  SNAPSHOT_FILES,
   streamDirName,
 } from './manifest.js'
 import {DIGEST_ALGORITHM} from './digest.js'
@@ -300,8 +301,9 @@ async function snapshotOne(api: JsApi, detail: StreamDetail, setDir: string, str
   // archive streams in: on 2.9 each consumer's info computes its pending count, which takes long on big streams.
   const listing = opts.consumers ? streamConsumers(api, name) : Promise.resolve([])
   listing.catch(() => {})
-  const archivePath = join(setDir, streamDir, SNAPSHOT_FILE)
-  const sink = await FileSink.create(archivePath)
+  // Named once its format is known: the server decides it (2.15 writes backup V2), the first frame tells.
+  const receivingPath = join(setDir, streamDir, SNAPSHOT_FILES.tar)
+  const sink = await FileSink.create(receivingPath)
   let snapshot
   try {
     let lastReport = 0
@@ -331,9 +333,14 @@ async function snapshotOne(api: JsApi, detail: StreamDetail, setDir: string, str
   const archive = await sink.finish()
   const consumers = (await listing).filter((c) => c.durable && !c.memory).map((c) => c.name)
   opts.progress(archive.size)
-  const header = await readHead(archivePath, 10)
+  const header = await readHead(receivingPath, 10)
   if (archive.size === 0 || !startsWithS2(header)) {
     throw new DataError(`the snapshot of ${name} is not an S2 archive`, `it starts with ${Buffer.from(header).toString('hex') || 'nothing'}`, {hint: 'the server sent something unexpected; run the backup again'})
+  }
+  const format = await archiveFormat(readChunks(receivingPath, 1024 * 1024))
+  if (format !== 'tar') {
+    await rename(receivingPath, join(setDir, streamDir, SNAPSHOT_FILES[format]))
+    await syncDir(join(setDir, streamDir))
   }
   const backupJson = stringifyJson({config: snapshot.config, state: snapshot.state}, 2)
   const backupFile = await writeSynced(join(setDir, streamDir, BACKUP_FILE), backupJson)
@@ -345,7 +352,8 @@ async function snapshotOne(api: JsApi, detail: StreamDetail, setDir: string, str
     ...manifestStreamState(facts),
     dir: streamDir,
     consumers,
-    files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, SNAPSHOT_FILE, archive)],
+    files: [fileEntry(streamDir, BACKUP_FILE, backupFile), fileEntry(streamDir, SNAPSHOT_FILES[format], archive)],
+    archiveFormat: format,
     lastSeqAtEnd,
     durationSeconds: 0,
   }

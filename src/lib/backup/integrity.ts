@@ -9,7 +9,7 @@ import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {DataError, UsageError} from '../core/errors.js'
 import {checkArchive} from './archive.js'
 import {hashFile} from './file-sink.js'
-import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, setPath, SNAPSHOT_FILE, UNSEALED_MANIFEST_WARNING} from './manifest.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FILE, type ManifestStream, PARTIAL_MARKER, PARTIAL_SUFFIX, readManifest, setPath, isSnapshotFile, snapshotFile, UNSEALED_MANIFEST_WARNING} from './manifest.js'
 import {natscliManifest} from './natscli.js'
 import type {ProgressListener} from './progress.js'
 
@@ -131,11 +131,9 @@ export async function checkFiles(set: LoadedSet, streams: ManifestStream[] = set
       }
       check.ok = true
     }
-    const expected = set.manifest.mode === 'snapshot' ? [BACKUP_FILE, SNAPSHOT_FILE] : [BACKUP_FILE]
-    for (const name of expected) {
-      if (!stream.files.some((file) => file.path === setPath(stream.dir, name))) {
-        checks.push({stream: stream.name, path: setPath(stream.dir, name), ok: false, expectedSize: 0, problem: 'not in the manifest'})
-      }
+    const expected = set.manifest.mode === 'snapshot' ? [setPath(stream.dir, BACKUP_FILE), snapshotFile(stream)] : [setPath(stream.dir, BACKUP_FILE)]
+    for (const path of expected) {
+      if (!stream.files.some((file) => file.path === path)) checks.push({stream: stream.name, path, ok: false, expectedSize: 0, problem: 'not in the manifest'})
     }
   }
   return checks
@@ -143,7 +141,7 @@ export async function checkFiles(set: LoadedSet, streams: ManifestStream[] = set
 
 /** Beyond the checksum: the whole archive decompresses and is well formed, backup.json is `{config, state}` for this stream. */
 async function checkStructure(path: string, relative: string, stream: ManifestStream): Promise<string | undefined> {
-  if (relative === SNAPSHOT_FILE || relative.endsWith(`/${SNAPSHOT_FILE}`)) return (await checkArchive(path, stream.name)).problem
+  if (isSnapshotFile(relative)) return (await checkArchive(path, stream.name)).problem
   if (relative === BACKUP_FILE || relative.endsWith(`/${BACKUP_FILE}`)) {
     try {
       const json = parseJson(await readFile(path, 'utf8'))

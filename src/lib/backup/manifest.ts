@@ -3,7 +3,8 @@
  *
  *   <set>/manifest.json                 what is in the set, with a sha256 and size per file
  *   <set>/<stream>/backup.json          {config, state}, natscli's layout (both modes)
- *   <set>/<stream>/stream.tar.s2        snapshot mode: the server's archive, bytes untouched
+ *   <set>/<stream>/stream.tar.s2        snapshot mode: the server's archive, bytes untouched (legacy tar)
+ *   <set>/<stream>/stream.arc.s2        ... or, from nats-server 2.15, a backup V2 archive (jsm.go's name)
  *   <set>/<stream>/messages.jsonl.gz    logical mode: one JSON line per message
  *
  * A set being written lives in `<set>.partial` (with a `.cimops-backup` marker) and is renamed to
@@ -24,7 +25,8 @@ export const PARTIAL_MARKER = '.cimops-backup'
 /** The description of a stream a logical restore is still filling: it is not yet what the set holds. */
 export const RESTORE_MARKER = 'cimops: restore in progress'
 export const BACKUP_FILE = 'backup.json'
-export const SNAPSHOT_FILE = 'stream.tar.s2'
+/** The archive's name by format, as jsm.go (and so natscli) names it: a reader looks for either. */
+export const SNAPSHOT_FILES = {tar: 'stream.tar.s2', v2: 'stream.arc.s2'} as const
 export const MESSAGES_FILE = 'messages.jsonl.gz'
 export const MANIFEST_FORMAT = 'cimops-backup/1'
 /** The S2 stream identifier chunk every snapshot archive starts with: ff 06 00 00 "S2sTwO". */
@@ -60,6 +62,8 @@ const StreamEntry = z.object({
   lastSeq: z.number().int().nonnegative(),
   firstTime: z.string().optional(),
   lastTime: z.string().optional(),
+  /** Snapshot mode: the archive's format (absent in manifests of older cimops versions: tar). */
+  archiveFormat: z.enum(['tar', 'v2']).optional(),
   /** Durable, file-backed consumers in the archive (snapshot mode with consumers). */
   consumers: z.array(z.string()),
   files: z.array(FileEntry),
@@ -171,6 +175,16 @@ export function isSafeRelative(path: string): boolean {
 /** A file's path relative to the set root; natscli's single-stream backups keep their files at the root (dir "."). */
 export function setPath(dir: string, file: string): string {
   return dir === '.' ? file : `${dir}/${file}`
+}
+
+/** The snapshot archive of a stream, as the manifest lists it (relative to the set root). */
+export function snapshotFile(stream: ManifestStream): string {
+  const archive = stream.files.find((file) => isSnapshotFile(file.path))
+  return archive?.path ?? setPath(stream.dir, SNAPSHOT_FILES[stream.archiveFormat ?? 'tar'])
+}
+
+export function isSnapshotFile(relative: string): boolean {
+  return Object.values(SNAPSHOT_FILES).some((name) => relative === name || relative.endsWith(`/${name}`))
 }
 
 /** A stream's directory name: its name, unless that could escape the set. */

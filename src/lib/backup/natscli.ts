@@ -1,6 +1,6 @@
 /**
  * Backups written by natscli, read as sets: `nats stream backup STREAM DIR` leaves DIR/backup.json and
- * DIR/stream.tar.s2; `nats account backup DIR` one such pair per stream directory. They carry no
+ * DIR/stream.tar.s2 (DIR/stream.arc.s2 for a backup V2 archive); `nats account backup DIR` one such pair per stream directory. They carry no
  * manifest, so no checksums: what they promise (messages, sequences, times) comes from each
  * backup.json's state, and only the structure can be checked before a restore.
  */
@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {streamFacts} from '../adapters/nats/backup-streams.js'
 import {DataError} from '../core/errors.js'
-import {BACKUP_FILE, type Manifest, MANIFEST_FORMAT, type ManifestStream, manifestStreamState, setPath, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type Manifest, MANIFEST_FORMAT, type ManifestStream, manifestStreamState, setPath, SNAPSHOT_FILES} from './manifest.js'
 
 /** A manifest describing a natscli backup directory, or undefined when `dir` is not one. */
 export async function natscliManifest(dir: string): Promise<Manifest | undefined> {
@@ -30,7 +30,7 @@ export async function natscliManifest(dir: string): Promise<Manifest | undefined
       throw new DataError(`${path} is corrupt`, (error as Error).message.split('\n')[0])
     }
     const files = []
-    for (const file of [BACKUP_FILE, SNAPSHOT_FILE]) {
+    for (const file of [BACKUP_FILE, (await archiveIn(base))!]) {
       const info = await stat(join(base, file))
       newest = Math.max(newest, info.mtimeMs)
       // No checksum to compare with: integrity.ts checks the structure only.
@@ -59,8 +59,16 @@ export async function natscliManifest(dir: string): Promise<Manifest | undefined
 }
 
 async function isPair(dir: string): Promise<boolean> {
-  const [json, archive] = await Promise.all([isFile(join(dir, BACKUP_FILE)), isFile(join(dir, SNAPSHOT_FILE))])
-  return json && archive
+  const [json, archive] = await Promise.all([isFile(join(dir, BACKUP_FILE)), archiveIn(dir)])
+  return json && archive !== undefined
+}
+
+/** The archive's file name in a natscli stream directory; both names at once is ambiguous (jsm.go refuses it too). */
+async function archiveIn(dir: string): Promise<string | undefined> {
+  const present = []
+  for (const name of Object.values(SNAPSHOT_FILES)) if (await isFile(join(dir, name))) present.push(name)
+  if (present.length > 1) throw new DataError(`${dir} is not a backup natscli can have written`, `it holds both ${present.join(' and ')}`)
+  return present[0]
 }
 
 async function pairedSubdirs(dir: string): Promise<string[]> {

@@ -6,7 +6,7 @@ import {formatBytes, formatSeconds, plural} from '../core/output/units.js'
 import type {BackupResult} from './create.js'
 import type {DrillResult} from './drill.js'
 import type {BackupSetSummary} from './list.js'
-import type {RestoreResult} from './restore.js'
+import type {RestorePlanItem, RestoreResult} from './restore.js'
 import type {VerifyResult} from './verify.js'
 
 const count = (n: number) => n.toLocaleString('en-US')
@@ -119,7 +119,7 @@ export function renderRestorePlan(result: RestoreResult, style: Style, width?: n
     {width, paintHeader: style.bold},
   )
   const verdict = result.ok ? '' : `\n\n${style.status('CRITICAL', 'The restore would be refused')}: existing streams are only replaced with --force.`
-  return `${style.bold('Dry run')}: nothing changed. Restoring ${result.set} (${result.mode}) into nats-server ${result.serverVersion} would do:\n\n${table}${verdict}`
+  return `${style.bold('Dry run')}: nothing changed. Restoring ${result.set} (${result.mode}) into nats-server ${result.serverVersion} would do:\n\n${table}${restoreNotes(result.plan)}${verdict}`
 }
 
 export function renderRestore(result: RestoreResult, style: Style, width?: number): string {
@@ -140,7 +140,13 @@ export function renderRestore(result: RestoreResult, style: Style, width?: numbe
     ? style.status('OK', 'Restored')
     : style.status('CRITICAL', 'Restored, but the streams differ from the backup')
   const origin = result.source === 'natscli' ? ', a natscli backup (no checksums to verify)' : ''
-  return `${verdict}: ${plural(result.streams.length, 'stream')}, ${plural(messages, 'message')} from ${result.set}${origin} in ${formatSeconds(result.durationSeconds)} (nats-server ${result.serverVersion})\n\n${table}`
+  return `${verdict}: ${plural(result.streams.length, 'stream')}, ${plural(messages, 'message')} from ${result.set}${origin} in ${formatSeconds(result.durationSeconds)} (nats-server ${result.serverVersion})\n\n${table}${restoreNotes(result.streams)}`
+}
+
+/** What a restore does not bring back as it was, one line per stream and caveat. */
+function restoreNotes(items: RestorePlanItem[]): string {
+  const lines = items.flatMap((item) => item.notes.map((note) => `Note: ${item.target}: ${note}.`))
+  return lines.length > 0 ? `\n\n${lines.join('\n')}` : ''
 }
 
 export function renderDrill(result: DrillResult, style: Style, width?: number): string {

@@ -12,7 +12,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {cloneJson, isJsonObject, type JsonObject, jsonNumber, parseJson} from '../adapters/nats/backup-json.js'
+import {isJsonObject, type JsonObject, jsonNumber, parseJson} from '../adapters/nats/backup-json.js'
 import {readMessages, publishMessages} from '../adapters/nats/backup-messages.js'
 import {
   createStream,
@@ -28,6 +28,7 @@ import {
 } from '../adapters/nats/backup-streams.js'
 import {serverInfo, withNats} from '../adapters/nats/connection.js'
 import {MIN_IDLE_TIMEOUT_MS, RESTORE_CHUNK, restoreSnapshot} from '../adapters/nats/snapshot.js'
+import {fitStreamConfig} from '../adapters/nats/stream-config.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
 import {assertServerReadsArchive} from './archive.js'
@@ -36,11 +37,13 @@ import {readChunks} from './file-sink.js'
 import {assertIntact, checkFiles, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import {type LogicalMessage, readMessagesFile} from './logical.js'
-import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, RESTORE_MARKER, SNAPSHOT_FILE} from './manifest.js'
+import {BACKUP_FILE, type BackupMode, type ManifestStream, MESSAGES_FILE, RESTORE_MARKER, snapshotFile} from './manifest.js'
 import type {ProgressListener} from './progress.js'
 import {subjectsOverlap} from './subjects.js'
 
 const HEALTHY_WAIT_MS = 30_000
+/** ADR-63: a V2 archive carries each consumer at its ack floor, not where its deliveries stood. */
+export const V2_CONSUMERS_NOTE = 'consumers come back at their ack floor (backup V2 format): messages delivered but not acknowledged before the backup are delivered again'
 const FINAL_REPLY_TIMEOUT_MS = 3_600_000
 const STREAM_NAME = /^[^\s.*>/\\]+$/
 
@@ -78,6 +81,8 @@ export interface RestorePlanItem {
   replicas: number
   /** The stream being replaced, or the messages an unfinished restore already put back. */
   existingMessages?: number
+  /** What this restore will not bring back as it was (settings the server lacks, consumer positions). */
+  notes: string[]
 }
 
 export interface RestoreCheck {
@@ -142,6 +147,7 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
         size: entry.files.reduce((sum, file) => sum + file.size, 0),
         replicas: opts.replicas ?? entry.replicas,
         existingMessages: existing?.facts.messages,
+        notes: [],
       })
     }
     const tooMany = server.cluster ? [] : plan.filter((item) => item.replicas > 1)
@@ -151,9 +157,16 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
       })
     }
     // Everything the server will refuse is refused now, before a stream is deleted.
-    for (const entry of entries) {
-      if (manifest.mode === 'snapshot') await assertServerReadsArchive(join(set.dir, entry.dir, SNAPSHOT_FILE), entry.name, {version: server.version, address: api.address})
-      else assertRepublishable(entry, (await readBackupJson(set, entry)).config)
+    for (const [i, entry] of entries.entries()) {
+      const {config} = await readBackupJson(set, entry)
+      if (manifest.mode === 'snapshot') {
+        const format = await assertServerReadsArchive(join(set.dir, snapshotFile(entry)), entry.name, {version: server.version, address: api.address})
+        if (format === 'v2' && entry.consumers.length > 0) plan[i].notes.push(V2_CONSUMERS_NOTE)
+      } else {
+        assertRepublishable(entry, config)
+      }
+      const {dropped} = fitStreamConfig(config, server.version)
+      if (dropped.length > 0) plan[i].notes.push(`nats-server ${server.version} does not know ${dropped.join(', ')}: restored without ${dropped.length > 1 ? 'them' : 'it'}`)
     }
     await checkSubjectConflicts(api, entries, plan)
     const replacing = plan.filter((item) => item.action === 'replace')
@@ -187,8 +200,8 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
           await deleteStream(api, item.target)
           deleted = true
         }
-        if (manifest.mode === 'snapshot') await restoreArchive(api, set, entry, item, opts, progress)
-        else unmark = await republish(api, set, entry, item, opts, progress)
+        if (manifest.mode === 'snapshot') await restoreArchive(api, server.version, set, entry, item, opts, progress)
+        else unmark = await republish(api, server.version, set, entry, item, opts, progress)
       } catch (error) {
         throw failed(error)
       }
@@ -245,20 +258,22 @@ async function checkSubjectConflicts(api: JsApi, entries: ManifestStream[], plan
 
 async function restoreArchive(
   api: JsApi,
+  serverVersion: string,
   set: LoadedSet,
   entry: ManifestStream,
   item: RestorePlanItem,
   opts: RestoreSetOptions,
   progress: (bytes: number) => void,
 ): Promise<void> {
-  const request = await readBackupJson(set, entry)
-  if (opts.replicas !== undefined) (request.config as JsonObject).num_replicas = jsonNumber(opts.replicas)
+  const backup = await readBackupJson(set, entry)
+  const request = {...backup, config: fitStreamConfig(backup.config, serverVersion).config}
+  if (opts.replicas !== undefined) request.config.num_replicas = jsonNumber(opts.replicas)
   let sent = 0
   let reported = 0
   await restoreSnapshot(api, {
     stream: item.target,
     request,
-    chunks: readChunks(join(set.dir, entry.dir, SNAPSHOT_FILE), RESTORE_CHUNK),
+    chunks: readChunks(join(set.dir, snapshotFile(entry)), RESTORE_CHUNK),
     chunkTimeoutMs: Math.max(opts.timeoutMs, MIN_IDLE_TIMEOUT_MS),
     finalTimeoutMs: FINAL_REPLY_TIMEOUT_MS,
     signal: opts.signal,
@@ -275,14 +290,14 @@ async function restoreArchive(
 /** Fills the marked stream; returns what removes the marker (the original configuration, sealed or not). */
 async function republish(
   api: JsApi,
+  serverVersion: string,
   set: LoadedSet,
   entry: ManifestStream,
   item: RestorePlanItem,
   opts: RestoreSetOptions,
   progress: (bytes: number, messages: number) => void,
 ): Promise<() => Promise<unknown>> {
-  const {config: original} = await readBackupJson(set, entry)
-  const config = cloneJson(original as JsonObject)
+  const {config} = fitStreamConfig((await readBackupJson(set, entry)).config, serverVersion)
   config.name = item.target
   if (opts.replicas !== undefined) config.num_replicas = jsonNumber(opts.replicas)
   const path = join(set.dir, entry.dir, MESSAGES_FILE)

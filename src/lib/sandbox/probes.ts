@@ -5,10 +5,10 @@ import type {SandboxProcess, SandboxState} from './types.js'
 
 export interface ProbeResult {
   healthy: boolean
-  /** `ready`, or what is missing: `healthz: ...`, `routes 1/2`, ... */
+  /** `ready`, or what is missing: `healthz: ...`, `routed to 1/2 peers`, ... */
   detail: string
-  /** nats cluster nodes only. */
-  routes?: number
+  /** nats cluster nodes only: the other nodes this one has a route to. */
+  peers?: number
 }
 
 /** The parts of the sandbox a probe needs to know what "ready" means. */
@@ -17,7 +17,9 @@ export type ProbeContext = Pick<SandboxState, 'cluster' | 'jetstream'>
 // nats-server monitor endpoints; only the fields used. 2.9.10 answers /healthz with 503 and
 // {"status":"unavailable","error":...} until JetStream has contact with a meta leader.
 const healthzSchema = z.object({status: z.string(), error: z.string().optional()})
-const routezSchema = z.object({num_routes: z.number()})
+// Since 2.10 routes are pooled (3 per peer by default, plus one per pinned account): a node of a
+// 3-node cluster counts 8 of them. A peer is routed when any route names it; 2.9 has only remote_id.
+const routezSchema = z.object({routes: z.array(z.object({remote_id: z.string(), remote_name: z.string().optional()})).nullish()})
 const jszSchema = z.object({meta_cluster: z.object({leader: z.string().optional()}).optional()})
 const varzSchema = z.object({server_id: z.string().min(1)})
 
@@ -47,14 +49,15 @@ async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs:
   await checkTcpPort(proc.port, timeoutMs)
   if (context.cluster === 1) return {healthy: true, detail: 'ready'}
 
-  const routes = routezSchema.parse(await getJson(`${monitor}/routez`, timeoutMs)).num_routes
-  const expectedRoutes = context.cluster - 1
-  if (routes < expectedRoutes) return {healthy: false, detail: `routes ${routes}/${expectedRoutes}`, routes}
-  if (!context.jetstream) return {healthy: true, detail: `ready, ${routes} routes`, routes}
+  const routes = routezSchema.parse(await getJson(`${monitor}/routez`, timeoutMs)).routes ?? []
+  const peers = new Set(routes.map((route) => route.remote_name ?? route.remote_id)).size
+  const expectedPeers = context.cluster - 1
+  if (peers < expectedPeers) return {healthy: false, detail: `routed to ${peers}/${expectedPeers} peers`, peers}
+  if (!context.jetstream) return {healthy: true, detail: `ready, routed to ${peers} peers`, peers}
 
   const leader = jszSchema.parse(await getJson(`${monitor}/jsz`, timeoutMs)).meta_cluster?.leader
-  if (!leader) return {healthy: false, detail: `${routes} routes, no JetStream meta leader`, routes}
-  return {healthy: true, detail: `ready, ${routes} routes, meta leader ${leader}`, routes}
+  if (!leader) return {healthy: false, detail: `routed to ${peers} peers, no JetStream meta leader`, peers}
+  return {healthy: true, detail: `ready, routed to ${peers} peers, meta leader ${leader}`, peers}
 }
 
 /** The id a running nats-server reports (the same its clients see in INFO). */

@@ -76,10 +76,10 @@ export interface SandboxState {
 export interface ProcessStatus extends SandboxProcess {
   alive: boolean
   healthy: boolean
-  /** `ready`, `not running`, `healthz: ...`; nats cluster nodes add their routes. */
+  /** `ready`, `not running`, `healthz: ...`; nats cluster nodes add the peers they are routed to. */
   detail: string
-  /** nats cluster nodes only: established routes to the other nodes. */
-  routes?: number
+  /** nats cluster nodes only: the other nodes this one has a route to (by name, whatever the pool size). */
+  peers?: number
 }
 
 /** Seeding and catching up refuse any server but the sandbox's own recorded here (always set by `cimops sandbox seed`). */
