@@ -24,6 +24,8 @@ import {startTestSandbox, useSandbox, type TestSandbox} from '../helpers/sandbox
 
 const TIMEOUT_MS = 5000
 const sandbox = useSandbox()
+/** The version a sandbox server's binary reports (`--version`, recorded by the sandbox): what its API must say too. */
+const binaryVersion = (component: string) => sandbox().state.processes.find((proc) => proc.component === component)?.version ?? 'none recorded'
 
 /** Polls until `probe` returns a value, for server-side work that happens on an interval. */
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
@@ -81,7 +83,8 @@ describe("prometheus adapter against the sandbox's Prometheus", () => {
   it('ready() and buildInfo()', async () => {
     await expect(prometheus().ready()).resolves.toEqual({ready: true, detail: 'Prometheus Server is Ready.'})
     const info = await prometheus().buildInfo()
-    expect(info.version).toMatch(/^2\.42\./)
+    // Debian's builds add a suffix (`2.42.0+ds`).
+    expect(info.version.startsWith(binaryVersion('prometheus'))).toBe(true)
   })
 
   it('targets() lists the scrape pools of the sandbox', async () => {
@@ -146,7 +149,7 @@ describe("alertmanager adapter against the sandbox's Alertmanager", () => {
 
   it('status() reports the version and a disabled cluster (no gossip in the sandbox)', async () => {
     const status = await alertmanager().status()
-    expect(status.versionInfo.version).toMatch(/^0\.25\./)
+    expect(status.versionInfo.version.startsWith(binaryVersion('alertmanager'))).toBe(true)
     expect(status.cluster).toEqual({status: 'disabled', peers: []})
     expect(Number.isNaN(Date.parse(status.uptime))).toBe(false)
   })
@@ -215,9 +218,8 @@ describe("nats adapter against the sandbox's nats-server", () => {
     const nc = await connectNats(settings(), {timeoutMs: TIMEOUT_MS})
     try {
       // The version in INFO is the one the binary itself reports (`nats-server --version`, recorded by the sandbox).
-      const reported = sandbox().state.processes.find((proc) => proc.component === 'nats')?.version
-      expect(reported).toMatch(/^\d+\.\d+\.\d+/)
-      expect(serverInfo(nc)).toMatchObject({version: reported, jetstream: true})
+      expect(binaryVersion('nats')).toMatch(/^\d+\.\d+\.\d+/)
+      expect(serverInfo(nc)).toMatchObject({version: binaryVersion('nats'), jetstream: true})
       expect(serverInfo(nc).serverName).not.toBe('')
     } finally {
       await nc.close()
@@ -303,8 +305,8 @@ describe('nats adapter against a token-protected nats-server', () => {
   })
 
   it('the right token connects', async () => {
-    const binaryVersion = await serverBinaryVersion(findServerBinary('nats'))
-    await expect(withNats({servers: [url], token: TOKEN}, {timeoutMs: TIMEOUT_MS}, async (nc) => serverInfo(nc).version)).resolves.toBe(binaryVersion)
+    const expected = await serverBinaryVersion(findServerBinary('nats'))
+    await expect(withNats({servers: [url], token: TOKEN}, {timeoutMs: TIMEOUT_MS}, async (nc) => serverInfo(nc).version)).resolves.toBe(expected)
   })
 
   it('a wrong token is an ApiError with a hint, and the token is never shown', async () => {

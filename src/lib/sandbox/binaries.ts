@@ -1,10 +1,11 @@
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {z} from 'zod'
 
+import {compareVersions, parseServerVersion} from '../adapters/nats/versions.js'
 import {runTool} from '../adapters/proc/run.js'
-import {ConfigError} from '../core/errors.js'
+import {ConfigError, DataError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'
 import {cimopsCacheDir} from '../core/paths.js'
 import {DEFAULT_SERVER_SET, SERVER_SETS, type ServerComponent, type ServerSet} from './types.js'
@@ -152,4 +153,62 @@ export async function serverSetVersions(env: NodeJS.ProcessEnv = process.env): P
   const components = Object.keys(SERVER_BINARIES) as ServerComponent[]
   const entries = await Promise.all(components.map(async (component) => [component, await serverBinaryVersion(findServerBinary(component, env, set))] as const))
   return {set, versions: Object.fromEntries(entries.filter(([, version]) => version !== undefined))}
+}
+
+export interface NatsServerBinary {
+  path: string
+  /** What it reports (`--version`). */
+  version: string
+}
+
+/**
+ * A nats-server at least `minVersion` (any when undefined), for a throwaway server that must read what
+ * a server of that version wrote (verify --deep, drill): the chosen set's own when new enough, else
+ * the newest of those installed and cached. None new enough is bad data for this machine: a
+ * DataError (65) naming the version needed and the command that fetches newer servers.
+ */
+export async function natsServerAtLeast(minVersion: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<NatsServerBinary> {
+  const needed = parseServerVersion(minVersion)
+  const newEnough = (version: string) => needed === undefined || compareVersions(parseServerVersion(version) ?? [0, 0, 0], needed) >= 0
+  let own: string | undefined
+  let ownError: unknown
+  try {
+    own = findServerBinary('nats', env)
+  } catch (error) {
+    // The set may not be fetched here; the installed and cached servers may still do.
+    ownError = error
+  }
+  const ownVersion = own ? await serverBinaryVersion(own) : undefined
+  if (own && ownVersion && newEnough(ownVersion)) return {path: own, version: ownVersion}
+
+  const found = await natsServersHere(env)
+  const chosen = found.find((server) => newEnough(server.version))
+  if (chosen) return chosen
+  if (needed === undefined) throw ownError ?? notInstalled(SERVER_BINARIES.nats, 'found no nats-server installed or cached')
+  const newest = found[0] ? `the newest here is ${found[0].version}` : 'none is installed or cached here'
+  throw new DataError(`no nats-server ${minVersion} or newer to restore into`, `nats-server ${minVersion} wrote the set, and older servers may not read it; ${newest}`, {
+    hint: `fetch newer servers: ${installCommand('unstable')}`,
+  })
+}
+
+/** Every nats-server on PATH, at Debian's path and in the servers cache, with its version; newest first. */
+async function natsServersHere(env: NodeJS.ProcessEnv): Promise<NatsServerBinary[]> {
+  const binary = SERVER_BINARIES.nats
+  const cacheDir = serversCacheDir(env)
+  const cached = readdirSafe(cacheDir)
+    .filter((entry) => entry.startsWith(`${binary.debianPackage}-`))
+    .map((entry) => join(cacheDir, entry, binary.debianPath))
+  const paths = [...new Set([...pathDirectories(env).flatMap((dir) => binary.names.map((name) => join(dir, name))), binary.debianPath, ...cached])].filter((path) => isExecutableFile(path))
+  const versions = await Promise.all(paths.map(async (path) => ({path, version: await serverBinaryVersion(path)})))
+  return versions
+    .filter((server): server is NatsServerBinary => server.version !== undefined && parseServerVersion(server.version) !== undefined)
+    .sort((a, b) => compareVersions(parseServerVersion(b.version)!, parseServerVersion(a.version)!))
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
