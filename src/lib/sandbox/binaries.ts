@@ -132,7 +132,8 @@ function notFetched(set: ServerSet, why: string): ConfigError {
   return new ConfigError(`the ${set} servers are not fetched`, why, {hint: installCommand(set)})
 }
 
-const VERSION_TIMEOUT_MS = 5000
+/** A server binary answers --version at once; this bounds a wrapper that does not. */
+const VERSION_TIMEOUT_MS = 2000
 
 /**
  * The release a server binary reports (`--version`): `2.15.1`, `3.5.3`, Debian's `+ds` left out;

@@ -41,8 +41,6 @@ interface StartSettings {
   components: SandboxComponent[]
   servers: ServerSet
   binaries: Partial<Record<ServerComponent, string>>
-  /** What each binary reports it is, recorded per process so `sandbox status` can say which versions run. */
-  versions: Partial<Record<ServerComponent, string>>
   cliCommand: string[]
   alertRules?: string
   readyTimeoutMs: number
@@ -83,7 +81,6 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     components,
     servers,
     binaries,
-    versions: await binaryVersions(binaries),
     cliCommand: [process.execPath, CLI_ENTRY],
     alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
     readyTimeoutMs,
@@ -122,13 +119,19 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
   try {
     for (const {process: proc} of plan) {
       const spawnServer = settings.tiedToParent ? spawnTied : spawnDetached
-      const version = proc.component === 'monitor' ? undefined : settings.versions[proc.component]
-      state.processes.push({...proc, ...(version ? {version} : {}), pid: spawnServer(proc.name, proc.argv, proc.logFile, processEnv(proc))})
+      state.processes.push({...proc, pid: spawnServer(proc.name, proc.argv, proc.logFile, processEnv(proc))})
       settings.log(`started ${proc.name} on ${proc.url}`)
     }
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
     await writeSandboxState(state)
     await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    // Asked only of binaries that run as servers: one that is not might not answer --version either.
+    const versions = await binaryVersions(settings.binaries)
+    for (const proc of state.processes) {
+      const version = proc.component === 'monitor' ? undefined : versions[proc.component]
+      if (version) proc.version = version
+    }
+    await writeSandboxState(state)
     await recordServerIds(state, state.processes)
     return state
   } catch (error) {
