@@ -188,11 +188,13 @@ describe("alertmanager adapter against the sandbox's Alertmanager", () => {
     expect((await client.silences()).find((silence) => silence.id === id)?.status.state).toBe('expired')
   })
 
-  it('expireSilence() of an unknown id is an ApiError that says so (0.25 answers 500)', async () => {
+  it('expireSilence() of an unknown id is an ApiError that says so (0.25 answers 500, 0.26+ 404)', async () => {
     const unknown = randomUUID()
     const error = await alertmanager().expireSilence(unknown).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ApiError)
-    expect(error).toMatchObject({status: 500, why: `silence ${unknown} not found`, address: `${sandbox().state.alertmanagerUrl}/api/v2/silence/${unknown}`})
+    const version = parseServerVersion((await alertmanager().status()).versionInfo.version)!
+    const status = compareVersions(version, [0, 26, 0]) < 0 ? 500 : 404
+    expect(error).toMatchObject({status, why: `silence ${unknown} not found`, address: `${sandbox().state.alertmanagerUrl}/api/v2/silence/${unknown}`})
   })
 
   it('a bad matcher is an ApiError with the server message', async () => {
