@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-say "Installing servers (nats-server, prometheus, prometheus-alertmanager) if missing"
-bash scripts/install-servers.sh
+# CIMOPS_SERVERS chooses the servers (debian12, trixie, unstable); `cimops sandbox up` honours it too.
+servers=${CIMOPS_SERVERS:-debian12}
+say "Installing the $servers servers (nats-server, prometheus, prometheus-alertmanager) if missing"
+bash scripts/install-servers.sh "$servers"
 if [ ! -d node_modules ]; then
   say "Installing dependencies"
   npm ci --no-audit --no-fund
@@ -29,6 +31,10 @@ process_url() {
 # The workflow domain's processing lag as the monitor exports it (seconds), or "?".
 workflow_lag() {
   (get "$monitor/metrics" 2>/dev/null || true) | awk '/^cim_event_processing_lag_seconds\{domain="workflow"\}/ {printf "%.0f", $2; found=1} END {if (!found) printf "?"}'
+}
+# Which servers the sandbox runs: `debian12 (nats-server 2.9.10, prometheus 2.42.0, alertmanager 0.25.0)`.
+servers_used() {
+  cimops sandbox status --json | node -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8")); const v = s.versions; console.log(`${s.servers} (nats-server ${v.nats}, prometheus ${v.prometheus}, alertmanager ${v.alertmanager})`)'
 }
 # The state of HighEventProcessingLag for domain workflow in Prometheus: pending, firing or none.
 prometheus_state() {
@@ -96,6 +102,7 @@ cimops alerts list || true
 
 cat <<MSG
 
+Servers used: $(servers_used).
 The health check exited ${status}: its exit code is the Nagios code of the overall status
 (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). Then the monitoring loop went round once: the projection
 consumer workflow-analytics, left behind on purpose by the seed, showed up as lag in the event

@@ -1,6 +1,7 @@
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll} from 'vitest'
 import {sandboxDown, sandboxUp, type SandboxOptions, type SandboxState} from '../../src/lib/sandbox/index.js'
 
@@ -27,6 +28,16 @@ export async function startTestSandbox(opts: Partial<SandboxOptions> = {}): Prom
   } catch (error) {
     await removeDir()
     throw error
+  }
+}
+
+/** The version the sandbox's nats-server reports in its INFO: what tests compare with, never a pinned string. */
+export async function natsServerVersion(state: SandboxState): Promise<string> {
+  const nc = await connect({servers: state.natsServers})
+  try {
+    return nc.info!.version
+  } finally {
+    await nc.close()
   }
 }
 

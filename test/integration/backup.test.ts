@@ -77,7 +77,7 @@ describe('backup create / list / verify and restore against a real nats-server',
     const created = await cli(['backup', 'create', '--stream', 'EVENTS', '--dir', set, '--json'])
     expect(created.code, created.stderr).toBe(0)
     const result = JSON.parse(created.stdout)
-    expect(result).toMatchObject({set, mode: 'snapshot', serverVersion: '2.9.10', messages: 437})
+    expect(result).toMatchObject({set, mode: 'snapshot', serverVersion: nc.info!.version, messages: 437})
     expect(result.streams[0]).toMatchObject({name: 'EVENTS', messages: 437, firstSeq: 1, lastSeq: 437})
     expect(created.stderr).toBe('') // --json: no progress, no notes
 
@@ -93,7 +93,7 @@ describe('backup create / list / verify and restore against a real nats-server',
     expect(Object.keys(JSON.parse(backupJson))).toEqual(['config', 'state'])
     expect((await readFile(join(set, 'EVENTS', archiveFile))).subarray(0, 10).toString('latin1')).toBe('\u00ff\u0006\u0000\u0000S2sTwO')
     const manifest = JSON.parse(await readFile(join(set, 'manifest.json'), 'utf8'))
-    expect(manifest).toMatchObject({format: 'cimops-backup/1', serverVersion: '2.9.10', mode: 'snapshot'})
+    expect(manifest).toMatchObject({format: 'cimops-backup/1', serverVersion: nc.info!.version, mode: 'snapshot'})
     expect(manifest.streams[0].consumers).toEqual(expect.arrayContaining(['graph-projection', 'workflow-analytics']))
     expect(manifest.streams[0].files.map((f: {path: string}) => f.path)).toEqual(['EVENTS/backup.json', `EVENTS/${archiveFile}`])
     expect(manifest.streams[0].archiveFormat).toBe(format)

@@ -1,7 +1,10 @@
-import {existsSync} from 'node:fs'
-import {describe, expect, it} from 'vitest'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
 import {ConfigError} from '../../src/lib/core/errors.js'
-import {findServerBinary} from '../../src/lib/sandbox/index.js'
+import {findServerBinary, installCommand, serverBinaryVersion} from '../../src/lib/sandbox/index.js'
+import {isolatedHome, runCli} from '../helpers/cli.js'
 
 function thrownBy(action: () => unknown): unknown {
   try {
@@ -34,5 +37,58 @@ describe('findServerBinary', () => {
 
   it.skipIf(!existsSync('/usr/sbin/nats-server'))('with an empty PATH it still finds the Debian path', () => {
     expect(findServerBinary('nats', {PATH: ''})).toBe('/usr/sbin/nats-server')
+  })
+})
+
+describe('server sets', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'cimops-cache-'))
+  afterAll(() => rmSync(cache, {recursive: true, force: true}))
+  /** A fetched set as install-servers.sh leaves it: <cache>/cimops/servers/<package>-<version>/<Debian path> and <set>.json. */
+  const fetchSet = (set: string, packages: Record<string, string>, paths: Record<string, string>) => {
+    const servers = join(cache, 'cimops', 'servers')
+    for (const [name, version] of Object.entries(packages)) {
+      const file = join(servers, `${name}-${version}`, paths[name]!)
+      mkdirSync(join(file, '..'), {recursive: true})
+      writeFileSync(file, '#!/bin/sh\necho "nats-server: v9.8.7"\n')
+      chmodSync(file, 0o755)
+    }
+    writeFileSync(join(servers, `${set}.json`), JSON.stringify({suite: set, packages}))
+    return servers
+  }
+
+  it('a set not fetched is a ConfigError whose hint is the command that fetches it', () => {
+    const error = thrownBy(() => findServerBinary('nats', {CIMOPS_SERVERS: 'unstable', XDG_CACHE_HOME: cache, PATH: '/usr/sbin'}))
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).what).toBe('the unstable servers are not fetched')
+    expect((error as ConfigError).hint).toBe(installCommand('unstable'))
+    expect(installCommand('unstable')).toMatch(/^bash \/.*\/scripts\/install-servers\.sh unstable$/)
+  })
+
+  it("a fetched set's binaries come from the cache, as its record names them; an override still wins", async () => {
+    const servers = fetchSet('trixie', {'nats-server': '9.8.7-1'}, {'nats-server': 'usr/sbin/nats-server'})
+    const env = {CIMOPS_SERVERS: 'trixie', XDG_CACHE_HOME: cache, PATH: '/usr/sbin'}
+    const path = findServerBinary('nats', env)
+    expect(path).toBe(join(servers, 'nats-server-9.8.7-1', 'usr/sbin/nats-server'))
+    expect(await serverBinaryVersion(path)).toBe('9.8.7')
+    expect(findServerBinary('nats', {...env, CIMOPS_NATS_SERVER_BIN: process.execPath})).toBe(process.execPath)
+    // The record names no Prometheus: not fetched, not silently Debian 12's.
+    expect((thrownBy(() => findServerBinary('prometheus', env)) as ConfigError).why).toContain('names no prometheus')
+  })
+
+  it('an unknown set is a ConfigError naming the choices', () => {
+    expect((thrownBy(() => findServerBinary('nats', {CIMOPS_SERVERS: 'sid', PATH: ''})) as ConfigError).line).toContain('must be one of debian12, trixie, unstable')
+  })
+
+  it('`sandbox up --servers` of a set not fetched exits 78 with the install command, starting nothing', async () => {
+    const home = await isolatedHome()
+    try {
+      const up = await runCli(['sandbox', 'up', '--servers', 'unstable', '--no-monitor'], {...home.env, XDG_CACHE_HOME: join(home.dir, 'cache')})
+      expect(up.code).toBe(78)
+      expect(up.stderr).toContain(`the unstable servers are not fetched`)
+      expect(up.stderr).toContain(installCommand('unstable'))
+      expect((await runCli(['sandbox', 'status'], home.env)).code).toBe(3)
+    } finally {
+      await home.cleanup()
+    }
   })
 })

@@ -1,5 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {findServerBinary, serverBinaryVersion, serverSetFrom} from '../../src/lib/sandbox/index.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
 
 /** The sandbox as a user drives it: `cimops sandbox up|status|seed|down` in an isolated home. */
@@ -27,6 +28,13 @@ describe('cimops sandbox commands', () => {
     // The event monitor runs too, on a loopback port of its own, waiting for the stream until seeded.
     expect(report.processes.find((p) => p.component === 'monitor')).toMatchObject({healthy: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/)})
     expect(report.healthy).toBe(true)
+    // It says which servers run: the chosen set, and the versions the binaries themselves report.
+    const expected = {set: serverSetFrom(), nats: await serverBinaryVersion(findServerBinary('nats'))}
+    expect(expected.nats).toMatch(/^\d+\.\d+\.\d+/)
+    expect(JSON.parse(status.stdout)).toMatchObject({servers: expected.set, versions: {nats: expected.nats}})
+    expect(nats.every((p) => (p as {version?: string}).version === expected.nats)).toBe(true)
+    const text = await runCli(['sandbox', 'status'], home.env)
+    expect(text.stdout).toContain(`Servers: ${expected.set} (nats-server ${expected.nats}, prometheus `)
 
     const context = await runCli(['context', 'show', '--json'], home.env)
     expect(JSON.parse(context.stdout)).toMatchObject({name: 'sandbox', sources: {nats: 'context', prometheus: 'context'}})

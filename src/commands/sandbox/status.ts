@@ -2,14 +2,17 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {cimopsDataDir} from '../../lib/core/paths.js'
-import {renderProcesses} from '../../lib/sandbox/render.js'
-import type {ProcessStatus} from '../../lib/sandbox/types.js'
+import {describeServers, processVersions, renderProcesses} from '../../lib/sandbox/render.js'
+import type {ProcessStatus, ServerSet} from '../../lib/sandbox/types.js'
 
 export interface SandboxStatusResult {
   running: boolean
   healthy: boolean
   stateDir: string
   cluster?: 1 | 3
+  /** The server set it was started with and the version each server reports. */
+  servers?: ServerSet
+  versions: Record<string, string>
   processes: Array<Omit<ProcessStatus, 'argv' | 'configFile' | 'dataDir'>>
 }
 
@@ -25,11 +28,13 @@ export default class SandboxStatus extends BaseCommand<typeof SandboxStatus> {
     const context = await this.context().catch(() => undefined)
     const status = await sandboxStatus(stateDir, context?.timeoutMs)
     const healthy = status.running && status.processes.every((p) => p.healthy)
+    const versions = processVersions(status.processes)
     if (!status.running) {
       this.print('No sandbox running. Start one with `cimops sandbox up`.')
       process.exitCode = 3
     } else {
       this.print(renderProcesses(status.processes, this.style, this.width))
+      this.print(`\nServers: ${describeServers(status.state?.servers, versions)}.`)
       if (!healthy) process.exitCode = 1
     }
     return {
@@ -37,6 +42,8 @@ export default class SandboxStatus extends BaseCommand<typeof SandboxStatus> {
       healthy,
       stateDir,
       cluster: status.state?.cluster,
+      servers: status.state?.servers,
+      versions,
       processes: status.processes.map(({argv: _argv, configFile: _configFile, dataDir: _dataDir, ...rest}) => rest),
     }
   }

@@ -14,7 +14,7 @@ import {MIN_IDLE_TIMEOUT_MS} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {createBackup} from './create.js'
 import {ContentDigest, type ContentSummary, subjectDifferences, type SubjectDifference} from './digest.js'
-import {ownedTempDir, TEMP_PREFIXES, withEphemeralNats} from './ephemeral.js'
+import {ownedTempDir, serverVersionNeeded, TEMP_PREFIXES, withEphemeralNats} from './ephemeral.js'
 import {loadSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import type {BackupMode, ManifestStream} from './manifest.js'
@@ -169,7 +169,9 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
       }
     }
 
-    const outcome = opts.target ? await restoreAndCompare(opts.target.nats) : await withEphemeralNats((target) => restoreAndCompare(target.nats), {signal: opts.signal, log})
+    const outcome = opts.target
+      ? await restoreAndCompare(opts.target.nats)
+      : await withEphemeralNats((target) => restoreAndCompare(target.nats), {minVersion: await serverVersionNeeded(set), signal: opts.signal, log})
     const newest = entries
       .map((entry) => entry.lastTime)
       .filter((time): time is string => Boolean(time))

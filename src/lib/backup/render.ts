@@ -70,7 +70,7 @@ export function renderVerify(result: VerifyResult, style: Style, width?: number)
       ? [
           {
             stream: stream.name,
-            what: 'restore (--deep)',
+            what: result.restoreServerVersion ? `restore into nats-server ${result.restoreServerVersion} (--deep)` : 'restore (--deep)',
             ok: stream.restore.ok,
             detail: stream.restore.checks.map((c) => `${c.name} ${c.ok ? c.actual : `${c.actual} (expected ${c.expected})`}`).join('; ') + ` in ${formatSeconds(stream.restore.durationSeconds)}`,
           },

@@ -5,7 +5,7 @@
  */
 import {join} from 'node:path'
 
-import {withEphemeralNats} from './ephemeral.js'
+import {serverVersionNeeded, withEphemeralNats} from './ephemeral.js'
 import {checkFiles, type FileCheck, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
 import {digestMessagesFile} from './logical.js'
@@ -46,6 +46,8 @@ export interface VerifyResult {
   /** What could not be checked, e.g. the parts an older cimops did not protect. */
   warnings: string[]
   streams: VerifyStreamResult[]
+  /** --deep: the version of the throwaway nats-server restored into (at least the one that wrote the set). */
+  restoreServerVersion?: string
   durationSeconds: number
 }
 
@@ -85,11 +87,14 @@ async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     streams.push(result)
   }
 
+  let restoreServerVersion: string | undefined
   if (opts.deep && problems.length === 0) {
     const restored = await withEphemeralNats(
-      (target) =>
-        restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats: target.nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true}),
-      {signal: opts.signal, log: opts.log},
+      (target) => {
+        restoreServerVersion = target.serverVersion
+        return restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats: target.nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true})
+      },
+      {minVersion: await serverVersionNeeded(set), signal: opts.signal, log: opts.log},
     )
     for (const stream of restored.streams) {
       const result = streams.find((s) => s.name === stream.stream)
@@ -114,6 +119,7 @@ async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     problems,
     warnings,
     streams,
+    ...(restoreServerVersion ? {restoreServerVersion} : {}),
     durationSeconds: Math.round(performance.now() - started) / 1000,
   }
 }

@@ -26,6 +26,12 @@ export function cimopsDataDir(): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share'), 'cimops')
 }
 
+/** Downloads cimops keeps for reuse (the fetched server sets) live under XDG_CACHE_HOME/cimops. */
+export function cimopsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'cimops')
+}
+
 /** natscli keeps its contexts in ~/.config/nats/context/<name>.json and the selected one in context.txt. */
 export function natsContextDir(): string {
   return join(xdgConfigHome(), 'nats', 'context')

@@ -3,7 +3,7 @@ import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {formatMs, OperationError, UsageError} from '../core/errors.js'
-import {findServerBinary} from './binaries.js'
+import {findServerBinary, serverBinaryVersion, serverSetFrom} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
 import {freeLoopbackPorts} from './ports.js'
 import {natsServerId, probeProcess, type ProbeContext} from './probes.js'
@@ -17,6 +17,7 @@ import {
   type SandboxProcess,
   type SandboxState,
   type ServerComponent,
+  type ServerSet,
 } from './types.js'
 
 type Log = (line: string) => void
@@ -38,6 +39,7 @@ interface StartSettings {
   cluster: 1 | 3
   jetstream: boolean
   components: SandboxComponent[]
+  servers: ServerSet
   binaries: Partial<Record<ServerComponent, string>>
   cliCommand: string[]
   alertRules?: string
@@ -67,13 +69,18 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
   }
 
   const components = opts.components ?? [...SANDBOX_COMPONENTS]
+  const servers = opts.servers ?? serverSetFrom()
+  // Before anything starts: a missing binary should not leave half a sandbox behind.
+  const binaries = Object.fromEntries(
+    components.filter(isServer).map((component) => [component, opts.binaries?.[component] ?? findServerBinary(component, process.env, servers)]),
+  ) as Partial<Record<ServerComponent, string>>
   const settings: StartSettings = {
     stateDir,
     cluster: opts.cluster ?? 1,
     jetstream: opts.jetstream ?? true,
     components,
-    // Before anything starts: a missing binary should not leave half a sandbox behind.
-    binaries: Object.fromEntries(components.filter(isServer).map((component) => [component, findServerBinary(component)])),
+    servers,
+    binaries,
     cliCommand: [process.execPath, CLI_ENTRY],
     alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
     readyTimeoutMs,
@@ -101,6 +108,7 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     stateDir,
     startedAt: new Date().toISOString(),
     cluster,
+    servers: settings.servers,
     jetstream,
     processes: [],
     natsServers: plan.filter((p) => p.process.component === 'nats').map((p) => p.process.url),
@@ -117,6 +125,13 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
     await writeSandboxState(state)
     await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    // Asked only of binaries that run as servers: one that is not might not answer --version either.
+    const versions = await binaryVersions(settings.binaries)
+    for (const proc of state.processes) {
+      const version = proc.component === 'monitor' ? undefined : versions[proc.component]
+      if (version) proc.version = version
+    }
+    await writeSandboxState(state)
     await recordServerIds(state, state.processes)
     return state
   } catch (error) {
@@ -133,6 +148,11 @@ async function writePlan(plan: PlannedProcess[]): Promise<void> {
     await writeFile(proc.configFile, configText)
     for (const file of files ?? []) await writeFile(file.path, file.text)
   }
+}
+
+async function binaryVersions(binaries: Partial<Record<ServerComponent, string>>): Promise<Partial<Record<ServerComponent, string>>> {
+  const entries = await Promise.all(Object.entries(binaries).map(async ([component, path]) => [component, await serverBinaryVersion(path)] as const))
+  return Object.fromEntries(entries.filter(([, version]) => version !== undefined))
 }
 
 function isServer(component: SandboxComponent): component is ServerComponent {

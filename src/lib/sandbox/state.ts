@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {z} from 'zod'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {DataError} from '../core/errors.js'
-import type {SandboxState} from './types.js'
+import {SERVER_SETS, type SandboxState} from './types.js'
 
 const STATE_FILE = 'state.json'
 /** Everything the sandbox may create in its state dir; `down` removes only these. */
@@ -15,6 +15,7 @@ const processSchema = z.object({
   pid: z.number().int().positive(),
   url: z.string(),
   port: z.number().int(),
+  version: z.string().optional(),
   monitorUrl: z.string().optional(),
   clusterPort: z.number().int().optional(),
   serverId: z.string().optional(),
@@ -29,6 +30,7 @@ const stateSchema = z.object({
   stateDir: z.string(),
   startedAt: z.string(),
   cluster: z.union([z.literal(1), z.literal(3)]),
+  servers: z.enum(SERVER_SETS).optional(),
   jetstream: z.boolean(),
   processes: z.array(processSchema),
   natsServers: z.array(z.string()),

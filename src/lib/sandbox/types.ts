@@ -8,6 +8,14 @@ export type SandboxComponent = 'nats' | 'prometheus' | 'alertmanager' | 'monitor
 /** Components run from a server binary of their own (the monitor runs this package's CLI). */
 export type ServerComponent = Exclude<SandboxComponent, 'monitor'>
 
+/**
+ * The sets of servers the sandbox runs: Debian 12's installed packages, or the newest packages of a
+ * Debian suite that scripts/install-servers.sh fetched into the cache (never installed).
+ */
+export const SERVER_SETS = ['debian12', 'trixie', 'unstable'] as const
+export type ServerSet = (typeof SERVER_SETS)[number]
+export const DEFAULT_SERVER_SET: ServerSet = 'debian12'
+
 /** The default components of the API: the three servers. `cimops sandbox up` adds `monitor`. */
 export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = ['nats', 'prometheus', 'alertmanager']
 
@@ -22,6 +30,10 @@ export interface SandboxOptions {
    * cim-monitor and evaluates the project's alert rules (deploy/prometheus/rules/cim.yml).
    */
   components?: SandboxComponent[]
+  /** Which servers run; default: the set CIMOPS_SERVERS names (Debian 12's when unset). Per-binary env overrides still win. */
+  servers?: ServerSet
+  /** Binaries chosen by the caller (the throwaway server of verify --deep: one that can read the set); they win over the set's. */
+  binaries?: Partial<Record<ServerComponent, string>>
   /** Default true; false lets tests simulate "JetStream disabled". */
   jetstream?: boolean
   /** Default 20000. */
@@ -42,6 +54,8 @@ export interface SandboxProcess {
   /** nats://127.0.0.1:P or http://127.0.0.1:P */
   url: string
   port: number
+  /** The release the server binary reports (`2.15.1`); absent for the event monitor and when it does not say. */
+  version?: string
   /** nats-server HTTP monitor (http://127.0.0.1:M), used for readiness. */
   monitorUrl?: string
   clusterPort?: number
@@ -64,6 +78,8 @@ export interface SandboxState {
   /** RFC 3339 */
   startedAt: string
   cluster: 1 | 3
+  /** The server set it was started with; absent in states of an older cimops. */
+  servers?: ServerSet
   jetstream: boolean
   processes: SandboxProcess[]
   natsServers: string[]

@@ -1,6 +1,6 @@
 import type {JetStreamClient} from '../adapters/nats/connection.js'
 import {joinAddresses} from '../adapters/redact.js'
-import {serverFeatures} from '../adapters/nats/versions.js'
+import {serverApiLevel, serverFeatures} from '../adapters/nats/versions.js'
 import type {JetStreamSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 
@@ -22,6 +22,7 @@ export async function openJetStream(ctx: ResolvedContext, options: SessionOption
   const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs, reconnect: options.reconnect})
   try {
     const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+    const features = serverFeatures(serverInfo(nc).version, await serverApiLevel(jsm))
     let client: Promise<JetStreamClient> | undefined
     return {
       nc,
@@ -30,7 +31,7 @@ export async function openJetStream(ctx: ResolvedContext, options: SessionOption
         client ??= import('../adapters/nats/messages.js').then(({jetstreamClientFor}) => jetstreamClientFor(nc, ctx.nats, ctx.timeoutMs))
         return client
       },
-      features: serverFeatures(serverInfo(nc).version),
+      features,
       address: joinAddresses(ctx.nats.servers),
       jsApiPrefix: jsApiPrefix(ctx.nats.jsDomain),
       timeoutMs: ctx.timeoutMs,

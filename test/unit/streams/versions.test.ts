@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {compareVersions, parseServerVersion, SERVER_FEATURES, serverFeatures} from '../../../src/lib/adapters/nats/versions.js'
+import {compareVersions, FEATURE_API_LEVELS, parseServerVersion, SERVER_FEATURES, serverApiLevel, serverFeatures} from '../../../src/lib/adapters/nats/versions.js'
 
 describe('server version gates', () => {
   it('parses release, v-prefixed and pre-release versions', () => {
@@ -36,6 +36,29 @@ describe('server version gates', () => {
     expect(f.has('directGet')).toBe(true)
     expect(f.has('consumersApi')).toBe(false)
     expect(f.has('multipleFilters')).toBe(false)
+  })
+
+  it('an API level, where the server reports one, decides over the version string', () => {
+    // A build that calls itself 2.10 but implements level 1 (2.11's API) can pause consumers.
+    expect(serverFeatures('2.10.99', 1).has('consumerPause')).toBe(true)
+    expect(serverFeatures('2.15.1', 4).has('backupArchiveV2')).toBe(false)
+    expect(serverFeatures('2.15.1', 5).has('backupArchiveV2')).toBe(true)
+    expect(serverFeatures(undefined, 1)).toMatchObject({version: 'unknown', apiLevel: 1})
+    expect(serverFeatures(undefined, 1).has('multipleFilters')).toBe(true)
+    expect(serverFeatures('2.9.10').apiLevel).toBeUndefined()
+  })
+
+  it('reads api.level from $JS.API.INFO; without one (before 2.11) or without an answer, none', async () => {
+    expect(await serverApiLevel({getAccountInfo: async () => ({api: {level: 5}})})).toBe(5)
+    expect(await serverApiLevel({getAccountInfo: async () => ({api: {}})})).toBeUndefined()
+    expect(await serverApiLevel({getAccountInfo: () => Promise.reject(new Error('timeout'))})).toBeUndefined()
+  })
+
+  it('a feature older than API levels needs level 0; a newer one the level of its release', () => {
+    for (const [feature, level] of Object.entries(FEATURE_API_LEVELS)) {
+      const release = parseServerVersion(SERVER_FEATURES[feature as keyof typeof SERVER_FEATURES])!
+      expect(level === 0).toBe(compareVersions(release, [2, 11, 0]) < 0)
+    }
   })
 
   it('every gate is a plain x.y.z version', () => {

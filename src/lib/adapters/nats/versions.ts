@@ -1,8 +1,11 @@
 /**
- * Server-version gates: the one table of which nats-server release a JetStream feature needs.
- * The version comes from the server's INFO once per connection; features are chosen from it up
- * front, never by sending a newer field and catching the error (2.9 silently drops unknown fields,
- * so a catch would not even fire: a multi-filter consumer would quietly filter nothing).
+ * Server gates: the one table of what a JetStream feature needs. Servers of 2.11 and newer report
+ * the JetStream API level they implement (`$JS.API.INFO` `api.level`, ADR-44); where a server has
+ * one, features follow from it, since it says what the server does whatever its version string
+ * claims (dev builds, backports). Older servers have none: their features follow from the version
+ * in their INFO. Either way features are chosen up front, never by sending a newer field and catching
+ * the error (2.9 silently drops unknown fields, so a catch would not even fire: a multi-filter
+ * consumer would quietly filter nothing).
  */
 
 export const SERVER_FEATURES = {
@@ -28,6 +31,22 @@ export const SERVER_FEATURES = {
 
 export type ServerFeature = keyof typeof SERVER_FEATURES
 
+/**
+ * The API level that brought each feature (2.11 = 1, 2.12 = 2, 2.14 = 4, 2.15 = 5); 0 for those
+ * older than API levels, which every server that reports a level has.
+ */
+export const FEATURE_API_LEVELS: Record<ServerFeature, number> = {
+  directGet: 0,
+  nextBySubject: 0,
+  consumersApi: 0,
+  multipleFilters: 0,
+  metadata: 0,
+  infoTimestamp: 0,
+  batchDirectGet: 1,
+  consumerPause: 1,
+  backupArchiveV2: 5,
+}
+
 export type ServerVersion = readonly [major: number, minor: number, patch: number]
 
 /** `2.9.10`, `v2.10.4`, `2.11.0-beta.2` -> [2, 9, 10]; undefined when unreadable. */
@@ -40,9 +59,14 @@ export function compareVersions(a: ServerVersion, b: ServerVersion): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]
 }
 
-/** The features a server of this version supports: an unreadable version supports only what 2.9.0 has. */
+/**
+ * The features a server supports: by its API level when it reports one, else by its version; an
+ * unreadable version without a level supports only what 2.9.0 has.
+ */
 export interface ServerFeatures {
   version: string
+  /** `$JS.API.INFO` `api.level`; undefined before 2.11. */
+  apiLevel?: number
   has(feature: ServerFeature): boolean
   /** The release a feature needs, for messages such as "needs nats-server >= 2.10.0 (this is 2.9.10)". */
   requires(feature: ServerFeature): string
@@ -50,11 +74,30 @@ export interface ServerFeatures {
 
 const BASELINE: ServerVersion = [2, 9, 0]
 
-export function serverFeatures(version: string | undefined): ServerFeatures {
+export function serverFeatures(version: string | undefined, apiLevel?: number): ServerFeatures {
   const parsed = parseServerVersion(version) ?? BASELINE
   return {
     version: version ?? 'unknown',
-    has: (feature) => compareVersions(parsed, parseServerVersion(SERVER_FEATURES[feature])!) >= 0,
+    ...(apiLevel === undefined ? {} : {apiLevel}),
+    has: (feature) => (apiLevel === undefined ? compareVersions(parsed, parseServerVersion(SERVER_FEATURES[feature])!) >= 0 : apiLevel >= FEATURE_API_LEVELS[feature]),
     requires: (feature) => SERVER_FEATURES[feature],
+  }
+}
+
+/** What serverApiLevel needs of a JetStream manager: its `$JS.API.INFO` request. */
+interface AccountInfoSource {
+  getAccountInfo(): Promise<{api: {level?: number}}>
+}
+
+/**
+ * The JetStream API level the server reports (2.11+); undefined for older servers, and when the
+ * account info cannot be read (features then follow from the version, which is never wrong, only coarser).
+ */
+export async function serverApiLevel(jsm: AccountInfoSource): Promise<number | undefined> {
+  try {
+    const level = (await jsm.getAccountInfo()).api.level
+    return typeof level === 'number' ? level : undefined
+  } catch {
+    return undefined
   }
 }
