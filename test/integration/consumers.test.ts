@@ -1,5 +1,5 @@
 /**
- * `consumer report` and `consumer info` against a real nats-server 2.9.10: consumers with known
+ * `consumer report` and `consumer info` against a real nats-server (the chosen server set): consumers with known
  * backlogs are built here, and every reported number is checked against the server's own
  * ConsumerInfo (nats.js jsm), fetched right after the report.
  */
@@ -16,7 +16,7 @@ import {useSandbox} from '../helpers/sandbox.js'
 const STREAM = 'LAGTEST'
 const NANOS_PER_MS = 1_000_000
 
-describe('consumer report against nats-server 2.9.10', () => {
+describe('consumer report against nats-server (the chosen server set)', () => {
   const sandbox = useSandbox({components: ['nats']})
   let home: Awaited<ReturnType<typeof isolatedHome>>
   let nc: NatsConnection

@@ -1,6 +1,6 @@
 /**
  * Contexts and NATS credentials through the built CLI, against real nats-servers that demand a user
- * and password or a token (nats-server 2.9.10 here): credentials written into a URL reach the server,
+ * and password or a token (the chosen server set): credentials written into a URL reach the server,
  * `context add|use|import-nats|show|list` in an isolated home, and runbook steps that get the
  * credentials apart from NATS_URL, masked in their output and in the ops log. Run `npm run build` first.
  */

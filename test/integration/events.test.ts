@@ -1,5 +1,5 @@
 /**
- * `events view | tail | subjects` against a real nats-server 2.9.10 with the seeded EVENTS stream.
+ * `events view | tail | subjects` against a real nats-server (the chosen server set) with the seeded EVENTS stream.
  * What the CLI prints is checked against the stream read independently, message by message (DIRECT.GET).
  */
 import {type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager} from '@nats-io/jetstream'

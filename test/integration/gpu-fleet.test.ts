@@ -1,5 +1,5 @@
 /**
- * The GPU fleet against a real nats-server 2.9.10 (sandbox): the KV buckets, `gpu status --publish` and
+ * The GPU fleet against a real nats-server (the chosen server set) (sandbox): the KV buckets, `gpu status --publish` and
  * `gpu nodes`, the drain protocol with simulated workload agents (one that leaves when told, one that never does),
  * concurrent evacuations, uncordon and `emergency gpu-evacuate`. CLI tests run the built CLI (`npm run build`).
  */
@@ -24,7 +24,7 @@ import {type CliResult, isolatedHome, runCli} from '../helpers/cli.js'
 import {sandboxContext} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
-describe('GPU fleet on nats-server 2.9.10', () => {
+describe('GPU fleet on nats-server (the chosen server set)', () => {
   const sandbox = useSandbox({components: ['nats']})
   const root = mkdtempSync(join(tmpdir(), 'cimops-gpu-fleet-'))
   let home: Awaited<ReturnType<typeof isolatedHome>>

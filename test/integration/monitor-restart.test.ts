@@ -1,5 +1,5 @@
 /**
- * `cimops monitor` rides out NATS restarts (issue #11): against the sandbox's real nats-server 2.9.10,
+ * `cimops monitor` rides out NATS restarts (issue #11): against the sandbox's real nats-server (the chosen server set),
  * the server is stopped for longer than the old give-up (3 reconnect attempts, ~6s), events are
  * published before, during (by a publisher that retries until stored) and after the outage, and
  * cim_events_total ends at exactly the number stored after the monitor started: nothing counted

@@ -1,5 +1,5 @@
 /**
- * `cimops monitor` against a real nats-server 2.9.10 with the seeded EVENTS stream: the built CLI
+ * `cimops monitor` against a real nats-server (the chosen server set) with the seeded EVENTS stream: the built CLI
  * serves /metrics, the counters match the server's own per-subject counts, the lagging projection
  * shows its lag, failed events, queues, sent and received messages are derived, promtool accepts the
  * exposition, and SIGTERM stops it promptly with exit 0. Run `npm run build` first.
@@ -33,7 +33,7 @@ describe('monitor parsing', () => {
   })
 })
 
-describe('cimops monitor against nats-server 2.9.10', () => {
+describe('cimops monitor against nats-server (the chosen server set)', () => {
   const sandbox = useSandbox({components: ['nats']})
   let home: Awaited<ReturnType<typeof isolatedHome>>
   /** Events per domain, from the server's own per-subject counts. */

@@ -1,5 +1,5 @@
 /**
- * `cimops replay` riding out server faults on real nats-server 2.9.10: a restart of the only server,
+ * `cimops replay` riding out server faults on real nats-server (the chosen server set): a restart of the only server,
  * and the loss of the target stream's leader in a 3-node cluster with an R3 target. Each replay is
  * slowed with --rate so the fault lands mid-replay; afterwards the target must hold every selected
  * event exactly once (by the Cim-Replay-Source each carries). Bounded: 20k events, ~5 s per replay.

@@ -1,5 +1,5 @@
 /**
- * `cimops replay` against a real nats-server 2.9.10 with the seeded EVENTS stream (437 events).
+ * `cimops replay` against a real nats-server (the chosen server set) with the seeded EVENTS stream (437 events).
  * What lands in the target is read back with the server's own API (STREAM.MSG.GET) and compared,
  * message by message and in order, with the source read the same way.
  */
@@ -24,7 +24,7 @@ interface Stored {
   headers: Record<string, string[]>
 }
 
-describe('replay against nats-server 2.9.10', () => {
+describe('replay against nats-server (the chosen server set)', () => {
   const sandbox = useSandbox({components: ['nats']})
   let home: Awaited<ReturnType<typeof isolatedHome>>
   let nc: NatsConnection

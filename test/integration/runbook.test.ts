@@ -1,5 +1,5 @@
 /**
- * `cimops runbook` through the built CLI against a seeded sandbox (nats-server 2.9.10, Alertmanager 0.25):
+ * `cimops runbook` through the built CLI against a seeded sandbox (the chosen server set):
  * a shipped runbook run end to end, test runbooks for --keep-going, a refused confirm step without a
  * terminal, secrets that never reach output or the ops log, lint, list, show, for-alert and the runbook
  * column of `alerts list`. Run `npm run build` first.

@@ -1,5 +1,5 @@
 /**
- * `stream list | info | report` against a real nats-server 2.9.10: a mirror, a filtered source, a
+ * `stream list | info | report` against a real nats-server (the chosen server set): a mirror, a filtered source, a
  * memory stream with an interior delete, and the seeded CIM streams; every number is checked against
  * the server's own StreamInfo (nats.js jsm).
  */
