@@ -52,6 +52,8 @@ export interface ConsumerRow {
   oldestUnacked: string | null
   /** Seconds; 0 when nothing is outstanding; null when it could not be read (status UNKNOWN). */
   lagSeconds: number | null
+  /** The instant the ages (lag, last delivery, last ack) are measured at: the server's clock where it reports one (2.10+), else checkedAt. */
+  measuredAt: string
   /** Work pending and no delivery for stallAfter seconds (never while paused). */
   stalled: boolean
   /** Paused on purpose (servers >= 2.11): until when (RFC 3339) and seconds left; null when delivering. */
@@ -213,6 +215,7 @@ export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSumm
     lastAckSeconds: measures.lastAckSeconds ?? null,
     oldestUnacked: oldest?.toISOString() ?? null,
     lagSeconds: lagSeconds ?? null,
+    measuredAt: now.toISOString(),
     stalled: verdict.stalled,
     paused: consumer.paused ? {until: consumer.paused.until?.toISOString() ?? null, remainingSeconds: consumer.paused.remainingSeconds ?? null} : null,
     priorityPolicy: consumer.priorityPolicy ?? null,
