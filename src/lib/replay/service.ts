@@ -19,7 +19,7 @@ import {cimopsDataDir} from '../core/paths.js'
 import {intersectSubjects} from '../adapters/nats/subjects.js'
 import {checkReadSupport, narrowFilters} from '../streams/events.js'
 import {streamNotFound} from '../streams/errors.js'
-import type {JetStreamSession} from '../streams/session.js'
+import type {JetStreamSession, NatsSession} from '../adapters/nats/session.js'
 import {cimParts, clientMatcher, type Destination, REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER, replayHeaders, type SubjectMapping, targetSubject} from './selection.js'
 
 /** Rough replay rate for the dry-run estimate (bench/replay on a 2-core machine shared with nats-server). */
@@ -146,16 +146,11 @@ export async function loadReplayState(id: string, stateDir = replayStateDir()): 
 }
 
 /** Runs a plan (fresh or resumed). `dryRun` reads headers only and changes nothing. */
-export async function runReplay(ctx: ResolvedContext, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
-  const {openJetStream} = await import('../streams/session.js')
+export async function runReplay(ctx: ResolvedContext, nats: NatsSession, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
   const needsNats = !('file' in plan.target) || !('file' in plan.source)
-  // Reconnecting without limit: the reader and publisher give up on their own after faultToleranceMs.
-  const session = needsNats ? await openJetStream(ctx, {reconnect: 'forever'}) : undefined
-  try {
-    return await replayWith(session, ctx, plan, dryRun, options, resumeFrom)
-  } finally {
-    await session?.close()
-  }
+  // The command's session reconnects without limit: the reader and publisher give up on their own after faultToleranceMs.
+  const session = needsNats ? await nats.jetstream() : undefined
+  return replayWith(session, ctx, plan, dryRun, options, resumeFrom)
 }
 
 /** Resolves the end of a fresh plan against the source stream (since/until/from/to), once, at the start. */

@@ -13,7 +13,7 @@ export const jetstreamCheck: HealthCheck = {
   component: 'jetstream',
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats}: CheckContext): Promise<CheckOutcome> {
-    const jsm = await nats.jetstream()
+    const jsm = await nats.jsm()
     const {accountUsage, listStreams} = await import('../../adapters/nats/jetstream.js')
     const [usage, streams] = await Promise.all([accountUsage(jsm, nats.address, ctx.timeoutMs), listStreams(jsm, nats.address, ctx.timeoutMs)])
     const {jsWarn, jsCrit} = ctx.thresholds
