@@ -109,7 +109,7 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
     const reporter = live
       ? await reporters.liveReporter(process.stderr)
       : reporters.plainReporter((line) => (this.jsonEnabled() ? process.stderr.write(`${line}\n`) : process.stdout.write(`${line}\n`)), this.style)
-    const recorder = opsRecorder(ctx)
+    const recorder = opsRecorder(ctx, await this.nats())
     const shim = await this.cimopsShim(runId)
     let record: RunRecord
     try {

@@ -5,6 +5,7 @@
  */
 import {join} from 'node:path'
 
+import {withNatsSession} from '../adapters/nats/session.js'
 import {withEphemeralNats} from './ephemeral.js'
 import {checkFiles, type FileCheck, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
@@ -88,7 +89,9 @@ async function verify(opts: VerifyOptions): Promise<VerifyResult> {
   if (opts.deep && problems.length === 0) {
     const restored = await withEphemeralNats(
       (target) =>
-        restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats: target.nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true}),
+        withNatsSession(undefined, target.nats, {timeoutMs: opts.timeoutMs, name: 'cimops-verify'}, (nats) =>
+          restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true}),
+        ),
       {signal: opts.signal, log: opts.log},
     )
     for (const stream of restored.streams) {
