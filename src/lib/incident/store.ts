@@ -27,7 +27,7 @@ export async function withIncidentStore<T>(ctx: ResolvedContext, options: StoreO
   const [{withNatsSession}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/session.js'), import('../audit/ops-stream.js')])
   return withNatsSession(options.nats, ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nats) => {
     const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
-    const log = await contextOpsLog(nc, jsm, ctx, options)
+    const log = await contextOpsLog(nc, jsm, ctx, {create: options.create})
     const events = async (id?: string) => {
       const messages = await log.read(incidentFilter(id))
       const parsed: IncidentEvent[] = []

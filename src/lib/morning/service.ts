@@ -2,12 +2,12 @@
  * The morning check: every area read concurrently, each within its own deadline, so one slow or dead
  * system makes its area UNKNOWN instead of holding up the report. Never throws for a sick component.
  */
+import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {humanSeconds} from '../alerts/model.js'
 import {withDeadline} from '../core/check/deadline.js'
 import {type CheckResult, sortWorstFirst} from '../core/check/result.js'
 import {type Status, worstStatus} from '../core/check/status.js'
-import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
-import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {round} from '../core/output/units.js'
 import type {RunbookLookup} from './actions.js'
