@@ -47,6 +47,7 @@ Without --stream or --all, the context's events stream (EVENTS) is drilled. The 
     try {
       result = await runDrill({
         source: ctx.nats,
+        nats: await this.nats(),
         timeoutMs: ctx.timeoutMs,
         streams: this.flags.stream ?? (this.flags.all ? [] : [ctx.streams.events]),
         all: this.flags.all,
@@ -68,7 +69,7 @@ Without --stream or --all, the context's events stream (EVENTS) is drilled. The 
     // The drill's outcome belongs to the ops log (morning-check reads the last one); failing to
     // write it does not change the drill's verdict, so it is only reported.
     const {publishOpsEvent} = await import('../lib/audit/publish.js')
-    await publishOpsEvent(ctx, {subject: `cim.ops.drill.${result.id}.completed`, type: 'DrillCompleted', aggregateType: 'drill', aggregateId: result.id, data: result}).catch(
+    await publishOpsEvent(ctx, await this.nats(), {subject: `cim.ops.drill.${result.id}.completed`, type: 'DrillCompleted', aggregateType: 'drill', aggregateId: result.id, data: result}).catch(
       (error: unknown) => process.stderr.write(`cimops: drill result not written to the ops log: ${error instanceof Error ? error.message : String(error)}\n`),
     )
     if (!this.jsonEnabled()) {

@@ -55,7 +55,9 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     }
     const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
     const {runHealthCheck} = await import('../lib/health/service.js')
-    const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal})
+    // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
+    const nats = this.flags.watch ? undefined : await this.nats()
+    const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal, nats})
 
     if (this.flags.watch) {
       // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).

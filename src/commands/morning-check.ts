@@ -57,6 +57,7 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
       backupCritMs,
       drillWarnMs,
       signal: this.signal,
+      nats: await this.nats(),
       snapshotFile: snapshotFile(ctx.name),
     })
     process.exitCode = NAGIOS_CODE[report.status]

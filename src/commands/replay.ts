@@ -79,6 +79,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     try {
       result = await service.runReplay(
         ctx,
+        await this.natsSession(),
         plan,
         f['dry-run'] === true,
         {
@@ -137,13 +138,16 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     if (f['from-file']) {
       return {...base, source: {file: f['from-file']}, fromSeq: f['from-seq'] ?? 1, toSeq: f['to-seq'] ?? Number.MAX_SAFE_INTEGER, since: since?.toISOString(), until: until?.toISOString()}
     }
-    const {withJetStream} = await import('../lib/streams/session.js')
     const streamName = f.stream ?? ctx.streams.events
-    const range = await withJetStream(ctx, async (session) => {
-      const stream = await service.findSourceStream(session, streamName)
-      return service.resolveRange(session, stream, {since, until, fromSeq: f['from-seq'], toSeq: f['to-seq']})
-    })
+    const session = await (await this.natsSession()).jetstream()
+    const stream = await service.findSourceStream(session, streamName)
+    const range = await service.resolveRange(session, stream, {since, until, fromSeq: f['from-seq'], toSeq: f['to-seq']})
     return {...base, source: {stream: streamName}, ...range}
+  }
+
+  /** Reconnecting without limit: the replay's reader and publisher give up on their own. */
+  private natsSession() {
+    return this.nats({reconnect: 'forever'})
   }
 
   private async render(result: ReplayResult): Promise<void> {

@@ -62,7 +62,7 @@ Afterwards the restored stream is compared with the manifest — messages, first
         replicas: this.flags.replicas,
         force: this.flags.force,
         dryRun: this.flags['dry-run'],
-        nats: ctx.nats,
+        nats: await this.nats(),
         timeoutMs: ctx.timeoutMs,
         signal: this.signal,
         onProgress: progress.update,

@@ -8,6 +8,7 @@ import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {openNatsSession} from '../../src/lib/adapters/nats/session.js'
 import {compareVersions, parseServerVersion} from '../../src/lib/adapters/nats/versions.js'
 import {createBackup} from '../../src/lib/backup/create.js'
 import {restartProcess} from '../../src/lib/sandbox/index.js'
@@ -289,6 +290,7 @@ describe('a backup client that stalls past the server\'s flow-control wait', () 
     const {state} = sandbox()
     const nc = await connect({servers: state.natsServers})
     const root = await mkdtemp(join(tmpdir(), 'cimops-backup-stall-'))
+    const session = openNatsSession({servers: state.natsServers}, {timeoutMs: 20_000})
     try {
       // Servers before 2.10.12 do not wait for acks at all (nothing to stall against): what the server says it is decides.
       if (!flowControlled(nc.info!.version)) ctx.skip(`nats-server ${nc.info!.version} does not wait for snapshot acks (2.10.12+ does)`)
@@ -300,7 +302,7 @@ describe('a backup client that stalls past the server\'s flow-control wait', () 
       let stalled = false
       const started = Date.now()
       const backup = createBackup({
-        nats: {servers: state.natsServers},
+        nats: session,
         timeoutMs: 20_000,
         streams: [STALLED],
         all: false,
@@ -326,6 +328,7 @@ describe('a backup client that stalls past the server\'s flow-control wait', () 
       expect(await exists(set)).toBe(false)
       expect(await exists(`${set}.partial`)).toBe(true)
     } finally {
+      await session.close()
       await nc.close()
       await rm(root, {recursive: true, force: true})
     }

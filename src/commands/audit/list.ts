@@ -25,7 +25,7 @@ Events for this context and these NATS servers that could not be written yet (st
     const since = new Date(Date.now() - parseDuration(this.flags.since, '--since'))
     const ctx = await this.context()
     const {listAuditEvents} = await import('../../lib/audit/list.js')
-    const result = await listAuditEvents(ctx, {since, command: this.flags.command, actor: this.flags.actor})
+    const result = await listAuditEvents(ctx, await this.nats(), {since, command: this.flags.command, actor: this.flags.actor})
     if (result.events.length === 0) {
       this.print(`No operator actions recorded since ${since.toISOString()}.`)
       return result

@@ -33,7 +33,7 @@ Without --dir the set goes to $CIMOPS_DATA_DIR/backups/<UTC time>. Without --str
     const progress = stderrProgress({json: this.jsonEnabled(), quiet: this.flags.quiet})
     try {
       const result = await createBackup({
-        nats: ctx.nats,
+        nats: await this.nats(),
         timeoutMs: ctx.timeoutMs,
         streams: this.flags.stream ?? (this.flags.all ? [] : [ctx.streams.events]),
         all: this.flags.all,

@@ -21,15 +21,13 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
 
   async run(): Promise<ConsumerRow> {
     const ctx = await this.context()
-    const [{withJetStream}, {sessionReader}, {consumerInfo}, {consumerThresholds}] = await Promise.all([
-      import('../../lib/streams/session.js'),
+    const [{sessionReader}, {consumerInfo}, {consumerThresholds}] = await Promise.all([
       import('../../lib/streams/reader.js'),
       import('../../lib/streams/consumer-report.js'),
       import('../../lib/streams/thresholds.js'),
     ])
-    const row = await withJetStream(ctx, async (session) =>
-      consumerInfo(await sessionReader(session), this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx.thresholds, {})}),
-    )
+    const reader = await sessionReader(await (await this.nats()).jetstream())
+    const row = await consumerInfo(reader, this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx.thresholds, {})})
     this.print(this.render(row))
     return row
   }

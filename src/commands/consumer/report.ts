@@ -48,37 +48,28 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
     const f = this.flags
     const thresholds = consumerThresholds(ctx.thresholds, {lagWarn: f['lag-warn'], lagCrit: f['lag-crit'], pendingWarn: f['pending-warn'], pendingCrit: f['pending-crit'], stallAfter: f['stall-after']})
     const intervalMs = parseDuration(f.interval, '--interval', {max: MAX_TIMER_MS})
-    const [{openJetStream}, {sessionReader}, {consumerReport}] = await Promise.all([
-      import('../../lib/streams/session.js'),
-      import('../../lib/streams/reader.js'),
-      import('../../lib/streams/consumer-report.js'),
-    ])
-    const session = await openJetStream(ctx, {reconnect: f.watch})
-    try {
-      const reader = await sessionReader(session)
-      const report = () => consumerReport(reader, {stream: this.args.stream, thresholds, sort: f.sort, signal: this.signal})
-      if (!f.watch) {
-        const result = await report()
-        this.print(this.renderReport(result, false))
-        process.exitCode = NAGIOS_CODE[result.status]
-        return result
-      }
-      const [{watchLoop}, {withTrends}] = await Promise.all([import('../../lib/ui/watch-loop.js'), import('../../lib/streams/rates.js')])
-      const json = this.jsonEnabled()
-      await watchLoop<ConsumerReport>(async (previous) => withTrends(previous, await report()), {
-        intervalMs,
-        signal: this.signal,
-        live: Boolean(process.stdout.isTTY) && !json,
-        header: (last) => `cimops consumer report${this.args.stream ? ` ${this.args.stream}` : ''} — every ${f.interval}${last ? ` — ${new Date(last.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
-        render: (result) => (json ? JSON.stringify(redact(result)) : this.renderReport(result, true)),
-        onResult: (result) => {
-          process.exitCode = NAGIOS_CODE[result.status]
-        },
-      })
-      return undefined
-    } finally {
-      await session.close()
+    const [{sessionReader}, {consumerReport}] = await Promise.all([import('../../lib/streams/reader.js'), import('../../lib/streams/consumer-report.js')])
+    const reader = await sessionReader(await (await this.nats({reconnect: f.watch})).jetstream())
+    const report = () => consumerReport(reader, {stream: this.args.stream, thresholds, sort: f.sort, signal: this.signal})
+    if (!f.watch) {
+      const result = await report()
+      this.print(this.renderReport(result, false))
+      process.exitCode = NAGIOS_CODE[result.status]
+      return result
     }
+    const [{watchLoop}, {withTrends}] = await Promise.all([import('../../lib/ui/watch-loop.js'), import('../../lib/streams/rates.js')])
+    const json = this.jsonEnabled()
+    await watchLoop<ConsumerReport>(async (previous) => withTrends(previous, await report()), {
+      intervalMs,
+      signal: this.signal,
+      live: Boolean(process.stdout.isTTY) && !json,
+      header: (last) => `cimops consumer report${this.args.stream ? ` ${this.args.stream}` : ''} — every ${f.interval}${last ? ` — ${new Date(last.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
+      render: (result) => (json ? JSON.stringify(redact(result)) : this.renderReport(result, true)),
+      onResult: (result) => {
+        process.exitCode = NAGIOS_CODE[result.status]
+      },
+    })
+    return undefined
   }
 
   private renderReport(report: ConsumerReport, trend: boolean): string {

@@ -46,7 +46,7 @@ Exit 0 when every CRITICAL node is drained, 2 when any is not (timed out, refuse
       import('../../lib/gpu/thresholds.js'),
     ])
     const staleAfterSeconds = resolveGpuThresholds(ctx.gpu).healthStaleAfter
-    const result = await withFleet(ctx, {name: 'cimops-emergency-gpu-evacuate', reconnect: true}, async (session) => {
+    const result = await withFleet(ctx, {nats: await this.nats({reconnect: true})}, async (session) => {
       const {targets} = await criticalNodes(session, staleAfterSeconds)
       if (!dryRun && targets.length > 0) {
         const names = targets.map((t) => t.node).join(', ')

@@ -34,7 +34,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     const ctx = await this.context()
     if (domain !== undefined && !force) {
       const {assertKnownDomain} = await import('../../lib/emergency/domains.js')
-      const unchecked = await assertKnownDomain(ctx, domain, 'pass --force to stop a domain with no events or consumers yet')
+      const unchecked = await assertKnownDomain(ctx, await this.nats(), domain, 'pass --force to stop a domain with no events or consumers yet')
       if (unchecked) this.note(this.style.dim(`note: ${unchecked}`))
     }
     const scope = domain ? `domain ${domain}` : 'ALL domains'
@@ -42,7 +42,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
       throw new OperationError('emergency stop not done', 'declined at the prompt; nothing was changed')
     }
     const [{emergency}, {renderEmergency}] = await Promise.all([import('../../lib/emergency/service.js'), import('../../lib/emergency/render.js')])
-    const result = await emergency(ctx, 'stop', {domain: domain ?? null, reason, actor, dryRun})
+    const result = await emergency(ctx, 'stop', {domain: domain ?? null, reason, actor, dryRun, nats: await this.nats()})
     this.print(renderEmergency(result, {style: this.style, width: this.width}))
     return result
   }

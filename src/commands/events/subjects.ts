@@ -25,8 +25,8 @@ STREAM defaults to the context's events stream (EVENTS); FILTER to > (everything
 
   async run(): Promise<SubjectCounts> {
     const ctx = await this.context()
-    const [{withJetStream}, {subjectCounts}] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js')])
-    const result = await withJetStream(ctx, (session) => subjectCounts(session, {stream: this.args.stream ?? ctx.streams.events, filter: this.args.filter, sort: this.flags.sort}))
+    const {subjectCounts} = await import('../../lib/streams/events.js')
+    const result = await subjectCounts(await (await this.nats()).jetstream(), {stream: this.args.stream ?? ctx.streams.events, filter: this.args.filter, sort: this.flags.sort})
     const shown = this.flags.limit === undefined ? result.subjects : result.subjects.slice(0, this.flags.limit)
     const table = renderTable(
       shown,

@@ -27,25 +27,21 @@ STREAM defaults to the context's events stream (EVENTS).`
     const ctx = await this.context()
     const f = this.flags
     if (f.raw && this.jsonEnabled()) throw new UsageError('--raw cannot be combined with --json', 'one prints bodies as stored, the other JSON lines')
-    const [{withJetStream}, events] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js')])
+    const events = await import('../../lib/streams/events.js')
     const filters = events.eventFilters({subjects: f.subject, domain: f.domain, aggregate: f.aggregate})
     const json = this.jsonEnabled()
-    await withJetStream(
-      ctx,
-      (session) =>
-        events.tailEvents(session, {
-          stream: this.args.stream ?? ctx.streams.events,
-          filters,
-          signal: this.signal,
-          onEvent: (event) => {
-            if (f.raw) {
-              process.stdout.write(event.data)
-              process.stdout.write('\n')
-            } else if (json) process.stdout.write(`${JSON.stringify(redact(events.toEventRecord(event)))}\n`)
-            else this.print(events.formatEvent(event))
-          },
-        }),
-      {reconnect: true},
-    )
+    // Following rides out a server restart.
+    await events.tailEvents(await (await this.nats({reconnect: true})).jetstream(), {
+      stream: this.args.stream ?? ctx.streams.events,
+      filters,
+      signal: this.signal,
+      onEvent: (event) => {
+        if (f.raw) {
+          process.stdout.write(event.data)
+          process.stdout.write('\n')
+        } else if (json) process.stdout.write(`${JSON.stringify(redact(events.toEventRecord(event)))}\n`)
+        else this.print(events.formatEvent(event))
+      },
+    })
   }
 }

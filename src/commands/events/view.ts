@@ -38,7 +38,7 @@ STREAM defaults to the context's events stream (EVENTS).`
   async run(): Promise<EventRecord[]> {
     const ctx = await this.context()
     const f = this.flags
-    const [{withJetStream}, events, {parseTimeFlag}] = await Promise.all([import('../../lib/streams/session.js'), import('../../lib/streams/events.js'), import('../../lib/core/time-flag.js')])
+    const [events, {parseTimeFlag}] = await Promise.all([import('../../lib/streams/events.js'), import('../../lib/core/time-flag.js')])
     const filters = events.eventFilters({subjects: f.subject, domain: f.domain, aggregate: f.aggregate})
     let start: ViewStart = {first: true}
     if (f.seq !== undefined) start = {seq: f.seq}
@@ -46,7 +46,7 @@ STREAM defaults to the context's events stream (EVENTS).`
     else if (f.since !== undefined) start = {since: parseTimeFlag('--since', f.since, new Date())}
     if (f.raw && this.jsonEnabled()) throw new UsageError('--raw cannot be combined with --json', 'one prints bodies as stored, the other a JSON array')
     const stream = this.args.stream ?? ctx.streams.events
-    const page = await withJetStream(ctx, (session) => events.viewEvents(session, {stream, filters, start, count: f.count, signal: this.signal}))
+    const page = await events.viewEvents(await (await this.nats()).jetstream(), {stream, filters, start, count: f.count, signal: this.signal})
 
     if (f.raw) {
       for (const event of page.events) {

@@ -64,7 +64,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     let progress: Awaited<ReturnType<typeof createProgress>> | undefined
     let result: EvacuationResult
     try {
-      result = await withFleet(ctx, {name: `cimops-gpu-evacuate-${node}`, reconnect: true}, async (session) => {
+      result = await withFleet(ctx, {nats: await this.nats({name: `cimops-gpu-evacuate-${node}`, reconnect: true})}, async (session) => {
         if (!force) await assertKnownNode(session, node, 'pass --force to evacuate a new node on purpose')
         progress = await createProgress(dryRun ? 'quiet' : progressMode({quiet, json: this.jsonEnabled()}), {title: `cimops gpu evacuate ${node} — Ctrl-C stops waiting (the node stays draining)`})
         const live = progress

@@ -37,7 +37,7 @@ Asks for confirmation on a terminal; without one it refuses unless --yes (exit 6
     }
     const ctx = await this.context()
     const [{withFleet}, {forgetNode}] = await Promise.all([import('../../lib/gpu/fleet.js'), import('../../lib/gpu/forget.js')])
-    const result = await withFleet(ctx, {name: `cimops-gpu-forget-${node}`}, (session) => forgetNode(session, {node, by: actorName(resolveActor(actor)), reason, dryRun}))
+    const result = await withFleet(ctx, {nats: await this.nats({name: `cimops-gpu-forget-${node}`})}, (session) => forgetNode(session, {node, by: actorName(resolveActor(actor)), reason, dryRun}))
     this.print(renderForget(result, {style: this.style, width: this.width}))
     return result
   }

@@ -20,7 +20,7 @@ A node without a state record is active. A health report older than the context'
       import('../../lib/gpu/thresholds.js'),
     ])
     const staleAfterSeconds = resolveGpuThresholds(ctx.gpu).healthStaleAfter
-    const view = await withFleet(ctx, {name: 'cimops-gpu-nodes'}, (session) => listFleet(session, {staleAfterSeconds}))
+    const view = await withFleet(ctx, {nats: await this.nats()}, (session) => listFleet(session, {staleAfterSeconds}))
     this.print(renderFleet(view, {style: this.style, width: this.width, verbose: this.flags.verbose}))
     return view
   }

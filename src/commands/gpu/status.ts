@@ -83,7 +83,9 @@ Exit code is the Nagios code of the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKN
   private async publish(report: GpuStatusReport): Promise<GpuStatusReport & {publishError?: string}> {
     const [{withFleet}, {publishHealth}] = await Promise.all([import('../../lib/gpu/fleet.js'), import('../../lib/gpu/nodes.js')])
     try {
-      const published = await withFleet(await this.context(), {name: 'cimops-gpu-status'}, (session) => publishHealth(session, report))
+      // --watch connects afresh for every publish, as health-check --watch does: a NATS outage costs a report, not the rest of the run.
+      const connection = this.flags.watch ? {name: 'cimops-gpu-status'} : {nats: await this.nats()}
+      const published = await withFleet(await this.context(), connection, (session) => publishHealth(session, report))
       return {...report, published}
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error)

@@ -32,7 +32,7 @@ A node changed by someone else at the same moment is refused (exit 2), changing 
     ])
     const node = checkNodeName(this.args.node)
     const ctx = await this.context()
-    const result = await withFleet(ctx, {name: `cimops-gpu-uncordon-${node}`}, (session) =>
+    const result = await withFleet(ctx, {nats: await this.nats({name: `cimops-gpu-uncordon-${node}`})}, (session) =>
       uncordonNode(session, {node, by: actorName(resolveActor(this.flags.actor)), reason: this.flags.reason, dryRun: this.flags['dry-run']}),
     )
     this.print(renderUncordon(result, {style: this.style, width: this.width}))

@@ -32,7 +32,7 @@ The id is printed on stderr as soon as the incident is recorded. Failed notifica
     const [{declareIncident}, {renderAction}] = await Promise.all([import('../../lib/incident/service.js'), import('../../lib/incident/render.js')])
     // On stderr even under --json: whoever is waiting on the notifications knows the id, and Ctrl-C is safe from here.
     const onRecorded = (id: string) => process.stderr.write(`Recorded ${id}; notifying (Ctrl-C is safe now: \`cimops incident notify ${id}\` sends what is left)\n`)
-    const result = await declareIncident(ctx, {title: title.trim(), severity, summary, commander, snapshot}, {signal: this.signal, actor, onRecorded})
+    const result = await declareIncident(ctx, {title: title.trim(), severity, summary, commander, snapshot}, {signal: this.signal, actor, onRecorded, nats: await this.nats()})
     this.print(renderAction('Declared', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

@@ -16,7 +16,7 @@ Newest first. Also re-posts the Alertmanager alerts of open incidents, so they s
   async run(): Promise<IncidentListResult> {
     const ctx = await this.context()
     const [{listIncidents}, {renderList}] = await Promise.all([import('../../lib/incident/service.js'), import('../../lib/incident/render.js')])
-    const result = await listIncidents(ctx, {all: this.flags.all}, {signal: this.signal})
+    const result = await listIncidents(ctx, {all: this.flags.all}, {signal: this.signal, nats: await this.nats()})
     this.print(renderList(result.incidents, result.scope, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

@@ -34,7 +34,7 @@ Re-posts the Alertmanager alert of every open incident and retries this incident
       import('../../lib/incident/store.js'),
     ])
     const id = parseIncidentIdArg(this.args.id)
-    const result = await addNote(ctx, id, {text, severity: this.flags.severity, commander: this.flags.commander}, {signal: this.signal, actor: this.flags.actor})
+    const result = await addNote(ctx, id, {text, severity: this.flags.severity, commander: this.flags.commander}, {signal: this.signal, actor: this.flags.actor, nats: await this.nats()})
     this.print(renderAction('Note added to', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

@@ -23,7 +23,7 @@ Exit code 2 when a notification still fails.`
       import('../../lib/incident/store.js'),
     ])
     const id = parseIncidentIdArg(this.args.id)
-    const result = await notifyIncident(ctx, id, {signal: this.signal, actor: this.flags.actor})
+    const result = await notifyIncident(ctx, id, {signal: this.signal, actor: this.flags.actor, nats: await this.nats()})
     this.print(renderAction('Notified for', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     if (result.notifications.some((n) => n.outcome === 'failed')) process.exitCode = ExitCode.FAILED

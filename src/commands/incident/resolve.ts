@@ -27,7 +27,7 @@ Failed notifications are retried with backoff and recorded; \`cimops incident no
     ])
     const id = parseIncidentIdArg(this.args.id)
     const note = this.flags.note?.trim() || undefined
-    const result = await resolveIncident(ctx, id, {note}, {signal: this.signal, actor: this.flags.actor})
+    const result = await resolveIncident(ctx, id, {note}, {signal: this.signal, actor: this.flags.actor, nats: await this.nats()})
     this.print(renderAction('Resolved', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

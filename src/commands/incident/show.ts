@@ -15,7 +15,7 @@ export default class IncidentShow extends BaseCommand<typeof IncidentShow> {
       import('../../lib/incident/render.js'),
       import('../../lib/incident/store.js'),
     ])
-    const result = await showIncident(ctx, parseIncidentIdArg(this.args.id), {signal: this.signal})
+    const result = await showIncident(ctx, parseIncidentIdArg(this.args.id), {signal: this.signal, nats: await this.nats()})
     this.print(renderIncident(result.incident, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

@@ -65,6 +65,7 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
     const ctx = await this.context()
     const result = await runRunbook({
       ctx,
+      nats: await this.nats(),
       runbook,
       steps,
       selection,

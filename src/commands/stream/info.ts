@@ -15,7 +15,7 @@ export default class StreamInfo extends BaseCommand<typeof StreamInfo> {
 
   async run(): Promise<StreamRow> {
     const {fetchStreamInfo} = await import('../../lib/streams/stream-report.js')
-    const row = await fetchStreamInfo(await this.context(), this.args.stream)
+    const row = await fetchStreamInfo(await this.nats(), this.args.stream)
     this.print(this.render(row))
     return row
   }

@@ -13,7 +13,7 @@ export default class StreamList extends BaseCommand<typeof StreamList> {
 
   async run(): Promise<StreamReport> {
     const {fetchStreamReport} = await import('../../lib/streams/stream-report.js')
-    const report = await fetchStreamReport(await this.context(), {subject: this.flags.subject, sort: this.flags.sort})
+    const report = await fetchStreamReport(await this.nats(), {subject: this.flags.subject, sort: this.flags.sort})
     const now = Date.parse(report.checkedAt)
     this.print(
       report.streams.length === 0

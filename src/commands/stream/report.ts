@@ -22,7 +22,7 @@ Exit 0 when the report was made; 69 when NATS is unreachable.`
 
   async run(): Promise<StreamReport> {
     const {fetchStreamReport} = await import('../../lib/streams/stream-report.js')
-    const report = await fetchStreamReport(await this.context(), {subject: this.flags.subject, sort: this.flags.sort})
+    const report = await fetchStreamReport(await this.nats(), {subject: this.flags.subject, sort: this.flags.sort})
     this.print(this.render(report))
     return report
   }

@@ -1,5 +1,6 @@
 import {z} from 'zod'
 
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {type AuditEvent, auditSubject} from './event.js'
 import {spooledEventsFor} from './recorder.js'
@@ -31,13 +32,11 @@ const StoredAuditEvent = z.looseObject({
 })
 
 /** Audit events from the ops log, plus those still waiting in the local spool, oldest first. */
-export async function listAuditEvents(ctx: ResolvedContext, query: AuditQuery): Promise<AuditListResult> {
-  const [{withNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('./ops-stream.js')])
+export async function listAuditEvents(ctx: ResolvedContext, nats: NatsSession, query: AuditQuery): Promise<AuditListResult> {
+  const {contextOpsLog} = await import('./ops-stream.js')
   const filter = query.command ? auditSubject(query.command) : 'cim.ops.audit.>'
-  const messages = await withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-audit'}, async (nc) => {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    return (await contextOpsLog(nc, jsm, ctx, {create: false})).read(filter)
-  })
+  const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
+  const messages = await (await contextOpsLog(nc, jsm, ctx, {create: false})).read(filter)
   const stored = messages.map((m) => StoredAuditEvent.safeParse(m.data))
   const published = stored.filter((r) => r.success).map((r) => ({...(r.data as AuditEvent), spooled: false}))
   const waiting = (await spooledEventsFor(ctx)).map(({event}) => ({...event, spooled: true}))

@@ -1,5 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
+import type {NatsSession} from '../adapters/nats/session.js'
 import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
@@ -15,8 +16,7 @@ export interface OpsEventInput {
 }
 
 /** Publishes an ops event on the ops log (CIM_OPS created on first use), secrets masked, its id as the message id (deduplication). */
-export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput): Promise<{seq: number}> {
-  const {withNats, jetstreamManagerFor} = await import('../adapters/nats/connection.js')
+export async function publishOpsEvent(ctx: ResolvedContext, nats: NatsSession, input: OpsEventInput): Promise<{seq: number}> {
   const event = redact({
     id: randomUUID(),
     type: input.type,
@@ -27,9 +27,7 @@ export async function publishOpsEvent(ctx: ResolvedContext, input: OpsEventInput
     actor: resolveActor(),
     data: input.data,
   })
-  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-ops-event'}, async (nc) => {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    const log = await contextOpsLog(nc, jsm, ctx, {create: true})
-    return log.publish(input.subject, event, {msgID: event.id})
-  })
+  const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
+  const log = await contextOpsLog(nc, jsm, ctx, {create: true})
+  return log.publish(input.subject, event, {msgID: event.id})
 }

@@ -8,10 +8,9 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {stringifyJson} from '../adapters/nats/backup-json.js'
 import {isErrCode, JsErrCode, jsApiFor, type JsApi, type StreamDetail, streamConsumers, streamDetail, streamFacts, streamNames} from '../adapters/nats/backup-streams.js'
-import {serverInfo, withNats} from '../adapters/nats/connection.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {archiveFormat} from '../adapters/nats/backup-archive.js'
 import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
-import type {NatsSettings} from '../core/context-types.js'
 import {DataError, UsageError} from '../core/errors.js'
 import {FileSink, readChunks, syncDir} from './file-sink.js'
 import {interruptible} from './interrupt.js'
@@ -42,7 +41,8 @@ import type {ProgressListener} from './progress.js'
 const MAX_DISK_BACKLOG_BYTES = 32 * 1024 * 1024
 
 export interface CreateBackupOptions {
-  nats: NatsSettings
+  /** The session on the servers to back up. */
+  nats: NatsSession
   timeoutMs: number
   /** Streams to back up; ignored with `all`. */
   streams: string[]
@@ -113,86 +113,85 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, opts.timeoutMs)
   const log = opts.log ?? (() => {})
 
-  return withNats(opts.nats, {timeoutMs: opts.timeoutMs, name: 'cimops-backup'}, async (nc) => {
-    const api = jsApiFor(nc, opts.nats, opts.timeoutMs)
-    const server = serverInfo(nc)
-    const details = await selectStreams(api, opts)
-    if (opts.mode === 'snapshot') {
-      const memory = details.filter((detail) => detail.facts.storage === 'memory').map((detail) => detail.facts.name)
-      if (memory.length > 0) throw memoryStreamError(memory, opts.all)
-    }
+  const {nc} = await opts.nats.connection()
+  const api = jsApiFor(nc, opts.nats.settings, opts.timeoutMs)
+  const server = await opts.nats.serverInfo()
+  const details = await selectStreams(api, opts)
+  if (opts.mode === 'snapshot') {
+    const memory = details.filter((detail) => detail.facts.storage === 'memory').map((detail) => detail.facts.name)
+    if (memory.length > 0) throw memoryStreamError(memory, opts.all)
+  }
 
-    const createdAt = new Date()
-    await claimPartial(partial, {...currentOwner(), startedAt: createdAt.toISOString(), mode: opts.mode}, log)
+  const createdAt = new Date()
+  await claimPartial(partial, {...currentOwner(), startedAt: createdAt.toISOString(), mode: opts.mode}, log)
 
-    const entries: ManifestStream[] = []
-    const results: BackupStreamResult[] = []
-    try {
-      for (const [i, detail] of details.entries()) {
-        const name = detail.facts.name
-        const streamDir = streamDirName(name)
-        await mkdir(join(partial, streamDir), {mode: 0o700})
-        const progress = (bytes: number, messages?: number) =>
-          opts.onProgress?.({phase: 'backup', item: name, index: i + 1, items: details.length, bytes, messages, totalMessages: messages === undefined ? undefined : detail.facts.messages})
-        const started = performance.now()
-        const entry =
-          opts.mode === 'snapshot'
-            ? await snapshotOne(api, detail, partial, streamDir, {...opts, idleTimeoutMs, progress})
-            : await logicalOne(api, detail, partial, streamDir, {signal: opts.signal, idleTimeoutMs, progress})
-        entry.durationSeconds = round((performance.now() - started) / 1000)
-        entries.push(entry)
-        const size = entry.files.reduce((sum, file) => sum + file.size, 0)
-        results.push({
-          name,
-          messages: entry.messages,
-          firstSeq: entry.firstSeq,
-          lastSeq: entry.lastSeq,
-          firstTime: entry.firstTime,
-          lastTime: entry.lastTime,
-          consumers: entry.consumers,
-          size,
-          durationSeconds: entry.durationSeconds,
-          writesDuringBackup: entry.lastSeqAtEnd !== undefined,
-        })
-        if (entry.lastSeqAtEnd !== undefined) log(`${name}: messages kept arriving during the backup (last sequence ${entry.lastSeq} at the start, ${entry.lastSeqAtEnd} at the end)`)
-      }
-    } catch (error) {
-      // The .partial set stays for inspection; it never looks complete and restore refuses it.
-      log(`the incomplete set is left in ${partial}`)
-      throw error
+  const entries: ManifestStream[] = []
+  const results: BackupStreamResult[] = []
+  try {
+    for (const [i, detail] of details.entries()) {
+      const name = detail.facts.name
+      const streamDir = streamDirName(name)
+      await mkdir(join(partial, streamDir), {mode: 0o700})
+      const progress = (bytes: number, messages?: number) =>
+        opts.onProgress?.({phase: 'backup', item: name, index: i + 1, items: details.length, bytes, messages, totalMessages: messages === undefined ? undefined : detail.facts.messages})
+      const started = performance.now()
+      const entry =
+        opts.mode === 'snapshot'
+          ? await snapshotOne(api, detail, partial, streamDir, {...opts, idleTimeoutMs, progress})
+          : await logicalOne(api, detail, partial, streamDir, {signal: opts.signal, idleTimeoutMs, progress})
+      entry.durationSeconds = round((performance.now() - started) / 1000)
+      entries.push(entry)
+      const size = entry.files.reduce((sum, file) => sum + file.size, 0)
+      results.push({
+        name,
+        messages: entry.messages,
+        firstSeq: entry.firstSeq,
+        lastSeq: entry.lastSeq,
+        firstTime: entry.firstTime,
+        lastTime: entry.lastTime,
+        consumers: entry.consumers,
+        size,
+        durationSeconds: entry.durationSeconds,
+        writesDuringBackup: entry.lastSeqAtEnd !== undefined,
+      })
+      if (entry.lastSeqAtEnd !== undefined) log(`${name}: messages kept arriving during the backup (last sequence ${entry.lastSeq} at the start, ${entry.lastSeqAtEnd} at the end)`)
     }
+  } catch (error) {
+    // The .partial set stays for inspection; it never looks complete and restore refuses it.
+    log(`the incomplete set is left in ${partial}`)
+    throw error
+  }
 
-    const completedAt = new Date()
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      cimopsVersion: opts.cimopsVersion,
-      serverVersion: server.version,
-      serverName: server.serverName || undefined,
-      cluster: server.cluster || undefined,
-      mode: opts.mode,
-      createdAt: createdAt.toISOString(),
-      completedAt: completedAt.toISOString(),
-      durationSeconds: round((completedAt.getTime() - createdAt.getTime()) / 1000),
-      options: {consumers: opts.mode === 'snapshot' && opts.consumers, check: opts.check === true},
-      streams: entries,
-    }
-    await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(sealManifest(manifest), null, 2)}\n`)
-    await rm(join(partial, PARTIAL_MARKER), {force: true})
-    await syncDir(partial)
-    await rename(partial, dir)
-    await syncDir(dirname(dir))
-    return {
-      set: dir,
-      mode: opts.mode,
-      serverVersion: server.version,
-      createdAt: manifest.createdAt,
-      completedAt: manifest.completedAt,
-      durationSeconds: manifest.durationSeconds,
-      messages: results.reduce((sum, stream) => sum + stream.messages, 0),
-      size: results.reduce((sum, stream) => sum + stream.size, 0),
-      streams: results,
-    }
-  })
+  const completedAt = new Date()
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    cimopsVersion: opts.cimopsVersion,
+    serverVersion: server.version,
+    serverName: server.serverName || undefined,
+    cluster: server.cluster || undefined,
+    mode: opts.mode,
+    createdAt: createdAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationSeconds: round((completedAt.getTime() - createdAt.getTime()) / 1000),
+    options: {consumers: opts.mode === 'snapshot' && opts.consumers, check: opts.check === true},
+    streams: entries,
+  }
+  await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(sealManifest(manifest), null, 2)}\n`)
+  await rm(join(partial, PARTIAL_MARKER), {force: true})
+  await syncDir(partial)
+  await rename(partial, dir)
+  await syncDir(dirname(dir))
+  return {
+    set: dir,
+    mode: opts.mode,
+    serverVersion: server.version,
+    createdAt: manifest.createdAt,
+    completedAt: manifest.completedAt,
+    durationSeconds: manifest.durationSeconds,
+    messages: results.reduce((sum, stream) => sum + stream.messages, 0),
+    size: results.reduce((sum, stream) => sum + stream.size, 0),
+    streams: results,
+  }
 }
 
 async function selectStreams(api: JsApi, opts: Pick<CreateBackupOptions, 'all' | 'streams'>): Promise<StreamDetail[]> {

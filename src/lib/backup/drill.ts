@@ -9,7 +9,7 @@ import {join, resolve} from 'node:path'
 
 import {readMessages} from '../adapters/nats/backup-messages.js'
 import {deleteStream, jsApiFor, type JsApi, streamDetail} from '../adapters/nats/backup-streams.js'
-import {serverInfo, withNats} from '../adapters/nats/connection.js'
+import {type NatsSession, withNatsSession} from '../adapters/nats/session.js'
 import {MIN_IDLE_TIMEOUT_MS} from '../adapters/nats/snapshot.js'
 import type {NatsSettings} from '../core/context-types.js'
 import {createBackup} from './create.js'
@@ -28,7 +28,10 @@ export interface DrillTarget {
 }
 
 export interface DrillOptions {
+  /** The servers backed up. */
   source: NatsSettings
+  /** The command's session on them; without one the drill opens its own. */
+  nats?: NatsSession
   timeoutMs: number
   streams: string[]
   all: boolean
@@ -83,10 +86,10 @@ export interface DrillResult {
 }
 
 export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
-  return interruptible(opts.signal, () => drill(opts))
+  return interruptible(opts.signal, () => withNatsSession(opts.nats, opts.source, {timeoutMs: opts.timeoutMs, name: 'cimops-drill'}, (source) => drill(opts, source)))
 }
 
-async function drill(opts: DrillOptions): Promise<DrillResult> {
+async function drill(opts: DrillOptions, sourceSession: NatsSession): Promise<DrillResult> {
   const started = performance.now()
   const startedAt = new Date()
   const log = opts.log ?? (() => {})
@@ -97,7 +100,7 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
     log(`backing up ${opts.all ? 'every stream' : opts.streams.join(', ')} (${opts.mode})`)
     const backupStarted = performance.now()
     const backup = await createBackup({
-      nats: opts.source,
+      nats: sourceSession,
       timeoutMs: opts.timeoutMs,
       streams: opts.streams,
       all: opts.all,
@@ -115,16 +118,15 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
     const entries = set.manifest.streams
 
     log('reading the source streams for comparison')
-    const source = await withNats(opts.source, {timeoutMs: opts.timeoutMs, name: 'cimops-drill'}, async (nc) => {
-      const api = jsApiFor(nc, opts.source, opts.timeoutMs)
-      const summaries = new Map<string, ContentSummary>()
-      for (const [i, entry] of entries.entries()) {
-        summaries.set(entry.name, await summarize(api, entry.name, entry.firstSeq, entry.lastSeq, entry.messages, {idleTimeoutMs, signal: opts.signal, onProgress: opts.onProgress, index: i + 1, items: entries.length}))
-      }
-      return {serverVersion: serverInfo(nc).version, summaries}
-    })
+    const sourceApi = jsApiFor((await sourceSession.connection()).nc, sourceSession.settings, opts.timeoutMs)
+    const summaries = new Map<string, ContentSummary>()
+    for (const [i, entry] of entries.entries()) {
+      summaries.set(entry.name, await summarize(sourceApi, entry.name, entry.firstSeq, entry.lastSeq, entry.messages, {idleTimeoutMs, signal: opts.signal, onProgress: opts.onProgress, index: i + 1, items: entries.length}))
+    }
+    const source = {serverVersion: (await sourceSession.serverInfo()).version, summaries}
 
-    const restoreAndCompare = async (target: NatsSettings) => {
+    // One session on the target for the restore and the comparison, closed before an ephemeral server stops.
+    const restoreAndCompare = (target: NatsSettings) => withNatsSession(undefined, target, {timeoutMs: opts.timeoutMs, name: 'cimops-drill'}, async (targetSession) => {
       log('restoring')
       const restoreStarted = performance.now()
       const restored = await restoreSet({
@@ -133,7 +135,7 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
         replicas: opts.replicas ?? (opts.target ? undefined : 1),
         force: false,
         dryRun: false,
-        nats: target,
+        nats: targetSession,
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         onProgress: opts.onProgress,
@@ -141,18 +143,16 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
       const restoreSeconds = seconds(restoreStarted)
       await opts.afterRestore?.(target)
       log('reading the restored streams for comparison')
-      return withNats(target, {timeoutMs: opts.timeoutMs, name: 'cimops-drill'}, async (nc) => {
-        const api = jsApiFor(nc, target, opts.timeoutMs)
-        try {
-          return await compareAll(api)
-        } finally {
-          // On a --target-context server, remove what the drill restored (it created every one: restore never replaces).
-          if (opts.target) {
-            for (const stream of restored.streams) await deleteStream(api, stream.target).catch((error: Error) => log(`could not remove ${stream.target} from the target: ${error.message}`))
-            log(`removed the restored ${restored.streams.map((s) => s.target).join(', ')} from context ${opts.target.context}`)
-          }
+      const api = jsApiFor((await targetSession.connection()).nc, targetSession.settings, opts.timeoutMs)
+      try {
+        return await compareAll(api)
+      } finally {
+        // On a --target-context server, remove what the drill restored (it created every one: restore never replaces).
+        if (opts.target) {
+          for (const stream of restored.streams) await deleteStream(api, stream.target).catch((error: Error) => log(`could not remove ${stream.target} from the target: ${error.message}`))
+          log(`removed the restored ${restored.streams.map((s) => s.target).join(', ')} from context ${opts.target.context}`)
         }
-      })
+      }
 
       async function compareAll(api: JsApi) {
         const streams: DrillStreamResult[] = []
@@ -167,7 +167,7 @@ async function drill(opts: DrillOptions): Promise<DrillResult> {
         }
         return {restoreSeconds, serverVersion: restored.serverVersion, streams}
       }
-    }
+    })
 
     const outcome = opts.target
       ? await restoreAndCompare(opts.target.nats)

@@ -26,10 +26,9 @@ import {
   streamNames,
   updateStream,
 } from '../adapters/nats/backup-streams.js'
-import {serverInfo, withNats} from '../adapters/nats/connection.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {MIN_IDLE_TIMEOUT_MS, RESTORE_CHUNK, restoreSnapshot} from '../adapters/nats/snapshot.js'
 import {fitStreamConfig} from '../adapters/nats/stream-config.js'
-import type {NatsSettings} from '../core/context-types.js'
 import {DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
 import {assertServerReadsArchive} from './archive.js'
 import {ContentDigest} from './digest.js'
@@ -57,7 +56,8 @@ export interface RestoreSetOptions {
   replicas?: number
   force: boolean
   dryRun: boolean
-  nats: NatsSettings
+  /** The session on the servers to restore into. */
+  nats: NatsSession
   timeoutMs: number
   signal?: AbortSignal
   onProgress?: ProgressListener
@@ -129,90 +129,89 @@ async function restore(opts: RestoreSetOptions): Promise<RestoreResult> {
   // Before any server is contacted: a corrupt set is refused with exit 65.
   if (!opts.verified) assertIntact(set, await checkFiles(set, entries, opts.onProgress))
 
-  return withNats(opts.nats, {timeoutMs: opts.timeoutMs, name: 'cimops-restore'}, async (nc) => {
-    const api = jsApiFor(nc, opts.nats, opts.timeoutMs)
-    const server = serverInfo(nc)
-    const plan: RestorePlanItem[] = []
-    for (const entry of entries) {
-      const target = opts.as ?? entry.name
-      const existing = await streamDetail(api, target)
-      // --force replaces even an unfinished restore; without it, that one is continued.
-      const resume = existing !== undefined && !opts.force && manifest.mode === 'logical' && existing.config.description === restoreMarker(set, entry)
-      plan.push({
-        stream: entry.name,
-        target,
-        action: resume ? 'resume' : existing ? 'replace' : 'create',
-        mode: manifest.mode,
-        messages: entry.messages,
-        size: entry.files.reduce((sum, file) => sum + file.size, 0),
-        replicas: opts.replicas ?? entry.replicas,
-        existingMessages: existing?.facts.messages,
-        notes: [],
-      })
+  const {nc} = await opts.nats.connection()
+  const api = jsApiFor(nc, opts.nats.settings, opts.timeoutMs)
+  const server = await opts.nats.serverInfo()
+  const plan: RestorePlanItem[] = []
+  for (const entry of entries) {
+    const target = opts.as ?? entry.name
+    const existing = await streamDetail(api, target)
+    // --force replaces even an unfinished restore; without it, that one is continued.
+    const resume = existing !== undefined && !opts.force && manifest.mode === 'logical' && existing.config.description === restoreMarker(set, entry)
+    plan.push({
+      stream: entry.name,
+      target,
+      action: resume ? 'resume' : existing ? 'replace' : 'create',
+      mode: manifest.mode,
+      messages: entry.messages,
+      size: entry.files.reduce((sum, file) => sum + file.size, 0),
+      replicas: opts.replicas ?? entry.replicas,
+      existingMessages: existing?.facts.messages,
+      notes: [],
+    })
+  }
+  const tooMany = server.cluster ? [] : plan.filter((item) => item.replicas > 1)
+  if (tooMany.length > 0) {
+    throw new UsageError(`cannot restore ${tooMany.map((item) => `${item.target} with ${item.replicas} replicas`).join(', ')}`, `${api.address} is a single server, not a cluster`, {
+      hint: 'add --replicas 1',
+    })
+  }
+  // Everything the server will refuse is refused now, before a stream is deleted.
+  for (const [i, entry] of entries.entries()) {
+    const {config} = await readBackupJson(set, entry)
+    if (manifest.mode === 'snapshot') {
+      const format = await assertServerReadsArchive(join(set.dir, snapshotFile(entry)), entry.name, {version: server.version, address: api.address})
+      if (format === 'v2' && entry.consumers.length > 0) plan[i].notes.push(V2_CONSUMERS_NOTE)
+    } else {
+      assertRepublishable(entry, config)
     }
-    const tooMany = server.cluster ? [] : plan.filter((item) => item.replicas > 1)
-    if (tooMany.length > 0) {
-      throw new UsageError(`cannot restore ${tooMany.map((item) => `${item.target} with ${item.replicas} replicas`).join(', ')}`, `${api.address} is a single server, not a cluster`, {
-        hint: 'add --replicas 1',
-      })
-    }
-    // Everything the server will refuse is refused now, before a stream is deleted.
-    for (const [i, entry] of entries.entries()) {
-      const {config} = await readBackupJson(set, entry)
-      if (manifest.mode === 'snapshot') {
-        const format = await assertServerReadsArchive(join(set.dir, snapshotFile(entry)), entry.name, {version: server.version, address: api.address})
-        if (format === 'v2' && entry.consumers.length > 0) plan[i].notes.push(V2_CONSUMERS_NOTE)
-      } else {
-        assertRepublishable(entry, config)
-      }
-      const {dropped} = fitStreamConfig(config, server.version)
-      if (dropped.length > 0) plan[i].notes.push(`nats-server ${server.version} does not know ${dropped.join(', ')}: restored without ${dropped.length > 1 ? 'them' : 'it'}`)
-    }
-    await checkSubjectConflicts(api, entries, plan)
-    const replacing = plan.filter((item) => item.action === 'replace')
-    if (replacing.length > 0 && !opts.force && !opts.dryRun) {
-      const list = replacing.map((item) => `${item.target} (${item.existingMessages} messages)`).join(', ')
-      throw new UsageError(`refusing to restore over existing stream${replacing.length > 1 ? 's' : ''} ${list}`, 'a restore never replaces a stream unless told to', {
-        hint: 'pass --force to delete and replace it, with --yes when there is no terminal to confirm on; or restore a logical set under another name with --as',
-      })
-    }
-    const base = {set: set.dir, source: set.source, mode: manifest.mode, serverVersion: server.version, plan}
-    // A dry run shows what would be refused instead of refusing.
-    if (opts.dryRun) return {...base, dryRun: true, force: opts.force, streams: [], ok: opts.force || replacing.length === 0, durationSeconds: seconds(started)}
+    const {dropped} = fitStreamConfig(config, server.version)
+    if (dropped.length > 0) plan[i].notes.push(`nats-server ${server.version} does not know ${dropped.join(', ')}: restored without ${dropped.length > 1 ? 'them' : 'it'}`)
+  }
+  await checkSubjectConflicts(api, entries, plan)
+  const replacing = plan.filter((item) => item.action === 'replace')
+  if (replacing.length > 0 && !opts.force && !opts.dryRun) {
+    const list = replacing.map((item) => `${item.target} (${item.existingMessages} messages)`).join(', ')
+    throw new UsageError(`refusing to restore over existing stream${replacing.length > 1 ? 's' : ''} ${list}`, 'a restore never replaces a stream unless told to', {
+      hint: 'pass --force to delete and replace it, with --yes when there is no terminal to confirm on; or restore a logical set under another name with --as',
+    })
+  }
+  const base = {set: set.dir, source: set.source, mode: manifest.mode, serverVersion: server.version, plan}
+  // A dry run shows what would be refused instead of refusing.
+  if (opts.dryRun) return {...base, dryRun: true, force: opts.force, streams: [], ok: opts.force || replacing.length === 0, durationSeconds: seconds(started)}
 
-    if (replacing.length > 0) {
-      const question = `Delete ${replacing.map((item) => `${item.target} (${item.existingMessages} messages)`).join(', ')} on ${api.address} and replace ${replacing.length > 1 ? 'them' : 'it'} from ${set.dir}?`
-      const yes = opts.confirm ? await opts.confirm(question) : false
-      if (!yes) throw new UsageError('restore cancelled', 'not confirmed; nothing was changed')
-    }
+  if (replacing.length > 0) {
+    const question = `Delete ${replacing.map((item) => `${item.target} (${item.existingMessages} messages)`).join(', ')} on ${api.address} and replace ${replacing.length > 1 ? 'them' : 'it'} from ${set.dir}?`
+    const yes = opts.confirm ? await opts.confirm(question) : false
+    if (!yes) throw new UsageError('restore cancelled', 'not confirmed; nothing was changed')
+  }
 
-    const streams: RestoredStreamResult[] = []
-    for (const [i, item] of plan.entries()) {
-      const entry = entries[i]
-      const itemStarted = performance.now()
-      const progress = (bytes: number, messages?: number) =>
-        opts.onProgress?.({phase: 'restore', item: item.target, index: i + 1, items: plan.length, bytes, totalBytes: item.size, messages, totalMessages: messages === undefined ? undefined : item.messages})
-      let deleted = false
-      const failed = (error: unknown) => restoreFailure(error, {item, rest: plan.slice(i), set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
-      let unmark: (() => Promise<unknown>) | undefined
-      try {
-        if (item.action === 'replace') {
-          await deleteStream(api, item.target)
-          deleted = true
-        }
-        if (manifest.mode === 'snapshot') await restoreArchive(api, server.version, set, entry, item, opts, progress)
-        else unmark = await republish(api, server.version, set, entry, item, opts, progress)
-      } catch (error) {
-        throw failed(error)
+  const streams: RestoredStreamResult[] = []
+  for (const [i, item] of plan.entries()) {
+    const entry = entries[i]
+    const itemStarted = performance.now()
+    const progress = (bytes: number, messages?: number) =>
+      opts.onProgress?.({phase: 'restore', item: item.target, index: i + 1, items: plan.length, bytes, totalBytes: item.size, messages, totalMessages: messages === undefined ? undefined : item.messages})
+    let deleted = false
+    const failed = (error: unknown) => restoreFailure(error, {item, rest: plan.slice(i), set, address: api.address, deleted, aborted: opts.signal?.aborted === true})
+    let unmark: (() => Promise<unknown>) | undefined
+    try {
+      if (item.action === 'replace') {
+        await deleteStream(api, item.target)
+        deleted = true
       }
-      const checks = await compareWithManifest(api, entry, item, manifest.mode, opts)
-      const ok = checks.every((check) => check.ok)
-      // A logical restore loses its marker only once it matches the manifest.
-      if (ok && unmark) await unmark().catch((error: unknown) => Promise.reject(failed(error)))
-      streams.push({...item, durationSeconds: seconds(itemStarted), ok, checks})
+      if (manifest.mode === 'snapshot') await restoreArchive(api, server.version, set, entry, item, opts, progress)
+      else unmark = await republish(api, server.version, set, entry, item, opts, progress)
+    } catch (error) {
+      throw failed(error)
     }
-    return {...base, dryRun: false, force: opts.force, streams, ok: streams.every((stream) => stream.ok), durationSeconds: seconds(started)}
-  })
+    const checks = await compareWithManifest(api, entry, item, manifest.mode, opts)
+    const ok = checks.every((check) => check.ok)
+    // A logical restore loses its marker only once it matches the manifest.
+    if (ok && unmark) await unmark().catch((error: unknown) => Promise.reject(failed(error)))
+    streams.push({...item, durationSeconds: seconds(itemStarted), ok, checks})
+  }
+  return {...base, dryRun: false, force: opts.force, streams, ok: streams.every((stream) => stream.ok), durationSeconds: seconds(started)}
 }
 
 function selectEntries(set: LoadedSet, names: string[]): ManifestStream[] {

@@ -5,6 +5,7 @@
  */
 import {join} from 'node:path'
 
+import {withNatsSession} from '../adapters/nats/session.js'
 import {serverVersionNeeded, withEphemeralNats} from './ephemeral.js'
 import {checkFiles, type FileCheck, type LoadedSet} from './integrity.js'
 import {interruptible} from './interrupt.js'
@@ -92,7 +93,9 @@ async function verify(opts: VerifyOptions): Promise<VerifyResult> {
     const restored = await withEphemeralNats(
       (target) => {
         restoreServerVersion = target.serverVersion
-        return restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats: target.nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true})
+        return withNatsSession(undefined, target.nats, {timeoutMs: opts.timeoutMs, name: 'cimops-verify'}, (nats) =>
+          restoreSet({set, streams: [], replicas: 1, force: false, dryRun: false, nats, timeoutMs: opts.timeoutMs, signal: opts.signal, onProgress: opts.onProgress, verified: true}),
+        )
       },
       {minVersion: await serverVersionNeeded(set), signal: opts.signal, log: opts.log},
     )

@@ -6,6 +6,7 @@ import type {ResolvedContext} from './context-types.js'
 import {CONNECTION_ENV, type ConnectionFlags, resolveContext} from './context.js'
 import {describeFailure, type Failure} from './failure.js'
 import {ExitCode, InterruptedError} from './errors.js'
+import {loadNatsSessionOpener, type NatsSession, type NatsSessionOptions} from './nats-session.js'
 import {createStyle, type Style} from './output/style.js'
 import {redact, redactString} from './redact.js'
 
@@ -50,6 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Aborted on Ctrl-C / SIGTERM; pass it to services so they stop cleanly. */
   protected readonly abort = new AbortController()
   private resolvedContext?: Promise<ResolvedContext>
+  private heldNats?: Promise<NatsSession>
   /** An error line has been printed, so an interrupt needs no second message. */
   private reported = false
   /** Still parsing argv: any error from oclif now is a usage error. */
@@ -84,6 +86,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected context(): Promise<ResolvedContext> {
     this.resolvedContext ??= resolveContext(this.connectionFlags())
     return this.resolvedContext
+  }
+
+  /**
+   * The command's NATS session on its context, as natscli holds one connection per command: opened on first use (the
+   * options of the first call count), handed to services, and closed when the command ends, before the audit event.
+   */
+  protected nats(options: NatsSessionOptions = {}): Promise<NatsSession> {
+    this.heldNats ??= Promise.all([this.context(), loadNatsSessionOpener()]).then(([ctx, open]) =>
+      open(ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name ?? `cimops-${(this.id ?? 'command').replaceAll(':', '-')}`, reconnect: options.reconnect}),
+    )
+    return this.heldNats
   }
 
   protected connectionFlags(): ConnectionFlags {
@@ -139,9 +152,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     await super.finally(error)
+    await this.closeNats(error)
     await this.recordAudit()
     // Interrupted work may leave sockets waiting on timeouts; the result is reported, so leave now.
     if (this.abort.signal.aborted) setTimeout(() => process.exit(130), 50).unref()
+  }
+
+  /** Drained after success, so that what the command published is flushed; a drain that fails fails the command, as it would have inside it. */
+  private async closeNats(error: Error | undefined): Promise<void> {
+    const session = await this.heldNats?.catch(() => undefined)
+    await session?.close({drain: error === undefined}).catch((failure: Error) => this.catch(failure))
   }
 
   /**

@@ -4,6 +4,7 @@
  * messages (per-subject info), the stream's own subjects, and its consumers `<domain>-<projection>`.
  */
 import type {StreamSummary} from '../adapters/nats/jetstream.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {isCimopsError, UsageError} from '../core/errors.js'
 import {type ConsumerBrief, domainConsumers, isValidDomain} from './model.js'
@@ -18,10 +19,10 @@ const LISTED = 20
  * stream cannot be read, an emergency must not wait on it: returns why it could not check, for a note, and the
  * command goes ahead.
  */
-export async function assertKnownDomain(ctx: ResolvedContext, domain: string, forceHint: string): Promise<string | undefined> {
+export async function assertKnownDomain(ctx: ResolvedContext, nats: NatsSession, domain: string, forceHint: string): Promise<string | undefined> {
   let known: string[] | undefined
   try {
-    known = await lookUp(ctx, domain)
+    known = await lookUp(ctx, nats, domain)
   } catch (error) {
     if (error instanceof UsageError) throw error
     return `could not check domain "${domain}" against ${ctx.streams.events} (${isCimopsError(error) ? error.line : String(error)}); going ahead`
@@ -35,22 +36,20 @@ export async function assertKnownDomain(ctx: ResolvedContext, domain: string, fo
 }
 
 /** undefined when the domain is known; else the known ones. */
-async function lookUp(ctx: ResolvedContext, domain: string): Promise<string[] | undefined> {
-  const [{withNats, jetstreamManagerFor}, adapter] = await Promise.all([import('../adapters/nats/connection.js'), import('../adapters/nats/jetstream.js')])
+async function lookUp(ctx: ResolvedContext, nats: NatsSession, domain: string): Promise<string[] | undefined> {
+  const adapter = await import('../adapters/nats/jetstream.js')
   const stream = ctx.streams.events
   const address = ctx.nats.servers.join(',')
-  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-emergency-domains'}, async (nc) => {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    const summary = await adapter.findStream(jsm, stream, address, ctx.timeoutMs)
-    if (!summary) return []
-    if (summary.subjects.some((subject) => subject.startsWith(`cim.${domain}.`))) return undefined
-    const consumers = (await adapter.listConsumers(jsm, stream, address, ctx.timeoutMs)).map((c) => ({stream, name: c.name, durable: c.durable, filterSubjects: c.filterSubject ? [c.filterSubject] : []}))
-    // Cheap first: a consumer of the domain, else messages under cim.<domain>.> (a filter the server applies).
-    if (domainConsumers(consumers, domain).length > 0) return undefined
-    const held = await adapter.streamSubjects(jsm, stream, `cim.${domain}.>`, address, ctx.timeoutMs)
-    if (held && Object.keys(held.subjects).length > 0) return undefined
-    return knownDomains(summary, consumers, (filter) => adapter.streamSubjects(jsm, stream, filter, address, ctx.timeoutMs))
-  })
+  const jsm = await nats.jsm()
+  const summary = await adapter.findStream(jsm, stream, address, ctx.timeoutMs)
+  if (!summary) return []
+  if (summary.subjects.some((subject) => subject.startsWith(`cim.${domain}.`))) return undefined
+  const consumers = (await adapter.listConsumers(jsm, stream, address, ctx.timeoutMs)).map((c) => ({stream, name: c.name, durable: c.durable, filterSubjects: c.filterSubject ? [c.filterSubject] : []}))
+  // Cheap first: a consumer of the domain, else messages under cim.<domain>.> (a filter the server applies).
+  if (domainConsumers(consumers, domain).length > 0) return undefined
+  const held = await adapter.streamSubjects(jsm, stream, `cim.${domain}.>`, address, ctx.timeoutMs)
+  if (held && Object.keys(held.subjects).length > 0) return undefined
+  return knownDomains(summary, consumers, (filter) => adapter.streamSubjects(jsm, stream, filter, address, ctx.timeoutMs))
 }
 
 /** Domains in the stream's subjects and stored subjects (when not too many to list), and in its consumers' names. */

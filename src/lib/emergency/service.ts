@@ -3,6 +3,7 @@ import {randomUUID} from 'node:crypto'
 
 import type {ConsumerControl} from '../adapters/nats/consumer-control.js'
 import type {OpsLog} from '../adapters/nats/ops-events.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
@@ -25,6 +26,8 @@ export interface EmergencyOptions {
   actor?: string
   dryRun?: boolean
   now?: () => Date
+  /** The command's session. */
+  nats: NatsSession
 }
 
 export interface EmergencyResult {
@@ -48,8 +51,7 @@ export interface EmergencyResult {
 }
 
 export async function emergency(ctx: ResolvedContext, action: EmergencyAction, options: EmergencyOptions): Promise<EmergencyResult> {
-  const [{withNats, jetstreamManagerFor, serverInfo}, {broadcastOpsEvent}, {contextOpsLog}, {consumerControl}, {isCimopsError}] = await Promise.all([
-    import('../adapters/nats/connection.js'),
+  const [{broadcastOpsEvent}, {contextOpsLog}, {consumerControl}, {isCimopsError}] = await Promise.all([
     import('../adapters/nats/ops-events.js'),
     import('../audit/ops-stream.js'),
     import('../adapters/nats/consumer-control.js'),
@@ -66,55 +68,55 @@ export async function emergency(ctx: ResolvedContext, action: EmergencyAction, o
   })
   const dryRun = options.dryRun === true
   const subject = EMERGENCY_SUBJECT[action]
-  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: `cimops-emergency-${action}`}, async (nc) => {
-    const serverVersion = serverInfo(nc).version
-    const supported = supportsConsumerPause(serverVersion)
-    // The broadcast is a core NATS publish: it reaches every service whatever state JetStream and the ops log are in.
-    const broadcast = () => (dryRun ? Promise.resolve() : broadcastOpsEvent(nc, subject, event, event.id, ctx.timeoutMs))
-    if (action === 'stop') await broadcast()
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
-    const stream = ctx.streams.events
-    const consumers = domainConsumers(await control.list(stream), options.domain)
-    /**
-     * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
-     * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
-     * or another stop came right after) is it published with the same message id, which the stream stores once.
-     */
-    const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
-      if (dryRun) return {}
-      try {
-        const log = await contextOpsLog(nc, jsm, ctx, {create: true})
-        const seq = log.location.state === 'found' && !log.location.created ? await storedCopy(log, subject, event.id) : undefined
-        return {published: {stream: log.stream, seq: seq ?? (await log.publish(subject, event, {msgID: event.id})).seq}}
-      } catch (error) {
-        if (isCimopsError(error) && error.code === 'INTERRUPTED') throw error
-        return {notStored: isCimopsError(error) ? error.line : String(error)}
-      }
+  const {nats} = options
+  const {nc} = await nats.connection()
+  const serverVersion = (await nats.serverInfo()).version
+  const supported = supportsConsumerPause(serverVersion)
+  // The broadcast is a core NATS publish: it reaches every service whatever state JetStream and the ops log are in.
+  const broadcast = () => (dryRun ? Promise.resolve() : broadcastOpsEvent(nc, subject, event, event.id, ctx.timeoutMs))
+  if (action === 'stop') await broadcast()
+  const jsm = await nats.jsm()
+  const control = consumerControl(jsm, ctx.nats.servers.join(','), ctx.timeoutMs)
+  const stream = ctx.streams.events
+  const consumers = domainConsumers(await control.list(stream), options.domain)
+  /**
+   * The broadcast in the ops log: the stream that captured it holds it already, so it is looked up rather than
+   * published again (subscribers would hear it twice). Only when no copy is found (the ops log was just created,
+   * or another stop came right after) is it published with the same message id, which the stream stores once.
+   */
+  const store = async (): Promise<Pick<EmergencyResult, 'published' | 'notStored'>> => {
+    if (dryRun) return {}
+    try {
+      const log = await contextOpsLog(nc, jsm, ctx, {create: true})
+      const seq = log.location.state === 'found' && !log.location.created ? await storedCopy(log, subject, event.id) : undefined
+      return {published: {stream: log.stream, seq: seq ?? (await log.publish(subject, event, {msgID: event.id})).seq}}
+    } catch (error) {
+      if (isCimopsError(error) && error.code === 'INTERRUPTED') throw error
+      return {notStored: isCimopsError(error) ? error.line : String(error)}
     }
-    let actions: ConsumerAction[]
-    if (action === 'stop') {
-      actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS), stopId: event.id})
-    } else {
-      // Deliveries flow again before services are told to pick up work.
-      actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now, stopId: event.id})
-      await broadcast()
-    }
-    const stored = await store()
-    const result: Omit<EmergencyResult, 'message'> = {
-      action,
-      domain: options.domain,
-      subject,
-      event,
-      ...stored,
-      dryRun,
-      serverVersion,
-      consumerPause: supported ? 'supported' : 'unsupported',
-      broadcastOnly: !supported,
-      consumers: actions,
-    }
-    return {...result, message: emergencyMessage(result, stream)}
-  })
+  }
+  let actions: ConsumerAction[]
+  if (action === 'stop') {
+    actions = await applyConsumerActions(control, 'stop', consumers, {supported, dryRun, until: new Date(now.getTime() + PAUSE_FOR_MS), stopId: event.id})
+  } else {
+    // Deliveries flow again before services are told to pick up work.
+    actions = await applyConsumerActions(control, 'resume', consumers, {supported, dryRun, until: now, stopId: event.id})
+    await broadcast()
+  }
+  const stored = await store()
+  const result: Omit<EmergencyResult, 'message'> = {
+    action,
+    domain: options.domain,
+    subject,
+    event,
+    ...stored,
+    dryRun,
+    serverVersion,
+    consumerPause: supported ? 'supported' : 'unsupported',
+    broadcastOnly: !supported,
+    consumers: actions,
+  }
+  return {...result, message: emergencyMessage(result, stream)}
 }
 
 /** A stream stores a captured core publish moments after it: looked for up to 5 times, waiting 0.75s in all. */

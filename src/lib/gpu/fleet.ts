@@ -1,8 +1,9 @@
 /**
- * A session on the GPU fleet: one NATS connection, the three KV buckets and the ops log. Services in this folder
- * take a FleetSession so they stay free of connection handling (and testable with an in-memory one).
+ * A session on the GPU fleet: the command's NATS session, the three KV buckets and the ops log. Services in this
+ * folder take a FleetSession so they stay free of connection handling (and testable with an in-memory one).
  */
 import type {GpuFleetStore} from '../adapters/nats/gpu-kv.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {CimopsError} from '../core/errors.js'
 
@@ -24,20 +25,23 @@ export interface FleetSession {
 }
 
 export interface FleetOptions {
+  /** The command's session. Without one, the fleet opens its own with the options below and closes it after. */
+  nats?: NatsSession
   /** Client name shown by the server. */
-  name: string
+  name?: string
   /** Long waits (evacuation) survive a brief server restart. */
   reconnect?: boolean
 }
 
 export async function withFleet<T>(ctx: ResolvedContext, options: FleetOptions, work: (session: FleetSession) => Promise<T>): Promise<T> {
-  const [{withNats, jetstreamManagerFor, clusterSize}, {openGpuFleet}, {contextOpsLog}] = await Promise.all([
+  const [{withNatsSession}, {clusterSize}, {openGpuFleet}, {contextOpsLog}] = await Promise.all([
+    import('../adapters/nats/session.js'),
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/gpu-kv.js'),
     import('../audit/ops-stream.js'),
   ])
-  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name, reconnect: options.reconnect}, async (nc) => {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
+  return withNatsSession(options.nats, ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name, reconnect: options.reconnect}, async (nats) => {
+    const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
     const store = await openGpuFleet(nc, jsm, ctx.nats, ctx.timeoutMs, clusterSize(nc, ctx.nats.servers))
     const notes: string[] = []
     let log: ReturnType<typeof contextOpsLog> | undefined

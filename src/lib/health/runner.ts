@@ -2,7 +2,7 @@ import type {ResolvedContext} from '../core/context-types.js'
 import {DeadlineError, failedCheck, withDeadline} from '../core/check/deadline.js'
 import {type CheckOutcome, type CheckReport, type CheckResult, summarize} from '../core/check/result.js'
 import {InterruptedError} from '../core/errors.js'
-import type {NatsSession} from './nats-session.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 
 export interface CheckContext {
   ctx: ResolvedContext

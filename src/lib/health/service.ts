@@ -1,7 +1,7 @@
 import type {ResolvedContext} from '../core/context-types.js'
 import type {HealthComponent} from './components.js'
 import type {CheckReport} from '../core/check/result.js'
-import {createNatsSession} from './nats-session.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {runChecks} from './runner.js'
 import {healthScore} from './score.js'
 
@@ -18,6 +18,8 @@ export interface HealthOptions {
   components?: HealthComponent[]
   signal: AbortSignal
   now?: () => Date
+  /** The command's session; without one the run opens its own and closes it (health-check --watch: every report connects afresh). */
+  nats?: NatsSession
 }
 
 /** Runs the selected checks concurrently against the resolved context; never throws for a sick component. */
@@ -26,12 +28,13 @@ export async function runHealthCheck(ctx: ResolvedContext, options: HealthOption
   const selected = options.components?.length ? ALL_CHECKS.filter((c) => options.components!.includes(c.component as HealthComponent)) : ALL_CHECKS
   const now = options.now ?? (() => new Date())
   const checkedAt = now().toISOString()
-  const nats = createNatsSession(ctx.nats, ctx.timeoutMs)
+  const {openNatsSession} = await import('../adapters/nats/session.js')
+  const nats = options.nats ?? openNatsSession(ctx.nats, {timeoutMs: ctx.timeoutMs})
   try {
     const report = await runChecks(selected, {ctx, signal: options.signal, now, nats}, ctx.timeoutMs)
     const {score, groups} = healthScore(report.checks, ctx.scoreWeights)
     return {...report, score, scoreGroups: groups, checkedAt, context: ctx.name}
   } finally {
-    await nats.close()
+    if (nats !== options.nats) await nats.close()
   }
 }

@@ -7,6 +7,7 @@ import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 
 import type {PostableAlert} from '../adapters/alertmanager/client.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {DEFAULT_RETRY, type RetryPolicy} from '../adapters/notify/retry.js'
 import {type Actor, actorName, resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
@@ -38,6 +39,8 @@ export interface IncidentOptions {
   retry?: RetryPolicy
   /** Called once the declaration is stored, before anyone is notified: from here on the incident exists. */
   onRecorded?: (id: string) => void
+  /** The command's session; without one every call opens its own. */
+  nats?: NatsSession
 }
 
 export interface IncidentView extends Incident {
@@ -100,8 +103,8 @@ export async function declareIncident(ctx: ResolvedContext, input: DeclareInput,
   const actor = resolveActor(options.actor)
   const now = clock()
   const deps = await notifyDeps(ctx, options)
-  return withIncidentStore(ctx, {create: true}, async (store) => {
-    const snapshotting = input.snapshot === false ? undefined : import('./snapshot.js').then(({takeSnapshot}) => takeSnapshot(ctx, {signal: options.signal, now}))
+  return withIncidentStore(ctx, {create: true, nats: options.nats}, async (store) => {
+    const snapshotting = input.snapshot === false ? undefined : import('./snapshot.js').then(({takeSnapshot}) => takeSnapshot(ctx, {signal: options.signal, now, nats: options.nats}))
     const {id} = await allocateIncidentId(store.log, {now, declarationId: randomUUID(), signal: options.signal})
     const snapshot = await snapshotting
     const declared = incidentEvent('IncidentDeclared', id, actor, {title: input.title, severity: input.severity, summary: input.summary, commander: input.commander, snapshot}, now)
@@ -117,7 +120,7 @@ export async function addNote(ctx: ResolvedContext, id: string, input: NoteInput
   const clock = options.now ?? (() => new Date())
   const actor = resolveActor(options.actor)
   const deps = await notifyDeps(ctx, options)
-  return withIncidentStore(ctx, {create: true}, async (store) => {
+  return withIncidentStore(ctx, {create: true, nats: options.nats}, async (store) => {
     const {incidents} = await store.incidents()
     const target = find(incidents, id)
     const now = clock()
@@ -136,7 +139,7 @@ export async function resolveIncident(ctx: ResolvedContext, id: string, input: {
   const clock = options.now ?? (() => new Date())
   const actor = resolveActor(options.actor)
   const deps = await notifyDeps(ctx, options)
-  return withIncidentStore(ctx, {create: true}, async (store) => {
+  return withIncidentStore(ctx, {create: true, nats: options.nats}, async (store) => {
     const {incidents} = await store.incidents()
     const target = find(incidents, id)
     if (target.status === 'resolved') {
@@ -155,7 +158,7 @@ export async function notifyIncident(ctx: ResolvedContext, id: string, options: 
   const clock = options.now ?? (() => new Date())
   const actor = resolveActor(options.actor)
   const deps = await notifyDeps(ctx, options)
-  return withIncidentStore(ctx, {create: true}, async (store) => {
+  return withIncidentStore(ctx, {create: true, nats: options.nats}, async (store) => {
     const {incidents} = await store.incidents()
     return finish(store, deps, find(incidents, id), incidents, actor, clock, 'always')
   })
@@ -164,7 +167,7 @@ export async function notifyIncident(ctx: ResolvedContext, id: string, options: 
 export async function listIncidents(ctx: ResolvedContext, {all}: {all: boolean}, options: IncidentOptions): Promise<IncidentListResult> {
   const now = (options.now ?? (() => new Date()))()
   const deps = await notifyDeps(ctx, options)
-  const {incidents, skipped} = await withIncidentStore(ctx, {create: false}, (store) => store.incidents())
+  const {incidents, skipped} = await withIncidentStore(ctx, {create: false, nats: options.nats}, (store) => store.incidents())
   const open = incidents.filter((incident) => incident.status === 'open')
   const warnings = skippedWarning(skipped)
   warnings.push(...(await keepAlive(deps, open, now)))
@@ -175,7 +178,7 @@ export async function listIncidents(ctx: ResolvedContext, {all}: {all: boolean},
 export async function showIncident(ctx: ResolvedContext, id: string, options: IncidentOptions): Promise<IncidentShowResult> {
   const now = (options.now ?? (() => new Date()))()
   const deps = await notifyDeps(ctx, options)
-  const {events, skipped} = await withIncidentStore(ctx, {create: false}, (store) => store.events(id))
+  const {events, skipped} = await withIncidentStore(ctx, {create: false, nats: options.nats}, (store) => store.events(id))
   const incident = foldIncident(events)
   if (!incident) throw unknownIncident(id)
   const warnings = skippedWarning(skipped)

@@ -1,4 +1,5 @@
 /** What the system looked like when the incident was declared: the health-check result and the firing alerts. */
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {isCimopsError} from '../core/errors.js'
 import type {IncidentSnapshot} from './model.js'
@@ -8,11 +9,11 @@ const MAX_ALERTS = 50
 /** The declaration waits for the snapshot: a hung service may delay it this long at most, not a whole --timeout. */
 export const SNAPSHOT_TIMEOUT_MS = 2000
 
-export async function takeSnapshot(context: ResolvedContext, {signal, now}: {signal: AbortSignal; now: Date}): Promise<IncidentSnapshot> {
+export async function takeSnapshot(context: ResolvedContext, {signal, now, nats}: {signal: AbortSignal; now: Date; nats?: NatsSession}): Promise<IncidentSnapshot> {
   const ctx = {...context, timeoutMs: Math.min(context.timeoutMs, SNAPSHOT_TIMEOUT_MS)}
   const [{runHealthCheck}, {createAlertmanagerClient}] = await Promise.all([import('../health/service.js'), import('../adapters/alertmanager/client.js')])
   const [health, alerts] = await Promise.allSettled([
-    runHealthCheck(ctx, {signal}),
+    runHealthCheck(ctx, {signal, nats}),
     createAlertmanagerClient(ctx.alertmanager, ctx.timeoutMs).alerts({active: true, silenced: false, inhibited: false}),
   ])
   const snapshot: IncidentSnapshot = {takenAt: now.toISOString()}

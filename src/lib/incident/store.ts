@@ -1,5 +1,6 @@
-/** Incidents in the ops log: one NATS connection per command, events read, folded and appended. */
+/** Incidents in the ops log: on the command's NATS session, events read, folded and appended. */
 import type {OpsLog} from '../adapters/nats/ops-events.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {OperationError, UsageError} from '../core/errors.js'
 import {parseIncidentEvent} from './events.js'
@@ -18,13 +19,15 @@ export interface IncidentStore {
 export interface StoreOptions {
   /** Create the ops log's stream when no stream captures cim.ops.> (commands that write); readers see an empty log instead. */
   create: boolean
+  /** The command's session; without one (a test, a library caller) the store opens its own and closes it after. */
+  nats?: NatsSession
 }
 
 export async function withIncidentStore<T>(ctx: ResolvedContext, options: StoreOptions, work: (store: IncidentStore) => Promise<T>): Promise<T> {
-  const [{withNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../audit/ops-stream.js')])
-  return withNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nc) => {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    const log = await contextOpsLog(nc, jsm, ctx, options)
+  const [{withNatsSession}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/session.js'), import('../audit/ops-stream.js')])
+  return withNatsSession(options.nats, ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nats) => {
+    const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
+    const log = await contextOpsLog(nc, jsm, ctx, {create: options.create})
     const events = async (id?: string) => {
       const messages = await log.read(incidentFilter(id))
       const parsed: IncidentEvent[] = []

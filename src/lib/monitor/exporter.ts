@@ -58,15 +58,16 @@ export async function runMonitor(ctx: ResolvedContext, options: MonitorOptions):
 }
 
 async function loadModules() {
-  const [metrics, connection, jetstream, messages, lag, versions] = await Promise.all([
+  const [metrics, connection, session, jetstream, messages, lag, versions] = await Promise.all([
     import('./metrics.js'),
     import('../adapters/nats/connection.js'),
+    import('../adapters/nats/session.js'),
     import('../adapters/nats/jetstream.js'),
     import('../adapters/nats/messages.js'),
     import('../streams/lag.js'),
     import('../adapters/nats/versions.js'),
   ])
-  return {metrics, connection, jetstream, messages, lag, versions}
+  return {metrics, connection, session, jetstream, messages, lag, versions}
 }
 
 type Modules = Awaited<ReturnType<typeof loadModules>>
@@ -177,7 +178,8 @@ class EventMonitor {
     const delay = this.m.connection.reconnectBackoff()
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        const nc = await this.m.connection.connectNats(this.ctx.nats, {timeoutMs: this.ctx.timeoutMs, name: 'cimops-monitor', reconnect: 'forever'})
+        // A session per attempt: its connect is tried once, and this loop retries it with a backoff.
+        const {nc} = await this.m.session.openNatsSession(this.ctx.nats, {timeoutMs: this.ctx.timeoutMs, name: 'cimops-monitor', reconnect: 'forever'}).connection()
         this.enter({type: 'connected', nc})
         if (attempt > 0) {
           this.options.log(`connected to NATS at ${this.address}`)

@@ -2,6 +2,8 @@
  * The morning check: every area read concurrently, each within its own deadline, so one slow or dead
  * system makes its area UNKNOWN instead of holding up the report. Never throws for a sick component.
  */
+import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {humanSeconds} from '../alerts/model.js'
 import {withDeadline} from '../core/check/deadline.js'
 import {type CheckResult, sortWorstFirst} from '../core/check/result.js'
@@ -22,6 +24,8 @@ export interface MorningOptions {
   backupCritMs: number
   drillWarnMs: number
   signal: AbortSignal
+  /** The command's session: every area that reads NATS, the health check included, shares its one connection. */
+  nats: NatsSession
   /** Where the previous check's backlog is kept; false: no trend, nothing written. */
   snapshotFile: string | false
   /** Runbook directories for the actions (default: the usual ones). */
@@ -41,76 +45,73 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
     withDeadline(work, deadlineMs, () => new Error(`${what} did not answer within ${humanSeconds(deadlineMs / 1000)}`))
 
   const [{runHealthCheck}, sources, trend] = await Promise.all([import('../health/service.js'), import('./sources.js'), import('./trend.js')])
-  const nats = lazyNats(ctx)
-  try {
-    const health = within(runHealthCheck(ctx, {signal: options.signal, now: () => now}), 'the health check')
-    const snapshot = options.snapshotFile === false ? Promise.resolve(undefined) : trend.readSnapshot(options.snapshotFile)
+  const {nats} = options
+  const health = within(runHealthCheck(ctx, {signal: options.signal, now: () => now, nats}), 'the health check')
+  const snapshot = options.snapshotFile === false ? Promise.resolve(undefined) : trend.readSnapshot(options.snapshotFile)
 
-    const alertsArea = readAlerts(ctx, options.sinceMs, now, within)
-    const eventsArea = within(readEvents(ctx, nats, windowSeconds, now), 'event rates').then(
-      (rates): EventsArea => judgeEvents({...rates, windowSeconds}),
-      (error): EventsArea => ({...unknownArea(error), source: 'none', domains: [], windowCount: null, ratePerSecond: null}),
-    )
-    const drillsArea = within(
-      nats.read(ctx.streams.ops, 'cim.ops.drill.>').then((messages) => sources.drillsFromOps(messages, now)),
-      'the ops log',
-    ).then(
-      (drills) => judgeDrills(drills, options.drillWarnMs / 1000),
-      (error) => ({...unknownArea(error), warnSeconds: options.drillWarnMs / 1000}),
-    )
-    const fleet = within(readFleet(ctx, nats, now), 'the GPU fleet').then(sources.fleetNodes, (error: unknown) => ({error}))
-    const backupsArea = sources.readBackupSets(options.backupsDir, now).then(
-      (sets) => judgeBackups(options.backupsDir, sets, {warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
-      (error) => ({...unknownArea(error), dir: options.backupsDir, sets: 0, warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
-    )
-    const lookup = runbookLookup(options.runbookDirs)
+  const alertsArea = readAlerts(ctx, options.sinceMs, now, within)
+  const eventsArea = within(readEvents(ctx, nats, windowSeconds, now), 'event rates').then(
+    (rates): EventsArea => judgeEvents({...rates, windowSeconds}),
+    (error): EventsArea => ({...unknownArea(error), source: 'none', domains: [], windowCount: null, ratePerSecond: null}),
+  )
+  const drillsArea = within(
+    readOps(ctx, nats, ctx.streams.ops, 'cim.ops.drill.>').then((messages) => sources.drillsFromOps(messages, now)),
+    'the ops log',
+  ).then(
+    (drills) => judgeDrills(drills, options.drillWarnMs / 1000),
+    (error) => ({...unknownArea(error), warnSeconds: options.drillWarnMs / 1000}),
+  )
+  const fleet = within(readFleet(ctx, nats, now), 'the GPU fleet').then(sources.fleetNodes, (error: unknown) => ({error}))
+  const backupsArea = sources.readBackupSets(options.backupsDir, now).then(
+    (sets) => judgeBackups(options.backupsDir, sets, {warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
+    (error) => ({...unknownArea(error), dir: options.backupsDir, sets: 0, warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
+  )
+  const lookup = runbookLookup(options.runbookDirs)
 
-    const healthReport = await health.catch((error: unknown) => ({error}))
-    const previous = await snapshot
-    const healthArea: HealthArea = 'error' in healthReport ? {...unknownArea(healthReport.error), checks: []} : judgeHealth(healthReport)
-    const checks = 'error' in healthReport ? [] : healthReport.checks
-    const consumersArea: ConsumersArea = 'error' in healthReport ? {...unknownArea(healthReport.error), consumers: []} : judgeConsumers(checks, previous)
-    const fleetResult = await fleet
-    const gpuCheck = checks.find((c) => c.component === 'gpu')
-    const gpuArea: GpuArea =
-      'error' in fleetResult && !gpuCheck
-        ? {...unknownArea(fleetResult.error), nodes: []}
-        : judgeGpu(gpuCheck ? {status: gpuCheck.status, summary: gpuCheck.summary} : undefined, 'error' in fleetResult ? [] : fleetResult, 'error' in fleetResult ? unknownArea(fleetResult.error).error : undefined)
+  const healthReport = await health.catch((error: unknown) => ({error}))
+  const previous = await snapshot
+  const healthArea: HealthArea = 'error' in healthReport ? {...unknownArea(healthReport.error), checks: []} : judgeHealth(healthReport)
+  const checks = 'error' in healthReport ? [] : healthReport.checks
+  const consumersArea: ConsumersArea = 'error' in healthReport ? {...unknownArea(healthReport.error), consumers: []} : judgeConsumers(checks, previous)
+  const fleetResult = await fleet
+  const gpuCheck = checks.find((c) => c.component === 'gpu')
+  const gpuArea: GpuArea =
+    'error' in fleetResult && !gpuCheck
+      ? {...unknownArea(fleetResult.error), nodes: []}
+      : judgeGpu(gpuCheck ? {status: gpuCheck.status, summary: gpuCheck.summary} : undefined, 'error' in fleetResult ? [] : fleetResult, 'error' in fleetResult ? unknownArea(fleetResult.error).error : undefined)
 
-    const [alerts, events, drills, backups, runbooks] = await Promise.all([alertsArea, eventsArea, drillsArea, backupsArea, lookup])
-    const areas = {alerts, events, consumers: consumersArea, gpu: gpuArea, backups, drills, health: healthArea}
-    const checkedAt = now.toISOString()
-    const actions = recommendActions({...areas, checkedAt}, runbooks)
-    const areaChecks = toChecks(areas, ctx)
-    const status = worstStatus(areaChecks.map((c) => c.status))
-    const bad = sortWorstFirst(areaChecks).filter((c) => c.status !== 'OK')
-    const summary = bad.length === 0 ? `all ${areaChecks.length} areas OK` : bad.slice(0, 4).map((c) => `${c.name}: ${c.summary}`).join('; ') + (bad.length > 4 ? `; and ${bad.length - 4} more` : '')
+  const [alerts, events, drills, backups, runbooks] = await Promise.all([alertsArea, eventsArea, drillsArea, backupsArea, lookup])
+  const areas = {alerts, events, consumers: consumersArea, gpu: gpuArea, backups, drills, health: healthArea}
+  const checkedAt = now.toISOString()
+  const actions = recommendActions({...areas, checkedAt}, runbooks)
+  const areaChecks = toChecks(areas, ctx)
+  const status = worstStatus(areaChecks.map((c) => c.status))
+  const bad = sortWorstFirst(areaChecks).filter((c) => c.status !== 'OK')
+  const summary = bad.length === 0 ? `all ${areaChecks.length} areas OK` : bad.slice(0, 4).map((c) => `${c.name}: ${c.summary}`).join('; ') + (bad.length > 4 ? `; and ${bad.length - 4} more` : '')
 
-    if (options.snapshotFile !== false && consumersArea.consumers.length > 0) {
-      await trend.writeSnapshot(options.snapshotFile, snapshotOf(consumersArea, checkedAt)).catch(() => {})
-    }
-    return {
-      status,
-      summary,
-      checks: areaChecks,
-      durationSeconds: round((performance.now() - started) / 1000, 3),
-      checkedAt,
-      ...(ctx.name ? {context: ctx.name} : {}),
-      window: {seconds: windowSeconds, from: new Date(now.getTime() - options.sinceMs).toISOString()},
-      ...areas,
-      actions,
-    }
-  } finally {
-    await nats.close()
+  if (options.snapshotFile !== false && consumersArea.consumers.length > 0) {
+    await trend.writeSnapshot(options.snapshotFile, snapshotOf(consumersArea, checkedAt)).catch(() => {})
+  }
+  return {
+    status,
+    summary,
+    checks: areaChecks,
+    durationSeconds: round((performance.now() - started) / 1000, 3),
+    checkedAt,
+    ...(ctx.name ? {context: ctx.name} : {}),
+    window: {seconds: windowSeconds, from: new Date(now.getTime() - options.sinceMs).toISOString()},
+    ...areas,
+    actions,
   }
 }
 
 type Within = <T>(work: Promise<T>, what: string) => Promise<T>
 
 /** The fleet as `cimops gpu nodes` sees it, on the shared connection; buckets that do not exist read as empty. */
-async function readFleet(ctx: ResolvedContext, nats: LazyNats, now: Date) {
-  const [{nc, jsm}, {openGpuFleet}, {listFleet}, {resolveGpuThresholds}] = await Promise.all([
-    nats.session(),
+async function readFleet(ctx: ResolvedContext, nats: NatsSession, now: Date) {
+  const [{nc}, jsm, {openGpuFleet}, {listFleet}, {resolveGpuThresholds}] = await Promise.all([
+    nats.connection(),
+    nats.jsm(),
     import('../adapters/nats/gpu-kv.js'),
     import('../gpu/nodes.js'),
     import('../gpu/thresholds.js'),
@@ -142,12 +143,12 @@ async function readAlerts(ctx: ResolvedContext, sinceMs: number, now: Date, with
   }
 }
 
-async function readEvents(ctx: ResolvedContext, nats: LazyNats, windowSeconds: number, now: Date): Promise<RateResult & {source: EventsArea['source']; stream?: string}> {
+async function readEvents(ctx: ResolvedContext, nats: NatsSession, windowSeconds: number, now: Date): Promise<RateResult & {source: EventsArea['source']; stream?: string}> {
   const [{prometheusFor}, {ratesFromPrometheus, ratesFromJetStream}] = await Promise.all([import('../alerts/clients.js'), import('./sources.js')])
   // Both at once: a Prometheus that does not answer must not delay the stream's figures past the deadline.
   const [fromPrometheus, fromStream] = await Promise.allSettled([
     prometheusFor(ctx).then((prometheus) => ratesFromPrometheus(prometheus, windowSeconds, now)),
-    nats.session().then((session) => ratesFromJetStream(ctx, session, windowSeconds, now)),
+    Promise.all([nats.connection(), nats.jsm()]).then(([{nc}, jsm]) => ratesFromJetStream(ctx, {nc, jsm}, windowSeconds, now)),
   ])
   if (fromPrometheus.status === 'fulfilled' && fromPrometheus.value) return {...fromPrometheus.value, source: 'prometheus'}
   if (fromStream.status === 'rejected') throw fromStream.reason
@@ -177,39 +178,10 @@ function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<
   ]
 }
 
-interface LazyNats {
-  session(): Promise<{nc: import('../adapters/nats/connection.js').NatsConnection; jsm: import('../adapters/nats/connection.js').JetStreamManager}>
-  /** Every message of `filter` on `stream`; a missing stream reads as empty. */
-  read(stream: string, filter: string): Promise<import('../adapters/nats/ops-events.js').StoredOpsMessage[]>
-  close(): Promise<void>
-}
-
-/** One NATS connection for the areas that need it, opened on first use. */
-function lazyNats(ctx: ResolvedContext): LazyNats {
-  let opened: ReturnType<LazyNats['session']> | undefined
-  const session = () =>
-    (opened ??= (async () => {
-      const {connectNats, jetstreamManagerFor} = await import('../adapters/nats/connection.js')
-      const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-morning-check'})
-      try {
-        return {nc, jsm: await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)}
-      } catch (error) {
-        await nc.close().catch(() => {})
-        throw error
-      }
-    })())
-  return {
-    session,
-    async read(stream, filter) {
-      const [{nc, jsm}, {openOpsLog}] = await Promise.all([session(), import('../adapters/nats/ops-events.js')])
-      return (await openOpsLog(nc, jsm, ctx.nats, stream, ctx.timeoutMs)).read(filter)
-    },
-    async close() {
-      if (!opened) return
-      const open = await opened.catch(() => undefined)
-      await open?.nc.close().catch(() => {})
-    },
-  }
+/** Every message of `filter` on `stream`; a missing stream reads as empty. */
+async function readOps(ctx: ResolvedContext, nats: NatsSession, stream: string, filter: string): Promise<StoredOpsMessage[]> {
+  const [{nc}, jsm, {openOpsLog}] = await Promise.all([nats.connection(), nats.jsm(), import('../adapters/nats/ops-events.js')])
+  return (await openOpsLog(nc, jsm, ctx.nats, stream, ctx.timeoutMs)).read(filter)
 }
 
 /** The runbooks the actions link to, by alert and by id; no runbooks is no links, not an error. */

@@ -8,7 +8,7 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import type {ReplayPublisher} from '../adapters/nats/replay-publish.js'
 import {ExitCode, InterruptedError, isCimopsError, OperationError} from '../core/errors.js'
-import type {JetStreamSession} from '../streams/session.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 import {ReplayCheckpoint, replayStateDir} from './checkpoint.js'
 import type {Delivery, ReplayRun} from './model.js'
 import {emptySelection, resumeHint} from './outcome.js'

@@ -10,7 +10,7 @@
  * its window and checkpoints (publish.ts, checkpoint.ts), and the result built once at the end (outcome.ts).
  */
 import type {ResolvedContext} from '../core/context-types.js'
-import type {JetStreamSession} from '../streams/session.js'
+import type {JetStreamSession, NatsSession} from '../adapters/nats/session.js'
 import {exportToFile} from './export.js'
 import type {ReplayOptions, ReplayPlan, ReplayResult, ReplayRun, ReplayState} from './model.js'
 import {emptySelection, NOTHING_DELIVERED, replayResult} from './outcome.js'
@@ -30,16 +30,11 @@ export const ESTIMATED_RATE = 50_000
 export const DEFAULT_MAX_IN_FLIGHT = 1024
 
 /** Runs a plan (fresh or resumed). `dryRun` reads headers only and changes nothing. */
-export async function runReplay(ctx: ResolvedContext, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
-  const {openJetStream} = await import('../streams/session.js')
+export async function runReplay(ctx: ResolvedContext, nats: NatsSession, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
   const needsNats = !('file' in plan.target) || !('file' in plan.source)
-  // Reconnecting without limit: the reader and publisher give up on their own after faultToleranceMs.
-  const session = needsNats ? await openJetStream(ctx, {reconnect: 'forever'}) : undefined
-  try {
-    return await replayWith(session, ctx, plan, dryRun, options, resumeFrom)
-  } finally {
-    await session?.close()
-  }
+  // The command's session reconnects without limit: the reader and publisher give up on their own after faultToleranceMs.
+  const session = needsNats ? await nats.jetstream() : undefined
+  return replayWith(session, ctx, plan, dryRun, options, resumeFrom)
 }
 
 async function replayWith(

@@ -11,7 +11,7 @@ import type {RangeEvent} from '../adapters/nats/range-reader.js'
 import {InterruptedError, UsageError} from '../core/errors.js'
 import {checkReadSupport, narrowFilters} from '../streams/events.js'
 import {streamNotFound} from '../streams/errors.js'
-import type {JetStreamSession} from '../streams/session.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 import type {ReplayOptions, ReplayPlan} from './model.js'
 import type {SelectionTally} from './tally.js'
 

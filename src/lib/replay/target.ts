@@ -5,7 +5,7 @@
 import type {StreamSummary} from '../adapters/nats/jetstream.js'
 import {intersectSubjects} from '../adapters/nats/subjects.js'
 import {isCimopsError, NotFoundError, UsageError} from '../core/errors.js'
-import type {JetStreamSession} from '../streams/session.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 import type {ReplayPlan} from './model.js'
 import {type Destination, REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER, targetSubject} from './selection.js'
 import {faultToleranceMs} from './source.js'

@@ -7,6 +7,8 @@
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 
+import type {OpsLog} from '../adapters/nats/ops-events.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import type {RunEvent} from './execute.js'
 
@@ -75,7 +77,7 @@ export interface RecorderResult {
 
 export interface RunRecorder {
   handle(event: RunEvent): void
-  /** Waits for what is in flight, at most `timeoutMs` more, and closes the connection. */
+  /** Waits for what is in flight, at most `timeoutMs` more; the command closes its session. */
   close(): Promise<RecorderResult>
 }
 
@@ -83,14 +85,14 @@ export interface RunRecorder {
  * Publishes to the context's ops log. Step-finished events need the run id and actor, which the
  * executor's step events do not carry: they are taken from the run-started event.
  */
-export function opsRecorder(ctx: ResolvedContext): RunRecorder {
+export function opsRecorder(ctx: ResolvedContext, nats: NatsSession): RunRecorder {
   let run: {runId: string; actor: RunbookEvent['actor']} | undefined
   let published = 0
   let failure: string | undefined
-  let connection: Promise<Session | undefined> | undefined
+  let opening: Promise<OpsLog | undefined> | undefined
   let queue: Promise<void> = Promise.resolve()
 
-  const session = () => (connection ??= openSession(ctx).catch((error: unknown) => {
+  const opsLog = () => (opening ??= openOpsLog(ctx, nats).catch((error: unknown) => {
     failure = describe(error)
     return undefined
   }))
@@ -98,12 +100,12 @@ export function opsRecorder(ctx: ResolvedContext): RunRecorder {
   const enqueue = (items: Array<{subject: string; body: RunbookEvent}>) => {
     if (items.length === 0) return
     queue = queue.then(async () => {
-      const open = await session()
-      if (!open) return
+      const log = await opsLog()
+      if (!log) return
       for (const item of items) {
         if (failure) return
         try {
-          await open.log.publish(item.subject, item.body, {msgID: item.body.id})
+          await log.publish(item.subject, item.body, {msgID: item.body.id})
           published++
         } catch (error) {
           failure = describe(error)
@@ -138,46 +140,24 @@ export function opsRecorder(ctx: ResolvedContext): RunRecorder {
     async close() {
       const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ctx.timeoutMs).unref())
       const done = await Promise.race([queue.then(() => 'done' as const), deadline])
-      let open: Session | undefined
-      if (done === 'late') {
-        failure ??= `the ops log did not answer within ${ctx.timeoutMs / 1000}s`
-        void connection?.then((late) => late?.close())
-      } else {
-        open = await connection
-        await open?.close().catch(() => {})
-      }
-      return {recorded: !failure && published > 0, events: published, ...(open ? {stream: open.log.stream} : {}), ...(failure ? {reason: failure} : {})}
+      if (done === 'late') failure ??= `the ops log did not answer within ${ctx.timeoutMs / 1000}s`
+      const log = done === 'late' ? undefined : await opening
+      return {recorded: !failure && published > 0, events: published, ...(log ? {stream: log.stream} : {}), ...(failure ? {reason: failure} : {})}
     },
   }
 }
 
-interface Session {
-  log: import('../adapters/nats/ops-events.js').OpsLog
-  close(): Promise<void>
-}
-
 class NoOpsLog extends Error {}
 
-async function openSession(ctx: ResolvedContext): Promise<Session> {
-  const [{connectNats, jetstreamManagerFor}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/connection.js'), import('../audit/ops-stream.js')])
-  const nc = await connectNats(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-runbook'})
-  try {
-    const jsm = await jetstreamManagerFor(nc, ctx.nats, ctx.timeoutMs)
-    // Wherever cim.ops.> is captured (an events stream on cim.> holds it too); a run never creates it.
-    const log = await contextOpsLog(nc, jsm, ctx, {create: false})
-    const {location} = log
-    if (location.state === 'missing') throw new NoOpsLog(`there is no ops log (stream ${ctx.streams.ops}; it is created by the first incident or audited command)`)
-    if (location.state === 'blocked') throw new NoOpsLog(`${location.reason} (${location.hint})`)
-    return {
-      log,
-      close: async () => {
-        await nc.drain().catch(() => nc.close())
-      },
-    }
-  } catch (error) {
-    await nc.close().catch(() => {})
-    throw error
-  }
+async function openOpsLog(ctx: ResolvedContext, nats: NatsSession): Promise<OpsLog> {
+  const {contextOpsLog} = await import('../audit/ops-stream.js')
+  const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
+  // Wherever cim.ops.> is captured (an events stream on cim.> holds it too); a run never creates it.
+  const log = await contextOpsLog(nc, jsm, ctx, {create: false})
+  const {location} = log
+  if (location.state === 'missing') throw new NoOpsLog(`there is no ops log (stream ${ctx.streams.ops}; it is created by the first incident or audited command)`)
+  if (location.state === 'blocked') throw new NoOpsLog(`${location.reason} (${location.hint})`)
+  return log
 }
 
 function describe(error: unknown): string {

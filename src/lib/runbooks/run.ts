@@ -3,6 +3,7 @@
  * their shells with the connection settings and this cimops on PATH, shown as they go (reporter.ts),
  * asked about on a terminal (prompts.ts), and recorded in the ops log (record.ts).
  */
+import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import type {Style} from '../core/output/style.js'
 import type {RunRecord} from './execute.js'
@@ -47,6 +48,8 @@ export function dryRunPlan(runbook: Runbook, selection: Selection, steps: readon
 
 export interface RunOptions {
   ctx: ResolvedContext
+  /** The command's NATS session: the run is recorded in the ops log through it. */
+  nats: NatsSession
   runbook: Runbook
   steps: RunbookStep[]
   selection: Selection
@@ -77,7 +80,7 @@ export async function runRunbook(options: RunOptions): Promise<RunbookRunResult>
   ])
   const runId = newRunId()
   const reporter = await runReporter(options.output)
-  const recorder = opsRecorder(ctx)
+  const recorder = opsRecorder(ctx, options.nats)
   const shim = await createCimopsShim(runId, options.root)
   let record: RunRecord
   try {

@@ -7,8 +7,8 @@ import type {MessageFilter, ReadResult} from '../adapters/nats/messages.js'
 import type {ServerFeatures} from '../adapters/nats/versions.js'
 import {OperationError, UsageError} from '../core/errors.js'
 import {intersectSubjects, subjectIsSubset} from '../adapters/nats/subjects.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 import {streamNotFound} from './errors.js'
-import type {JetStreamSession} from './session.js'
 
 /** How to pick events: --subject, or --domain/--aggregate mapped onto CIM subjects. */
 export interface EventSelector {

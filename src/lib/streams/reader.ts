@@ -1,5 +1,5 @@
 import type {ConsumerDetails, Listing, StreamSummary} from '../adapters/nats/jetstream.js'
-import type {JetStreamSession} from './session.js'
+import type {JetStreamSession} from '../adapters/nats/session.js'
 
 /**
  * What the stream and consumer services read from JetStream. The adapters implement it over a live

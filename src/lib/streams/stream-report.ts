@@ -3,7 +3,7 @@
  * bytes, durations in seconds, times as RFC 3339 strings.
  */
 import type {ClusterState, SourceState, StreamLimits, StreamSummary, UnlistedEntry} from '../adapters/nats/jetstream.js'
-import type {ResolvedContext} from '../core/context-types.js'
+import type {NatsSession} from '../adapters/nats/session.js'
 import {streamNotFound} from './errors.js'
 import type {JetStreamReader} from './reader.js'
 
@@ -117,14 +117,14 @@ function sum<T>(items: T[], value: (item: T) => number): number {
   return items.reduce((total, item) => total + value(item), 0)
 }
 
-/** Opens a connection, reads every stream, closes. */
-export async function fetchStreamReport(ctx: ResolvedContext, options: {subject?: string; sort: StreamSort}): Promise<StreamReport> {
-  const [{withJetStream}, {sessionReader}] = await Promise.all([import('./session.js'), import('./reader.js')])
-  return withJetStream(ctx, async (session) => streamReport(await sessionReader(session), options))
+/** Every stream, read on the command's session. */
+export async function fetchStreamReport(nats: NatsSession, options: {subject?: string; sort: StreamSort}): Promise<StreamReport> {
+  const {sessionReader} = await import('./reader.js')
+  return streamReport(await sessionReader(await nats.jetstream()), options)
 }
 
-/** Opens a connection, reads one stream, closes. */
-export async function fetchStreamInfo(ctx: ResolvedContext, name: string): Promise<StreamRow> {
-  const [{withJetStream}, {sessionReader}] = await Promise.all([import('./session.js'), import('./reader.js')])
-  return withJetStream(ctx, async (session) => streamInfo(await sessionReader(session), name))
+/** One stream, read on the command's session. */
+export async function fetchStreamInfo(nats: NatsSession, name: string): Promise<StreamRow> {
+  const {sessionReader} = await import('./reader.js')
+  return streamInfo(await sessionReader(await nats.jetstream()), name)
 }

@@ -17,7 +17,7 @@ export const consumersCheck: HealthCheck = {
   component: 'consumers',
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats, now}: CheckContext): Promise<CheckOutcome[]> {
-    const jsm = await nats.jetstream()
+    const jsm = await nats.jsm()
     const {nc} = await nats.connection()
     const {findStream, listConsumersReporting, oldestUnackedTime, jsApiPrefix} = await import('../../adapters/nats/jetstream.js')
     const stream = await findStream(jsm, ctx.streams.events, nats.address, ctx.timeoutMs)

@@ -14,7 +14,7 @@ export const jetstreamCheck: HealthCheck = {
   component: 'jetstream',
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats}: CheckContext): Promise<CheckOutcome> {
-    const jsm = await nats.jetstream()
+    const jsm = await nats.jsm()
     const {nc} = await nats.connection()
     const {accountUsage, listStreamsReporting, jsApiPrefix} = await import('../../adapters/nats/jetstream.js')
     const [usage, {items: streams, unlisted}] = await Promise.all([

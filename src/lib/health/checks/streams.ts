@@ -20,7 +20,7 @@ export const streamsCheck: HealthCheck = {
   component: 'streams',
   target: (ctx) => ({system: 'nats', address: joinAddresses(ctx.nats.servers)}),
   async run({ctx, nats}: CheckContext): Promise<CheckOutcome[]> {
-    const jsm = await nats.jetstream()
+    const jsm = await nats.jsm()
     const [{findStream}, {findOpsLog}] = await Promise.all([import('../../adapters/nats/jetstream.js'), import('../../adapters/nats/ops-events.js')])
     const {events, ops} = ctx.streams
     const [eventsStream, opsLocation] = await Promise.all([findStream(jsm, events, nats.address, ctx.timeoutMs), findOpsLog(jsm, ops, nats.address, ctx.timeoutMs)])
