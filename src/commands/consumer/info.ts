@@ -4,7 +4,7 @@ import {BaseCommand} from '../../lib/core/base-command.js'
 import {formatSeconds} from '../../lib/core/output/units.js'
 import type {ConsumerRow} from '../../lib/streams/consumer-report.js'
 import {ago, renderFields, renderReplicas} from '../../lib/streams/format.js'
-import {thresholdsPhrase} from '../../lib/streams/thresholds.js'
+import {consumerThresholds, thresholdsPhrase} from '../../lib/streams/thresholds.js'
 
 export default class ConsumerInfo extends BaseCommand<typeof ConsumerInfo> {
   static summary = 'One consumer in detail: configuration, backlog, ack state, lag and replicas'
@@ -22,11 +22,10 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
 
   async run(): Promise<ConsumerRow> {
     const ctx = await this.context()
-    const [{withJetStream}, {sessionReader}, {consumerInfo}, {consumerThresholds}] = await Promise.all([
+    const [{withJetStream}, {sessionReader}, {consumerInfo}] = await Promise.all([
       import('../../lib/streams/session.js'),
       import('../../lib/streams/reader.js'),
       import('../../lib/streams/consumer-report.js'),
-      import('../../lib/streams/thresholds.js'),
     ])
     const row = await withJetStream(ctx, async (session) =>
       consumerInfo(await sessionReader(session), this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx, {})}),

@@ -66,7 +66,7 @@ describe('health-check consumers check and consumer report show the source', () 
     const out = consumerOutcome({...consumer({unprocessed: 12}), ...withMetadata({unprocessedCritical: 5})}, {messages: 1000}, secondsAgo(1), NOW, fromContext)
     expect(out.status).toBe('CRITICAL')
     expect(out.summary).toContain('pending 12 >= 5 (metadata)')
-    expect(out.summary).toContain('thresholds from metadata: pending crit 5 (metadata)')
+    expect(out.summary).toContain('own thresholds: pending crit 5 (metadata)')
     expect(out.details?.thresholds).toEqual({
       lagWarn: {value: 10, source: 'context'},
       lagCrit: {value: 60, source: 'context'},

@@ -56,7 +56,7 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
   if (consumer.paused) parts.unshift(pausedPhrase(consumer.paused))
   // Why it is not OK, each threshold with its source; and the consumer's own thresholds, which an operator may not expect.
   const fromMetadata = thresholdsPhrase(describeThresholds(thresholds), ['metadata'])
-  const notes = [...(status === 'OK' ? [] : verdict.reasons), ...(fromMetadata ? [`thresholds from metadata: ${fromMetadata}`] : [])]
+  const notes = [...(status === 'OK' ? [] : verdict.reasons), ...(fromMetadata ? [`own thresholds: ${fromMetadata}`] : [])]
   return {
     name: `consumer:${consumer.name}`,
     component: 'consumers',
