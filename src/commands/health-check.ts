@@ -19,6 +19,7 @@ export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
   static description = `Every check runs concurrently with its own timeout (--timeout, default 5s), so the command returns within that timeout plus a small margin whatever is down.
 A component that cannot be reached is CRITICAL with its address and the error; a check that could not evaluate (e.g. permission denied) is UNKNOWN with the reason.
 The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15 and disk 15 (context key scoreWeights).
+A stream or consumer may carry its own thresholds in natscli's metadata keys (servers >= 2.10): io.nats.monitor.unprocessed-critical and last-delivery-critical on a consumer (its pending critical and stall time), lag-critical and seen-critical on a stream (its mirror and sources). They win over the context and defaults, a flag wins over them; the summary names the source of each threshold crossed and --json gives each threshold's value and source. An unreadable value is a WARNING naming the object, key and value.
 Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
     {description: 'The on-call view: worst first, one-line verdict', command: '<%= config.bin %> health-check'},
@@ -124,13 +125,15 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
       loadWarn: positive('load-warn', f['load-warn']),
       loadCrit: positive('load-crit', f['load-crit']),
     }
-    const thresholds = {...ctx.thresholds, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined))}
+    const given = Object.entries(overrides).filter(([, v]) => v !== undefined)
+    const thresholds = {...ctx.thresholds, ...Object.fromEntries(given)}
+    const thresholdSources = {...ctx.thresholdSources, ...Object.fromEntries(given.map(([key]) => [key, 'flag' as const]))}
     checkOrder('lag', thresholds.lagWarn, thresholds.lagCrit, 'above')
     checkOrder('mem', thresholds.memWarn, thresholds.memCrit, 'above')
     checkOrder('js', thresholds.jsWarn, thresholds.jsCrit, 'above')
     checkOrder('load', thresholds.loadWarn, thresholds.loadCrit, 'above')
     checkOrder('disk-free', thresholds.diskFreeWarn, thresholds.diskFreeCrit, 'below')
-    return {...ctx, thresholds, mounts: f.mount ?? ctx.mounts}
+    return {...ctx, thresholds, thresholdSources, mounts: f.mount ?? ctx.mounts}
   }
 }
 

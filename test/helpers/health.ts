@@ -17,7 +17,8 @@ export async function sandboxContext(state: SandboxState, flags: ConnectionFlags
     {},
     NO_CONFIG,
   )
-  return {...ctx, thresholds: {...ctx.thresholds, ...thresholds}}
+  const fromContext = Object.fromEntries(Object.keys(thresholds).map((key) => [key, 'context' as const]))
+  return {...ctx, thresholds: {...ctx.thresholds, ...thresholds}, thresholdSources: {...ctx.thresholdSources, ...fromContext}}
 }
 
 export function check(ctx: ResolvedContext, components?: HealthComponent[]): Promise<HealthReport> {

@@ -4,11 +4,12 @@ import {BaseCommand} from '../../lib/core/base-command.js'
 import {formatSeconds} from '../../lib/core/output/units.js'
 import type {ConsumerRow} from '../../lib/streams/consumer-report.js'
 import {ago, renderFields, renderReplicas} from '../../lib/streams/format.js'
+import {consumerThresholds, thresholdsPhrase} from '../../lib/streams/thresholds.js'
 
 export default class ConsumerInfo extends BaseCommand<typeof ConsumerInfo> {
   static summary = 'One consumer in detail: configuration, backlog, ack state, lag and replicas'
   static description = `The same figures as a row of \`consumer report\` (see its help for what each means), with the configuration behind them.
-The status uses the context's thresholds (lag warn/crit, stall after); this command always exits 0 when it could read the consumer. Use \`consumer report STREAM\` for an exit code that follows the status.
+The status uses the context's thresholds (lag warn/crit, stall after), or the consumer's own natscli metadata thresholds where it sets them (see \`consumer report --help\`); this command always exits 0 when it could read the consumer. Use \`consumer report STREAM\` for an exit code that follows the status.
 A stream or consumer that does not exist exits 2, naming the ones that do.`
   static examples = [
     '<%= config.bin %> consumer info EVENTS workflow-analytics',
@@ -21,13 +22,12 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
 
   async run(): Promise<ConsumerRow> {
     const ctx = await this.context()
-    const [{sessionReader}, {consumerInfo}, {consumerThresholds}] = await Promise.all([
+    const [{sessionReader}, {consumerInfo}] = await Promise.all([
       import('../../lib/streams/reader.js'),
       import('../../lib/streams/consumer-report.js'),
-      import('../../lib/streams/thresholds.js'),
     ])
     const reader = await sessionReader(await (await this.nats()).jetstream())
-    const row = await consumerInfo(reader, this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx.thresholds, {})})
+    const row = await consumerInfo(reader, this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx, {})})
     this.print(this.render(row))
     return row
   }
@@ -58,6 +58,7 @@ A stream or consumer that does not exist exits 2, naming the ones that do.`
           ['Ack floor', `consumer seq ${row.ackFloor.consumerSeq}, stream seq ${row.ackFloor.streamSeq}, last ack ${ago(row.lastAckSeconds)}`],
           ['Oldest unacked', row.oldestUnacked ?? (row.lagSeconds === null ? 'unknown' : 'none')],
           ['Lag', lag],
+          ['Thresholds', thresholdsPhrase(row.thresholds)],
           ['Replicas', renderReplicas(row.cluster ?? undefined)],
           ['API level', row.apiLevel > 0 ? String(row.apiLevel) : undefined],
         ],

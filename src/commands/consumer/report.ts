@@ -8,6 +8,7 @@ import {redact} from '../../lib/core/redact.js'
 import {NAGIOS_CODE} from '../../lib/core/check/status.js'
 import {CONSUMER_SORTS, type ConsumerReport, type ConsumerRow} from '../../lib/streams/consumer-report.js'
 import {ago, renderReplicas} from '../../lib/streams/format.js'
+import {consumerThresholds, describeThresholds, thresholdsPhrase} from '../../lib/streams/thresholds.js'
 
 const THRESHOLDS = 'THRESHOLD'
 
@@ -19,6 +20,7 @@ export default class ConsumerReportCommand extends BaseCommand<typeof ConsumerRe
 LAG is the age of the oldest unacknowledged message: now minus the storage time of the first message after the ack floor that matches the consumer's filter, read by sequence (STREAM.MSG.GET next_by_subj). 0 when nothing is outstanding.
 PENDING (for --pending-warn/--pending-crit and --sort pending) is unprocessed + ack pending: the work still to do.
 STATUS is the worst of: lag against --lag-warn/--lag-crit (default: the context's, 10s/60s); pending against --pending-warn/--pending-crit (off unless given); CRITICAL when work is pending and nothing was delivered for --stall-after (default 5m). UNKNOWN when a consumer's lag could not be read.
+A consumer's natscli metadata sets its own thresholds (servers >= 2.10): io.nats.monitor.unprocessed-critical sets its pending critical, io.nats.monitor.last-delivery-critical its stall time; a flag wins over them, they win over the context and defaults. OWN THRESHOLDS shows them; each reason names the source of the threshold crossed (flag, metadata, context, default); an unreadable value is a WARNING naming the key, and the other threshold applies.
 Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — because thresholds always apply (the context's when no flag is given); also with --json. A stream or consumer that does not exist is CRITICAL (2); when the report cannot be made at all (NATS unreachable, bad configuration) the exit code is 3.
 --watch refreshes every --interval and adds RATE (change of pending per second since the previous refresh, + growing, - shrinking) and ETA (time to catch up at that rate); live on a terminal, one report after another otherwise (JSON lines with --json). Ctrl-C exits 130.`
   static examples = [
@@ -44,9 +46,8 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
 
   async run(): Promise<ConsumerReport | undefined> {
     const ctx = await this.context()
-    const {consumerThresholds} = await import('../../lib/streams/thresholds.js')
     const f = this.flags
-    const thresholds = consumerThresholds(ctx.thresholds, {lagWarn: f['lag-warn'], lagCrit: f['lag-crit'], pendingWarn: f['pending-warn'], pendingCrit: f['pending-crit'], stallAfter: f['stall-after']})
+    const thresholds = consumerThresholds(ctx, {lagWarn: f['lag-warn'], lagCrit: f['lag-crit'], pendingWarn: f['pending-warn'], pendingCrit: f['pending-crit'], stallAfter: f['stall-after']})
     const intervalMs = parseDuration(f.interval, '--interval', {max: MAX_TIMER_MS})
     const [{sessionReader}, {consumerReport}] = await Promise.all([import('../../lib/streams/reader.js'), import('../../lib/streams/consumer-report.js')])
     const reader = await sessionReader(await (await this.nats({reconnect: f.watch})).jetstream())
@@ -96,16 +97,22 @@ Exit code: always the Nagios code of the worst consumer — 0 OK, 1 WARNING, 2 C
           ]
         : []),
       {header: 'STATUS', get: (r) => r.status, paint: (text, r) => style.status(r.status, text)},
+      // A consumer's own natscli thresholds, over the ones in the title.
+      ...(report.consumers.some((r) => ownThresholds(r))
+        ? [{header: 'OWN THRESHOLDS', get: (r: ConsumerRow) => ownThresholds(r) || '-', flexible: true}]
+        : []),
       {header: 'REPLICAS', get: (r) => renderReplicas(r.cluster ?? undefined), flexible: true},
     ]
-    const t = report.thresholds
-    const limits = [`lag warn ${formatSeconds(t.lagWarn)} crit ${formatSeconds(t.lagCrit)}`]
-    if (t.pendingWarn !== undefined || t.pendingCrit !== undefined) limits.push(`pending warn ${t.pendingWarn ?? '-'} crit ${t.pendingCrit ?? '-'}`)
+    const limits = thresholdsPhrase(describeThresholds({values: report.thresholds, sources: report.thresholdSources, metadataKeys: {}}))
     const where = many ? plural(report.streams.length, 'stream') : report.streams.map((s) => `${s.name} (${plural(s.messages, 'message')})`).join('')
-    const title = style.bold(`Consumer report for ${where} with ${plural(report.consumers.length, 'consumer')}`) + style.dim(` — ${limits.join(', ')}`)
+    const title = style.bold(`Consumer report for ${where} with ${plural(report.consumers.length, 'consumer')}`) + style.dim(` — ${limits}`)
     const table = report.consumers.length > 0 ? renderTable(report.consumers, columns, {width: this.width, paintHeader: style.dim}) : ''
     return [title, ...(table ? ['', table] : []), '', `${style.status(report.status)} ${report.summary}`].join('\n')
   }
+}
+
+function ownThresholds(row: ConsumerRow): string {
+  return thresholdsPhrase(row.thresholds, ['metadata'])
 }
 
 function lagText(row: ConsumerRow): string {

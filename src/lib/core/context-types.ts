@@ -85,6 +85,8 @@ export interface ResolvedContext {
   alertmanager: HttpServiceSettings
   streams: StreamNames
   thresholds: Thresholds
+  /** Where each threshold came from: a flag of the command, the context's file, or cimops's default. */
+  thresholdSources: Record<keyof Thresholds, 'flag' | 'context' | 'default'>
   /** Mount points whose free space the system check watches. */
   mounts: string[]
   scoreWeights: ScoreWeights

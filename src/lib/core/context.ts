@@ -129,6 +129,7 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     alertmanager: {url: alertmanager.url, bearerTokenFile: optionalPath(ctx.alertmanager?.bearerTokenFile, configDir)},
     streams: {...DEFAULTS.streams, ...ctx.streams},
     thresholds,
+    thresholdSources: thresholdSources(ctx.thresholds),
     mounts: ctx.mounts ?? [...DEFAULTS.mounts],
     scoreWeights: {...DEFAULTS.scoreWeights, ...ctx.scoreWeights},
     timeoutMs,
@@ -136,6 +137,11 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     ...(ctx.gpu ? {gpu: ctx.gpu} : {}),
     sources: {nats: natsSource, prometheus: prometheus.source, alertmanager: alertmanager.source},
   }
+}
+
+function thresholdSources(set: ContextConfig['thresholds']): ResolvedContext['thresholdSources'] {
+  const keys = Object.keys(DEFAULTS.thresholds) as Array<keyof Thresholds>
+  return Object.fromEntries(keys.map((key) => [key, set?.[key] === undefined ? 'default' : 'context'])) as ResolvedContext['thresholdSources']
 }
 
 /** Warning before critical: [warn, crit, which way the value gets worse]. */

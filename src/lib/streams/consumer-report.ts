@@ -8,8 +8,9 @@ import {type Status, NAGIOS_CODE, STATUS_ORDER, worstStatus} from '../core/check
 import {plural} from '../core/output/units.js'
 import {mapLimit, REQUESTS_IN_FLIGHT} from './concurrency.js'
 import {consumerNotFound, streamNotFound} from './errors.js'
-import {type ConsumerThresholds, consumerVerdict, measureConsumer} from './lag.js'
+import {type ConsumerThresholds, type ConsumerThresholdSources, measureConsumer} from './lag.js'
 import type {JetStreamReader} from './reader.js'
+import {type ConsumerThresholdSet, describeThresholds, judgeConsumer, type SourcedThreshold} from './thresholds.js'
 
 export const CONSUMER_SORTS = ['lag', 'pending', 'name'] as const
 export type ConsumerSort = (typeof CONSUMER_SORTS)[number]
@@ -63,8 +64,10 @@ export interface ConsumerRow {
   /** Priority groups and the client pinned to each (`pinned_client` policy). */
   priorityGroups: Array<{group: string; pinnedClientId: string | null; pinnedSince: string | null}>
   status: Status
-  /** Thresholds crossed, or why the lag is unknown; empty when OK. */
+  /** Thresholds crossed (with their source), why the lag is unknown, metadata that cannot be read; empty when OK. */
   reasons: string[]
+  /** The thresholds this consumer is judged by and where each came from (its natscli metadata may set some). */
+  thresholds: Partial<Record<keyof ConsumerThresholds, SourcedThreshold>>
   maxAckPending: number | null
   maxWaiting: number | null
   maxDeliver: number | null
@@ -88,7 +91,9 @@ export interface ConsumerReport {
   consumers: ConsumerRow[]
   /** Streams and consumers the server names but could not describe (offline with its reason, or missing): WARNING each. */
   unlisted: Array<UnlistedEntry & {kind: 'stream' | 'consumer'; stream: string}>
+  /** The thresholds of the command (flags, context, defaults); a consumer's own metadata may override some, see its row. */
   thresholds: ConsumerThresholds
+  thresholdSources: ConsumerThresholdSources
   sort: ConsumerSort
   /** The instant lag and "ago" values are measured at (the server's clock instead, when it sends one: >= 2.10). */
   checkedAt: string
@@ -98,7 +103,7 @@ export interface ConsumerReport {
 export interface ConsumerReportOptions {
   /** Undefined: every stream. */
   stream?: string
-  thresholds: ConsumerThresholds
+  thresholds: ConsumerThresholdSet
   sort: ConsumerSort
   concurrency?: number
   signal?: AbortSignal
@@ -127,7 +132,8 @@ export async function consumerReport(reader: JetStreamReader, options: ConsumerR
     streams: streams.map((s, i) => ({name: s.name, messages: s.messages, lastSeq: s.lastSeq, consumers: perStream[i].items.length})),
     consumers: sorted,
     unlisted,
-    thresholds: options.thresholds,
+    thresholds: options.thresholds.values,
+    thresholdSources: options.thresholds.sources,
     sort: options.sort,
     checkedAt: at.toISOString(),
     durationSeconds: (performance.now() - started) / 1000,
@@ -185,11 +191,11 @@ async function measureAll(
   return {rows: pairs.map(({stream, consumer}, i) => toConsumerRow(consumer, stream, outcomes[i], consumer.serverTime ?? at, options.thresholds)), at}
 }
 
-export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSummary, 'messages'>, outcome: Outcome, now: Date, thresholds: ConsumerThresholds): ConsumerRow {
+export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSummary, 'messages'>, outcome: Outcome, now: Date, base: ConsumerThresholdSet): ConsumerRow {
   const oldest = 'oldest' in outcome ? outcome.oldest : undefined
   const measures = measureConsumer(consumer, stream, oldest, now)
   const lagSeconds = 'error' in outcome ? undefined : measures.lagSeconds
-  const verdict = consumerVerdict({...measures, lagSeconds}, thresholds)
+  const {verdict, thresholds} = judgeConsumer(consumer, {...measures, lagSeconds}, base)
   const reasons = 'error' in outcome ? verdict.reasons.map((r) => (r === 'lag unknown' ? `lag unknown: ${errorText(outcome.error)}` : r)) : verdict.reasons
   return {
     stream: consumer.stream,
@@ -222,6 +228,7 @@ export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSumm
     priorityGroups: consumer.priorityGroups.map((g) => ({group: g.group, pinnedClientId: g.pinnedClientId ?? null, pinnedSince: g.pinnedSince?.toISOString() ?? null})),
     status: verdict.status,
     reasons,
+    thresholds: describeThresholds(thresholds),
     maxAckPending: consumer.maxAckPending ?? null,
     maxWaiting: consumer.maxWaiting ?? null,
     maxDeliver: consumer.maxDeliver ?? null,

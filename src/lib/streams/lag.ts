@@ -41,6 +41,11 @@ export interface ConsumerThresholds {
   stallAfter: number
 }
 
+/** Where a threshold came from: a flag of this command, the object's natscli metadata, the context, or cimops's default. */
+export type ThresholdSource = 'flag' | 'metadata' | 'context' | 'default'
+
+export type ConsumerThresholdSources = Partial<Record<keyof ConsumerThresholds, ThresholdSource>>
+
 export interface ConsumerVerdict {
   status: Status
   stalled: boolean
@@ -66,8 +71,16 @@ export function unprocessedPercent(unprocessed: number, streamMessages: number):
   return streamMessages > 0 ? Math.min(100, Math.floor((unprocessed / streamMessages) * 100)) : 0
 }
 
-/** OK below every warning; the worst threshold crossed otherwise. `lagSeconds` undefined = could not be read: UNKNOWN. */
-export function consumerVerdict(measures: Omit<ConsumerMeasures, 'lagSeconds'> & {lagSeconds?: number}, thresholds: ConsumerThresholds): ConsumerVerdict {
+/**
+ * OK below every warning; the worst threshold crossed otherwise. `lagSeconds` undefined = could not be read: UNKNOWN.
+ * Each reason names the threshold crossed and, when `sources` says, where it came from: `pending 12 >= 5 (metadata)`.
+ */
+export function consumerVerdict(
+  measures: Omit<ConsumerMeasures, 'lagSeconds'> & {lagSeconds?: number},
+  thresholds: ConsumerThresholds,
+  sources: ConsumerThresholdSources = {},
+): ConsumerVerdict {
+  const from = (key: keyof ConsumerThresholds) => (sources[key] ? ` (${sources[key]})` : '')
   const reasons: string[] = []
   const statuses: Status[] = []
   const {lagSeconds, pending, idleSeconds, paused} = measures
@@ -81,15 +94,17 @@ export function consumerVerdict(measures: Omit<ConsumerMeasures, 'lagSeconds'> &
   } else {
     const lag = statusAbove(lagSeconds, thresholds.lagWarn, thresholds.lagCrit)
     statuses.push(lag)
-    if (lag !== 'OK') reasons.push(`lag ${formatSeconds(lagSeconds)} >= ${formatSeconds(lag === 'CRITICAL' ? thresholds.lagCrit : thresholds.lagWarn)}`)
+    const crossed = lag === 'CRITICAL' ? 'lagCrit' : 'lagWarn'
+    if (lag !== 'OK') reasons.push(`lag ${formatSeconds(lagSeconds)} >= ${formatSeconds(thresholds[crossed])}${from(crossed)}`)
   }
   const backlog = statusAbove(pending, thresholds.pendingWarn, thresholds.pendingCrit)
   statuses.push(backlog)
-  if (backlog !== 'OK') reasons.push(`pending ${pending} >= ${backlog === 'CRITICAL' ? thresholds.pendingCrit : thresholds.pendingWarn}`)
+  const crossedBacklog = backlog === 'CRITICAL' ? 'pendingCrit' : 'pendingWarn'
+  if (backlog !== 'OK') reasons.push(`pending ${pending} >= ${thresholds[crossedBacklog]}${from(crossedBacklog)}`)
   const stalled = pending > 0 && idleSeconds >= thresholds.stallAfter
   if (stalled) {
     statuses.push('CRITICAL')
-    reasons.push(`stalled: no delivery for ${formatSeconds(idleSeconds)}`)
+    reasons.push(`stalled: no delivery for ${formatSeconds(idleSeconds)}${sources.stallAfter ? ` >= ${formatSeconds(thresholds.stallAfter)}${from('stallAfter')}` : ''}`)
   }
   return {status: worstStatus(statuses), stalled, reasons}
 }

@@ -85,6 +85,8 @@ describe('precedence: flag > env > context > default', () => {
     expect(ctx.nats.creds).toMatch(/\/\.nkeys\/ops\.creds$/)
     expect(ctx.nats.creds).not.toContain('~')
     expect(ctx.thresholds).toMatchObject({lagWarn: 30, lagCrit: 120, memWarn: 80})
+    // Where each came from, for the checks that name a threshold's source.
+    expect(ctx.thresholdSources).toMatchObject({lagWarn: 'context', lagCrit: 'context', memWarn: 'default', stallAfter: 'default'})
     expect(ctx.timeoutMs).toBe(3000)
     expect(ctx.sources.prometheus).toBe('context')
   })

@@ -8,6 +8,7 @@ import {failedCheck} from '../../../src/lib/core/check/deadline.js'
 import {summarize} from '../../../src/lib/core/check/result.js'
 import {worstStatus} from '../../../src/lib/core/check/status.js'
 import {healthScore} from '../../../src/lib/health/score.js'
+import {thresholdSet} from '../streams/fixtures.js'
 
 const now = new Date('2026-11-22T03:00:00Z')
 const consumer = (over: Partial<ConsumerSummary> = {}): ConsumerSummary => ({
@@ -26,7 +27,7 @@ const consumer = (over: Partial<ConsumerSummary> = {}): ConsumerSummary => ({
   created: new Date('2026-11-01T00:00:00Z'),
   ...over,
 })
-const t = DEFAULTS.thresholds
+const t = thresholdSet({lagWarn: DEFAULTS.thresholds.lagWarn, lagCrit: DEFAULTS.thresholds.lagCrit, stallAfter: DEFAULTS.thresholds.stallAfter})
 
 describe('consumer status', () => {
   it('is OK when caught up, however long ago the last delivery', () => {
@@ -48,7 +49,7 @@ describe('consumer status', () => {
 
   it('is a CRITICAL stall with pending work and no delivery for stallAfter, even with small lag thresholds not reached', () => {
     const idle = consumer({unprocessed: 3, delivered: {streamSeq: 10, consumerSeq: 10, lastActive: new Date(now.getTime() - 301_000)}})
-    const out = consumerOutcome(idle, {messages: 13}, new Date(now.getTime() - 5000), now, {...t, lagWarn: 3600, lagCrit: 7200})
+    const out = consumerOutcome(idle, {messages: 13}, new Date(now.getTime() - 5000), now, thresholdSet({lagWarn: 3600, lagCrit: 7200, stallAfter: 300}, 'context'))
     expect(out.status).toBe('CRITICAL')
     expect(out.summary).toContain('STALLED')
     expect(out.summary).toContain('3 unprocessed (23%)')

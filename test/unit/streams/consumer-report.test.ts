@@ -3,9 +3,9 @@ import {describe, expect, it} from 'vitest'
 import {ApiError} from '../../../src/lib/core/errors.js'
 import {consumerInfo, consumerReport, reportExitCode, sortConsumers} from '../../../src/lib/streams/consumer-report.js'
 import {NotFoundError} from '../../../src/lib/streams/errors.js'
-import {consumer, fakeReader, NOW, secondsAgo, stream} from './fixtures.js'
+import {consumer, fakeReader, NOW, secondsAgo, stream, thresholdSet} from './fixtures.js'
 
-const thresholds = {lagWarn: 10, lagCrit: 60, stallAfter: 300}
+const thresholds = thresholdSet({lagWarn: 10, lagCrit: 60, stallAfter: 300})
 const now = () => NOW
 
 function seeded() {
@@ -40,19 +40,19 @@ describe('consumerReport', () => {
       lastAckSeconds: 5,
       lastDeliverySeconds: 2,
       oldestUnacked: secondsAgo(3600).toISOString(),
-      reasons: ['lag 1h >= 1m'],
+      reasons: ['lag 1h >= 1m (default)'],
       cluster: null,
     })
     expect(report.status).toBe('CRITICAL')
     expect(reportExitCode(report)).toBe(2)
-    expect(report.summary).toBe('3 consumers on EVENTS: 1 CRITICAL, 2 OK — workflow-analytics: lag 1h >= 1m')
+    expect(report.summary).toBe('3 consumers on EVENTS: 1 CRITICAL, 2 OK — workflow-analytics: lag 1h >= 1m (default)')
     expect(report.streams).toEqual([{name: 'EVENTS', messages: 1000, lastSeq: 1000, consumers: 3}])
     expect(report.checkedAt).toBe(NOW.toISOString())
   })
 
   it('without a stream covers every stream', async () => {
     const {reader} = seeded()
-    const report = await consumerReport(reader, {thresholds: {...thresholds, pendingWarn: 1000, pendingCrit: 5000}, sort: 'pending', now})
+    const report = await consumerReport(reader, {thresholds: thresholdSet({lagWarn: 10, lagCrit: 60, stallAfter: 300, pendingWarn: 1000, pendingCrit: 5000}), sort: 'pending', now})
     expect(report.consumers.map((r) => `${r.stream}/${r.name}:${r.status}`)).toEqual([
       'CIM_OPS/ops-audit:WARNING',
       'EVENTS/workflow-analytics:CRITICAL',

@@ -1,5 +1,7 @@
 import type {ConsumerDetails, StreamSummary, UnlistedEntry} from '../../../src/lib/adapters/nats/jetstream.js'
+import type {ConsumerThresholds, ThresholdSource} from '../../../src/lib/streams/lag.js'
 import type {JetStreamReader} from '../../../src/lib/streams/reader.js'
+import type {ConsumerThresholdSet} from '../../../src/lib/streams/thresholds.js'
 
 export const NOW = new Date('2026-11-22T03:00:00Z')
 export const secondsAgo = (s: number) => new Date(NOW.getTime() - s * 1000)
@@ -50,6 +52,11 @@ export function consumer(over: Partial<ConsumerDetails> = {}): ConsumerDetails {
     priorityGroups: [],
     ...over,
   }
+}
+
+/** Command thresholds as consumerThresholds gives them, every one from one source. */
+export function thresholdSet(values: ConsumerThresholds, source: ThresholdSource = 'default'): ConsumerThresholdSet {
+  return {values, sources: Object.fromEntries(Object.keys(values).map((key) => [key, source])), metadataKeys: {}}
 }
 
 /** An in-memory JetStream: streams, their consumers, and the oldest unacked time per consumer (or an error). */

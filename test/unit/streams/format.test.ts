@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {DEFAULTS} from '../../../src/lib/core/context-types.js'
+import {DEFAULTS, type ResolvedContext} from '../../../src/lib/core/context-types.js'
 import {ago, renderFields, renderReplicas, unhealthyReplicas} from '../../../src/lib/streams/format.js'
 import {consumerThresholds} from '../../../src/lib/streams/thresholds.js'
 
@@ -25,10 +25,18 @@ describe('renderFields and ago', () => {
 })
 
 describe('consumerThresholds', () => {
-  const t = DEFAULTS.thresholds
-  it('takes the context unless flags say otherwise; pending off unless given', () => {
-    expect(consumerThresholds(t, {})).toEqual({lagWarn: 10, lagCrit: 60, stallAfter: 300})
-    expect(consumerThresholds(t, {lagWarn: '30s', lagCrit: '2m', pendingWarn: '100', pendingCrit: '1000', stallAfter: '1m'})).toEqual({lagWarn: 30, lagCrit: 120, stallAfter: 60, pendingWarn: 100, pendingCrit: 1000})
+  const sources = Object.fromEntries(Object.keys(DEFAULTS.thresholds).map((key) => [key, 'default'])) as ResolvedContext['thresholdSources']
+  const t = {thresholds: {...DEFAULTS.thresholds, lagCrit: 90}, thresholdSources: {...sources, lagCrit: 'context' as const}}
+  it('takes the context unless flags say otherwise, naming the source of each; pending off unless given', () => {
+    expect(consumerThresholds(t, {})).toEqual({
+      values: {lagWarn: 10, lagCrit: 90, stallAfter: 300},
+      sources: {lagWarn: 'default', lagCrit: 'context', stallAfter: 'default'},
+      metadataKeys: {},
+    })
+    expect(consumerThresholds(t, {lagWarn: '30s', lagCrit: '2m', pendingWarn: '100', pendingCrit: '1000', stallAfter: '1m'})).toMatchObject({
+      values: {lagWarn: 30, lagCrit: 120, stallAfter: 60, pendingWarn: 100, pendingCrit: 1000},
+      sources: {lagWarn: 'flag', lagCrit: 'flag', stallAfter: 'flag', pendingWarn: 'flag', pendingCrit: 'flag'},
+    })
   })
   it('refuses bad or inverted values', () => {
     expect(() => consumerThresholds(t, {lagWarn: '2m', lagCrit: '1m'})).toThrow('inconsistent --lag-warn/--lag-crit')

@@ -11,6 +11,7 @@ import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {consumerLimitError, isConsumerLimit, toNatsError} from './connection.js'
 import {MSG_ID_HEADER} from './headers.js'
+import {type ConsumerMonitorThresholds, consumerMonitorMetadata, type MonitorMetadata, type StreamMonitorThresholds, streamMonitorMetadata} from './monitor-metadata.js'
 
 /** JetStream durations are nanoseconds on the wire. */
 export const NANOS_PER_MS = 1_000_000
@@ -72,6 +73,8 @@ export interface StreamSummary {
   lost?: {messages: number; bytes: number}
   /** Required API level from metadata `_nats.req.level` (servers >= 2.10 have metadata); 0 when unset. */
   apiLevel: number
+  /** natscli's health thresholds in its metadata (`io.nats.monitor.*`); undefined when it sets none. */
+  monitor?: MonitorMetadata<StreamMonitorThresholds>
   cluster?: ClusterState
   sources: SourceState[]
   limits: StreamLimits
@@ -111,6 +114,8 @@ export interface ConsumerSummary {
   created: Date
   /** Paused (servers >= 2.11): until when, and seconds left as the server counts them. Undefined when delivering. */
   paused?: {until?: Date; remainingSeconds?: number}
+  /** natscli's health thresholds in its metadata (`io.nats.monitor.*`); undefined when it sets none. */
+  monitor?: MonitorMetadata<ConsumerMonitorThresholds>
 }
 
 /** A priority group of a pull consumer (servers >= 2.11) and the client pinned to it, if any. */
@@ -454,6 +459,7 @@ function toStreamSummary(info: StreamInfo): StreamSummary {
     subjectCount: state.num_subjects,
     lost: state.lost ? {messages: state.lost.msgs?.length ?? 0, bytes: state.lost.bytes ?? 0} : undefined,
     apiLevel: apiLevel(config.metadata),
+    ...withMonitor(streamMonitorMetadata(config.metadata)),
     cluster: toCluster(info.cluster),
     sources,
     limits: {
@@ -485,6 +491,10 @@ function toCluster(cluster: ClusterInfo | undefined): ClusterState | undefined {
 function apiLevel(metadata: Record<string, string> | undefined): number {
   const level = Number(metadata?.['_nats.req.level'])
   return Number.isInteger(level) && level > 0 ? level : 0
+}
+
+function withMonitor<T>(monitor: MonitorMetadata<T> | undefined): {monitor?: MonitorMetadata<T>} {
+  return monitor ? {monitor} : {}
 }
 
 /** `ts` of the info response: servers >= 2.10 send it, 2.9 does not. */
@@ -539,6 +549,7 @@ function toConsumerSummary(info: ConsumerInfo): ConsumerDetails {
     created: new Date(info.created),
     ...(info.paused === true ? {paused: pauseState(config.pause_until, info.pause_remaining)} : {}),
     apiLevel: apiLevel(config.metadata),
+    ...withMonitor(consumerMonitorMetadata(config.metadata)),
     ...(config.priority_policy && config.priority_policy !== 'none' ? {priorityPolicy: config.priority_policy} : {}),
     priorityGroups: priorityGroups(config.priority_groups, info),
     cluster: toCluster(info.cluster),

@@ -1,16 +1,17 @@
 import {joinAddresses} from '../../adapters/redact.js'
 import type {ConsumerSummary, StreamSummary} from '../../adapters/nats/jetstream.js'
-import type {Thresholds} from '../../core/context-types.js'
 import type {CheckOutcome} from '../../core/check/result.js'
 import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatSeconds, round} from '../../core/output/units.js'
 import {mapLimit, REQUESTS_IN_FLIGHT} from '../../streams/concurrency.js'
-import {consumerVerdict, measureConsumer} from '../../streams/lag.js'
+import {measureConsumer} from '../../streams/lag.js'
+import {type ConsumerThresholdSet, consumerThresholds, describeThresholds, judgeConsumer, thresholdsPhrase} from '../../streams/thresholds.js'
 
 /**
  * Each durable consumer (projection) on the events stream: unprocessed, ack pending, redeliveries, and
  * processing lag = now minus the storage time of its oldest unacknowledged message, read by sequence.
  * Work pending with no delivery for `stallAfter` seconds is a stalled stream: CRITICAL.
+ * A consumer's natscli metadata (`io.nats.monitor.*`) sets its own thresholds over the context's.
  */
 export const consumersCheck: HealthCheck = {
   name: 'consumers',
@@ -34,14 +35,17 @@ export const consumersCheck: HealthCheck = {
     }
     const oldest = await mapLimit(consumers, REQUESTS_IN_FLIGHT, (c) => oldestUnackedTime(nc, c, stream, options))
     const at = now()
-    return [...consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, ctx.thresholds)), ...unlisted]
+    const thresholds = consumerThresholds(ctx, {})
+    return [...consumers.map((consumer, i) => consumerOutcome(consumer, stream, oldest[i], at, thresholds)), ...unlisted]
   },
 }
 
-export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSummary, 'messages'>, oldestUnacked: Date | undefined, now: Date, thresholds: Thresholds): CheckOutcome {
+export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSummary, 'messages'>, oldestUnacked: Date | undefined, now: Date, base: ConsumerThresholdSet): CheckOutcome {
   const measures = measureConsumer(consumer, stream, oldestUnacked, now)
   const {lagSeconds, pending: outstanding, unprocessedPercent: pct, idleSeconds} = measures
-  const {status, stalled} = consumerVerdict(measures, thresholds)
+  const {verdict, thresholds} = judgeConsumer(consumer, measures, base)
+  const {status, stalled} = verdict
+  const {values} = thresholds
   const parts = [
     outstanding === 0 ? 'caught up' : `lag ${formatSeconds(lagSeconds)}`,
     `${consumer.unprocessed} unprocessed${consumer.unprocessed > 0 ? ` (${pct}%)` : ''}`,
@@ -50,23 +54,27 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
     stalled ? `STALLED: no delivery for ${formatSeconds(idleSeconds)}` : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
   ]
   if (consumer.paused) parts.unshift(pausedPhrase(consumer.paused))
+  // Why it is not OK, each threshold with its source; and the consumer's own thresholds, which an operator may not expect.
+  const fromMetadata = thresholdsPhrase(describeThresholds(thresholds), ['metadata'])
+  const notes = [...(status === 'OK' ? [] : verdict.reasons), ...(fromMetadata ? [`own thresholds: ${fromMetadata}`] : [])]
   return {
     name: `consumer:${consumer.name}`,
     component: 'consumers',
     status,
-    summary: parts.join(', '),
+    summary: [parts.join(', '), ...notes].join('; '),
     metrics: [
-      {name: 'lag', value: round(lagSeconds, 3), unit: 's', warn: thresholds.lagWarn, crit: thresholds.lagCrit},
+      {name: 'lag', value: round(lagSeconds, 3), unit: 's', warn: values.lagWarn, crit: values.lagCrit},
       {name: 'unprocessed', value: consumer.unprocessed},
       {name: 'ack_pending', value: consumer.ackPending},
       {name: 'redelivered', value: consumer.redelivered},
-      {name: 'idle', value: round(idleSeconds, 3), unit: 's', crit: thresholds.stallAfter},
+      {name: 'idle', value: round(idleSeconds, 3), unit: 's', crit: values.stallAfter},
     ],
     details: {
       stream: consumer.stream,
       filterSubject: consumer.filterSubject,
       oldestUnackedAt: oldestUnacked?.toISOString(),
       stalled,
+      thresholds: describeThresholds(thresholds),
       ...(consumer.paused ? {pausedUntil: consumer.paused.until?.toISOString()} : {}),
     },
   }
