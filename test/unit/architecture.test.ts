@@ -50,3 +50,22 @@ describe('the layers of src/lib', () => {
     }
   })
 })
+
+/** Unit tests about the whole tree, not one file: the only ones without a src/lib twin. */
+const CROSS_CUTTING = new Set(['architecture.test.ts', 'adapters/lazy-imports.test.ts', 'alerts/lazy-imports.test.ts', 'runbooks/shipped.test.ts'])
+
+describe('the unit tests mirror src/lib', () => {
+  it('a unit test file sits at the relative path of the lib file it tests', async () => {
+    const {readdir} = await import('node:fs/promises')
+    const {existsSync} = await import('node:fs')
+    const unit = join(ROOT, 'test/unit')
+    const tests = (await readdir(unit, {recursive: true})).filter((file) => /\.test\.tsx?$/.test(file))
+    const strays = tests.filter((file) => {
+      if (CROSS_CUTTING.has(file)) return false
+      const lib = join(ROOT, 'src/lib', file.replace(/\.test\.tsx?$/, ''))
+      return !existsSync(`${lib}.ts`) && !existsSync(`${lib}.tsx`)
+    })
+    expect(tests.length).toBeGreaterThan(50)
+    expect(strays, 'move each to test/unit/<path of its src/lib file>.test.ts').toEqual([])
+  })
+})

@@ -33,7 +33,7 @@ const StoredAuditEvent = z.looseObject({
 
 /** Audit events from the ops log, plus those still waiting in the local spool, oldest first. */
 export async function listAuditEvents(ctx: ResolvedContext, nats: NatsSession, query: AuditQuery): Promise<AuditListResult> {
-  const {contextOpsLog} = await import('./ops-stream.js')
+  const {contextOpsLog} = await import('./ops-log.js')
   const filter = query.command ? auditSubject(query.command) : 'cim.ops.audit.>'
   const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
   const messages = await (await contextOpsLog(nc, jsm, ctx, {create: false})).read(filter)

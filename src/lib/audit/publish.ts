@@ -4,7 +4,7 @@ import type {NatsSession} from '../adapters/nats/session.js'
 import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
-import {contextOpsLog} from './ops-stream.js'
+import {contextOpsLog} from './ops-log.js'
 
 /** One ops event in CIM's envelope, e.g. a finished DR drill on `cim.ops.drill.<id>.completed`. */
 export interface OpsEventInput {

@@ -9,7 +9,7 @@ import type {ResolvedContext} from '../core/context-types.js'
 import {isCimopsError} from '../core/errors.js'
 import {cimopsDataDir} from '../core/paths.js'
 import {type AuditEvent, auditSubject, buildAuditEvent} from './event.js'
-import {contextOpsLog} from './ops-stream.js'
+import {contextOpsLog} from './ops-log.js'
 
 /**
  * Writes audit events to the ops log. When it cannot take them, they go to a local spool (one file per event,

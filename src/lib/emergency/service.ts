@@ -53,7 +53,7 @@ export interface EmergencyResult {
 export async function emergency(ctx: ResolvedContext, action: EmergencyAction, options: EmergencyOptions): Promise<EmergencyResult> {
   const [{broadcastOpsEvent}, {contextOpsLog}, {consumerControl}, {isCimopsError}] = await Promise.all([
     import('../adapters/nats/ops-events.js'),
-    import('../audit/ops-stream.js'),
+    import('../audit/ops-log.js'),
     import('../adapters/nats/consumer-control.js'),
     import('../core/errors.js'),
   ])

@@ -38,7 +38,7 @@ export async function withFleet<T>(ctx: ResolvedContext, options: FleetOptions, 
     import('../adapters/nats/session.js'),
     import('../adapters/nats/connection.js'),
     import('../adapters/nats/gpu-kv.js'),
-    import('../audit/ops-stream.js'),
+    import('../audit/ops-log.js'),
   ])
   return withNatsSession(options.nats, ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name, reconnect: options.reconnect}, async (nats) => {
     const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])

@@ -24,7 +24,7 @@ export interface StoreOptions {
 }
 
 export async function withIncidentStore<T>(ctx: ResolvedContext, options: StoreOptions, work: (store: IncidentStore) => Promise<T>): Promise<T> {
-  const [{withNatsSession}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/session.js'), import('../audit/ops-stream.js')])
+  const [{withNatsSession}, {contextOpsLog}] = await Promise.all([import('../adapters/nats/session.js'), import('../audit/ops-log.js')])
   return withNatsSession(options.nats, ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-incident'}, async (nats) => {
     const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
     const log = await contextOpsLog(nc, jsm, ctx, {create: options.create})

@@ -150,7 +150,7 @@ export function opsRecorder(ctx: ResolvedContext, nats: NatsSession): RunRecorde
 class NoOpsLog extends Error {}
 
 async function openOpsLog(ctx: ResolvedContext, nats: NatsSession): Promise<OpsLog> {
-  const {contextOpsLog} = await import('../audit/ops-stream.js')
+  const {contextOpsLog} = await import('../audit/ops-log.js')
   const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
   // Wherever cim.ops.> is captured (an events stream on cim.> holds it too); a run never creates it.
   const log = await contextOpsLog(nc, jsm, ctx, {create: false})

@@ -16,7 +16,7 @@ import {
   type StreamSetup,
   subjectCounts,
 } from '../adapters/nats/seed-setup.js'
-import {opsLogSpec} from '../audit/ops-stream.js'
+import {opsLogSpec} from '../audit/ops-log.js'
 import {DEFAULTS} from '../core/context-types.js'
 import {OperationError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'

@@ -1,0 +1,88 @@
+/** The adapter methods the alerts commands added, against loopback servers answering like Prometheus 2.42 / Alertmanager 0.25. */
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {ApiError} from '../../../../src/lib/core/errors.js'
+import {createAlertmanagerClient} from '../../../../src/lib/adapters/alertmanager/client.js'
+import {createPrometheusClient} from '../../../../src/lib/adapters/prometheus/client.js'
+import {json, startLoopback, text, type Loopback} from '../loopback.js'
+
+const SILENCE = {
+  id: '0c1f9d4e-6d2a-4b8e-9a0f-3c2b1a0d9e8f',
+  status: {state: 'active'},
+  matchers: [{name: 'alertname', value: 'A', isRegex: false, isEqual: true}],
+  startsAt: '2026-01-01T10:00:00.000Z',
+  endsAt: '2026-01-01T12:00:00.000Z',
+  updatedAt: '2026-01-01T10:00:00.000Z',
+  createdBy: 'alice',
+  comment: 'c',
+}
+const ALERT = {
+  labels: {alertname: 'A'},
+  annotations: {},
+  startsAt: '2026-01-01T10:00:00.000Z',
+  endsAt: '2026-01-01T12:00:00.000Z',
+  updatedAt: '2026-01-01T10:00:00.000Z',
+  fingerprint: 'abc',
+  receivers: [{name: 'team'}],
+  status: {state: 'active', silencedBy: [], inhibitedBy: []},
+}
+
+let am: Loopback
+let starting: Loopback
+
+beforeAll(async () => {
+  am = await startLoopback({
+    [`/api/v2/silence/${SILENCE.id}`]: json(200, SILENCE),
+    '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000000': text(404, ''),
+    '/api/v2/silence/not-a-uuid': json(422, {code: 601, message: 'silenceID in path must be of type uuid: "not-a-uuid"'}),
+    '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000500': text(500, 'boom'),
+    '/api/v2/silences': json(200, [SILENCE]),
+    '/api/v2/alerts/groups': json(200, [{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [ALERT]}]),
+  })
+  starting = await startLoopback({'/api/v1/query_range': text(503, 'Service Unavailable')})
+})
+
+afterAll(async () => {
+  await am.close()
+  await starting.close()
+})
+
+describe('alertmanager adapter: silence(id)', () => {
+  const client = () => createAlertmanagerClient({url: am.url}, 1000)
+
+  it('returns the silence', async () => {
+    await expect(client().silence(SILENCE.id)).resolves.toMatchObject({id: SILENCE.id, createdBy: 'alice'})
+  })
+
+  it('is undefined for an unknown id (404) and for an id that is not a UUID (422)', async () => {
+    await expect(client().silence('0c1f9d4e-0000-4000-8000-000000000000')).resolves.toBeUndefined()
+    await expect(client().silence('not-a-uuid')).resolves.toBeUndefined()
+  })
+
+  it('other errors still throw', async () => {
+    await expect(client().silence('0c1f9d4e-0000-4000-8000-000000000500')).rejects.toBeInstanceOf(ApiError)
+  })
+})
+
+describe('alertmanager adapter: silences(filter) and alertGroups()', () => {
+  it('sends filters as repeated parameters', async () => {
+    await createAlertmanagerClient({url: am.url}, 1000).silences(['a="1"', 'b=~"2"'])
+    expect(am.requests.at(-1)?.url).toBe('/api/v2/silences?filter=a%3D%221%22&filter=b%3D%7E%222%22')
+  })
+
+  it('alertGroups() parses groups and passes the state filters', async () => {
+    const groups = await createAlertmanagerClient({url: am.url}, 1000).alertGroups({filter: ['alertname="A"'], active: true, silenced: false})
+    expect(groups).toEqual([{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [expect.objectContaining({fingerprint: 'abc'})]}])
+    expect(am.requests.at(-1)?.url).toBe('/api/v2/alerts/groups?filter=alertname%3D%22A%22&active=true&silenced=false')
+  })
+})
+
+describe('prometheus adapter: plain-text 503 before ready', () => {
+  it('is an ApiError with the server words and a hint to retry', async () => {
+    const error = await createPrometheusClient({url: starting.url}, 1000)
+      .queryRange('up', new Date(0), new Date(60_000), 15)
+      .catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({status: 503, why: 'HTTP 503: Service Unavailable', hint: expect.stringMatching(/not ready yet.*retry/)})
+  })
+})

@@ -1,0 +1,64 @@
+/** The sandbox's event monitor, as planned (src/lib/sandbox/plan.ts): pure, no processes started. */
+import {describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
+
+import {MONITOR_JOB, planSandbox, portsNeeded, processEnv} from '../../../src/lib/sandbox/plan.js'
+
+const binaries = {nats: '/usr/sbin/nats-server', prometheus: '/usr/bin/prometheus', alertmanager: '/usr/bin/prometheus-alertmanager'}
+const RULES = 'groups: []\n'
+
+function plan(components: Parameters<typeof planSandbox>[0]['components'], cluster: 1 | 3 = 1) {
+  const ports = Array.from({length: portsNeeded(components, cluster)}, (_, i) => 41_000 + i)
+  return planSandbox({stateDir: '/tmp/sb', cluster, jetstream: true, components, binaries, ports, cliCommand: ['/usr/bin/node', '/pkg/bin/run.js'], alertRules: RULES})
+}
+
+describe('the sandbox event monitor plan', () => {
+  it('needs one more port, and leaves the default sandbox as it was', () => {
+    expect(portsNeeded(['nats', 'prometheus', 'alertmanager', 'monitor'], 1)).toBe(portsNeeded(['nats', 'prometheus', 'alertmanager'], 1) + 1)
+    const without = plan(['nats', 'prometheus', 'alertmanager'])
+    expect(without.map((p) => p.process.name)).toEqual(['nats-1', 'prometheus', 'alertmanager'])
+    const prometheus = without.find((p) => p.process.name === 'prometheus')!
+    expect(prometheus.files).toEqual([])
+  })
+
+  it('runs `cimops monitor` on its own port against every NATS node, with a natscli context as its config file', () => {
+    const planned = plan(['nats', 'prometheus', 'alertmanager', 'monitor'], 3)
+    expect(planned.map((p) => p.process.name)).toEqual(['nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager', 'monitor'])
+    const monitor = planned.find((p) => p.process.name === 'monitor')!
+    const ports = new Set(planned.map((p) => p.process.port))
+    expect(ports.size).toBe(planned.length)
+    expect(monitor.process).toMatchObject({component: 'monitor', url: `http://127.0.0.1:${monitor.process.port}`, configFile: '/tmp/sb/monitor/nats-context.json', logFile: '/tmp/sb/monitor/monitor.log'})
+    expect(monitor.process.argv).toEqual([
+      '/usr/bin/node',
+      '/pkg/bin/run.js',
+      'monitor',
+      `--listen=127.0.0.1:${monitor.process.port}`,
+      '--nats-context=/tmp/sb/monitor/nats-context.json',
+      '--stream=EVENTS',
+      '--refresh=1s',
+    ])
+    const natsUrls = planned.filter((p) => p.process.component === 'nats').map((p) => p.process.url)
+    expect(JSON.parse(monitor.configText)).toMatchObject({url: natsUrls.join(',')})
+    expect(monitor.files).toEqual([{path: '/tmp/sb/monitor/cimops.yaml', text: expect.stringContaining('contexts: {}')}])
+  })
+
+  it('has Prometheus scrape it every second as job cim-monitor and evaluate the project rules every second', () => {
+    const planned = plan(['nats', 'prometheus', 'alertmanager', 'monitor'])
+    const monitor = planned.find((p) => p.process.name === 'monitor')!
+    const prometheus = planned.find((p) => p.process.name === 'prometheus')!
+    const config = parse(prometheus.configText) as {global: Record<string, string>; scrape_configs: Array<Record<string, unknown>>}
+    expect(config.global).toEqual({scrape_interval: '5s', evaluation_interval: '1s'})
+    expect(config.scrape_configs.find((job) => job.job_name === 'cim')).toMatchObject({scrape_interval: '1s', scrape_timeout: '1s'})
+    expect(prometheus.files).toEqual([
+      {path: `/tmp/sb/prometheus/targets/${MONITOR_JOB}.json`, text: expect.any(String)},
+      {path: '/tmp/sb/prometheus/rules/cim.yml', text: RULES},
+    ])
+    expect(JSON.parse(prometheus.files![0]!.text)).toEqual([{targets: [`127.0.0.1:${monitor.process.port}`], labels: {job: 'cim-monitor', component: 'event-monitor'}}])
+  })
+
+  it('starts the monitor away from the caller’s NATS settings and contexts', () => {
+    const env = {PATH: '/bin', NATS_URL: 'nats://elsewhere:4222', NATS_CONTEXT: 'prod', NATS_CREDS: '/x.creds', CIMOPS_CONTEXT: 'prod', CIMOPS_CONFIG: '/home/me/cimops.yaml'}
+    expect(processEnv({component: 'monitor', dataDir: '/tmp/sb/monitor'}, env)).toEqual({PATH: '/bin', CIMOPS_CONFIG: '/tmp/sb/monitor/cimops.yaml', NO_COLOR: '1'})
+    expect(processEnv({component: 'nats', dataDir: '/tmp/sb/nats-1/data'}, env)).toBeUndefined()
+  })
+})
