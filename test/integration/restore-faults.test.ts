@@ -11,6 +11,7 @@ import {jsApiFor} from '../../src/lib/adapters/nats/backup-streams.js'
 import {serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import {ContentDigest} from '../../src/lib/backup/digest.js'
 import {RESTORE_MARKER} from '../../src/lib/backup/manifest.js'
+import {findServerBinary} from '../../src/lib/sandbox/binaries.js'
 import {restartProcess, stopProcess} from '../../src/lib/sandbox/index.js'
 import {archiveName} from '../helpers/archive.js'
 import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
@@ -208,7 +209,7 @@ describe('restore faults: nothing it cannot replace is destroyed, and an interru
 })
 
 describe('a backup V2 archive (nats-server 2.15+) into an older server', () => {
-  // The sandbox runs CIMOPS_NATS_SERVER_BIN when set (a newer server makes the archive), the target the default one.
+  // The chosen server set makes the archive (unstable's 2.15 writes V2); the target is the machine's own server.
   const newer = useSandbox({components: ['nats']})
   let older: TestSandbox | undefined
   let home: Awaited<ReturnType<typeof isolatedHome>>
@@ -217,13 +218,8 @@ describe('a backup V2 archive (nats-server 2.15+) into an older server', () => {
   beforeAll(async () => {
     home = await isolatedHome()
     work = await mkdtemp(join(tmpdir(), 'cimops-restore-v2-'))
-    const override = process.env.CIMOPS_NATS_SERVER_BIN
-    delete process.env.CIMOPS_NATS_SERVER_BIN
-    try {
-      older = await startTestSandbox({components: ['nats']})
-    } finally {
-      if (override !== undefined) process.env.CIMOPS_NATS_SERVER_BIN = override
-    }
+    // The machine's own (Debian 12's) nats-server, whatever set the suite runs on.
+    older = await startTestSandbox({components: ['nats'], binaries: {nats: findServerBinary('nats', {...process.env, CIMOPS_NATS_SERVER_BIN: ''}, 'debian12')}})
   })
   afterAll(async () => {
     await older?.stop()
@@ -237,7 +233,7 @@ describe('a backup V2 archive (nats-server 2.15+) into an older server', () => {
     try {
       const [newVersion, oldVersion] = [newNc.info!.version, oldNc.info!.version]
       if (!serverFeatures(newVersion).has('backupArchiveV2') || serverFeatures(oldVersion).has('backupArchiveV2')) {
-        const reason = `needs CIMOPS_NATS_SERVER_BIN set to a nats-server that writes V2 archives (2.15+) and an older default one; they are ${newVersion} and ${oldVersion}`
+        const reason = `needs a server set whose nats-server writes V2 archives (2.15+: CIMOPS_SERVERS=unstable) and an older machine one; they are ${newVersion} and ${oldVersion}`
         console.log(`skipped: ${reason}`)
         ctx.skip(reason)
       }
