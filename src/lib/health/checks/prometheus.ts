@@ -18,6 +18,8 @@ export const prometheusCheck: HealthCheck = {
     const [build, targets, groups] = await Promise.all([prometheus.buildInfo(), prometheus.targets('active'), prometheus.rules()])
     const active = targets.activeTargets
     const down = active.filter((t) => t.health === 'down')
+    // Just started (or a new target): not scraped yet, so neither up nor down.
+    const unscraped = active.filter((t) => t.health === 'unknown').length
     const failingRules = groups.flatMap((g) => g.rules.filter((r) => r.health === 'err').map((r) => ({group: g.name, rule: r.name, error: r.lastError ?? ''})))
     const statuses: Status[] = [
       down.length === 0 ? 'OK' : down.length === active.length ? 'CRITICAL' : 'WARNING',
@@ -29,7 +31,7 @@ export const prometheusCheck: HealthCheck = {
       component: 'prometheus',
       status: worstStatus(statuses),
       summary: [
-        `Prometheus ${build.version} ready, ${active.length - down.length}/${active.length} targets up`,
+        `Prometheus ${build.version} ready, ${active.length - down.length - unscraped}/${active.length} targets up${unscraped > 0 ? ` (${unscraped} not scraped yet)` : ''}`,
         ...(down.length > 0 ? [`down: ${down.map(targetName).join(', ')}`] : []),
         ...(failingRules.length > 0 ? [`${plural(failingRules.length, 'rule')} failing: ${failingRules.map((r) => `${r.group}/${r.rule}: ${r.error}`).join(', ')}`] : []),
       ].join('; '),
