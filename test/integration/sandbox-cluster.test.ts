@@ -52,4 +52,19 @@ describe('three-node JetStream cluster sandbox', () => {
     const healed = await sandboxStatus(stateDir)
     expect(healed.processes.every((p) => p.healthy && p.peers === 2)).toBe(true)
   })
+
+  it('two nodes restarted side by side are both recorded, so `down` can stop them (no server left running)', async () => {
+    const {state, stateDir} = sandbox()
+    const before = await sandboxStatus(stateDir)
+    const oldPids = before.processes.filter((p) => p.name !== 'nats-1').map((p) => p.pid)
+    await Promise.all([stopProcess(state, 'nats-2', 'SIGKILL'), stopProcess(state, 'nats-3', 'SIGKILL')])
+    await Promise.all([restartProcess(state, 'nats-2'), restartProcess(state, 'nats-3')])
+    const after = await sandboxStatus(stateDir)
+    const restarted = after.processes.filter((p) => p.name !== 'nats-1')
+    expect(restarted.map((p) => [p.name, p.alive])).toEqual([
+      ['nats-2', true],
+      ['nats-3', true],
+    ])
+    for (const proc of restarted) expect(oldPids).not.toContain(proc.pid)
+  })
 })

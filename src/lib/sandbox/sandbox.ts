@@ -236,7 +236,7 @@ function findProcess(state: SandboxState, name: string): SandboxProcess {
 async function relaunch(state: SandboxState, procs: SandboxProcess[], readyTimeoutMs: number, log: Log): Promise<void> {
   if (procs.length === 0) return
   for (const proc of procs) proc.pid = spawnDetached(proc.name, proc.argv, proc.logFile, processEnv(proc))
-  await writeSandboxState(state)
+  await recordProcesses(state, procs)
   await waitAllReady(state, procs, readyTimeoutMs, log)
   await recordServerIds(state, procs)
 }
@@ -249,7 +249,29 @@ async function recordServerIds(state: SandboxState, procs: SandboxProcess[]): Pr
   const nats = procs.filter((proc) => proc.component === 'nats')
   if (nats.length === 0) return
   await Promise.all(nats.map(async (proc) => (proc.serverId = await natsServerId(proc, MAX_PROBE_TIMEOUT_MS))))
-  await writeSandboxState(state)
+  await recordProcesses(state, nats)
+}
+
+/** The state.json writes in progress, per sandbox: one at a time. */
+const recording = new Map<string, Promise<void>>()
+
+/**
+ * Records the pids and server ids of `procs` in state.json, leaving every other entry as the file has it: restarts
+ * may run side by side (a test brings two nodes back at once), and a whole-state write by one would drop the
+ * other's new pid, leaving a server that `down` cannot stop.
+ */
+function recordProcesses(state: SandboxState, procs: SandboxProcess[]): Promise<void> {
+  const previous = recording.get(state.stateDir) ?? Promise.resolve()
+  const next = previous.catch(() => undefined).then(async () => {
+    const latest = (await readSandboxState(state.stateDir)) ?? state
+    for (const proc of procs) {
+      const entry = latest.processes.find((candidate) => candidate.name === proc.name)
+      if (entry) Object.assign(entry, {pid: proc.pid, serverId: proc.serverId})
+    }
+    await writeSandboxState(latest)
+  })
+  recording.set(state.stateDir, next)
+  return next
 }
 
 async function waitAllReady(context: ProbeContext, procs: SandboxProcess[], timeoutMs: number, log: Log): Promise<void> {
