@@ -8,6 +8,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {stringifyJson} from '../adapters/nats/backup-json.js'
 import {isErrCode, JsErrCode, jsApiFor, type JsApi, type StreamDetail, streamConsumers, streamDetail, streamFacts, streamNames} from '../adapters/nats/backup-streams.js'
+import {listStreamsReporting, type UnlistedEntry} from '../adapters/nats/jetstream.js'
 import type {NatsSession} from '../adapters/nats/session.js'
 import {archiveFormat} from '../adapters/nats/backup-archive.js'
 import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
@@ -85,6 +86,8 @@ export interface BackupResult {
   /** Bytes of all files in the set. */
   size: number
   streams: BackupStreamResult[]
+  /** --all: streams the server lists as offline or missing (2.11+), so not in this set; empty otherwise. */
+  unlisted: UnlistedEntry[]
 }
 
 /** Default name of a new set under the backup root: the UTC time, e.g. 20261122T072534Z. */
@@ -117,6 +120,9 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
   const api = jsApiFor(nc, opts.nats.settings, opts.timeoutMs)
   const server = await opts.nats.serverInfo()
   const details = await selectStreams(api, opts)
+  // STREAM.NAMES leaves out a stream the server cannot describe; its LIST names it: never silently absent from --all.
+  const unlisted = opts.all ? (await listStreamsReporting(nc, {jsApiPrefix: api.prefix, timeoutMs: opts.timeoutMs})).unlisted : []
+  for (const entry of unlisted) log(`${entry.name}: ${entry.state} on the server (${entry.reason}): not in this set`)
   if (opts.mode === 'snapshot') {
     const memory = details.filter((detail) => detail.facts.storage === 'memory').map((detail) => detail.facts.name)
     if (memory.length > 0) throw memoryStreamError(memory, opts.all)
@@ -191,6 +197,7 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
     messages: results.reduce((sum, stream) => sum + stream.messages, 0),
     size: results.reduce((sum, stream) => sum + stream.size, 0),
     streams: results,
+    unlisted,
   }
 }
 

@@ -28,7 +28,8 @@ export function renderBackup(result: BackupResult, style: Style, width?: number)
   )
   const summary = `${style.status('OK', 'Backup complete')}: ${plural(result.streams.length, 'stream')}, ${plural(result.messages, 'message')}, ${formatBytes(result.size)} in ${formatSeconds(result.durationSeconds)} (${result.mode}, nats-server ${result.serverVersion})`
   const notes = result.streams.some((s) => s.writesDuringBackup) ? `\n${style.dim('+ messages kept arriving during the backup; the archive may hold a few after the last sequence shown')}` : ''
-  return `${summary}\n${result.set}\n\n${table}${notes}`
+  const unlisted = result.unlisted.map((entry) => `\n${style.status('WARNING', `Not in this set: ${entry.name}`)}, ${entry.state} on the server (${entry.reason})`).join('')
+  return `${summary}\n${result.set}\n\n${table}${notes}${unlisted}`
 }
 
 export function renderSets(sets: BackupSetSummary[], root: string, style: Style, width?: number): string {
