@@ -8,6 +8,7 @@ import {runTool} from '../adapters/proc/run.js'
 import {ConfigError, DataError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'
 import {cimopsCacheDir} from '../core/paths.js'
+import {parseJson} from './state.js'
 import {DEFAULT_SERVER_SET, SERVER_SETS, type ServerComponent, type ServerSet} from './types.js'
 
 const SERVER_SET_ENV = 'CIMOPS_SERVERS'
@@ -112,14 +113,6 @@ function readSetRecord(set: ServerSet, cacheDir: string): z.infer<typeof SetReco
   const parsed = SetRecord.safeParse(parseJson(text))
   if (!parsed.success) throw notFetched(set, `${file} is not a record of install-servers.sh`)
   return parsed.data
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }
 
 function notInstalled(binary: ServerBinary, why: string): ConfigError {

@@ -63,7 +63,8 @@ export async function readSandboxState(stateDir: string): Promise<SandboxState |
   return parsed.data
 }
 
-function parseJson(text: string): unknown {
+/** JSON, or undefined for text that is not: the schema check then says what is wrong. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch {

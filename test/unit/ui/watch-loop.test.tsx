@@ -1,23 +1,6 @@
-import {render} from 'ink-testing-library'
-import {createElement} from 'react'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {watchLoop} from '../../../src/lib/ui/watch-loop.js'
-import {WatchView} from '../../../src/lib/ui/watch-view.js'
-
-describe('WatchView', () => {
-  let view: ReturnType<typeof render> | undefined
-  afterEach(() => view?.cleanup())
-
-  it('shows a placeholder, then the report; a failed refresh keeps the report and shows the error under it', () => {
-    view = render(createElement(WatchView, {header: 'cimops consumer report EVENTS — every 5s'}))
-    expect(view.lastFrame()).toBe('cimops consumer report EVENTS — every 5s\nreading…')
-    view.rerender(createElement(WatchView, {header: 'h', body: 'CONSUMER  RATE  ETA\na         -10/s  5s'}))
-    expect(view.lastFrame()).toBe('h\nCONSUMER  RATE  ETA\na         -10/s  5s')
-    view.rerender(createElement(WatchView, {header: 'h', body: 'CONSUMER  RATE  ETA\na         -10/s  5s', error: 'connection closed'}))
-    expect(view.lastFrame()).toBe('h\nCONSUMER  RATE  ETA\na         -10/s  5s\nrefresh failed: connection closed')
-  })
-})
 
 describe('watchLoop without a terminal', () => {
   it('prints each result, passes the previous one to the next refresh, reports failures on stderr and goes on until aborted', async () => {
