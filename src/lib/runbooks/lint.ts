@@ -4,6 +4,7 @@
  * every `cimops …` line in a step checked against the real commands and their flags.
  * A `cimops` command the catalog does not know is an error, except in a block excluded from --all
  * (documentation of a command this version may not have): there it is a warning.
+ * A step calling Alertmanager's API v1 is an error too: 0.27+ answers it with 410 Gone.
  */
 import {basename, extname} from 'node:path'
 
@@ -57,6 +58,17 @@ export function lintLibrary(library: RunbookLibrary, catalog: CommandCatalog, op
     for (const step of runbook.steps) {
       steps++
       for (const command of simpleCommands(step.script)) {
+        for (const call of command.words.flatMap((word) => alertmanagerV1Call(word.text) ?? [])) {
+          problems.push({
+            severity: 'error',
+            rule: 'alertmanager-api-v1',
+            message: `step "${step.name}" calls Alertmanager's API v1 (${call.path}), which Alertmanager 0.27+ answers with 410 Gone: use ${call.replacement} (there since 0.16; its answer has no {"status", "data"} wrapper)`,
+            path: runbook.path,
+            line: step.line + command.line,
+            runbook: runbook.id,
+            step: step.name,
+          })
+        }
         if (command.words[0]?.text !== 'cimops' || command.words[0].dynamic) continue
         cimopsCommands++
         const check = checkCimopsCommand(catalog, command.words.slice(1))
@@ -84,6 +96,20 @@ export function lintLibrary(library: RunbookLibrary, catalog: CommandCatalog, op
     problems,
     documents: library.documents.filter((path) => wanted(path)),
   }
+}
+
+/** Paths only Alertmanager's API v1 had (Prometheus has `/api/v1/status/<what>`, never `/api/v1/status`). */
+const ALERTMANAGER_ONLY_V1 = /^(silences|silence\/.+|receivers|alerts\/groups|status)$/
+/** Prometheus serves `/api/v1/alerts` too: there it is Alertmanager's only when the URL says so. */
+const ALERTMANAGER_URL = /alertmanager|:9093(?!\d)|\$\{?AM(_\w*)?\b/i
+
+/** The Alertmanager API v1 path a word (a URL) calls, with its v2 replacement, if it calls one. */
+function alertmanagerV1Call(word: string): {path: string; replacement: string} | undefined {
+  const match = /\/api\/v1\/([^?#\s]+)/.exec(word)
+  if (!match) return undefined
+  const endpoint = match[1]
+  const alertmanager = ALERTMANAGER_ONLY_V1.test(endpoint) || (endpoint === 'alerts' && ALERTMANAGER_URL.test(word.slice(0, match.index)))
+  return alertmanager ? {path: `/api/v1/${endpoint}`, replacement: `/api/v2/${endpoint}`} : undefined
 }
 
 function warning(runbook: Runbook, rule: string, message: string, line?: number, step?: string): RunbookProblem {

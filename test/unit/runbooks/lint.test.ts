@@ -99,6 +99,44 @@ describe('lintLibrary', () => {
     expect(result.problems.map((p) => p.rule)).toEqual(['cimops-command', 'duplicate-id'])
   })
 
+  it('flags Alertmanager API v1 calls, which 0.27+ answers with 410, with the v2 path; Prometheus paths pass', async () => {
+    const amDir = await mkdtemp(join(tmpdir(), 'cimops-lint-am-'))
+    try {
+      await writeFile(
+        join(amDir, 'alerts.md'),
+        `---
+id: alerts
+title: Alerts
+---
+Look at what fires.
+
+\`\`\`sh {"name": "raw-alerts"}
+# the seed used /api/v1/alerts here
+curl -s http://localhost:9093/api/v1/alerts | jq '.data[]'
+curl -s "$AM/api/v1/alerts?silenced=false"
+ids=$(curl -fsS "\${PROM}/api/v1/silences" | jq -r '.data[].id')
+curl -fsS "$PROM/api/v1/alerts" "$PROM/api/v1/status/config" "$PROM/api/v1/query?query=up"
+curl -fsS "$ALERTMANAGER_URL/api/v2/alerts" "$AMOUNT/api/v1/alerts"
+curl -X DELETE "$ALERTMANAGER_URL/api/v1/silence/$ID"
+\`\`\`
+`,
+      )
+      const result = lintLibrary(await loadRunbooks([amDir]), catalog)
+      const found = result.problems.filter((p) => p.rule === 'alertmanager-api-v1')
+      expect(found.map((p) => `${p.line} ${p.severity} ${p.step} ${p.message.split(': use ')[1]?.split(' ')[0]}`)).toEqual([
+        '9 error raw-alerts /api/v2/alerts',
+        '10 error raw-alerts /api/v2/alerts',
+        '11 error raw-alerts /api/v2/silences',
+        '14 error raw-alerts /api/v2/silence/$ID',
+      ])
+      expect(found[0].message).toBe(
+        'step "raw-alerts" calls Alertmanager\'s API v1 (/api/v1/alerts), which Alertmanager 0.27+ answers with 410 Gone: use /api/v2/alerts (there since 0.16; its answer has no {"status", "data"} wrapper)',
+      )
+    } finally {
+      await rm(amDir, {recursive: true, force: true})
+    }
+  })
+
   it('finds runbooks by id and by alert, and names the ones there are otherwise', async () => {
     const library = await loadRunbooks([dir])
     expect(findRunbook(library, 'good').title).toBe('Good')
