@@ -166,7 +166,7 @@ describe("alertmanager adapter against the sandbox's Alertmanager", () => {
 
     const now = Date.now()
     const id = await client.createSilence({
-      matchers: [{name: 'test_run', value: run, isRegex: false}],
+      matchers: [{name: 'test_run', value: run, isRegex: false, isEqual: true}],
       startsAt: new Date(now).toISOString(),
       endsAt: new Date(now + 3_600_000).toISOString(),
       createdBy: 'cimops-tests',

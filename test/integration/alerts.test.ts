@@ -90,7 +90,7 @@ beforeAll(async () => {
     ALERTS.map(([alertname, labels, minutes, annotations]) => ({labels: {alertname, test_run: RUN, ...labels}, annotations, startsAt: minutesAgo(minutes), endsAt})),
   )
   await am.createSilence({
-    matchers: [{name: 'alertname', value: 'CimopsTestSilenced', isRegex: false}, {name: 'test_run', value: RUN, isRegex: false}],
+    matchers: [{name: 'alertname', value: 'CimopsTestSilenced', isRegex: false, isEqual: true}, {name: 'test_run', value: RUN, isRegex: false, isEqual: true}],
     startsAt: new Date().toISOString(),
     endsAt,
     createdBy: 'cimops-tests',

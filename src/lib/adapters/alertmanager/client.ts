@@ -32,8 +32,11 @@ export interface PostableMatcher {
   name: string
   value: string
   isRegex: boolean
-  /** Default true; false makes `!=` / `!~`. */
-  isEqual?: boolean
+  /**
+   * False makes `!=` / `!~`. The server defaults it to true, but a silence cimops creates always says
+   * which it means: clients that left it to the default were bitten (Alertmanager issue 2602).
+   */
+  isEqual: boolean
 }
 
 /** All fields but `id` are required by the server; `endsAt` must be in the future. */

@@ -4,7 +4,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiError} from '../../../../src/lib/core/errors.js'
 import {createAlertmanagerClient} from '../../../../src/lib/adapters/alertmanager/client.js'
 import {createPrometheusClient} from '../../../../src/lib/adapters/prometheus/client.js'
-import {json, startLoopback, text, type Loopback} from '../loopback.js'
+import {parseMatcher} from '../../../../src/lib/alerts/matchers.js'
+import {createSilence, planSilence} from '../../../../src/lib/alerts/silences.js'
+import {json, send, startLoopback, text, type Loopback} from '../loopback.js'
 
 const SILENCE = {
   id: '0c1f9d4e-6d2a-4b8e-9a0f-3c2b1a0d9e8f',
@@ -36,7 +38,8 @@ beforeAll(async () => {
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000000': text(404, ''),
     '/api/v2/silence/not-a-uuid': json(422, {code: 601, message: 'silenceID in path must be of type uuid: "not-a-uuid"'}),
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000500': text(500, 'boom'),
-    '/api/v2/silences': json(200, [SILENCE]),
+    '/api/v2/silences': (req, res) => (req.method === 'POST' ? send(res, 200, 'application/json', JSON.stringify({silenceID: 'new-id'})) : json(200, [SILENCE])(req, res, '')),
+    '/api/v2/alerts': json(200, [ALERT]),
     '/api/v2/alerts/groups': json(200, [{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [ALERT]}]),
   })
   starting = await startLoopback({'/api/v1/query_range': text(503, 'Service Unavailable')})
@@ -74,6 +77,22 @@ describe('alertmanager adapter: silences(filter) and alertGroups()', () => {
     const groups = await createAlertmanagerClient({url: am.url}, 1000).alertGroups({filter: ['alertname="A"'], active: true, silenced: false})
     expect(groups).toEqual([{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [expect.objectContaining({fingerprint: 'abc'})]}])
     expect(am.requests.at(-1)?.url).toBe('/api/v2/alerts/groups?filter=alertname%3D%22A%22&active=true&silenced=false')
+  })
+})
+
+describe('alertmanager adapter: createSilence()', () => {
+  it('sends isEqual explicitly in every matcher, true for = and =~, false for != and !~', async () => {
+    const client = createAlertmanagerClient({url: am.url}, 1000)
+    const matchers = ['alertname=A', 'env!=dev', 'node=~"gpu-.*"', 'team!~"ops|sre"'].map((text) => parseMatcher(text))
+    const plan = await planSilence(client, {matchers, durationMs: 60_000, author: 'alice', comment: 'c', now: new Date('2026-01-01T10:00:00Z')})
+    await expect(createSilence(client, plan)).resolves.toBe('new-id')
+    const post = am.requests.findLast((request) => request.method === 'POST' && request.url === '/api/v2/silences')
+    expect(JSON.parse(post?.body ?? '{}').matchers).toStrictEqual([
+      {name: 'alertname', value: 'A', isRegex: false, isEqual: true},
+      {name: 'env', value: 'dev', isRegex: false, isEqual: false},
+      {name: 'node', value: 'gpu-.*', isRegex: true, isEqual: true},
+      {name: 'team', value: 'ops|sre', isRegex: true, isEqual: false},
+    ])
   })
 })
 
