@@ -31,6 +31,9 @@ const ALERT = {
 
 let am: Loopback
 let starting: Loopback
+let orSilence: Loopback
+let failing: Loopback
+const OR_SILENCE_ID = '5a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'
 
 beforeAll(async () => {
   am = await startLoopback({
@@ -43,11 +46,16 @@ beforeAll(async () => {
     '/api/v2/alerts/groups': json(200, [{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [ALERT]}]),
   })
   starting = await startLoopback({'/api/v1/query_range': text(503, 'Service Unavailable')})
+  // What 0.33 answers when one silence has several matcher sets (a go-swagger string payload).
+  orSilence = await startLoopback({'/api/v2/silences': json(500, `silence '${OR_SILENCE_ID}' has multiple matcher sets which is not supported by this API version`)})
+  failing = await startLoopback({'/api/v2/silences': text(500, 'boom')})
 })
 
 afterAll(async () => {
   await am.close()
   await starting.close()
+  await orSilence.close()
+  await failing.close()
 })
 
 describe('alertmanager adapter: silence(id)', () => {
@@ -77,6 +85,23 @@ describe('alertmanager adapter: silences(filter) and alertGroups()', () => {
     const groups = await createAlertmanagerClient({url: am.url}, 1000).alertGroups({filter: ['alertname="A"'], active: true, silenced: false})
     expect(groups).toEqual([{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [expect.objectContaining({fingerprint: 'abc'})]}])
     expect(am.requests.at(-1)?.url).toBe('/api/v2/alerts/groups?filter=alertname%3D%22A%22&active=true&silenced=false')
+  })
+})
+
+describe('alertmanager adapter: a 500 from GET silences', () => {
+  const failure = (loopback: Loopback) => createAlertmanagerClient({url: loopback.url}, 1000).silences().catch((caught: unknown) => caught)
+
+  it('names the silence with several matcher sets that 0.33 cannot show, in one line', async () => {
+    const error = await failure(orSilence)
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({status: 500, exit: 2})
+    expect((error as ApiError).line).toBe(
+      `alertmanager at ${orSilence.url}/api/v2/silences refused the request: HTTP 500: silence ${OR_SILENCE_ID} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence (such a silence comes from a newer client or peer: expire it there and the list works again; silences still apply meanwhile)`,
+    )
+  })
+
+  it('any other 500 keeps the server words and names that likely cause', async () => {
+    expect((await failure(failing)) as ApiError).toMatchObject({status: 500, why: 'HTTP 500: boom; the likely cause is a silence with several matcher sets, which API v2 cannot show (Alertmanager 0.33+)'})
   })
 })
 
