@@ -289,6 +289,47 @@ describe('alerts silence', () => {
     expect(again.stderr).toMatch(new RegExp(`^cimops: silence ${added.id} is already expired \\(ended `))
   })
 
+  it('list --state, --created-by and --comment filter on every version; --json keeps its shape', async () => {
+    const tag = `filters-${RUN}`
+    const hour = 3_600_000
+    const now = Date.now()
+    const at = (ms: number) => new Date(ms).toISOString()
+    const make = (createdBy: string, comment: string, startsAt: number) =>
+      am.createSilence({
+        matchers: [{name: 'alertname', value: 'CimopsTestFilters', isRegex: false, isEqual: true}, {name: 'test_run', value: RUN, isRegex: false, isEqual: true}],
+        startsAt: at(startsAt),
+        endsAt: at(startsAt + hour),
+        createdBy,
+        comment: `${tag} ${comment}`,
+      })
+    const active = await make('alice', 'GPU maintenance', now)
+    const pending = await make('bob', 'deploy window', now + hour)
+    const expired = await make('alice', 'old drain', now)
+    await am.expireSilence(expired)
+    const list = async (...flags: string[]) => json<SilenceListResult>(await cli('alerts', 'silence', 'list', '--comment', tag.toUpperCase(), '--json', ...flags))
+    const ids = async (...flags: string[]) => (await list(...flags)).silences.map((s) => s.id)
+
+    expect(await ids()).toEqual([active, pending])
+    expect(await ids('--state', 'expired')).toEqual([expired])
+    expect(await ids('--expired')).toEqual([expired])
+    expect(await ids('--state', 'active,expired')).toEqual([active, expired])
+    expect(await ids('--state', 'pending', '--state', 'active')).toEqual([active, pending])
+    expect(await ids('--state', 'active,pending,expired', '--created-by', 'alice')).toEqual([active, expired])
+    expect(await ids('--created-by', 'ali')).toEqual([])
+    const everything = await list('--state', 'active,pending,expired')
+    expect(Object.keys(everything).sort()).toEqual(['alerts', 'silences'])
+    for (const silence of everything.silences) {
+      expect(Object.keys(silence).sort()).toEqual(['comment', 'createdBy', 'endsAt', 'id', 'matchers', 'matchingAlerts', 'remainingSeconds', 'startsAt', 'state', 'updatedAt'])
+    }
+    expect(everything.silences.map((s) => s.state)).toEqual(['active', 'pending', 'expired'])
+
+    const none = await cli('alerts', 'silence', 'list', '--comment', tag, '--created-by', 'nobody')
+    expect(none).toMatchObject({code: 0, stdout: `No active or pending silences by nobody with a comment containing "${tag}".\n`})
+    const bad = await cli('alerts', 'silence', 'list', '--state', 'gone')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toMatch(/--state=gone to be one of: active, pending, expired/)
+  })
+
   it('an unknown silence id: "no such silence", exit 2 (also with --json)', async () => {
     const unknown = randomUUID()
     const result = await cli('alerts', 'silence', 'expire', unknown)

@@ -76,16 +76,30 @@ export async function createSilence(alertmanager: AlertmanagerClient, plan: Sile
   })
 }
 
+export type SilenceState = Silence['status']['state']
+
+/** Filters applied here, not by the server: GET silences has no state filter before 0.34 and none by creator or comment. */
 export interface ListSilencesOptions {
-  /** Only expired silences (otherwise only active and pending ones), like amtool. */
-  expired?: boolean
+  /** The states listed; active and pending when empty, like amtool. */
+  states?: readonly SilenceState[]
+  /** Only silences created by exactly this author (amtool's --created-by). */
+  createdBy?: string
+  /** Only silences whose comment contains this text, ignoring case. */
+  comment?: string
   now?: Date
 }
 
 export async function listSilences(alertmanager: AlertmanagerClient, options: ListSilencesOptions = {}): Promise<SilenceListResult> {
   const now = (options.now ?? new Date()).getTime()
   const [silences, alerts] = await Promise.all([alertmanager.silences(), alertmanager.alerts()])
-  const wanted = silences.filter((silence) => (silence.status.state === 'expired') === Boolean(options.expired))
+  const states = new Set<SilenceState>(options.states?.length ? options.states : ['active', 'pending'])
+  const comment = options.comment?.toLowerCase()
+  const wanted = silences.filter(
+    (silence) =>
+      states.has(silence.status.state) &&
+      (options.createdBy === undefined || silence.createdBy === options.createdBy) &&
+      (comment === undefined || silence.comment.toLowerCase().includes(comment)),
+  )
   const views = wanted.map((silence) => toSilenceView(silence, alerts, now))
   // Active: soonest to end first; pending: soonest to start; expired: most recently ended first.
   const order = {active: 0, pending: 1, expired: 2}

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {OperationError, UsageError} from '../../../src/lib/core/errors.js'
 import {parseMatcher} from '../../../src/lib/alerts/matchers.js'
-import {checkSilenceInput, expireFailure, expireSilences, planSilence, toSilenceView} from '../../../src/lib/alerts/silences.js'
+import {checkSilenceInput, expireFailure, expireSilences, listSilences, planSilence, toSilenceView} from '../../../src/lib/alerts/silences.js'
 import type {AlertmanagerClient} from '../../../src/lib/adapters/alertmanager/client.js'
 import type {Alert, Silence} from '../../../src/lib/adapters/alertmanager/schema.js'
 
@@ -57,6 +57,42 @@ describe('planSilence', () => {
   it('knows when it would match every current alert, but not when there are none', async () => {
     expect((await planSilence(client(alerts), {...base, matchers: [parseMatcher('alertname=~"A|B"')]})).matchesEveryAlert).toBe(true)
     expect((await planSilence(client([]), {...base, matchers: [parseMatcher('alertname=~".+"')]})).matchesEveryAlert).toBe(false)
+  })
+})
+
+describe('listSilences', () => {
+  const made = (id: string, state: Silence['status']['state'], createdBy: string, comment: string, startsAt: string, endsAt: string): Silence => ({
+    ...silence(id, state, endsAt),
+    startsAt,
+    createdBy,
+    comment,
+  })
+  const all = [
+    made('exp-old', 'expired', 'alice', 'Old drain', '2026-01-01T06:00:00Z', '2026-01-01T07:00:00Z'),
+    made('act-late', 'active', 'alice', 'GPU maintenance, INC-311', '2026-01-01T10:00:00Z', '2026-01-01T14:00:00Z'),
+    made('pend', 'pending', 'bob', 'deploy window inc-311', '2026-01-01T13:00:00Z', '2026-01-01T15:00:00Z'),
+    made('act-soon', 'active', 'alice@example.com', 'queue drain', '2026-01-01T10:00:00Z', '2026-01-01T12:00:00Z'),
+    made('exp-new', 'expired', 'bob', 'GPU swap INC-311', '2026-01-01T08:00:00Z', '2026-01-01T09:00:00Z'),
+  ]
+  const client = {silences: async () => all, alerts: async () => [apiAlert('1', {alertname: 'A'})]} as unknown as AlertmanagerClient
+  const ids = async (options: Parameters<typeof listSilences>[1]) => (await listSilences(client, {now: new Date('2026-01-01T11:00:00Z'), ...options})).silences.map((s) => s.id)
+
+  it('lists active and pending silences by default, active soonest to end first', async () => {
+    expect(await ids({})).toEqual(['act-soon', 'act-late', 'pend'])
+    expect(await ids({states: []})).toEqual(['act-soon', 'act-late', 'pend'])
+  })
+
+  it('--state picks the states; expired ones come last, most recently ended first', async () => {
+    expect(await ids({states: ['expired']})).toEqual(['exp-new', 'exp-old'])
+    expect(await ids({states: ['pending']})).toEqual(['pend'])
+    expect(await ids({states: ['expired', 'active', 'pending']})).toEqual(['act-soon', 'act-late', 'pend', 'exp-new', 'exp-old'])
+  })
+
+  it('--created-by is the exact author; --comment a substring, ignoring case; filters AND', async () => {
+    expect(await ids({states: ['active', 'pending', 'expired'], createdBy: 'alice'})).toEqual(['act-late', 'exp-old'])
+    expect(await ids({states: ['active', 'pending', 'expired'], comment: 'inc-311'})).toEqual(['act-late', 'pend', 'exp-new'])
+    expect(await ids({comment: 'INC-311', createdBy: 'bob'})).toEqual(['pend'])
+    expect(await ids({comment: 'nothing like it'})).toEqual([])
   })
 })
 
