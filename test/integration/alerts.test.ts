@@ -10,6 +10,7 @@ import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAlertmanagerClient, type AlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
+import {compareVersions, parseServerVersion} from '../../src/lib/adapters/nats/versions.js'
 import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
 import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
 import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
@@ -328,6 +329,27 @@ describe('alerts silence', () => {
     const bad = await cli('alerts', 'silence', 'list', '--state', 'gone')
     expect(bad.code).toBe(64)
     expect(bad.stderr).toMatch(/--state=gone to be one of: active, pending, expired/)
+  })
+
+  it('add --annotation: stored from 0.32 (as the server reports its version), a one-line refusal (64) before', async () => {
+    const {version} = (await am.status()).versionInfo
+    const supported = compareVersions(parseServerVersion(version) ?? [0, 0, 0], [0, 32, 0]) >= 0
+    const comment = `annotated ${RUN}`
+    const result = await cli('alerts', 'silence', 'add', 'CimopsTestAnnotated', runMatcher, '--comment', comment, '--duration', '5m', '--annotation', 'ticket=INC-42', '--annotation', 'url=https://t.example/x?a=b', '--json')
+    if (supported) {
+      const {id, annotations} = json<{id: string; annotations: Record<string, string>}>(result)
+      expect(annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
+      const stored = (await (await fetch(`${amUrl()}/api/v2/silence/${id}`)).json()) as {annotations?: Record<string, string>}
+      expect(stored.annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
+      await am.expireSilence(id)
+    } else {
+      expect(result.code).toBe(64)
+      expect(JSON.parse(result.stdout).error).toMatchObject({code: 'USAGE', exit: 64, message: `--annotation needs Alertmanager 0.32.0 or newer: the one at ${amUrl()} is ${version}`})
+      const plain = await cli('alerts', 'silence', 'add', 'CimopsTestAnnotated', runMatcher, '--comment', comment, '--annotation', 'ticket=INC-42')
+      expect(plain).toMatchObject({code: 64, stdout: ''})
+      expect(plain.stderr).toBe(`cimops: --annotation needs Alertmanager 0.32.0 or newer: the one at ${amUrl()} is ${version} (put the note in --comment instead)\n`)
+      expect((await am.silences()).filter((s) => s.comment === comment)).toEqual([])
+    }
   })
 
   it('an unknown silence id: "no such silence", exit 2 (also with --json)', async () => {

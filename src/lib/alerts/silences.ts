@@ -1,7 +1,8 @@
 /** `alerts silence add|list|expire`: Alertmanager silences, with client-side matching against the current alerts. */
 import {OperationError, UsageError} from '../core/errors.js'
 import type {AlertmanagerClient} from '../adapters/alertmanager/client.js'
-import type {Silence} from '../adapters/alertmanager/schema.js'
+import type {Labels, Silence} from '../adapters/alertmanager/schema.js'
+import {compareVersions, parseServerVersion, type ServerVersion} from '../adapters/nats/versions.js'
 import {compileMatchers, formatMatcher, fromApiMatcher, matchesEmpty, toApiMatcher, type Matcher} from './matchers.js'
 import {sortAlerts, toAlertView, type AlertView, type SilenceListResult, type SilenceView} from './model.js'
 
@@ -10,6 +11,8 @@ export interface SilencePlanInput {
   durationMs: number
   author: string
   comment: string
+  /** Alertmanager 0.32+ stores them on the silence; older servers are refused up front. */
+  annotations?: Labels
   now?: Date
 }
 
@@ -20,6 +23,7 @@ export interface SilencePlan {
   durationSeconds: number
   createdBy: string
   comment: string
+  annotations: Labels
   /** Current alerts (any state) the silence would match, sorted like `alerts list`. */
   matchedAlerts: AlertView[]
   /** How many alerts Alertmanager has now. */
@@ -45,9 +49,36 @@ export function checkSilenceInput({matchers, durationMs, comment, author}: Omit<
   if (author.trim() === '') throw new UsageError('an author is required', '--actor is empty', {hint: 'pass --actor NAME'})
 }
 
+/** `--annotation NAME=VALUE` values: split at the first `=`; a name given twice is a usage error, not a silent overwrite. */
+export function parseAnnotations(values: readonly string[]): Labels {
+  const annotations: Labels = {}
+  for (const value of values) {
+    const equals = value.indexOf('=')
+    if (equals <= 0) throw new UsageError(`invalid --annotation ${JSON.stringify(value)}`, 'expected NAME=VALUE', {hint: 'e.g. --annotation ticket=INC-42'})
+    const name = value.slice(0, equals)
+    if (name in annotations) throw new UsageError(`--annotation ${name} given twice`, 'a silence has one value per annotation')
+    annotations[name] = value.slice(equals + 1)
+  }
+  return annotations
+}
+
+/** Silence annotations came with 0.32; older servers drop the field without a word, so the silence would lack them. */
+const ANNOTATIONS_SINCE: ServerVersion = [0, 32, 0]
+
+async function checkAnnotationsSupported(alertmanager: AlertmanagerClient): Promise<void> {
+  const {version} = (await alertmanager.status()).versionInfo
+  const parsed = parseServerVersion(version)
+  if (parsed && compareVersions(parsed, ANNOTATIONS_SINCE) >= 0) return
+  throw new UsageError(`--annotation needs Alertmanager ${ANNOTATIONS_SINCE.join('.')} or newer`, `the one at ${alertmanager.baseUrl} is ${version || 'of an unknown version'}`, {
+    hint: 'put the note in --comment instead',
+  })
+}
+
 /** What a new silence would do, against the alerts Alertmanager has now. Creates nothing. */
 export async function planSilence(alertmanager: AlertmanagerClient, input: SilencePlanInput): Promise<SilencePlan> {
   checkSilenceInput(input)
+  const annotations = input.annotations ?? {}
+  if (Object.keys(annotations).length > 0) await checkAnnotationsSupported(alertmanager)
   const now = input.now ?? new Date()
   const alerts = await alertmanager.alerts()
   const matches = compileMatchers(input.matchers)
@@ -59,6 +90,7 @@ export async function planSilence(alertmanager: AlertmanagerClient, input: Silen
     durationSeconds: input.durationMs / 1000,
     createdBy: input.author,
     comment: input.comment,
+    annotations,
     matchedAlerts: matched,
     totalAlerts: alerts.length,
     matchesEveryAlert: alerts.length > 0 && matched.length === alerts.length,
@@ -73,6 +105,8 @@ export async function createSilence(alertmanager: AlertmanagerClient, plan: Sile
     endsAt: plan.endsAt,
     createdBy: plan.createdBy,
     comment: plan.comment,
+    // Only when there are some: a server before 0.32 then gets the very body it always did.
+    ...(Object.keys(plan.annotations).length > 0 ? {annotations: plan.annotations} : {}),
   })
 }
 

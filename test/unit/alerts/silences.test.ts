@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {OperationError, UsageError} from '../../../src/lib/core/errors.js'
 import {parseMatcher} from '../../../src/lib/alerts/matchers.js'
-import {checkSilenceInput, expireFailure, expireSilences, listSilences, planSilence, toSilenceView} from '../../../src/lib/alerts/silences.js'
+import {checkSilenceInput, expireFailure, expireSilences, listSilences, parseAnnotations, planSilence, toSilenceView} from '../../../src/lib/alerts/silences.js'
 import type {AlertmanagerClient} from '../../../src/lib/adapters/alertmanager/client.js'
 import type {Alert, Silence} from '../../../src/lib/adapters/alertmanager/schema.js'
 
@@ -57,6 +57,47 @@ describe('planSilence', () => {
   it('knows when it would match every current alert, but not when there are none', async () => {
     expect((await planSilence(client(alerts), {...base, matchers: [parseMatcher('alertname=~"A|B"')]})).matchesEveryAlert).toBe(true)
     expect((await planSilence(client([]), {...base, matchers: [parseMatcher('alertname=~".+"')]})).matchesEveryAlert).toBe(false)
+  })
+})
+
+describe('--annotation', () => {
+  it('parses NAME=VALUE at the first =, and refuses a value without a name or a name twice', () => {
+    expect(parseAnnotations(['ticket=INC-42', 'url=https://x/y?a=b', 'empty='])).toEqual({ticket: 'INC-42', url: 'https://x/y?a=b', empty: ''})
+    expect(() => parseAnnotations(['ticket'])).toThrowError(UsageError)
+    expect(() => parseAnnotations(['=x'])).toThrowError(/invalid --annotation "=x": expected NAME=VALUE/)
+    expect(() => parseAnnotations(['a=1', 'a=2'])).toThrowError(/--annotation a given twice/)
+  })
+
+  const server = (version: string) => {
+    const asked: string[] = []
+    const client = {
+      baseUrl: 'http://am:9093',
+      status: async () => (asked.push('status'), {versionInfo: {version}}),
+      alerts: async () => (asked.push('alerts'), []),
+    } as unknown as AlertmanagerClient
+    return {client, asked}
+  }
+
+  it('needs Alertmanager 0.32+, by the version the server reports: older ones are a one-line usage error before anything else', async () => {
+    for (const version of ['0.25.0', '0.31.9', 'devel', '']) {
+      const {client, asked} = server(version)
+      const error = await planSilence(client, {...base, annotations: {ticket: 'INC-42'}}).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(UsageError)
+      expect((error as UsageError).exit).toBe(64)
+      expect((error as UsageError).line).toBe(
+        `--annotation needs Alertmanager 0.32.0 or newer: the one at http://am:9093 is ${version || 'of an unknown version'} (put the note in --comment instead)`,
+      )
+      expect(asked).toEqual(['status'])
+    }
+    for (const version of ['0.32.0', '0.33.1', '1.0.0-rc.1']) {
+      expect((await planSilence(server(version).client, {...base, annotations: {ticket: 'INC-42'}})).annotations).toEqual({ticket: 'INC-42'})
+    }
+  })
+
+  it('without annotations the version is not asked', async () => {
+    const {client, asked} = server('0.25.0')
+    expect((await planSilence(client, base)).annotations).toEqual({})
+    expect(asked).toEqual(['alerts'])
   })
 })
 

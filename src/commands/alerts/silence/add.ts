@@ -18,11 +18,13 @@ export default class AlertsSilenceAdd extends BaseCommand<typeof AlertsSilenceAd
   static summary = 'Silence alerts matching MATCHER... for a while, with a comment saying why'
   static description = `Matchers use Alertmanager's syntax and are ANDed (see \`cimops alerts list --help\`); a bare first word is an alertname. At least one matcher must not match an empty label (Alertmanager's rule).
 --dry-run shows which current alerts the silence would match and creates nothing. A silence that matches every current alert asks for confirmation on a terminal and needs --yes otherwise.
-The author (--actor) defaults to your OS user name. Prints the new silence's ID; expire it early with \`cimops alerts silence expire ID\`.`
+The author (--actor) defaults to your OS user name. --annotation NAME=VALUE (repeatable) stores more on the silence, such as a ticket; it needs Alertmanager 0.32 or newer and is refused (exit 64) on older ones.
+Prints the new silence's ID; expire it early with \`cimops alerts silence expire ID\`.`
   static examples = [
     {description: 'Silence one alert for the default 2 hours', command: '<%= config.bin %> alerts silence add HighEventLag domain=graph --comment "replaying graph projections, INC-42"'},
     {description: 'See first what a silence would catch', command: '<%= config.bin %> alerts silence add \'instance=~"gpu-0[1-3]"\' --duration 30m --comment "GPU maintenance" --dry-run'},
     '<%= config.bin %> alerts silence add alertname=DiskAlmostFull --duration 1d --comment "resize scheduled" --actor alice --json | jq -r .id',
+    {description: 'With annotations (Alertmanager 0.32+)', command: '<%= config.bin %> alerts silence add NatsSlowConsumer --comment "consumer rebuild" --annotation ticket=INC-42 --annotation team=data'},
   ]
   static audited = true
   static strict = false
@@ -34,6 +36,7 @@ The author (--actor) defaults to your OS user name. Prints the new silence's ID;
     duration: Flags.string({char: 'd', summary: 'How long the silence lasts, e.g. 30m, 2h, 1d.', default: '2h'}),
     // --author was this flag's name before --actor became the one word for who acts; scripts still pass it.
     actor: Flags.string({char: 'a', aliases: ['author'], summary: 'Who silenced, as recorded on the silence and in the ops log [default: OS user].'}),
+    annotation: Flags.string({summary: 'Annotation NAME=VALUE stored on the silence (repeatable; Alertmanager 0.32+).', multiple: true, multipleNonGreedy: true}),
     'dry-run': Flags.boolean({summary: 'Show which current alerts would be silenced; create nothing.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask, even when the silence matches every current alert.'}),
   }
@@ -42,8 +45,9 @@ The author (--actor) defaults to your OS user name. Prints the new silence's ID;
     const {argv} = await this.parse({flags: AlertsSilenceAdd.flags, baseFlags: BaseCommand.baseFlags, args: AlertsSilenceAdd.args, strict: false, enableJsonFlag: true})
     const matchers = parseMatcherArgs(argv as string[])
     const durationMs = parseDuration(this.flags.duration, '--duration')
-    const input = {matchers, durationMs, author: this.flags.actor ?? osUser(), comment: this.flags.comment ?? ''}
-    const {checkSilenceInput, planSilence, createSilence} = await import('../../../lib/alerts/silences.js')
+    const {checkSilenceInput, parseAnnotations, planSilence, createSilence} = await import('../../../lib/alerts/silences.js')
+    const annotations = parseAnnotations(this.flags.annotation ?? [])
+    const input = {matchers, durationMs, author: this.flags.actor ?? osUser(), comment: this.flags.comment ?? '', annotations}
     checkSilenceInput(input) // usage errors before any network call
     const ctx = await this.context()
     const {alertmanagerFor} = await import('../../../lib/alerts/clients.js')

@@ -48,6 +48,8 @@ export interface PostableSilence {
   endsAt: string
   createdBy: string
   comment: string
+  /** 0.32+; older servers drop the field silently. */
+  annotations?: Labels
 }
 
 export interface AlertmanagerClient {

@@ -119,6 +119,16 @@ describe('alertmanager adapter: createSilence()', () => {
       {name: 'team', value: 'ops|sre', isRegex: true, isEqual: false},
     ])
   })
+
+  it('sends annotations only when there are some', async () => {
+    const client = createAlertmanagerClient({url: am.url}, 1000)
+    const lastBody = () => JSON.parse(am.requests.findLast((request) => request.method === 'POST')?.body ?? '{}') as Record<string, unknown>
+    const input = {matchers: [parseMatcher('alertname=A')], durationMs: 60_000, author: 'alice', comment: 'c'}
+    await createSilence(client, await planSilence(client, input))
+    expect(lastBody()).not.toHaveProperty('annotations')
+    await createSilence(client, {...(await planSilence(client, input)), annotations: {ticket: 'INC-42'}})
+    expect(lastBody().annotations).toEqual({ticket: 'INC-42'})
+  })
 })
 
 describe('prometheus adapter: plain-text 503 before ready', () => {
