@@ -2,7 +2,7 @@
 import {OperationError, UsageError} from '../core/errors.js'
 import type {AlertmanagerClient} from '../adapters/alertmanager/client.js'
 import type {Labels, Silence} from '../adapters/alertmanager/schema.js'
-import {compareVersions, parseServerVersion, type ServerVersion} from '../adapters/nats/versions.js'
+import {compareVersions, parseServerVersion, type ServerVersion} from '../core/version.js'
 import {compileMatchers, formatMatcher, fromApiMatcher, matchesEmpty, toApiMatcher, type Matcher} from './matchers.js'
 import {sortAlerts, toAlertView, type AlertView, type SilenceListResult, type SilenceView} from './model.js'
 

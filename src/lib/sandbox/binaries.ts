@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {z} from 'zod'
 
-import {compareVersions, parseServerVersion} from '../adapters/nats/versions.js'
+import {compareVersions, parseServerVersion} from '../core/version.js'
 import {runTool} from '../adapters/proc/run.js'
 import {ConfigError, DataError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'

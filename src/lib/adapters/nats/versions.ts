@@ -7,6 +7,9 @@
  * the error (2.9 silently drops unknown fields, so a catch would not even fire: a multi-filter
  * consumer would quietly filter nothing).
  */
+import {compareVersions, parseServerVersion, type ServerVersion} from '../../core/version.js'
+
+export {compareVersions, parseServerVersion, type ServerVersion}
 
 export const SERVER_FEATURES = {
   /** `allow_direct` streams and `$JS.API.DIRECT.GET` (single message). */
@@ -45,18 +48,6 @@ export const FEATURE_API_LEVELS: Record<ServerFeature, number> = {
   batchDirectGet: 1,
   consumerPause: 1,
   backupArchiveV2: 5,
-}
-
-export type ServerVersion = readonly [major: number, minor: number, patch: number]
-
-/** `2.9.10`, `v2.10.4`, `2.11.0-beta.2` -> [2, 9, 10]; undefined when unreadable. */
-export function parseServerVersion(text: string | undefined): ServerVersion | undefined {
-  const match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(text?.trim() ?? '')
-  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined
-}
-
-export function compareVersions(a: ServerVersion, b: ServerVersion): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2]
 }
 
 /**
