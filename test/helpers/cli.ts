@@ -46,3 +46,25 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return finished(startCli(args, env))
 }
+
+/**
+ * Counts the lines a running CLI has written to stdout, so a test waits for the output it needs instead of
+ * for a fixed time (a loaded machine starts the CLI late). `until(n)` fails after `timeoutMs`.
+ */
+export function stdoutLines(child: ChildProcess): {until(count: number, timeoutMs?: number): Promise<void>} {
+  let lines = 0
+  const waiting: Array<{count: number; resolve(): void}> = []
+  child.stdout?.on('data', (chunk: Buffer) => {
+    lines += chunk.toString('utf8').split('\n').length - 1
+    for (const waiter of waiting.filter((w) => lines >= w.count)) waiter.resolve()
+  })
+  return {
+    until(count, timeoutMs = 15_000) {
+      if (lines >= count) return Promise.resolve()
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${lines} of ${count} stdout lines after ${timeoutMs}ms`)), timeoutMs)
+        waiting.push({count, resolve: () => (clearTimeout(timer), resolve())})
+      })
+    },
+  }
+}

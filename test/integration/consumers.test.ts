@@ -10,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {ConsumerReport, ConsumerRow} from '../../src/lib/streams/consumer-report.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
-import {BIN, finished, isolatedHome, ROOT, runCli, startCli} from '../helpers/cli.js'
+import {BIN, finished, isolatedHome, ROOT, runCli, startCli, stdoutLines} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 const STREAM = 'LAGTEST'
@@ -189,9 +189,10 @@ describe('consumer report against nats-server (the chosen server set)', () => {
   it('--watch without a terminal prints one JSON report per refresh with backlog rate and ETA; Ctrl-C exits 130', async () => {
     const child = startCli(['consumer', 'report', STREAM, '--watch', '--interval', '400ms', '--json', '--nats-url', sandbox().state.natsServers.join(',')], home.env)
     const done = finished(child)
-    await new Promise((resolve) => setTimeout(resolve, 1200))
+    const lines = stdoutLines(child)
+    await lines.until(1) // the first report: no rate yet
     await ack(js, 'behind', 10) // the backlog shrinks between refreshes
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await lines.until(4) // at least two refreshes after the acks
     child.kill('SIGINT')
     const result = await done
     expect(result.code).toBe(130)

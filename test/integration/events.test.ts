@@ -10,7 +10,7 @@ import type {EventRecord} from '../../src/lib/streams/events.js'
 import type {SubjectCounts} from '../../src/lib/streams/events.js'
 import {serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
-import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
+import {finished, isolatedHome, runCli, startCli, stdoutLines} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 interface Stored {
@@ -168,13 +168,18 @@ describe("events commands against the sandbox's nats-server", () => {
   })
 
   it('events tail follows new events until Ctrl-C (130) and prints nothing else', async () => {
+    const consumers = async () => (await jsm.streams.info('EVENTS')).state.consumer_count
+    const before = await consumers()
     const child = startCli(['events', 'tail', '--domain', 'graph', '--json', '--nats-url', url()], home.env)
     const done = finished(child)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const output = stdoutLines(child)
+    // Following once its consumer is on the server: waited for, not guessed (a loaded machine starts the CLI late).
+    await eventuallyTrue(async () => (await consumers()) > before)
     await js.publish('cim.graph.node.tail-1.NodeAdded', JSON.stringify({n: 1}))
     await js.publish('cim.workflow.workflow.tail-1.Started', JSON.stringify({n: 2}))
     await js.publish('cim.graph.node.tail-1.NodeRemoved', JSON.stringify({n: 3}))
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    await output.until(2)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // room for a wrong third line to show
     child.kill('SIGINT')
     const result = await done
     expect(result.code).toBe(130)
