@@ -119,9 +119,10 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
   const {nc} = await opts.nats.connection()
   const api = jsApiFor(nc, opts.nats.settings, opts.timeoutMs)
   const server = await opts.nats.serverInfo()
-  const details = await selectStreams(api, opts)
-  // STREAM.NAMES leaves out a stream the server cannot describe; its LIST names it: never silently absent from --all.
-  const unlisted = opts.all ? (await listStreamsReporting(nc, {jsApiPrefix: api.prefix, timeoutMs: opts.timeoutMs})).unlisted : []
+  // --all reads the LIST, not NAMES: it also names the streams the server cannot describe, never silently absent.
+  const listing = opts.all ? await listStreamsReporting(nc, {jsApiPrefix: api.prefix, timeoutMs: opts.timeoutMs}) : undefined
+  const details = await selectStreams(api, listing ? listing.items.map((stream) => stream.name) : [...new Set(opts.streams)], opts.all)
+  const unlisted = listing?.unlisted ?? []
   for (const entry of unlisted) log(`${entry.name}: ${entry.state} on the server (${entry.reason}): not in this set`)
   if (opts.mode === 'snapshot') {
     const memory = details.filter((detail) => detail.facts.storage === 'memory').map((detail) => detail.facts.name)
@@ -201,11 +202,10 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
   }
 }
 
-async function selectStreams(api: JsApi, opts: Pick<CreateBackupOptions, 'all' | 'streams'>): Promise<StreamDetail[]> {
-  const names = opts.all ? await streamNames(api) : [...new Set(opts.streams)]
+async function selectStreams(api: JsApi, names: string[], all: boolean): Promise<StreamDetail[]> {
   if (names.length === 0) {
-    throw new UsageError(opts.all ? 'nothing to back up' : 'no stream given', opts.all ? 'the account has no streams' : 'name the streams with --stream', {
-      hint: opts.all ? 'check --context / --nats-url' : 'or back up every stream of the account with --all',
+    throw new UsageError(all ? 'nothing to back up' : 'no stream given', all ? 'the account has no streams' : 'name the streams with --stream', {
+      hint: all ? 'check --context / --nats-url' : 'or back up every stream of the account with --all',
     })
   }
   const details: StreamDetail[] = []
