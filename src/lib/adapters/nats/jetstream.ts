@@ -601,6 +601,8 @@ export async function lastMessageOnSubject(jsm: JetStreamManager, stream: string
 
 /** JetStream API error codes (err_code) that mean "not found". */
 const NOT_FOUND = {stream: {name: 'StreamNotFoundError', code: 10059}, consumer: {name: 'ConsumerNotFoundError', code: 10014}} as const
+/** "no suitable peers for placement": a replicated stream the cluster cannot place (yet). */
+const NO_PEERS_FOR_PLACEMENT = {name: 'JSClusterNoPeersError', code: 10005} as const
 
 /** The stream does not exist: nats.js's typed error, or err_code 10059 on a raw API reply (backup-streams' JsApiError). */
 export function isStreamNotFound(error: unknown): boolean {
@@ -609,6 +611,10 @@ export function isStreamNotFound(error: unknown): boolean {
 
 export function isConsumerNotFound(error: unknown): boolean {
   return isApiFailure(error, NOT_FOUND.consumer)
+}
+
+export function isNoPeersForPlacement(error: unknown): boolean {
+  return isApiFailure(error, NO_PEERS_FOR_PLACEMENT)
 }
 
 function isApiFailure(error: unknown, failure: {name: string; code: number}): boolean {

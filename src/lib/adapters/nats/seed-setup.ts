@@ -6,7 +6,7 @@ import type {Consumer, JetStreamClient, JetStreamManager, StreamConfig} from '@n
 import type {NatsConnection} from '@nats-io/transport-node'
 
 import {UnreachableError} from '../../core/errors.js'
-import {isConsumerNotFound, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
+import {isConsumerNotFound, isNoPeersForPlacement, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
 
 export type {Consumer}
 
@@ -52,8 +52,28 @@ export async function ensureStream(jsm: JetStreamManager, setup: StreamSetup): P
   } catch (error) {
     if (!isStreamNotFound(error)) throw error
   }
-  await jsm.streams.add(setup)
+  await addWhenPlaceable(jsm, setup)
   return true
+}
+
+const PLACEMENT_WAIT_MS = 10_000
+
+/**
+ * A cluster that just elected its meta leader may not yet have heard its peers' resources, and
+ * refuses a replicated stream for a moment; the seed runs right after `sandbox up`, so it waits a
+ * bounded time for placement instead of failing.
+ */
+async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup): Promise<void> {
+  const deadline = Date.now() + PLACEMENT_WAIT_MS
+  for (;;) {
+    try {
+      await jsm.streams.add(setup)
+      return
+    } catch (error) {
+      if (!isNoPeersForPlacement(error) || Date.now() >= deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
 }
 
 /** Messages stored per subject. */
