@@ -75,6 +75,18 @@ describe('server sets', () => {
     expect((thrownBy(() => findServerBinary('prometheus', env)) as ConfigError).why).toContain('names no prometheus')
   })
 
+  it("the servers' own tools come from the same set: promtool from its package, amtool beside alertmanager", () => {
+    const servers = fetchSet(
+      'unstable',
+      {'prometheus-alertmanager': '0.99.0-1', promtool: '3.99.0+ds1-1'},
+      {'prometheus-alertmanager': 'usr/bin/amtool', promtool: 'usr/bin/promtool'},
+    )
+    const env = {CIMOPS_SERVERS: 'unstable', XDG_CACHE_HOME: cache, PATH: '/usr/bin'}
+    expect(findServerBinary('amtool', env)).toBe(join(servers, 'prometheus-alertmanager-0.99.0-1', 'usr/bin/amtool'))
+    expect(findServerBinary('promtool', env)).toBe(join(servers, 'promtool-3.99.0+ds1-1', 'usr/bin/promtool'))
+    expect(findServerBinary('promtool', {...env, CIMOPS_PROMTOOL_BIN: process.execPath})).toBe(process.execPath)
+  })
+
   it('an unknown set is a ConfigError naming the choices', () => {
     expect((thrownBy(() => findServerBinary('nats', {CIMOPS_SERVERS: 'sid', PATH: ''})) as ConfigError).line).toContain('must be one of debian12, trixie, unstable')
   })

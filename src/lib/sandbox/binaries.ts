@@ -9,7 +9,7 @@ import {ConfigError, DataError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'
 import {cimopsCacheDir} from '../core/paths.js'
 import {parseJson} from './state.js'
-import {DEFAULT_SERVER_SET, SERVER_SETS, type ServerComponent, type ServerSet} from './types.js'
+import {DEFAULT_SERVER_SET, SERVER_SETS, type ServerComponent, type ServerExecutable, type ServerSet} from './types.js'
 
 const SERVER_SET_ENV = 'CIMOPS_SERVERS'
 
@@ -22,7 +22,7 @@ interface ServerBinary {
   debianPath: string
 }
 
-const SERVER_BINARIES: Record<ServerComponent, ServerBinary> = {
+const SERVER_BINARIES: Record<ServerExecutable, ServerBinary> = {
   nats: {
     debianPackage: 'nats-server',
     envOverride: 'CIMOPS_NATS_SERVER_BIN',
@@ -40,6 +40,20 @@ const SERVER_BINARIES: Record<ServerComponent, ServerBinary> = {
     envOverride: 'CIMOPS_ALERTMANAGER_BIN',
     names: ['prometheus-alertmanager', 'alertmanager'],
     debianPath: '/usr/bin/prometheus-alertmanager',
+  },
+  // Inside the prometheus package in Debian 12 and 13, a package of its own in unstable: the fetch
+  // records it under its own name wherever it came from.
+  promtool: {
+    debianPackage: 'promtool',
+    envOverride: 'CIMOPS_PROMTOOL_BIN',
+    names: ['promtool'],
+    debianPath: '/usr/bin/promtool',
+  },
+  amtool: {
+    debianPackage: 'prometheus-alertmanager',
+    envOverride: 'CIMOPS_AMTOOL_BIN',
+    names: ['amtool'],
+    debianPath: '/usr/bin/amtool',
   },
 }
 
@@ -75,7 +89,7 @@ export function installCommand(set: ServerSet): string {
  * Debian 12's on PATH or at Debian's path, a fetched suite's in the cache. An override that points
  * nowhere is an error of its own: silently using another binary would hide it.
  */
-export function findServerBinary(component: ServerComponent, env: NodeJS.ProcessEnv = process.env, set: ServerSet = serverSetFrom(env)): string {
+export function findServerBinary(component: ServerExecutable, env: NodeJS.ProcessEnv = process.env, set: ServerSet = serverSetFrom(env)): string {
   const binary = SERVER_BINARIES[component]
   const override = env[binary.envOverride]
   if (override) {
@@ -144,7 +158,7 @@ export async function serverBinaryVersion(path: string): Promise<string | undefi
 /** The binaries a set runs and the version each reports, for "which servers ran" lines. */
 export async function serverSetVersions(env: NodeJS.ProcessEnv = process.env): Promise<{set: ServerSet; versions: Partial<Record<ServerComponent, string>>}> {
   const set = serverSetFrom(env)
-  const components = Object.keys(SERVER_BINARIES) as ServerComponent[]
+  const components: ServerComponent[] = ['nats', 'prometheus', 'alertmanager']
   const entries = await Promise.all(components.map(async (component) => [component, await serverBinaryVersion(findServerBinary(component, env, set))] as const))
   return {set, versions: Object.fromEntries(entries.filter(([, version]) => version !== undefined))}
 }

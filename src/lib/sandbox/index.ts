@@ -18,6 +18,7 @@ export type {
   SeedConsumer,
   SeedOptions,
   SeedResult,
+  ServerExecutable,
   ServerComponent,
   ServerSet,
 } from './types.js'

@@ -7,6 +7,8 @@ export type SandboxComponent = 'nats' | 'prometheus' | 'alertmanager' | 'monitor
 
 /** Components run from a server binary of their own (the monitor runs this package's CLI). */
 export type ServerComponent = Exclude<SandboxComponent, 'monitor'>
+/** A server, or a server's own command-line tool (from the same set, so it reads what that server writes). */
+export type ServerExecutable = ServerComponent | 'promtool' | 'amtool'
 
 /**
  * The sets of servers the sandbox runs: Debian 12's installed packages, or the newest packages of a
