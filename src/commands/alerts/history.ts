@@ -5,6 +5,7 @@ import {parseDuration} from '../../lib/core/duration.js'
 import {UsageError} from '../../lib/core/errors.js'
 import {plural} from '../../lib/core/output/units.js'
 import {parseMatcherArgs} from '../../lib/alerts/matchers.js'
+import {MATCHER_FLAGS, matcherMode} from '../../flags/matchers.js'
 import type {AlertHistoryResult} from '../../lib/alerts/model.js'
 
 export default class AlertsHistory extends BaseCommand<typeof AlertsHistory> {
@@ -23,13 +24,15 @@ Matchers use Alertmanager's syntax (see \`cimops alerts list --help\`); a bare f
     matcher: Args.string({description: 'Alertmanager-style matcher(s) on the alert labels, ANDed; a bare first word is an alertname.'}),
   }
   static flags = {
+    ...MATCHER_FLAGS,
     since: Flags.string({summary: 'How far back to look, e.g. 30m, 12h, 2d.', default: '12h'}),
     step: Flags.string({summary: 'Resolution of the query [default: the larger of 15s and window/11000].'}),
   }
 
   async run(): Promise<AlertHistoryResult> {
     const {argv} = await this.parse({flags: AlertsHistory.flags, baseFlags: BaseCommand.baseFlags, args: AlertsHistory.args, strict: false, enableJsonFlag: true})
-    const matchers = parseMatcherArgs(argv as string[])
+    const {matchers, warnings} = parseMatcherArgs(argv as string[], matcherMode(this.flags))
+    for (const warning of warnings) this.warning(warning)
     const sinceMs = parseDuration(this.flags.since, '--since')
     if (sinceMs <= 0) throw new UsageError(`invalid --since "${this.flags.since}"`, 'the window must be longer than 0s')
     const stepMs = this.flags.step === undefined ? undefined : parseDuration(this.flags.step, '--step')

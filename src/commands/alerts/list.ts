@@ -3,11 +3,13 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {plural} from '../../lib/core/output/units.js'
 import {formatMatcher, parseMatcherArgs} from '../../lib/alerts/matchers.js'
+import {MATCHER_FLAGS, matcherMode} from '../../flags/matchers.js'
 import type {AlertListResult, AlertView} from '../../lib/alerts/model.js'
 
 export default class AlertsList extends BaseCommand<typeof AlertsList> {
   static summary = 'List current alerts from Alertmanager, most severe and oldest first'
   static description = `Matchers use Alertmanager's syntax and are ANDed: name=value, name!=value, name=~regex, name!~regex (regexes are fully anchored; quote values with spaces: summary="disk full"). A first argument without an operator means alertname=<it>.
+Matchers are read as Alertmanager 0.27+ reads them on every server version: quoted or UTF-8 label names ('"service.name"=checkout'), Go escapes in quoted values, a trailing comma. Input its two parsers read differently (foo=, foo=bar,) is read the classic way with a warning on stderr, as Alertmanager's default fallback mode does; --strict-matchers refuses it.
 Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
 Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).
 --json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy) plus severity, state and runbook.`
@@ -22,6 +24,7 @@ Sorted by severity (critical, warning, info, then any other), then oldest first.
     matcher: Args.string({description: 'Alertmanager matcher(s), ANDed, e.g. severity=critical \'instance=~"node-.*"\'; a bare first word is an alertname.'}),
   }
   static flags = {
+    ...MATCHER_FLAGS,
     silenced: Flags.boolean({summary: 'Also show silenced alerts.'}),
     inhibited: Flags.boolean({summary: 'Also show inhibited alerts.'}),
     all: Flags.boolean({summary: 'Show every alert: active, silenced, inhibited and unprocessed.', exclusive: ['silenced', 'inhibited']}),
@@ -32,7 +35,8 @@ Sorted by severity (critical, warning, info, then any other), then oldest first.
 
   async run(): Promise<AlertListResult> {
     const {argv} = await this.parse({flags: AlertsList.flags, baseFlags: BaseCommand.baseFlags, args: AlertsList.args, strict: false, enableJsonFlag: true})
-    const matchers = parseMatcherArgs(argv as string[])
+    const {matchers, warnings} = parseMatcherArgs(argv as string[], matcherMode(this.flags))
+    for (const warning of warnings) this.warning(warning)
     const ctx = await this.context()
     const {alertmanagerFor} = await import('../../lib/alerts/clients.js')
     const {listAlerts} = await import('../../lib/alerts/list.js')

@@ -1,15 +1,16 @@
 /**
- * Alertmanager label matchers (`name=value`, `name!=value`, `name=~regex`, `name!~regex`) with the
- * semantics of Alertmanager 0.25's `pkg/labels/parse.go`: whitespace around the three tokens is
- * ignored, the value may be double-quoted, OpenMetrics escapes (`\"`, `\n`, `\\`) apply and any other
- * backslash is literal, and regexes are RE2 anchored as `^(?:<value>)$`. A label that is absent
- * matches as the empty string.
+ * Alertmanager label matchers (`name=value`, `name!=value`, `name=~regex`, `name!~regex`), read as
+ * Alertmanager 0.27+ reads them in its default fallback mode: both its classic parser (0.25's
+ * `pkg/labels/parse.go`, here) and its UTF-8 parser (matcher-utf8.ts) run; where they disagree the
+ * classic reading wins and a warning says so; strict mode takes only the UTF-8 reading. Regexes are RE2,
+ * anchored as `^(?:<value>)$`. A label that is absent matches as the empty string.
  *
  * Parsing is done here rather than by the server so a bad matcher is a usage error pointing at the
  * character, and so matching can run client-side (silence previews, "matches every alert").
  * Pure: no I/O.
  */
 import {UsageError} from '../core/errors.js'
+import {edgeBrace, parseUtf8Matcher, type Utf8Failure} from './matcher-utf8.js'
 
 export type MatchOp = '=' | '!=' | '=~' | '!~'
 
@@ -62,8 +63,78 @@ function pointer(text: string, column: number): string {
   return `${chars.slice(0, i).join('')}⟨${chars[i]}⟩${chars.slice(i + 1).join('')}`
 }
 
+/**
+ * `fallback`: as Alertmanager 0.27+ does by default (and 0.25, which has only the classic parser, reads
+ * every input the fallback mode accepts alike, braces at the ends aside); `strict`: its UTF-8 parser only
+ * (`--enable-feature=utf8-strict-mode`).
+ */
+export type MatcherMode = 'fallback' | 'strict'
+
+export interface MatcherReading {
+  matcher: Matcher
+  /** Set when the two parsers disagreed or only the classic one read it: what Alertmanager would log. */
+  warning?: string
+}
+
 /** Parses one matcher; throws MatcherSyntaxError with the column of the first bad character. */
-export function parseMatcher(text: string): Matcher {
+export function parseMatcher(text: string, mode: MatcherMode = 'fallback'): Matcher {
+  return readMatcher(text, mode).matcher
+}
+
+/** Parses one matcher as Alertmanager's mode does, with the warning it would log. */
+export function readMatcher(text: string, mode: MatcherMode = 'fallback'): MatcherReading {
+  const brace = edgeBrace(text)
+  if (brace) throw utf8SyntaxError(text, brace)
+  const utf8 = readUtf8(text)
+  if (mode === 'strict') {
+    if ('failure' in utf8) throw utf8SyntaxError(text, utf8.failure)
+    return {matcher: utf8.matcher}
+  }
+  let classic: Matcher
+  try {
+    classic = parseClassicMatcher(text)
+  } catch (error) {
+    if (error instanceof MatcherSyntaxError && 'matcher' in utf8) return {matcher: utf8.matcher}
+    throw error
+  }
+  if ('failure' in utf8) {
+    const warning = `${text} is not valid in Alertmanager 0.27+'s UTF-8 matcher syntax (${utf8.failure.reason}); read as ${formatMatcher(classic)}, as Alertmanager's default fallback mode does (write that; --strict-matchers refuses such input)`
+    return {matcher: classic, warning}
+  }
+  if (sameMatcher(classic, utf8.matcher)) return {matcher: utf8.matcher}
+  const warning = `${text} reads differently in Alertmanager's two matcher syntaxes: classic ${formatMatcher(classic)}, UTF-8 ${formatMatcher(utf8.matcher)}; using the classic reading, as Alertmanager's default fallback mode does (--strict-matchers takes the UTF-8 one)`
+  return {matcher: classic, warning}
+}
+
+function sameMatcher(a: Matcher, b: Matcher): boolean {
+  return a.name === b.name && a.op === b.op && a.value === b.value
+}
+
+/** The UTF-8 parser's reading, its regex compiled (a bad regex fails this reading like a bad token). */
+function readUtf8(text: string): {matcher: Matcher} | {failure: Utf8Failure} {
+  const parsed = parseUtf8Matcher(text)
+  if (!parsed.ok) return {failure: parsed.failure}
+  const {name, op, value, valueStart} = parsed.matcher
+  if (op === '=~' || op === '!~') {
+    try {
+      compileRegex(value)
+    } catch (error) {
+      return {failure: {index: valueStart, reason: `invalid regular expression: ${regexMessage(error)}`}}
+    }
+  }
+  return {matcher: {name, op, value}}
+}
+
+function utf8SyntaxError(text: string, failure: Utf8Failure): MatcherSyntaxError {
+  return new MatcherSyntaxError(text, columnOf(text, failure.index), failure.reason)
+}
+
+function regexMessage(error: unknown): string {
+  return (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')
+}
+
+/** Alertmanager 0.25's parser (0.27+'s "classic" one). */
+function parseClassicMatcher(text: string): Matcher {
   let i = 0
   const fail = (at: number, reason: string): never => {
     throw new MatcherSyntaxError(text, columnOf(text, at), reason)
@@ -91,8 +162,7 @@ export function parseMatcher(text: string): Matcher {
       compileRegex(value)
     } catch (error) {
       const offset = error instanceof RegexSyntaxError ? error.offset : 0
-      const message = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')
-      fail(sourceIndex[Math.min(offset, sourceIndex.length - 1)] ?? i, `invalid regular expression: ${message}`)
+      fail(sourceIndex[Math.min(offset, sourceIndex.length - 1)] ?? i, `invalid regular expression: ${regexMessage(error)}`)
     }
   }
   return matcher
@@ -105,12 +175,14 @@ const BARE_WORD = /^[\p{L}\p{N}_:.-]+$/u
  * Parses command-line matchers as amtool does: each argument is one matcher, ANDed; when the first
  * one is a bare word, it means `alertname=<word>`. (amtool takes any first argument that fails to parse
  * as an alertname; cimops only takes a word, so `severity>critical` is an error pointing at the `>`.)
+ * The warnings are those Alertmanager's fallback mode would log, one line each.
  */
-export function parseMatcherArgs(args: readonly string[]): Matcher[] {
-  return args.map((arg, index) => {
-    if (index === 0 && BARE_WORD.test(arg.trim())) return {name: 'alertname', op: '=', value: arg.trim()}
-    return parseMatcher(arg)
+export function parseMatcherArgs(args: readonly string[], mode: MatcherMode = 'fallback'): {matchers: Matcher[]; warnings: string[]} {
+  const readings = args.map((arg, index): MatcherReading => {
+    if (index === 0 && BARE_WORD.test(arg.trim())) return {matcher: {name: 'alertname', op: '=', value: arg.trim()}}
+    return readMatcher(arg, mode)
   })
+  return {matchers: readings.map((reading) => reading.matcher), warnings: readings.flatMap((reading) => reading.warning ?? [])}
 }
 
 /**
@@ -164,9 +236,17 @@ function columnOf(text: string, index: number): number {
   return Array.from(text.slice(0, index)).length + 1
 }
 
-/** `name="value"` with the value quoted and escaped so that parseMatcher gives it back. */
+/** Runes that end an unquoted name in Alertmanager 0.27+'s syntax (Go's spaces included). */
+const NEEDS_QUOTED_NAME = /^$|[\s\u0085{}!=~,\\"'`]/
+
+/**
+ * `name="value"` as Alertmanager 0.27+ prints a matcher (amtool shows silences so): the value always
+ * quoted, so both of its parsers read it alike; the name quoted only where it must be. parseMatcher
+ * gives it back without a warning.
+ */
 export function formatMatcher(matcher: Matcher): string {
-  return `${matcher.name}${matcher.op}${quote(matcher.value)}`
+  const name = NEEDS_QUOTED_NAME.test(matcher.name) ? JSON.stringify(matcher.name) : matcher.name
+  return `${name}${matcher.op}${quote(matcher.value)}`
 }
 
 function quote(value: string): string {
@@ -183,10 +263,14 @@ export function fromApiMatcher(matcher: {name: string; value: string; isRegex: b
   return {name: matcher.name, op, value: matcher.value}
 }
 
+/** PromQL's label names; Prometheus 3 takes any other name quoted (2.x cannot have one). */
+const PROMQL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
 /** A PromQL selector body with the same meaning: PromQL label matchers are RE2 and fully anchored too. */
 export function toPromQLMatcher(matcher: Matcher): string {
   // JSON string escapes (\\, \", \n, \uXXXX) are valid PromQL double-quoted string escapes.
-  return `${matcher.name}${matcher.op}${JSON.stringify(matcher.value)}`
+  const name = PROMQL_NAME.test(matcher.name) ? matcher.name : JSON.stringify(matcher.name)
+  return `${name}${matcher.op}${JSON.stringify(matcher.value)}`
 }
 
 export type LabelPredicate = (labels: Labels) => boolean

@@ -122,6 +122,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) process.stderr.write(`${redactString(text)}\n`)
   }
 
+  /** A warning on stderr, also under --json: it is about the input, and scripts see stdout only. */
+  protected warning(text: string): void {
+    process.stderr.write(`cimops: warning: ${redactString(text)}\n`)
+  }
+
   /** Terminal width for tables, undefined when stdout is not a terminal. */
   protected get width(): number | undefined {
     return process.stdout.isTTY ? process.stdout.columns : undefined

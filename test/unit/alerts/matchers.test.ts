@@ -10,6 +10,7 @@ import {
   MatcherSyntaxError,
   parseMatcher,
   parseMatcherArgs,
+  readMatcher,
   toApiMatcher,
   toPromQLMatcher,
   type Matcher,
@@ -72,7 +73,6 @@ describe('parseMatcher: invalid matchers point at the character', () => {
   it.each<[string, number, RegExp]>([
     ['severity>critical', 9, /expected one of =, !=, =~, !~.*found ">"/],
     ['=foo', 1, /expected a label name.*found "="/],
-    ['9lives=x', 1, /expected a label name/],
     ['foo', 4, /expected one of.*found the end/],
     ['foo bar=baz', 5, /expected one of.*found "b"/],
     ['foo="a"b"', 7, /unescaped double quote inside the value/],
@@ -102,13 +102,109 @@ describe('parseMatcher: invalid matchers point at the character', () => {
   })
 })
 
+/**
+ * Alertmanager 0.27+'s fallback and strict modes, row by row from the readings measured on 0.25, 0.33.1
+ * fallback and 0.33.1 strict (../shared/reference/matchers-and-thresholds.md 1.6). A value is what both
+ * modes store; `warn` says the fallback mode logs (and reads the classic way); an Error is a refusal.
+ */
+describe('matchers as Alertmanager 0.27+ reads them', () => {
+  type Reading = {value: string; name?: string; warn?: 'incompatible' | 'disagreement'} | RegExp
+  const rows: Array<[string, Reading, Reading]> = [
+    [' foo = bar ', {value: 'bar'}, {value: 'bar'}],
+    ['foo=', {value: '', warn: 'incompatible'}, /expected a label value/],
+    ['foo=bar baz', {value: 'bar baz', warn: 'incompatible'}, /unexpected "baz"/],
+    ['foo=~[a-z]+', {value: '[a-z]+'}, {value: '[a-z]+'}],
+    ['foo=~"\\d+"', {value: '\\d+', warn: 'incompatible'}, /invalid escape/],
+    ['foo=~"\\\\d+"', {value: '\\d+'}, {value: '\\d+'}],
+    ['foo=~\\d+', {value: '\\d+', warn: 'incompatible'}, /unexpected "\\\\"/],
+    ['foo="a\\tb"', {value: 'a\\tb', warn: 'disagreement'}, {value: 'a\tb'}],
+    ['foo="\\xf0\\x9f\\x99\\x82"', {value: '\\xf0\\x9f\\x99\\x82', warn: 'disagreement'}, {value: '🙂'}],
+    ['foo="caf\\u00e9"', {value: 'caf\\u00e9', warn: 'disagreement'}, {value: 'café'}],
+    ['foo="a\\nb"', {value: 'a\nb'}, {value: 'a\nb'}],
+    ['foo="a\nb"', {value: 'a\nb', warn: 'incompatible'}, /line break inside quotes/],
+    ["foo='bar'", {value: "'bar'", warn: 'incompatible'}, /only double quotes quote/],
+    ['foo="\\\'"', {value: "\\'", warn: 'incompatible'}, /invalid escape/],
+    ['service.name=api', {name: 'service.name', value: 'api'}, {name: 'service.name', value: 'api'}],
+    ['"service.name"=api', {name: 'service.name', value: 'api'}, {name: 'service.name', value: 'api'}],
+    ['0foo=bar', {name: '0foo', value: 'bar'}, {name: '0foo', value: 'bar'}],
+    ['föö=bar', {name: 'föö', value: 'bar'}, {name: 'föö', value: 'bar'}],
+    ['foo-bar=x', {name: 'foo-bar', value: 'x'}, {name: 'foo-bar', value: 'x'}],
+    ['{foo=bar}', /cannot start with \{ or end with \}/, /cannot start with \{ or end with \}/],
+    ['foo=bar}', /cannot start with \{ or end with \}/, /cannot start with \{ or end with \}/],
+    ['foo=~a{2}', /quote a regex with braces/, /quote a regex with braces/],
+    ['foo=bar,', {value: 'bar,', warn: 'disagreement'}, {value: 'bar'}],
+    ['foo=bar,baz=qux', {value: 'bar,baz=qux', warn: 'incompatible'}, /expected 1 matcher, found 2/],
+    ['foo="a"  ,', {value: 'a'}, {value: 'a'}],
+    ['foo==bar', {value: '=bar', warn: 'incompatible'}, /expected a label value/],
+    ['foo=b!ar', {value: 'b!ar', warn: 'incompatible'}, /unexpected "!"/],
+    ['foo="bar"baz', /unescaped double quote/, /expected a comma or the end/],
+    ['foo=bar\u00a0', {value: 'bar\u00a0', warn: 'disagreement'}, {value: 'bar'}],
+    ['""=x', {name: '', value: 'x'}, {name: '', value: 'x'}],
+  ]
+
+  const check = (text: string, mode: 'fallback' | 'strict', expected: Reading) => {
+    if (expected instanceof RegExp) {
+      expect(() => readMatcher(text, mode)).toThrowError(MatcherSyntaxError)
+      expect(() => readMatcher(text, mode)).toThrowError(expected)
+      return
+    }
+    const {matcher, warning} = readMatcher(text, mode)
+    expect(matcher).toEqual({name: expected.name ?? 'foo', op: matcher.op, value: expected.value})
+    const warned = {incompatible: /is not valid in Alertmanager 0.27\+'s UTF-8 matcher syntax/, disagreement: /reads differently in Alertmanager's two matcher syntaxes/}
+    if (expected.warn) expect(warning).toMatch(warned[expected.warn])
+    else expect(warning).toBeUndefined()
+  }
+
+  it.each(rows)('%j: fallback, as Alertmanager by default', (text, fallback) => check(text, 'fallback', fallback))
+  it.each(rows)('%j: --strict-matchers', (text, _fallback, strict) => check(text, 'strict', strict))
+
+  it('the fallback warning suggests the portable spelling; strict mode points at the character', () => {
+    expect(readMatcher('foo=').warning).toContain('read as foo=""')
+    const error = (() => {
+      try {
+        readMatcher('foo=bar baz', 'strict')
+      } catch (caught) {
+        return caught as MatcherSyntaxError
+      }
+    })()!
+    expect(error.column).toBe(9)
+    expect(error.why).toContain('foo=bar ⟨b⟩az')
+  })
+
+  it('parseMatcherArgs collects the warnings, one per matcher', () => {
+    const {matchers, warnings} = parseMatcherArgs(['HighEventLag', 'team=', 'foo=bar,'])
+    expect(matchers.map((m) => m.value)).toEqual(['HighEventLag', '', 'bar,'])
+    expect(warnings).toHaveLength(2)
+    expect(() => parseMatcherArgs(['HighEventLag', 'team='], 'strict')).toThrowError(MatcherSyntaxError)
+  })
+
+  it('formatMatcher quotes a name only where it must, as Alertmanager 0.27+ prints it, and reads back without a warning', () => {
+    const cases: Array<[Matcher, string]> = [
+      [{name: 'service.name', op: '=', value: 'api'}, 'service.name="api"'],
+      [{name: 'a b', op: '!=', value: 'x'}, '"a b"!="x"'],
+      [{name: '', op: '=~', value: '.+'}, '""=~".+"'],
+      [{name: 'föö', op: '=', value: 'tab\there'}, 'föö="tab\there"'],
+    ]
+    for (const [matcher, text] of cases) {
+      expect(formatMatcher(matcher)).toBe(text)
+      expect(readMatcher(text)).toEqual({matcher})
+    }
+  })
+
+  it('toPromQLMatcher quotes names outside PromQL\'s charset, as Prometheus 3 requires', () => {
+    expect(toPromQLMatcher({name: 'service.name', op: '=', value: 'api'})).toBe('"service.name"="api"')
+    expect(toPromQLMatcher({name: 'a:b', op: '=~', value: 'x|y'})).toBe('"a:b"=~"x|y"')
+    expect(toPromQLMatcher({name: 'domain', op: '!=', value: 'graph'})).toBe('domain!="graph"')
+  })
+})
+
 describe('parseMatcherArgs', () => {
   it('a bare first word is alertname=<word>', () => {
-    expect(parseMatcherArgs(['HighEventLag', 'domain=graph'])).toEqual([
+    expect(parseMatcherArgs(['HighEventLag', 'domain=graph']).matchers).toEqual([
       {name: 'alertname', op: '=', value: 'HighEventLag'},
       {name: 'domain', op: '=', value: 'graph'},
     ])
-    expect(parseMatcherArgs(['cim:lag.high-1'])).toEqual([{name: 'alertname', op: '=', value: 'cim:lag.high-1'}])
+    expect(parseMatcherArgs(['cim:lag.high-1']).matchers).toEqual([{name: 'alertname', op: '=', value: 'cim:lag.high-1'}])
   })
 
   it('only the first argument gets that treatment', () => {
@@ -120,13 +216,13 @@ describe('parseMatcherArgs', () => {
   })
 
   it('no arguments, no matchers', () => {
-    expect(parseMatcherArgs([])).toEqual([])
+    expect(parseMatcherArgs([])).toEqual({matchers: [], warnings: []})
   })
 })
 
 describe('matching', () => {
   const labels = {alertname: 'HighEventLag', severity: 'critical', domain: 'graph', instance: 'node-1.example:9100'}
-  const matches = (...texts: string[]) => compileMatchers(texts.map(parseMatcher))(labels)
+  const matches = (...texts: string[]) => compileMatchers(texts.map((text) => parseMatcher(text)))(labels)
 
   it('equality and inequality', () => {
     expect(matches('severity=critical')).toBe(true)

@@ -6,6 +6,7 @@ import {parseDuration} from '../../../lib/core/duration.js'
 import {OperationError} from '../../../lib/core/errors.js'
 import {plural} from '../../../lib/core/output/units.js'
 import {formatMatcher, parseMatcherArgs} from '../../../lib/alerts/matchers.js'
+import {MATCHER_FLAGS, matcherMode} from '../../../flags/matchers.js'
 import type {SilencePlan} from '../../../lib/alerts/silences.js'
 
 export interface SilenceAddResult extends SilencePlan {
@@ -32,6 +33,7 @@ Prints the new silence's ID; expire it early with \`cimops alerts silence expire
     matcher: Args.string({description: 'Alertmanager matcher(s), ANDed, e.g. alertname=HighEventLag domain=graph.'}),
   }
   static flags = {
+    ...MATCHER_FLAGS,
     comment: Flags.string({char: 'c', summary: 'Why the alerts are silenced (required).'}),
     duration: Flags.string({char: 'd', summary: 'How long the silence lasts, e.g. 30m, 2h, 1d.', default: '2h'}),
     // --author was this flag's name before --actor became the one word for who acts; scripts still pass it.
@@ -43,7 +45,8 @@ Prints the new silence's ID; expire it early with \`cimops alerts silence expire
 
   async run(): Promise<SilenceAddResult> {
     const {argv} = await this.parse({flags: AlertsSilenceAdd.flags, baseFlags: BaseCommand.baseFlags, args: AlertsSilenceAdd.args, strict: false, enableJsonFlag: true})
-    const matchers = parseMatcherArgs(argv as string[])
+    const {matchers, warnings} = parseMatcherArgs(argv as string[], matcherMode(this.flags))
+    for (const warning of warnings) this.warning(warning)
     const durationMs = parseDuration(this.flags.duration, '--duration')
     const {checkSilenceInput, parseAnnotations, planSilence, createSilence} = await import('../../../lib/alerts/silences.js')
     const annotations = parseAnnotations(this.flags.annotation ?? [])
