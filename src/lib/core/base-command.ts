@@ -127,9 +127,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`cimops: warning: ${redactString(text)}\n`)
   }
 
-  /** Terminal width for tables, undefined when stdout is not a terminal. */
+  /** Width for tables: the terminal's, else COLUMNS when set, else unlimited (a pipe or a file keeps every character). */
   protected get width(): number | undefined {
-    return process.stdout.isTTY ? process.stdout.columns : undefined
+    if (process.stdout.isTTY) return process.stdout.columns
+    const columns = Number(process.env.COLUMNS)
+    return Number.isInteger(columns) && columns > 0 ? columns : undefined
   }
 
   protected toSuccessJson(result: unknown): unknown {

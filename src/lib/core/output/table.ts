@@ -1,12 +1,26 @@
-/** Plain aligned tables that fit the terminal: the widest flexible column is shortened with an ellipsis. */
+/**
+ * Plain aligned tables that fit the terminal. The house rules (README, "Output conventions"):
+ * - a key column (the name of the thing a row is about) is never shortened: two rows must never read
+ *   alike because their names were cut;
+ * - other columns give way in a declared order (`giveWay`: lower first; `flexible` is the first tier),
+ *   numbers (right-aligned) never do;
+ * - free text (`wrap`) wraps onto more lines inside its column instead of losing its end;
+ * - without a width (not a terminal, no COLUMNS) nothing is shortened.
+ */
 
 export interface Column<Row> {
   header: string
   get: (row: Row) => string
-  /** Right-align (numbers). */
+  /** Right-align (numbers). Such a column is never shortened unless it declares `giveWay`. */
   align?: 'left' | 'right'
-  /** May be shortened to fit the width; by default the last column is. */
+  /** The thing the row is about (a stream, a consumer, an alert): never shortened. */
+  key?: boolean
+  /** Shortened first to fit the width (the first give-way tier). */
   flexible?: boolean
+  /** The order in which columns give way to fit the width: lower first (flexible is -1). */
+  giveWay?: number
+  /** Shortened by wrapping onto more lines inside the column, not with an ellipsis. */
+  wrap?: boolean
   /** Adds colour after layout, so ANSI codes never break alignment. */
   paint?: (text: string, row: Row) => string
 }
@@ -20,6 +34,10 @@ export interface TableOptions {
 }
 
 const ELLIPSIS = '…'
+/** A wrapped column keeps room for a short word per line. */
+const MIN_WRAP_WIDTH = 12
+/** A shortened column keeps this much (or its header, if shorter) before the ellipsis. */
+const MIN_TRUNCATED_WIDTH = 8
 
 export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, options: TableOptions = {}): string {
   const gap = options.gap ?? 2
@@ -28,41 +46,87 @@ export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, optio
   fitWidths(widths, columns, gap, options.width)
 
   const pad = (text: string, i: number) => {
-    const fitted = truncate(text, widths[i])
-    const fill = ' '.repeat(Math.max(0, widths[i] - visibleLength(fitted)))
-    return columns[i].align === 'right' ? fill + fitted : fitted + fill
+    const fill = ' '.repeat(Math.max(0, widths[i] - visibleLength(text)))
+    return columns[i].align === 'right' ? fill + text : text + fill
   }
   const join = (parts: string[]) => parts.join(' '.repeat(gap)).trimEnd()
-  const header = join(columns.map((column, i) => (options.paintHeader ?? ((t: string) => t))(pad(column.header, i))))
-  const body = cells.map((line, r) =>
-    join(
-      line.map((text, i) => {
-        const padded = pad(text, i)
-        const paint = columns[i].paint
-        if (!paint) return padded
-        const trimmed = padded.trimEnd()
-        return paint(trimmed, rows[r]) + padded.slice(trimmed.length)
-      }),
-    ),
-  )
+  const header = join(columns.map((column, i) => (options.paintHeader ?? ((t: string) => t))(pad(truncate(column.header, widths[i]), i))))
+  const body = cells.flatMap((line, r) => {
+    const fitted = line.map((text, i) => (columns[i].wrap ? wrapText(text, widths[i]) : [truncate(text, widths[i])]))
+    const height = Math.max(...fitted.map((lines) => lines.length))
+    return Array.from({length: height}, (_, k) =>
+      join(
+        fitted.map((lines, i) => {
+          const padded = pad(lines[k] ?? '', i)
+          const paint = columns[i].paint
+          if (!paint || lines[k] === undefined) return padded
+          const trimmed = padded.trimEnd()
+          return paint(trimmed, rows[r]) + padded.slice(trimmed.length)
+        }),
+      ),
+    )
+  })
   return [header, ...body].join('\n')
+}
+
+/** The tiers of columns that may give way, in order; the last plain text column when none is declared. */
+function giveWayTiers<Row>(columns: Array<Column<Row>>): number[][] {
+  const order = (column: Column<Row>) => (column.key ? undefined : column.flexible ? -1 : column.giveWay)
+  const declared = columns.map((column, i) => ({i, order: order(column)})).filter((c): c is {i: number; order: number} => c.order !== undefined)
+  if (declared.length === 0) {
+    const fallback = columns.findLastIndex((column) => !column.key && column.align !== 'right')
+    return fallback === -1 ? [] : [[fallback]]
+  }
+  const orders = [...new Set(declared.map((c) => c.order))].sort((a, b) => a - b)
+  return orders.map((o) => declared.filter((c) => c.order === o).map((c) => c.i))
 }
 
 function fitWidths<Row>(widths: number[], columns: Array<Column<Row>>, gap: number, width?: number): void {
   if (!width) return
-  const total = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1)
-  const flexible = columns.map((c, i) => (c.flexible ? i : -1)).filter((i) => i >= 0)
-  const candidates = flexible.length > 0 ? flexible : [columns.length - 1]
-  while (total() > width) {
-    const widest = candidates.reduce((best, i) => (widths[i] > widths[best] ? i : best), candidates[0])
-    const minimum = Math.min(8, visibleLength(columns[widest].header))
-    if (widths[widest] <= minimum) break
-    widths[widest] -= Math.min(widths[widest] - minimum, total() - width)
+  const excess = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1) - width
+  const minimum = (i: number) => (columns[i].wrap ? Math.min(MIN_WRAP_WIDTH, widths[i]) : Math.min(MIN_TRUNCATED_WIDTH, visibleLength(columns[i].header), widths[i]))
+  const floors = widths.map((_, i) => minimum(i))
+  for (const tier of giveWayTiers(columns)) {
+    // Within a tier the widest column gives first, so the tier ends up evenly shortened.
+    while (excess() > 0) {
+      const room = tier.filter((i) => widths[i] > floors[i])
+      if (room.length === 0) break
+      const widest = room.reduce((best, i) => (widths[i] > widths[best] ? i : best), room[0])
+      const others = room.filter((i) => i !== widest).map((i) => widths[i])
+      const target = Math.max(floors[widest], others.length > 0 ? Math.max(...others) : floors[widest], widths[widest] - excess())
+      widths[widest] = target < widths[widest] ? target : widths[widest] - 1
+    }
+    if (excess() <= 0) return
   }
 }
 
 function truncate(text: string, width: number): string {
   return visibleLength(text) <= width ? text : Array.from(text).slice(0, Math.max(0, width - 1)).join('') + ELLIPSIS
+}
+
+/** Word-wraps to `width`; a word longer than the width is split. */
+export function wrapText(text: string, width: number): string[] {
+  if (visibleLength(text) <= width) return [text]
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    let rest = word
+    while (visibleLength(rest) > width) {
+      if (line) lines.push(line)
+      line = ''
+      const chars = Array.from(rest)
+      lines.push(chars.slice(0, width).join(''))
+      rest = chars.slice(width).join('')
+    }
+    if (!line) line = rest
+    else if (visibleLength(line) + 1 + visibleLength(rest) <= width) line += ` ${rest}`
+    else {
+      lines.push(line)
+      line = rest
+    }
+  }
+  if (line) lines.push(line)
+  return lines
 }
 
 function oneLine(text: string): string {
