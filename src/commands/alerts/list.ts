@@ -8,7 +8,7 @@ import type {AlertListResult, AlertView} from '../../lib/alerts/model.js'
 
 export default class AlertsList extends BaseCommand<typeof AlertsList> {
   static summary = 'List current alerts from Alertmanager, most severe and oldest first'
-  static description = `Matchers use Alertmanager's syntax and are ANDed: name=value, name!=value, name=~regex, name!~regex (regexes are fully anchored; quote values with spaces: summary="disk full"). A first argument without an operator means alertname=<it>.
+  static description = `Matchers use Alertmanager's syntax and are ANDed: name=value, name!=value, name=~regex, name!~regex (regexes are fully anchored; quote values with spaces: summary="disk full"). A first argument without an operator means alertname=<it>. One argument may hold several, comma-separated: 'alertname=X,severity=warning'.
 Matchers are read as Alertmanager 0.27+ reads them on every server version: quoted or UTF-8 label names ('"service.name"=checkout'), Go escapes in quoted values, a trailing comma. Input its two parsers read differently (foo=, foo=bar,) is read the classic way with a warning on stderr, as Alertmanager's default fallback mode does; --strict-matchers refuses it.
 Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
 Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).

@@ -49,8 +49,16 @@ class Failure extends Error {
 export function parseUtf8Matcher(text: string): Utf8Result {
   const brace = edgeBrace(text)
   if (brace) return {ok: false, failure: brace}
+  const list = parseUtf8List(text)
+  if (!list.ok) return list
+  if (list.matchers.length === 1) return {ok: true, matcher: list.matchers[0]}
+  return {ok: false, failure: {index: 0, reason: list.matchers.length === 0 ? 'no matcher' : `expected 1 matcher, found ${list.matchers.length}`}}
+}
+
+/** A comma-separated list of matchers without braces, as a line of Alertmanager's configuration reads it. */
+export function parseUtf8List(text: string): {ok: true; matchers: Utf8Matcher[]} | {ok: false; failure: Utf8Failure} {
   try {
-    return {ok: true, matcher: parseTokens(text, tokenize(text))}
+    return {ok: true, matchers: parseTokens(text, tokenize(text))}
   } catch (error) {
     if (error instanceof Failure) return {ok: false, failure: {index: error.index, reason: error.reason}}
     throw error
@@ -69,7 +77,7 @@ export function edgeBrace(text: string): Utf8Failure | undefined {
   }
 }
 
-function parseTokens(text: string, tokens: Token[]): Utf8Matcher {
+function parseTokens(text: string, tokens: Token[]): Utf8Matcher[] {
   const matchers: Utf8Matcher[] = []
   let i = 0
   const describe = (token: Token | undefined) => (token ? `unexpected ${JSON.stringify(text.slice(token.start, token.end))}` : 'end of input')
@@ -85,9 +93,7 @@ function parseTokens(text: string, tokens: Token[]): Utf8Matcher {
     if (next.kind !== 'comma') throw new Failure(next.start, `${describe(next)}: expected a comma or the end (quote values with spaces: name="a b")`)
     i++
   }
-  if (matchers.length === 0) throw new Failure(0, 'no matcher')
-  if (matchers.length > 1) throw new Failure(0, `expected 1 matcher, found ${matchers.length}`)
-  return matchers[0]
+  return matchers
 }
 
 function tokenize(text: string): Token[] {

@@ -10,7 +10,7 @@
  * Pure: no I/O.
  */
 import {UsageError} from '../core/errors.js'
-import {edgeBrace, parseUtf8Matcher, type Utf8Failure} from './matcher-utf8.js'
+import {edgeBrace, parseUtf8List, parseUtf8Matcher, type Utf8Failure, type Utf8Matcher} from './matcher-utf8.js'
 
 export type MatchOp = '=' | '!=' | '=~' | '!~'
 
@@ -113,8 +113,10 @@ function sameMatcher(a: Matcher, b: Matcher): boolean {
 /** The UTF-8 parser's reading, its regex compiled (a bad regex fails this reading like a bad token). */
 function readUtf8(text: string): {matcher: Matcher} | {failure: Utf8Failure} {
   const parsed = parseUtf8Matcher(text)
-  if (!parsed.ok) return {failure: parsed.failure}
-  const {name, op, value, valueStart} = parsed.matcher
+  return parsed.ok ? checkUtf8(parsed.matcher) : {failure: parsed.failure}
+}
+
+function checkUtf8({name, op, value, valueStart}: Utf8Matcher): {matcher: Matcher} | {failure: Utf8Failure} {
   if (op === '=~' || op === '!~') {
     try {
       compileRegex(value)
@@ -178,11 +180,24 @@ const BARE_WORD = /^[\p{L}\p{N}_:.-]+$/u
  * The warnings are those Alertmanager's fallback mode would log, one line each.
  */
 export function parseMatcherArgs(args: readonly string[], mode: MatcherMode = 'fallback'): {matchers: Matcher[]; warnings: string[]} {
-  const readings = args.map((arg, index): MatcherReading => {
-    if (index === 0 && BARE_WORD.test(arg.trim())) return {matcher: {name: 'alertname', op: '=', value: arg.trim()}}
-    return readMatcher(arg, mode)
+  const readings = args.flatMap((arg, index): MatcherReading[] => {
+    if (index === 0 && BARE_WORD.test(arg.trim())) return [{matcher: {name: 'alertname', op: '=', value: arg.trim()}}]
+    return readMatcherList(arg) ?? [readMatcher(arg, mode)]
   })
   return {matchers: readings.map((reading) => reading.matcher), warnings: readings.flatMap((reading) => reading.warning ?? [])}
+}
+
+/**
+ * `alertname=X,severity=warning` as the two matchers meant, the way a line of Alertmanager's
+ * configuration reads it (amtool's single-matcher reading would make `X,severity=warning` one value);
+ * undefined unless the argument is a list of two or more valid matchers.
+ */
+function readMatcherList(arg: string): MatcherReading[] | undefined {
+  if (edgeBrace(arg)) return undefined
+  const list = parseUtf8List(arg)
+  if (!list.ok || list.matchers.length < 2) return undefined
+  const checked = list.matchers.map(checkUtf8)
+  return checked.every((reading) => 'matcher' in reading) ? checked.map((reading) => ({matcher: (reading as {matcher: Matcher}).matcher})) : undefined
 }
 
 /**

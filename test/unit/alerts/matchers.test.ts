@@ -215,6 +215,21 @@ describe('parseMatcherArgs', () => {
     expect(() => parseMatcherArgs(['severity>critical'])).toThrowError(/column 9/)
   })
 
+  it('one argument holding a comma-separated list is those matchers, as a line of Alertmanager configuration reads it', () => {
+    expect(parseMatcherArgs(['alertname=X,severity=warning'])).toEqual({
+      matchers: [
+        {name: 'alertname', op: '=', value: 'X'},
+        {name: 'severity', op: '=', value: 'warning'},
+      ],
+      warnings: [],
+    })
+    expect(parseMatcherArgs(['HighEventLag', 'domain=~"graph|workflow", severity!=info']).matchers).toHaveLength(3)
+    // A comma inside quotes is the value's; a single trailing comma is still Alertmanager's one-matcher reading.
+    expect(parseMatcherArgs(['summary="a, b=c"']).matchers).toEqual([{name: 'summary', op: '=', value: 'a, b=c'}])
+    expect(parseMatcherArgs(['foo=bar,']).matchers).toEqual([{name: 'foo', op: '=', value: 'bar,'}])
+    expect(() => parseMatcherArgs(['domain=graph,severity'])).not.toThrow() // not a list: the classic reading, value "graph,severity"
+  })
+
   it('no arguments, no matchers', () => {
     expect(parseMatcherArgs([])).toEqual({matchers: [], warnings: []})
   })
