@@ -38,6 +38,9 @@ Matchers use Alertmanager's syntax (see \`cimops alerts list --help\`); a bare f
     const {prometheusFor} = await import('../../lib/alerts/clients.js')
     const {alertHistory} = await import('../../lib/alerts/history.js')
     const result = await alertHistory(await prometheusFor(ctx), {matchers, sinceMs, stepMs})
+    for (const warning of result.warnings) this.note(this.style.status('WARNING', `prometheus warning: ${warning}`))
+    // Infos are hints about the query (e.g. "might not be a counter"), not about the answer: only asked for.
+    if (this.flags.verbose) for (const info of result.infos) this.note(this.style.dim(`prometheus info: ${info}`))
     await this.render(result)
     return result
   }

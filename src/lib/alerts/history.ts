@@ -145,11 +145,14 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
     series.set(seriesKey(metric), entry)
   }
   const firing = new Set(current.resultType === 'vector' ? current.result.map((sample) => seriesKey(sample.metric)) : [])
+  const answers = [range, recent, current]
   return {
     from: start.toISOString(),
     to: end.toISOString(),
     stepSeconds: stepMs / 1000,
     query,
     episodes: foldEpisodes([...series.values()], {stepSeconds: stepMs / 1000, end: end.getTime() / 1000, firingNow: (labels) => firing.has(seriesKey(labels))}),
+    warnings: [...new Set(answers.flatMap((answer) => answer.warnings))],
+    infos: [...new Set(answers.flatMap((answer) => answer.infos))],
   }
 }

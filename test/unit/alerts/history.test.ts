@@ -93,13 +93,13 @@ function cannedPrometheus(answers: {range: RangeSeries[]; recent: RangeSeries[];
   const prometheus = {
     async queryRange(...args: unknown[]) {
       calls.push(['range', ...args])
-      return {warnings: [], result: answers.range}
+      return {warnings: [], infos: [], result: answers.range}
     },
     async query(expr: string, time: Date) {
       calls.push(['instant', expr, time])
       return expr.endsWith(']')
-        ? {warnings: [], resultType: 'matrix', result: answers.recent}
-        : {warnings: [], resultType: 'vector', result: answers.now.map((metric) => ({metric, time: time.getTime() / 1000, value: 1}))}
+        ? {warnings: [], infos: [], resultType: 'matrix', result: answers.recent}
+        : {warnings: [], infos: [], resultType: 'vector', result: answers.now.map((metric) => ({metric, time: time.getTime() / 1000, value: 1}))}
     },
   } as unknown as PrometheusClient
   return {prometheus, calls}
@@ -127,6 +127,8 @@ describe('alertHistory', () => {
       stepSeconds: 15,
       query: 'max_over_time(ALERTS{alertstate="firing", alertname="A"}[15000ms])',
       episodes: [{alertname: 'A', labels: {}, from: iso(T0 + 3000), to: null, stillFiring: true, durationSeconds: 600}],
+      warnings: [],
+      infos: [],
     })
   })
 
@@ -165,6 +167,16 @@ describe('alertHistory', () => {
       ['Long', iso(rangePoints(end - 3 * 3600, end)[0]), null, true],
       ['Brief', iso(end - 60), iso(end - 20), false],
     ])
+  })
+
+  it('collects what Prometheus said beside the answers, warnings and infos apart, each once', async () => {
+    const info = 'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "x" (1:6)'
+    const prometheus = {
+      queryRange: async () => ({result: [], warnings: ['partial: a store was unreachable'], infos: [info]}),
+      query: async () => ({resultType: 'vector', result: [], warnings: [], infos: [info]}),
+    } as unknown as PrometheusClient
+    const result = await alertHistory(prometheus, {matchers: [], sinceMs: 3_600_000})
+    expect(result).toMatchObject({warnings: ['partial: a store was unreachable'], infos: [info]})
   })
 
   it('refuses a step that Prometheus would refuse, before asking it', async () => {

@@ -77,12 +77,13 @@ describe('createPrometheusClient', () => {
       resultType: 'scalar',
       result: {time: 1700000000, value: 2},
       warnings: [],
+      infos: [],
     })
   })
 
   it('queryRange returns series of {time, value}', async () => {
     const answer = await createPrometheusClient({url: ready.url}, 5000).queryRange('up', new Date(0), new Date(60_000), 15)
-    expect(answer).toEqual({result: [{metric: {job: 'a'}, values: [{time: 1700000000, value: 1}, {time: 1700000015, value: Number.NEGATIVE_INFINITY}]}], warnings: []})
+    expect(answer).toEqual({result: [{metric: {job: 'a'}, values: [{time: 1700000000, value: 1}, {time: 1700000015, value: Number.NEGATIVE_INFINITY}]}], warnings: [], infos: []})
     const sent = new URL(ready.requests.at(-1)?.url ?? '', 'http://x').searchParams
     expect(Object.fromEntries(sent)).toEqual({query: 'up', start: '1970-01-01T00:00:00.000Z', end: '1970-01-01T00:01:00.000Z', step: '15', timeout: '5s'})
   })
