@@ -1,5 +1,5 @@
 /**
- * `cimops alerts history` against the real Prometheus 2.42 of the sandbox: a rule group evaluated every
+ * `cimops alerts history` against the real Prometheus of the sandbox (2.42, 2.53 or 3.x): a rule group evaluated every
  * second with an always-firing rule and one that fires 4s out of every 8s, then episodes from ALERTS.
  * Run `npm run build` first.
  */
@@ -48,6 +48,17 @@ afterAll(async () => {
 
 const brief = (episodes: Episode[]) => episodes.filter((e) => e.alertname === 'CimopsHistoryBrief')
 
+/** Evaluation times (s, ascending) split as foldEpisodes splits a 1s step: a gap of more than two evaluations ends a run. */
+function runsOf(times: number[]): number[][] {
+  const runs: number[][] = []
+  for (const time of times) {
+    const last = runs.at(-1)
+    if (last && time - last.at(-1)! < 2.5) last.push(time)
+    else runs.push([time])
+  }
+  return runs
+}
+
 describe('alerts history', () => {
   it('folds ALERTS into episodes: the brief rule comes and goes, the always-firing one is still firing', async () => {
     const prometheus = createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000)
@@ -69,7 +80,9 @@ describe('alerts history', () => {
     expect(result.code).toBe(0)
     const history = JSON.parse(result.stdout) as AlertHistoryResult
     expect(history.stepSeconds).toBe(1)
-    expect(history.query).toBe('max_over_time(ALERTS{alertstate="firing", test="history"}[1000ms])')
+    // A millisecond short where the server's range selectors include their left edge (before Prometheus 3).
+    const major = Number((await createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000).buildInfo()).version.split('.')[0])
+    expect(history.query).toBe(`max_over_time(ALERTS{alertstate="firing", test="history"}[${major < 3 ? 999 : 1000}ms])`)
     expect(Date.parse(history.to) - Date.parse(history.from)).toBe(120_000)
 
     const always = history.episodes.filter((e) => e.alertname === 'CimopsHistoryAlways')
@@ -101,6 +114,29 @@ describe('alerts history', () => {
     expect(text.stdout).toMatch(/^FROM +TO +DURATION +SEVERITY +ALERTNAME +LABELS$/m)
     expect(text.stdout).toMatch(/^\d\d:\d\d:\d\d +\d\d:\d\d:\d\d +\ds +critical +CimopsHistoryBrief +test=history$/m)
     expect(text.stdout).toMatch(/\d+ episodes of 1 alert in the last 2m \(step 1s\)/)
+  })
+
+  it('with every step on an evaluation (the left edge of each window too), episodes run from the first to the last evaluation that fired', async () => {
+    // Prometheus 2 reads [t-step, t], 3 reads (t-step, t]: with the window ending on an evaluation and a 1s
+    // step over a 1s rule, every window edge lies on an evaluation, where the two read differently.
+    const prometheus = createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000)
+    const raw = await eventually(
+      () => prometheus.query('ALERTS{alertname="CimopsHistoryBrief", alertstate="firing"}[60s]'),
+      (answer) => answer.resultType === 'matrix' && runsOf(answer.result[0]?.values.map((v) => v.time) ?? []).length >= 4,
+      40_000,
+      1000,
+    )
+    const times = raw.resultType === 'matrix' ? raw.result[0].values.map((v) => v.time) : []
+    const end = times.at(-1)!
+    const sinceMs = 60_000
+    const result = await alertHistory(prometheus, {matchers: [parseMatcher('alertname=CimopsHistoryBrief')], sinceMs, stepMs: 1000, now: new Date(Math.round(end * 1000))})
+    // Runs of evaluations that began inside the window (one cut by its start reads from the start) and have ended.
+    const expected = runsOf(times)
+      .filter((run) => run[0] > end - sinceMs / 1000 + 1 && run.at(-1)! < end)
+      .map((run) => [new Date(Math.round(run[0] * 1000)).toISOString(), new Date(Math.round(run.at(-1)! * 1000)).toISOString()])
+    expect(expected.length).toBeGreaterThanOrEqual(2)
+    const closed = result.episodes.filter((e) => !e.stillFiring && Date.parse(e.from) / 1000 > end - sinceMs / 1000 + 1)
+    expect(closed.map((e) => [e.from, e.to]), result.query).toEqual(expected)
   })
 
   it('over 30 days (a 236s step) an alert resolved seconds ago is resolved, at its last evaluation, and a recent short one is not missed', async () => {

@@ -4,11 +4,12 @@ import {join} from 'node:path'
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
 
+import {findServerBinary} from '../../src/lib/sandbox/binaries.js'
 import {ROOT} from '../helpers/cli.js'
 
-/** The shipped monitoring assets, checked by the servers' own tools (installed with the servers). */
+/** The shipped monitoring assets, checked by the tools of the chosen server set (CIMOPS_SERVERS). */
 describe('deploy/ assets', () => {
-  const run = (program: string, args: string[], cwd = ROOT) => spawnSync(program, args, {cwd, encoding: 'utf8'})
+  const run = (program: 'promtool' | 'amtool', args: string[], cwd = ROOT) => spawnSync(findServerBinary(program), args, {cwd, encoding: 'utf8'})
 
   it('the Prometheus config is valid, loads the rules and reads its target files without warnings: promtool check config', () => {
     const result = run('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'])

@@ -1,7 +1,7 @@
 /**
  * `cimops deploy lint` through the built CLI: green on the shipped deploy/, red on a broken copy (each
  * kind of breakage reported by the check that owns it), skipped (not failed) without promtool and amtool,
- * and usage errors. Run `npm run build` first.
+ * and usage errors. The tools are those of CIMOPS_SERVERS' set, as the CLI picks them. Run `npm run build` first.
  */
 import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {DeployCheck, DeployLintResult} from '../../src/lib/deploy/lint.js'
+import {findServerBinary, serverBinaryVersion, serverSetFrom} from '../../src/lib/sandbox/binaries.js'
 import {isolatedHome, ROOT, runCli} from '../helpers/cli.js'
 
 let home: Awaited<ReturnType<typeof isolatedHome>>
@@ -55,6 +56,23 @@ describe('cimops deploy lint', () => {
     expect(find(report, 'prometheus-rules')[0].detail).toMatch(/16 rules found/)
     expect(find(report, 'dashboard-queries').map((c) => c.file)).toEqual(['grafana/dashboards/cim-events.json', 'grafana/dashboards/cim-gpu.json', 'grafana/dashboards/cim-nats.json'])
     for (const check of report.checks) expect(Object.keys(check).sort()).toEqual(['detail', 'file', 'name', 'problems', 'status', 'tool'])
+    // The tools of the set the tests run (CIMOPS_SERVERS), at the versions they report.
+    expect(report.servers).toBe(serverSetFrom())
+    for (const tool of ['promtool', 'amtool'] as const) {
+      const path = findServerBinary(tool)
+      expect(report.tools[tool]).toEqual({path, version: (await serverBinaryVersion(path)) ?? null})
+      expect(report.tools[tool]?.version).toMatch(/^\d+\.\d+\.\d+/)
+    }
+  })
+
+  it('takes CIMOPS_PROMTOOL_BIN over the set, and refuses one that is no executable', async () => {
+    const promtool = findServerBinary('promtool')
+    const result = await lint(['--json'], {CIMOPS_PROMTOOL_BIN: promtool})
+    expect(result.code, result.stderr).toBe(0)
+    expect(parseResult(result.stdout).tools.promtool?.path).toBe(promtool)
+    const missing = await lint([], {CIMOPS_PROMTOOL_BIN: join(work, 'no-promtool')})
+    expect(missing.code).toBe(78)
+    expect(missing.stderr).toContain(`CIMOPS_PROMTOOL_BIN=${join(work, 'no-promtool')} is not an executable file`)
   })
 
   it('prints a table and a verdict without --json', async () => {
@@ -63,6 +81,8 @@ describe('cimops deploy lint', () => {
     expect(result.stdout).toMatch(/^STATUS\s+CHECK\s+TOOL\s+FILE\s+DETAIL/)
     expect(result.stdout).toMatch(/passed\s+prometheus-config\s+promtool\s+prometheus\/prometheus\.yml/)
     expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(/^\d+ checks in .*deploy: \d+ passed, 0 failed, 0 skipped$/)
+    const promtool = findServerBinary('promtool')
+    expect(result.stdout).toContain(`Linted with the ${serverSetFrom()} servers' tools: promtool ${await serverBinaryVersion(promtool)} (${promtool}), amtool `)
   })
 
   it('fails on a broken copy, naming each problem where it is (exit 65)', async () => {
@@ -103,7 +123,8 @@ describe('cimops deploy lint', () => {
     )
     expect(report.failed).toBe(failed.length)
     const one = (name: string, file: string): DeployCheck => find(report, name, file)[0]
-    expect(one('prometheus-config', 'prometheus/prometheus.yml').detail).toContain('not a valid duration string: "15q"')
+    // 2.42 says `not a valid duration string: "15q"`, 2.53 and 3.x `unknown unit "q" in duration "15q"`.
+    expect(one('prometheus-config', 'prometheus/prometheus.yml').detail).toMatch(/^parsing YAML file prometheus\.yml: .*duration.*"15q"/)
     expect(one('prometheus-rules', 'prometheus/rules/cim.yml').status).toBe('passed')
     expect(one('rule-metrics', 'prometheus/rules/cim.yml').problems).toEqual([expect.stringMatching(/^alert EventStreamStalled: unknown metric cim_event_total/)])
     expect(one('prometheus-rule-tests', 'prometheus/tests/cim_test.yml').problems.join('\n')).toContain('EventStreamStalled')
@@ -126,14 +147,16 @@ describe('cimops deploy lint', () => {
   })
 
   it('skips, not fails, the checks of tools that are not installed', async () => {
-    const emptyPath = await mkdtemp(join(work, 'path-'))
-    const result = await lint(['--json'], {PATH: emptyPath})
+    // A fetched set that is not in an empty cache (Debian 12's tools would be found at /usr/bin without PATH).
+    const empty = await mkdtemp(join(work, 'cache-'))
+    const result = await lint(['--json'], {CIMOPS_SERVERS: 'trixie', XDG_CACHE_HOME: empty, CIMOPS_PROMTOOL_BIN: '', CIMOPS_AMTOOL_BIN: ''})
     expect(result.code, result.stderr).toBe(0)
     const report = parseResult(result.stdout)
     expect(report.ok).toBe(true)
+    expect(report.tools).toEqual({promtool: null, amtool: null})
     const skipped = report.checks.filter((c) => c.status === 'skipped')
     expect(new Set(skipped.map((c) => c.tool))).toEqual(new Set(['promtool', 'amtool']))
-    expect(skipped.every((c) => /^(promtool|amtool) is not installed/.test(c.detail))).toBe(true)
+    expect(skipped.every((c) => /^(promtool|amtool) is not installed \(not in the fetched trixie servers\)$/.test(c.detail))).toBe(true)
     expect(report.checks.filter((c) => c.tool === 'cimops').every((c) => c.status === 'passed')).toBe(true)
     expect(report.skipped).toBe(skipped.length)
   })

@@ -9,11 +9,17 @@ import {jetstream, jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {createPrometheusClient} from '../../src/lib/adapters/prometheus/client.js'
 import {parseCimSubject, parseListen, parseProjectionName} from '../../src/lib/monitor/subject.js'
+import {findServerBinary} from '../../src/lib/sandbox/binaries.js'
 import {seedSandbox} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, startCli} from '../helpers/cli.js'
 import {freePort, samples, until} from '../helpers/monitor.js'
 import {useSandbox} from '../helpers/sandbox.js'
+
+/** What Prometheus 3.5.3 sends with every scrape (captured from a scrape of a loopback target). */
+const PROMETHEUS_3_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'
 
 describe('monitor parsing', () => {
   it('reads domain and event type from CIM subjects only', () => {
@@ -76,10 +82,16 @@ describe('cimops monitor against nats-server (the chosen server set)', () => {
     try {
       expect(await until('/healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 15_000)).toBe(true)
       await until('/readyz', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 15_000)
-      const response = await fetch(`${base}/metrics`)
+      // The Accept of Prometheus 3.5.3's scrapes (captured): it takes text 0.0.4, and fails a scrape without a Content-Type it knows.
+      const response = await fetch(`${base}/metrics`, {headers: {Accept: PROMETHEUS_3_ACCEPT}})
       expect(response.status).toBe(200)
-      expect(response.headers.get('content-type')).toMatch(/^text\/plain/)
+      expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
       const text = await response.text()
+      expect(text).not.toMatch(/^# EOF/m)
+      // Asked only for OpenMetrics, it still answers (and labels) text 0.0.4, as Prometheus's client libraries do.
+      const openMetricsOnly = await fetch(`${base}/metrics`, {headers: {Accept: 'application/openmetrics-text;version=1.0.0'}})
+      expect(openMetricsOnly.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+      expect(await openMetricsOnly.text()).not.toMatch(/^# EOF/m)
 
       const events = samples(text, 'cim_events_total')
       expect(events.reduce((sum, s) => sum + s.value, 0)).toBe(437)
@@ -113,8 +125,10 @@ describe('cimops monitor against nats-server (the chosen server set)', () => {
       expect(samples(text, 'cim_monitor_counted_sequence')).toEqual([{labels: {stream: 'EVENTS'}, value: 437}])
       expect(samples(text, 'cim_monitor_stream_last_sequence')).toEqual([{labels: {stream: 'EVENTS'}, value: 437}])
 
-      const promtool = spawnSync('promtool', ['check', 'metrics'], {input: text, encoding: 'utf8'})
+      // The set's promtool: 3.x lints more (duplicates, type suffixes, _timestamp_seconds gauges); any lint exits non-zero.
+      const promtool = spawnSync(findServerBinary('promtool'), ['check', 'metrics'], {input: text, encoding: 'utf8'})
       expect(promtool.status, `${promtool.stdout}${promtool.stderr}`).toBe(0)
+      expect(`${promtool.stdout}${promtool.stderr}`).toBe('')
 
       expect((await fetch(`${base}/nope`)).status).toBe(404)
     } finally {
@@ -164,4 +178,28 @@ describe('cimops monitor against nats-server (the chosen server set)', () => {
     expect(result.code).toBe(64) // EX_USAGE, as every usage error of cimops
     expect(result.stderr).toContain('invalid --listen "nowhere"')
   })
+})
+
+describe('the sandbox Prometheus scrapes cimops monitor (the chosen server set)', () => {
+  const sandbox = useSandbox({components: ['nats', 'prometheus', 'monitor']})
+
+  it('the monitor target is up, and its samples are in Prometheus', async () => {
+    const prometheus = createPrometheusClient({url: sandbox().state.prometheusUrl ?? ''}, 5000)
+    // Bounded: the sandbox scrapes the monitor every second or so once its file_sd target is read (refresh 5s).
+    let seen: unknown
+    const target = await until(
+      'the cim-monitor target to be up',
+      async () => {
+        seen = (await prometheus.targets()).activeTargets.find((t) => t.labels.job === 'cim-monitor')
+        return (seen as {health?: string} | undefined)?.health === 'up' ? seen : undefined
+      },
+      30_000,
+      500,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${JSON.stringify(seen)}`)
+    })
+    expect(target).toMatchObject({lastError: '', scrapePool: 'cim'})
+    const scraped = await prometheus.query('process_resident_memory_bytes{job="cim-monitor"}')
+    expect(scraped.resultType === 'vector' ? scraped.result.length : 0).toBe(1)
+  }, 60_000)
 })

@@ -11,7 +11,7 @@ import type {AlertHistoryResult} from '../../lib/alerts/model.js'
 export default class AlertsHistory extends BaseCommand<typeof AlertsHistory> {
   static summary = 'What fired in a time window: firing episodes from Prometheus'
   static description = `Neither Alertmanager nor Prometheus keeps alert history, but Prometheus records the ALERTS series while a rule fires. This runs a range query over ALERTS{alertstate="firing"} (and your matchers) and folds each alert's samples into episodes: from, to (or "still firing") and duration.
-Times are accurate to the step: by default 15s, coarser when the window needs it (Prometheus allows 11,000 points per series; 30d gives 236s). Episodes separated by at most two steps are merged. The newest edge is exact whatever the step: the last two steps come from the raw samples (one per rule evaluation), and "still firing" means firing now. History reaches back as far as Prometheus' retention, and only covers rules this Prometheus evaluates (alerts posted straight to Alertmanager are not in it).
+Times are accurate to the step: by default 15s, coarser when the window needs it (Prometheus allows 11,000 points per series; 30d gives 236s). Episodes separated by at most two steps are merged. Each step point covers the step before it, left edge excluded, alike on Prometheus 2 and 3. The newest edge is exact whatever the step: the last two to three steps come from the raw samples (one per rule evaluation), and "still firing" means firing now. History reaches back as far as Prometheus' retention, and only covers rules this Prometheus evaluates (alerts posted straight to Alertmanager are not in it).
 Matchers use Alertmanager's syntax (see \`cimops alerts list --help\`); a bare first word is an alertname.`
   static examples = [
     {description: 'What fired overnight', command: '<%= config.bin %> alerts history --since 12h'},
@@ -41,6 +41,9 @@ Matchers use Alertmanager's syntax (see \`cimops alerts list --help\`); a bare f
     const {prometheusFor} = await import('../../lib/alerts/clients.js')
     const {alertHistory} = await import('../../lib/alerts/history.js')
     const result = await alertHistory(await prometheusFor(ctx), {matchers, sinceMs, stepMs})
+    for (const warning of result.warnings) this.note(this.style.status('WARNING', `prometheus warning: ${warning}`))
+    // Infos are hints about the query (e.g. "might not be a counter"), not about the answer: only asked for.
+    if (this.flags.verbose) for (const info of result.infos) this.note(this.style.dim(`prometheus info: ${info}`))
     await this.render(result)
     return result
   }

@@ -2,10 +2,11 @@
  * `alerts history`: neither Alertmanager nor Prometheus keeps alert history, but Prometheus records
  * `ALERTS{alertstate="firing"}` = 1 for every evaluation of a firing rule. A range query over it,
  * folded per series into episodes, says what fired when, to the step. The newest edge is exact: the last
- * two steps come from the raw samples (one per evaluation) and "still firing" from what fires now, so
+ * two to three steps come from the raw samples (one per evaluation) and "still firing" from what fires now, so
  * a long window's coarse step neither keeps an alert resolved minutes ago firing nor hides a short one.
  */
 import {UsageError} from '../core/errors.js'
+import {parseServerVersion} from '../core/version.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
 import {toPromQLMatcher, type Matcher} from './matchers.js'
 import type {AlertHistoryResult, Episode} from './model.js'
@@ -33,9 +34,22 @@ export function checkStep(windowMs: number, stepMs: number): void {
  * `max_over_time(ALERTS{alertstate="firing", …}[step])`: a point exists at t when the alert fired at any
  * evaluation in the step before t, so an episode shorter than the step is still seen (plain `ALERTS`
  * sampled every step could fall between its evaluations).
+ * The windows must tile the time line, (t-step, t] each: Prometheus 3 reads `[step]` so, but 2.x reads
+ * [t-step, t], where an evaluation lying exactly on a step counts at two points (an episode a step longer
+ * than on 3). On 2.x the range is a millisecond short, which reads (t-step, t] too: timestamps are in ms.
  */
-export function historyQuery(matchers: readonly Matcher[], stepMs: number): string {
-  return `max_over_time(${firingQuery(matchers)}[${Math.round(stepMs)}ms])`
+export function historyQuery(matchers: readonly Matcher[], stepMs: number, rangeIncludesLeftEdge = false): string {
+  return `max_over_time(${firingQuery(matchers)}[${Math.round(stepMs) - (rangeIncludesLeftEdge ? 1 : 0)}ms])`
+}
+
+/** Before Prometheus 3 a range selector includes its left edge. A server that does not say its version is read as 3. */
+async function rangeIncludesLeftEdge(prometheus: PrometheusClient): Promise<boolean> {
+  const version = await prometheus.buildInfo().then(
+    (info) => parseServerVersion(info.version),
+    // Unanswered (a compatible server without buildinfo, or one that is down: the queries then say so).
+    () => undefined,
+  )
+  return version !== undefined && version[0] < 3
 }
 
 /** The firing alerts: an instant query gives what fires now (a resolved alert's series ends with a stale marker). */
@@ -121,8 +135,11 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
   checkStep(options.sinceMs, stepMs)
   const end = options.now ?? new Date()
   const start = new Date(end.getTime() - options.sinceMs)
-  const query = historyQuery(options.matchers, stepMs)
-  const recentMs = Math.min(options.sinceMs, 2 * stepMs)
+  const query = historyQuery(options.matchers, stepMs, await rangeIncludesLeftEdge(prometheus))
+  // The raw samples take over after the last step point at least two steps before the end (the window's
+  // start when it is shorter): from a point, so that no evaluation falls between the two answers.
+  const recentFromMs = start.getTime() + Math.max(0, Math.floor((options.sinceMs - 2 * stepMs) / stepMs)) * stepMs
+  const recentMs = end.getTime() - recentFromMs
   const [rangeAnswer, recentAnswer, currentAnswer] = await Promise.allSettled([
     prometheus.queryRange(query, start, end, stepMs / 1000),
     prometheus.query(`${firingQuery(options.matchers)}[${Math.round(recentMs)}ms]`, end),
@@ -132,8 +149,8 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
   const range = settled(rangeAnswer)
   const recent = settled(recentAnswer)
   const current = settled(currentAnswer)
-  // A step point says "fired within the step before"; over the last two steps the raw samples say when.
-  const recentFrom = (end.getTime() - recentMs) / 1000
+  // A step point says "fired within the step before"; over the last two steps or so the raw samples say when.
+  const recentFrom = recentFromMs / 1000
   const series = new Map<string, SeriesPoints>()
   for (const {metric, values} of range.result) {
     const times = values.filter((sample) => !Number.isNaN(sample.value) && sample.time <= recentFrom).map((sample) => sample.time)
@@ -145,11 +162,14 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
     series.set(seriesKey(metric), entry)
   }
   const firing = new Set(current.resultType === 'vector' ? current.result.map((sample) => seriesKey(sample.metric)) : [])
+  const answers = [range, recent, current]
   return {
     from: start.toISOString(),
     to: end.toISOString(),
     stepSeconds: stepMs / 1000,
     query,
     episodes: foldEpisodes([...series.values()], {stepSeconds: stepMs / 1000, end: end.getTime() / 1000, firingNow: (labels) => firing.has(seriesKey(labels))}),
+    warnings: [...new Set(answers.flatMap((answer) => answer.warnings))],
+    infos: [...new Set(answers.flatMap((answer) => answer.infos))],
   }
 }

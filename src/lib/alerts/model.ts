@@ -166,6 +166,9 @@ export interface AlertHistoryResult {
   query: string
   /** Sorted by start, then alertname. */
   episodes: Episode[]
+  /** What Prometheus said beside the answers: warnings (the answer may be incomplete), infos (2.54+, hints). */
+  warnings: string[]
+  infos: string[]
 }
 
 export interface SilenceView {

@@ -3,6 +3,8 @@
  * (`promtool check config|rules`, `promtool test rules`, `amtool check-config`, and promtool's parser on
  * every dashboard query), plus what only cimops knows: the Grafana files' structure and that every
  * dashboard query and alert rule names a metric something exports (known-metrics.ts).
+ * The tools are those of the chosen server set (CIMOPS_SERVERS, as the sandbox runs it): rules that load
+ * on Prometheus 3 may not parse on 2.42, so the report says which versions linted them.
  * A tool that is not installed makes its checks `skipped`, never `failed`.
  *
  * Layout of an assets directory (the shipped `deploy/`):
@@ -16,15 +18,17 @@ import {basename, dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {runTool, ToolNotFoundError, type RunOptions, type RunResult} from '../adapters/proc/run.js'
-import {UsageError} from '../core/errors.js'
-import {findOnPath} from '../core/executables.js'
+import {ConfigError, UsageError} from '../core/errors.js'
 import {plural} from '../core/output/units.js'
+import {binaryOverride, findServerBinary, serverBinaryVersion, serverSetFrom} from '../sandbox/binaries.js'
+import {DEFAULT_SERVER_SET} from '../sandbox/types.js'
 import {readDashboard, readProvisioning, type DashboardQuery, type ProvisionedDatasource} from './grafana.js'
 import {unknownMetrics} from './known-metrics.js'
 import {analyzePromql} from './promql.js'
 
 export type DeployCheckStatus = 'passed' | 'failed' | 'skipped'
-export type DeployTool = 'promtool' | 'amtool' | 'cimops'
+export type ServerTool = 'promtool' | 'amtool'
+export type DeployTool = ServerTool | 'cimops'
 
 export interface DeployCheck {
   /** prometheus-config, prometheus-rules, prometheus-rule-tests, alertmanager-config, grafana-provisioning, grafana-dashboard, dashboard-queries, dashboard-metrics, rule-metrics */
@@ -40,9 +44,19 @@ export interface DeployCheck {
   problems: string[]
 }
 
+/** A server tool the checks ran with; null in DeployLintResult.tools when it was not found. */
+export interface ToolUsed {
+  path: string
+  /** What `<tool> --version` reports, e.g. `3.5.3`; null when it does not say. */
+  version: string | null
+}
+
 export interface DeployLintResult {
   /** The assets directory checked (absolute). */
   dir: string
+  /** The server set whose tools ran (CIMOPS_SERVERS, default debian12). */
+  servers: string
+  tools: Record<ServerTool, ToolUsed | null>
   /** No check failed (skipped ones do not count). */
   ok: boolean
   passed: number
@@ -57,8 +71,12 @@ export interface DeployLintOptions {
   /** Per tool run; default 60s. */
   timeoutMs?: number
   signal?: AbortSignal
-  /** Finds a tool's executable; default: PATH. */
-  findTool?: (program: string) => string | undefined
+  /** CIMOPS_SERVERS and the tool overrides (CIMOPS_PROMTOOL_BIN, CIMOPS_AMTOOL_BIN); default: process.env. */
+  env?: NodeJS.ProcessEnv
+  /** Finds a tool's executable, undefined when it is not installed; default: the server set's (findServerBinary). */
+  findTool?: (program: ServerTool) => string | undefined
+  /** The release a tool reports; default: its `--version`. */
+  toolVersion?: (path: string) => Promise<string | undefined>
   /** Runs a tool; default: the execa adapter. */
   run?: ToolRunner
 }
@@ -82,22 +100,27 @@ export async function lintDeploy(dir: string, options: DeployLintOptions = {}): 
       hint: 'give --dir the directory holding prometheus/, alertmanager/ and grafana/',
     })
   }
-  const find = options.findTool ?? ((program: string) => findOnPath(program))
+  const env = options.env ?? process.env
+  const servers = serverSetFrom(env)
+  const find = options.findTool ?? ((program: ServerTool) => serverTool(program, env))
   const run = options.run ?? runTool
   const tools = {promtool: find('promtool'), amtool: find('amtool')}
+  const versionOf = options.toolVersion ?? serverBinaryVersion
+  const used = Promise.all([tools.promtool, tools.amtool].map(async (path) => (path ? {path, version: (await versionOf(path)) ?? null} : null)))
   const runOptions = {timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: options.signal}
   const rel = (path: string) => relative(dir, path) || '.'
+  const notInstalled = (tool: ServerTool) => `${tool} is not installed (${servers === DEFAULT_SERVER_SET ? 'not on PATH' : `not in the fetched ${servers} servers`})`
 
   /** A check by an external tool: skipped without it, passed on exit 0, failed with its messages otherwise. */
-  const toolCheck = async (name: string, tool: 'promtool' | 'amtool', file: string, args: string[], cwd?: string, passedText = 'valid'): Promise<DeployCheck> => {
+  const toolCheck = async (name: string, tool: ServerTool, file: string, args: string[], cwd?: string, passedText = 'valid'): Promise<DeployCheck> => {
     const base = {name, tool, file: rel(file)}
     const executable = tools[tool]
-    if (!executable) return {...base, status: 'skipped', detail: `${tool} is not installed (not on PATH)`, problems: []}
+    if (!executable) return {...base, status: 'skipped', detail: notInstalled(tool), problems: []}
     try {
       const result = await run(executable, args, {...runOptions, ...(cwd ? {cwd} : {})})
       return result.exitCode === 0 ? {...base, status: 'passed', detail: successSummary(result.stdout, passedText), problems: []} : failed(base, toolProblems(result, file))
     } catch (error) {
-      if (error instanceof ToolNotFoundError) return {...base, status: 'skipped', detail: `${tool} is not installed (not on PATH)`, problems: []}
+      if (error instanceof ToolNotFoundError) return {...base, status: 'skipped', detail: notInstalled(tool), problems: []}
       throw error
     }
   }
@@ -145,13 +168,27 @@ export async function lintDeploy(dir: string, options: DeployLintOptions = {}): 
     const summary = `${dashboard.uid ?? '?'} "${dashboard.title ?? '?'}": ${plural(dashboard.panels, 'panel')}, ${plural(dashboard.queries.length, 'query', 'queries')}`
     add(staticCheck('grafana-dashboard', rel(file), problems, summary))
     if (dashboard.queries.length === 0) continue
-    add(queryParseCheck(rel(file), dashboard.queries, tools.promtool, run, runOptions))
+    add(queryParseCheck(rel(file), dashboard.queries, tools.promtool, notInstalled('promtool'), run, runOptions))
     add(metricCheck('dashboard-metrics', rel(file), dashboard.queries, recorded))
   }
 
   const done = await Promise.all(checks)
+  const [promtool, amtool] = await used
   const count = (status: DeployCheckStatus) => done.filter((c) => c.status === status).length
-  return {dir, ok: count('failed') === 0, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), checks: done}
+  return {dir, servers, tools: {promtool, amtool}, ok: count('failed') === 0, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), checks: done}
+}
+
+/**
+ * The set's tool, or undefined when the set lacks it (its checks are skipped). An override
+ * (CIMOPS_PROMTOOL_BIN, CIMOPS_AMTOOL_BIN) that points nowhere stays an error: skipping would hide it.
+ */
+function serverTool(tool: ServerTool, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return findServerBinary(tool, env)
+  } catch (error) {
+    if (error instanceof ConfigError && !binaryOverride(tool, env)) return undefined
+    throw error
+  }
 }
 
 interface AssetFiles {
@@ -266,9 +303,9 @@ async function readRules(files: string[], parseYaml: (text: string) => unknown):
 }
 
 /** Every query of a dashboard through promtool's parser: one recording rule each in a throw-away rules file. */
-async function queryParseCheck(file: string, queries: DashboardQuery[], promtool: string | undefined, run: ToolRunner, runOptions: Omit<RunOptions, 'cwd'>): Promise<DeployCheck> {
+async function queryParseCheck(file: string, queries: DashboardQuery[], promtool: string | undefined, missing: string, run: ToolRunner, runOptions: Omit<RunOptions, 'cwd'>): Promise<DeployCheck> {
   const base = {name: 'dashboard-queries', tool: 'promtool' as const, file}
-  if (!promtool) return {...base, status: 'skipped', detail: 'promtool is not installed (not on PATH)', problems: []}
+  if (!promtool) return {...base, status: 'skipped', detail: missing, problems: []}
   const errors = await parseWithPromtool(queries.map((q) => q.prepared), promtool, run, runOptions)
   const problems = errors.flatMap((error, i) => (error ? [`${queries[i].where}: ${error}: ${queries[i].expr}`] : []))
   return problems.length > 0 ? failed(base, problems) : {...base, status: 'passed', detail: `${plural(queries.length, 'query', 'queries')} parse`, problems: []}

@@ -20,7 +20,13 @@ export function renderDeployLint(result: DeployLintResult, style: Style, width?:
   )
   const failures = result.checks.filter((c) => c.status === 'failed' && c.problems.length > 0).flatMap((c) => problemLines(c, style))
   const verdict = `${plural(result.checks.length, 'check')} in ${result.dir}: ${result.passed} passed, ${result.failed} failed, ${result.skipped} skipped`
-  return [table, ...(failures.length > 0 ? ['', ...failures] : []), '', result.failed > 0 ? style.status('CRITICAL', verdict) : result.skipped > 0 ? style.status('WARNING', verdict) : style.status('OK', verdict)].join('\n')
+  return [table, ...(failures.length > 0 ? ['', ...failures] : []), '', style.dim(toolsLine(result)), result.failed > 0 ? style.status('CRITICAL', verdict) : result.skipped > 0 ? style.status('WARNING', verdict) : style.status('OK', verdict)].join('\n')
+}
+
+/** Which versions linted: rules valid for one promtool may not parse with another. */
+function toolsLine(result: DeployLintResult): string {
+  const tools = Object.entries(result.tools).map(([tool, used]) => (used ? `${tool} ${used.version ?? '(version unknown)'} (${used.path})` : `${tool} not installed`))
+  return `Linted with the ${result.servers} servers' tools: ${tools.join(', ')}`
 }
 
 function problemLines(check: DeployCheck, style: Style): string[] {

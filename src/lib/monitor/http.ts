@@ -6,6 +6,14 @@ import type {MonitorMetrics} from './metrics.js'
 
 export type Readiness = {ready: true} | {ready: false; reason: string}
 
+/**
+ * The one exposition format served, whatever the scraper's Accept: Prometheus 3 fails a scrape without a
+ * Content-Type it knows, and lists this one (after OpenMetrics and text 1.0.0) in every Accept it sends.
+ * A scraper parses by the answer's Content-Type, so one that prefers another format still reads it, as
+ * from Prometheus's own client libraries, which answer text 0.0.4 when they do not serve what is asked.
+ */
+export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
 export async function serve(listen: {host: string; port: number}, metrics: MonitorMetrics, readiness: () => Readiness): Promise<Server> {
   const {createServer} = await import('node:http')
   const server = createServer((req, res) => {
@@ -17,7 +25,7 @@ export async function serve(listen: {host: string; port: number}, metrics: Monit
     if (path === '/metrics') {
       metrics.registry
         .metrics()
-        .then((text) => res.writeHead(200, {'Content-Type': metrics.registry.contentType}).end(text))
+        .then((text) => res.writeHead(200, {'Content-Type': EXPOSITION_CONTENT_TYPE}).end(text))
         .catch((error: unknown) => res.writeHead(500, {'Content-Type': 'text/plain'}).end(`${error instanceof Error ? error.message : String(error)}\n`))
     } else if (path === '/healthz') {
       res.writeHead(200, {'Content-Type': 'text/plain'}).end('ok\n')

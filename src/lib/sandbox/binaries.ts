@@ -91,12 +91,17 @@ export function installCommand(set: ServerSet): string {
  */
 export function findServerBinary(component: ServerExecutable, env: NodeJS.ProcessEnv = process.env, set: ServerSet = serverSetFrom(env)): string {
   const binary = SERVER_BINARIES[component]
-  const override = env[binary.envOverride]
+  const override = binaryOverride(component, env)
   if (override) {
     if (isExecutableFile(override)) return override
     throw notInstalled(binary, `${binary.envOverride}=${override} is not an executable file`)
   }
   return set === DEFAULT_SERVER_SET ? findInstalled(binary, env) : findFetched(binary, set, env)
+}
+
+/** The executable an env override names for a component (e.g. CIMOPS_PROMTOOL_BIN), undefined without one. */
+export function binaryOverride(component: ServerExecutable, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[SERVER_BINARIES[component].envOverride] || undefined
 }
 
 function findInstalled(binary: ServerBinary, env: NodeJS.ProcessEnv): string {

@@ -88,18 +88,21 @@ describe('foldEpisodes', () => {
 })
 
 /** A Prometheus answering the three queries of alertHistory from canned results, recording the calls. */
-function cannedPrometheus(answers: {range: RangeSeries[]; recent: RangeSeries[]; now: Array<Record<string, string>>}) {
+function cannedPrometheus(answers: {range: RangeSeries[]; recent: RangeSeries[]; now: Array<Record<string, string>>; version?: string}) {
   const calls: unknown[][] = []
   const prometheus = {
+    async buildInfo() {
+      return {version: answers.version ?? '3.5.3', revision: 'x', branch: 'x', goVersion: 'go1.24'}
+    },
     async queryRange(...args: unknown[]) {
       calls.push(['range', ...args])
-      return {warnings: [], result: answers.range}
+      return {warnings: [], infos: [], result: answers.range}
     },
     async query(expr: string, time: Date) {
       calls.push(['instant', expr, time])
       return expr.endsWith(']')
-        ? {warnings: [], resultType: 'matrix', result: answers.recent}
-        : {warnings: [], resultType: 'vector', result: answers.now.map((metric) => ({metric, time: time.getTime() / 1000, value: 1}))}
+        ? {warnings: [], infos: [], resultType: 'matrix', result: answers.recent}
+        : {warnings: [], infos: [], resultType: 'vector', result: answers.now.map((metric) => ({metric, time: time.getTime() / 1000, value: 1}))}
     },
   } as unknown as PrometheusClient
   return {prometheus, calls}
@@ -127,6 +130,8 @@ describe('alertHistory', () => {
       stepSeconds: 15,
       query: 'max_over_time(ALERTS{alertstate="firing", alertname="A"}[15000ms])',
       episodes: [{alertname: 'A', labels: {}, from: iso(T0 + 3000), to: null, stillFiring: true, durationSeconds: 600}],
+      warnings: [],
+      infos: [],
     })
   })
 
@@ -165,6 +170,44 @@ describe('alertHistory', () => {
       ['Long', iso(rangePoints(end - 3 * 3600, end)[0]), null, true],
       ['Brief', iso(end - 60), iso(end - 20), false],
     ])
+  })
+
+  it('on Prometheus 2 the step window is a millisecond short, so it excludes its left edge as [step] does on 3', async () => {
+    const now = new Date((T0 + 3600) * 1000)
+    const query = async (version: string) => {
+      const {prometheus, calls} = cannedPrometheus({range: [], recent: [], now: [], version})
+      await alertHistory(prometheus, {matchers: [], sinceMs: 3_600_000, now})
+      return calls[0][1]
+    }
+    await expect(query('2.42.0')).resolves.toBe('max_over_time(ALERTS{alertstate="firing"}[14999ms])')
+    await expect(query('2.53.3+ds1')).resolves.toBe('max_over_time(ALERTS{alertstate="firing"}[14999ms])')
+    await expect(query('3.5.3')).resolves.toBe('max_over_time(ALERTS{alertstate="firing"}[15000ms])')
+    await expect(query('unknown')).resolves.toBe('max_over_time(ALERTS{alertstate="firing"}[15000ms])')
+  })
+
+  it('a window that is no multiple of the step: the raw samples start at a step point, leaving no gap between the answers', async () => {
+    // 1h + 7s at a 15s step: points at start + 15k, the last 7s before the end; the one at or before end - 30s is end - 37s.
+    const end = T0 + 3600
+    // Fired at end - 36 and end - 35 only: seen by the point at end - 22 (past end - 30: not kept), and by the raw samples.
+    const {prometheus, calls} = cannedPrometheus({
+      range: [{metric: {alertname: 'Gap', alertstate: 'firing'}, values: samples([end - 22])}],
+      recent: [{metric: {__name__: 'ALERTS', alertname: 'Gap', alertstate: 'firing'}, values: samples([end - 36, end - 35])}],
+      now: [],
+    })
+    const result = await alertHistory(prometheus, {matchers: [], sinceMs: 3_607_000, now: new Date(end * 1000)})
+    expect(calls[1][1]).toBe('ALERTS{alertstate="firing"}[37000ms]')
+    expect(result.episodes.map((e) => [e.alertname, e.from, e.to])).toEqual([['Gap', iso(end - 36), iso(end - 35)]])
+  })
+
+  it('collects what Prometheus said beside the answers, warnings and infos apart, each once', async () => {
+    const info = 'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "x" (1:6)'
+    const prometheus = {
+      buildInfo: async () => ({version: '3.5.3'}),
+      queryRange: async () => ({result: [], warnings: ['partial: a store was unreachable'], infos: [info]}),
+      query: async () => ({resultType: 'vector', result: [], warnings: [], infos: [info]}),
+    } as unknown as PrometheusClient
+    const result = await alertHistory(prometheus, {matchers: [], sinceMs: 3_600_000})
+    expect(result).toMatchObject({warnings: ['partial: a store was unreachable'], infos: [info]})
   })
 
   it('refuses a step that Prometheus would refuse, before asking it', async () => {

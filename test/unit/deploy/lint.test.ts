@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {parse as parseYaml} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {UsageError} from '../../../src/lib/core/errors.js'
+import {ConfigError, UsageError} from '../../../src/lib/core/errors.js'
 import {readDashboard, readProvisioning, variableQueryExpr} from '../../../src/lib/deploy/grafana.js'
 import {lintDeploy, type ToolRunner} from '../../../src/lib/deploy/lint.js'
 
@@ -154,6 +154,22 @@ describe('lintDeploy', () => {
     expect(byName['prometheus-rules']).toMatchObject({status: 'passed', detail: 'valid; 2 rules found'})
     expect(byName['dashboard-queries']).toMatchObject({status: 'failed', problems: ['panel "Rate" (id 1), target A: 1:5: parse error: oops: sum(rate(cim_events_total{domain=~"$domain"}[$__rate_interval]))']})
     expect(calls.map((c) => c.slice(0, 3))).toContainEqual(['/opt/bin/promtool', 'check', 'config'])
+  })
+
+  it("says which set's tools linted, at which version, and skips the checks of a set that lacks them", async () => {
+    const run: ToolRunner = async () => ({exitCode: 0, stdout: '  SUCCESS: 2 rules found\n', stderr: '', durationMs: 1})
+    const result = await lintDeploy(join(dir, 'assets'), {env: {CIMOPS_SERVERS: 'unstable'}, findTool: (program) => (program === 'promtool' ? '/opt/unstable/promtool' : undefined), toolVersion: async () => '3.5.3', run})
+    expect(result).toMatchObject({servers: 'unstable', tools: {promtool: {path: '/opt/unstable/promtool', version: '3.5.3'}, amtool: null}})
+    // A set that was never fetched (an empty cache): its tools are missing, not PATH's taken instead.
+    const emptyCache = join(dir, 'empty')
+    const unfetched = await lintDeploy(join(dir, 'assets'), {env: {CIMOPS_SERVERS: 'trixie', XDG_CACHE_HOME: emptyCache, PATH: process.env.PATH}, run})
+    expect(unfetched.tools).toEqual({promtool: null, amtool: null})
+    expect(unfetched.checks.find((c) => c.name === 'prometheus-rules')).toMatchObject({status: 'skipped', detail: 'promtool is not installed (not in the fetched trixie servers)'})
+  })
+
+  it('an override that names no executable is an error, not a skipped check', async () => {
+    await expect(lintDeploy(join(dir, 'assets'), {env: {CIMOPS_PROMTOOL_BIN: join(dir, 'no-promtool')}})).rejects.toThrow(ConfigError)
+    await expect(lintDeploy(join(dir, 'assets'), {env: {CIMOPS_SERVERS: 'bookworm'}})).rejects.toThrow(/unknown server set bookworm/)
   })
 
   it('refuses a directory that is missing or holds no assets', async () => {

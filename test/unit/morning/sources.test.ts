@@ -88,7 +88,7 @@ describe('fleetNodes', () => {
 describe('ratesFromPrometheus', () => {
   const client = (vectors: Record<string, Array<{metric: Record<string, string>; value: number}>>): PrometheusClient =>
     ({
-      query: async (expr: string) => ({resultType: 'vector', result: (Object.entries(vectors).find(([k]) => expr.includes(k))?.[1] ?? []).map((s) => ({...s, time: 0})), warnings: []}),
+      query: async (expr: string) => ({resultType: 'vector', result: (Object.entries(vectors).find(([k]) => expr.includes(k))?.[1] ?? []).map((s) => ({...s, time: 0})), warnings: [], infos: []}),
     }) as unknown as PrometheusClient
 
   it('per domain: the rate now and the count over the window', async () => {

@@ -1,6 +1,6 @@
 /**
- * Prometheus HTTP API v1 shapes (server 2.42), only the fields cimops uses.
- * See reference/prometheus-alertmanager.md section 3.
+ * Prometheus HTTP API v1 shapes (servers 2.42 to 3.x), only the fields cimops uses.
+ * See reference/prometheus-alertmanager.md section 3 and server-versions.md "Prometheus 3".
  */
 import {z} from 'zod'
 
@@ -24,15 +24,29 @@ export const SampleValue = z.string().transform((text, ctx) => {
 export const Sample = z.tuple([z.number(), SampleValue]).transform(([time, value]) => ({time, value}))
 export type Sample = z.infer<typeof Sample>
 
+/*
+ * A native histogram sample comes as `histogram` (vector) or `histograms` (matrix) instead of
+ * `value`/`values`. cimops reads float samples only, so those are dropped here: a series holding
+ * nothing else is left out of the result, not a parse failure.
+ */
+
 export const VectorSample = z.object({metric: Labels, value: Sample}).transform(({metric, value}) => ({metric, ...value}))
 export type VectorSample = z.infer<typeof VectorSample>
+
+const Vector = z
+  .array(z.object({metric: Labels, value: Sample.optional()}))
+  .transform((entries) => entries.flatMap(({metric, value}): VectorSample[] => (value ? [{metric, ...value}] : [])))
 
 export const RangeSeries = z.object({metric: Labels, values: z.array(Sample)})
 export type RangeSeries = z.infer<typeof RangeSeries>
 
+const Matrix = z
+  .array(z.object({metric: Labels, values: z.array(Sample).default([])}))
+  .transform((series) => series.filter((entry): entry is RangeSeries => entry.values.length > 0))
+
 export const QueryData = z.discriminatedUnion('resultType', [
-  z.object({resultType: z.literal('vector'), result: z.array(VectorSample)}),
-  z.object({resultType: z.literal('matrix'), result: z.array(RangeSeries)}),
+  z.object({resultType: z.literal('vector'), result: Vector}),
+  z.object({resultType: z.literal('matrix'), result: Matrix}),
   z.object({resultType: z.literal('scalar'), result: Sample}),
   z.object({
     resultType: z.literal('string'),
@@ -41,13 +55,14 @@ export const QueryData = z.discriminatedUnion('resultType', [
 ])
 export type QueryData = z.infer<typeof QueryData>
 
-export const MatrixData = z.object({resultType: z.literal('matrix'), result: z.array(RangeSeries)})
+export const MatrixData = z.object({resultType: z.literal('matrix'), result: Matrix})
 export type MatrixData = z.infer<typeof MatrixData>
 
 export const BuildInfo = z.object({version: z.string(), revision: z.string(), branch: z.string(), goVersion: z.string()})
 export type BuildInfo = z.infer<typeof BuildInfo>
 
 export const Target = z.object({
+  /** The scrape job's name (`job_name`), also what `/api/v1/targets?scrapePool=` filters on. */
   scrapePool: z.string(),
   scrapeUrl: z.string(),
   labels: Labels,
@@ -106,15 +121,17 @@ export type Rule = z.infer<typeof Rule>
 export const RuleGroup = z.object({name: z.string(), file: z.string(), rules: z.array(Rule)})
 export type RuleGroup = z.infer<typeof RuleGroup>
 
-export const RuleGroups = z.object({groups: z.array(RuleGroup)})
+/** One page of groups; `groupNextToken` (3.x, only when asked for with `group_limit`) names the next one. */
+export const RuleGroups = z.object({groups: z.array(RuleGroup), groupNextToken: z.string().optional()})
 
 export const Alerts = z.object({alerts: z.array(Alert)})
 
-/** `{status, data, errorType, error, warnings}`; `data` is checked per endpoint. */
+/** `{status, data, errorType, error, warnings, infos}` (`infos` since 2.54); `data` is checked per endpoint. */
 export const Envelope = z.object({
   status: z.enum(['success', 'error']),
   data: z.unknown().optional(),
   errorType: z.string().optional(),
   error: z.string().optional(),
   warnings: z.array(z.string()).default([]),
+  infos: z.array(z.string()).default([]),
 })
