@@ -1,21 +1,21 @@
 /**
  * `cimops alerts list` and `alerts silence add|list|expire` through the built CLI against the real
- * Alertmanager 0.25 of the sandbox, cross-checked with amtool. Run `npm run build` first.
+ * Alertmanager of the sandbox (the set CIMOPS_SERVERS names), cross-checked with that set's amtool.
+ * Run `npm run build` first.
  */
-import {execFile} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {writeFile} from 'node:fs/promises'
 import {createServer, type AddressInfo} from 'node:net'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAlertmanagerClient, type AlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
-import {compareVersions, parseServerVersion} from '../../src/lib/adapters/nats/versions.js'
+import {compareVersions, parseServerVersion} from '../../src/lib/core/version.js'
 import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
 import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
 import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
+import {amtoolJson} from '../helpers/server-tools.js'
 
 // NATS too: silence add/expire write their audit events to the ops log.
 const sandbox = useSandbox({components: ['nats', 'prometheus', 'alertmanager']})
@@ -48,11 +48,8 @@ interface AmtoolSilence {
   startsAt: string
   endsAt: string
 }
-async function amtoolSilences(expired = false): Promise<AmtoolSilence[]> {
-  const args = [`--alertmanager.url=${amUrl()}`, 'silence', 'query', '-o', 'json', ...(expired ? ['--expired'] : [])]
-  const {stdout} = await promisify(execFile)('amtool', args, {timeout: 10_000})
-  return JSON.parse(stdout) as AmtoolSilence[]
-}
+/** The silences as the amtool of the same package as the sandbox's Alertmanager shows them. */
+const amtoolSilences = (expired = false) => amtoolJson<AmtoolSilence[]>(amUrl(), ['silence', 'query', ...(expired ? ['--expired'] : [])])
 
 /** alertname -> [labels, startsAt minutes ago, annotations] */
 const ALERTS: Array<[string, Record<string, string>, number, Record<string, string>?]> = [
