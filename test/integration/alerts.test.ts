@@ -68,14 +68,20 @@ const DEFAULT_ORDER = ['CimopsTestLag', 'CimopsTestStalled', 'CimopsTestQueue', 
 beforeAll(async () => {
   home = await isolatedHome()
   am = createAlertmanagerClient({url: amUrl()}, 5000)
-  // An inhibition rule, so --inhibited has something to show: the sandbox's config has none.
+  // An inhibition rule, so --inhibited has something to show, and a route muted at all times for the
+  // alerts labelled mute=always (only the mutedBy test posts one): the sandbox's config has neither.
   const proc = sandbox().state.processes.find((p) => p.component === 'alertmanager')!
   await writeFile(
     proc.configFile,
     [
       'global: {resolve_timeout: 5m}',
-      "route: {receiver: 'null'}",
+      'route:',
+      "  receiver: 'null'",
+      '  routes:',
+      "    - {receiver: 'null', matchers: [mute=always], mute_time_intervals: [always], group_wait: 0s}",
       "receivers: [{name: 'null'}]",
+      'time_intervals:',
+      '  - {name: always, time_intervals: [{times: [{start_time: "00:00", end_time: "24:00"}]}]}',
       'inhibit_rules:',
       '  - source_matchers: [inhibit_role="source"]',
       '    target_matchers: [inhibit_role="target"]',
@@ -199,6 +205,27 @@ describe('alerts list', () => {
     }
     // Most shapes select a proper subset: the agreement is on real selections, not on all-or-nothing.
     expect(nonEmpty).toBeGreaterThanOrEqual(cases.length / 2)
+  })
+
+  it('an alert muted by a time interval: mutedBy in --json and STATE from 0.28 (as the server reports its version), [] before', async () => {
+    const mutedRun = `${RUN}-muted`
+    await am.postAlerts([{labels: {alertname: 'CimopsTestMuted', severity: 'warning', test_run: mutedRun, mute: 'always'}, startsAt: minutesAgo(3), endsAt: new Date(Date.now() + 3_600_000).toISOString()}])
+    const {version} = (await am.status()).versionInfo
+    const reportsMutes = compareVersions(parseServerVersion(version) ?? [0, 0, 0], [0, 28, 0]) >= 0
+    // The route's pipeline marks the group muted once it ran (group_wait 0s): wait for the server, then ask the CLI.
+    const groups = await eventually(
+      () => am.alertGroups({filter: [`test_run="${mutedRun}"`]}),
+      (found) => found.flatMap((group) => group.alerts).length === 1 && (!reportsMutes || found.some((group) => group.alerts[0].status.mutedBy.length > 0)),
+      10_000,
+      200,
+    )
+    expect(groups.flatMap((group) => group.alerts)).toHaveLength(1)
+    const [alert] = json<AlertListResult>(await cli('alerts', 'list', `test_run=${mutedRun}`, '--json')).alerts
+    // Still active: it fires; only its notifications wait, so the default list shows it.
+    expect(alert).toMatchObject({alertname: 'CimopsTestMuted', state: 'active', silencedBy: [], inhibitedBy: [], mutedBy: reportsMutes ? ['always'] : []})
+    const table = await cli('alerts', 'list', `test_run=${mutedRun}`)
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(reportsMutes ? /CimopsTestMuted .* muted by always +-$/m : /CimopsTestMuted .* active +-$/m)
   })
 
   it('alertGroups() returns the routing groups with their receiver', async () => {

@@ -10,7 +10,8 @@ export default class AlertsList extends BaseCommand<typeof AlertsList> {
   static description = `Matchers use Alertmanager's syntax and are ANDed: name=value, name!=value, name=~regex, name!~regex (regexes are fully anchored; quote values with spaces: summary="disk full"). A first argument without an operator means alertname=<it>.
 Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
 Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).
---json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy) plus severity, state and runbook.`
+STATE says what holds a suppressed alert back: the silences (IDs), the inhibiting alerts, and on Alertmanager 0.28+ the time intervals muting it (a muted alert is still active: it fires, its notifications wait for the interval to end).
+--json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy/mutedBy; mutedBy is [] before Alertmanager 0.28) plus severity, state and runbook.`
   static examples = [
     {description: 'What is firing now', command: '<%= config.bin %> alerts list'},
     {description: 'One alert by name, plus its silenced instances', command: '<%= config.bin %> alerts list HighEventLag --silenced'},

@@ -17,7 +17,7 @@ function apiAlert(fingerprint: string, labels: Record<string, string>): Alert {
     endsAt: '2030-01-01T00:00:00Z',
     updatedAt: '2026-01-01T10:00:00Z',
     receivers: [{name: 'null'}],
-    status: {state: 'active', silencedBy: [], inhibitedBy: []},
+    status: {state: 'active', silencedBy: [], inhibitedBy: [], mutedBy: []},
   }
 }
 

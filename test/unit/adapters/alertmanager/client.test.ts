@@ -5,6 +5,7 @@ import {ApiError} from '../../../../src/lib/core/errors.js'
 import {createAlertmanagerClient} from '../../../../src/lib/adapters/alertmanager/client.js'
 import {createPrometheusClient} from '../../../../src/lib/adapters/prometheus/client.js'
 import {parseMatcher} from '../../../../src/lib/alerts/matchers.js'
+import {listAlerts} from '../../../../src/lib/alerts/list.js'
 import {createSilence, planSilence} from '../../../../src/lib/alerts/silences.js'
 import {json, send, startLoopback, text, type Loopback} from '../loopback.js'
 
@@ -29,7 +30,26 @@ const ALERT = {
   status: {state: 'active', silencedBy: [], inhibitedBy: []},
 }
 
+// Captured from Alertmanager 0.33.1 (0.28.1 answers alike), one route muted by the time interval `always`:
+// GET /alerts sends an empty mutedBy and state active; only the alert groups name the interval.
+const MUTED_ALERT = {
+  annotations: {},
+  endsAt: '2026-12-05T21:16:13.000Z',
+  fingerprint: 'ffac50b2de30f977',
+  receivers: [{name: 'null'}],
+  startsAt: '2026-12-05T20:16:13.000Z',
+  status: {inhibitedBy: [], mutedBy: [], silencedBy: [], state: 'active'},
+  updatedAt: '2026-12-05T20:16:13.125Z',
+  labels: {alertname: 'M', muted: 'yes'},
+}
+const PLAIN_ALERT = {...MUTED_ALERT, fingerprint: 'd2d0efc389e75dac', labels: {alertname: 'N'}}
+const MUTED_GROUPS = [
+  {alerts: [{...MUTED_ALERT, status: {inhibitedBy: [], mutedBy: ['always'], silencedBy: [], state: 'suppressed'}}], labels: {}, receiver: {name: 'null'}},
+  {alerts: [PLAIN_ALERT], labels: {}, receiver: {name: 'null'}},
+]
+
 let am: Loopback
+let muting: Loopback
 let starting: Loopback
 let orSilence: Loopback
 let failing: Loopback
@@ -45,6 +65,7 @@ beforeAll(async () => {
     '/api/v2/alerts': json(200, [ALERT]),
     '/api/v2/alerts/groups': json(200, [{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [ALERT]}]),
   })
+  muting = await startLoopback({'/api/v2/alerts': json(200, [PLAIN_ALERT, MUTED_ALERT]), '/api/v2/alerts/groups': json(200, MUTED_GROUPS)})
   starting = await startLoopback({'/api/v1/query_range': text(503, 'Service Unavailable')})
   // What 0.33 answers when one silence has several matcher sets (a go-swagger string payload).
   orSilence = await startLoopback({'/api/v2/silences': json(500, `silence '${OR_SILENCE_ID}' has multiple matcher sets which is not supported by this API version`)})
@@ -53,6 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await am.close()
+  await muting.close()
   await starting.close()
   await orSilence.close()
   await failing.close()
@@ -85,6 +107,49 @@ describe('alertmanager adapter: silences(filter) and alertGroups()', () => {
     const groups = await createAlertmanagerClient({url: am.url}, 1000).alertGroups({filter: ['alertname="A"'], active: true, silenced: false})
     expect(groups).toEqual([{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [expect.objectContaining({fingerprint: 'abc'})]}])
     expect(am.requests.at(-1)?.url).toBe('/api/v2/alerts/groups?filter=alertname%3D%22A%22&active=true&silenced=false')
+  })
+})
+
+describe('alerts list: mutedBy (Alertmanager 0.28+)', () => {
+  it('the schema reads mutedBy where the server sends it and makes it [] where it does not (0.25)', async () => {
+    const [group] = await createAlertmanagerClient({url: muting.url}, 1000).alertGroups()
+    expect(group.alerts[0].status.mutedBy).toEqual(['always'])
+    const [alert] = await createAlertmanagerClient({url: am.url}, 1000).alerts()
+    expect(alert.status.mutedBy).toEqual([])
+  })
+
+  it('takes mutedBy from the alert groups, asked with the same filters, and keeps a muted alert active', async () => {
+    const result = await listAlerts(createAlertmanagerClient({url: muting.url}, 1000), {matchers: [parseMatcher('alertname=~"M|N"')], silenced: true})
+    expect(result.alerts.map((a) => [a.alertname, a.state, a.mutedBy])).toEqual([
+      ['M', 'active', ['always']],
+      ['N', 'active', []],
+    ])
+    const [alerts, groups] = muting.requests.slice(-2).map((request) => request.url)
+    expect(groups).toBe(alerts.replace('/api/v2/alerts?', '/api/v2/alerts/groups?'))
+    expect(groups).toContain('silenced=true')
+  })
+
+  it('an alert in several groups gets the intervals of all; 0.25 (no mutedBy) and no alerts ask nothing more', async () => {
+    const twice = await startLoopback({
+      '/api/v2/alerts': json(200, [MUTED_ALERT]),
+      '/api/v2/alerts/groups': json(200, [
+        {...MUTED_GROUPS[0], receiver: {name: 'night'}, alerts: [{...MUTED_ALERT, status: {...MUTED_ALERT.status, mutedBy: ['weekend', 'night']}}]},
+        MUTED_GROUPS[0],
+      ]),
+    })
+    try {
+      expect((await listAlerts(createAlertmanagerClient({url: twice.url}, 1000), {matchers: []})).alerts[0].mutedBy).toEqual(['always', 'night', 'weekend'])
+    } finally {
+      await twice.close()
+    }
+    expect((await listAlerts(createAlertmanagerClient({url: am.url}, 1000), {matchers: []})).alerts[0].mutedBy).toEqual([])
+    const empty = await startLoopback({'/api/v2/alerts': json(200, [])})
+    try {
+      await expect(listAlerts(createAlertmanagerClient({url: empty.url}, 1000), {matchers: []})).resolves.toMatchObject({alerts: []})
+      expect(empty.requests.map((request) => new URL(request.url, 'http://x').pathname)).toEqual(['/api/v2/alerts'])
+    } finally {
+      await empty.close()
+    }
   })
 })
 
