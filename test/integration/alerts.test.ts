@@ -3,14 +3,18 @@
  * Alertmanager of the sandbox (the set CIMOPS_SERVERS names), cross-checked with that set's amtool.
  * Run `npm run build` first.
  */
+import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {writeFile} from 'node:fs/promises'
+import {once} from 'node:events'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {createServer, type AddressInfo} from 'node:net'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAlertmanagerClient, type AlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
 import {compareVersions, parseServerVersion} from '../../src/lib/core/version.js'
 import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
+import {findServerBinary} from '../../src/lib/sandbox/index.js'
 import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
 import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
@@ -38,6 +42,14 @@ function json<T>(result: CliResult): T {
   return JSON.parse(result.stdout) as T
 }
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
+/** A loopback port nothing listens on (just released). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 interface AmtoolSilence {
   id: string
@@ -401,6 +413,49 @@ describe('alerts silence', () => {
   })
 })
 
+describe('the silence limits of Alertmanager 0.28+', () => {
+  it('a refused count or size is one line naming the flag and the way out, exit 2 (from 0.28, as the server reports its version)', async (test) => {
+    const {version} = (await am.status()).versionInfo
+    if (compareVersions(parseServerVersion(version) ?? [0, 0, 0], [0, 28, 0]) < 0) test.skip(`Alertmanager ${version} has no silence limits`)
+    // The sandbox's Alertmanager has no limits: a second one of the same set, on loopback, for this test only.
+    const dir = join(home.dir, 'am-limits')
+    await mkdir(dir, {recursive: true})
+    await writeFile(join(dir, 'alertmanager.yml'), "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const flags = ['--silences.max-silences=2', '--silences.max-silence-size-bytes=1000']
+    const args = [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', ...flags]
+    const limited = spawn(findServerBinary('alertmanager'), args, {stdio: 'ignore'})
+    const exited = once(limited, 'exit')
+    try {
+      const limitedAm = createAlertmanagerClient({url}, 1000)
+      await eventually(() => limitedAm.status().catch(() => undefined), (status) => status !== undefined, 10_000, 100)
+      const add = (name: string, comment = 'limits') => cli('alerts', 'silence', 'add', name, runMatcher, '--comment', comment, '--duration', '5m', '--alertmanager-url', url)
+
+      const large = await add('CimopsTestLarge', 'x'.repeat(1200))
+      expect(large.code).toBe(2)
+      expect(large.stderr).toMatch(
+        new RegExp(`^cimops: alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: the silence is \\d+ bytes, over --silences\\.max-silence-size-bytes=1000 \\(shorten the comment[^\\n]*\\)\\n$`),
+      )
+
+      expect((await add('CimopsTestFirst')).code).toBe(0)
+      const second = await add('CimopsTestSecond')
+      expect(second.code).toBe(0)
+      // Expired silences still count: expiring one makes no room.
+      expect((await cli('alerts', 'silence', 'expire', second.stdout.trim().split('\n').at(-1)!, '--alertmanager-url', url)).code).toBe(0)
+      const third = await add('CimopsTestThird')
+      expect(third).toMatchObject({code: 2, stdout: ''})
+      expect(third.stderr).toBe(
+        `cimops: alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: it holds 2 silences, expired ones included, and --silences.max-silences=2 caps them (expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention)\n`,
+      )
+      expect((await limitedAm.silences()).map((silence) => silence.status.state).sort()).toEqual(['active', 'expired'])
+    } finally {
+      limited.kill()
+      await exited
+    }
+  })
+})
+
 describe('bad input and unreachable servers', () => {
   it('a bad matcher exits 64 and points at the character', async () => {
     const result = await cli('alerts', 'list', runMatcher, 'severity>critical')
@@ -412,10 +467,7 @@ describe('bad input and unreachable servers', () => {
   })
 
   it('an unreachable Alertmanager or Prometheus exits 69 naming the address', async () => {
-    const server = createServer()
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const {port} = server.address() as AddressInfo
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const port = await freePort()
     const list = await cli('alerts', 'list', '--alertmanager-url', `http://127.0.0.1:${port}`)
     expect(list.code).toBe(69)
     expect(list.stderr).toMatch(new RegExp(`^cimops: cannot reach alertmanager at http://127\\.0\\.0\\.1:${port}/api/v2/alerts: connection refused`))

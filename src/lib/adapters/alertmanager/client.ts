@@ -68,7 +68,7 @@ export interface AlertmanagerClient {
   silences(filter?: string[]): Promise<Silence[]>
   /** One silence, or undefined when the server does not know the ID (or it is not a UUID). */
   silence(id: string): Promise<Silence | undefined>
-  /** Returns the silence ID. */
+  /** Returns the silence ID. A refusal for the limits of 0.28+ (count, size) says which limit and what to do. */
   createSilence(silence: PostableSilence): Promise<string>
   /** Idempotent for an expired silence; an unknown ID is an ApiError. */
   expireSilence(id: string): Promise<void>
@@ -116,7 +116,12 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
       }
     },
     async createSilence(silence) {
-      return (await http.postJson('/api/v2/silences', silence, CreatedSilence)).silenceID
+      const path = '/api/v2/silences'
+      try {
+        return (await http.postJson(path, silence, CreatedSilence)).silenceID
+      } catch (error) {
+        throw (error instanceof ApiError && error.status === 400 && silenceOverLimit(error, http.endpoint(path))) || error
+      }
     },
     async expireSilence(id) {
       const path = `/api/v2/silence/${encodeURIComponent(id)}`
@@ -143,6 +148,29 @@ function silencesUnlistable(error: ApiError, address: string): ApiError {
     status: 500,
     hint: 'such a silence comes from a newer client or peer: expire it there and the list works again; silences still apply meanwhile',
   })
+}
+
+/**
+ * 0.28+ may cap the silences it holds (`--silences.max-silences`, expired ones counting until
+ * `--data.retention` drops them) and the size of one (`--silences.max-silence-size-bytes`), answering
+ * 400 with these words (0.28.1, 0.33.1). Undefined for any other 400.
+ */
+function silenceOverLimit(error: ApiError, address: string): ApiError | undefined {
+  const count = /exceeded maximum number of silences: (\d+) \(limit: (\d+)\)/.exec(error.why)
+  if (count) {
+    return new ApiError(SYSTEM, address, `HTTP 400: it holds ${count[1]} silences, expired ones included, and --silences.max-silences=${count[2]} caps them`, {
+      status: 400,
+      hint: 'expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention',
+    })
+  }
+  const size = /silence exceeded maximum size: (\d+) bytes \(limit: (\d+) bytes\)/.exec(error.why)
+  if (size) {
+    return new ApiError(SYSTEM, address, `HTTP 400: the silence is ${size[1]} bytes, over --silences.max-silence-size-bytes=${size[2]}`, {
+      status: 400,
+      hint: 'shorten the comment or annotations, use fewer matchers, or raise --silences.max-silence-size-bytes',
+    })
+  }
+  return undefined
 }
 
 /** 0.25 answers an unknown ID with 500 `silence not found`; 0.26+ with 404. */

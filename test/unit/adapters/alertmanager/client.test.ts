@@ -196,6 +196,38 @@ describe('alertmanager adapter: createSilence()', () => {
   })
 })
 
+describe('alertmanager adapter: the silence limits of 0.28+', () => {
+  // The bodies 0.28.1 and 0.33.1 answer, started with --silences.max-silences=2 / --silences.max-silence-size-bytes=400.
+  const refusal = async (body: string) => {
+    const server = await startLoopback({'/api/v2/silences': json(400, body)})
+    try {
+      const client = createAlertmanagerClient({url: server.url}, 1000)
+      return {url: server.url, error: await client.createSilence({matchers: [], startsAt: '', endsAt: '', createdBy: 'a', comment: 'c'}).catch((caught: unknown) => caught)}
+    } finally {
+      await server.close()
+    }
+  }
+
+  it('too many silences: one line naming the flag, that expired ones count, and the way out', async () => {
+    const {url, error} = await refusal('exceeded maximum number of silences: 2 (limit: 2)')
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({status: 400, exit: 2})
+    expect((error as ApiError).line).toBe(
+      `alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: it holds 2 silences, expired ones included, and --silences.max-silences=2 caps them (expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention)`,
+    )
+  })
+
+  it('a silence too large: its size and the limit', async () => {
+    const {error} = await refusal('silence exceeded maximum size: 707 bytes (limit: 400 bytes)')
+    expect(error).toMatchObject({status: 400, why: 'HTTP 400: the silence is 707 bytes, over --silences.max-silence-size-bytes=400', hint: expect.stringMatching(/^shorten the comment/)})
+  })
+
+  it('any other 400 keeps the server words', async () => {
+    const {error} = await refusal('start time must be before end time')
+    expect(error).toMatchObject({status: 400, why: 'HTTP 400: start time must be before end time', hint: undefined})
+  })
+})
+
 describe('prometheus adapter: plain-text 503 before ready', () => {
   it('is an ApiError with the server words and a hint to retry', async () => {
     const error = await createPrometheusClient({url: starting.url}, 1000)
