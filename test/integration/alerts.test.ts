@@ -356,7 +356,8 @@ describe('alerts silence', () => {
     const everything = await list('--state', 'active,pending,expired')
     expect(Object.keys(everything).sort()).toEqual(['alerts', 'silences'])
     for (const silence of everything.silences) {
-      expect(Object.keys(silence).sort()).toEqual(['comment', 'createdBy', 'endsAt', 'id', 'matchers', 'matchingAlerts', 'remainingSeconds', 'startsAt', 'state', 'updatedAt'])
+      expect(Object.keys(silence).sort()).toEqual(['annotations', 'comment', 'createdBy', 'endsAt', 'id', 'matchers', 'matchingAlerts', 'remainingSeconds', 'startsAt', 'state', 'updatedAt'])
+      expect(silence.annotations).toEqual({})
     }
     expect(everything.silences.map((s) => s.state)).toEqual(['active', 'pending', 'expired'])
 
@@ -377,6 +378,11 @@ describe('alerts silence', () => {
       expect(annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
       const stored = (await (await fetch(`${amUrl()}/api/v2/silence/${id}`)).json()) as {annotations?: Record<string, string>}
       expect(stored.annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
+      const listed = json<SilenceListResult>(await cli('alerts', 'silence', 'list', '--comment', comment, '--json'))
+      expect(listed.silences.map((s) => [s.id, s.annotations])).toEqual([[id, {ticket: 'INC-42', url: 'https://t.example/x?a=b'}]])
+      const table = await cli('alerts', 'silence', 'list', '--comment', comment)
+      expect(table.stdout).toMatch(/ +COMMENT +ANNOTATIONS$/m)
+      expect(table.stdout).toMatch(new RegExp(`^${id} .* ${comment} +ticket=INC-42 url=https://t\\.example/x\\?a=b$`, 'm'))
       await am.expireSilence(id)
     } else {
       expect(result.code).toBe(64)

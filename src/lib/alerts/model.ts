@@ -184,6 +184,8 @@ export interface SilenceView {
   updatedAt: string
   createdBy: string
   comment: string
+  /** Alertmanager 0.32+; {} where none, and on older servers. */
+  annotations: Record<string, string>
   /** Until endsAt; 0 once expired. */
   remainingSeconds: number
   /** Current alerts (any state) its matchers match. */

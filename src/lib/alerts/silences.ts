@@ -158,6 +158,7 @@ export function toSilenceView(silence: Silence, alerts: ReadonlyArray<{labels: R
     updatedAt: silence.updatedAt,
     createdBy: silence.createdBy,
     comment: silence.comment,
+    annotations: silence.annotations,
     remainingSeconds: silence.status.state === 'expired' ? 0 : Math.max(0, Math.round((Date.parse(silence.endsAt) - nowMs) / 1000)),
     matchingAlerts: alerts.filter((alert) => matches(alert.labels)).length,
   }

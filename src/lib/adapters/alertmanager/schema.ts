@@ -78,6 +78,8 @@ export const Silence = z.object({
   updatedAt: z.string(),
   createdBy: z.string(),
   comment: z.string(),
+  /** 0.32+ always sends it; older servers have no annotations: {}. */
+  annotations: Labels.nullish().transform((annotations) => annotations ?? {}),
 })
 export type Silence = z.infer<typeof Silence>
 

@@ -19,6 +19,8 @@ const SILENCE = {
   createdBy: 'alice',
   comment: 'c',
 }
+// 0.33.1's shape: annotations always present.
+const ANNOTATED = {...SILENCE, id: '7d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a', annotations: {ticket: 'INC-42'}}
 const ALERT = {
   labels: {alertname: 'A'},
   annotations: {},
@@ -58,6 +60,7 @@ const OR_SILENCE_ID = '5a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'
 beforeAll(async () => {
   am = await startLoopback({
     [`/api/v2/silence/${SILENCE.id}`]: json(200, SILENCE),
+    [`/api/v2/silence/${ANNOTATED.id}`]: json(200, ANNOTATED),
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000000': text(404, ''),
     '/api/v2/silence/not-a-uuid': json(422, {code: 601, message: 'silenceID in path must be of type uuid: "not-a-uuid"'}),
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000500': text(500, 'boom'),
@@ -83,8 +86,9 @@ afterAll(async () => {
 describe('alertmanager adapter: silence(id)', () => {
   const client = () => createAlertmanagerClient({url: am.url}, 1000)
 
-  it('returns the silence', async () => {
-    await expect(client().silence(SILENCE.id)).resolves.toMatchObject({id: SILENCE.id, createdBy: 'alice'})
+  it('returns the silence; annotations {} where the server sends none (before 0.32), else as sent', async () => {
+    await expect(client().silence(SILENCE.id)).resolves.toMatchObject({id: SILENCE.id, createdBy: 'alice', annotations: {}})
+    await expect(client().silence(ANNOTATED.id)).resolves.toMatchObject({annotations: {ticket: 'INC-42'}})
   })
 
   it('is undefined for an unknown id (404) and for an id that is not a UUID (422)', async () => {
