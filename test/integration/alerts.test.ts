@@ -1,21 +1,25 @@
 /**
  * `cimops alerts list` and `alerts silence add|list|expire` through the built CLI against the real
- * Alertmanager 0.25 of the sandbox, cross-checked with amtool. Run `npm run build` first.
+ * Alertmanager of the sandbox (the set CIMOPS_SERVERS names), cross-checked with that set's amtool.
+ * Run `npm run build` first.
  */
-import {execFile} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
-import {writeFile} from 'node:fs/promises'
+import {once} from 'node:events'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {createServer, type AddressInfo} from 'node:net'
-import {promisify} from 'node:util'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {createAlertmanagerClient, type AlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
-import {compareVersions, parseServerVersion} from '../../src/lib/adapters/nats/versions.js'
+import {compareVersions, parseServerVersion} from '../../src/lib/core/version.js'
 import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
+import {findServerBinary} from '../../src/lib/sandbox/index.js'
 import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
 import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
+import {amtoolJson} from '../helpers/server-tools.js'
 
 // NATS too: silence add/expire write their audit events to the ops log.
 const sandbox = useSandbox({components: ['nats', 'prometheus', 'alertmanager']})
@@ -38,6 +42,14 @@ function json<T>(result: CliResult): T {
   return JSON.parse(result.stdout) as T
 }
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
+/** A loopback port nothing listens on (just released). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 interface AmtoolSilence {
   id: string
@@ -48,11 +60,8 @@ interface AmtoolSilence {
   startsAt: string
   endsAt: string
 }
-async function amtoolSilences(expired = false): Promise<AmtoolSilence[]> {
-  const args = [`--alertmanager.url=${amUrl()}`, 'silence', 'query', '-o', 'json', ...(expired ? ['--expired'] : [])]
-  const {stdout} = await promisify(execFile)('amtool', args, {timeout: 10_000})
-  return JSON.parse(stdout) as AmtoolSilence[]
-}
+/** The silences as the amtool of the same package as the sandbox's Alertmanager shows them. */
+const amtoolSilences = (expired = false) => amtoolJson<AmtoolSilence[]>(amUrl(), ['silence', 'query', ...(expired ? ['--expired'] : [])])
 
 /** alertname -> [labels, startsAt minutes ago, annotations] */
 const ALERTS: Array<[string, Record<string, string>, number, Record<string, string>?]> = [
@@ -71,14 +80,20 @@ const DEFAULT_ORDER = ['CimopsTestLag', 'CimopsTestStalled', 'CimopsTestQueue', 
 beforeAll(async () => {
   home = await isolatedHome()
   am = createAlertmanagerClient({url: amUrl()}, 5000)
-  // An inhibition rule, so --inhibited has something to show: the sandbox's config has none.
+  // An inhibition rule, so --inhibited has something to show, and a route muted at all times for the
+  // alerts labelled mute=always (only the mutedBy test posts one): the sandbox's config has neither.
   const proc = sandbox().state.processes.find((p) => p.component === 'alertmanager')!
   await writeFile(
     proc.configFile,
     [
       'global: {resolve_timeout: 5m}',
-      "route: {receiver: 'null'}",
+      'route:',
+      "  receiver: 'null'",
+      '  routes:',
+      "    - {receiver: 'null', matchers: [mute=always], mute_time_intervals: [always], group_wait: 0s}",
       "receivers: [{name: 'null'}]",
+      'time_intervals:',
+      '  - {name: always, time_intervals: [{times: [{start_time: "00:00", end_time: "24:00"}]}]}',
       'inhibit_rules:',
       '  - source_matchers: [inhibit_role="source"]',
       '    target_matchers: [inhibit_role="target"]',
@@ -204,6 +219,27 @@ describe('alerts list', () => {
     expect(nonEmpty).toBeGreaterThanOrEqual(cases.length / 2)
   })
 
+  it('an alert muted by a time interval: mutedBy in --json and STATE from 0.28 (as the server reports its version), [] before', async () => {
+    const mutedRun = `${RUN}-muted`
+    await am.postAlerts([{labels: {alertname: 'CimopsTestMuted', severity: 'warning', test_run: mutedRun, mute: 'always'}, startsAt: minutesAgo(3), endsAt: new Date(Date.now() + 3_600_000).toISOString()}])
+    const {version} = (await am.status()).versionInfo
+    const reportsMutes = compareVersions(parseServerVersion(version) ?? [0, 0, 0], [0, 28, 0]) >= 0
+    // The route's pipeline marks the group muted once it ran (group_wait 0s): wait for the server, then ask the CLI.
+    const groups = await eventually(
+      () => am.alertGroups({filter: [`test_run="${mutedRun}"`]}),
+      (found) => found.flatMap((group) => group.alerts).length === 1 && (!reportsMutes || found.some((group) => group.alerts[0].status.mutedBy.length > 0)),
+      10_000,
+      200,
+    )
+    expect(groups.flatMap((group) => group.alerts)).toHaveLength(1)
+    const [alert] = json<AlertListResult>(await cli('alerts', 'list', `test_run=${mutedRun}`, '--json')).alerts
+    // Still active: it fires; only its notifications wait, so the default list shows it.
+    expect(alert).toMatchObject({alertname: 'CimopsTestMuted', state: 'active', silencedBy: [], inhibitedBy: [], mutedBy: reportsMutes ? ['always'] : []})
+    const table = await cli('alerts', 'list', `test_run=${mutedRun}`)
+    expect(table.code).toBe(0)
+    expect(table.stdout).toMatch(reportsMutes ? /CimopsTestMuted .* muted by always +-$/m : /CimopsTestMuted .* active +-$/m)
+  })
+
   it('alertGroups() returns the routing groups with their receiver', async () => {
     const groups = await am.alertGroups({filter: [`test_run="${RUN}"`]})
     expect(groups.length).toBeGreaterThanOrEqual(1)
@@ -320,7 +356,8 @@ describe('alerts silence', () => {
     const everything = await list('--state', 'active,pending,expired')
     expect(Object.keys(everything).sort()).toEqual(['alerts', 'silences'])
     for (const silence of everything.silences) {
-      expect(Object.keys(silence).sort()).toEqual(['comment', 'createdBy', 'endsAt', 'id', 'matchers', 'matchingAlerts', 'remainingSeconds', 'startsAt', 'state', 'updatedAt'])
+      expect(Object.keys(silence).sort()).toEqual(['annotations', 'comment', 'createdBy', 'endsAt', 'id', 'matchers', 'matchingAlerts', 'remainingSeconds', 'startsAt', 'state', 'updatedAt'])
+      expect(silence.annotations).toEqual({})
     }
     expect(everything.silences.map((s) => s.state)).toEqual(['active', 'pending', 'expired'])
 
@@ -341,6 +378,11 @@ describe('alerts silence', () => {
       expect(annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
       const stored = (await (await fetch(`${amUrl()}/api/v2/silence/${id}`)).json()) as {annotations?: Record<string, string>}
       expect(stored.annotations).toEqual({ticket: 'INC-42', url: 'https://t.example/x?a=b'})
+      const listed = json<SilenceListResult>(await cli('alerts', 'silence', 'list', '--comment', comment, '--json'))
+      expect(listed.silences.map((s) => [s.id, s.annotations])).toEqual([[id, {ticket: 'INC-42', url: 'https://t.example/x?a=b'}]])
+      const table = await cli('alerts', 'silence', 'list', '--comment', comment)
+      expect(table.stdout).toMatch(/ +COMMENT +ANNOTATIONS$/m)
+      expect(table.stdout).toMatch(new RegExp(`^${id} .* ${comment} +ticket=INC-42 url=https://t\\.example/x\\?a=b$`, 'm'))
       await am.expireSilence(id)
     } else {
       expect(result.code).toBe(64)
@@ -377,6 +419,119 @@ describe('alerts silence', () => {
   })
 })
 
+/** A second Alertmanager of the set under test on loopback, for one test: the sandbox's stays as the other tests need it. */
+async function ownAlertmanager(name: string, flags: string[], silencesSnapshot?: Buffer) {
+  const dir = join(home.dir, name)
+  await mkdir(dir, {recursive: true})
+  await writeFile(join(dir, 'alertmanager.yml'), "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
+  if (silencesSnapshot) await writeFile(join(dir, 'silences'), silencesSnapshot)
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const args = [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', ...flags]
+  const child = spawn(findServerBinary('alertmanager'), args, {stdio: 'ignore'})
+  const exited = once(child, 'exit')
+  const stop = async () => {
+    child.kill()
+    await exited
+  }
+  const client = createAlertmanagerClient({url}, 1000)
+  try {
+    await eventually(() => client.status().catch(() => undefined), (status) => status !== undefined, 10_000, 100)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return {url, client, stop}
+}
+
+/**
+ * A silences snapshot (`<storage>/silences`, length-delimited MeshSilence protobufs) holding one silence
+ * with two OR-ed matcher sets, alertname=`names[i]` each: API v2 and amtool 0.33 cannot create one, a
+ * newer peer could. Field numbers from the descriptor in the 0.33.1 binary (silencepb).
+ */
+function orSilenceSnapshot(id: string, names: [string, string]): Buffer {
+  const varint = (n: number) => {
+    const bytes: number[] = []
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) bytes.push((n % 0x80) | 0x80)
+    return Buffer.from([...bytes, n])
+  }
+  const field = (num: number, payload: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(payload.length), payload])
+  const timestamp = (seconds: number) => Buffer.concat([varint(1 << 3), varint(seconds)])
+  const equal = (name: string, value: string) => Buffer.concat([field(2, Buffer.from(name)), field(3, Buffer.from(value))])
+  const now = Math.floor(Date.now() / 1000)
+  const silence = Buffer.concat([
+    field(1, Buffer.from(id)),
+    field(2, equal('alertname', names[0])),
+    field(3, timestamp(now - 5)),
+    field(4, timestamp(now + 3600)),
+    field(5, timestamp(now - 5)),
+    field(8, Buffer.from('cimops-tests')),
+    field(9, Buffer.from('two matcher sets')),
+    ...names.map((name) => field(11, field(1, equal('alertname', name)))),
+  ])
+  const mesh = Buffer.concat([field(1, silence), field(2, timestamp(now + 3600 + 120 * 3600))])
+  return Buffer.concat([varint(mesh.length), mesh])
+}
+
+const serverAtLeast = async (minimum: [number, number, number]) => compareVersions(parseServerVersion((await am.status()).versionInfo.version) ?? [0, 0, 0], minimum) >= 0
+
+describe('the silence limits of Alertmanager 0.28+', () => {
+  it('a refused count or size is one line naming the flag and the way out, exit 2 (from 0.28, as the server reports its version)', async (test) => {
+    if (!(await serverAtLeast([0, 28, 0]))) test.skip('this Alertmanager has no silence limits')
+    const limited = await ownAlertmanager('am-limits', ['--silences.max-silences=2', '--silences.max-silence-size-bytes=1000'])
+    try {
+      const {url} = limited
+      const add = (name: string, comment = 'limits') => cli('alerts', 'silence', 'add', name, runMatcher, '--comment', comment, '--duration', '5m', '--alertmanager-url', url)
+
+      const large = await add('CimopsTestLarge', 'x'.repeat(1200))
+      expect(large.code).toBe(2)
+      expect(large.stderr).toMatch(
+        new RegExp(`^cimops: alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: the silence is \\d+ bytes, over --silences\\.max-silence-size-bytes=1000 \\(shorten the comment[^\\n]*\\)\\n$`),
+      )
+
+      expect((await add('CimopsTestFirst')).code).toBe(0)
+      const second = await add('CimopsTestSecond')
+      expect(second.code).toBe(0)
+      // Expired silences still count: expiring one makes no room.
+      expect((await cli('alerts', 'silence', 'expire', second.stdout.trim().split('\n').at(-1)!, '--alertmanager-url', url)).code).toBe(0)
+      const third = await add('CimopsTestThird')
+      expect(third).toMatchObject({code: 2, stdout: ''})
+      expect(third.stderr).toBe(
+        `cimops: alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: it holds 2 silences, expired ones included, and --silences.max-silences=2 caps them (expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention)\n`,
+      )
+      expect((await limited.client.silences()).map((silence) => silence.status.state).sort()).toEqual(['active', 'expired'])
+    } finally {
+      await limited.stop()
+    }
+  })
+})
+
+describe('a silence with several matcher sets (Alertmanager 0.33+)', () => {
+  it('list is one line naming it (exit 2); expire works and says what it could not read; the list stays broken while it is kept', async (test) => {
+    if (!(await serverAtLeast([0, 33, 0]))) test.skip('matcher sets came with Alertmanager 0.33')
+    const id = randomUUID()
+    const own = await ownAlertmanager('am-or-silence', [], orSilenceSnapshot(id, ['CimopsTestOrA', 'CimopsTestOrB']))
+    try {
+      const {url, client} = own
+      await client.postAlerts([{labels: {alertname: 'CimopsTestOrB', test_run: RUN}, endsAt: new Date(Date.now() + 3_600_000).toISOString()}])
+      const silencedBy = async () => (await client.alerts()).flatMap((alert) => alert.status.silencedBy)
+      expect(await eventually(silencedBy, (ids) => ids.length > 0, 10_000, 200)).toEqual([id])
+
+      const list = await cli('alerts', 'silence', 'list', '--alertmanager-url', url)
+      expect(list).toMatchObject({code: 2, stdout: ''})
+      expect(list.stderr).toMatch(new RegExp(`^cimops: alertmanager at ${url}/api/v2/silences refused the request: HTTP 500: silence ${id} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence \\(.*\\)\\n$`))
+
+      const expired = await cli('alerts', 'silence', 'expire', id, '--alertmanager-url', url)
+      expect(expired).toMatchObject({code: 0, stderr: ''})
+      expect(expired.stdout).toBe(`Expired silence ${id} (it has several matcher sets, which API v2 cannot show: whether it was still active could not be read, and Alertmanager lists no silence until its --data.retention (120h by default) has passed).\n`)
+      expect(await eventually(silencedBy, (ids) => ids.length === 0, 10_000, 200)).toEqual([])
+      expect((await cli('alerts', 'silence', 'list', '--alertmanager-url', url)).code).toBe(2)
+    } finally {
+      await own.stop()
+    }
+  })
+})
+
 describe('bad input and unreachable servers', () => {
   it('a bad matcher exits 64 and points at the character', async () => {
     const result = await cli('alerts', 'list', runMatcher, 'severity>critical')
@@ -388,10 +543,7 @@ describe('bad input and unreachable servers', () => {
   })
 
   it('an unreachable Alertmanager or Prometheus exits 69 naming the address', async () => {
-    const server = createServer()
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const {port} = server.address() as AddressInfo
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const port = await freePort()
     const list = await cli('alerts', 'list', '--alertmanager-url', `http://127.0.0.1:${port}`)
     expect(list.code).toBe(69)
     expect(list.stderr).toMatch(new RegExp(`^cimops: cannot reach alertmanager at http://127\\.0\\.0\\.1:${port}/api/v2/alerts: connection refused`))

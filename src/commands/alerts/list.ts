@@ -12,7 +12,8 @@ export default class AlertsList extends BaseCommand<typeof AlertsList> {
 Matchers are read as Alertmanager 0.27+ reads them on every server version: quoted or UTF-8 label names ('"service.name"=checkout'), Go escapes in quoted values, a trailing comma. Input its two parsers read differently (foo=, foo=bar,) is read the classic way with a warning on stderr, as Alertmanager's default fallback mode does; --strict-matchers refuses it.
 Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
 Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).
---json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy) plus severity, state and runbook.`
+STATE says what holds a suppressed alert back: the silences (IDs), the inhibiting alerts, and on Alertmanager 0.28+ the time intervals muting it (a muted alert is still active: it fires, its notifications wait for the interval to end).
+--json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy/mutedBy; mutedBy is [] before Alertmanager 0.28) plus severity, state and runbook.`
   static examples = [
     {description: 'What is firing now', command: '<%= config.bin %> alerts list'},
     {description: 'One alert by name, plus its silenced instances', command: '<%= config.bin %> alerts list HighEventLag --silenced'},

@@ -40,10 +40,16 @@ export function escapeRegex(text: string): string {
 }
 
 export async function listAlerts(alertmanager: AlertmanagerClient, options: ListAlertsOptions): Promise<AlertListResult> {
-  const alerts = await alertmanager.alerts(alertQuery(options))
+  const query = alertQuery(options)
+  const alerts = await alertmanager.alerts(query)
+  const mutedBy = alerts.length > 0 ? await mutedByFingerprint(alertmanager, query) : new Map<string, string[]>()
   const needsIndex = alerts.some((alert) => !alert.annotations.runbook_url)
   const index: RunbookIndex = needsIndex ? await loadRunbookIndex(options.runbooksDir) : {byAlert: new Map(), warnings: []}
-  const views = sortAlerts(alerts.map((alert) => toAlertView(alert, runbookFor(alert.labels.alertname, alert.annotations, index))))
+  const views = sortAlerts(
+    alerts.map((alert) =>
+      toAlertView({...alert, status: {...alert.status, mutedBy: mutedBy.get(alert.fingerprint) ?? []}}, runbookFor(alert.labels.alertname, alert.annotations, index)),
+    ),
+  )
   const result: AlertListResult = {alerts: views, warnings: index.warnings}
   if (options.groupBy) {
     result.groupBy = options.groupBy
@@ -54,6 +60,24 @@ export async function listAlerts(alertmanager: AlertmanagerClient, options: List
     }))
   }
   return result
+}
+
+/**
+ * The time intervals muting each alert of the query. Alertmanager 0.28+ says so only in the alerts of its
+ * aggregation groups, since an interval mutes a route, not an alert (GET /alerts always sends an empty
+ * mutedBy). An alert on several routes gets the intervals of all of them. Older servers: none.
+ */
+async function mutedByFingerprint(alertmanager: AlertmanagerClient, query: AlertQuery): Promise<Map<string, string[]>> {
+  const muted = new Map<string, Set<string>>()
+  for (const group of await alertmanager.alertGroups(query)) {
+    for (const alert of group.alerts) {
+      if (alert.status.mutedBy.length === 0) continue
+      const names = muted.get(alert.fingerprint) ?? new Set<string>()
+      for (const name of alert.status.mutedBy) names.add(name)
+      muted.set(alert.fingerprint, names)
+    }
+  }
+  return new Map([...muted].map(([fingerprint, names]) => [fingerprint, [...names].sort()]))
 }
 
 /** The `runbook_url` annotation wins; otherwise a runbook whose front matter lists the alertname. */

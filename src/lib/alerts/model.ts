@@ -7,7 +7,11 @@ export interface AlertView {
   alertname: string
   /** The `severity` label, or null when the alert has none. */
   severity: string | null
-  /** silenced wins over inhibited when both apply; silencedBy/inhibitedBy tell the whole story. */
+  /**
+   * silenced wins over inhibited when both apply; silencedBy/inhibitedBy tell the whole story. An alert
+   * muted by a time interval stays active, as Alertmanager's state filters have it: it fires, and its
+   * notifications wait for the interval to end (mutedBy).
+   */
   state: AlertState
   labels: Record<string, string>
   annotations: Record<string, string>
@@ -19,6 +23,8 @@ export interface AlertView {
   receivers: string[]
   silencedBy: string[]
   inhibitedBy: string[]
+  /** Names of the time intervals muting it (Alertmanager 0.28+); [] on older servers, which do not say. */
+  mutedBy: string[]
   runbook: RunbookRef | null
 }
 
@@ -36,7 +42,7 @@ export interface ApiAlertLike {
   updatedAt: string
   generatorURL?: string
   receivers: Array<{name: string}>
-  status: {state: 'unprocessed' | 'active' | 'suppressed'; silencedBy: string[]; inhibitedBy: string[]}
+  status: {state: 'unprocessed' | 'active' | 'suppressed'; silencedBy: string[]; inhibitedBy: string[]; mutedBy?: string[]}
 }
 
 export function alertState(alert: ApiAlertLike): AlertState {
@@ -60,6 +66,7 @@ export function toAlertView(alert: ApiAlertLike, runbook: RunbookRef | null = nu
     receivers: alert.receivers.map((receiver) => receiver.name),
     silencedBy: alert.status.silencedBy,
     inhibitedBy: alert.status.inhibitedBy,
+    mutedBy: alert.status.mutedBy ?? [],
     runbook,
   }
 }
@@ -180,6 +187,8 @@ export interface SilenceView {
   updatedAt: string
   createdBy: string
   comment: string
+  /** Alertmanager 0.32+; {} where none, and on older servers. */
+  annotations: Record<string, string>
   /** Until endsAt; 0 once expired. */
   remainingSeconds: number
   /** Current alerts (any state) its matchers match. */

@@ -31,19 +31,28 @@ export function runbookText(alert: AlertView): string {
   return alert.runbook.source === 'annotation' ? alert.runbook.url : alert.runbook.name
 }
 
-export function stateText(alert: AlertView): string {
-  const states = [alert.silencedBy.length > 0 ? 'silenced' : '', alert.inhibitedBy.length > 0 ? 'inhibited' : ''].filter(Boolean)
-  return states.length > 0 ? states.join('+') : alert.state
+/**
+ * What holds the alert back, when something does: `silenced by <silence IDs>`, `inhibited by <alertname, or
+ * the fingerprint of an inhibiting alert not among those listed>`, `muted by <time intervals>`, joined by `; `.
+ */
+export function stateText(alert: AlertView, alertnames: ReadonlyMap<string, string> = new Map()): string {
+  const reasons = [
+    alert.silencedBy.length > 0 ? `silenced by ${alert.silencedBy.join(', ')}` : '',
+    alert.inhibitedBy.length > 0 ? `inhibited by ${alert.inhibitedBy.map((fingerprint) => alertnames.get(fingerprint) || fingerprint).join(', ')}` : '',
+    alert.mutedBy.length > 0 ? `muted by ${alert.mutedBy.join(', ')}` : '',
+  ].filter(Boolean)
+  return reasons.length > 0 ? reasons.join('; ') : alert.state
 }
 
 export function renderAlertTable(alerts: readonly AlertView[], {style, width, now, omitLabels = [], runbook = true}: AlertTableOptions): string {
+  const alertnames = new Map(alerts.map((alert) => [alert.fingerprint, alert.alertname]))
   const columns: Array<Column<AlertView>> = [
     {header: 'SEVERITY', get: (a) => a.severity ?? '-', paint: (text, a) => paintSeverity(style, a.severity, text)},
     {header: 'ALERTNAME', get: (a) => a.alertname || '-', paint: (text) => style.bold(text)},
     {header: 'LABELS', get: (a) => keyLabels(a.labels, omitLabels) || '-', flexible: true},
     {header: 'STARTED', get: (a) => ago((now - Date.parse(a.startsAt)) / 1000)},
     {header: 'SUMMARY', get: (a) => a.annotations.summary ?? a.annotations.description ?? '-', flexible: true},
-    {header: 'STATE', get: stateText, paint: (text, a) => (a.state === 'active' ? text : style.dim(text))},
+    {header: 'STATE', get: (a) => stateText(a, alertnames), paint: (text, a) => (a.state === 'active' && a.mutedBy.length === 0 ? text : style.dim(text)), flexible: true},
   ]
   if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, flexible: true})
   return renderTable([...alerts], columns, {width, paintHeader: style.dim})

@@ -1,6 +1,6 @@
 /** `alerts silence add|list|expire`: Alertmanager silences, with client-side matching against the current alerts. */
 import {OperationError, UsageError} from '../core/errors.js'
-import type {AlertmanagerClient} from '../adapters/alertmanager/client.js'
+import {SeveralMatcherSetsError, type AlertmanagerClient} from '../adapters/alertmanager/client.js'
 import type {Labels, Silence} from '../adapters/alertmanager/schema.js'
 import {compareVersions, parseServerVersion, type ServerVersion} from '../core/version.js'
 import {compileMatchers, formatMatcher, fromApiMatcher, matchesEmpty, toApiMatcher, type Matcher} from './matchers.js'
@@ -158,6 +158,7 @@ export function toSilenceView(silence: Silence, alerts: ReadonlyArray<{labels: R
     updatedAt: silence.updatedAt,
     createdBy: silence.createdBy,
     comment: silence.comment,
+    annotations: silence.annotations,
     remainingSeconds: silence.status.state === 'expired' ? 0 : Math.max(0, Math.round((Date.parse(silence.endsAt) - nowMs) / 1000)),
     matchingAlerts: alerts.filter((alert) => matches(alert.labels)).length,
   }
@@ -170,16 +171,31 @@ export interface ExpireResult {
   outcome: ExpireOutcome
   /** RFC 3339 end of an already expired silence. */
   endedAt?: string
+  /** What the operator should know about an expiry that went through, such as a silence API v2 cannot show. */
+  note?: string
 }
+
+const SEVERAL_MATCHER_SETS_NOTE =
+  'it has several matcher sets, which API v2 cannot show: whether it was still active could not be read, and Alertmanager lists no silence until its --data.retention (120h by default) has passed'
 
 /**
  * Expires each silence in turn. Alertmanager 0.25 answers DELETE of an expired silence with 200 and of
- * an unknown one with 500, so each is looked up first to say which it was.
+ * an unknown one with 500, so each is looked up first to say which it was. A silence with several
+ * matcher sets, which 0.33 cannot show, is expired unseen (tried on 0.33.1: DELETE works).
  */
 export async function expireSilences(alertmanager: AlertmanagerClient, ids: readonly string[]): Promise<ExpireResult[]> {
   const results: ExpireResult[] = []
   for (const id of ids) {
-    const silence = await alertmanager.silence(id)
+    let silence: Silence | undefined
+    try {
+      silence = await alertmanager.silence(id)
+    } catch (error) {
+      // 0.33 cannot show it, yet DELETE expires it (and is idempotent), so the expiry is still done.
+      if (!(error instanceof SeveralMatcherSetsError)) throw error
+      await alertmanager.expireSilence(id)
+      results.push({id, outcome: 'expired', note: SEVERAL_MATCHER_SETS_NOTE})
+      continue
+    }
     if (!silence) {
       results.push({id, outcome: 'not-found'})
     } else if (silence.status.state === 'expired') {

@@ -17,12 +17,12 @@ function apiAlert(fingerprint: string, labels: Record<string, string>): Alert {
     endsAt: '2030-01-01T00:00:00Z',
     updatedAt: '2026-01-01T10:00:00Z',
     receivers: [{name: 'null'}],
-    status: {state: 'active', silencedBy: [], inhibitedBy: []},
+    status: {state: 'active', silencedBy: [], inhibitedBy: [], mutedBy: []},
   }
 }
 
 function silence(id: string, state: Silence['status']['state'], endsAt = '2026-01-01T12:00:00Z'): Silence {
-  return {id, status: {state}, matchers: [{name: 'alertname', value: 'A', isRegex: false, isEqual: true}], startsAt: '2026-01-01T10:00:00Z', endsAt, updatedAt: '2026-01-01T10:00:00Z', createdBy: 'bob', comment: 'c'}
+  return {id, status: {state}, matchers: [{name: 'alertname', value: 'A', isRegex: false, isEqual: true}], startsAt: '2026-01-01T10:00:00Z', endsAt, updatedAt: '2026-01-01T10:00:00Z', createdBy: 'bob', comment: 'c', annotations: {}}
 }
 
 describe('checkSilenceInput', () => {
@@ -143,6 +143,10 @@ describe('toSilenceView', () => {
     const alerts: Array<{labels: Record<string, string>}> = [{labels: {alertname: 'A'}}, {labels: {alertname: 'A', x: '1'}}, {labels: {alertname: 'B'}}]
     expect(toSilenceView(silence('s1', 'active'), alerts, now)).toMatchObject({remainingSeconds: 3600, matchingAlerts: 2, matchers: [{name: 'alertname', op: '=', value: 'A'}]})
     expect(toSilenceView(silence('s2', 'expired', '2026-01-01T10:30:00Z'), alerts, now).remainingSeconds).toBe(0)
+  })
+
+  it('keeps the annotations (0.32+)', () => {
+    expect(toSilenceView({...silence('s1', 'active'), annotations: {ticket: 'INC-42'}}, [], 0).annotations).toEqual({ticket: 'INC-42'})
   })
 })
 

@@ -32,7 +32,7 @@ export default class AlertsSilenceExpire extends BaseCommand<typeof AlertsSilenc
     const {expireSilences, expireFailure} = await import('../../../lib/alerts/silences.js')
     const alertmanager = await alertmanagerFor(ctx)
     const results = await expireSilences(alertmanager, ids)
-    for (const result of results) if (result.outcome === 'expired') this.print(`Expired silence ${result.id}.`)
+    for (const result of results) if (result.outcome === 'expired') this.print(`Expired silence ${result.id}${result.note ? ` (${result.note})` : ''}.`)
     const failure = expireFailure(results, alertmanager.baseUrl)
     if (failure) throw failure
     return {silences: results}

@@ -3,12 +3,13 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/core/base-command.js'
 import type {SilenceListResult, SilenceView} from '../../../lib/alerts/model.js'
 import type {ListSilencesOptions, SilenceState} from '../../../lib/alerts/silences.js'
+import type {Column} from '../../../lib/core/output/table.js'
 
 export default class AlertsSilenceList extends BaseCommand<typeof AlertsSilenceList> {
   static summary = 'List silences with the time they have left and how many current alerts each matches'
   static description = `Active and pending silences by default (active soonest to end first, then pending soonest to start); --state picks the states, and expired silences come last, most recent first (Alertmanager keeps them for its data retention, 5 days by default).
 --created-by keeps the silences of exactly that author, --comment those whose comment contains the text (ignoring case); cimops filters the list itself, so they work on every Alertmanager version.
-MATCHING counts the current alerts, in any state, that the silence's matchers match.`
+MATCHING counts the current alerts, in any state, that the silence's matchers match. ANNOTATIONS (Alertmanager 0.32+) appears when a listed silence has some; --json always has an annotations object, {} where none.`
   static examples = [
     '<%= config.bin %> alerts silence list',
     '<%= config.bin %> alerts silence list --state expired --comment INC-311',
@@ -57,21 +58,28 @@ MATCHING counts the current alerts, in any state, that the silence's matchers ma
       return `${humanSeconds(s.remainingSeconds)} left`
     }
     const onlyExpired = result.silences.every((s) => s.state === 'expired')
-    this.print(
-      renderTable(
-        result.silences,
-        [
-          {header: 'ID', get: (s) => s.id},
-          {header: 'MATCHERS', get: (s) => s.matchers.map(formatMatcher).join(' '), flexible: true},
-          {header: onlyExpired ? 'ENDED' : 'ENDS', get: timeLeft, paint: (text, s) => (s.state === 'active' ? text : this.style.dim(text))},
-          {header: 'MATCHING', get: (s) => String(s.matchingAlerts), align: 'right'},
-          {header: 'CREATED BY', get: (s) => s.createdBy},
-          {header: 'COMMENT', get: (s) => s.comment, flexible: true},
-        ],
-        {width: this.width, paintHeader: this.style.dim},
-      ),
-    )
+    const columns: Array<Column<SilenceView>> = [
+      {header: 'ID', get: (s) => s.id},
+      {header: 'MATCHERS', get: (s) => s.matchers.map(formatMatcher).join(' '), flexible: true},
+      {header: onlyExpired ? 'ENDED' : 'ENDS', get: timeLeft, paint: (text, s) => (s.state === 'active' ? text : this.style.dim(text))},
+      {header: 'MATCHING', get: (s) => String(s.matchingAlerts), align: 'right'},
+      {header: 'CREATED BY', get: (s) => s.createdBy},
+      {header: 'COMMENT', get: (s) => s.comment, flexible: true},
+    ]
+    // Only where a silence has some: servers before 0.32 never do, and their table stays as it was.
+    if (result.silences.some((s) => Object.keys(s.annotations).length > 0)) {
+      columns.push({header: 'ANNOTATIONS', get: (s) => annotationsText(s.annotations) || '-', flexible: true})
+    }
+    this.print(renderTable(result.silences, columns, {width: this.width, paintHeader: this.style.dim}))
   }
+}
+
+/** `ticket=INC-42 url=https://…`, by name. */
+function annotationsText(annotations: Record<string, string>): string {
+  return Object.entries(annotations)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ')
 }
 
 /** "active or pending silences", "expired silences by alice with a comment containing "INC-7"". */

@@ -66,9 +66,9 @@ export interface AlertmanagerClient {
    * an identical matcher (same name, type and value), not those that would match such an alert.
    */
   silences(filter?: string[]): Promise<Silence[]>
-  /** One silence, or undefined when the server does not know the ID (or it is not a UUID). */
+  /** One silence, or undefined when the server does not know the ID (or it is not a UUID); SeveralMatcherSetsError for one API v2 cannot show. */
   silence(id: string): Promise<Silence | undefined>
-  /** Returns the silence ID. */
+  /** Returns the silence ID. A refusal for the limits of 0.28+ (count, size) says which limit and what to do. */
   createSilence(silence: PostableSilence): Promise<string>
   /** Idempotent for an expired silence; an unknown ID is an ApiError. */
   expireSilence(id: string): Promise<void>
@@ -107,16 +107,24 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
       }
     },
     async silence(id) {
+      const path = `/api/v2/silence/${encodeURIComponent(id)}`
       try {
-        return await http.getJson(`/api/v2/silence/${encodeURIComponent(id)}`, SilenceSchema, undefined, {maxBytes: SMALL_BYTES})
+        return await http.getJson(path, SilenceSchema, undefined, {maxBytes: SMALL_BYTES})
       } catch (error) {
+        if (!(error instanceof ApiError)) throw error
         // 404 for an unknown ID; 422 when the ID is not a UUID at all (go-swagger's path validation).
-        if (error instanceof ApiError && (error.status === 404 || error.status === 422)) return undefined
-        throw error
+        if (error.status === 404 || error.status === 422) return undefined
+        const several = error.status === 500 ? SEVERAL_MATCHER_SETS.exec(error.why)?.[1] : undefined
+        throw several ? new SeveralMatcherSetsError(several, http.endpoint(path), `HTTP 500: silence ${several} has several matcher sets, which API v2 cannot show`) : error
       }
     },
     async createSilence(silence) {
-      return (await http.postJson('/api/v2/silences', silence, CreatedSilence)).silenceID
+      const path = '/api/v2/silences'
+      try {
+        return (await http.postJson(path, silence, CreatedSilence)).silenceID
+      } catch (error) {
+        throw (error instanceof ApiError && error.status === 400 && silenceOverLimit(error, http.endpoint(path))) || error
+      }
     },
     async expireSilence(id) {
       const path = `/api/v2/silence/${encodeURIComponent(id)}`
@@ -130,19 +138,54 @@ export function createAlertmanagerClient(settings: HttpServiceSettings, timeoutM
 }
 
 /**
- * 0.33 answers GET silences with 500 as soon as one silence has several (OR-ed) matcher sets, which API v2
- * cannot represent: one such silence hides them all. Its message names the silence; any other 500 is most
- * likely the same, so the line says so and keeps the server's words.
+ * 0.33 answers GET of silences with 500 as soon as one silence has several (OR-ed) matcher sets, which
+ * API v2 cannot represent: one such silence hides them all, and GET of that silence fails alike. DELETE
+ * still expires it, but the server keeps an expired silence, and so the 500, for its --data.retention.
  */
+export class SeveralMatcherSetsError extends ApiError {
+  readonly silenceId: string
+  constructor(silenceId: string, address: string, why: string) {
+    super(SYSTEM, address, why, {
+      status: 500,
+      hint: `\`cimops alerts silence expire ${silenceId}\` stops it silencing, but Alertmanager keeps it, and this error, until its --data.retention (120h by default) has passed; other silences still apply`,
+    })
+    this.silenceId = silenceId
+  }
+}
+
+const SEVERAL_MATCHER_SETS = /silence '([^']+)' has multiple matcher sets/
+
+/** The server's words name the silence; any other 500 of GET silences is most likely the same, so the line says so. */
 function silencesUnlistable(error: ApiError, address: string): ApiError {
-  const id = /silence '([^']+)' has multiple matcher sets/.exec(error.why)?.[1]
-  const why = id
-    ? `HTTP 500: silence ${id} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence`
-    : `${error.why}; the likely cause is a silence with several matcher sets, which API v2 cannot show (Alertmanager 0.33+)`
-  return new ApiError(SYSTEM, address, why, {
+  const id = SEVERAL_MATCHER_SETS.exec(error.why)?.[1]
+  if (id) return new SeveralMatcherSetsError(id, address, `HTTP 500: silence ${id} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence`)
+  return new ApiError(SYSTEM, address, `${error.why}; the likely cause is a silence with several matcher sets, which API v2 cannot show (Alertmanager 0.33+)`, {
     status: 500,
-    hint: 'such a silence comes from a newer client or peer: expire it there and the list works again; silences still apply meanwhile',
+    hint: 'such a silence comes from a newer client or peer; expired, it still breaks the list until --data.retention (120h by default) has passed',
   })
+}
+
+/**
+ * 0.28+ may cap the silences it holds (`--silences.max-silences`, expired ones counting until
+ * `--data.retention` drops them) and the size of one (`--silences.max-silence-size-bytes`), answering
+ * 400 with these words (0.28.1, 0.33.1). Undefined for any other 400.
+ */
+function silenceOverLimit(error: ApiError, address: string): ApiError | undefined {
+  const count = /exceeded maximum number of silences: (\d+) \(limit: (\d+)\)/.exec(error.why)
+  if (count) {
+    return new ApiError(SYSTEM, address, `HTTP 400: it holds ${count[1]} silences, expired ones included, and --silences.max-silences=${count[2]} caps them`, {
+      status: 400,
+      hint: 'expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention',
+    })
+  }
+  const size = /silence exceeded maximum size: (\d+) bytes \(limit: (\d+) bytes\)/.exec(error.why)
+  if (size) {
+    return new ApiError(SYSTEM, address, `HTTP 400: the silence is ${size[1]} bytes, over --silences.max-silence-size-bytes=${size[2]}`, {
+      status: 400,
+      hint: 'shorten the comment or annotations, use fewer matchers, or raise --silences.max-silence-size-bytes',
+    })
+  }
+  return undefined
 }
 
 /** 0.25 answers an unknown ID with 500 `silence not found`; 0.26+ with 404. */

@@ -40,6 +40,11 @@ export const Alert = z.object({
     state: z.enum(['unprocessed', 'active', 'suppressed']),
     silencedBy: z.array(z.string()),
     inhibitedBy: z.array(z.string()),
+    /**
+     * 0.28+: names of the time intervals muting the alert; absent before. Filled in the alerts of
+     * `/alerts/groups` only (a time interval mutes a route): `/alerts` always sends [] (0.28.1, 0.33.1).
+     */
+    mutedBy: z.array(z.string()).default([]),
   }),
 })
 export type Alert = z.infer<typeof Alert>
@@ -73,6 +78,8 @@ export const Silence = z.object({
   updatedAt: z.string(),
   createdBy: z.string(),
   comment: z.string(),
+  /** 0.32+ always sends it; older servers have no annotations: {}. */
+  annotations: Labels.nullish().transform((annotations) => annotations ?? {}),
 })
 export type Silence = z.infer<typeof Silence>
 

@@ -5,7 +5,9 @@ import {ApiError} from '../../../../src/lib/core/errors.js'
 import {createAlertmanagerClient} from '../../../../src/lib/adapters/alertmanager/client.js'
 import {createPrometheusClient} from '../../../../src/lib/adapters/prometheus/client.js'
 import {parseMatcher} from '../../../../src/lib/alerts/matchers.js'
-import {createSilence, planSilence} from '../../../../src/lib/alerts/silences.js'
+import {listAlerts} from '../../../../src/lib/alerts/list.js'
+import {createSilence, expireSilences, planSilence} from '../../../../src/lib/alerts/silences.js'
+import {SeveralMatcherSetsError} from '../../../../src/lib/adapters/alertmanager/client.js'
 import {json, send, startLoopback, text, type Loopback} from '../loopback.js'
 
 const SILENCE = {
@@ -18,6 +20,8 @@ const SILENCE = {
   createdBy: 'alice',
   comment: 'c',
 }
+// 0.33.1's shape: annotations always present.
+const ANNOTATED = {...SILENCE, id: '7d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a', annotations: {ticket: 'INC-42'}}
 const ALERT = {
   labels: {alertname: 'A'},
   annotations: {},
@@ -29,7 +33,26 @@ const ALERT = {
   status: {state: 'active', silencedBy: [], inhibitedBy: []},
 }
 
+// Captured from Alertmanager 0.33.1 (0.28.1 answers alike), one route muted by the time interval `always`:
+// GET /alerts sends an empty mutedBy and state active; only the alert groups name the interval.
+const MUTED_ALERT = {
+  annotations: {},
+  endsAt: '2026-12-05T21:16:13.000Z',
+  fingerprint: 'ffac50b2de30f977',
+  receivers: [{name: 'null'}],
+  startsAt: '2026-12-05T20:16:13.000Z',
+  status: {inhibitedBy: [], mutedBy: [], silencedBy: [], state: 'active'},
+  updatedAt: '2026-12-05T20:16:13.125Z',
+  labels: {alertname: 'M', muted: 'yes'},
+}
+const PLAIN_ALERT = {...MUTED_ALERT, fingerprint: 'd2d0efc389e75dac', labels: {alertname: 'N'}}
+const MUTED_GROUPS = [
+  {alerts: [{...MUTED_ALERT, status: {inhibitedBy: [], mutedBy: ['always'], silencedBy: [], state: 'suppressed'}}], labels: {}, receiver: {name: 'null'}},
+  {alerts: [PLAIN_ALERT], labels: {}, receiver: {name: 'null'}},
+]
+
 let am: Loopback
+let muting: Loopback
 let starting: Loopback
 let orSilence: Loopback
 let failing: Loopback
@@ -38,6 +61,7 @@ const OR_SILENCE_ID = '5a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'
 beforeAll(async () => {
   am = await startLoopback({
     [`/api/v2/silence/${SILENCE.id}`]: json(200, SILENCE),
+    [`/api/v2/silence/${ANNOTATED.id}`]: json(200, ANNOTATED),
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000000': text(404, ''),
     '/api/v2/silence/not-a-uuid': json(422, {code: 601, message: 'silenceID in path must be of type uuid: "not-a-uuid"'}),
     '/api/v2/silence/0c1f9d4e-0000-4000-8000-000000000500': text(500, 'boom'),
@@ -45,6 +69,7 @@ beforeAll(async () => {
     '/api/v2/alerts': json(200, [ALERT]),
     '/api/v2/alerts/groups': json(200, [{labels: {alertname: 'A'}, receiver: {name: 'team'}, alerts: [ALERT]}]),
   })
+  muting = await startLoopback({'/api/v2/alerts': json(200, [PLAIN_ALERT, MUTED_ALERT]), '/api/v2/alerts/groups': json(200, MUTED_GROUPS)})
   starting = await startLoopback({'/api/v1/query_range': text(503, 'Service Unavailable')})
   // What 0.33 answers when one silence has several matcher sets (a go-swagger string payload).
   orSilence = await startLoopback({'/api/v2/silences': json(500, `silence '${OR_SILENCE_ID}' has multiple matcher sets which is not supported by this API version`)})
@@ -53,6 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await am.close()
+  await muting.close()
   await starting.close()
   await orSilence.close()
   await failing.close()
@@ -61,8 +87,9 @@ afterAll(async () => {
 describe('alertmanager adapter: silence(id)', () => {
   const client = () => createAlertmanagerClient({url: am.url}, 1000)
 
-  it('returns the silence', async () => {
-    await expect(client().silence(SILENCE.id)).resolves.toMatchObject({id: SILENCE.id, createdBy: 'alice'})
+  it('returns the silence; annotations {} where the server sends none (before 0.32), else as sent', async () => {
+    await expect(client().silence(SILENCE.id)).resolves.toMatchObject({id: SILENCE.id, createdBy: 'alice', annotations: {}})
+    await expect(client().silence(ANNOTATED.id)).resolves.toMatchObject({annotations: {ticket: 'INC-42'}})
   })
 
   it('is undefined for an unknown id (404) and for an id that is not a UUID (422)', async () => {
@@ -88,6 +115,49 @@ describe('alertmanager adapter: silences(filter) and alertGroups()', () => {
   })
 })
 
+describe('alerts list: mutedBy (Alertmanager 0.28+)', () => {
+  it('the schema reads mutedBy where the server sends it and makes it [] where it does not (0.25)', async () => {
+    const [group] = await createAlertmanagerClient({url: muting.url}, 1000).alertGroups()
+    expect(group.alerts[0].status.mutedBy).toEqual(['always'])
+    const [alert] = await createAlertmanagerClient({url: am.url}, 1000).alerts()
+    expect(alert.status.mutedBy).toEqual([])
+  })
+
+  it('takes mutedBy from the alert groups, asked with the same filters, and keeps a muted alert active', async () => {
+    const result = await listAlerts(createAlertmanagerClient({url: muting.url}, 1000), {matchers: [parseMatcher('alertname=~"M|N"')], silenced: true})
+    expect(result.alerts.map((a) => [a.alertname, a.state, a.mutedBy])).toEqual([
+      ['M', 'active', ['always']],
+      ['N', 'active', []],
+    ])
+    const [alerts, groups] = muting.requests.slice(-2).map((request) => request.url)
+    expect(groups).toBe(alerts.replace('/api/v2/alerts?', '/api/v2/alerts/groups?'))
+    expect(groups).toContain('silenced=true')
+  })
+
+  it('an alert in several groups gets the intervals of all; 0.25 (no mutedBy) and no alerts ask nothing more', async () => {
+    const twice = await startLoopback({
+      '/api/v2/alerts': json(200, [MUTED_ALERT]),
+      '/api/v2/alerts/groups': json(200, [
+        {...MUTED_GROUPS[0], receiver: {name: 'night'}, alerts: [{...MUTED_ALERT, status: {...MUTED_ALERT.status, mutedBy: ['weekend', 'night']}}]},
+        MUTED_GROUPS[0],
+      ]),
+    })
+    try {
+      expect((await listAlerts(createAlertmanagerClient({url: twice.url}, 1000), {matchers: []})).alerts[0].mutedBy).toEqual(['always', 'night', 'weekend'])
+    } finally {
+      await twice.close()
+    }
+    expect((await listAlerts(createAlertmanagerClient({url: am.url}, 1000), {matchers: []})).alerts[0].mutedBy).toEqual([])
+    const empty = await startLoopback({'/api/v2/alerts': json(200, [])})
+    try {
+      await expect(listAlerts(createAlertmanagerClient({url: empty.url}, 1000), {matchers: []})).resolves.toMatchObject({alerts: []})
+      expect(empty.requests.map((request) => new URL(request.url, 'http://x').pathname)).toEqual(['/api/v2/alerts'])
+    } finally {
+      await empty.close()
+    }
+  })
+})
+
 describe('alertmanager adapter: a 500 from GET silences', () => {
   const failure = (loopback: Loopback) => createAlertmanagerClient({url: loopback.url}, 1000).silences().catch((caught: unknown) => caught)
 
@@ -96,8 +166,24 @@ describe('alertmanager adapter: a 500 from GET silences', () => {
     expect(error).toBeInstanceOf(ApiError)
     expect(error).toMatchObject({status: 500, exit: 2})
     expect((error as ApiError).line).toBe(
-      `alertmanager at ${orSilence.url}/api/v2/silences refused the request: HTTP 500: silence ${OR_SILENCE_ID} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence (such a silence comes from a newer client or peer: expire it there and the list works again; silences still apply meanwhile)`,
+      `alertmanager at ${orSilence.url}/api/v2/silences refused the request: HTTP 500: silence ${OR_SILENCE_ID} has several matcher sets, which API v2 cannot show, so Alertmanager lists no silence (\`cimops alerts silence expire ${OR_SILENCE_ID}\` stops it silencing, but Alertmanager keeps it, and this error, until its --data.retention (120h by default) has passed; other silences still apply)`,
     )
+  })
+
+  it('GET of that silence fails alike, yet expire goes through: DELETE works on 0.33.1, and the result says what could not be read', async () => {
+    const message = `silence '${OR_SILENCE_ID}' has multiple matcher sets which is not supported by this API version`
+    const server = await startLoopback({[`/api/v2/silence/${OR_SILENCE_ID}`]: (req, res, body) => (req.method === 'DELETE' ? send(res, 200, 'application/json', '') : json(500, message)(req, res, body))})
+    try {
+      const client = createAlertmanagerClient({url: server.url}, 1000)
+      const error = await client.silence(OR_SILENCE_ID).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(SeveralMatcherSetsError)
+      expect(error).toMatchObject({silenceId: OR_SILENCE_ID, status: 500, why: `HTTP 500: silence ${OR_SILENCE_ID} has several matcher sets, which API v2 cannot show`})
+      const [result] = await expireSilences(client, [OR_SILENCE_ID])
+      expect(result).toMatchObject({id: OR_SILENCE_ID, outcome: 'expired', note: expect.stringMatching(/^it has several matcher sets, which API v2 cannot show: whether it was still active could not be read/)})
+      expect(server.requests.map((request) => request.method)).toEqual(['GET', 'GET', 'DELETE'])
+    } finally {
+      await server.close()
+    }
   })
 
   it('any other 500 keeps the server words and names that likely cause', async () => {
@@ -128,6 +214,38 @@ describe('alertmanager adapter: createSilence()', () => {
     expect(lastBody()).not.toHaveProperty('annotations')
     await createSilence(client, {...(await planSilence(client, input)), annotations: {ticket: 'INC-42'}})
     expect(lastBody().annotations).toEqual({ticket: 'INC-42'})
+  })
+})
+
+describe('alertmanager adapter: the silence limits of 0.28+', () => {
+  // The bodies 0.28.1 and 0.33.1 answer, started with --silences.max-silences=2 / --silences.max-silence-size-bytes=400.
+  const refusal = async (body: string) => {
+    const server = await startLoopback({'/api/v2/silences': json(400, body)})
+    try {
+      const client = createAlertmanagerClient({url: server.url}, 1000)
+      return {url: server.url, error: await client.createSilence({matchers: [], startsAt: '', endsAt: '', createdBy: 'a', comment: 'c'}).catch((caught: unknown) => caught)}
+    } finally {
+      await server.close()
+    }
+  }
+
+  it('too many silences: one line naming the flag, that expired ones count, and the way out', async () => {
+    const {url, error} = await refusal('exceeded maximum number of silences: 2 (limit: 2)')
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({status: 400, exit: 2})
+    expect((error as ApiError).line).toBe(
+      `alertmanager at ${url}/api/v2/silences refused the request: HTTP 400: it holds 2 silences, expired ones included, and --silences.max-silences=2 caps them (expiring silences frees nothing: they count until its --data.retention (120h by default) drops them; raise --silences.max-silences or shorten --data.retention)`,
+    )
+  })
+
+  it('a silence too large: its size and the limit', async () => {
+    const {error} = await refusal('silence exceeded maximum size: 707 bytes (limit: 400 bytes)')
+    expect(error).toMatchObject({status: 400, why: 'HTTP 400: the silence is 707 bytes, over --silences.max-silence-size-bytes=400', hint: expect.stringMatching(/^shorten the comment/)})
+  })
+
+  it('any other 400 keeps the server words', async () => {
+    const {error} = await refusal('start time must be before end time')
+    expect(error).toMatchObject({status: 400, why: 'HTTP 400: start time must be before end time', hint: undefined})
   })
 })
 
