@@ -8,6 +8,7 @@
 import {UsageError} from '../core/errors.js'
 import {parseServerVersion} from '../core/version.js'
 import type {PrometheusClient} from '../adapters/prometheus/client.js'
+import {refuseUtf8Names} from './label-names.js'
 import {toPromQLMatcher, type Matcher} from './matchers.js'
 import type {AlertHistoryResult, Episode} from './model.js'
 
@@ -43,13 +44,17 @@ export function historyQuery(matchers: readonly Matcher[], stepMs: number, range
 }
 
 /** Before Prometheus 3 a range selector includes its left edge. A server that does not say its version is read as 3. */
-async function rangeIncludesLeftEdge(prometheus: PrometheusClient): Promise<boolean> {
-  const version = await prometheus.buildInfo().then(
-    (info) => parseServerVersion(info.version),
-    // Unanswered (a compatible server without buildinfo, or one that is down: the queries then say so).
-    () => undefined,
+async function prometheusVersion(prometheus: PrometheusClient): Promise<string> {
+  // Unanswered (a compatible server without buildinfo, or one that is down: the queries then say so).
+  return prometheus.buildInfo().then(
+    (info) => info.version,
+    () => '',
   )
-  return version !== undefined && version[0] < 3
+}
+
+function rangeIncludesLeftEdge(version: string): boolean {
+  const parsed = parseServerVersion(version)
+  return parsed !== undefined && parsed[0] < 3
 }
 
 /** The firing alerts: an instant query gives what fires now (a resolved alert's series ends with a stale marker). */
@@ -135,7 +140,9 @@ export async function alertHistory(prometheus: PrometheusClient, options: AlertH
   checkStep(options.sinceMs, stepMs)
   const end = options.now ?? new Date()
   const start = new Date(end.getTime() - options.sinceMs)
-  const query = historyQuery(options.matchers, stepMs, await rangeIncludesLeftEdge(prometheus))
+  const version = await prometheusVersion(prometheus)
+  if (version) refuseUtf8Names({kind: 'Prometheus', baseUrl: prometheus.baseUrl}, version, options.matchers)
+  const query = historyQuery(options.matchers, stepMs, rangeIncludesLeftEdge(version))
   // The raw samples take over after the last step point at least two steps before the end (the window's
   // start when it is shorter): from a point, so that no evaluation falls between the two answers.
   const recentFromMs = start.getTime() + Math.max(0, Math.floor((options.sinceMs - 2 * stepMs) / stepMs)) * stepMs

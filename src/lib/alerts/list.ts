@@ -1,5 +1,6 @@
 /** `alerts list`: current alerts from Alertmanager, filtered server-side, sorted, grouped, with their runbook. */
 import type {AlertmanagerClient, AlertQuery} from '../adapters/alertmanager/client.js'
+import {alertmanagerServer, withUtf8Names} from './label-names.js'
 import {formatMatcher, type Matcher} from './matchers.js'
 import {groupAlerts, sortAlerts, toAlertView, type AlertListResult, type AlertView, type RunbookRef} from './model.js'
 import {loadRunbookIndex, type RunbookIndex} from './runbooks.js'
@@ -41,7 +42,7 @@ export function escapeRegex(text: string): string {
 
 export async function listAlerts(alertmanager: AlertmanagerClient, options: ListAlertsOptions): Promise<AlertListResult> {
   const query = alertQuery(options)
-  const alerts = await alertmanager.alerts(query)
+  const alerts = await withUtf8Names(alertmanagerServer(alertmanager), options.matchers, () => alertmanager.alerts(query))
   const mutedBy = alerts.length > 0 ? await mutedByFingerprint(alertmanager, query) : new Map<string, string[]>()
   const needsIndex = alerts.some((alert) => !alert.annotations.runbook_url)
   const index: RunbookIndex = needsIndex ? await loadRunbookIndex(options.runbooksDir) : {byAlert: new Map(), warnings: []}

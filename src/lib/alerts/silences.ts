@@ -3,6 +3,7 @@ import {OperationError, UsageError} from '../core/errors.js'
 import {SeveralMatcherSetsError, type AlertmanagerClient} from '../adapters/alertmanager/client.js'
 import type {Labels, Silence} from '../adapters/alertmanager/schema.js'
 import {compareVersions, parseServerVersion, type ServerVersion} from '../core/version.js'
+import {alertmanagerServer, withUtf8Names} from './label-names.js'
 import {compileMatchers, formatMatcher, fromApiMatcher, matchesEmpty, toApiMatcher, type Matcher} from './matchers.js'
 import {sortAlerts, toAlertView, type AlertView, type SilenceListResult, type SilenceView} from './model.js'
 
@@ -99,15 +100,17 @@ export async function planSilence(alertmanager: AlertmanagerClient, input: Silen
 
 /** Creates the planned silence; returns its ID. */
 export async function createSilence(alertmanager: AlertmanagerClient, plan: SilencePlan): Promise<string> {
-  return alertmanager.createSilence({
-    matchers: plan.matchers.map(toApiMatcher),
-    startsAt: plan.startsAt,
-    endsAt: plan.endsAt,
-    createdBy: plan.createdBy,
-    comment: plan.comment,
-    // Only when there are some: a server before 0.32 then gets the very body it always did.
-    ...(Object.keys(plan.annotations).length > 0 ? {annotations: plan.annotations} : {}),
-  })
+  return withUtf8Names(alertmanagerServer(alertmanager), plan.matchers, () =>
+    alertmanager.createSilence({
+      matchers: plan.matchers.map(toApiMatcher),
+      startsAt: plan.startsAt,
+      endsAt: plan.endsAt,
+      createdBy: plan.createdBy,
+      comment: plan.comment,
+      // Only when there are some: a server before 0.32 then gets the very body it always did.
+      ...(Object.keys(plan.annotations).length > 0 ? {annotations: plan.annotations} : {}),
+    }),
+  )
 }
 
 export type SilenceState = Silence['status']['state']
