@@ -139,6 +139,15 @@ describe('alerts list', () => {
     expect(result.alerts.find((a) => a.alertname === 'CimopsTestNoSeverity')?.severity).toBeNull()
   })
 
+  it('an empty answer because of a typo says so: the label or value no alert has, and what there is', async () => {
+    const typo = json<AlertListResult>(await cli('alerts', 'list', 'domian=graph', runMatcher, '--json'))
+    expect(typo.alerts).toEqual([])
+    expect(typo.hints).toEqual([expect.stringMatching(/^no alert has a label domian \(labels present: alertname, .*domain.*\)$/)])
+    const text = await cli('alerts', 'list', runMatcher, '--severity', 'crit')
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/hint: no alert has severity crit \(severities present: .*critical.*\)/)
+  })
+
   it('--silenced, --inhibited and --all add the suppressed alerts', async () => {
     const names = async (...flags: string[]) => json<AlertListResult>(await cli('alerts', 'list', runMatcher, '--json', ...flags)).alerts
     const silenced = await names('--silenced')

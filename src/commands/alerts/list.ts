@@ -62,6 +62,7 @@ STATE says what holds a suppressed alert back: the silences (IDs), the inhibitin
     if (result.alerts.length === 0) {
       const more = this.flags.all ? '' : ' (suppressed alerts are hidden: add --silenced, --inhibited or --all)'
       this.print(`No ${what}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}${more}.`)
+      for (const hint of result.hints) this.print(this.style.dim(`hint: ${hint}`))
       return
     }
     const now = Date.now()

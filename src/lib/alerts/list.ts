@@ -1,7 +1,7 @@
 /** `alerts list`: current alerts from Alertmanager, filtered server-side, sorted, grouped, with their runbook. */
 import type {AlertmanagerClient, AlertQuery} from '../adapters/alertmanager/client.js'
 import {alertmanagerServer, withUtf8Names} from './label-names.js'
-import {formatMatcher, type Matcher} from './matchers.js'
+import {formatMatcher, matchesEmpty, type Matcher} from './matchers.js'
 import {groupAlerts, sortAlerts, toAlertView, type AlertListResult, type AlertView, type RunbookRef} from './model.js'
 import {loadRunbookIndex, type RunbookIndex} from './runbooks.js'
 
@@ -51,7 +51,7 @@ export async function listAlerts(alertmanager: AlertmanagerClient, options: List
       toAlertView({...alert, status: {...alert.status, mutedBy: mutedBy.get(alert.fingerprint) ?? []}}, runbookFor(alert.labels.alertname, alert.annotations, index)),
     ),
   )
-  const result: AlertListResult = {alerts: views, warnings: index.warnings}
+  const result: AlertListResult = {alerts: views, warnings: index.warnings, hints: alerts.length === 0 ? await emptyResultHints(alertmanager, options) : []}
   if (options.groupBy) {
     result.groupBy = options.groupBy
     result.groups = groupAlerts(views, options.groupBy).map(({value, alerts: members}) => ({
@@ -61,6 +61,39 @@ export async function listAlerts(alertmanager: AlertmanagerClient, options: List
     }))
   }
   return result
+}
+
+/**
+ * Why a filtered listing came back empty, when a typo is the likely cause: a label no alert has, a
+ * value no alert has. Reads every alert Alertmanager has (one request, only on an empty answer).
+ */
+async function emptyResultHints(alertmanager: AlertmanagerClient, options: ListAlertsOptions): Promise<string[]> {
+  if (options.matchers.length === 0 && (options.severities ?? []).length === 0) return []
+  const everything = await alertmanager.alerts({filter: []})
+  return typoHints(options.matchers, options.severities ?? [], everything.map((alert) => alert.labels))
+}
+
+/** At most this many names or values are listed in a hint. */
+const HINT_LIST_LENGTH = 8
+
+/** Pure: the hints for matchers and severities against the label sets of every alert there is. */
+export function typoHints(matchers: readonly Matcher[], severities: readonly string[], labelSets: ReadonlyArray<Record<string, string>>): string[] {
+  const list = (values: Iterable<string>) => {
+    const sorted = [...new Set(values)].sort()
+    return sorted.length === 0 ? 'none' : sorted.slice(0, HINT_LIST_LENGTH).join(', ') + (sorted.length > HINT_LIST_LENGTH ? ', …' : '')
+  }
+  const valuesOf = (name: string) => labelSets.flatMap((labels) => (name in labels ? [labels[name]] : []))
+  const hints: string[] = []
+  // Only matchers that need the label: an absent label already satisfies name!=x or name=~".*".
+  for (const matcher of matchers.filter((m) => !matchesEmpty(m))) {
+    const values = valuesOf(matcher.name)
+    if (values.length === 0) hints.push(`no alert has a label ${matcher.name} (labels present: ${list(labelSets.flatMap(Object.keys))})`)
+    else if (matcher.op === '=' && !values.includes(matcher.value)) hints.push(`no alert has ${formatMatcher(matcher)} (values of ${matcher.name} present: ${list(values)})`)
+  }
+  const present = valuesOf('severity')
+  const unknown = severities.filter((severity) => !present.includes(severity))
+  if (unknown.length > 0) hints.push(`no alert has severity ${unknown.join(', ')} (severities present: ${list(present)})`)
+  return hints
 }
 
 /**

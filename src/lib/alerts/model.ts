@@ -150,6 +150,8 @@ export interface AlertListResult {
   groups?: Array<{value: string | null; count: number; fingerprints: string[]}>
   /** Problems that did not stop the listing, such as a runbook with bad front matter. */
   warnings: string[]
+  /** When nothing matched: the likely typo, e.g. a label no alert has (with the labels that exist). */
+  hints: string[]
 }
 
 export interface Episode {
