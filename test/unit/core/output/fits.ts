@@ -27,7 +27,3 @@ export function expectFits(render: (width: number | undefined) => string, width:
   return text
 }
 
-/** The words of free text, wrapped over several lines of one column, all still there. */
-export function wordsOf(text: string): string[] {
-  return text.split(/\s+/).filter(Boolean)
-}
