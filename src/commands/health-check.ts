@@ -69,6 +69,7 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
         intervalMs,
         signal: this.signal,
         live: Boolean(process.stdout.isTTY) && !json,
+      json,
         header: (report) => `cimops health-check — every ${every}s${report ? ` — ${new Date(report.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
         render: (report) => (json ? JSON.stringify(redact(report)) : this.renderText(report)),
         onResult: (report) => this.emit(report),

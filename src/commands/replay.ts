@@ -152,21 +152,13 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
 
   private async render(result: ReplayResult): Promise<void> {
     if (this.jsonEnabled()) return
-    const [{formatBytes, formatSeconds}, {renderTable}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/core/output/table.js')])
+    const [{formatBytes, formatSeconds}, {renderCounts}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/replay/render.js')])
     const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
     const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {
       const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
-      const table = (title: string, counts: Record<string, number>) =>
-        renderTable(
-          Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
-          [
-            {header: title, get: (r) => r[0]},
-            {header: 'EVENTS', get: (r) => String(r[1]), align: 'right'},
-          ],
-          {width: this.width},
-        )
+      const table = (title: string, counts: Record<string, number>) => renderCounts(title, counts, {style: this.style, width: this.width})
       if (result.selected > 0) lines.push(table('DOMAIN', result.byDomain ?? {}), '', table('EVENT TYPE', result.byEventType ?? {}), '')
       lines.push(`Estimated time: ${formatSeconds(result.estimatedSeconds ?? 0)}. Nothing was changed.`)
       this.print(lines.join('\n'))

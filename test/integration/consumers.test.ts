@@ -223,6 +223,49 @@ describe('consumer report against nats-server (the chosen server set)', () => {
     expect(result.stdout).toMatch(/caught-up .* caught up/)
     expect(result.stdout).toContain('\u001B[') // ink's cursor movements: redrawn in place, not appended
   })
+
+  it('--watch without a terminal puts a line with the time of each refresh above each text report', async () => {
+    const child = startCli(['consumer', 'report', STREAM, '--watch', '--interval', '300ms', '--lag-warn', '1h', '--lag-crit', '2h', '--nats-url', sandbox().state.natsServers.join(',')], home.env)
+    const done = finished(child)
+    const lines = stdoutLines(child)
+    await lines.until(30) // a report is 12 lines: two of them and part of a third
+    child.kill('SIGINT')
+    const result = await done
+    expect(result.code).toBe(130)
+    const separators = result.stdout.split('\n').filter((line) => /^── \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} ──$/.test(line))
+    expect(separators.length).toBeGreaterThanOrEqual(2)
+    expect(result.stdout.startsWith(`${separators[0]}\nConsumer report for LAGTEST`)).toBe(true)
+    expect(result.stdout).toContain(`\n${separators[1]}\nConsumer report for LAGTEST`)
+  })
+
+  it('ephemeral consumers are left out unless --all, which lists them marked; --json has the same filter and an ephemeral flag', async () => {
+    const stream = 'EPHTEST'
+    await jsm.streams.add({name: stream, subjects: ['eph.>'], storage: 'memory'})
+    try {
+      for (let i = 1; i <= 5; i++) await js.publish(`eph.${i}`, '{}')
+      await jsm.consumers.add(stream, {durable_name: 'graph-projection', ack_policy: 'explicit'})
+      // As the event monitor or a natscli session makes them: no durable name, the server names it.
+      const ephemeral = await jsm.consumers.add(stream, {ack_policy: 'explicit', inactive_threshold: 60_000 * NANOS_PER_MS})
+      expect(ephemeral.config.durable_name).toBeUndefined()
+
+      const text = await cli(['consumer', 'report', stream])
+      expect(text.stdout).toMatch(/with 1 consumer —/)
+      expect(text.stdout).not.toContain(ephemeral.name)
+      expect(text.stdout).toContain('1 ephemeral consumer not shown (--all shows them)')
+      const all = await cli(['consumer', 'report', stream, '--all'])
+      expect(all.stdout).toMatch(/with 2 consumers —/)
+      expect(all.stdout).toMatch(new RegExp(`\\n${ephemeral.name} \\(ephemeral\\) +pull +explicit +5 / 100%`))
+
+      const json = JSON.parse((await cli(['consumer', 'report', stream, '--json'])).stdout) as ConsumerReport
+      expect(json.consumers.map((r) => [r.name, r.ephemeral])).toEqual([['graph-projection', false]])
+      expect(json.ephemeralHidden).toBe(1)
+      const jsonAll = JSON.parse((await cli(['consumer', 'report', stream, '--all', '--json', '--sort', 'name'])).stdout) as ConsumerReport
+      expect(jsonAll.consumers.map((r) => [r.name, r.ephemeral]).sort()).toEqual([[ephemeral.name, true], ['graph-projection', false]].sort())
+      expect(jsonAll.ephemeralHidden).toBe(0)
+    } finally {
+      await jsm.streams.delete(stream)
+    }
+  })
 })
 
 async function consumerInfos(jsm: JetStreamManager, stream: string): Promise<Record<string, ConsumerInfo>> {

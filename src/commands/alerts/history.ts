@@ -3,7 +3,6 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {parseDuration} from '../../lib/core/duration.js'
 import {UsageError} from '../../lib/core/errors.js'
-import {plural} from '../../lib/core/output/units.js'
 import {parseMatcherArgs} from '../../lib/alerts/matchers.js'
 import {MATCHER_FLAGS, matcherMode} from '../../flags/matchers.js'
 import type {AlertHistoryResult} from '../../lib/alerts/model.js'
@@ -49,31 +48,7 @@ Matchers use Alertmanager's syntax (see \`cimops alerts list --help\`); a bare f
   }
 
   private async render(result: AlertHistoryResult): Promise<void> {
-    const {renderTable} = await import('../../lib/core/output/table.js')
-    const {humanSeconds, keyLabels} = await import('../../lib/alerts/model.js')
-    const {localTime, paintSeverity} = await import('../../lib/alerts/render.js')
-    const now = Date.parse(result.to)
-    const window = `the last ${this.flags.since}`
-    if (result.episodes.length === 0) {
-      this.print(`Nothing fired in ${window}.`)
-      return
-    }
-    this.print(
-      renderTable(
-        result.episodes,
-        [
-          {header: 'FROM', get: (e) => localTime(e.from, now)},
-          {header: 'TO', get: (e) => (e.to ? localTime(e.to, now) : 'still firing'), paint: (text, e) => (e.stillFiring ? this.style.status('CRITICAL', text) : text)},
-          {header: 'DURATION', get: (e) => humanSeconds(e.durationSeconds), align: 'right'},
-          {header: 'SEVERITY', get: (e) => e.labels.severity ?? '-', paint: (text, e) => paintSeverity(this.style, e.labels.severity ?? null, text)},
-          {header: 'ALERTNAME', get: (e) => e.alertname, paint: (text) => this.style.bold(text)},
-          {header: 'LABELS', get: (e) => keyLabels(e.labels) || '-', flexible: true},
-        ],
-        {width: this.width, paintHeader: this.style.dim},
-      ),
-    )
-    const alerts = new Set(result.episodes.map((e) => `${e.alertname}${JSON.stringify(e.labels)}`)).size
-    const firing = result.episodes.filter((e) => e.stillFiring).length
-    this.print(this.style.dim(`\n${plural(result.episodes.length, 'episode')} of ${plural(alerts, 'alert')} in ${window} (step ${humanSeconds(result.stepSeconds)}); ${firing} still firing`))
+    const {renderAlertHistory} = await import('../../lib/alerts/render-history.js')
+    this.print(renderAlertHistory(result, `the last ${this.flags.since}`, {style: this.style, width: this.width}))
   }
 }

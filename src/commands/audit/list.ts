@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import type {AuditListResult} from '../../lib/audit/list.js'
+import {renderAuditList} from '../../lib/audit/render.js'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {parseDuration} from '../../lib/core/duration.js'
-import {renderTable} from '../../lib/core/output/table.js'
-import {formatSeconds} from '../../lib/core/output/units.js'
 
 export default class AuditList extends BaseCommand<typeof AuditList> {
   static summary = 'Show what operators did: every mutating cimops command, from the ops log'
@@ -26,26 +25,7 @@ Events for this context and these NATS servers that could not be written yet (st
     const ctx = await this.context()
     const {listAuditEvents} = await import('../../lib/audit/list.js')
     const result = await listAuditEvents(ctx, await this.nats(), {since, command: this.flags.command, actor: this.flags.actor})
-    if (result.events.length === 0) {
-      this.print(`No operator actions recorded since ${since.toISOString()}.`)
-      return result
-    }
-    const outcomeStatus = {success: 'OK', failure: 'CRITICAL', interrupted: 'WARNING'} as const
-    this.print(
-      renderTable(
-        result.events,
-        [
-          {header: 'TIME', get: (e) => e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')},
-          {header: 'ACTOR', get: (e) => `${e.actor.user}@${e.actor.host}`},
-          {header: 'COMMAND', get: (e) => e.command},
-          {header: 'OUTCOME', get: (e) => `${e.outcome}${e.exitCode ? ` (${e.exitCode})` : ''}${e.spooled ? ', spooled' : ''}`, paint: (t, e) => this.style.status(outcomeStatus[e.outcome], t)},
-          {header: 'TOOK', get: (e) => formatSeconds(e.durationSeconds), align: 'right'},
-          {header: 'ARGS', get: (e) => e.args.join(' '), flexible: true},
-        ],
-        {width: this.width, paintHeader: this.style.dim},
-      ),
-    )
-    this.print(`\n${result.events.length} operator action${result.events.length === 1 ? '' : 's'} since ${since.toISOString()}`)
+    this.print(renderAuditList(result, since, {style: this.style, width: this.width}))
     return result
   }
 }

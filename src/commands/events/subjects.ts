@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
-import {renderTable} from '../../lib/core/output/table.js'
-import {plural} from '../../lib/core/output/units.js'
 import {SUBJECT_SORTS, type SubjectCounts} from '../../lib/streams/events.js'
+import {renderSubjects} from '../../lib/streams/render.js'
 
 export default class EventsSubjects extends BaseCommand<typeof EventsSubjects> {
   static summary = 'Subjects holding events and how many each, most first'
@@ -28,17 +27,7 @@ STREAM defaults to the context's events stream (EVENTS); FILTER to > (everything
     const {subjectCounts} = await import('../../lib/streams/events.js')
     const result = await subjectCounts(await (await this.nats()).jetstream(), {stream: this.args.stream ?? ctx.streams.events, filter: this.args.filter, sort: this.flags.sort})
     const shown = this.flags.limit === undefined ? result.subjects : result.subjects.slice(0, this.flags.limit)
-    const table = renderTable(
-      shown,
-      [
-        {header: 'SUBJECT', get: (s) => s.subject, flexible: true},
-        {header: 'MESSAGES', get: (s) => String(s.messages), align: 'right'},
-      ],
-      {width: this.width, paintHeader: this.style.dim},
-    )
-    const more = shown.length < result.subjects.length ? ` (showing ${shown.length})` : ''
-    const total = `${plural(result.subjects.length, 'subject')}${more}, ${plural(result.total, 'message')} in ${result.stream} matching ${result.filter}`
-    this.print(result.subjects.length === 0 ? `No subjects in ${result.stream} match ${result.filter}.` : `${table}\n\n${this.style.dim(total)}`)
+    this.print(renderSubjects(result, shown, {style: this.style, width: this.width}))
     return result
   }
 }

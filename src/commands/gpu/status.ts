@@ -67,6 +67,7 @@ Exit code is the Nagios code of the verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKN
         intervalMs,
         signal: this.signal,
         live: Boolean(process.stdout.isTTY) && !json,
+      json,
         header: (report) => `cimops gpu status — ${node} — every ${f.interval}${report ? ` — ${new Date(report.checkedAt).toLocaleTimeString()}` : ''} — Ctrl-C to stop`,
         render: (report) => (json ? JSON.stringify(redact(report)) : this.renderText(report)),
         onResult: (report) => this.setExit(report),

@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import {MSG_ID_HEADER} from '../../lib/adapters/nats/headers.js'
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {cimopsDataDir} from '../../lib/core/paths.js'
-import {renderTable} from '../../lib/core/output/table.js'
+import {renderSeededConsumers} from '../../lib/sandbox/render.js'
 import type {CatchUpResult, SeedResult} from '../../lib/sandbox/types.js'
 
 export default class SandboxSeed extends BaseCommand<typeof SandboxSeed> {
@@ -36,18 +36,7 @@ It works only on the sandbox \`cimops sandbox up\` started: the NATS server the 
     }
     const result = await seedSandbox(context.nats.servers, {eventsStream: context.streams.events, log, sandbox})
     this.print(`Published ${result.published} events (${result.duplicates} already there) into ${result.streams.join(', ')}.\n`)
-    this.print(
-      renderTable(
-        result.consumers,
-        [
-          {header: 'CONSUMER', get: (c) => c.name},
-          {header: 'STREAM', get: (c) => c.stream},
-          {header: 'UNPROCESSED', get: (c) => String(c.pending), align: 'right'},
-          {header: 'ACK PENDING', get: (c) => String(c.ackPending), align: 'right'},
-        ],
-        {width: this.width, paintHeader: this.style.dim},
-      ),
-    )
+    this.print(renderSeededConsumers(result.consumers, this.style, this.width))
     return result
   }
 }

@@ -16,7 +16,7 @@ export function renderBackup(result: BackupResult, style: Style, width?: number)
   const table = renderTable(
     result.streams,
     [
-      {header: 'STREAM', get: (s) => s.name},
+      {header: 'STREAM', get: (s) => s.name, key: true},
       {header: 'MESSAGES', get: (s) => count(s.messages), align: 'right'},
       {header: 'SEQUENCES', get: (s) => seqRange(s.firstSeq, s.lastSeq, s.messages) + (s.writesDuringBackup ? '+' : '')},
       {header: 'NEWEST', get: (s) => s.lastTime?.replace(/\.\d+Z$/, 'Z') ?? '-'},
@@ -37,11 +37,11 @@ export function renderSets(sets: BackupSetSummary[], root: string, style: Style,
   const table = renderTable(
     sets,
     [
-      {header: 'SET', get: (s) => s.name},
+      {header: 'SET', get: (s) => s.name, key: true},
       {header: 'TIME', get: (s) => s.time.replace(/\.\d+Z$/, 'Z')},
       {header: 'AGE', get: (s) => (s.ageSeconds < 1 ? '0s' : formatDuration(s.ageSeconds * 1000)), align: 'right'},
       {header: 'MODE', get: (s) => (s.source === 'natscli' ? 'natscli' : (s.mode ?? '?'))},
-      {header: 'STREAMS', get: (s) => (s.streams.length > 0 ? s.streams.join(', ') : '-'), flexible: true},
+      {header: 'STREAMS', get: (s) => (s.streams.length > 0 ? s.streams.join(', ') : '-'), wrap: true, giveWay: 1},
       {header: 'MESSAGES', get: (s) => (s.messages === undefined ? '-' : count(s.messages)), align: 'right'},
       {header: 'SIZE', get: (s) => formatBytes(s.size), align: 'right'},
       {header: 'STATUS', get: (s) => (s.complete ? s.status : s.status.toUpperCase()), paint: (text, s) => style.status(s.status === 'verified' ? 'OK' : s.complete ? 'WARNING' : 'CRITICAL', text)},
@@ -81,10 +81,10 @@ export function renderVerify(result: VerifyResult, style: Style, width?: number)
   const table = renderTable(
     rows,
     [
-      {header: 'STREAM', get: (r) => r.stream},
-      {header: 'CHECK', get: (r) => r.what},
+      {header: 'STREAM', get: (r) => r.stream, key: true},
+      {header: 'CHECK', get: (r) => r.what, key: true},
       {header: 'RESULT', get: (r) => (r.ok ? 'ok' : 'FAIL'), paint: (text, r) => style.status(r.ok ? 'OK' : 'CRITICAL', text)},
-      {header: 'DETAIL', get: (r) => r.detail, flexible: true},
+      {header: 'DETAIL', get: (r) => r.detail, wrap: true, giveWay: 1},
     ],
     {width, paintHeader: style.bold},
   )
@@ -100,10 +100,12 @@ export function renderRestorePlan(result: RestoreResult, style: Style, width?: n
   const table = renderTable(
     result.plan,
     [
-      {header: 'STREAM', get: (p) => p.stream},
-      {header: 'TARGET', get: (p) => p.target},
+      {header: 'STREAM', get: (p) => p.stream, key: true},
+      {header: 'TARGET', get: (p) => p.target, key: true},
       {
         header: 'ACTION',
+        wrap: true,
+        giveWay: 1,
         get: (p) =>
           p.action === 'create'
             ? 'create'
@@ -128,10 +130,10 @@ export function renderRestore(result: RestoreResult, style: Style, width?: numbe
   const table = renderTable(
     rows,
     [
-      {header: 'STREAM', get: (r) => (r.stream.target === r.stream.stream ? r.stream.target : `${r.stream.stream} -> ${r.stream.target}`)},
-      {header: 'CHECK', get: (r) => r.check.name},
-      {header: 'MANIFEST', get: (r) => short(r.check.expected)},
-      {header: 'RESTORED', get: (r) => short(r.check.actual), flexible: true},
+      {header: 'STREAM', get: (r) => (r.stream.target === r.stream.stream ? r.stream.target : `${r.stream.stream} -> ${r.stream.target}`), key: true},
+      {header: 'CHECK', get: (r) => r.check.name, key: true},
+      {header: 'MANIFEST', get: (r) => short(r.check.expected), wrap: true, giveWay: 1},
+      {header: 'RESTORED', get: (r) => short(r.check.actual), wrap: true, giveWay: 1},
       {header: 'RESULT', get: (r) => (r.check.ok ? 'ok' : 'MISMATCH'), paint: (text, r) => style.status(r.check.ok ? 'OK' : 'CRITICAL', text)},
     ],
     {width, paintHeader: style.bold},
@@ -155,10 +157,10 @@ export function renderDrill(result: DrillResult, style: Style, width?: number): 
   const table = renderTable(
     rows,
     [
-      {header: 'STREAM', get: (r) => r.stream},
-      {header: 'CHECK', get: (r) => r.check.name},
-      {header: 'SOURCE', get: (r) => short(r.check.source), flexible: true},
-      {header: 'RESTORED', get: (r) => short(r.check.restored), flexible: true},
+      {header: 'STREAM', get: (r) => r.stream, key: true},
+      {header: 'CHECK', get: (r) => r.check.name, key: true},
+      {header: 'SOURCE', get: (r) => short(r.check.source), wrap: true, giveWay: 1},
+      {header: 'RESTORED', get: (r) => short(r.check.restored), wrap: true, giveWay: 1},
       {header: 'RESULT', get: (r) => (r.check.ok ? 'ok' : 'FAIL'), paint: (text, r) => style.status(r.check.ok ? 'OK' : 'CRITICAL', text)},
     ],
     {width, paintHeader: style.bold},

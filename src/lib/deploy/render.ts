@@ -11,10 +11,10 @@ export function renderDeployLint(result: DeployLintResult, style: Style, width?:
     result.checks,
     [
       {header: 'STATUS', get: (c) => c.status, paint: (text, c) => style.status(STATUS_STYLE[c.status], text)},
-      {header: 'CHECK', get: (c) => c.name},
+      {header: 'CHECK', get: (c) => c.name, key: true},
       {header: 'TOOL', get: (c) => c.tool},
-      {header: 'FILE', get: (c) => c.file, flexible: true},
-      {header: 'DETAIL', get: (c) => c.detail, flexible: true},
+      {header: 'FILE', get: (c) => c.file, wrap: true, giveWay: 2},
+      {header: 'DETAIL', get: (c) => c.detail, wrap: true, giveWay: 1},
     ],
     {width, paintHeader: style.dim},
   )

@@ -22,14 +22,14 @@ export function renderEmergency(result: EmergencyResult, {style, width}: {style:
       renderTable(
         result.consumers,
         [
-          {header: 'STREAM', get: (c) => c.stream},
-          {header: 'CONSUMER', get: (c) => c.name},
+          {header: 'STREAM', get: (c) => c.stream, key: true},
+          {header: 'CONSUMER', get: (c) => c.name, key: true},
           {
             header: 'OUTCOME',
             get: (c) => c.outcome,
             paint: (text, c) => (c.outcome === 'failed' ? style.status('CRITICAL', text) : c.outcome === 'not-paused' || c.outcome === 'left-paused' ? style.status('WARNING', text) : style.status('OK', text)),
           },
-          {header: 'UNTIL / ERROR', get: (c) => c.error ?? c.pauseUntil ?? '', flexible: true},
+          {header: 'UNTIL / ERROR', get: (c) => c.error ?? c.pauseUntil ?? '', wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),

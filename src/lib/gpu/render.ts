@@ -25,15 +25,15 @@ export function renderGpuStatus(report: GpuStatusReport, {style, width, verbose 
       renderTable(
         report.gpus,
         [
-          {header: 'GPU', get: (g) => String(g.index), align: 'right'},
-          {header: 'NAME', get: (g) => g.name ?? '-'},
+          {header: 'GPU', get: (g) => String(g.index), align: 'right', key: true},
+          {header: 'NAME', get: (g) => g.name ?? '-', wrap: true, giveWay: 2},
           {header: 'BUS ID', get: (g) => g.busId ?? '-'},
           {header: 'TEMP', get: (g) => temperature(snapshot(g.index)), align: 'right'},
           {header: 'UTIL', get: (g) => percent(snapshot(g.index)?.utilizationPercent), align: 'right'},
           {header: 'MEMORY', get: (g) => memory(snapshot(g.index)), align: 'right'},
           {header: 'POWER', get: (g) => power(snapshot(g.index)), align: 'right'},
           {header: 'STATUS', get: (g) => g.status, paint: (t, g) => style.status(g.status, t)},
-          {header: 'FINDINGS', get: (g) => g.findings.map((f) => f.text).join('; ') || '-', flexible: true},
+          {header: 'FINDINGS', get: (g) => g.findings.map((f) => f.text).join('; ') || '-', wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -45,8 +45,8 @@ export function renderGpuStatus(report: GpuStatusReport, {style, width, verbose 
         report.checks,
         [
           {header: 'STATUS', get: (c) => c.status, paint: (t, c) => style.status(c.status, t)},
-          {header: 'CHECK', get: (c) => c.name},
-          {header: 'SUMMARY', get: (c) => c.summary, flexible: true},
+          {header: 'CHECK', get: (c) => c.name, key: true},
+          {header: 'SUMMARY', get: (c) => c.summary, wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -59,11 +59,11 @@ export function renderGpuStatus(report: GpuStatusReport, {style, width, verbose 
         renderTable(
           processes,
           [
-            {header: 'GPU', get: (p) => String(p.gpu), align: 'right'},
-            {header: 'PID', get: (p) => (p.pid === undefined ? '-' : String(p.pid)), align: 'right'},
+            {header: 'GPU', get: (p) => String(p.gpu), align: 'right', key: true},
+            {header: 'PID', get: (p) => (p.pid === undefined ? '-' : String(p.pid)), align: 'right', key: true},
             {header: 'TYPE', get: (p) => p.type ?? 'C'},
             {header: 'MEMORY', get: (p) => (p.usedMemoryBytes === undefined ? '-' : formatBytes(p.usedMemoryBytes)), align: 'right'},
-            {header: 'PROCESS', get: (p) => p.name ?? '-', flexible: true},
+            {header: 'PROCESS', get: (p) => p.name ?? '-', wrap: true, giveWay: 1},
           ],
           {width, paintHeader: style.dim},
         ),
@@ -80,12 +80,12 @@ export function renderGpuStatus(report: GpuStatusReport, {style, width, verbose 
       renderTable(
         xids,
         [
-          {header: 'GPU', get: (x) => x.gpu, align: 'right'},
-          {header: 'XID', get: (x) => String(x.xid), align: 'right'},
+          {header: 'GPU', get: (x) => x.gpu, align: 'right', key: true},
+          {header: 'XID', get: (x) => String(x.xid), align: 'right', key: true},
           {header: 'SEVERITY', get: (x) => x.severity, paint: (t, x) => style.status(x.severity === 'drain' ? 'CRITICAL' : x.severity === 'warn' ? 'WARNING' : 'OK', t)},
           {header: 'COUNT', get: (x) => String(x.count), align: 'right'},
           {header: 'LAST SEEN', get: (x) => x.lastSeen ?? '-'},
-          {header: 'MESSAGE', get: (x) => `${x.description}: ${x.message}`, flexible: true},
+          {header: 'MESSAGE', get: (x) => `${x.description}: ${x.message}`, wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -151,15 +151,15 @@ export function renderFleet(view: FleetView, {style, width, verbose = false}: Re
   const table = renderTable(
     view.nodes,
     [
-      {header: 'NODE', get: (n) => n.node},
+      {header: 'NODE', get: (n) => n.node, key: true},
       {header: 'STATE', get: (n) => n.state, paint: (t, n) => (n.state === 'active' ? t : style.status(stateStatus(n.state), t))},
       {header: 'SINCE', get: (n) => n.since ?? '-'},
-      {header: 'BY', get: (n) => n.by ?? '-'},
+      {header: 'BY', get: (n) => n.by ?? '-', giveWay: 2},
       {header: 'HEALTH', get: (n) => (n.health ? `${n.health.status}${n.health.stale ? ' (stale)' : ''}` : n.healthProblem ? 'unreadable' : '-'), paint: (t, n) => (n.health ? style.status(n.health.status, t) : t)},
       {header: 'GPUS', get: (n) => (n.health?.gpuCount === undefined ? '-' : n.health.expectedGpus === undefined ? String(n.health.gpuCount) : `${n.health.gpuCount}/${n.health.expectedGpus}`), align: 'right'},
       {header: 'WORKLOADS', get: (n) => String(n.allocations.length), align: 'right'},
       {header: 'CHECKED', get: (n) => (n.health ? `${formatDuration(n.health.ageSeconds * 1000)} ago` : '-'), align: 'right'},
-      {header: 'REASON / HEALTH', get: (n) => [n.reason, n.health && n.health.status !== 'OK' ? n.health.summary : undefined, n.stateProblem, n.healthProblem].filter(Boolean).join(' — ') || '-', flexible: true},
+      {header: 'REASON / HEALTH', get: (n) => [n.reason, n.health && n.health.status !== 'OK' ? n.health.summary : undefined, n.stateProblem, n.healthProblem].filter(Boolean).join(' — ') || '-', wrap: true, giveWay: 1},
     ],
     {width, paintHeader: style.dim},
   )
@@ -171,10 +171,10 @@ export function renderFleet(view: FleetView, {style, width, verbose = false}: Re
         renderTable(
           rows,
           [
-            {header: 'NODE', get: (a) => a.node},
-            {header: 'WORKLOAD', get: (a) => a.workload},
+            {header: 'NODE', get: (a) => a.node, key: true},
+            {header: 'WORKLOAD', get: (a) => a.workload, key: true},
             {header: 'GPU', get: (a) => (a.gpu === undefined ? '-' : String(a.gpu))},
-            {header: 'SINCE', get: (a) => a.since ?? '-', flexible: true},
+            {header: 'SINCE', get: (a) => a.since ?? '-'},
           ],
           {width, paintHeader: style.dim},
         ),
@@ -219,10 +219,10 @@ export function renderEvacuation(result: EvacuationResult, {style, width}: Rende
       renderTable(
         remaining,
         [
-          {header: result.dryRun ? 'WORKLOAD' : 'STUCK WORKLOAD', get: (a) => a.workload},
+          {header: result.dryRun ? 'WORKLOAD' : 'STUCK WORKLOAD', get: (a) => a.workload, key: true},
           {header: 'GPU', get: (a) => (a.gpu === undefined ? '-' : String(a.gpu))},
           {header: 'SINCE', get: (a) => a.since ?? '-'},
-          {header: 'KEY', get: (a) => a.key, flexible: true},
+          {header: 'KEY', get: (a) => a.key, wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -257,12 +257,12 @@ export function renderEmergencyGpu(result: EmergencyGpuResult, {style, width}: R
       renderTable(
         result.nodes,
         [
-          {header: 'NODE', get: (n) => n.node},
+          {header: 'NODE', get: (n) => n.node, key: true},
           {header: 'OUTCOME', get: (n) => n.outcome, paint: (t, n) => style.status(OUTCOME_STATUS[n.outcome] ?? 'UNKNOWN', t)},
           {header: 'WORKLOADS', get: (n) => String(n.workloads), align: 'right'},
-          {header: 'STUCK', get: (n) => n.stuck.join(', ') || '-'},
+          {header: 'STUCK', get: (n) => n.stuck.join(', ') || '-', wrap: true, giveWay: 2},
           {header: 'TIME', get: (n) => (n.evacuation && !n.evacuation.dryRun ? formatDuration(n.evacuation.durationSeconds * 1000) : '-'), align: 'right'},
-          {header: 'HEALTH / ERROR', get: (n) => `${n.error ?? n.healthSummary}${n.stale ? ` (health report stale, ${n.checkedAt})` : ''}`, flexible: true},
+          {header: 'HEALTH / ERROR', get: (n) => `${n.error ?? n.healthSummary}${n.stale ? ` (health report stale, ${n.checkedAt})` : ''}`, wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),

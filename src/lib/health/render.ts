@@ -11,11 +11,11 @@ export function renderReport(report: Scored, style: Style, {verbose = false, wid
     checks,
     [
       {header: 'STATUS', get: (c) => c.status, paint: (t, c) => style.status(c.status, t)},
-      {header: 'COMPONENT', get: (c) => c.component},
-      {header: 'CHECK', get: (c) => c.name},
-      {header: 'SUMMARY', get: (c) => c.summary, flexible: true},
+      {header: 'COMPONENT', get: (c) => c.component, giveWay: 3},
+      {header: 'CHECK', get: (c) => c.name, key: true},
+      {header: 'SUMMARY', get: (c) => c.summary, wrap: true, giveWay: 2},
       ...(verbose
-        ? [{header: 'METRICS', get: (c: (typeof checks)[number]) => c.metrics.map((m) => `${m.name}=${m.value}${m.unit ?? ''}`).join(' '), flexible: true}]
+        ? [{header: 'METRICS', get: (c: (typeof checks)[number]) => c.metrics.map((m) => `${m.name}=${m.value}${m.unit ?? ''}`).join(' '), wrap: true, giveWay: 1}]
         : []),
     ],
     {width, paintHeader: style.dim},

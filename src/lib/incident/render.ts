@@ -31,14 +31,15 @@ export function renderList(incidents: IncidentSummary[], scope: 'open' | 'all', 
   const table = renderTable(
     incidents,
     [
-      {header: 'ID', get: (i) => i.id},
+      {header: 'ID', get: (i) => i.id, key: true},
       {header: 'SEVERITY', get: (i) => i.severity, paint: (_text, i) => paintSeverity(style, i.severity)},
       {header: 'STATUS', get: (i) => i.status, paint: (_text, i) => paintStatus(style, i.status)},
-      {header: 'DECLARED', get: (i) => shortTime(i.declaredAt)},
+      {header: 'DECLARED', get: (i) => shortTime(i.declaredAt), wrap: true, giveWay: 1},
       {header: 'DURATION', get: (i) => formatAge(i.durationSeconds), align: 'right'},
-      {header: 'COMMANDER', get: (i) => i.commander ?? '-'},
-      {header: 'NOTIFY', get: (i) => notificationsBrief(i)},
-      {header: 'TITLE', get: (i) => i.title, flexible: true},
+      {header: 'COMMANDER', get: (i) => i.commander ?? '-', wrap: true, giveWay: 1},
+      {header: 'NOTIFY', get: (i) => notificationsBrief(i), wrap: true, giveWay: 1},
+      // The title is what the reader came for: it gives way last.
+      {header: 'TITLE', get: (i) => i.title, wrap: true, giveWay: 2},
     ],
     {width, paintHeader: style.dim},
   )
@@ -89,12 +90,12 @@ export function renderIncident(incident: IncidentView, {style, width}: RenderOpt
       renderTable(
         channels.map((c) => ({channel: c, ...i.notifications[c]!})),
         [
-          {header: 'CHANNEL', get: (n) => n.channel},
+          {header: 'CHANNEL', get: (n) => n.channel, key: true},
           {header: 'ACTION', get: (n) => n.action},
           {header: 'OUTCOME', get: (n) => n.outcome, paint: (text, n) => (n.outcome === 'sent' ? style.status('OK', text) : style.status('CRITICAL', text))},
           {header: 'ATTEMPTS', get: (n) => String(n.attempts), align: 'right'},
           {header: 'AT', get: (n) => shortTime(n.at)},
-          {header: 'ERROR', get: (n) => n.error ?? '', flexible: true},
+          {header: 'ERROR', get: (n) => n.error ?? '', wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -122,10 +123,10 @@ export function renderIncident(incident: IncidentView, {style, width}: RenderOpt
     renderTable(
       i.timeline,
       [
-        {header: 'TIME', get: (e) => shortTime(e.at)},
-        {header: 'BY', get: (e) => e.by},
+        {header: 'TIME', get: (e) => shortTime(e.at), key: true},
+        {header: 'BY', get: (e) => e.by, wrap: true, giveWay: 1},
         {header: 'EVENT', get: (e) => e.type.replace(/^Incident/, '')},
-        {header: 'DETAIL', get: (e) => e.text, flexible: true},
+        {header: 'DETAIL', get: (e) => e.text, wrap: true, giveWay: 1},
       ],
       {width, paintHeader: style.dim},
     ),

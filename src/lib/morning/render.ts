@@ -61,9 +61,9 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
     renderTable(
       report.checks,
       [
-        {header: 'AREA', get: (c) => AREA_TITLE[c.name as Area] ?? c.name},
+        {header: 'AREA', get: (c) => AREA_TITLE[c.name as Area] ?? c.name, key: true},
         {header: 'STATUS', get: (c) => c.status, paint: (t, c) => style.status(c.status, t)},
-        {header: 'SUMMARY', get: (c) => c.summary, flexible: true},
+        {header: 'SUMMARY', get: (c) => c.summary, wrap: true, giveWay: 1},
       ],
       {width, paintHeader: style.dim},
     ),
@@ -77,10 +77,10 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
         report.alerts.active,
         [
           {header: 'SEVERITY', get: (a) => a.severity ?? '-', paint: (t, a) => paintSeverity(style, a.severity, t)},
-          {header: 'ALERT', get: (a) => a.alertname},
-          {header: 'LABELS', get: (a) => labelText(a.labels) || '-', flexible: true},
+          {header: 'ALERT', get: (a) => a.alertname, key: true},
+          {header: 'LABELS', get: (a) => labelText(a.labels) || '-', wrap: true, giveWay: 1},
           {header: 'SINCE', get: (a) => ageOf(a.startsAt, now)},
-          {header: 'RUNBOOK', get: (a) => a.runbook ?? '-'},
+          {header: 'RUNBOOK', get: (a) => a.runbook ?? '-', wrap: true, giveWay: 2},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -93,8 +93,8 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
       renderTable(
         resolved,
         [
-          {header: 'ALERT', get: (e) => e.alertname},
-          {header: 'LABELS', get: (e) => labelText(e.labels) || '-', flexible: true},
+          {header: 'ALERT', get: (e) => e.alertname, key: true},
+          {header: 'LABELS', get: (e) => labelText(e.labels) || '-', wrap: true, giveWay: 1},
           {header: 'FROM', get: (e) => ageOf(e.from, now)},
           {header: 'LASTED', get: (e) => humanSeconds(e.durationSeconds)},
         ],
@@ -108,7 +108,7 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
       renderTable(
         report.events.domains,
         [
-          {header: 'DOMAIN', get: (d) => d.domain},
+          {header: 'DOMAIN', get: (d) => d.domain, key: true},
           ...(report.events.source === 'prometheus'
             ? [
                 {header: 'NOW', get: (d: DomainRate) => rateCells(d, now).now, align: 'right' as const},
@@ -129,11 +129,13 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
       renderTable(
         report.consumers.consumers,
         [
-          {header: 'CONSUMER', get: (c) => c.name},
+          // A consumer is known by its stream and name; the stream is shown when there are several.
+          ...(new Set(report.consumers.consumers.map((c) => c.stream)).size > 1 ? [{header: 'STREAM', get: (c: ConsumerLine) => c.stream, key: true}] : []),
+          {header: 'CONSUMER', get: (c) => c.name, key: true},
           {header: 'STATUS', get: (c) => (c.stalled ? `${c.status} stalled` : c.status), paint: (t, c) => style.status(c.status, t)},
           {header: 'LAG', get: (c) => (c.pending === 0 ? '-' : formatSeconds(c.lagSeconds)), align: 'right'},
           {header: 'PENDING', get: (c) => String(c.pending), align: 'right'},
-          {header: 'TREND', get: trendCell},
+          {header: 'TREND', get: trendCell, wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -145,11 +147,11 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
       renderTable(
         report.gpu.nodes,
         [
-          {header: 'NODE', get: (n) => n.node},
+          {header: 'NODE', get: (n) => n.node, key: true},
           {header: 'STATE', get: (n) => n.state},
           {header: 'HEALTH', get: (n) => n.health ?? '-'},
           {header: 'SINCE', get: (n) => (n.since ? ageOf(n.since, now) : '-')},
-          {header: 'REASON', get: (n) => n.reason ?? '-', flexible: true},
+          {header: 'REASON', get: (n) => n.reason ?? '-', wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),

@@ -9,15 +9,19 @@ import type {ResolvedParam} from './params.js'
 import type {RecorderResult} from './record.js'
 import type {RunbookDryRunResult} from './run.js'
 
+/** Lists of names (alerts, tags) wrap in a block this wide on a terminal. */
+const LIST_WIDTH = 40
+
 export function renderRunbookList(runbooks: readonly Runbook[], style: Style, width?: number): string {
   return renderTable(
     [...runbooks],
     [
-      {header: 'ID', get: (r) => r.id, paint: (t) => style.bold(t)},
-      {header: 'TITLE', get: (r) => r.title, flexible: true},
-      {header: 'ALERTS', get: (r) => r.alerts.join(', ') || '-', flexible: true},
+      {header: 'ID', get: (r) => r.id, key: true, paint: (t) => style.bold(t)},
+      {header: 'TITLE', get: (r) => r.title, wrap: true, giveWay: 1},
+      // Lists of names: a block, never one line of 100 characters.
+      {header: 'ALERTS', get: (r) => r.alerts.join(', ') || '-', wrap: true, giveWay: 1, maxWidth: LIST_WIDTH},
       {header: 'STEPS', get: (r) => String(r.steps.length), align: 'right'},
-      {header: 'TAGS', get: (r) => r.tags.join(', ') || '-', flexible: true},
+      {header: 'TAGS', get: (r) => r.tags.join(', ') || '-', wrap: true, giveWay: 1, maxWidth: LIST_WIDTH},
     ],
     {width, paintHeader: style.dim},
   )
@@ -54,11 +58,11 @@ export function renderRunbook(runbook: Runbook, style: Style, width?: number): s
       renderTable(
         runbook.params,
         [
-          {header: 'NAME', get: (p) => p.name},
+          {header: 'NAME', get: (p) => p.name, key: true},
           {header: 'REQUIRED', get: (p) => (p.required ? 'yes' : 'no')},
-          {header: 'DEFAULT', get: (p) => (p.secret ? '(secret)' : (p.default ?? '-'))},
-          {header: 'PATTERN', get: (p) => p.pattern ?? '-'},
-          {header: 'DESCRIPTION', get: (p) => p.description ?? '-', flexible: true},
+          {header: 'DEFAULT', get: (p) => (p.secret ? '(secret)' : (p.default ?? '-')), wrap: true, giveWay: 2},
+          {header: 'PATTERN', get: (p) => p.pattern ?? '-', wrap: true, giveWay: 2},
+          {header: 'DESCRIPTION', get: (p) => p.description ?? '-', wrap: true, giveWay: 1},
         ],
         {width, paintHeader: style.dim},
       ),
@@ -168,11 +172,11 @@ export function renderRunSummary(record: RunRecord, style: Style, width?: number
     record.steps,
     [
       {header: '#', get: (s) => String(s.index), align: 'right'},
-      {header: 'STEP', get: (s) => s.name},
+      {header: 'STEP', get: (s) => s.name, key: true},
       {header: 'STATUS', get: (s) => s.status, paint: (t, s) => paintStatusLine(style, s.status, t)},
       {header: 'EXIT', get: (s) => (s.exitCode === null ? '-' : String(s.exitCode)), align: 'right'},
       {header: 'DURATION', get: (s) => (s.startedAt ? formatSeconds(s.durationSeconds) : '-'), align: 'right'},
-      {header: 'LAST OUTPUT', get: (s) => s.outputTail.at(-1) ?? '', flexible: true},
+      {header: 'LAST OUTPUT', get: (s) => s.outputTail.at(-1) ?? '', wrap: true, giveWay: 1},
     ],
     {width, paintHeader: style.dim},
   )

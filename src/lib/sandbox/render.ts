@@ -1,18 +1,32 @@
 import {renderTable} from '../core/output/table.js'
 import type {Style} from '../core/output/style.js'
-import type {ProcessStatus, SandboxProcess, ServerComponent, ServerSet} from './types.js'
+import type {ProcessStatus, SandboxProcess, SeedConsumer, ServerComponent, ServerSet} from './types.js'
 
 export function renderProcesses(processes: Array<SandboxProcess | ProcessStatus>, style: Style, width?: number): string {
   const state = (p: SandboxProcess | ProcessStatus) => ('healthy' in p ? (p.healthy ? 'OK' : p.alive ? 'WARNING' : 'CRITICAL') : 'OK')
   return renderTable(
     processes,
     [
-      {header: 'NAME', get: (p) => p.name},
+      {header: 'NAME', get: (p) => p.name, key: true},
       {header: 'STATUS', get: (p) => ('healthy' in p ? (p.healthy ? 'up' : p.alive ? 'unhealthy' : 'down') : 'up'), paint: (t, p) => style.status(state(p), t)},
       {header: 'VERSION', get: (p) => p.version ?? ''},
       {header: 'PID', get: (p) => String(p.pid), align: 'right'},
-      {header: 'ADDRESS', get: (p) => p.url},
-      {header: 'DETAIL', get: (p) => ('detail' in p ? p.detail : p.monitorUrl ? `monitor ${p.monitorUrl}` : ''), flexible: true},
+      {header: 'ADDRESS', get: (p) => p.url, wrap: true, giveWay: 2},
+      {header: 'DETAIL', get: (p) => ('detail' in p ? p.detail : p.monitorUrl ? `monitor ${p.monitorUrl}` : ''), wrap: true, giveWay: 1},
+    ],
+    {width, paintHeader: style.dim},
+  )
+}
+
+/** `sandbox seed`: the projection consumers it made, each known by its name and stream. */
+export function renderSeededConsumers(consumers: SeedConsumer[], style: Style, width?: number): string {
+  return renderTable(
+    consumers,
+    [
+      {header: 'CONSUMER', get: (c) => c.name, key: true},
+      {header: 'STREAM', get: (c) => c.stream, key: true},
+      {header: 'UNPROCESSED', get: (c) => String(c.pending), align: 'right'},
+      {header: 'ACK PENDING', get: (c) => String(c.ackPending), align: 'right'},
     ],
     {width, paintHeader: style.dim},
   )

@@ -22,6 +22,8 @@ export interface ConsumerRow {
   stream: string
   name: string
   durable: boolean
+  /** No durable name: made by a client for its own session (natscli, the event monitor), not a projection. */
+  ephemeral: boolean
   description?: string
   mode: 'pull' | 'push'
   ackPolicy: string
@@ -89,6 +91,8 @@ export interface ConsumerReport {
   /** The streams covered, with what the percentages and lag are measured against. */
   streams: Array<{name: string; messages: number; lastSeq: number; consumers: number}>
   consumers: ConsumerRow[]
+  /** Ephemeral consumers on the streams covered that were left out (without --all): not judged, not counted above. */
+  ephemeralHidden: number
   /** Streams and consumers the server names but could not describe (offline with its reason, or missing): WARNING each. */
   unlisted: Array<UnlistedEntry & {kind: 'stream' | 'consumer'; stream: string}>
   /** The thresholds of the command (flags, context, defaults); a consumer's own metadata may override some, see its row. */
@@ -105,6 +109,8 @@ export interface ConsumerReportOptions {
   stream?: string
   thresholds: ConsumerThresholdSet
   sort: ConsumerSort
+  /** Also report ephemeral consumers (--all); by default only the durable ones, the projections. */
+  ephemeral?: boolean
   concurrency?: number
   signal?: AbortSignal
   /** The local clock; a server's own `ts` (>= 2.10) wins when present. */
@@ -117,7 +123,8 @@ export async function consumerReport(reader: JetStreamReader, options: ConsumerR
   const streamListing = options.stream === undefined ? await reader.streams() : {items: [await requireStream(reader, options.stream)], unlisted: []}
   const streams = streamListing.items
   const perStream = await mapLimit(streams, STREAMS_IN_FLIGHT, (stream) => reader.consumers(stream.name), options.signal)
-  const pairs = streams.flatMap((stream, i) => perStream[i].items.map((consumer) => ({stream, consumer})))
+  const every = streams.flatMap((stream, i) => perStream[i].items.map((consumer) => ({stream, consumer})))
+  const pairs = options.ephemeral ? every : every.filter(({consumer}) => consumer.durable)
   const {rows, at} = await measureAll(reader, pairs, options, limit)
   const sorted = sortConsumers(rows, options.sort)
   const unlisted = [
@@ -131,6 +138,7 @@ export async function consumerReport(reader: JetStreamReader, options: ConsumerR
     serverVersion: reader.serverVersion,
     streams: streams.map((s, i) => ({name: s.name, messages: s.messages, lastSeq: s.lastSeq, consumers: perStream[i].items.length})),
     consumers: sorted,
+    ephemeralHidden: every.length - pairs.length,
     unlisted,
     thresholds: options.thresholds.values,
     thresholdSources: options.thresholds.sources,
@@ -201,6 +209,7 @@ export function toConsumerRow(consumer: ConsumerDetails, stream: Pick<StreamSumm
     stream: consumer.stream,
     name: consumer.name,
     durable: consumer.durable,
+    ephemeral: !consumer.durable,
     ...(consumer.description ? {description: consumer.description} : {}),
     mode: consumer.mode,
     ackPolicy: consumer.ackPolicy,

@@ -1,4 +1,4 @@
-/** Re-run a report until Ctrl-C (every --watch): redrawn in place with ink on a terminal, printed one after another otherwise. */
+/** Re-run a report until Ctrl-C (every --watch): redrawn in place with ink on a terminal, printed one after another otherwise, each under a timestamped line. */
 import {sleep} from '../core/sleep.js'
 import {startLiveView} from './live.js'
 
@@ -11,11 +11,22 @@ export interface WatchOptions<T> {
   header: (last: T | undefined) => string
   /** Text of one result: a table, or a JSON line. */
   render: (result: T) => string
+  /** Results are JSON lines: printed bare, without the timestamped line that separates text reports. */
+  json?: boolean
   /** After each successful refresh (e.g. the exit code). */
   onResult?: (result: T) => void | Promise<void>
   /** Plain mode: where a result goes (default stdout) and where a failed refresh is told (default stderr). */
   write?: (text: string) => void
   warn?: (text: string) => void
+  /** The clock of the separator lines. */
+  now?: () => Date
+}
+
+/** `── 2026-12-05 21:04:05 ──`, local time: where one text report ends and the next begins in a log. */
+export function separatorLine(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`
+  return `── ${date} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())} ──`
 }
 
 /**
@@ -47,7 +58,7 @@ export async function watchLoop<T>(refresh: (previous: T | undefined) => Promise
       if (options.signal.aborted) break
       if (view) view.update(options.header(last), body, error)
       else if (error) warn(`cimops: refresh failed: ${error}`)
-      else if (body !== undefined) write(body)
+      else if (body !== undefined) write(options.json ? body : `${separatorLine(options.now?.() ?? new Date())}\n${body}`)
       await sleep(options.intervalMs, options.signal)
     }
   } finally {

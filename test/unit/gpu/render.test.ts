@@ -6,6 +6,7 @@ import {progressLine, renderEvacuation, renderFleet} from '../../../src/lib/gpu/
 import {evacuateNode} from '../../../src/lib/gpu/evacuate.js'
 import {listFleet} from '../../../src/lib/gpu/nodes.js'
 import {allocate, memoryFleet} from './memory-fleet.js'
+import {expectFits, WIDTHS} from '../core/output/fits.js'
 
 const style = createStyle({noColor: true})
 
@@ -41,5 +42,15 @@ describe('gpu renderers', () => {
     const table = renderFleet(await listFleet(fleet, {staleAfterSeconds: 600}), {style})
     expect(table).toMatch(/^NODE\s+STATE\s+SINCE\s+BY\s+HEALTH\s+GPUS\s+WORKLOADS\s+CHECKED\s+REASON \/ HEALTH\ngpu-07\s+active\s+-\s+-\s+-\s+-\s+1\s+-\s+-\n/)
     expect(renderFleet(await listFleet(memoryFleet(), {staleAfterSeconds: 600}), {style})).toMatch(/^No GPU nodes known/)
+  })
+})
+
+describe('gpu tables fit by the house rules', () => {
+  it.each(WIDTHS)('at %d columns: node and workload names whole, --verbose too', async (width) => {
+    const fleet = memoryFleet()
+    for (const node of ['gpu-a100-eu-west-1-rack07-node03', 'gpu-a100-eu-west-1-rack07-node04']) await allocate(fleet, node, 'workflow-analytics-projection-training-eu-west-1')
+    const view = await listFleet(fleet, {staleAfterSeconds: 600})
+    const keys = view.nodes.map((n) => [n.node])
+    expectFits((w) => renderFleet(view, {style, width: w, verbose: true}), width, [...keys, ...keys.map(([node]) => [node, 'workflow-analytics-projection-training-eu-west-1'])])
   })
 })

@@ -4,6 +4,7 @@ import {createStyle} from '../../../src/lib/core/output/style.js'
 import {type RunbookLookup, recommendActions, shellQuote} from '../../../src/lib/morning/actions.js'
 import type {MorningReport} from '../../../src/lib/morning/model.js'
 import {headline, renderMorningMarkdown, renderMorningText} from '../../../src/lib/morning/render.js'
+import {expectFits, WIDTHS} from '../core/output/fits.js'
 
 const runbooks: RunbookLookup = {
   forAlert: (name) => ({HighEventProcessingLag: {id: 'high-event-lag', params: ['STREAM', 'CONSUMER', 'DOMAIN']}, DiskSpaceLow: {id: 'disk-space-low', params: ['MOUNT']}})[name],
@@ -88,5 +89,28 @@ describe('rendering', () => {
     expect(text).toContain('Recommended actions\n1. [CRITICAL] Alert HighEventProcessingLag')
     expect(text).toContain('   $ cimops backup create')
     expect(headline({...report(), checks: report().checks.map((c) => ({...c, status: 'OK' as const}))})).toBe('All 7 areas OK.')
+  })
+})
+
+describe('the terminal tables fit by the house rules', () => {
+  it.each(WIDTHS)('at %d columns: areas, alerts and consumers keep their names whole', (width) => {
+    const base = report()
+    const long = {
+      ...base,
+      consumers: {
+        ...base.consumers,
+        consumers: [
+          {...base.consumers.consumers[0], name: 'workflow-analytics-projection-eu-west-1'},
+          {...base.consumers.consumers[1], stream: 'CIM_EVENTS_ARCHIVE', name: 'workflow-analytics-projection-eu-west-1'},
+        ],
+      },
+    }
+    const text = expectFits((w) => renderMorningText(long, createStyle({noColor: true}), w), width, [
+      ['Alerts'],
+      ['HighEventProcessingLag'],
+      ['EVENTS', 'workflow-analytics-projection-eu-west-1'],
+      ['CIM_EVENTS_ARCHIVE', 'workflow-analytics-projection-eu-west-1'],
+    ])
+    expect(text).not.toContain('…')
   })
 })

@@ -179,3 +179,29 @@ describe('sortConsumers', () => {
     expect(report.summary).toContain('consumer EVENTS > billing-ledger is missing')
   })
 })
+
+describe('consumerReport and ephemeral consumers', () => {
+  const reader = () =>
+    fakeReader({
+      streams: [stream()],
+      consumers: [consumer({name: 'graph-projection'}), consumer({name: 'cimops_monitor_a1b2', durable: false, unprocessed: 900})],
+      oldest: {cimops_monitor_a1b2: secondsAgo(3600)},
+    }).reader
+
+  it('by default reports the durable ones only: the ephemeral is counted, not judged', async () => {
+    const report = await consumerReport(reader(), {stream: 'EVENTS', thresholds, sort: 'name', now})
+    expect(report.consumers.map((r) => [r.name, r.ephemeral])).toEqual([['graph-projection', false]])
+    expect(report.ephemeralHidden).toBe(1)
+    expect(report.status).toBe('OK')
+  })
+
+  it('with ephemeral: true reports and judges them too, marked', async () => {
+    const report = await consumerReport(reader(), {stream: 'EVENTS', thresholds, sort: 'name', now, ephemeral: true})
+    expect(report.consumers.map((r) => [r.name, r.ephemeral])).toEqual([
+      ['cimops_monitor_a1b2', true],
+      ['graph-projection', false],
+    ])
+    expect(report.ephemeralHidden).toBe(0)
+    expect(report.status).toBe('CRITICAL')
+  })
+})

@@ -21,6 +21,8 @@ export interface Column<Row> {
   giveWay?: number
   /** Shortened by wrapping onto more lines inside the column, not with an ellipsis. */
   wrap?: boolean
+  /** A wrapped column is never wider than this when there is a width: a long list reads better as a block than as one 100-character line. */
+  maxWidth?: number
   /** Adds colour after layout, so ANSI codes never break alignment. */
   paint?: (text: string, row: Row) => string
 }
@@ -83,6 +85,9 @@ function giveWayTiers<Row>(columns: Array<Column<Row>>): number[][] {
 
 function fitWidths<Row>(widths: number[], columns: Array<Column<Row>>, gap: number, width?: number): void {
   if (!width) return
+  columns.forEach((column, i) => {
+    if (column.wrap && column.maxWidth !== undefined) widths[i] = Math.min(widths[i], Math.max(column.maxWidth, visibleLength(column.header)))
+  })
   const excess = () => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1) - width
   const minimum = (i: number) => (columns[i].wrap ? Math.min(MIN_WRAP_WIDTH, widths[i]) : Math.min(MIN_TRUNCATED_WIDTH, visibleLength(columns[i].header), widths[i]))
   const floors = widths.map((_, i) => minimum(i))

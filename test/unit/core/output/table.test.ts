@@ -82,3 +82,19 @@ describe('wrapText', () => {
     expect(wrapText('short', 10)).toEqual(['short'])
   })
 })
+
+describe('maxWidth', () => {
+  const capped = COLUMNS.map((column) => (column.header === 'NOTE' ? {...column, maxWidth: 20} : column))
+
+  it('keeps a wrapped column narrow on a terminal even when the whole line would fit', () => {
+    const text = renderTable(ROWS, capped, {width: 200})
+    expect(lines(text).length).toBeGreaterThan(ROWS.length + 1)
+    const noteStart = lines(text)[0].indexOf('NOTE')
+    for (const line of lines(text)) expect(visibleLength(line.slice(noteStart))).toBeLessThanOrEqual(20)
+    expect(lines(text).join(' ').replaceAll(/\s+/g, ' ')).toContain('behind by 94s')
+  })
+
+  it('without a width the column stays on one line', () => {
+    expect(lines(renderTable(ROWS, capped))).toHaveLength(3)
+  })
+})
