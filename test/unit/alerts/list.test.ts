@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {typoHints} from '../../../src/lib/alerts/list.js'
 import {parseMatcher} from '../../../src/lib/alerts/matchers.js'
 
-const LABELS = [
+const LABELS: Array<Record<string, string>> = [
   {alertname: 'HighEventLag', domain: 'graph', severity: 'critical'},
   {alertname: 'QueueFull', domain: 'workflow', severity: 'warning'},
   {alertname: 'GpuHot', node: 'gpu-01', severity: 'info'},

@@ -15,7 +15,7 @@ describe.each(WIDTHS)('tables at %d columns: the house rules (core/output/table.
       {alertname: 'HighEventProcessingLag', labels: labels('eu-west-1'), from: '2026-12-05T02:00:00.000Z', to: null, stillFiring: true, durationSeconds: 3600},
       {alertname: 'HighEventProcessingLag', labels: labels('eu-west-2'), from: '2026-12-05T02:00:00.000Z', to: '2026-12-05T02:30:00.000Z', stillFiring: false, durationSeconds: 1800},
     ]
-    const result = {from: '2026-12-04T15:00:00.000Z', to: '2026-12-05T03:00:00.000Z', stepSeconds: 15, query: 'ALERTS', episodes}
+    const result = {from: '2026-12-04T15:00:00.000Z', to: '2026-12-05T03:00:00.000Z', stepSeconds: 15, query: 'ALERTS', episodes, warnings: [], infos: []}
     const text = expectFits((w) => renderAlertHistory(result, 'the last 12h', {style, width: w}), width, episodes.map((e) => [e.alertname]))
     expect(text).not.toContain('…')
     expect(squeezed(text)).toContain('region=eu-west-1')
