@@ -1,7 +1,8 @@
 /** Text rendering shared by the alerts commands: alert tables, severity colours, times for people. */
 import type {Style} from '../core/output/style.js'
 import {renderTable, type Column} from '../core/output/table.js'
-import {ago, keyLabels, type AlertView} from './model.js'
+import {formatMatcher} from './matchers.js'
+import {ago, humanSeconds, keyLabels, type AlertView, type SilenceView} from './model.js'
 
 export function paintSeverity(style: Style, severity: string | null, text: string): string {
   switch ((severity ?? '').toLowerCase()) {
@@ -48,14 +49,53 @@ export function renderAlertTable(alerts: readonly AlertView[], {style, width, no
   const alertnames = new Map(alerts.map((alert) => [alert.fingerprint, alert.alertname]))
   const columns: Array<Column<AlertView>> = [
     {header: 'SEVERITY', get: (a) => a.severity ?? '-', paint: (text, a) => paintSeverity(style, a.severity, text)},
-    {header: 'ALERTNAME', get: (a) => a.alertname || '-', paint: (text) => style.bold(text)},
-    {header: 'LABELS', get: (a) => keyLabels(a.labels, omitLabels) || '-', flexible: true},
+    {header: 'ALERTNAME', get: (a) => a.alertname || '-', paint: (text) => style.bold(text), key: true},
+    // The labels tell two alerts of one name apart: they wrap, never lose their end.
+    {header: 'LABELS', get: (a) => keyLabels(a.labels, omitLabels) || '-', wrap: true, maxWidth: 40, giveWay: 2},
     {header: 'STARTED', get: (a) => ago((now - Date.parse(a.startsAt)) / 1000)},
-    {header: 'SUMMARY', get: (a) => a.annotations.summary ?? a.annotations.description ?? '-', flexible: true},
-    {header: 'STATE', get: (a) => stateText(a, alertnames), paint: (text, a) => (a.state === 'active' && a.mutedBy.length === 0 ? text : style.dim(text)), flexible: true},
+    {header: 'SUMMARY', get: (a) => a.annotations.summary ?? a.annotations.description ?? '-', wrap: true, maxWidth: 50, giveWay: 1},
+    {header: 'STATE', get: (a) => stateText(a, alertnames), paint: (text, a) => (a.state === 'active' && a.mutedBy.length === 0 ? text : style.dim(text)), wrap: true, giveWay: 3},
   ]
-  if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, flexible: true})
+  // A runbook URL is the first to give way: its start says which, the whole is in --json.
+  if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, giveWay: 0})
   return renderTable([...alerts], columns, {width, paintHeader: style.dim})
+}
+
+export interface SilenceTableOptions {
+  style: Style
+  width?: number
+  now: number
+}
+
+/** The silences table of `silence list`: the ID is the key (expire takes it); matchers and comment wrap. */
+export function renderSilenceTable(silences: readonly SilenceView[], {style, width, now}: SilenceTableOptions): string {
+  const timeLeft = (s: SilenceView) => {
+    if (s.state === 'expired') return `expired ${ago((now - Date.parse(s.endsAt)) / 1000)}`
+    if (s.state === 'pending') return `starts in ${humanSeconds((Date.parse(s.startsAt) - now) / 1000)}`
+    return `${humanSeconds(s.remainingSeconds)} left`
+  }
+  const onlyExpired = silences.every((s) => s.state === 'expired')
+  const columns: Array<Column<SilenceView>> = [
+    {header: 'ID', get: (s) => s.id, key: true},
+    {header: 'MATCHERS', get: (s) => s.matchers.map(formatMatcher).join(' '), wrap: true, maxWidth: 50, giveWay: 2},
+    {header: onlyExpired ? 'ENDED' : 'ENDS', get: timeLeft, paint: (text, s) => (s.state === 'active' ? text : style.dim(text))},
+    {header: 'MATCHING', get: (s) => String(s.matchingAlerts), align: 'right'},
+    {header: 'CREATED BY', get: (s) => s.createdBy, giveWay: 0},
+    {header: 'COMMENT', get: (s) => s.comment, wrap: true, maxWidth: 50, giveWay: 1},
+  ]
+  if (silences.some((s) => Object.keys(s.annotations).length > 0)) {
+    // Only where a silence has some: servers before 0.32 never do, and their table stays as it was.
+    columns.push({header: 'ANNOTATIONS', get: (s) => annotationsText(s.annotations) || '-', wrap: true, maxWidth: 40, giveWay: 1})
+  }
+  return renderTable([...silences], columns, {width, paintHeader: style.dim})
+}
+
+/** `ticket=INC-42 url=https://…`, by name. */
+function annotationsText(annotations: Record<string, string>): string {
+  return Object.entries(annotations)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ')
 }
 
 /** `14:03:07` today, `2026-11-21 23:41` on another day; local time. */

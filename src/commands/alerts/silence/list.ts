@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../../lib/core/base-command.js'
-import type {SilenceListResult, SilenceView} from '../../../lib/alerts/model.js'
+import type {SilenceListResult} from '../../../lib/alerts/model.js'
 import type {ListSilencesOptions, SilenceState} from '../../../lib/alerts/silences.js'
-import type {Column} from '../../../lib/core/output/table.js'
 
 export default class AlertsSilenceList extends BaseCommand<typeof AlertsSilenceList> {
   static summary = 'List silences with the time they have left and how many current alerts each matches'
@@ -48,38 +47,9 @@ MATCHING counts the current alerts, in any state, that the silence's matchers ma
       this.print(`No ${describeWanted(options)}.`)
       return
     }
-    const {renderTable} = await import('../../../lib/core/output/table.js')
-    const {ago, humanSeconds} = await import('../../../lib/alerts/model.js')
-    const {formatMatcher} = await import('../../../lib/alerts/matchers.js')
-    const now = Date.now()
-    const timeLeft = (s: SilenceView) => {
-      if (s.state === 'expired') return `expired ${ago((now - Date.parse(s.endsAt)) / 1000)}`
-      if (s.state === 'pending') return `starts in ${humanSeconds((Date.parse(s.startsAt) - now) / 1000)}`
-      return `${humanSeconds(s.remainingSeconds)} left`
-    }
-    const onlyExpired = result.silences.every((s) => s.state === 'expired')
-    const columns: Array<Column<SilenceView>> = [
-      {header: 'ID', get: (s) => s.id},
-      {header: 'MATCHERS', get: (s) => s.matchers.map(formatMatcher).join(' '), flexible: true},
-      {header: onlyExpired ? 'ENDED' : 'ENDS', get: timeLeft, paint: (text, s) => (s.state === 'active' ? text : this.style.dim(text))},
-      {header: 'MATCHING', get: (s) => String(s.matchingAlerts), align: 'right'},
-      {header: 'CREATED BY', get: (s) => s.createdBy},
-      {header: 'COMMENT', get: (s) => s.comment, flexible: true},
-    ]
-    // Only where a silence has some: servers before 0.32 never do, and their table stays as it was.
-    if (result.silences.some((s) => Object.keys(s.annotations).length > 0)) {
-      columns.push({header: 'ANNOTATIONS', get: (s) => annotationsText(s.annotations) || '-', flexible: true})
-    }
-    this.print(renderTable(result.silences, columns, {width: this.width, paintHeader: this.style.dim}))
+    const {renderSilenceTable} = await import('../../../lib/alerts/render.js')
+    this.print(renderSilenceTable(result.silences, {style: this.style, width: this.width, now: Date.now()}))
   }
-}
-
-/** `ticket=INC-42 url=https://…`, by name. */
-function annotationsText(annotations: Record<string, string>): string {
-  return Object.entries(annotations)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => `${name}=${value}`)
-    .join(' ')
 }
 
 /** "active or pending silences", "expired silences by alice with a comment containing "INC-7"". */
