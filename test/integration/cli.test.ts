@@ -46,6 +46,17 @@ describe('cimops as a process', () => {
     expect(JSON.parse(json.stdout)).toEqual({error: {code: 'USAGE', exit: 64, message: 'invalid usage: Nonexistent flag: --bogus', hint: 'see `cimops context list --help`'}})
   })
 
+  it('exits 64 for a missing argument, naming it and showing the usage line, also under --json', async () => {
+    const plain = await runCli(['incident', 'note', 'INC-20261122-1'], home.env)
+    expect(plain.code).toBe(64)
+    expect(plain.stderr).toBe('cimops: missing argument TEXT: the note (usage: cimops incident note ID TEXT [flags])\n')
+    const json = await runCli(['runbook', 'show', '--json'], home.env)
+    expect(json.code).toBe(64)
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {code: 'USAGE', exit: 64, message: 'missing argument ID: runbook id, as `cimops runbook list` shows it', hint: 'usage: cimops runbook show ID [flags]'},
+    })
+  })
+
   it('exits 64 for a bad flag value, naming the flag', async () => {
     const result = await runCli(['health-check', '--timeout', 'soon'], home.env)
     expect(result.code).toBe(64)

@@ -13,7 +13,7 @@ A runbook with errors is refused (exit 65): \`cimops runbook lint ID\` lists the
     {description: 'One step\'s commands', command: '<%= config.bin %> runbook show high-event-lag --step consumer-report'},
     '<%= config.bin %> runbook show nats-recovery --json | jq \'.steps[] | {name, description}\'',
   ]
-  static args = {id: Args.string({description: 'runbook id (see `cimops runbook list`)', required: true})}
+  static args = {id: Args.string({description: 'runbook id, as `cimops runbook list` shows it', required: true})}
   static flags = {
     step: Flags.string({char: 's', summary: 'Print only this step\'s script (name, ID/name, or number).'}),
     dir: Flags.string({summary: 'Read runbooks from this directory [default: CIMOPS_RUNBOOKS, else the shipped ones].'}),
