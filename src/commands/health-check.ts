@@ -6,7 +6,7 @@ import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
 import {redact, redactString} from '../lib/core/redact.js'
-import {HEALTH_COMPONENTS} from '../lib/health/components.js'
+import {HEALTH_COMPONENTS, selectComponents} from '../lib/health/components.js'
 import {renderReport} from '../lib/health/render.js'
 import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {HealthReport} from '../lib/health/service.js'
@@ -23,14 +23,15 @@ A stream or consumer may carry its own thresholds in natscli's metadata keys (se
 Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
     {description: 'The on-call view: worst first, one-line verdict', command: '<%= config.bin %> health-check'},
-    {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers --component streams --lag-warn 30s --lag-crit 2m'},
+    {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers,streams --lag-warn 30s --lag-crit 2m'},
+    {description: 'Only this host', command: '<%= config.bin %> health-check --component cpu --component memory,disk'},
     {description: 'For Nagios/Icinga', command: '<%= config.bin %> health-check --format nagios'},
     {description: 'For the node_exporter textfile collector (cron)', command: '<%= config.bin %> health-check --format prometheus --textfile /var/lib/node_exporter/textfile/cimops.prom'},
     {description: 'Live view, refreshed every 10 seconds', command: '<%= config.bin %> health-check --watch --interval 10s'},
     '<%= config.bin %> health-check --json | jq \'.checks[] | select(.status != "OK")\'',
   ]
   static flags = {
-    component: Flags.option({options: HEALTH_COMPONENTS, multiple: true, summary: 'Run only these checks (repeatable).'})(),
+    component: Flags.string({multiple: true, summary: `Run only these checks, repeated or comma-separated: ${HEALTH_COMPONENTS.join(', ')}.`}),
     format: Flags.option({options: ['table', 'nagios', 'prometheus'] as const, default: 'table', summary: 'Output format (--json for JSON).'})(),
     textfile: Flags.string({summary: 'Also write the Prometheus exposition atomically to this .prom file (node_exporter textfile collector).'}),
     watch: Flags.boolean({summary: 'Re-run every --interval and redraw until Ctrl-C.'}),
@@ -50,6 +51,7 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
   }
 
   async run(): Promise<HealthReport | undefined> {
+    const components = selectComponents(this.flags.component ?? [])
     const ctx = this.withOverrides(await this.context())
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
@@ -58,7 +60,7 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     const {runHealthCheck} = await import('../lib/health/service.js')
     // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
     const nats = this.flags.watch ? undefined : await this.nats()
-    const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal, nats})
+    const check = () => runHealthCheck(ctx, {components, signal: this.signal, nats})
 
     if (this.flags.watch) {
       // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).

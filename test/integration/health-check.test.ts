@@ -128,6 +128,15 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(Object.fromEntries(report.checks.map((c: {name: string; status: string}) => [c.name, c.status]))).toMatchObject({'disk:/': 'CRITICAL', memory: 'OK'})
   })
 
+  it('--component takes the table\'s check names, comma-separated or repeated; an unknown one exits 64 naming the known ones', async () => {
+    const result = await cli(['--json', '--component', 'cpu,memory', '--component', 'nats', '--load-warn', '1000', '--load-crit', '1000', '--mem-warn', '100', '--mem-crit', '100'])
+    expect(result.code).toBe(0)
+    expect((JSON.parse(result.stdout) as {checks: Array<{name: string}>}).checks.map((c) => c.name).sort()).toEqual(['cpu', 'memory', 'nats'])
+    const unknown = await cli(['--component', 'nats,cpus'])
+    expect(unknown.code).toBe(64)
+    expect(unknown.stderr).toMatch(/^cimops: unknown --component "cpus": the checks are nats, jetstream, .*\n$/)
+  })
+
   it('--watch without a terminal prints one report after another until Ctrl-C (JSON lines with --json)', async () => {
     const {state} = sandbox()
     const child = startCli(['health-check', '--watch', '--interval', '300ms', '--json', '--component', 'nats', '--nats-url', state.natsServers[0]], home.env)
