@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
 import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
+import {formatThreshold, misorderedThresholds} from '../lib/core/context.js'
 import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
@@ -18,7 +19,7 @@ export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
   static summary = 'Check NATS, JetStream, streams, consumers, Prometheus, Alertmanager, this host and its GPUs'
   static description = `Every check runs concurrently with its own timeout (--timeout, default 5s), so the command returns within that timeout plus a small margin whatever is down.
 A component that cannot be reached is CRITICAL with its address and the error; a check that could not evaluate (e.g. permission denied) is UNKNOWN with the reason.
-The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15 and disk 15 (context key scoreWeights).
+The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15, disk 15, monitoring 10, CPU 5 and GPU 5 (context key scoreWeights), and is 100 only when every check is OK.
 A stream or consumer may carry its own thresholds in natscli's metadata keys (servers >= 2.10): io.nats.monitor.unprocessed-critical and last-delivery-critical on a consumer (its pending critical and stall time), lag-critical and seen-critical on a stream (its mirror and sources). They win over the context and defaults, a flag wins over them; the summary names the source of each threshold crossed and --json gives each threshold's value and source. An unreadable value is a WARNING naming the object, key and value.
 Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
@@ -130,18 +131,16 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     const given = Object.entries(overrides).filter(([, v]) => v !== undefined)
     const thresholds = {...ctx.thresholds, ...Object.fromEntries(given)}
     const thresholdSources = {...ctx.thresholdSources, ...Object.fromEntries(given.map(([key]) => [key, 'flag' as const]))}
-    checkOrder('lag', thresholds.lagWarn, thresholds.lagCrit, 'above')
-    checkOrder('mem', thresholds.memWarn, thresholds.memCrit, 'above')
-    checkOrder('js', thresholds.jsWarn, thresholds.jsCrit, 'above')
-    checkOrder('load', thresholds.loadWarn, thresholds.loadCrit, 'above')
-    checkOrder('disk-free', thresholds.diskFreeWarn, thresholds.diskFreeCrit, 'below')
+    const wrong = misorderedThresholds(thresholds)
+    if (wrong) {
+      const {warn, crit, relation} = wrong
+      throw new UsageError(`inconsistent ${flagOf(warn)}/${flagOf(crit)}`, `warning ${formatThreshold(warn, thresholds[warn])} must be ${relation} critical ${formatThreshold(crit, thresholds[crit])}`)
+    }
     return {...ctx, thresholds, thresholdSources, mounts: f.mount ?? ctx.mounts}
   }
 }
 
-function checkOrder(name: string, warn: number, crit: number, direction: 'above' | 'below'): void {
-  const ok = direction === 'above' ? warn <= crit : warn >= crit
-  if (!ok) {
-    throw new UsageError(`inconsistent --${name}-warn/--${name}-crit`, `warning ${warn} must be ${direction === 'above' ? 'at most' : 'at least'} critical ${crit}`)
-  }
+/** diskFreeWarn -> --disk-free-warn */
+function flagOf(key: keyof Thresholds): string {
+  return `--${key.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
 }

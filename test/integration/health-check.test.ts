@@ -82,6 +82,10 @@ describe('health-check against a seeded single-node sandbox', () => {
     const critical = await check(await sandboxContext(state), ['alertmanager'])
     expect(statuses(critical)).toEqual({alertmanager: 'CRITICAL'})
     expect(checkNamed(critical, 'alertmanager').summary).toContain('1 critical (EventStreamStalled)')
+    // The score reads the same checks as the verdict: the critical alert costs points in the whole report too.
+    const whole = await check(await sandboxContext(state, {}, {lagWarn: 3600, lagCrit: 7200, loadWarn: 1000, loadCrit: 1000}))
+    expect(whole.status).toBe('CRITICAL')
+    expect(whole.score).toBeLessThan(100)
 
     const result = await cli(['--component', 'alertmanager', '--format', 'nagios'])
     expect(result.code).toBe(2)
@@ -150,10 +154,13 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(reports.every((r) => r.status === 'OK')).toBe(true)
   })
 
-  it('rejects thresholds in the wrong order as a usage error', async () => {
-    const result = await cli(['--lag-warn', '2m', '--lag-crit', '1m'])
-    expect(result.code).toBe(64)
-    expect(result.stderr).toContain('--lag-warn/--lag-crit')
+  it('rejects thresholds in the wrong order as a usage error, each with its unit', async () => {
+    const lag = await cli(['--lag-warn', '2m', '--lag-crit', '30s'])
+    expect(lag.code).toBe(64)
+    expect(lag.stderr).toBe('cimops: inconsistent --lag-warn/--lag-crit: warning 2m must be at most critical 30s\n')
+    const disk = await cli(['--disk-free-warn', '5'])
+    expect(disk.code).toBe(64)
+    expect(disk.stderr).toBe('cimops: inconsistent --disk-free-warn/--disk-free-crit: warning 5% free must be at least critical 10% free\n')
   })
 
   it('Prometheus down is CRITICAL with its address, within the timeout', async () => {
