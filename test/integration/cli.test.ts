@@ -57,6 +57,17 @@ describe('cimops as a process', () => {
     })
   })
 
+  it('takes global flags before the command, as kubectl and natscli do', async () => {
+    const before = await runCli(['--json', '--nats-url', 'nats://127.0.0.1:4999', '--timeout=2s', 'context', 'show'], home.env)
+    expect(before.code).toBe(0)
+    expect(JSON.parse(before.stdout)).toMatchObject({nats: {servers: ['nats://127.0.0.1:4999']}, timeoutSeconds: 2})
+    const after = await runCli(['context', 'show', '--json', '--nats-url', 'nats://127.0.0.1:4999', '--timeout=2s'], home.env)
+    expect(before.stdout).toBe(after.stdout)
+    const unknown = await runCli(['--context', 'nope', 'context', 'show'], home.env)
+    expect(unknown.code).toBe(78)
+    expect(unknown.stderr).toMatch(/^cimops: unknown context "nope"/)
+  })
+
   it('exits 64 for a bad flag value, naming the flag', async () => {
     const result = await runCli(['health-check', '--timeout', 'soon'], home.env)
     expect(result.code).toBe(64)
