@@ -7,7 +7,7 @@ export default class RunbookShow extends BaseCommand<typeof RunbookShow> {
   static summary = 'Show a runbook for the terminal, or one step\'s script'
   static description = `Sections, parameters and every step labelled with its name and attributes (asks first, timeout, failure ignored, not in --all).
 --step NAME prints that step's script alone, exactly as it runs (pipe it, paste it). --json gives the parsed model: front matter, sections and steps with their attributes.
-A runbook with errors is refused (exit 65): \`cimops runbook lint ID\` lists them.`
+An unknown id exits 2, naming the runbooks there are; a runbook with errors is refused (exit 65): \`cimops runbook lint ID\` lists them.`
   static examples = [
     '<%= config.bin %> runbook show high-event-lag',
     {description: 'One step\'s commands', command: '<%= config.bin %> runbook show high-event-lag --step consumer-report'},
