@@ -57,6 +57,7 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
     }
+    if (this.flags.textfile) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.textfile, '--textfile')
     const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
     const {runHealthCheck} = await import('../lib/health/service.js')
     // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
@@ -86,8 +87,8 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
   /** Writes the textfile, prints the chosen format, and sets the Nagios exit code. */
   private async emit(report: HealthReport): Promise<void> {
     if (this.flags.textfile) {
-      const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
-      await writeFileAtomic(this.flags.textfile, formatPrometheus(report), 0o644)
+      const {writeUserFile} = await import('../lib/core/atomic-write.js')
+      await writeUserFile(this.flags.textfile, formatPrometheus(report), '--textfile', 0o644)
     }
     if (!this.jsonEnabled() && !this.flags.watch) process.stdout.write(`${this.renderText(report)}\n`)
     process.exitCode = NAGIOS_CODE[report.status]

@@ -43,6 +43,7 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
     const backupCritMs = parseDuration(this.flags['backup-crit'], '--backup-crit')
     if (backupWarnMs > backupCritMs) throw new UsageError('inconsistent --backup-warn/--backup-crit', `warning ${formatDuration(backupWarnMs)} must be at most critical ${formatDuration(backupCritMs)}`)
     const drillWarnMs = parseDuration(this.flags['drill-warn'], '--drill-warn')
+    if (this.flags.out) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.out, '--out')
 
     const ctx = await this.context()
     const [{runMorningCheck}, {snapshotFile}, {defaultBackupRoot}] = await Promise.all([
@@ -72,8 +73,8 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
       return `${redactString(renderMorningText(report, plain, this.flags.out ? undefined : this.width))}\n`
     }
     if (this.flags.out) {
-      const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
-      await writeFileAtomic(this.flags.out, await text(), 0o644)
+      const {writeUserFile} = await import('../lib/core/atomic-write.js')
+      await writeUserFile(this.flags.out, await text(), '--out', 0o644)
       const {headline} = await import('../lib/morning/render.js')
       this.print(`${this.style.status(report.status, report.status)} ${headline(report)} (report in ${this.flags.out})`)
     } else if (!this.jsonEnabled()) {

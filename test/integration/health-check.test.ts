@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {readdir, readFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, stat} from 'node:fs/promises'
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -118,6 +118,12 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(lint.status, lint.stdout + lint.stderr).toBe(0)
 
     const file = join(home.dir, 'textfile', 'cimops.prom')
+    // A directory that does not exist is a usage error naming it, before anything runs; no tree is created.
+    const missing = await cli(['--textfile', file])
+    expect(missing.code).toBe(64)
+    expect(missing.stderr).toBe(`cimops: cannot write --textfile ${file}: directory ${join(home.dir, 'textfile')} does not exist (cimops creates no directories for the files you name: check the path, or create it first)\n`)
+    await expect(stat(join(home.dir, 'textfile'))).rejects.toThrow(/ENOENT/)
+    await mkdir(join(home.dir, 'textfile'))
     const written = await cli(['--textfile', file, '--json', '--stall-after', '1s'])
     expect(written.code).toBe(2)
     const text = await readFile(file, 'utf8')
