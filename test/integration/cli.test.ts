@@ -21,6 +21,12 @@ describe('cimops as a process', () => {
     for (const topic of ['context', 'sandbox', 'health-check']) expect(help.stdout).toContain(topic)
   })
 
+  it('prints nothing on stderr in a normal run: no update notice, no Node engine warning', async () => {
+    const result = await runCli(['context', 'list'], home.env)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe('')
+  })
+
   it('answers --help from the build-time cache with exactly what oclif prints', async () => {
     const cached = await runCli(['--help'])
     const rendered = await runCli(['--help'], {CIMOPS_NO_HELP_CACHE: '1'})
