@@ -27,8 +27,10 @@ if (only === '--version' || only === '-v' || only === 'version') {
   process.stdout.write(cachedHelp)
 } else {
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+  // `cimops --context prod health-check`: global flags may come first, as with kubectl and natscli.
+  const {globalFlagsLast} = await import('../dist/lib/core/global-argv.js')
   const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  await execute({dir: import.meta.url, args: globalFlagsLast(argv)})
   // The command has reported its result. Leave now rather than wait on sockets a library failed to
   // close (nats.js leaves the socket of a timed-out connect open), once stdout has been flushed.
   process.stdout.write('', () => process.exit())

@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
 import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
+import {formatThreshold, misorderedThresholds} from '../lib/core/context.js'
 import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
 import {redact, redactString} from '../lib/core/redact.js'
-import {HEALTH_COMPONENTS} from '../lib/health/components.js'
+import {HEALTH_COMPONENTS, selectComponents} from '../lib/health/components.js'
 import {renderReport} from '../lib/health/render.js'
 import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {HealthReport} from '../lib/health/service.js'
@@ -18,19 +19,20 @@ export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
   static summary = 'Check NATS, JetStream, streams, consumers, Prometheus, Alertmanager, this host and its GPUs'
   static description = `Every check runs concurrently with its own timeout (--timeout, default 5s), so the command returns within that timeout plus a small margin whatever is down.
 A component that cannot be reached is CRITICAL with its address and the error; a check that could not evaluate (e.g. permission denied) is UNKNOWN with the reason.
-The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15 and disk 15 (context key scoreWeights).
+The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15, disk 15, monitoring 10, CPU 5 and GPU 5 (context key scoreWeights), and is 100 only when every check is OK.
 A stream or consumer may carry its own thresholds in natscli's metadata keys (servers >= 2.10): io.nats.monitor.unprocessed-critical and last-delivery-critical on a consumer (its pending critical and stall time), lag-critical and seen-critical on a stream (its mirror and sources). They win over the context and defaults, a flag wins over them; the summary names the source of each threshold crossed and --json gives each threshold's value and source. An unreadable value is a WARNING naming the object, key and value.
 Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
     {description: 'The on-call view: worst first, one-line verdict', command: '<%= config.bin %> health-check'},
-    {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers --component streams --lag-warn 30s --lag-crit 2m'},
+    {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers,streams --lag-warn 30s --lag-crit 2m'},
+    {description: 'Only this host', command: '<%= config.bin %> health-check --component cpu --component memory,disk'},
     {description: 'For Nagios/Icinga', command: '<%= config.bin %> health-check --format nagios'},
     {description: 'For the node_exporter textfile collector (cron)', command: '<%= config.bin %> health-check --format prometheus --textfile /var/lib/node_exporter/textfile/cimops.prom'},
     {description: 'Live view, refreshed every 10 seconds', command: '<%= config.bin %> health-check --watch --interval 10s'},
     '<%= config.bin %> health-check --json | jq \'.checks[] | select(.status != "OK")\'',
   ]
   static flags = {
-    component: Flags.option({options: HEALTH_COMPONENTS, multiple: true, summary: 'Run only these checks (repeatable).'})(),
+    component: Flags.string({multiple: true, summary: `Run only these checks, repeated or comma-separated: ${HEALTH_COMPONENTS.join(', ')}.`}),
     format: Flags.option({options: ['table', 'nagios', 'prometheus'] as const, default: 'table', summary: 'Output format (--json for JSON).'})(),
     textfile: Flags.string({summary: 'Also write the Prometheus exposition atomically to this .prom file (node_exporter textfile collector).'}),
     watch: Flags.boolean({summary: 'Re-run every --interval and redraw until Ctrl-C.'}),
@@ -50,15 +52,17 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
   }
 
   async run(): Promise<HealthReport | undefined> {
+    const components = selectComponents(this.flags.component ?? [])
     const ctx = this.withOverrides(await this.context())
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
     }
+    if (this.flags.textfile) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.textfile, '--textfile')
     const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
     const {runHealthCheck} = await import('../lib/health/service.js')
     // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
     const nats = this.flags.watch ? undefined : await this.nats()
-    const check = () => runHealthCheck(ctx, {components: this.flags.component, signal: this.signal, nats})
+    const check = () => runHealthCheck(ctx, {components, signal: this.signal, nats})
 
     if (this.flags.watch) {
       // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).
@@ -84,8 +88,8 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
   /** Writes the textfile, prints the chosen format, and sets the Nagios exit code. */
   private async emit(report: HealthReport): Promise<void> {
     if (this.flags.textfile) {
-      const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
-      await writeFileAtomic(this.flags.textfile, formatPrometheus(report), 0o644)
+      const {writeUserFile} = await import('../lib/core/atomic-write.js')
+      await writeUserFile(this.flags.textfile, formatPrometheus(report), '--textfile', 0o644)
     }
     if (!this.jsonEnabled() && !this.flags.watch) process.stdout.write(`${this.renderText(report)}\n`)
     process.exitCode = NAGIOS_CODE[report.status]
@@ -129,18 +133,16 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     const given = Object.entries(overrides).filter(([, v]) => v !== undefined)
     const thresholds = {...ctx.thresholds, ...Object.fromEntries(given)}
     const thresholdSources = {...ctx.thresholdSources, ...Object.fromEntries(given.map(([key]) => [key, 'flag' as const]))}
-    checkOrder('lag', thresholds.lagWarn, thresholds.lagCrit, 'above')
-    checkOrder('mem', thresholds.memWarn, thresholds.memCrit, 'above')
-    checkOrder('js', thresholds.jsWarn, thresholds.jsCrit, 'above')
-    checkOrder('load', thresholds.loadWarn, thresholds.loadCrit, 'above')
-    checkOrder('disk-free', thresholds.diskFreeWarn, thresholds.diskFreeCrit, 'below')
+    const wrong = misorderedThresholds(thresholds)
+    if (wrong) {
+      const {warn, crit, relation} = wrong
+      throw new UsageError(`inconsistent ${flagOf(warn)}/${flagOf(crit)}`, `warning ${formatThreshold(warn, thresholds[warn])} must be ${relation} critical ${formatThreshold(crit, thresholds[crit])}`)
+    }
     return {...ctx, thresholds, thresholdSources, mounts: f.mount ?? ctx.mounts}
   }
 }
 
-function checkOrder(name: string, warn: number, crit: number, direction: 'above' | 'below'): void {
-  const ok = direction === 'above' ? warn <= crit : warn >= crit
-  if (!ok) {
-    throw new UsageError(`inconsistent --${name}-warn/--${name}-crit`, `warning ${warn} must be ${direction === 'above' ? 'at most' : 'at least'} critical ${crit}`)
-  }
+/** diskFreeWarn -> --disk-free-warn */
+function flagOf(key: keyof Thresholds): string {
+  return `--${key.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../lib/core/base-command.js'
-import {parseDuration} from '../lib/core/duration.js'
+import {formatDuration, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {MorningReport} from '../lib/morning/model.js'
@@ -41,8 +41,9 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
     if (sinceMs < 60_000) throw new UsageError(`invalid --since "${this.flags.since}"`, 'the window must be at least 1m')
     const backupWarnMs = parseDuration(this.flags['backup-warn'], '--backup-warn')
     const backupCritMs = parseDuration(this.flags['backup-crit'], '--backup-crit')
-    if (backupWarnMs > backupCritMs) throw new UsageError('inconsistent --backup-warn/--backup-crit', `warning ${this.flags['backup-warn']} must be at most critical ${this.flags['backup-crit']}`)
+    if (backupWarnMs > backupCritMs) throw new UsageError('inconsistent --backup-warn/--backup-crit', `warning ${formatDuration(backupWarnMs)} must be at most critical ${formatDuration(backupCritMs)}`)
     const drillWarnMs = parseDuration(this.flags['drill-warn'], '--drill-warn')
+    if (this.flags.out) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.out, '--out')
 
     const ctx = await this.context()
     const [{runMorningCheck}, {snapshotFile}, {defaultBackupRoot}] = await Promise.all([
@@ -72,8 +73,8 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
       return `${redactString(renderMorningText(report, plain, this.flags.out ? undefined : this.width))}\n`
     }
     if (this.flags.out) {
-      const {writeFileAtomic} = await import('../lib/core/atomic-write.js')
-      await writeFileAtomic(this.flags.out, await text(), 0o644)
+      const {writeUserFile} = await import('../lib/core/atomic-write.js')
+      await writeUserFile(this.flags.out, await text(), '--out', 0o644)
       const {headline} = await import('../lib/morning/render.js')
       this.print(`${this.style.status(report.status, report.status)} ${headline(report)} (report in ${this.flags.out})`)
     } else if (!this.jsonEnabled()) {

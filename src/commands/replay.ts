@@ -152,7 +152,11 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
 
   private async render(result: ReplayResult): Promise<void> {
     if (this.jsonEnabled()) return
-    const [{formatBytes, formatSeconds}, {renderCounts}] = await Promise.all([import('../lib/core/output/units.js'), import('../lib/replay/render.js')])
+    const [{formatBytes, formatSeconds}, {renderCounts}, {estimatePhrase}] = await Promise.all([
+      import('../lib/core/output/units.js'),
+      import('../lib/replay/render.js'),
+      import('../lib/replay/progress.js'),
+    ])
     const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
     const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
@@ -160,7 +164,8 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
       const table = (title: string, counts: Record<string, number>) => renderCounts(title, counts, {style: this.style, width: this.width})
       if (result.selected > 0) lines.push(table('DOMAIN', result.byDomain ?? {}), '', table('EVENT TYPE', result.byEventType ?? {}), '')
-      lines.push(`Estimated time: ${formatSeconds(result.estimatedSeconds ?? 0)}. Nothing was changed.`)
+      const estimate = estimatePhrase(result.selected, result.estimatedSeconds)
+      lines.push(`${estimate ? `Estimated time: ${estimate}. ` : ''}Nothing was changed.`)
       this.print(lines.join('\n'))
       return
     }

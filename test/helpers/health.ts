@@ -4,7 +4,7 @@ import type {LoadedConfig} from '../../src/lib/core/config.js'
 import type {ConnectionFlags} from '../../src/lib/core/context.js'
 import {resolveContext} from '../../src/lib/core/context.js'
 import type {ResolvedContext, Thresholds} from '../../src/lib/core/context-types.js'
-import type {HealthComponent} from '../../src/lib/health/components.js'
+import {selectComponents} from '../../src/lib/health/components.js'
 import {type HealthReport, runHealthCheck} from '../../src/lib/health/service.js'
 import type {SandboxState} from '../../src/lib/sandbox/index.js'
 
@@ -21,8 +21,9 @@ export async function sandboxContext(state: SandboxState, flags: ConnectionFlags
   return {...ctx, thresholds: {...ctx.thresholds, ...thresholds}, thresholdSources: {...ctx.thresholdSources, ...fromContext}}
 }
 
-export function check(ctx: ResolvedContext, components?: HealthComponent[]): Promise<HealthReport> {
-  return runHealthCheck(ctx, {components, signal: new AbortController().signal})
+/** The health check of `--component` names (all checks without). */
+export function check(ctx: ResolvedContext, components: string[] = []): Promise<HealthReport> {
+  return runHealthCheck(ctx, {components: selectComponents(components), signal: new AbortController().signal})
 }
 
 /** name -> status of every check in the report. */

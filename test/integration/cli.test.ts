@@ -21,6 +21,12 @@ describe('cimops as a process', () => {
     for (const topic of ['context', 'sandbox', 'health-check']) expect(help.stdout).toContain(topic)
   })
 
+  it('prints nothing on stderr in a normal run: no update notice, no Node engine warning', async () => {
+    const result = await runCli(['context', 'list'], home.env)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe('')
+  })
+
   it('answers --help from the build-time cache with exactly what oclif prints', async () => {
     const cached = await runCli(['--help'])
     const rendered = await runCli(['--help'], {CIMOPS_NO_HELP_CACHE: '1'})
@@ -44,6 +50,28 @@ describe('cimops as a process', () => {
     const json = await runCli(['context', 'list', '--bogus', '--json'], home.env)
     expect(json.code).toBe(64)
     expect(JSON.parse(json.stdout)).toEqual({error: {code: 'USAGE', exit: 64, message: 'invalid usage: Nonexistent flag: --bogus', hint: 'see `cimops context list --help`'}})
+  })
+
+  it('exits 64 for a missing argument, naming it and showing the usage line, also under --json', async () => {
+    const plain = await runCli(['incident', 'note', 'INC-20261122-1'], home.env)
+    expect(plain.code).toBe(64)
+    expect(plain.stderr).toBe('cimops: missing argument TEXT: the note (usage: cimops incident note ID TEXT [flags])\n')
+    const json = await runCli(['runbook', 'show', '--json'], home.env)
+    expect(json.code).toBe(64)
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {code: 'USAGE', exit: 64, message: 'missing argument ID: runbook id, as `cimops runbook list` shows it', hint: 'usage: cimops runbook show ID [flags]'},
+    })
+  })
+
+  it('takes global flags before the command, as kubectl and natscli do', async () => {
+    const before = await runCli(['--json', '--nats-url', 'nats://127.0.0.1:4999', '--timeout=2s', 'context', 'show'], home.env)
+    expect(before.code).toBe(0)
+    expect(JSON.parse(before.stdout)).toMatchObject({nats: {servers: ['nats://127.0.0.1:4999']}, timeoutSeconds: 2})
+    const after = await runCli(['context', 'show', '--json', '--nats-url', 'nats://127.0.0.1:4999', '--timeout=2s'], home.env)
+    expect(before.stdout).toBe(after.stdout)
+    const unknown = await runCli(['--context', 'nope', 'context', 'show'], home.env)
+    expect(unknown.code).toBe(78)
+    expect(unknown.stderr).toMatch(/^cimops: unknown context "nope"/)
   })
 
   it('exits 64 for a bad flag value, naming the flag', async () => {

@@ -165,6 +165,15 @@ describe('consumer report against nats-server (the chosen server set)', () => {
     expect(text.stdout).toContain('Ack floor:       consumer seq 20, stream seq 20')
   })
 
+  it('consumer info with one argument shows that consumer on the events stream; with none it names what is missing', async () => {
+    const one = await cli(['consumer', 'info', 'graph-projection', '--json'])
+    expect(one.code).toBe(0)
+    expect(JSON.parse(one.stdout)).toMatchObject({name: 'graph-projection', stream: 'EVENTS'})
+    const none = await cli(['consumer', 'info'])
+    expect(none.code).toBe(64)
+    expect(none.stderr).toBe('cimops: missing argument CONSUMER: consumer to show (usage: cimops consumer info [STREAM] CONSUMER [flags])\n')
+  })
+
   it('an unknown stream or consumer exits 2 naming what exists', async () => {
     const stream = await cli(['consumer', 'report', 'NOPE'])
     expect(stream.code).toBe(2)

@@ -90,7 +90,7 @@ describe('hardening: bad input through the CLI', () => {
 
     it('out of order: a config error naming the keys (78; UNKNOWN for a check), never flags the user did not give', async () => {
       await writeConfig('current-context: prod\ncontexts:\n  prod:\n    nats: {servers: nats://127.0.0.1:1}\n    thresholds: {lagWarn: 2m, lagCrit: 1m}\n')
-      const line = /^cimops: invalid config file .*config\.yaml: contexts\.prod\.thresholds\.lagWarn 120 must be at most contexts\.prod\.thresholds\.lagCrit 60 \(/
+      const line = /^cimops: invalid config file .*config\.yaml: contexts\.prod\.thresholds\.lagWarn 2m must be at most contexts\.prod\.thresholds\.lagCrit 1m \(/
       const show = await cli('context', 'show')
       expect(show.code).toBe(78)
       expectOneLine(show, line)

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {readdir, readFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, stat} from 'node:fs/promises'
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -82,6 +82,10 @@ describe('health-check against a seeded single-node sandbox', () => {
     const critical = await check(await sandboxContext(state), ['alertmanager'])
     expect(statuses(critical)).toEqual({alertmanager: 'CRITICAL'})
     expect(checkNamed(critical, 'alertmanager').summary).toContain('1 critical (EventStreamStalled)')
+    // The score reads the same checks as the verdict: the critical alert costs points in the whole report too.
+    const whole = await check(await sandboxContext(state, {}, {lagWarn: 3600, lagCrit: 7200, loadWarn: 1000, loadCrit: 1000}))
+    expect(whole.status).toBe('CRITICAL')
+    expect(whole.score).toBeLessThan(100)
 
     const result = await cli(['--component', 'alertmanager', '--format', 'nagios'])
     expect(result.code).toBe(2)
@@ -114,6 +118,12 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(lint.status, lint.stdout + lint.stderr).toBe(0)
 
     const file = join(home.dir, 'textfile', 'cimops.prom')
+    // A directory that does not exist is a usage error naming it, before anything runs; no tree is created.
+    const missing = await cli(['--textfile', file])
+    expect(missing.code).toBe(64)
+    expect(missing.stderr).toBe(`cimops: cannot write --textfile ${file}: directory ${join(home.dir, 'textfile')} does not exist (cimops creates no directories for the files you name: check the path, or create it first)\n`)
+    await expect(stat(join(home.dir, 'textfile'))).rejects.toThrow(/ENOENT/)
+    await mkdir(join(home.dir, 'textfile'))
     const written = await cli(['--textfile', file, '--json', '--stall-after', '1s'])
     expect(written.code).toBe(2)
     const text = await readFile(file, 'utf8')
@@ -126,6 +136,15 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(result.code).toBe(2)
     const report = JSON.parse(result.stdout)
     expect(Object.fromEntries(report.checks.map((c: {name: string; status: string}) => [c.name, c.status]))).toMatchObject({'disk:/': 'CRITICAL', memory: 'OK'})
+  })
+
+  it('--component takes the table\'s check names, comma-separated or repeated; an unknown one exits 64 naming the known ones', async () => {
+    const result = await cli(['--json', '--component', 'cpu,memory', '--component', 'nats', '--load-warn', '1000', '--load-crit', '1000', '--mem-warn', '100', '--mem-crit', '100'])
+    expect(result.code).toBe(0)
+    expect((JSON.parse(result.stdout) as {checks: Array<{name: string}>}).checks.map((c) => c.name).sort()).toEqual(['cpu', 'memory', 'nats'])
+    const unknown = await cli(['--component', 'nats,cpus'])
+    expect(unknown.code).toBe(64)
+    expect(unknown.stderr).toMatch(/^cimops: unknown --component "cpus": the checks are nats, jetstream, .*\n$/)
   })
 
   it('--watch without a terminal prints one report after another until Ctrl-C (JSON lines with --json)', async () => {
@@ -141,10 +160,13 @@ describe('health-check against a seeded single-node sandbox', () => {
     expect(reports.every((r) => r.status === 'OK')).toBe(true)
   })
 
-  it('rejects thresholds in the wrong order as a usage error', async () => {
-    const result = await cli(['--lag-warn', '2m', '--lag-crit', '1m'])
-    expect(result.code).toBe(64)
-    expect(result.stderr).toContain('--lag-warn/--lag-crit')
+  it('rejects thresholds in the wrong order as a usage error, each with its unit', async () => {
+    const lag = await cli(['--lag-warn', '2m', '--lag-crit', '30s'])
+    expect(lag.code).toBe(64)
+    expect(lag.stderr).toBe('cimops: inconsistent --lag-warn/--lag-crit: warning 2m must be at most critical 30s\n')
+    const disk = await cli(['--disk-free-warn', '5'])
+    expect(disk.code).toBe(64)
+    expect(disk.stderr).toBe('cimops: inconsistent --disk-free-warn/--disk-free-crit: warning 5% free must be at least critical 10% free\n')
   })
 
   it('Prometheus down is CRITICAL with its address, within the timeout', async () => {

@@ -380,7 +380,7 @@ contexts:
     expect(unknown.stderr).toContain('unknown incident INC-20200101-999')
     const resolve = await cli('incident', 'resolve', 'INC-20200101-999', '--json')
     expect(resolve.code).toBe(2)
-    expect(JSON.parse(resolve.stdout).error.message).toContain('INC-20200101-999')
+    expect(JSON.parse(resolve.stdout).error).toMatchObject({code: 'NOT_FOUND', message: expect.stringContaining('INC-20200101-999')})
     const bogus = await cli('incident', 'note', 'bogus', 'text')
     expect(bogus.code).toBe(64)
     expect(bogus.stderr).toContain('invalid incident id "bogus"')

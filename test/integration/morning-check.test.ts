@@ -122,6 +122,9 @@ describe('cimops morning-check against a sandbox with a bad morning', () => {
 
   it('--format md --out writes a report worth pasting; the next run shows the backlog trend', async () => {
     const out = join(backups, 'morning.md')
+    const astray = await cli('morning-check', '--out', join(backups, 'no-such-dir', 'morning.md'))
+    expect(astray.code).toBe(64)
+    expect(astray.stderr).toMatch(/^cimops: cannot write --out .*morning\.md: directory .*no-such-dir does not exist \(/)
     const result = await cli('morning-check', '--format', 'md', '--out', out)
     expect(result.code, result.stderr).toBe(2)
     expect(result.stdout).toMatch(/^CRITICAL Needs attention: Alerts \(CRITICAL\), Backups \(CRITICAL\), .* \(report in .*morning\.md\)\n$/)

@@ -199,8 +199,11 @@ describe('cimops runbook against a seeded sandbox', () => {
     expect(await markers()).toEqual([])
   })
 
-  it('bad input: unknown runbook or step 64, a malformed runbook 65 (it never runs)', async () => {
-    expect((await cli('runbook', 'run', 'nope', '--dir', dir, '--all')).code).toBe(64)
+  it('bad input: unknown runbook 2 (not found, as an unknown stream or incident), unknown step 64, a malformed runbook 65 (it never runs)', async () => {
+    const unknown = await cli('runbook', 'run', 'nope', '--dir', dir, '--all')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^cimops: no runbook "nope": the runbooks are .*ops-test/)
+    expect((await cli('runbook', 'lint', 'nope', '--dir', dir)).code).toBe(2)
     expect((await test('--step', 'nope')).stderr).toContain('runbook ops-test has no step "nope": its steps are hello, fail, after, danger')
     const broken = await cli('runbook', 'run', 'broken', '--dir', dir, '--all', '-p', `MARK=${mark}`)
     expect(broken.code).toBe(65)
@@ -230,6 +233,10 @@ describe('cimops runbook against a seeded sandbox', () => {
     const none = await cli('runbook', 'for-alert', 'NoSuchAlert')
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/^cimops: no runbook answers alert NoSuchAlert: runbooks answer /)
+    // The same situation, the same exit code and error code: what was named does not exist.
+    const [noAlert, noId] = await Promise.all([cli('runbook', 'for-alert', 'NoSuchAlert', '--json'), cli('runbook', 'show', 'no-such-runbook', '--json')])
+    expect([noAlert.code, noId.code]).toEqual([2, 2])
+    expect([JSON.parse(noAlert.stdout).error.code, JSON.parse(noId.stdout).error.code]).toEqual(['NOT_FOUND', 'NOT_FOUND'])
 
     const am = createAlertmanagerClient({url: sandbox().state.alertmanagerUrl!}, 5000)
     await am.postAlerts([{labels: {alertname: 'HighEventProcessingLag', severity: 'warning', domain: 'workflow', test_case: 'runbook'}, annotations: {summary: 'workflow-analytics behind'}}])

@@ -116,6 +116,8 @@ describe("stream commands against the sandbox's nats-server", () => {
     const json = await cli(['stream', 'info', 'EVENTS', '--json'])
     expect(json.code).toBe(0)
     expectRowMatches(JSON.parse(json.stdout) as StreamRow, await jsm.streams.info('EVENTS'))
+    const events = await cli(['stream', 'info', '--json'])
+    expect(JSON.parse(events.stdout)).toMatchObject({name: 'EVENTS'}) // the context's events stream
     const text = await cli(['stream', 'info', 'MEM'])
     expect(text.stdout).toContain('Storage:           memory, limits retention, 1 replica')
     expect(text.stdout).toMatch(/Messages: +9 \(/)

@@ -52,7 +52,7 @@ describe('the layers of src/lib', () => {
 })
 
 /** Unit tests about the whole tree, not one file: the only ones without a src/lib twin. */
-const CROSS_CUTTING = new Set(['architecture.test.ts', 'adapters/lazy-imports.test.ts', 'alerts/lazy-imports.test.ts', 'runbooks/shipped.test.ts'])
+const CROSS_CUTTING = new Set(['architecture.test.ts', 'adapters/lazy-imports.test.ts', 'alerts/lazy-imports.test.ts', 'runbooks/shipped.test.ts', 'engines.test.ts'])
 
 describe('the unit tests mirror src/lib', () => {
   it('a unit test file sits at the relative path of the lib file it tests', async () => {

@@ -10,24 +10,31 @@ export default class ConsumerInfo extends BaseCommand<typeof ConsumerInfo> {
   static summary = 'One consumer in detail: configuration, backlog, ack state, lag and replicas'
   static description = `The same figures as a row of \`consumer report\` (see its help for what each means), with the configuration behind them.
 The status uses the context's thresholds (lag warn/crit, stall after), or the consumer's own natscli metadata thresholds where it sets them (see \`consumer report --help\`); this command always exits 0 when it could read the consumer. Use \`consumer report STREAM\` for an exit code that follows the status.
+With one argument it is the consumer, on the context's events stream (EVENTS).
 A stream or consumer that does not exist exits 2, naming the ones that do.`
+  // oclif cannot declare an optional argument before a required one: run() requires CONSUMER.
+  static usage = '<%= command.id %> [STREAM] CONSUMER [flags]'
   static examples = [
+    '<%= config.bin %> consumer info workflow-analytics',
     '<%= config.bin %> consumer info EVENTS workflow-analytics',
     '<%= config.bin %> consumer info EVENTS workflow-analytics --json | jq \'{lagSeconds, pending, oldestUnacked}\'',
   ]
   static args = {
-    stream: Args.string({description: 'Stream of the consumer.', required: true}),
-    consumer: Args.string({description: 'Consumer name.', required: true}),
+    stream: Args.string({description: 'Stream of the consumer [default: the context\'s events stream].'}),
+    consumer: Args.string({description: 'Consumer to show.'}),
   }
 
   async run(): Promise<ConsumerRow> {
+    const named = [this.args.stream, this.args.consumer].filter((arg) => arg !== undefined)
+    if (named.length === 0) throw this.missingArgument('consumer')
     const ctx = await this.context()
+    const [stream, consumer] = named.length === 2 ? named : [ctx.streams.events, named[0]]
     const [{sessionReader}, {consumerInfo}] = await Promise.all([
       import('../../lib/streams/reader.js'),
       import('../../lib/streams/consumer-report.js'),
     ])
     const reader = await sessionReader(await (await this.nats()).jetstream())
-    const row = await consumerInfo(reader, this.args.stream, this.args.consumer, {thresholds: consumerThresholds(ctx, {})})
+    const row = await consumerInfo(reader, stream, consumer, {thresholds: consumerThresholds(ctx, {})})
     this.print(this.render(row))
     return row
   }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
-import {OperationError} from '../../lib/core/errors.js'
+import {NotFoundError} from '../../lib/core/errors.js'
 import type {Runbook} from '../../lib/runbooks/model.js'
 
 export default class RunbookForAlert extends BaseCommand<typeof RunbookForAlert> {
@@ -23,7 +23,7 @@ Exit 2 when no runbook answers it.`
     const [runbook, ...others] = runbooksForAlert(library, this.args.alertname)
     if (!runbook) {
       const known = [...new Set(library.runbooks.flatMap((r) => r.alerts))].sort()
-      throw new OperationError(`no runbook answers alert ${this.args.alertname}`, known.length === 0 ? 'no runbook lists any alert' : `runbooks answer ${known.join(', ')}`, {
+      throw new NotFoundError(`no runbook answers alert ${this.args.alertname}`, known.length === 0 ? 'no runbook lists any alert' : `runbooks answer ${known.join(', ')}`, {
         hint: 'list it in a runbook\'s front matter (alerts: [Name]); `cimops runbook list` shows them all',
       })
     }

@@ -45,8 +45,8 @@ Without arguments, every runbook is checked; arguments are runbook ids or files.
       const known = new Set(library.runbooks.map((r) => r.id))
       const unknown = ids.filter((id) => !known.has(id) && !library.broken.some((path) => path.endsWith(`/${id}.md`)))
       if (unknown.length > 0) {
-        const {UsageError} = await import('../../lib/core/errors.js')
-        throw new UsageError(`no runbook ${unknown.join(', ')}`, `the runbooks are ${[...known].join(', ') || 'none'}`, {hint: '`cimops runbook list` shows them'})
+        const {NotFoundError} = await import('../../lib/core/errors.js')
+        throw new NotFoundError(`no runbook ${unknown.join(', ')}`, `the runbooks are ${[...known].join(', ') || 'none'}`, {hint: '`cimops runbook list` shows them'})
       }
     }
     const {renderLint} = await import('../../lib/runbooks/render.js')

@@ -19,7 +19,7 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
     {description: 'What would run, with which values', command: '<%= config.bin %> runbook run nats-recovery --all --dry-run'},
     {description: 'Keep going after a failed check, and keep the record', command: '<%= config.bin %> runbook run no-metrics --all --keep-going --json > run.json'},
   ]
-  static args = {id: Args.string({description: 'runbook id (see `cimops runbook list`)', required: true})}
+  static args = {id: Args.string({description: 'runbook id, as `cimops runbook list` shows it', required: true})}
   static flags = {
     step: Flags.string({char: 's', summary: 'Run this step (repeatable, in the order given): name, ID/name or number.', multiple: true, multipleNonGreedy: true}),
     all: Flags.boolean({summary: 'Run every step not marked excludeFromRunAll, in order.'}),

@@ -7,13 +7,13 @@ export default class RunbookShow extends BaseCommand<typeof RunbookShow> {
   static summary = 'Show a runbook for the terminal, or one step\'s script'
   static description = `Sections, parameters and every step labelled with its name and attributes (asks first, timeout, failure ignored, not in --all).
 --step NAME prints that step's script alone, exactly as it runs (pipe it, paste it). --json gives the parsed model: front matter, sections and steps with their attributes.
-A runbook with errors is refused (exit 65): \`cimops runbook lint ID\` lists them.`
+An unknown id exits 2, naming the runbooks there are; a runbook with errors is refused (exit 65): \`cimops runbook lint ID\` lists them.`
   static examples = [
     '<%= config.bin %> runbook show high-event-lag',
     {description: 'One step\'s commands', command: '<%= config.bin %> runbook show high-event-lag --step consumer-report'},
     '<%= config.bin %> runbook show nats-recovery --json | jq \'.steps[] | {name, description}\'',
   ]
-  static args = {id: Args.string({description: 'runbook id (see `cimops runbook list`)', required: true})}
+  static args = {id: Args.string({description: 'runbook id, as `cimops runbook list` shows it', required: true})}
   static flags = {
     step: Flags.string({char: 's', summary: 'Print only this step\'s script (name, ID/name, or number).'}),
     dir: Flags.string({summary: 'Read runbooks from this directory [default: CIMOPS_RUNBOOKS, else the shipped ones].'}),

@@ -7,15 +7,17 @@ import type {StreamRow} from '../../lib/streams/stream-report.js'
 
 export default class StreamInfo extends BaseCommand<typeof StreamInfo> {
   static summary = 'One stream in detail: configuration, limits, state, replicas and sources'
-  static description = 'A stream that does not exist exits 2, naming the streams that do; NATS unreachable exits 69.'
-  static examples = ['<%= config.bin %> stream info EVENTS', '<%= config.bin %> stream info EVENTS --json | jq .cluster']
+  static description = `STREAM defaults to the context's events stream (EVENTS).
+A stream that does not exist exits 2, naming the streams that do; NATS unreachable exits 69.`
+  static examples = ['<%= config.bin %> stream info', '<%= config.bin %> stream info CIM_OPS', '<%= config.bin %> stream info EVENTS --json | jq .cluster']
   static args = {
-    stream: Args.string({description: 'Stream name.', required: true}),
+    stream: Args.string({description: 'Stream to show [default: the context\'s events stream].'}),
   }
 
   async run(): Promise<StreamRow> {
     const {fetchStreamInfo} = await import('../../lib/streams/stream-report.js')
-    const row = await fetchStreamInfo(await this.nats(), this.args.stream)
+    const stream = this.args.stream ?? (await this.context()).streams.events
+    const row = await fetchStreamInfo(await this.nats(), stream)
     this.print(this.render(row))
     return row
   }

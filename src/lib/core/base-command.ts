@@ -4,8 +4,8 @@ import {dirname} from 'node:path'
 import {type AuditOptions, loadAuditHook} from './audit-hook.js'
 import type {ResolvedContext} from './context-types.js'
 import {CONNECTION_ENV, type ConnectionFlags, resolveContext} from './context.js'
-import {describeFailure, type Failure} from './failure.js'
-import {ExitCode, InterruptedError} from './errors.js'
+import {type ArgumentSpec, describeFailure, type Failure, missingArguments, usageLine} from './failure.js'
+import {ExitCode, InterruptedError, type UsageError} from './errors.js'
 import {loadNatsSessionOpener, type NatsSession, type NatsSessionOptions} from './nats-session.js'
 import {createStyle, type Style} from './output/style.js'
 import {redact, redactString} from './redact.js'
@@ -134,12 +134,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return Number.isInteger(columns) && columns > 0 ? columns : undefined
   }
 
+  /** For arguments oclif cannot require itself (a required one after an optional one): the same error as oclif's. */
+  protected missingArgument(...names: string[]): UsageError {
+    const args = this.ctor.args as Record<string, Omit<ArgumentSpec, 'name'>>
+    return missingArguments(names.map((name) => ({...args[name], name})), this.usage())
+  }
+
+  private usage(): string {
+    const {args, flags, usage} = this.ctor
+    return usageLine(this.config.bin, this.id ?? '', {args, flags, usage})
+  }
+
   protected toSuccessJson(result: unknown): unknown {
     return redact(result)
   }
 
   protected async catch(error: Error): Promise<void> {
-    const failure: Failure = describeFailure(error, {isCheck: (this.ctor as unknown as typeof BaseCommand).isCheck, command: this.id ?? '', parsing: this.parsing})
+    const failure: Failure = describeFailure(error, {isCheck: (this.ctor as unknown as typeof BaseCommand).isCheck, command: this.id ?? '', parsing: this.parsing, usage: this.usage()})
     if (failure.silent) {
       process.exitCode = failure.exit
       return

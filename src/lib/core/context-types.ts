@@ -121,5 +121,5 @@ export const DEFAULTS = {
     stallAfter: 300,
   } satisfies Thresholds,
   mounts: ['/'],
-  scoreWeights: {events: 40, messaging: 30, memory: 15, disk: 15, monitoring: 0, gpu: 0, cpu: 0} satisfies ScoreWeights,
+  scoreWeights: {events: 40, messaging: 30, memory: 15, disk: 15, monitoring: 10, cpu: 5, gpu: 5} satisfies ScoreWeights,
 } as const

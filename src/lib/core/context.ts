@@ -2,7 +2,7 @@ import {dirname} from 'node:path'
 
 import {type ContextConfig, type LoadedConfig, loadConfig} from './config.js'
 import {DEFAULTS, type NatsSettings, type NotifierSettings, type ResolvedContext, type SettingSource, type Thresholds} from './context-types.js'
-import {MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'
+import {formatDuration, MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'
 import {ConfigError, UsageError} from './errors.js'
 import {loadNatsContext, splitServers} from './natscli-context.js'
 import {withUrlCredentials} from './nats-url.js'
@@ -153,14 +153,37 @@ const THRESHOLD_PAIRS: Array<[keyof Thresholds, keyof Thresholds, 'up' | 'down']
   ['diskFreeWarn', 'diskFreeCrit', 'down'],
 ]
 
+/** A warning threshold past its critical one: `warn` must be `relation` `crit`. */
+export interface MisorderedThresholds {
+  warn: keyof Thresholds
+  crit: keyof Thresholds
+  relation: 'at most' | 'at least'
+}
+
+/** The first warning/critical pair in the wrong order, if any: a value must cross warning before critical. */
+export function misorderedThresholds(thresholds: Thresholds): MisorderedThresholds | undefined {
+  for (const [warn, crit, worse] of THRESHOLD_PAIRS) {
+    if (worse === 'up' ? thresholds[warn] > thresholds[crit] : thresholds[warn] < thresholds[crit]) return {warn, crit, relation: worse === 'up' ? 'at most' : 'at least'}
+  }
+  return undefined
+}
+
+/** A threshold with its unit, as messages show it: `2m`, `90%`, `10% free`, `1.5 per core`. */
+export function formatThreshold(key: keyof Thresholds, value: number): string {
+  if (key === 'lagWarn' || key === 'lagCrit' || key === 'stallAfter') return formatDuration(value * 1000)
+  if (key === 'diskFreeWarn' || key === 'diskFreeCrit') return `${value}% free`
+  if (key === 'loadWarn' || key === 'loadCrit') return `${value} per core`
+  return `${value}%`
+}
+
 /** The context's thresholds (over the defaults) must be ordered; a flag that breaks the order is the command's usage error. */
 function checkThresholdOrder(thresholds: Thresholds, key: string, file: string): void {
-  for (const [warn, crit, worse] of THRESHOLD_PAIRS) {
-    if (worse === 'up' ? thresholds[warn] <= thresholds[crit] : thresholds[warn] >= thresholds[crit]) continue
-    throw new ConfigError(`invalid config file ${file}`, `${key}.${warn} ${thresholds[warn]} must be ${worse === 'up' ? 'at most' : 'at least'} ${key}.${crit} ${thresholds[crit]}`, {
-      hint: 'fix the file; a key not set takes its default (see `cimops context show`)',
-    })
-  }
+  const wrong = misorderedThresholds(thresholds)
+  if (!wrong) return
+  const {warn, crit, relation} = wrong
+  throw new ConfigError(`invalid config file ${file}`, `${key}.${warn} ${formatThreshold(warn, thresholds[warn])} must be ${relation} ${key}.${crit} ${formatThreshold(crit, thresholds[crit])}`, {
+    hint: 'fix the file; a key not set takes its default (see `cimops context show`)',
+  })
 }
 
 function natsFromConfig(nats: NonNullable<ContextConfig['nats']>, configDir: string): Partial<NatsSettings> {

@@ -1,4 +1,4 @@
-import {ExitCode, isCimopsError} from './errors.js'
+import {ExitCode, isCimopsError, UsageError} from './errors.js'
 
 /** How an error is shown and which exit code it gives (DESIGN.md "Exit codes"). */
 export interface Failure {
@@ -18,12 +18,49 @@ interface OclifError extends Error {
   parse?: unknown
 }
 
-export function describeFailure(error: Error, {isCheck, command, parsing = false}: {isCheck: boolean; command: string; parsing?: boolean}): Failure {
+/** An argument as oclif declares it: what a missing-argument error names. */
+export interface ArgumentSpec {
+  name: string
+  description?: string
+  required?: boolean
+}
+
+interface InputSpec {
+  required?: boolean
+}
+
+/**
+ * The one-line usage shown with a missing argument: `cimops consumer info [STREAM] CONSUMER [flags]`. A command whose
+ * arguments oclif cannot describe (an optional one before a required one) declares `static usage`, as for its help.
+ */
+export function usageLine(bin: string, command: string, spec: {args?: Record<string, InputSpec>; flags?: Record<string, InputSpec>; usage?: string | string[]}): string {
+  const display = command.replaceAll(':', ' ')
+  const declared = Array.isArray(spec.usage) ? spec.usage[0] : spec.usage
+  if (declared !== undefined) return `${bin} ${display} ${declared.replace('<%= command.id %>', '').trim()}`.trim()
+  const args = Object.entries(spec.args ?? {}).map(([name, arg]) => (arg.required ? name.toUpperCase() : `[${name.toUpperCase()}]`))
+  const required = Object.entries(spec.flags ?? {})
+    .filter(([, flag]) => flag.required)
+    .map(([name]) => `--${name} <value>`)
+  // Every command has the global flags at least.
+  return [bin, display, ...args, ...required, '[flags]'].join(' ')
+}
+
+/** `missing argument CONSUMER: consumer name (usage: ...)`: what to add and where it goes. */
+export function missingArguments(args: ArgumentSpec[], usage: string): UsageError {
+  const named = args.map((arg) => ({name: arg.name.toUpperCase(), description: arg.description && sentenceFragment(arg.description)}))
+  const what = named.length === 1 ? `missing argument ${named[0].name}` : `missing arguments ${named.map((arg) => arg.name).join(', ')}`
+  const why = named.map((arg) => (named.length === 1 ? arg.description : `${arg.name} is ${arg.description}`) ?? arg.name).join('; ')
+  return new UsageError(what, why, {hint: `usage: ${usage}`})
+}
+
+export function describeFailure(error: Error, {isCheck, command, parsing = false, usage}: {isCheck: boolean; command: string; parsing?: boolean; usage?: string}): Failure {
   const e = error as OclifError
   if (e.code === 'EEXIT' && typeof e.oclif?.exit === 'number') {
     return {code: 'EXIT', exit: e.oclif.exit, message: '', line: '', silent: true}
   }
   const display = command.replaceAll(':', ' ')
+  const missing = requiredArgs(e)
+  if (missing && usage !== undefined) return describeFailure(missingArguments(missing, usage), {isCheck, command})
   // oclif's parser errors carry `parse`; a few (a flag given twice) are plain CLIErrors thrown while parsing.
   if (e.parse !== undefined || (parsing && !isCimopsError(error))) {
     const why = usageReason(e.message)
@@ -51,6 +88,20 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
     hint,
     line: `${display} failed: ${why} (${hint})`,
   }
+}
+
+/** oclif's RequiredArgsError, known by shape: oclif does not export its parser errors. */
+function requiredArgs(error: OclifError): ArgumentSpec[] | undefined {
+  const {args} = error as {args?: unknown}
+  if (error.parse === undefined || !/^Missing \d+ required args?\b/.test(error.message) || !Array.isArray(args)) return undefined
+  const specs = args.filter((arg): arg is ArgumentSpec => typeof (arg as ArgumentSpec | undefined)?.name === 'string')
+  return specs.length > 0 ? specs : undefined
+}
+
+/** 'Stream name.' -> 'stream name', to follow a colon mid-line; an acronym keeps its capitals. */
+function sentenceFragment(text: string): string {
+  const trimmed = text.trim().replace(/\.$/, '')
+  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0].toLowerCase() + trimmed.slice(1) : trimmed
 }
 
 function firstLine(text: string): string {

@@ -1,8 +1,8 @@
 import type {ResolvedContext} from '../core/context-types.js'
-import type {HealthComponent} from './components.js'
+import {type HealthSelector, selectsCheck} from './components.js'
 import type {CheckReport} from '../core/check/result.js'
 import type {NatsSession} from '../adapters/nats/session.js'
-import {runChecks} from './runner.js'
+import {type HealthCheck, runChecks} from './runner.js'
 import {healthScore} from './score.js'
 
 export interface HealthReport extends CheckReport {
@@ -15,7 +15,8 @@ export interface HealthReport extends CheckReport {
 }
 
 export interface HealthOptions {
-  components?: HealthComponent[]
+  /** From `selectComponents`; every check when empty or absent. */
+  components?: HealthSelector[]
   signal: AbortSignal
   now?: () => Date
   /** The command's session; without one the run opens its own and closes it (health-check --watch: every report connects afresh). */
@@ -25,7 +26,8 @@ export interface HealthOptions {
 /** Runs the selected checks concurrently against the resolved context; never throws for a sick component. */
 export async function runHealthCheck(ctx: ResolvedContext, options: HealthOptions): Promise<HealthReport> {
   const {ALL_CHECKS} = await import('./checks/index.js')
-  const selected = options.components?.length ? ALL_CHECKS.filter((c) => options.components!.includes(c.component as HealthComponent)) : ALL_CHECKS
+  const selectors = options.components ?? []
+  const selected = selectors.length === 0 ? ALL_CHECKS : ALL_CHECKS.filter((c) => selectors.some((s) => s.component === c.component)).map((c) => narrowed(c, selectors))
   const now = options.now ?? (() => new Date())
   const checkedAt = now().toISOString()
   const {openNatsSession} = await import('../adapters/nats/session.js')
@@ -36,5 +38,16 @@ export async function runHealthCheck(ctx: ResolvedContext, options: HealthOption
     return {...report, score, scoreGroups: groups, checkedAt, context: ctx.name}
   } finally {
     if (nats !== options.nats) await nats.close()
+  }
+}
+
+/** The check with only the results selected (`--component cpu` runs the system check and keeps its cpu result). */
+function narrowed(check: HealthCheck, selectors: HealthSelector[]): HealthCheck {
+  return {
+    ...check,
+    async run(context) {
+      const outcome = await check.run(context)
+      return (Array.isArray(outcome) ? outcome : [outcome]).filter((o) => selectsCheck(selectors, o.component, o.name))
+    },
   }
 }

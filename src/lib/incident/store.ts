@@ -2,7 +2,7 @@
 import type {OpsLog} from '../adapters/nats/ops-events.js'
 import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
-import {OperationError, UsageError} from '../core/errors.js'
+import {NotFoundError, UsageError} from '../core/errors.js'
 import {parseIncidentEvent} from './events.js'
 import {foldIncidents} from './fold.js'
 import {type Incident, type IncidentEvent, incidentFilter, incidentSubject, normalizeIncidentId} from './model.js'
@@ -60,7 +60,7 @@ export function parseIncidentIdArg(text: string): string {
   return id
 }
 
-/** An unknown incident: the operation failed (exit 2), naming the id. */
-export function unknownIncident(id: string): OperationError {
-  return new OperationError(`unknown incident ${id}`, `no events on cim.ops.incident.${id}.>`, {hint: 'see `cimops incident list --all`'})
+/** An unknown incident: not found (exit 2), naming the id. */
+export function unknownIncident(id: string): NotFoundError {
+  return new NotFoundError(`unknown incident ${id}`, `no events on cim.ops.incident.${id}.>`, {hint: 'see `cimops incident list --all`'})
 }

@@ -14,6 +14,15 @@ export interface ReplayProgressView {
   stop(): void
 }
 
+/**
+ * The dry run's time estimate: a rough rate (ESTIMATED_RATE) says nothing useful below a second, where connecting and
+ * checking the target take longer than the events; no estimate for nothing selected.
+ */
+export function estimatePhrase(selected: number, estimatedSeconds: number | undefined): string | undefined {
+  if (selected === 0 || estimatedSeconds === undefined) return undefined
+  return estimatedSeconds < 1 ? 'under a second' : `about ${formatDuration(estimatedSeconds * 1000)}`
+}
+
 /** How far through the source range the replay is (0..1); undefined for a file source (no known end). */
 export function rangeFraction(p: ReplayProgress): number | undefined {
   if (!Number.isSafeInteger(p.toSeq) || p.toSeq >= Number.MAX_SAFE_INTEGER) return undefined

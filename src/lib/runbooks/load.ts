@@ -7,7 +7,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import {delimiter, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {DataError, UsageError} from '../core/errors.js'
+import {DataError, NotFoundError, UsageError} from '../core/errors.js'
 import type {Runbook, RunbookProblem} from './model.js'
 import {parseRunbook} from './parse.js'
 
@@ -98,7 +98,7 @@ async function markdownFiles(dir: string): Promise<string[]> {
     .sort()
 }
 
-/** The runbook with this id, or a usage error naming the ones there are. */
+/** The runbook with this id, or not found (exit 2, as for an unknown stream or incident) naming the ones there are. */
 export function findRunbook(library: RunbookLibrary, id: string): Runbook {
   const found = library.runbooks.find((runbook) => runbook.id === id) ?? library.runbooks.find((runbook) => runbook.id === id.toLowerCase())
   if (found) return found
@@ -108,7 +108,7 @@ export function findRunbook(library: RunbookLibrary, id: string): Runbook {
     throw new DataError(`runbook ${id} is malformed`, why[0] ?? 'its front matter cannot be read', {hint: `\`cimops runbook lint ${broken}\` lists every problem`})
   }
   const ids = library.runbooks.map((runbook) => runbook.id)
-  throw new UsageError(`no runbook "${id}"`, ids.length === 0 ? `there are no runbooks in ${library.dirs.join(', ')}` : `the runbooks are ${ids.join(', ')}`, {
+  throw new NotFoundError(`no runbook "${id}"`, ids.length === 0 ? `there are no runbooks in ${library.dirs.join(', ')}` : `the runbooks are ${ids.join(', ')}`, {
     hint: '`cimops runbook list` shows them with their alerts',
   })
 }

@@ -4,7 +4,7 @@ import {worstStatus} from '../core/check/status.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {parseDuration} from '../core/duration.js'
 import {UsageError} from '../core/errors.js'
-import {formatSeconds} from '../core/output/units.js'
+import {formatSeconds, plural} from '../core/output/units.js'
 import {type ConsumerMeasures, type ConsumerThresholds, type ConsumerThresholdSources, type ConsumerVerdict, consumerVerdict, type ThresholdSource} from './lag.js'
 
 export interface ThresholdFlags {
@@ -68,10 +68,10 @@ export function consumerThresholds(ctx: Pick<ResolvedContext, 'thresholds' | 'th
     ...withDefined({pendingWarn: count('pendingWarn', 'pending-warn', flags.pendingWarn), pendingCrit: count('pendingCrit', 'pending-crit', flags.pendingCrit)}),
   }
   if (values.lagWarn > values.lagCrit) {
-    throw new UsageError('inconsistent --lag-warn/--lag-crit', `warning ${values.lagWarn}s must be at most critical ${values.lagCrit}s`)
+    throw new UsageError('inconsistent --lag-warn/--lag-crit', `warning ${formatSeconds(values.lagWarn)} must be at most critical ${formatSeconds(values.lagCrit)}`)
   }
   if (values.pendingWarn !== undefined && values.pendingCrit !== undefined && values.pendingWarn > values.pendingCrit) {
-    throw new UsageError('inconsistent --pending-warn/--pending-crit', `warning ${values.pendingWarn} must be at most critical ${values.pendingCrit}`)
+    throw new UsageError('inconsistent --pending-warn/--pending-crit', `warning ${plural(values.pendingWarn, 'event')} must be at most critical ${plural(values.pendingCrit, 'event')}`)
   }
   return {values, sources, metadataKeys: {}}
 }

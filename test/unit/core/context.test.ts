@@ -48,6 +48,7 @@ describe('config file validation', () => {
     ['contexts:\n  prod:\n    prometheus: {url: 42}\n', 'contexts.prod.prometheus.url', 'expected string'],
     ['contexts:\n  prod:\n    natz: {}\n', 'contexts.prod', 'unknown key "natz"'],
     ['current-context: nope\ncontexts: {}\n', 'current-context', 'not one of the contexts'],
+    ['contexts:\n  prod:\n    scoreWeights: {monitoring: 0}\n', 'contexts.prod.scoreWeights.monitoring', '>0'],
     ['contexts: [\n', 'not valid YAML', ''],
   ])('names the file, the key and the expectation', async (text, key, expectation) => {
     await writeConfig(text)
@@ -135,9 +136,13 @@ describe('precedence: flag > env > context > default', () => {
     await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {lagWarn: 2m}\n')
     const error = await resolveContext({}, {}).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ConfigError)
-    expect(error).toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.thresholds.lagWarn 120 must be at most contexts.prod.thresholds.lagCrit 60'})
+    expect(error).toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.thresholds.lagWarn 2m must be at most contexts.prod.thresholds.lagCrit 1m'})
     await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {diskFreeWarn: 5, diskFreeCrit: 10}\n')
-    await expect(resolveContext({}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: expect.stringContaining('thresholds.diskFreeWarn 5 must be at least')})
+    await expect(resolveContext({}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.thresholds.diskFreeWarn 5% free must be at least contexts.prod.thresholds.diskFreeCrit 10% free'})
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {loadWarn: 4, loadCrit: 2}\n')
+    await expect(resolveContext({}, {})).rejects.toMatchObject({why: 'contexts.prod.thresholds.loadWarn 4 per core must be at most contexts.prod.thresholds.loadCrit 2 per core'})
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {memWarn: 95}\n')
+    await expect(resolveContext({}, {})).rejects.toMatchObject({why: 'contexts.prod.thresholds.memWarn 95% must be at most contexts.prod.thresholds.memCrit 90%'})
   })
 })
 

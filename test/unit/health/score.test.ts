@@ -94,20 +94,35 @@ describe('status arithmetic', () => {
 
 describe('health score', () => {
   const weights = DEFAULTS.scoreWeights
+  const all = (status: 'OK' | 'CRITICAL') => [
+    {component: 'consumers', name: 'consumer:a', status},
+    {component: 'nats', name: 'nats', status: 'OK' as const},
+    {component: 'system', name: 'memory', status: 'OK' as const},
+    {component: 'system', name: 'disk:/', status: 'OK' as const},
+  ]
+
   it('is 100 when all is well and weighs groups like the seed composite', () => {
-    const all = (status: 'OK' | 'CRITICAL') => [
-      {component: 'consumers', name: 'consumer:a', status},
-      {component: 'nats', name: 'nats', status: 'OK' as const},
-      {component: 'system', name: 'memory', status: 'OK' as const},
-      {component: 'system', name: 'disk:/', status: 'OK' as const},
-      {component: 'prometheus', name: 'prometheus', status: 'CRITICAL' as const},
-    ]
     expect(healthScore(all('OK'), weights).score).toBe(100)
-    // events weigh 40: a dead event pipeline costs 40 points; monitoring weighs 0 by default.
+    // events weigh 40 of 100 here: a dead event pipeline costs 40 points.
     expect(healthScore(all('CRITICAL'), weights).score).toBe(60)
   })
 
-  it('weighs selected groups equally when none has a weight', () => {
-    expect(healthScore([{component: 'prometheus', name: 'prometheus', status: 'WARNING'}], weights).score).toBe(60)
+  it('reads the same checks as the verdict: a CRITICAL check anywhere costs points', () => {
+    // A critical alert firing (monitoring) and a CPU overload: the verdict is CRITICAL, so the score is not 100.
+    for (const bad of [{component: 'alertmanager', name: 'alertmanager'}, {component: 'system', name: 'cpu'}, {component: 'gpu', name: 'gpu:0'}]) {
+      const checks = [...all('OK'), {...bad, status: 'CRITICAL' as const}]
+      expect(worstStatus(checks.map((c) => c.status))).toBe('CRITICAL')
+      expect(healthScore(checks, weights).score, bad.name).toBeLessThan(100)
+    }
+    expect(healthScore([...all('OK'), {component: 'alertmanager', name: 'alertmanager', status: 'CRITICAL'}], weights).score).toBe(91)
+  })
+
+  it('is never 100 with a check not OK, however many checks are OK', () => {
+    const many = Array.from({length: 400}, (_, i) => ({component: 'consumers', name: `consumer:${i}`, status: 'OK' as const}))
+    expect(healthScore([...many, {component: 'consumers', name: 'consumer:late', status: 'WARNING'}], weights).score).toBe(99)
+  })
+
+  it('counts a group the weights do not name', () => {
+    expect(healthScore([{component: 'prometheus', name: 'prometheus', status: 'WARNING'}], {}).score).toBe(60)
   })
 })

@@ -39,8 +39,8 @@ describe('consumerThresholds', () => {
     })
   })
   it('refuses bad or inverted values', () => {
-    expect(() => consumerThresholds(t, {lagWarn: '2m', lagCrit: '1m'})).toThrow('inconsistent --lag-warn/--lag-crit')
+    expect(() => consumerThresholds(t, {lagWarn: '2m', lagCrit: '1m'})).toThrow('inconsistent --lag-warn/--lag-crit: warning 2m must be at most critical 1m')
     expect(() => consumerThresholds(t, {pendingWarn: 'many'})).toThrow('invalid --pending-warn "many"')
-    expect(() => consumerThresholds(t, {pendingWarn: '10', pendingCrit: '5'})).toThrow('inconsistent --pending-warn/--pending-crit')
+    expect(() => consumerThresholds(t, {pendingWarn: '10', pendingCrit: '5'})).toThrow('inconsistent --pending-warn/--pending-crit: warning 10 events must be at most critical 5 events')
   })
 })
