@@ -58,7 +58,6 @@ describe.each(WIDTHS)('alert and silence tables at %d columns: the house rules w
       })
     const alerts = [alert('f1', 'eu-west-1'), alert('f2', 'eu-west-2')]
     const text = expectFits((w) => renderAlertTable(alerts, {style, width: w, now}), width, [['HighEventProcessingLag'], ['HighEventProcessingLag']])
-    console.log(text)
     expect(text).toContain('region=eu-west-1')
     expect(text).toContain('region=eu-west-2')
   })
@@ -82,7 +81,6 @@ describe.each(WIDTHS)('alert and silence tables at %d columns: the house rules w
     })
     const silences = [silence('8d0c4f5e-2a4b-4c8e-9a51-0c6f1f8e2d11', 'eu-west-1'), silence('f3b1a9d2-7c6e-4e0a-b1d4-55e0c2a9f7a3', 'eu-west-2')]
     const text = expectFits((w) => renderSilenceTable(silences, {style, width: w, now}), width, silences.map((s) => [s.id]))
-    console.log(text)
     expect(text).toContain('region="eu-west-2"')
   })
 })

@@ -22,7 +22,8 @@ describe.each(WIDTHS)('tables at %d columns: the house rules (core/output/table.
   it('incident list: ids whole, the 70-character title wrapped, never cut', () => {
     const text = expectFits((w) => renderIncidentList(incidents, 'all', {style, width: w}), width, incidents.map((i) => [i.id]))
     expect(text).not.toContain('…')
-    expect(lastColumn(text, 'TITLE')).toContain(squeezed(TITLE))
+    // In its column where it can be read there, else on a detail line under its incident.
+    expect(text.split('\n')[0].includes('TITLE') ? lastColumn(text, 'TITLE') : squeezed(text)).toContain(squeezed(TITLE))
   })
   it('incident show: notifications and timeline keep their keys', () => {
     const view = {

@@ -4,7 +4,8 @@
  *   alike because their names were cut;
  * - other columns give way in a declared order (`giveWay`: lower first; `flexible` is the first tier),
  *   numbers (right-aligned) never do;
- * - free text (`wrap`) wraps onto more lines inside its column instead of losing its end;
+ * - free text (`wrap`) wraps onto more lines inside its column instead of losing its end, and where
+ *   the column would be too narrow to read, moves to a detail line under its row;
  * - without a width (not a terminal, no COLUMNS) nothing is shortened.
  */
 
@@ -43,32 +44,64 @@ const MIN_TRUNCATED_WIDTH = 8
 
 export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, options: TableOptions = {}): string {
   const gap = options.gap ?? 2
-  const cells = rows.map((row) => columns.map((column) => oneLine(column.get(row))))
-  const widths = columns.map((column, i) => Math.max(visibleLength(column.header), ...cells.map((line) => visibleLength(line[i]))))
-  fitWidths(widths, columns, gap, options.width)
+  const allCells = rows.map((row) => columns.map((column) => oneLine(column.get(row))))
+  const natural = columns.map((column, i) => Math.max(visibleLength(column.header), ...allCells.map((line) => visibleLength(line[i]))))
+  const {shown, widths} = layout(columns, natural, gap, options.width)
+  const details = columns.map((_, i) => i).filter((i) => !shown.includes(i))
 
-  const pad = (text: string, i: number) => {
-    const fill = ' '.repeat(Math.max(0, widths[i] - visibleLength(text)))
-    return columns[i].align === 'right' ? fill + text : text + fill
+  const pad = (text: string, k: number) => {
+    const fill = ' '.repeat(Math.max(0, widths[k] - visibleLength(text)))
+    return columns[shown[k]].align === 'right' ? fill + text : text + fill
   }
   const join = (parts: string[]) => parts.join(' '.repeat(gap)).trimEnd()
-  const header = join(columns.map((column, i) => (options.paintHeader ?? ((t: string) => t))(pad(truncate(column.header, widths[i]), i))))
-  const body = cells.flatMap((line, r) => {
-    const fitted = line.map((text, i) => (columns[i].wrap ? wrapText(text, widths[i]) : [truncate(text, widths[i])]))
+  const header = join(shown.map((i, k) => (options.paintHeader ?? ((t: string) => t))(pad(truncate(columns[i].header, widths[k]), k))))
+  const body = allCells.flatMap((line, r) => {
+    const fitted = shown.map((i, k) => (columns[i].wrap ? wrapText(line[i], widths[k]) : [truncate(line[i], widths[k])]))
     const height = Math.max(...fitted.map((lines) => lines.length))
-    return Array.from({length: height}, (_, k) =>
+    const rowLines = Array.from({length: height}, (_, n) =>
       join(
-        fitted.map((lines, i) => {
-          const padded = pad(lines[k] ?? '', i)
-          const paint = columns[i].paint
-          if (!paint || lines[k] === undefined) return padded
+        fitted.map((lines, k) => {
+          const padded = pad(lines[n] ?? '', k)
+          const paint = columns[shown[k]].paint
+          if (!paint || lines[n] === undefined) return padded
           const trimmed = padded.trimEnd()
           return paint(trimmed, rows[r]) + padded.slice(trimmed.length)
         }),
       ),
     )
+    return [...rowLines, ...details.flatMap((i) => detailLines(columns[i], line[i], rows[r], options.width!))]
   })
   return [header, ...body].join('\n')
+}
+
+/** Below this a wrapped column reads as a narrow ribbon: its text moves to a detail line under the row. */
+const MIN_READABLE_WRAP_WIDTH = 20
+const DETAIL_INDENT = '  '
+
+/**
+ * Which columns stay in the table and how wide: fitted by give-way order; while a wrapped column ends up
+ * narrower than it can be read, the earliest-giving of those leaves the table for a detail line.
+ */
+function layout<Row>(columns: Array<Column<Row>>, natural: number[], gap: number, width?: number): {shown: number[]; widths: number[]} {
+  let shown = columns.map((_, i) => i)
+  for (;;) {
+    const widths = shown.map((i) => natural[i])
+    fitWidths(widths, shown.map((i) => columns[i]), gap, width)
+    const ribbons = shown.filter((i, k) => columns[i].wrap && widths[k] < Math.min(MIN_READABLE_WRAP_WIDTH, natural[i]))
+    if (ribbons.length === 0) return {shown, widths}
+    const order = (i: number) => (columns[i].flexible ? -1 : (columns[i].giveWay ?? 0))
+    const leaving = ribbons.reduce((first, i) => (order(i) < order(first) ? i : first), ribbons[0])
+    shown = shown.filter((i) => i !== leaving)
+  }
+}
+
+/** `  summary: text…` under its row, wrapped to the width; nothing for an empty or "-" value. */
+function detailLines<Row>(column: Column<Row>, text: string, row: Row, width: number): string[] {
+  if (text === '' || text === '-') return []
+  const label = `${DETAIL_INDENT}${column.header.toLowerCase()}: `
+  const lines = wrapText(text, Math.max(MIN_READABLE_WRAP_WIDTH, width - label.length))
+  const paint = column.paint ?? ((t: string) => t)
+  return lines.map((line, n) => (n === 0 ? label : ' '.repeat(label.length)) + paint(line, row))
 }
 
 /** The tiers of columns that may give way, in order; the last plain text column when none is declared. */
@@ -109,7 +142,10 @@ function truncate(text: string, width: number): string {
   return visibleLength(text) <= width ? text : Array.from(text).slice(0, Math.max(0, width - 1)).join('') + ELLIPSIS
 }
 
-/** Word-wraps to `width`; a word longer than the width is split. */
+/** Where a long word may break: after these, as a person would hyphenate a name or a URL. */
+const BREAK_AFTER = new Set(['-', '.', '/', '=', ',', ':', '_', '@'])
+
+/** Word-wraps to `width`; a word longer than the width is split, after a `-`, `.`, `/`, ... where one is near. */
 export function wrapText(text: string, width: number): string[] {
   if (visibleLength(text) <= width) return [text]
   const lines: string[] = []
@@ -120,8 +156,10 @@ export function wrapText(text: string, width: number): string[] {
       if (line) lines.push(line)
       line = ''
       const chars = Array.from(rest)
-      lines.push(chars.slice(0, width).join(''))
-      rest = chars.slice(width).join('')
+      const breakAt = chars.slice(0, width).findLastIndex((char) => BREAK_AFTER.has(char))
+      const cut = breakAt >= width / 3 ? breakAt + 1 : width
+      lines.push(chars.slice(0, cut).join(''))
+      rest = chars.slice(cut).join('')
     }
     if (!line) line = rest
     else if (visibleLength(line) + 1 + visibleLength(rest) <= width) line += ` ${rest}`

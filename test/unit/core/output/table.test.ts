@@ -75,10 +75,27 @@ describe('renderTable fits the width by the house rules', () => {
   })
 })
 
+describe('detail lines', () => {
+  it('a wrapped column that would be narrower than it reads leaves the table for a line under its row', () => {
+    const wide: Array<Column<Row>> = [
+      {header: 'CONSUMER', get: (r) => r.name, key: true},
+      {header: 'STREAM', get: (r) => r.stream},
+      {header: 'PENDING', get: (r) => String(r.pending), align: 'right'},
+      {header: 'NOTE', get: (r) => r.note, wrap: true, giveWay: 1, paint: (t) => `<${t}>`},
+    ]
+    const text = renderTable(ROWS, wide, {width: 70})
+    expect(lines(text)[0]).toBe('CONSUMER                                 STREAM  PENDING')
+    expect(lines(text)[2]).toBe('  note: <behind by 94s since the last deploy of the analytics service>')
+    expect(lines(text)[4]).toBe('  note: <ok>')
+    expect(renderTable(ROWS, wide, {width: 200})).not.toContain('  note:')
+  })
+})
+
 describe('wrapText', () => {
   it('breaks at spaces, and splits a word longer than the width', () => {
     expect(wrapText('the quick brown fox', 9)).toEqual(['the quick', 'brown fox'])
-    expect(wrapText('workflow-analytics-projection', 10)).toEqual(['workflow-a', 'nalytics-p', 'rojection'])
+    expect(wrapText('workflow-analytics-projection', 10)).toEqual(['workflow-', 'analytics-', 'projection'])
+    expect(wrapText('abcdefghijklmnop', 10)).toEqual(['abcdefghij', 'klmnop'])
     expect(wrapText('short', 10)).toEqual(['short'])
   })
 })
