@@ -48,7 +48,7 @@ describe('config file validation', () => {
     ['contexts:\n  prod:\n    prometheus: {url: 42}\n', 'contexts.prod.prometheus.url', 'expected string'],
     ['contexts:\n  prod:\n    natz: {}\n', 'contexts.prod', 'unknown key "natz"'],
     ['current-context: nope\ncontexts: {}\n', 'current-context', 'not one of the contexts'],
-    ['contexts:\n  prod:\n    scoreWeights: {monitoring: 0}\n', 'contexts.prod.scoreWeights.monitoring', '>0'],
+    ['contexts:\n  prod:\n    scoreWeights: {monitoring: -1}\n', 'contexts.prod.scoreWeights.monitoring', '>=0'],
     ['contexts: [\n', 'not valid YAML', ''],
   ])('names the file, the key and the expectation', async (text, key, expectation) => {
     await writeConfig(text)
