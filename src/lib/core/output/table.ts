@@ -22,6 +22,11 @@ export interface Column<Row> {
   giveWay?: number
   /** Shortened by wrapping onto more lines inside the column, not with an ellipsis. */
   wrap?: boolean
+  /**
+   * May be left out at a width where the table does not fit even with every other column given way
+   * (lower first); a line under the table names what was left out.
+   */
+  hide?: number
   /** A wrapped column is never wider than this when there is a width: a long list reads better as a block than as one 100-character line. */
   maxWidth?: number
   /** Adds colour after layout, so ANSI codes never break alignment. */
@@ -46,8 +51,8 @@ export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, optio
   const gap = options.gap ?? 2
   const allCells = rows.map((row) => columns.map((column) => oneLine(column.get(row))))
   const natural = columns.map((column, i) => Math.max(visibleLength(column.header), ...allCells.map((line) => visibleLength(line[i]))))
-  const {shown, widths} = layout(columns, natural, gap, options.width)
-  const details = columns.map((_, i) => i).filter((i) => !shown.includes(i))
+  const {shown, widths, hidden} = layout(columns, natural, gap, options.width)
+  const details = columns.map((_, i) => i).filter((i) => !shown.includes(i) && !hidden.includes(i))
 
   const pad = (text: string, k: number) => {
     const fill = ' '.repeat(Math.max(0, widths[k] - visibleLength(text)))
@@ -71,7 +76,8 @@ export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, optio
     )
     return [...rowLines, ...details.flatMap((i) => detailLines(columns[i], line[i], rows[r], options.width!))]
   })
-  return [header, ...body].join('\n')
+  const note = hidden.length > 0 ? wrapText(`(left out at ${options.width} columns: ${hidden.map((i) => columns[i].header).join(', ')}; --json has them)`, options.width!) : []
+  return [header, ...body, ...note].join('\n')
 }
 
 /** Below this a wrapped column reads as a narrow ribbon: its text moves to a detail line under the row. */
@@ -82,16 +88,25 @@ const DETAIL_INDENT = '  '
  * Which columns stay in the table and how wide: fitted by give-way order; while a wrapped column ends up
  * narrower than it can be read, the earliest-giving of those leaves the table for a detail line.
  */
-function layout<Row>(columns: Array<Column<Row>>, natural: number[], gap: number, width?: number): {shown: number[]; widths: number[]} {
+function layout<Row>(columns: Array<Column<Row>>, natural: number[], gap: number, width?: number): {shown: number[]; widths: number[]; hidden: number[]} {
   let shown = columns.map((_, i) => i)
+  const hidden: number[] = []
   for (;;) {
     const widths = shown.map((i) => natural[i])
     fitWidths(widths, shown.map((i) => columns[i]), gap, width)
     const ribbons = shown.filter((i, k) => columns[i].wrap && widths[k] < Math.min(MIN_READABLE_WRAP_WIDTH, natural[i]))
-    if (ribbons.length === 0) return {shown, widths}
     const order = (i: number) => (columns[i].flexible ? -1 : (columns[i].giveWay ?? 0))
-    const leaving = ribbons.reduce((first, i) => (order(i) < order(first) ? i : first), ribbons[0])
+    if (ribbons.length > 0) {
+      const leaving = ribbons.reduce((first, i) => (order(i) < order(first) ? i : first), ribbons[0])
+      shown = shown.filter((i) => i !== leaving)
+      continue
+    }
+    const tooWide = width !== undefined && widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1) > width
+    const hideable = shown.filter((i) => columns[i].hide !== undefined)
+    if (!tooWide || hideable.length === 0) return {shown, widths, hidden}
+    const leaving = hideable.reduce((first, i) => (columns[i].hide! < columns[first].hide! ? i : first), hideable[0])
     shown = shown.filter((i) => i !== leaving)
+    hidden.push(leaving)
   }
 }
 

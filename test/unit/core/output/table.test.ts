@@ -91,6 +91,23 @@ describe('detail lines', () => {
   })
 })
 
+describe('columns left out', () => {
+  it('where giving way is not enough, hideable columns leave the table, lowest first, and a line says which', () => {
+    const columns: Array<Column<Row>> = [
+      {header: 'CONSUMER', get: (r) => r.name, key: true},
+      {header: 'STREAM', get: (r) => r.stream, hide: 2},
+      {header: 'PENDING', get: (r) => String(r.pending), align: 'right'},
+      {header: 'WAITING', get: () => '0', align: 'right', hide: 1},
+    ]
+    const narrow = lines(renderTable(ROWS, columns, {width: 60}))
+    expect(narrow[0]).toBe('CONSUMER                                 STREAM  PENDING')
+    expect(narrow.at(-1)).toBe('(left out at 60 columns: WAITING; --json has them)')
+    expect(lines(renderTable(ROWS, columns, {width: 52}))[0]).toBe('CONSUMER                                 PENDING')
+    expect(renderTable(ROWS, columns, {width: 80})).not.toContain('left out')
+    expect(renderTable(ROWS, columns)).not.toContain('left out')
+  })
+})
+
 describe('wrapText', () => {
   it('breaks at spaces, and splits a word longer than the width', () => {
     expect(wrapText('the quick brown fox', 9)).toEqual(['the quick', 'brown fox'])
