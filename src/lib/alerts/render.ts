@@ -56,8 +56,8 @@ export function renderAlertTable(alerts: readonly AlertView[], {style, width, no
     {header: 'SUMMARY', get: (a) => a.annotations.summary ?? a.annotations.description ?? '-', wrap: true, maxWidth: 50, giveWay: 1},
     {header: 'STATE', get: (a) => stateText(a, alertnames), paint: (text, a) => (a.state === 'active' && a.mutedBy.length === 0 ? text : style.dim(text)), wrap: true, giveWay: 3},
   ]
-  // A runbook URL is the first to give way: its start says which, the whole is in --json.
-  if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, giveWay: 0})
+  // The runbook is the first to give way: to a line of its own under the alert, where it stays whole.
+  if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, wrap: true, giveWay: 0})
   return renderTable([...alerts], columns, {width, paintHeader: style.dim})
 }
 
