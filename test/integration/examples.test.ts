@@ -155,6 +155,16 @@ describe('the examples of the README and of --help run against the quick start s
     expect(examples.filter((e) => e.sources.some((s) => s.startsWith('README.md'))).length).toBeGreaterThan(50)
   })
 
+  it("runbook steps reach the context's event monitor: high-event-lag's monitor-lag reads the sandbox's, not 127.0.0.1:9091", async () => {
+    const result = await runCli(['runbook', 'run', 'high-event-lag', '--step', 'monitor-lag', '--json'], home.env)
+    expect(result.code, result.stderr).toBe(0)
+    const run = JSON.parse(result.stdout) as {params: Record<string, string>; steps: Array<{name: string; status: string; outputTail: string[]}>}
+    expect(run.params.MONITOR_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(run.params.MONITOR_URL).not.toBe('http://127.0.0.1:9091')
+    expect(run.steps[0]).toMatchObject({name: 'monitor-lag', status: 'succeeded'})
+    expect(run.steps[0].outputTail.join('\n')).toMatch(/^cim_event_processing_lag_seconds\{domain="workflow"\} /m)
+  })
+
   it('runs each without a usage error, a crash or "please report"', async () => {
     const runnable = examples.filter((example) => !adaptation(example.command).skip)
     const failures: string[] = []
