@@ -15,7 +15,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
   static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
 Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data), between a format line and an end line holding the count and digest. --from-file F reads such a file instead of a stream, after checking the whole of it (a file cut short or edited is refused, exit 65).
 Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and ${MSG_ID_HEADER} <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same ${MSG_ID_HEADER} for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
---dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
+--dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. It shows the selection whatever the target: a target the replay could not use (no stream captures the prefix, a missing stream) is a note (target.problem in --json) and the dry run exits 0; without a target it only looks at the selection. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
   static examples = [
     {description: 'What a domain-wide replay would do', command: '<%= config.bin %> replay --domain workflow --to-prefix rebuild --dry-run'},
     {description: "Rebuild a projection: one aggregate's history, republished under a prefix", command: '<%= config.bin %> replay --aggregate wf-0007 --to-prefix rebuild'},
@@ -109,7 +109,8 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
   ): Promise<ReplayPlan> {
     const f = this.flags
     const targets = [f['to-prefix'], f['to-stream'], f['to-file']].filter((t) => t !== undefined)
-    if (targets.length !== 1) throw new UsageError('no replay target', 'give one of --to-prefix, --to-stream or --to-file', {hint: 'add --dry-run to only look at the selection'})
+    if (targets.length > 1) throw new UsageError('several replay targets', 'give only one of --to-prefix, --to-stream or --to-file')
+    if (targets.length === 0 && !f['dry-run']) throw new UsageError('no replay target', 'give one of --to-prefix, --to-stream or --to-file', {hint: 'add --dry-run to only look at the selection'})
     if (f['to-prefix'] !== undefined && (f['to-prefix'] === '' || f['to-prefix'].split('.').some((t) => t === '' || /[\s*>]/.test(t)))) {
       throw new UsageError(`invalid --to-prefix "${f['to-prefix']}"`, 'expected subject tokens without wildcards, e.g. rebuild')
     }
@@ -124,7 +125,13 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const replayId = f['replay-id'] ?? selection.newReplayId(now)
     selection.checkReplayId(replayId)
     const target: ReplayTarget =
-      f['to-prefix'] !== undefined ? {kind: 'prefix', prefix: f['to-prefix']} : f['to-stream'] !== undefined ? {kind: 'stream', stream: f['to-stream'], createTarget: f['create-target']} : {kind: 'file', path: f['to-file']!}
+      f['to-prefix'] !== undefined
+        ? {kind: 'prefix', prefix: f['to-prefix']}
+        : f['to-stream'] !== undefined
+          ? {kind: 'stream', stream: f['to-stream'], createTarget: f['create-target']}
+          : f['to-file'] !== undefined
+            ? {kind: 'file', path: f['to-file']}
+            : {kind: 'none'}
     const base = {
       replayId,
       createdAt: now.toISOString(),
@@ -158,12 +165,21 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       import('../lib/replay/progress.js'),
     ])
     const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
-    const to = result.target.kind === 'file' ? `file ${result.target.file}` : result.target.kind === 'prefix' ? `prefix ${result.target.prefix} (stream ${result.target.stream})` : `stream ${result.target.stream}${result.target.created === false && result.dryRun ? ' (to be created)' : result.target.created ? ' (created)' : ''}`
+    const {target} = result
+    const to =
+      target.kind === 'none'
+        ? 'no target'
+        : target.kind === 'file'
+          ? `file ${target.file}`
+          : target.kind === 'prefix'
+            ? `prefix ${target.prefix}${target.stream ? ` (stream ${target.stream})` : ''}`
+            : `stream ${target.stream}${target.created === false && result.dryRun ? ' (to be created)' : target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {
       const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
       const table = (title: string, counts: Record<string, number>) => renderCounts(title, counts, {style: this.style, width: this.width})
       if (result.selected > 0) lines.push(table('DOMAIN', result.byDomain ?? {}), '', table('EVENT TYPE', result.byEventType ?? {}), '')
+      if (target.problem) lines.push(`Note: the replay itself would fail: ${target.problem}`)
       const estimate = estimatePhrase(result.selected, result.estimatedSeconds)
       lines.push(`${estimate ? `Estimated time: ${estimate}. ` : ''}Nothing was changed.`)
       this.print(lines.join('\n'))

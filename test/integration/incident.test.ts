@@ -374,6 +374,22 @@ contexts:
     }
   })
 
+  it("takes Alertmanager's severities at the same rank (warning = major, info = minor) and says so; other words list the choices", async () => {
+    const declared = await cli('incident', 'declare', '--title', 'copied from an alert', '--severity', 'warning', '--no-snapshot')
+    expect(declared.code, declared.stderr).toBe(0)
+    expect(declared.stderr).toContain("cimops: note: --severity warning (Alertmanager's word) is the incident severity major")
+    const id = /Recorded (INC-\d+-\d+)/.exec(declared.stderr)![1]
+    expect(declared.stdout).toContain(`Declared ${id} (major, open): copied from an alert`)
+    const noted = await cli('incident', 'note', id, 'less bad', '--severity', 'info', '--json')
+    expect(noted.code, noted.stderr).toBe(0)
+    expect(JSON.parse(noted.stdout).incident).toMatchObject({severity: 'minor'})
+    const bad = await cli('incident', 'declare', '--title', 'typo', '--severity', 'crit')
+    expect(bad.code).toBe(64)
+    expect(bad.stderr).toContain(`invalid --severity "crit": expected one of critical, major, minor, or Alertmanager's warning, info (warning = major, info = minor)`)
+    const help = await runCli(['incident', 'declare', '--help'], env)
+    expect(help.stdout.replaceAll(/\s+/g, ' ')).toContain("critical, major or minor; Alertmanager's words are read as the same rank (warning = major, info = minor)")
+  })
+
   it('exits 2 naming an unknown id, 64 for text that is no id', async () => {
     const unknown = await cli('incident', 'show', 'INC-20200101-999')
     expect(unknown.code).toBe(2)

@@ -175,6 +175,31 @@ describe('replay against nats-server (the chosen server set)', () => {
     expect((await jsm.streams.info('BIG')).state.messages).toBe(1)
   })
 
+  it('--dry-run shows the selection whatever the target: a prefix no stream captures is a note; no target only looks', async () => {
+    const streamsBefore = await streamNames()
+    const expected = source.filter((m) => m.subject.startsWith('cim.workflow.')).length
+    const uncaptured = await replay(['--domain', 'workflow', '--to-prefix', 'nowhere', '--dry-run'])
+    expect(uncaptured).toMatchObject({selected: expected, target: {kind: 'prefix', prefix: 'nowhere'}})
+    expect(uncaptured.target.stream).toBeUndefined()
+    expect(uncaptured.target.problem).toMatch(/^no stream captures nowhere\.cim\.workflow\.>/)
+    const text = await cli(['replay', '--domain', 'workflow', '--to-prefix', 'nowhere', '--dry-run'])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toContain(`${expected} events from EVENTS sequences 1-437 -> prefix nowhere\n`)
+    expect(text.stdout).toMatch(/^Note: the replay itself would fail: no stream captures nowhere\.cim\.workflow\.>/m)
+
+    const untargeted = await replay(['--domain', 'workflow', '--dry-run'])
+    expect(untargeted).toMatchObject({selected: expected, target: {kind: 'none'}})
+    expect((await cli(['replay', '--domain', 'workflow', '--dry-run'])).stdout).toContain('-> no target\n')
+    // Without --dry-run a target is needed, and only then is --dry-run the hint.
+    const none = await cli(['replay', '--domain', 'workflow'])
+    expect(none.code).toBe(64)
+    expect(none.stderr).toContain('add --dry-run to only look at the selection')
+    const two = await cli(['replay', '--domain', 'workflow', '--to-prefix', 'a', '--to-file', 'b.jsonl', '--dry-run'])
+    expect(two.code).toBe(64)
+    expect(two.stderr).not.toContain('--dry-run to')
+    expect(await streamNames()).toEqual(streamsBefore)
+  })
+
   it('clear errors before anything is published', async () => {
     const before = await streamNames()
     const unknown = await cli(['replay', '--stream', 'NOPE', '--to-prefix', 'rebuild'])

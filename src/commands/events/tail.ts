@@ -13,7 +13,7 @@ STREAM defaults to the context's events stream (EVENTS).`
   static examples = [
     '<%= config.bin %> events tail',
     '<%= config.bin %> events tail --domain workflow',
-    "<%= config.bin %> events tail EVENTS --subject 'cim.*.*.*.NodeRemoved' --json | jq -c '{seq, subject}'",
+    "<%= config.bin %> events tail EVENTS --subject 'cim.graph.*.*.NodeRemoved' --json | jq -c '{seq, subject}'",
   ]
   static args = {
     stream: Args.string({description: 'Stream to follow [default: the context\'s events stream].'}),

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
+import {SEVERITY_CHOICES, severityAliasNote, severityFlag} from '../../flags/incident-severity.js'
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
-import {SEVERITIES} from '../../lib/incident/model.js'
 import type {IncidentActionResult} from '../../lib/incident/service.js'
 
 export default class IncidentDeclare extends BaseCommand<typeof IncidentDeclare> {
@@ -18,7 +18,7 @@ The id is printed on stderr as soon as the incident is recorded. Failed notifica
   ]
   static flags = {
     title: Flags.string({summary: 'What is wrong, in a line.', required: true}),
-    severity: Flags.option({options: SEVERITIES, summary: 'How bad it is.', required: true})(),
+    severity: severityFlag({summary: `How bad it is: ${SEVERITY_CHOICES}.`, required: true}),
     summary: Flags.string({summary: 'More detail: impact, first observations.'}),
     commander: Flags.string({summary: 'Incident commander (name or handle).'}),
     snapshot: Flags.boolean({summary: 'Record the health-check result and firing alerts (--no-snapshot skips it).', default: true, allowNo: true}),
@@ -26,8 +26,11 @@ The id is printed on stderr as soon as the incident is recorded. Failed notifica
   }
 
   async run(): Promise<IncidentActionResult> {
-    const {title, severity, summary, commander, snapshot, actor} = this.flags
+    const {title, summary, commander, snapshot, actor} = this.flags
+    const {severity} = this.flags.severity
     if (title.trim() === '') throw new UsageError('invalid --title', 'it is empty', {hint: 'say what is wrong in a line'})
+    const aliasNote = severityAliasNote(this.flags.severity)
+    if (aliasNote) this.note(aliasNote)
     const ctx = await this.context()
     const [{declareIncident}, {renderAction}] = await Promise.all([import('../../lib/incident/service.js'), import('../../lib/incident/render.js')])
     // On stderr even under --json: whoever is waiting on the notifications knows the id, and Ctrl-C is safe from here.

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
+import {SEVERITY_CHOICES, severityAliasNote, severityFlag} from '../../flags/incident-severity.js'
 import {BaseCommand, MUTATING_FLAGS} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
-import {SEVERITIES} from '../../lib/incident/model.js'
 import type {IncidentActionResult} from '../../lib/incident/service.js'
 
 export default class IncidentNote extends BaseCommand<typeof IncidentNote> {
@@ -19,7 +19,7 @@ Re-posts the Alertmanager alert of every open incident and retries this incident
     text: Args.string({description: 'the note', required: true}),
   }
   static flags = {
-    severity: Flags.option({options: SEVERITIES, summary: 'Change the severity.'})(),
+    severity: severityFlag({summary: `Change the severity: ${SEVERITY_CHOICES}.`}),
     commander: Flags.string({summary: 'Hand over to a new incident commander.'}),
     ...MUTATING_FLAGS,
   }
@@ -27,6 +27,8 @@ Re-posts the Alertmanager alert of every open incident and retries this incident
   async run(): Promise<IncidentActionResult> {
     const text = this.args.text.trim()
     if (text === '') throw new UsageError('invalid note', 'it is empty')
+    const aliasNote = severityAliasNote(this.flags.severity)
+    if (aliasNote) this.note(aliasNote)
     const ctx = await this.context()
     const [{addNote}, {renderAction}, {parseIncidentIdArg}] = await Promise.all([
       import('../../lib/incident/service.js'),
@@ -34,7 +36,7 @@ Re-posts the Alertmanager alert of every open incident and retries this incident
       import('../../lib/incident/store.js'),
     ])
     const id = parseIncidentIdArg(this.args.id)
-    const result = await addNote(ctx, id, {text, severity: this.flags.severity, commander: this.flags.commander}, {signal: this.signal, actor: this.flags.actor, nats: await this.nats()})
+    const result = await addNote(ctx, id, {text, severity: this.flags.severity?.severity, commander: this.flags.commander}, {signal: this.signal, actor: this.flags.actor, nats: await this.nats()})
     this.print(renderAction('Note added to', result, {style: this.style, width: this.width}))
     for (const warning of result.warnings) this.note(`cimops: warning: ${warning}`)
     return result

@@ -33,7 +33,7 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
   }
 
   async run(): Promise<RunbookRunResult | RunbookDryRunResult> {
-    const [{assertRunnable, findRunbook, loadRunbooks, runbookDirs}, {parseParamFlags, resolveParams}, {selectSteps}, {maskSecretParams}, {askParam}, {stepConnectionEnv}, {registerSecret}] = await Promise.all([
+    const [{assertRunnable, findRunbook, loadRunbooks, runbookDirs}, {parseParamFlags, resolveParams}, {selectSteps}, {maskSecretParams}, {askParam}, {contextParamValues, stepConnectionEnv}, {registerSecret}] = await Promise.all([
       import('../../lib/runbooks/load.js'),
       import('../../lib/runbooks/params.js'),
       import('../../lib/runbooks/plan.js'),
@@ -51,7 +51,8 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
     const {selection, steps} = selectSteps(runbook, {steps: this.flags.step, all: this.flags.all, category: this.flags.category})
 
     const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !this.jsonEnabled()
-    const params = await resolveParams(runbook, {given, ask: interactive && !this.flags['dry-run'] ? (param) => askParam(param, this.signal) : undefined})
+    const ctx = await this.context()
+    const params = await resolveParams(runbook, {given, context: contextParamValues(ctx), ask: interactive && !this.flags['dry-run'] ? (param) => askParam(param, this.signal) : undefined})
     for (const param of params) if (param.secret) registerSecret(param.value)
     const connectionEnv = () => stepConnectionEnv(this.connectionFlags(), this.flags['no-color'])
 
@@ -62,7 +63,6 @@ Output: live on a terminal (an ink view on stderr), prefixed lines otherwise ([s
       return plan
     }
 
-    const ctx = await this.context()
     const result = await runRunbook({
       ctx,
       nats: await this.nats(),

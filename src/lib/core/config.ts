@@ -86,6 +86,8 @@ export const ContextConfig = z.strictObject({
   natsContext: z.string().optional(),
   prometheus: HttpService.optional(),
   alertmanager: HttpService.optional(),
+  /** The event monitor (`cimops monitor`): runbook steps get its URL as MONITOR_URL. */
+  monitor: z.strictObject({url: z.url({protocol: /^https?$/})}).optional(),
   streams: z.strictObject({events: z.string().min(1).optional(), ops: z.string().min(1).optional()}).optional(),
   thresholds: z
     .strictObject({

@@ -83,6 +83,8 @@ export interface ResolvedContext {
   nats: NatsSettings
   prometheus: HttpServiceSettings
   alertmanager: HttpServiceSettings
+  /** The event monitor, when the context names it (`monitor.url`). */
+  monitor?: {url: string}
   streams: StreamNames
   thresholds: Thresholds
   /** Where each threshold came from: a flag of the command, the context's file, or cimops's default. */

@@ -127,6 +127,7 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
     nats,
     prometheus: {url: prometheus.url, bearerTokenFile: optionalPath(ctx.prometheus?.bearerTokenFile, configDir)},
     alertmanager: {url: alertmanager.url, bearerTokenFile: optionalPath(ctx.alertmanager?.bearerTokenFile, configDir)},
+    ...(ctx.monitor ? {monitor: {url: ctx.monitor.url}} : {}),
     streams: {...DEFAULTS.streams, ...ctx.streams},
     thresholds,
     thresholdSources: thresholdSources(ctx.thresholds),

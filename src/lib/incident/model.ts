@@ -7,6 +7,13 @@ import type {Actor} from '../core/actor.js'
 export const SEVERITIES = ['critical', 'major', 'minor'] as const
 export type Severity = (typeof SEVERITIES)[number]
 
+/**
+ * Alertmanager's severities (those of the project's alert rules), as the incident severity of the same
+ * rank, so `--severity warning` copied from an alert is understood: the routing pages critical, sends
+ * warning to the secondary on-call, and info to chat.
+ */
+export const ALERT_SEVERITY_ALIASES = {warning: 'major', info: 'minor'} as const satisfies Record<string, Severity>
+
 export const CHANNELS = ['alertmanager', 'pagerduty', 'slack'] as const
 export type Channel = (typeof CHANNELS)[number]
 

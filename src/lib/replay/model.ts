@@ -1,7 +1,8 @@
 /** What a replay is asked to do, what it keeps in its state file, and what it reports: types only. */
 import type {SubjectMapping} from './selection.js'
 
-export type ReplayTarget = {kind: 'prefix'; prefix: string} | {kind: 'stream'; stream: string; createTarget: boolean} | {kind: 'file'; path: string}
+/** `none`: a dry run given no target, which only looks at the selection. */
+export type ReplayTarget = {kind: 'prefix'; prefix: string} | {kind: 'stream'; stream: string; createTarget: boolean} | {kind: 'file'; path: string} | {kind: 'none'}
 
 /** Everything needed to run (and resume) a replay: stored in the state file. */
 export interface ReplayPlan {
@@ -42,7 +43,8 @@ export interface ReplayResult {
   dryRun: boolean
   resumed: boolean
   source: {stream?: string; file?: string; fromSeq: number; toSeq: number; filters: string[]; eventTypes: string[]}
-  target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean}
+  /** `problem`: a dry run's target that the replay could not use (no stream captures it, ...), as the error it would give. */
+  target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean; problem?: string}
   /** Events selected (in this run). */
   selected: number
   /** Newly stored in the target (or written to the file). */

@@ -10,6 +10,7 @@
  * its window and checkpoints (publish.ts, checkpoint.ts), and the result built once at the end (outcome.ts).
  */
 import type {ResolvedContext} from '../core/context-types.js'
+import {NotFoundError, UsageError} from '../core/errors.js'
 import type {JetStreamSession, NatsSession} from '../adapters/nats/session.js'
 import {exportToFile} from './export.js'
 import type {ReplayOptions, ReplayPlan, ReplayResult, ReplayRun, ReplayState} from './model.js'
@@ -68,6 +69,19 @@ async function dryRunResult(session: JetStreamSession | undefined, run: ReplayRu
   const {plan} = run
   await source.read(COUNTING_SINK, true)
   const estimatedSeconds = Math.round((tally.selected / ESTIMATED_RATE) * 100) / 100
-  const target = plan.target.kind === 'file' ? {kind: plan.target.kind, file: plan.target.path} : {kind: plan.target.kind, ...(session ? await describeTarget(session, plan, source.stream, false) : {})}
+  const target = await dryRunTarget(session, plan, source)
   return replayResult({run, dryRun: true, selection: tally.summary(), target, delivery: NOTHING_DELIVERED, estimatedSeconds})
+}
+
+/** A dry run shows the selection whatever the target: what would stop the replay is its `problem`, not an error. */
+async function dryRunTarget(session: JetStreamSession | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target']> {
+  const {target} = plan
+  if (target.kind === 'file') return {kind: 'file', file: target.path}
+  if (target.kind === 'none' || !session) return {kind: target.kind}
+  try {
+    return {kind: target.kind, ...(await describeTarget(session, plan, source.stream, false))}
+  } catch (error) {
+    if (!(error instanceof NotFoundError || error instanceof UsageError)) throw error
+    return {kind: target.kind, ...(target.kind === 'prefix' ? {prefix: target.prefix} : {stream: target.stream}), problem: error.line}
+  }
 }

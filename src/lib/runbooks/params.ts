@@ -1,6 +1,7 @@
 /**
  * Runbook parameters (Rundeck-style options): from `--param NAME=VALUE`, else `CIMOPS_PARAM_<NAME>`
- * in the environment, else the default, else asked for on a terminal. They reach steps only as
+ * in the environment, else the context's value (MONITOR_URL, ...: step-env.ts), else the default, else
+ * asked for on a terminal. They reach steps only as
  * environment variables named like the parameter: a value is never spliced into a script.
  */
 import {UsageError} from '../core/errors.js'
@@ -10,7 +11,7 @@ import type {Runbook, RunbookParam} from './model.js'
 export interface ResolvedParam {
   name: string
   value: string
-  source: 'flag' | 'env' | 'default' | 'prompt' | 'unset'
+  source: 'flag' | 'env' | 'context' | 'default' | 'prompt' | 'unset'
   secret: boolean
 }
 
@@ -36,11 +37,13 @@ export function paramEnvName(name: string): string {
 export interface ResolveOptions {
   given: Map<string, string>
   env?: Record<string, string | undefined>
+  /** Values the context supplies for parameters of these names, over their defaults. */
+  context?: Record<string, string>
   /** Asks for a missing required value (a terminal); undefined leaves it missing. */
   ask?: (param: RunbookParam) => Promise<string | undefined>
 }
 
-export async function resolveParams(runbook: Runbook, {given, env = process.env, ask}: ResolveOptions): Promise<ResolvedParam[]> {
+export async function resolveParams(runbook: Runbook, {given, env = process.env, context = {}, ask}: ResolveOptions): Promise<ResolvedParam[]> {
   const declared = new Map(runbook.params.map((param) => [param.name, param]))
   const byName = new Map<string, string>()
   for (const [name, value] of given) {
@@ -60,6 +63,7 @@ export async function resolveParams(runbook: Runbook, {given, env = process.env,
     let source: ResolvedParam['source'] = 'unset'
     if (byName.has(param.name)) [value, source] = [byName.get(param.name), 'flag']
     else if (env[paramEnvName(param.name)] !== undefined) [value, source] = [env[paramEnvName(param.name)], 'env']
+    else if (context[param.name] !== undefined) [value, source] = [context[param.name], 'context']
     else if (param.default !== undefined) [value, source] = [param.default, 'default']
     if ((value === undefined || value === '') && param.required && ask) {
       const answer = await ask(param)

@@ -8,6 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type ConnectionFlags, connectionFlagsEnv} from '../core/context.js'
+import type {ResolvedContext} from '../core/context-types.js'
 import {withUrlCredentials} from '../core/nats-url.js'
 
 export function stepConnectionEnv(flags: ConnectionFlags, noColor: boolean, env: Record<string, string | undefined> = process.env): Record<string, string> {
@@ -22,6 +23,14 @@ export function stepConnectionEnv(flags: ConnectionFlags, noColor: boolean, env:
   }
   if (noColor) out.NO_COLOR = '1'
   return out
+}
+
+/**
+ * The context's addresses, as the values of runbook parameters so named: a step such as high-event-lag's
+ * monitor-lag reaches the monitor, Prometheus and Alertmanager of the context the run uses, not a default port.
+ */
+export function contextParamValues(ctx: Pick<ResolvedContext, 'monitor' | 'prometheus' | 'alertmanager'>): Record<string, string> {
+  return {...(ctx.monitor ? {MONITOR_URL: ctx.monitor.url} : {}), PROMETHEUS_URL: ctx.prometheus.url, ALERTMANAGER_URL: ctx.alertmanager.url}
 }
 
 export interface CimopsShim {

@@ -12,6 +12,7 @@ export async function selectSandboxContext(state: SandboxState): Promise<{file: 
       nats: {servers: state.natsServers},
       ...(state.prometheusUrl ? {prometheus: {url: state.prometheusUrl}} : {}),
       ...(state.alertmanagerUrl ? {alertmanager: {url: state.alertmanagerUrl}} : {}),
+      ...(state.eventMonitorUrl ? {monitor: {url: state.eventMonitorUrl}} : {}),
     },
     {use: true, replace: true},
   )

@@ -104,9 +104,22 @@ export function consumerVerdict(
   const stalled = pending > 0 && idleSeconds >= thresholds.stallAfter
   if (stalled) {
     statuses.push('CRITICAL')
-    reasons.push(`stalled: no delivery for ${formatSeconds(idleSeconds)}${sources.stallAfter ? ` >= ${formatSeconds(thresholds.stallAfter)}${from('stallAfter')}` : ''}`)
+    const limit = sources.stallAfter ? ` >= ${formatSeconds(thresholds.stallAfter)}${from('stallAfter')}` : ''
+    reasons.push(measures.lastDeliverySeconds === undefined ? `${neverDelivered(measures)}, created ${formatSeconds(idleSeconds)} ago${limit}` : `stalled: ${noDeliveryPhrase(measures)}${limit}`)
   }
   return {status: worstStatus(statuses), stalled, reasons}
+}
+
+/**
+ * Why a consumer with pending work is not delivering: the time since its last delivery, or — one that never
+ * delivered (a new or restored consumer) — that, with how old its pending work is, not a time since creation.
+ */
+export function noDeliveryPhrase(measures: Pick<ConsumerMeasures, 'idleSeconds' | 'lastDeliverySeconds' | 'pending'> & {lagSeconds?: number}): string {
+  return measures.lastDeliverySeconds === undefined ? neverDelivered(measures) : `no delivery for ${formatSeconds(measures.idleSeconds)}`
+}
+
+function neverDelivered({pending, lagSeconds}: {pending: number; lagSeconds?: number}): string {
+  return `never delivered; ${pending} pending${lagSeconds ? ` for ${formatSeconds(lagSeconds)}` : ''}`
 }
 
 function latest(a: Date | undefined, b: Date): Date {

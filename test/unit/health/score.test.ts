@@ -55,6 +55,14 @@ describe('consumer status', () => {
     expect(out.summary).toContain('3 unprocessed (23%)')
   })
 
+  it('a consumer that never delivered (restored, new) says so with the age of its pending work, not "no delivery for" its age', () => {
+    const restored = consumer({unprocessed: 12, delivered: {streamSeq: 0, consumerSeq: 0}, ackFloor: {streamSeq: 0, consumerSeq: 0}, created: new Date(now.getTime() - 361_000)})
+    const out = consumerOutcome(restored, {messages: 437}, new Date(now.getTime() - 3_600_000), now, t)
+    expect(out.status).toBe('CRITICAL')
+    expect(out.summary).toContain('never delivered; 12 pending for 1h')
+    expect(out.summary).not.toMatch(/no delivery for|STALLED/)
+  })
+
   it('a paused consumer (2.11+) is paused, not stalled: WARNING with the time left, however old its backlog', () => {
     const paused = consumer({unprocessed: 3, delivered: {streamSeq: 10, consumerSeq: 10, lastActive: new Date(now.getTime() - 3600_000)}, paused: {until: new Date(now.getTime() + 7200_000), remainingSeconds: 7200}})
     const out = consumerOutcome(paused, {messages: 13}, new Date(now.getTime() - 3600_000), now, t)

@@ -30,6 +30,15 @@ describe('runbook parameters', () => {
     expect(() => parseParamFlags(['novalue'])).toThrow(/invalid --param "novalue": expected NAME=VALUE/)
   })
 
+  it("the context's value beats the default, and a flag or CIMOPS_PARAM_<NAME> beats the context's", async () => {
+    const context = {STREAM: 'CTX_EVENTS', NOTE: 'from context'}
+    const params = await resolveParams(runbook, {given: new Map([['CONSUMER', 'c'], ['NOTE', 'flag']]), env: {}, context})
+    expect(params.find((p) => p.name === 'STREAM')).toEqual({name: 'STREAM', value: 'CTX_EVENTS', source: 'context', secret: false})
+    expect(params.find((p) => p.name === 'NOTE')).toMatchObject({value: 'flag', source: 'flag'})
+    const fromEnv = await resolveParams(runbook, {given: new Map([['CONSUMER', 'c']]), env: {CIMOPS_PARAM_STREAM: 'ENV_EVENTS'}, context})
+    expect(fromEnv.find((p) => p.name === 'STREAM')).toMatchObject({value: 'ENV_EVENTS', source: 'env'})
+  })
+
   it('flag beats CIMOPS_PARAM_<NAME> beats default; unset optional ones are empty', async () => {
     const params = await resolveParams(runbook, {given: new Map([['consumer', 'graph-search']]), env: {CIMOPS_PARAM_STREAM: 'OTHER', CIMOPS_PARAM_TOKEN: 'tok-1234'}})
     expect(params).toEqual([

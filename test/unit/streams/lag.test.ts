@@ -47,6 +47,14 @@ describe('consumerVerdict', () => {
     expect(consumerVerdict({...base, pending: 0, lagSeconds: 0, idleSeconds: 9999}, thresholds)).toMatchObject({status: 'OK', stalled: false})
   })
 
+  it('says how long since the last delivery, or that there never was one with the age of the pending work, not a time since creation', () => {
+    const delivered = consumerVerdict({...base, lagSeconds: 1, idleSeconds: 361, lastDeliverySeconds: 361}, thresholds, {stallAfter: 'default'})
+    expect(delivered.reasons).toEqual(['stalled: no delivery for 6m1s >= 5m (default)'])
+    const never = consumerVerdict({...base, pending: 12, lagSeconds: 7200, idleSeconds: 361}, {...thresholds, lagCrit: 86_400}, {stallAfter: 'default'})
+    expect(never).toEqual({status: 'CRITICAL', stalled: true, reasons: ['lag 2h >= 10s', 'never delivered; 12 pending for 2h, created 6m1s ago >= 5m (default)']})
+    expect(never.reasons.join()).not.toContain('no delivery for')
+  })
+
   it('unknown lag is UNKNOWN, but a crossed threshold still wins as CRITICAL', () => {
     expect(consumerVerdict({...base}, thresholds)).toEqual({status: 'UNKNOWN', stalled: false, reasons: ['lag unknown']})
     expect(consumerVerdict({...base, idleSeconds: 301}, thresholds).status).toBe('CRITICAL')

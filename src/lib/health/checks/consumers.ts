@@ -4,7 +4,7 @@ import type {CheckOutcome} from '../../core/check/result.js'
 import type {CheckContext, HealthCheck} from '../runner.js'
 import {formatSeconds, round} from '../../core/output/units.js'
 import {mapLimit, REQUESTS_IN_FLIGHT} from '../../streams/concurrency.js'
-import {measureConsumer} from '../../streams/lag.js'
+import {measureConsumer, noDeliveryPhrase} from '../../streams/lag.js'
 import {type ConsumerThresholdSet, consumerThresholds, describeThresholds, judgeConsumer, thresholdsPhrase} from '../../streams/thresholds.js'
 
 /**
@@ -51,7 +51,7 @@ export function consumerOutcome(consumer: ConsumerSummary, stream: Pick<StreamSu
     `${consumer.unprocessed} unprocessed${consumer.unprocessed > 0 ? ` (${pct}%)` : ''}`,
     `${consumer.ackPending} ack pending`,
     ...(consumer.redelivered > 0 ? [`${consumer.redelivered} redelivered`] : []),
-    stalled ? `STALLED: no delivery for ${formatSeconds(idleSeconds)}` : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
+    stalled ? (measures.lastDeliverySeconds === undefined ? noDeliveryPhrase(measures) : `STALLED: ${noDeliveryPhrase(measures)}`) : `last delivery ${consumer.delivered.lastActive ? `${formatSeconds(idleSeconds)} ago` : 'never'}`,
   ]
   if (consumer.paused) parts.unshift(pausedPhrase(consumer.paused))
   // Why it is not OK, each threshold with its source; and the consumer's own thresholds, which an operator may not expect.
