@@ -12,7 +12,7 @@ import {listStreamsReporting, type UnlistedEntry} from '../adapters/nats/jetstre
 import type {NatsSession} from '../adapters/nats/session.js'
 import {archiveFormat} from '../adapters/nats/backup-archive.js'
 import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
-import {DataError, UsageError} from '../core/errors.js'
+import {DataError, NotFoundError, UsageError} from '../core/errors.js'
 import {FileSink, readChunks, syncDir} from './file-sink.js'
 import {interruptible} from './interrupt.js'
 import {dumpMessages} from './logical.js'
@@ -186,10 +186,9 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
   await writeSynced(join(partial, MANIFEST_FILE), `${JSON.stringify(sealManifest(manifest), null, 2)}\n`)
   await rm(join(partial, PARTIAL_MARKER), {force: true})
   await syncDir(partial)
-  await rename(partial, dir)
-  await syncDir(dirname(dir))
+  const finalDir = await moveIntoPlace(partial, dir, log)
   return {
-    set: dir,
+    set: finalDir,
     mode: opts.mode,
     serverVersion: server.version,
     createdAt: manifest.createdAt,
@@ -199,6 +198,26 @@ async function backup(opts: CreateBackupOptions): Promise<BackupResult> {
     size: results.reduce((sum, stream) => sum + stream.size, 0),
     streams: results,
     unlisted,
+  }
+}
+
+/**
+ * Renames the complete set into place. Another backup may have taken the name while this one ran (two
+ * started in the same second, or --dir named twice): then the set gets the next free `-N` name, said in
+ * the log, rather than failing at its very end.
+ */
+export async function moveIntoPlace(partial: string, dir: string, log: (line: string) => void): Promise<string> {
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? dir : `${dir}-${n}`
+    try {
+      if (n > 0 && (await exists(candidate))) continue
+      await rename(partial, candidate)
+      await syncDir(dirname(candidate))
+      if (n > 0) log(`${dir} was created by someone else while this backup ran: this set is ${candidate}`)
+      return candidate
+    } catch (error) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
+    }
   }
 }
 
@@ -217,7 +236,7 @@ async function selectStreams(api: JsApi, names: string[], all: boolean): Promise
   }
   if (missing.length > 0) {
     const known = await streamNames(api)
-    throw new UsageError(`no stream named ${missing.join(', ')}`, `the account has ${known.length > 0 ? known.join(', ') : 'no streams'}`, {hint: 'see `cimops stream list`'})
+    throw new NotFoundError(`no stream named ${missing.join(', ')}`, `the account has ${known.length > 0 ? known.join(', ') : 'no streams'}`, {hint: 'see `cimops stream list`'})
   }
   return details
 }
