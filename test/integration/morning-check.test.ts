@@ -136,7 +136,7 @@ describe('cimops morning-check against a sandbox with a bad morning', () => {
     expect(md).toContain('| critical | **HighEventProcessingLag** | consumer=workflow-analytics domain=workflow |')
     // The first run kept the backlog: this one compares with it.
     expect(md).toMatch(/\| workflow-analytics \| 🟡 WARNING \| [^|]+ \| \d+ \| (backlog (growing|shrinking) \([+-]?\d+ since the last check\)|backlog unchanged since the last check) \|/)
-    expect(md).toContain('- 🔴 Backups: newest set 20261117T030000Z is 5d old (critical from 3d); 1 set')
+    expect(md).toContain('- 🔴 Backups: EVENTS last in 20261117T030000Z, 5d old (critical from 3d); CIM_OPS never backed up here; 1 set')
     console.log(md)
   })
 
@@ -144,7 +144,7 @@ describe('cimops morning-check against a sandbox with a bad morning', () => {
     const result = await cli('morning-check', '--alertmanager-url', 'http://127.0.0.1:1', '--timeout', '1s')
     expect(result.code, result.stderr).toBe(2)
     expect(result.stdout).toMatch(/^Alerts\s+UNKNOWN\s+could not be read: cannot reach alertmanager at http:\/\/127\.0\.0\.1:1/m)
-    expect(result.stdout).toMatch(/^Backups\s+CRITICAL\s+newest set 20261117T030000Z is 5d old/m)
+    expect(result.stdout).toMatch(/^Backups\s+CRITICAL\s+EVENTS last in 20261117T030000Z, 5d old/m)
     expect(result.stdout).toContain('Recommended actions')
     expect((await cli('morning-check', '--since', '10s')).code).toBe(64)
   })

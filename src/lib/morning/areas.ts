@@ -216,14 +216,28 @@ export function judgeGpu(local: {status: Status; summary: string} | undefined, n
 // ---------------------------------------------------------------------------------------------
 // Backups and drills
 
-export function judgeBackups(dir: string, sets: BackupSetInfo[], thresholds: {warnSeconds: number; critSeconds: number}): BackupsArea {
-  const newest = [...sets].sort((a, b) => a.ageSeconds - b.ageSeconds)[0]
+/**
+ * Backups judged per stream that matters (the context's events and ops streams): each by the newest set
+ * that holds it, so a recent set of a test stream does not make the events stream look backed up.
+ */
+export function judgeBackups(dir: string, sets: BackupSetInfo[], streams: readonly string[], thresholds: {warnSeconds: number; critSeconds: number}): BackupsArea {
+  const byAge = [...sets].sort((a, b) => a.ageSeconds - b.ageSeconds)
+  const newest = byAge[0]
   const base = {dir, sets: sets.length, warnSeconds: thresholds.warnSeconds, critSeconds: thresholds.critSeconds}
-  if (!newest) return {...base, status: 'WARNING', summary: `no backup set in ${dir}: never backed up here`}
-  const age = newest.ageSeconds
-  const status: Status = age >= thresholds.critSeconds ? 'CRITICAL' : age >= thresholds.warnSeconds ? 'WARNING' : 'OK'
-  const limit = status === 'CRITICAL' ? ` (critical from ${humanSeconds(thresholds.critSeconds)})` : status === 'WARNING' ? ` (warning from ${humanSeconds(thresholds.warnSeconds)})` : ''
-  return {...base, status, summary: `newest set ${newest.name} is ${humanSeconds(age)} old${limit}; ${plural(sets.length, 'set')}`, newest}
+  if (!newest) return {...base, status: 'WARNING', summary: `no backup set in ${dir}: never backed up here`, streams: streams.map((stream) => ({stream, status: 'WARNING' as const}))}
+  const judged = streams.map((stream): BackupsArea['streams'][number] => {
+    const set = byAge.find((candidate) => candidate.streams.includes(stream))
+    if (!set) return {stream, status: 'WARNING'}
+    const status: Status = set.ageSeconds >= thresholds.critSeconds ? 'CRITICAL' : set.ageSeconds >= thresholds.warnSeconds ? 'WARNING' : 'OK'
+    return {stream, status, set: set.name, ageSeconds: set.ageSeconds}
+  })
+  const status = worstStatus(judged.map((s) => s.status))
+  const limit = (s: Status) => (s === 'CRITICAL' ? ` (critical from ${humanSeconds(thresholds.critSeconds)})` : s === 'WARNING' ? ` (warning from ${humanSeconds(thresholds.warnSeconds)})` : '')
+  const allInNewest = judged.every((s) => s.set === newest.name)
+  const summary = allInNewest
+    ? `newest set ${newest.name} is ${humanSeconds(newest.ageSeconds)} old${limit(status)}`
+    : judged.map((s) => (s.set === undefined ? `${s.stream} never backed up here` : `${s.stream} last in ${s.set}, ${humanSeconds(s.ageSeconds!)} old${limit(s.status)}`)).join('; ')
+  return {...base, status, summary: `${summary}; ${plural(sets.length, 'set')}`, newest, streams: judged}
 }
 
 export function judgeDrills(drills: DrillInfo[], warnSeconds: number): DrillsArea {

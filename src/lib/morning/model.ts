@@ -121,6 +121,8 @@ export interface BackupsArea extends AreaBase {
   newest?: BackupSetInfo
   /** Complete sets found. */
   sets: number
+  /** The streams that matter (the context's events and ops streams), each by the newest set holding it. */
+  streams: Array<{stream: string; status: Status; set?: string; ageSeconds?: number}>
   warnSeconds: number
   critSeconds: number
 }

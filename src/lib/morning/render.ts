@@ -103,7 +103,7 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
     )
   }
   if (report.events.domains.length > 0) {
-    section(`Event rates ${style.dim(report.events.source === 'prometheus' ? '(Prometheus, cim_events_total)' : `(stream ${report.events.stream}: subject counts, newest event per domain)`)}`)
+    section(`Event rates ${style.dim(report.events.source === 'prometheus' ? '(Prometheus, cim_events_total)' : `(stream ${report.events.stream}: subject counts, newest event per domain${report.events.domains.some((d) => d.ratePerSecond !== null) ? '; rate now from Prometheus' : ''})`)}`)
     out.push(
       renderTable(
         report.events.domains,
@@ -115,6 +115,7 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
                 {header: `LAST ${window.toUpperCase()}`, get: (d: DomainRate) => rateCells(d, now).window, align: 'right' as const},
               ]
             : [
+                ...(report.events.domains.some((d) => d.ratePerSecond !== null) ? [{header: 'NOW', get: (d: DomainRate) => rateCells(d, now).now, align: 'right' as const}] : []),
                 {header: 'STORED', get: (d: DomainRate) => rateCells(d, now).stored, align: 'right' as const},
                 {header: 'LAST EVENT', get: (d: DomainRate) => rateCells(d, now).last},
               ]),

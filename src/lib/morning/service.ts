@@ -63,8 +63,8 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
   )
   const fleet = within(readFleet(ctx, nats, now), 'the GPU fleet').then(sources.fleetNodes, (error: unknown) => ({error}))
   const backupsArea = sources.readBackupSets(options.backupsDir, now).then(
-    (sets) => judgeBackups(options.backupsDir, sets, {warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
-    (error) => ({...unknownArea(error), dir: options.backupsDir, sets: 0, warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
+    (sets) => judgeBackups(options.backupsDir, sets, [ctx.streams.events, ctx.streams.ops], {warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
+    (error) => ({...unknownArea(error), dir: options.backupsDir, sets: 0, streams: [], warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
   )
   const lookup = runbookLookup(options.runbookDirs)
 
@@ -150,10 +150,20 @@ async function readEvents(ctx: ResolvedContext, nats: NatsSession, windowSeconds
     prometheusFor(ctx).then((prometheus) => ratesFromPrometheus(prometheus, windowSeconds, now)),
     Promise.all([nats.connection(), nats.jsm()]).then(([{nc}, jsm]) => ratesFromJetStream(ctx, {nc, jsm}, windowSeconds, now)),
   ])
-  if (fromPrometheus.status === 'fulfilled' && fromPrometheus.value) return {...fromPrometheus.value, source: 'prometheus'}
+  const prometheus = fromPrometheus.status === 'fulfilled' ? fromPrometheus.value : undefined
+  // The stream is the server's own count of what was stored; the monitor's counters only count since it
+  // started (a window longer than its uptime undercounts), so they lend only the per-domain rate now.
+  if (fromStream.status === 'fulfilled' && fromStream.value) return {...withRatesNow(fromStream.value, prometheus), source: 'jetstream'}
+  if (prometheus) return {...prometheus, source: 'prometheus'}
   if (fromStream.status === 'rejected') throw fromStream.reason
-  if (fromStream.value) return {...fromStream.value, source: 'jetstream'}
   return {domains: [], windowCount: null, ratePerSecond: null, source: 'none'}
+}
+
+/** The stream's figures, each domain with Prometheus' rate now where it has one. */
+function withRatesNow<T extends RateResult>(stream: T, prometheus: RateResult | undefined): T {
+  if (!prometheus) return stream
+  const now = new Map(prometheus.domains.map((domain) => [domain.domain, domain.ratePerSecond]))
+  return {...stream, domains: stream.domains.map((domain) => ({...domain, ratePerSecond: now.get(domain.domain) ?? domain.ratePerSecond}))}
 }
 
 function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<MorningReport, 'alerts' | 'events' | 'consumers' | 'backups' | 'drills' | 'health' | 'gpu'>, ctx: ResolvedContext): CheckResult[] {

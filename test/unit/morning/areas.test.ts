@@ -78,10 +78,27 @@ describe('morning areas', () => {
   it('backups: the newest set\'s age against warn and crit; none at all is a warning', () => {
     const set = (name: string, days: number) => ({name, path: `/b/${name}`, time: '', ageSeconds: days * 86400, streams: ['EVENTS']})
     const limits = {warnSeconds: 26 * 3600, critSeconds: 3 * 86400}
-    expect(judgeBackups('/b', [set('old', 9), set('newer', 5)], limits)).toMatchObject({status: 'CRITICAL', summary: 'newest set newer is 5d old (critical from 3d); 2 sets', newest: {name: 'newer'}})
-    expect(judgeBackups('/b', [set('a', 1.5)], limits)).toMatchObject({status: 'WARNING', summary: 'newest set a is 1d12h old (warning from 1d2h); 1 set'})
-    expect(judgeBackups('/b', [set('a', 0.5)], limits)).toMatchObject({status: 'OK'})
-    expect(judgeBackups('/b', [], limits)).toMatchObject({status: 'WARNING', summary: 'no backup set in /b: never backed up here', sets: 0})
+    const events = ['EVENTS']
+    expect(judgeBackups('/b', [set('old', 9), set('newer', 5)], events, limits)).toMatchObject({status: 'CRITICAL', summary: 'newest set newer is 5d old (critical from 3d); 2 sets', newest: {name: 'newer'}})
+    expect(judgeBackups('/b', [set('a', 1.5)], events, limits)).toMatchObject({status: 'WARNING', summary: 'newest set a is 1d12h old (warning from 1d2h); 1 set'})
+    expect(judgeBackups('/b', [set('a', 0.5)], events, limits)).toMatchObject({status: 'OK'})
+    expect(judgeBackups('/b', [], events, limits)).toMatchObject({status: 'WARNING', summary: 'no backup set in /b: never backed up here', sets: 0})
+  })
+
+  it('backups: each stream that matters by the newest set holding it; a fresh set of a test stream does not count', () => {
+    const limits = {warnSeconds: 26 * 3600, critSeconds: 3 * 86400}
+    const sets = [
+      {name: 'test-only', path: '/b/test-only', time: '', ageSeconds: 600, streams: ['TEST']},
+      {name: 'nightly', path: '/b/nightly', time: '', ageSeconds: 4 * 86400, streams: ['EVENTS']},
+    ]
+    expect(judgeBackups('/b', sets, ['EVENTS', 'CIM_OPS'], limits)).toMatchObject({
+      status: 'CRITICAL',
+      summary: 'EVENTS last in nightly, 4d old (critical from 3d); CIM_OPS never backed up here; 2 sets',
+      streams: [
+        {stream: 'EVENTS', status: 'CRITICAL', set: 'nightly'},
+        {stream: 'CIM_OPS', status: 'WARNING'},
+      ],
+    })
   })
 
   it('drills: the last successful one within the interval; a failed last drill warns', () => {

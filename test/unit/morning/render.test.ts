@@ -33,7 +33,7 @@ function report(): MorningReport {
       previousCheckAt: '2026-11-21T08:00:00.000Z',
     },
     gpu: {status: 'OK', summary: 'no GPU on this host; no fleet registered', local: {status: 'OK', summary: 'no GPU on this host'}, nodes: []},
-    backups: {status: 'CRITICAL', summary: 'newest set s1 is 5d old (critical from 3d); 1 set', dir: '/b', sets: 1, warnSeconds: 93600, critSeconds: 259200, newest: {name: 's1', path: '/b/s1', time: '2026-11-17T08:00:00.000Z', ageSeconds: 432000, streams: ['EVENTS']}},
+    backups: {status: 'CRITICAL', summary: 'newest set s1 is 5d old (critical from 3d); 1 set', dir: '/b', sets: 1, warnSeconds: 93600, critSeconds: 259200, newest: {name: 's1', path: '/b/s1', time: '2026-11-17T08:00:00.000Z', ageSeconds: 432000, streams: ['EVENTS']}, streams: [{stream: 'EVENTS', status: 'CRITICAL', set: 's1', ageSeconds: 432000}]},
     drills: {status: 'WARNING', summary: 'never drilled: no drill in the ops log', warnSeconds: 3024000},
     health: {status: 'WARNING', summary: 'score 90/100; 1 of 10 checks not OK: disk:/data WARNING', score: 90, checks: [{name: 'disk:/data', component: 'system', status: 'WARNING', summary: '15% free'}, {name: 'nats', component: 'nats', status: 'OK', summary: 'ok'}]},
   }
