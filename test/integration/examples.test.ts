@@ -138,6 +138,8 @@ describe('the examples of the README and of --help run against the quick start s
       [/--domain orders/g, '--domain workflow'],
       [/(\/backups\/cim\/)?20261122T040000Z/g, name(logical.set)],
       [/(\/backups\/cim\/)?20261122T\d{6}Z/g, name(snapshot.set)],
+      // A set named by the second: not beside the default sets, which other examples create in that same second.
+      [/ \/backups\/cim\/\$\(date/g, ` ${root}/dated-backups/$(date`],
       [/ \/(var\/lib|backups)\//g, ` ${root}/$1/`],
       [/INC-20261122-1/g, incident.incident.id],
       [/83a170f5-a754-4dbd-9a5b-10c27a856ad2|0c1f9d4e-6d2a-4b8e-9a0f-3c2b1a0d9e8f/g, silence.id],
