@@ -81,6 +81,8 @@ describe('two-site sandbox: a DR site as a leaf node with its own JetStream doma
     const drContext = await runCli(['context', 'show', 'sandbox-dr', '--json'], home.env)
     expect(drContext.code, drContext.stderr).toBe(0)
     expect(drContext.stdout).toContain(dr[0])
+    // Its events stream is the DR copy, so checks on the DR site look at what the site holds.
+    expect(drContext.stdout).toContain('"EVENTS_DR"')
     const current = await runCli(['context', 'show', '--json'], home.env)
     expect(JSON.parse(current.stdout)).toMatchObject({name: 'sandbox'})
   })

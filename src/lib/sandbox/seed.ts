@@ -24,7 +24,7 @@ import {DEFAULTS} from '../core/context-types.js'
 import {OperationError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
-import {SANDBOX_SITES, type CatchUpOptions, type CatchUpResult, type SandboxSite, type SeedConsumer, type SeedMirror, type SeedOptions, type SeedResult} from './types.js'
+import {drMirrorName, SANDBOX_SITES, type CatchUpOptions, type CatchUpResult, type SandboxSite, type SeedConsumer, type SeedMirror, type SeedOptions, type SeedResult} from './types.js'
 
 type Log = (line: string) => void
 
@@ -41,8 +41,6 @@ const LAGGING_ACK_WAIT_MS = 24 * 60 * 60 * 1000
 /** While catching up: its unacknowledged deliveries come back this soon. */
 const CATCH_UP_ACK_WAIT_MS = 500
 const CATCH_UP_TIMEOUT_MS = 30_000
-/** The DR site's copy of the events stream is named after it: EVENTS_DR. */
-const MIRROR_SUFFIX = '_DR'
 /** How long the seed waits for the new mirror to hold the seeded events; it keeps copying after that. */
 const MIRROR_WAIT_MS = 15_000
 const MIRROR_POLL_MS = 200
@@ -144,7 +142,7 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
  * holds what the origin held after seeding, so a report right after the seed sees it complete.
  */
 async function seedDrMirror(drServers: string[], origin: string, originMessages: number, guard: SandboxGuard | undefined, log: Log): Promise<SeedMirror> {
-  const name = `${origin}${MIRROR_SUFFIX}`
+  const name = drMirrorName(origin)
   const nc = await connectSeed(drServers, guard, SANDBOX_SITES.dr)
   try {
     const jsm = await jetstreamManagerOf(nc)

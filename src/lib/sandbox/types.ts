@@ -29,6 +29,11 @@ export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = ['nats', 'prometh
 export const SANDBOX_SITES = {primary: 'primary', dr: 'dr'} as const
 export type SandboxSite = (typeof SANDBOX_SITES)[keyof typeof SANDBOX_SITES]
 
+/** The DR site's copy of an events stream, as `sandbox seed` names it: EVENTS_DR. */
+export function drMirrorName(eventsStream: string): string {
+  return `${eventsStream}_DR`
+}
+
 export interface SandboxOptions {
   /** All configs, data, logs and state.json live here. */
   stateDir: string
