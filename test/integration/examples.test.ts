@@ -31,6 +31,7 @@ const ADAPTED: Array<{match: RegExp; skip?: string; bounded?: string; rewrite?: 
   {match: /^cimops (restore|replay)$|^cimops gpu status --textfile$/, skip: 'a command named in prose, not an example'},
   {match: /^cimops sandbox down$/, skip: 'stops the sandbox every other example runs against (the test ends with it)'},
   {match: /^cimops sandbox up --(cluster 3|servers unstable)$/, skip: 'another sandbox shape; refused (64) while the quick start sandbox runs, tested in sandbox-cli.test.ts'},
+  {match: /--sites 2|--context sandbox-dr/, skip: 'the two-site sandbox; refused (64) while the one-site quick start sandbox runs, tested in sandbox-sites.test.ts'},
   {match: /--replicas 3/, skip: 'needs a 3-node cluster; the quick start sandbox is one server (restore-cluster.test.ts)'},
   {match: /--target-context staging|--as \S+ --context staging/, skip: 'needs a second server or account; staging here is the sandbox itself, which holds the source streams'},
   {match: /^cimops context (add|import-nats) /, bareConfig: 'adds the contexts prod and staging that the other examples find already there'},

@@ -10,6 +10,7 @@ import type {CatchUpResult, SeedResult} from '../../lib/sandbox/types.js'
 export default class SandboxSeed extends BaseCommand<typeof SandboxSeed> {
   static summary = 'Create the CIM streams and publish realistic domain events'
   static description = `Creates the EVENTS stream (subjects cim.<domain>.>) and CIM_OPS (cim.ops.>), publishes events of the graph, workflow, agent, identity and document domains in the CIM envelope, and creates one durable projection consumer per domain — one of them (workflow-analytics) deliberately behind, so lag shows up in reports, in the event monitor's metrics and, after a minute above 10s, as the HighEventProcessingLag alert.
+With a two-site sandbox (\`sandbox up --sites 2\`) it also creates, at the DR site, EVENTS_DR: a mirror of the events stream that the DR site's JetStream copies from the primary's domain over the leaf connection (same sequences, times and message ids), and waits up to 15s for it to hold the seeded events.
 Safe to repeat: events carry deterministic ${MSG_ID_HEADER} headers, so the server drops duplicates.
 It works only on the sandbox \`cimops sandbox up\` started: the NATS server the current context reaches must be one the sandbox recorded, at the recorded address and with the server id it reported at start. Anything else (another server, or another one on a reused port) is refused with exit 64 and nothing is written or acknowledged.
 --catch-up publishes nothing: it lets workflow-analytics catch up (acknowledges all its events, as its service would once healthy), so its lag drops to 0 and the alert resolves. It touches no other consumer.`
@@ -37,6 +38,11 @@ It works only on the sandbox \`cimops sandbox up\` started: the NATS server the 
     const result = await seedSandbox(context.nats.servers, {eventsStream: context.streams.events, log, sandbox})
     this.print(`Published ${result.published} events (${result.duplicates} already there) into ${result.streams.join(', ')}.\n`)
     this.print(renderSeededConsumers(result.consumers, this.style, this.width))
+    const {mirror} = result
+    if (mirror) {
+      const progress = mirror.messages < mirror.originMessages ? ', still copying' : ''
+      this.print(`\nDR site (context sandbox-dr): ${mirror.stream} mirrors ${mirror.origin}, holding ${mirror.messages} of ${mirror.originMessages} events${progress}.`)
+    }
     return result
   }
 }

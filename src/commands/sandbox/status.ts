@@ -10,6 +10,7 @@ export interface SandboxStatusResult {
   healthy: boolean
   stateDir: string
   cluster?: 1 | 3
+  sites?: 1 | 2
   /** The server set it was started with and the version each server reports. */
   servers?: ServerSet
   versions: Record<string, string>
@@ -42,6 +43,7 @@ export default class SandboxStatus extends BaseCommand<typeof SandboxStatus> {
       healthy,
       stateDir,
       cluster: status.state?.cluster,
+      ...(status.state ? {sites: status.state.sites ?? 1} : {}),
       servers: status.state?.servers,
       versions,
       processes: status.processes.map(({argv: _argv, configFile: _configFile, dataDir: _dataDir, ...rest}) => rest),

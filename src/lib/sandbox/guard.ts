@@ -1,5 +1,5 @@
 import {UsageError} from '../core/errors.js'
-import type {SandboxState} from './types.js'
+import {SANDBOX_SITES, type SandboxSite, type SandboxState} from './types.js'
 
 /** The sandbox `sandbox seed` may write to, as recorded by `sandbox up`. */
 export interface SandboxGuard {
@@ -23,7 +23,7 @@ const WHY_ONLY_SANDBOX = 'seed publishes test events and acknowledges projection
  * real server that is data loss. So it needs the sandbox's own server, proven by what the server
  * reports (its id, new at each start) and not by a name or a port, which another server can reuse.
  */
-export function assertSandboxServer(guard: SandboxGuard, requested: string[], connected: ConnectedServer): void {
+export function assertSandboxServer(guard: SandboxGuard, requested: string[], connected: ConnectedServer, site: SandboxSite = SANDBOX_SITES.primary): void {
   const refused = (why: string, hint: string) => new UsageError(`refusing to seed nats at ${connected.address}`, why, {hint, system: 'nats', address: connected.address})
   const {state, stateDir} = guard
   if (!state) throw refused(`no sandbox started by cimops is recorded in ${stateDir}`, `start one with \`cimops sandbox up\`; ${WHY_ONLY_SANDBOX}`)
@@ -41,6 +41,11 @@ export function assertSandboxServer(guard: SandboxGuard, requested: string[], co
   }
   if (proc.serverId !== connected.serverId) {
     throw refused(`${reported}, not ${proc.serverId}, the ${proc.name} the sandbox started there`, `another server took the sandbox's port; restart the sandbox: \`cimops sandbox down && cimops sandbox up\``)
+  }
+  const procSite = proc.site ?? SANDBOX_SITES.primary
+  if (procSite !== site) {
+    // Seeding the DR site would make a second writable events stream on the same subjects: every event stored twice.
+    throw refused(`${proc.name} belongs to the sandbox's ${procSite} site, not its ${site} site`, `use \`--context sandbox\`: the seed writes to the primary site and keeps the DR site's copy as a mirror`)
   }
 }
 

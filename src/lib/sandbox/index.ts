@@ -16,6 +16,7 @@ export type {
   SandboxProcess,
   SandboxState,
   SeedConsumer,
+  SeedMirror,
   SeedOptions,
   SeedResult,
   ServerExecutable,

@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 import {DEFAULTS} from '../core/context-types.js'
 import {scrapeTargetText} from './targets.js'
-import type {SandboxComponent, SandboxProcess, ServerComponent} from './types.js'
+import {SANDBOX_SITES, type SandboxComponent, type SandboxProcess, type SandboxSite, type ServerComponent} from './types.js'
 
 /** A process to start: everything but its pid, plus what to create on disk first. */
 export interface PlannedProcess {
@@ -17,6 +17,8 @@ export interface SandboxPlanInput {
   /** Absolute. */
   stateDir: string
   cluster: 1 | 3
+  /** 2: a DR site of `cluster` nodes more, a leaf node (cluster) of the primary with its own JetStream domain. Default 1. */
+  sites?: 1 | 2
   jetstream: boolean
   components: SandboxComponent[]
   binaries: Partial<Record<ServerComponent, string>>
@@ -37,9 +39,10 @@ const MONITOR_REFRESH = '1s'
 const MONITOR_SCRAPE_INTERVAL = '1s'
 const RULE_EVALUATION_INTERVAL = '1s'
 
-export function portsNeeded(components: SandboxComponent[], cluster: 1 | 3): number {
-  // Per nats node: client + monitor (+ route port when clustered).
-  const nats = components.includes('nats') ? cluster * (cluster === 3 ? 3 : 2) : 0
+export function portsNeeded(components: SandboxComponent[], cluster: 1 | 3, sites: 1 | 2 = 1): number {
+  // Per nats node: client + monitor (+ route port when clustered); with two sites, a leafnode port per primary node.
+  const perSite = cluster * (cluster === 3 ? 3 : 2)
+  const nats = components.includes('nats') ? sites * perSite + (sites === 2 ? cluster : 0) : 0
   const single: SandboxComponent[] = ['prometheus', 'alertmanager', 'monitor']
   return nats + single.filter((component) => components.includes(component)).length
 }
@@ -53,21 +56,41 @@ export function planSandbox(input: SandboxPlanInput): PlannedProcess[] {
     return port
   }
 
-  const nats = input.components.includes('nats') ? planNatsNodes(input, takePort) : []
+  const nats = input.components.includes('nats') ? planNatsSites(input, takePort) : []
   const alertmanager = input.components.includes('alertmanager') ? planAlertmanager(input, takePort()) : undefined
-  const monitor = input.components.includes('monitor') ? planMonitor(input, takePort(), nats.map((node) => node.process.url)) : undefined
+  // The monitor, Prometheus and Alertmanager are single: they watch the primary site.
+  const primaryUrls = nats.filter((node) => node.process.site !== SANDBOX_SITES.dr).map((node) => node.process.url)
+  const monitor = input.components.includes('monitor') ? planMonitor(input, takePort(), primaryUrls) : undefined
   const prometheus = input.components.includes('prometheus')
     ? planPrometheus(input, takePort(), alertmanager?.process.port, monitor?.process.port)
     : undefined
   return [...nats, ...(prometheus ? [prometheus] : []), ...(alertmanager ? [alertmanager] : []), ...(monitor ? [monitor] : [])]
 }
 
-function planNatsNodes(input: SandboxPlanInput, takePort: () => number): PlannedProcess[] {
+function planNatsSites(input: SandboxPlanInput, takePort: () => number): PlannedProcess[] {
+  if (input.sites !== 2) return planNatsSite(input, takePort, {})
+  const primary = planNatsSite(input, takePort, {site: SANDBOX_SITES.primary, leafnodeListener: true})
+  const hubPorts = primary.flatMap((node) => (node.process.leafnodePort === undefined ? [] : [node.process.leafnodePort]))
+  return [...primary, ...planNatsSite(input, takePort, {site: SANDBOX_SITES.dr, hubPorts})]
+}
+
+interface SitePlan {
+  /** Absent for a one-site sandbox: its nodes and configs stay as they always were. */
+  site?: SandboxSite
+  /** The primary of two sites: listens for the DR site's leaf connections. */
+  leafnodeListener?: boolean
+  /** The DR site: the primary's leafnode ports it dials. */
+  hubPorts?: number[]
+}
+
+function planNatsSite(input: SandboxPlanInput, takePort: () => number, sitePlan: SitePlan): PlannedProcess[] {
+  const prefix = sitePlan.site === SANDBOX_SITES.dr ? 'dr-' : ''
   const nodes = Array.from({length: input.cluster}, (_, i) => ({
-    name: `nats-${i + 1}`,
+    name: `${prefix}nats-${i + 1}`,
     port: takePort(),
     monitorPort: takePort(),
     clusterPort: input.cluster === 3 ? takePort() : undefined,
+    leafnodePort: sitePlan.leafnodeListener ? takePort() : undefined,
   }))
   return nodes.map((node) => {
     const dir = join(input.stateDir, node.name)
@@ -82,12 +105,21 @@ function planNatsNodes(input: SandboxPlanInput, takePort: () => number): Planned
         port: node.port,
         monitorUrl: `http://${LOOPBACK}:${node.monitorPort}`,
         ...(node.clusterPort === undefined ? {} : {clusterPort: node.clusterPort}),
+        ...(sitePlan.site === undefined ? {} : {site: sitePlan.site}),
+        ...(node.leafnodePort === undefined ? {} : {leafnodePort: node.leafnodePort}),
         configFile,
         dataDir,
         logFile: join(dir, 'nats.log'),
         argv: [binaryOf(input, 'nats'), '-c', configFile],
       },
-      configText: natsConfig({...node, storeDir: input.jetstream ? dataDir : undefined, routePorts}),
+      configText: natsConfig({
+        ...node,
+        storeDir: input.jetstream ? dataDir : undefined,
+        routePorts,
+        clusterName: sitePlan.site === SANDBOX_SITES.dr ? `${NATS_CLUSTER_NAME}-dr` : NATS_CLUSTER_NAME,
+        domain: sitePlan.site,
+        hubPorts: sitePlan.hubPorts,
+      }),
       dirs: [dir, dataDir],
     }
   })
@@ -99,7 +131,12 @@ interface NatsConfigInput {
   monitorPort: number
   storeDir?: string
   clusterPort?: number
+  clusterName: string
   routePorts: number[]
+  /** JetStream domain: the site's name, with two sites. */
+  domain?: string
+  leafnodePort?: number
+  hubPorts?: number[]
 }
 
 function natsConfig(node: NatsConfigInput): string {
@@ -110,17 +147,25 @@ function natsConfig(node: NatsConfigInput): string {
   ]
   if (node.storeDir) {
     // Explicit limits, so account memory/storage percentages mean something in health checks.
-    lines.push('jetstream {', `  store_dir: ${JSON.stringify(node.storeDir)}`, '  max_mem: 256MB', '  max_file: 2GB', '}')
+    lines.push('jetstream {', `  store_dir: ${JSON.stringify(node.storeDir)}`, '  max_mem: 256MB', '  max_file: 2GB')
+    if (node.domain !== undefined) lines.push(`  domain: ${JSON.stringify(node.domain)}`)
+    lines.push('}')
   }
   if (node.clusterPort !== undefined) {
     const routes = node.routePorts.map((port) => `"nats-route://${LOOPBACK}:${port}"`).join(', ')
     lines.push(
       'cluster {',
-      `  name: "${NATS_CLUSTER_NAME}"`,
+      `  name: "${node.clusterName}"`,
       `  listen: "${LOOPBACK}:${node.clusterPort}"`,
       `  routes: [${routes}]`,
       '}',
     )
+  }
+  if (node.leafnodePort !== undefined) lines.push('leafnodes {', `  listen: "${LOOPBACK}:${node.leafnodePort}"`, '}')
+  if (node.hubPorts !== undefined) {
+    // Every primary node: the leaf connection survives the loss of any one of them.
+    const urls = node.hubPorts.map((port) => `"nats-leaf://${LOOPBACK}:${port}"`).join(', ')
+    lines.push('leafnodes {', `  remotes: [ { urls: [${urls}] } ]`, '}')
   }
   return lines.join('\n') + '\n'
 }

@@ -1,7 +1,7 @@
 import {connect as tcpConnect} from 'node:net'
 import {z} from 'zod'
 import {formatMs} from '../core/errors.js'
-import type {SandboxProcess, SandboxState} from './types.js'
+import {SANDBOX_SITES, type SandboxProcess, type SandboxState} from './types.js'
 
 export interface ProbeResult {
   healthy: boolean
@@ -21,6 +21,7 @@ const healthzSchema = z.object({status: z.string(), error: z.string().optional()
 // 3-node cluster counts 8 of them. A peer is routed when any route names it; 2.9 has only remote_id.
 const routezSchema = z.object({routes: z.array(z.object({remote_id: z.string(), remote_name: z.string().optional()})).nullish()})
 const jszSchema = z.object({meta_cluster: z.object({leader: z.string().optional()}).optional()})
+const leafzSchema = z.object({leafnodes: z.number().int()})
 const varzSchema = z.object({server_id: z.string().min(1)})
 
 /** One readiness check of one process, bounded by timeoutMs per network call. */
@@ -44,6 +45,15 @@ export async function probeProcess(proc: SandboxProcess, context: ProbeContext, 
 async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
   const monitor = proc.monitorUrl
   if (!monitor) return {healthy: false, detail: 'no monitor URL recorded'}
+  const node = await probeNatsNode(proc, monitor, context, timeoutMs)
+  if (!node.healthy || proc.site !== SANDBOX_SITES.dr) return node
+  // A DR node is ready once its leaf connection to the primary site is up: the mirror needs it.
+  const leafs = leafzSchema.parse(await getJson(`${monitor}/leafz`, timeoutMs)).leafnodes
+  if (leafs === 0) return {...node, healthy: false, detail: `${node.detail}, no leaf connection to the primary site`}
+  return {...node, detail: `${node.detail}, leaf of the primary site`}
+}
+
+async function probeNatsNode(proc: SandboxProcess, monitor: string, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
   const health = healthzSchema.parse(await getJson(`${monitor}/healthz`, timeoutMs))
   if (health.status !== 'ok') return {healthy: false, detail: `healthz: ${health.error ?? health.status}`}
   await checkTcpPort(proc.port, timeoutMs)

@@ -1,13 +1,16 @@
 import {renderTable} from '../core/output/table.js'
 import type {Style} from '../core/output/style.js'
-import type {ProcessStatus, SandboxProcess, SeedConsumer, ServerComponent, ServerSet} from './types.js'
+import {SANDBOX_SITES, type ProcessStatus, type SandboxProcess, type SeedConsumer, type ServerComponent, type ServerSet} from './types.js'
 
 export function renderProcesses(processes: Array<SandboxProcess | ProcessStatus>, style: Style, width?: number): string {
   const state = (p: SandboxProcess | ProcessStatus) => ('healthy' in p ? (p.healthy ? 'OK' : p.alive ? 'WARNING' : 'CRITICAL') : 'OK')
+  // Only a two-site sandbox has sites: a one-site table stays as it was.
+  const twoSites = processes.some((p) => p.site !== undefined)
   return renderTable(
     processes,
     [
       {header: 'NAME', get: (p) => p.name, key: true},
+      ...(twoSites ? [{header: 'SITE', get: (p: SandboxProcess | ProcessStatus) => p.site ?? SANDBOX_SITES.primary}] : []),
       {header: 'STATUS', get: (p) => ('healthy' in p ? (p.healthy ? 'up' : p.alive ? 'unhealthy' : 'down') : 'up'), paint: (t, p) => style.status(state(p), t)},
       {header: 'VERSION', get: (p) => p.version ?? ''},
       {header: 'PID', get: (p) => String(p.pid), align: 'right'},

@@ -11,10 +11,12 @@ import {isProcessAlive, readLogTail, spawnDetached, spawnTied, terminateProcess}
 import {readSandboxState, removeSandboxFiles, writeSandboxState} from './state.js'
 import {
   SANDBOX_COMPONENTS,
+  SANDBOX_SITES,
   type ProcessStatus,
   type SandboxComponent,
   type SandboxOptions,
   type SandboxProcess,
+  type SandboxSite,
   type SandboxState,
   type ServerComponent,
   type ServerSet,
@@ -37,6 +39,7 @@ const ALERT_RULES = fileURLToPath(new URL('../../../deploy/prometheus/rules/cim.
 interface StartSettings {
   stateDir: string
   cluster: 1 | 3
+  sites: 1 | 2
   jetstream: boolean
   components: SandboxComponent[]
   servers: ServerSet
@@ -77,6 +80,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
   const settings: StartSettings = {
     stateDir,
     cluster: opts.cluster ?? 1,
+    sites: opts.sites ?? 1,
     jetstream: opts.jetstream ?? true,
     components,
     servers,
@@ -97,9 +101,9 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
 }
 
 async function startFresh(settings: StartSettings): Promise<SandboxState> {
-  const {stateDir, cluster, jetstream, components} = settings
+  const {stateDir, cluster, sites, jetstream, components} = settings
   await removeSandboxFiles(stateDir)
-  const ports = await freeLoopbackPorts(portsNeeded(components, cluster))
+  const ports = await freeLoopbackPorts(portsNeeded(components, cluster, sites))
   const plan = planSandbox({...settings, ports})
   await writePlan(plan)
 
@@ -108,10 +112,12 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     stateDir,
     startedAt: new Date().toISOString(),
     cluster,
+    ...(sites === 2 ? {sites} : {}),
     servers: settings.servers,
     jetstream,
     processes: [],
-    natsServers: plan.filter((p) => p.process.component === 'nats').map((p) => p.process.url),
+    natsServers: natsUrls(plan, (site) => site !== SANDBOX_SITES.dr),
+    ...(sites === 2 ? {drNatsServers: natsUrls(plan, (site) => site === SANDBOX_SITES.dr)} : {}),
     prometheusUrl: urlOf(plan, 'prometheus'),
     alertmanagerUrl: urlOf(plan, 'alertmanager'),
     ...(components.includes('monitor') ? {eventMonitorUrl: urlOf(plan, 'monitor')} : {}),
@@ -167,6 +173,10 @@ async function readAlertRules(log: Log): Promise<string | undefined> {
     log(`no alert rules loaded: cannot read ${ALERT_RULES} (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
     return undefined
   }
+}
+
+function natsUrls(plan: PlannedProcess[], ofSite: (site: SandboxSite | undefined) => boolean): string[] {
+  return plan.filter((p) => p.process.component === 'nats' && ofSite(p.process.site)).map((p) => p.process.url)
 }
 
 function urlOf(plan: PlannedProcess[], component: SandboxComponent): string | undefined {

@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {withBackpressureRetry} from '../adapters/nats/backpressure.js'
 import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
 import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
@@ -12,7 +13,9 @@ import {
   fileStreamSetup,
   jetstreamManagerOf,
   jetstreamOf,
+  mirrorStreamSetup,
   setAckWait,
+  storedMessages,
   type StreamSetup,
   subjectCounts,
 } from '../adapters/nats/seed-setup.js'
@@ -21,7 +24,7 @@ import {DEFAULTS} from '../core/context-types.js'
 import {OperationError} from '../core/errors.js'
 import {assertSandboxServer, type SandboxGuard} from './guard.js'
 import {buildSeedEvents, SEED_DOMAINS, type SeedEvent} from './seed-events.js'
-import type {CatchUpOptions, CatchUpResult, SeedConsumer, SeedOptions, SeedResult} from './types.js'
+import {drMirrorName, SANDBOX_SITES, type CatchUpOptions, type CatchUpResult, type SandboxSite, type SeedConsumer, type SeedMirror, type SeedOptions, type SeedResult} from './types.js'
 
 type Log = (line: string) => void
 
@@ -38,11 +41,15 @@ const LAGGING_ACK_WAIT_MS = 24 * 60 * 60 * 1000
 /** While catching up: its unacknowledged deliveries come back this soon. */
 const CATCH_UP_ACK_WAIT_MS = 500
 const CATCH_UP_TIMEOUT_MS = 30_000
+/** How long the seed waits for the new mirror to hold the seeded events; it keeps copying after that. */
+const MIRROR_WAIT_MS = 15_000
+const MIRROR_POLL_MS = 200
 
 /**
  * Fill a sandbox with realistic CIM data: streams EVENTS and CIM_OPS, a few hundred domain events,
- * caught-up projection consumers and one that is behind. Safe to run again: what is stored already
- * is skipped, existing streams and consumers are left as they are.
+ * caught-up projection consumers and one that is behind. With a two-site sandbox, also a mirror of
+ * the events stream at the DR site. Safe to run again: what is stored already is skipped, existing
+ * streams and consumers are left as they are.
  */
 export async function seedSandbox(natsServers: string[], opts: SeedOptions = {}): Promise<SeedResult> {
   const log = opts.log ?? (() => {})
@@ -66,7 +73,10 @@ export async function seedSandbox(natsServers: string[], opts: SeedOptions = {})
     log(`published ${published} events to ${eventsStream} (${duplicates} already stored)`)
 
     const consumers = await seedConsumers(js, jsm, eventsStream, log)
-    return {streams: [eventsStream, opsLogStream], published, duplicates, consumers}
+    const drServers = opts.sandbox?.state?.drNatsServers
+    if (!drServers) return {streams: [eventsStream, opsLogStream], published, duplicates, consumers}
+    const mirror = await seedDrMirror(drServers, eventsStream, await storedMessages(jsm, eventsStream), opts.sandbox, log)
+    return {streams: [eventsStream, opsLogStream], published, duplicates, consumers, mirror}
   } finally {
     await nc.close()
   }
@@ -127,14 +137,40 @@ export async function catchUpSandbox(natsServers: string[], opts: CatchUpOptions
 }
 
 /**
- * With a guard, nothing is sent before the server proves it is the sandbox's; cluster updates are
- * ignored so the connection stays on the servers checked.
+ * The DR site's copy of the events stream: a mirror pulled by the DR site's JetStream from the primary's
+ * domain over the leaf connection (the server copies; the seed only creates it). Waits, bounded, until it
+ * holds what the origin held after seeding, so a report right after the seed sees it complete.
  */
-async function connectSeed(natsServers: string[], guard: SandboxGuard | undefined): Promise<NatsConnection> {
+async function seedDrMirror(drServers: string[], origin: string, originMessages: number, guard: SandboxGuard | undefined, log: Log): Promise<SeedMirror> {
+  const name = drMirrorName(origin)
+  const nc = await connectSeed(drServers, guard, SANDBOX_SITES.dr)
+  try {
+    const jsm = await jetstreamManagerOf(nc)
+    const replicas = Math.min(3, clusterSize(nc, drServers))
+    const setup = mirrorStreamSetup({name, origin, originDomain: SANDBOX_SITES.primary, replicas})
+    if (await ensureStream(jsm, setup)) log(`created stream ${name} (R${replicas}) at the DR site, mirroring ${origin} of the primary site`)
+    const deadline = Date.now() + MIRROR_WAIT_MS
+    let messages = await storedMessages(jsm, name)
+    while (messages < originMessages && Date.now() < deadline) {
+      await sleep(MIRROR_POLL_MS)
+      messages = await storedMessages(jsm, name)
+    }
+    log(`${name} holds ${messages} of ${originMessages} events${messages < originMessages ? ' (still copying)' : ''}`)
+    return {stream: name, origin, messages, originMessages}
+  } finally {
+    await nc.close()
+  }
+}
+
+/**
+ * With a guard, nothing is sent before the server proves it is the sandbox's, at the site expected;
+ * cluster updates are ignored so the connection stays on the servers checked.
+ */
+async function connectSeed(natsServers: string[], guard: SandboxGuard | undefined, site: SandboxSite = SANDBOX_SITES.primary): Promise<NatsConnection> {
   const nc = await connectDirect(natsServers, {name: 'cimops-sandbox-seed', timeoutMs: CONNECT_TIMEOUT_MS, ignoreClusterUpdates: guard !== undefined})
   if (!guard) return nc
   try {
-    assertSandboxServer(guard, natsServers, {address: nc.getServer(), serverId: nc.info?.server_id ?? 'unknown', serverName: nc.info?.server_name})
+    assertSandboxServer(guard, natsServers, {address: nc.getServer(), serverId: nc.info?.server_id ?? 'unknown', serverName: nc.info?.server_name}, site)
   } catch (error) {
     await nc.close()
     throw error

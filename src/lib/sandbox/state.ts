@@ -3,11 +3,11 @@ import {join} from 'node:path'
 import {z} from 'zod'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {DataError} from '../core/errors.js'
-import {SERVER_SETS, type SandboxState} from './types.js'
+import {SANDBOX_SITES, SERVER_SETS, type SandboxState} from './types.js'
 
 const STATE_FILE = 'state.json'
 /** Everything the sandbox may create in its state dir; `down` removes only these. */
-const SANDBOX_ENTRIES = new Set(['nats-1', 'nats-2', 'nats-3', 'prometheus', 'alertmanager', 'monitor'])
+const SANDBOX_ENTRIES = new Set(['nats-1', 'nats-2', 'nats-3', 'dr-nats-1', 'dr-nats-2', 'dr-nats-3', 'prometheus', 'alertmanager', 'monitor'])
 
 const processSchema = z.object({
   name: z.string(),
@@ -18,6 +18,8 @@ const processSchema = z.object({
   version: z.string().optional(),
   monitorUrl: z.string().optional(),
   clusterPort: z.number().int().optional(),
+  site: z.enum([SANDBOX_SITES.primary, SANDBOX_SITES.dr]).optional(),
+  leafnodePort: z.number().int().optional(),
   serverId: z.string().optional(),
   configFile: z.string(),
   dataDir: z.string(),
@@ -30,10 +32,12 @@ const stateSchema = z.object({
   stateDir: z.string(),
   startedAt: z.string(),
   cluster: z.union([z.literal(1), z.literal(3)]),
+  sites: z.union([z.literal(1), z.literal(2)]).optional(),
   servers: z.enum(SERVER_SETS).optional(),
   jetstream: z.boolean(),
   processes: z.array(processSchema),
   natsServers: z.array(z.string()),
+  drNatsServers: z.array(z.string()).optional(),
   prometheusUrl: z.string().optional(),
   alertmanagerUrl: z.string().optional(),
   eventMonitorUrl: z.string().optional(),

@@ -21,11 +21,26 @@ export const DEFAULT_SERVER_SET: ServerSet = 'debian12'
 /** The default components of the API: the three servers. `cimops sandbox up` adds `monitor`. */
 export const SANDBOX_COMPONENTS: readonly SandboxComponent[] = ['nats', 'prometheus', 'alertmanager']
 
+/**
+ * The NATS sites of a two-site sandbox, each also its JetStream domain. The DR site is a leaf node
+ * (cluster) of the primary with a domain of its own, so each site keeps its own meta group and
+ * survives the other's loss (a two-site supercluster would share one meta group and lose it).
+ */
+export const SANDBOX_SITES = {primary: 'primary', dr: 'dr'} as const
+export type SandboxSite = (typeof SANDBOX_SITES)[keyof typeof SANDBOX_SITES]
+
+/** The DR site's copy of an events stream, as `sandbox seed` names it: EVENTS_DR. */
+export function drMirrorName(eventsStream: string): string {
+  return `${eventsStream}_DR`
+}
+
 export interface SandboxOptions {
   /** All configs, data, logs and state.json live here. */
   stateDir: string
-  /** 3 = three-node JetStream cluster, routes on loopback. */
+  /** 3 = three-node JetStream cluster, routes on loopback (at each site). */
   cluster?: 1 | 3
+  /** 2 = a second NATS site (DR) joined to the first by leaf node connections. Default 1. */
+  sites?: 1 | 2
   /**
    * Default: the three servers. With `monitor`, the event monitor runs too (on its own loopback port,
    * counting the events stream, refreshing every second), Prometheus scrapes it every second as job
@@ -61,6 +76,10 @@ export interface SandboxProcess {
   /** nats-server HTTP monitor (http://127.0.0.1:M), used for readiness. */
   monitorUrl?: string
   clusterPort?: number
+  /** nats of a two-site sandbox only: the site (and JetStream domain) the node belongs to. */
+  site?: SandboxSite
+  /** nats of the primary site of a two-site sandbox: where the DR site's leaf connections come in. */
+  leafnodePort?: number
   /**
    * nats only: the server id it reported once ready. nats-server draws a new one at each start, so a
    * different server on the same port (or this one restarted by hand) does not match it.
@@ -80,11 +99,16 @@ export interface SandboxState {
   /** RFC 3339 */
   startedAt: string
   cluster: 1 | 3
+  /** Absent in states of an older cimops: one site. */
+  sites?: 1 | 2
   /** The server set it was started with; absent in states of an older cimops. */
   servers?: ServerSet
   jetstream: boolean
   processes: SandboxProcess[]
+  /** The primary site's nats servers. */
   natsServers: string[]
+  /** Two sites only: the DR site's nats servers. */
+  drNatsServers?: string[]
   prometheusUrl?: string
   alertmanagerUrl?: string
   /** The event monitor (`cimops monitor`), http://127.0.0.1:P (/metrics, /healthz, /readyz). */
@@ -122,12 +146,25 @@ export interface SeedConsumer {
   ackPending: number
 }
 
+/** The DR site's mirror of the events stream (two-site sandbox only). */
+export interface SeedMirror {
+  /** EVENTS_DR */
+  stream: string
+  /** The stream it mirrors at the primary site. */
+  origin: string
+  /** What it held when the seed finished waiting for it. */
+  messages: number
+  /** What the origin held after seeding. */
+  originMessages: number
+}
+
 export interface SeedResult {
   streams: string[]
   published: number
   /** Events already stored, skipped or rejected by the server's duplicate window. */
   duplicates: number
   consumers: SeedConsumer[]
+  mirror?: SeedMirror
 }
 
 export interface CatchUpOptions extends SandboxGuarded {

@@ -44,6 +44,27 @@ export function fileStreamSetup(spec: {name: string; subjects: string[]; replica
   }
 }
 
+/**
+ * A copy, at this server's JetStream domain, of stream `origin` of another domain (site), reached through
+ * that domain's API prefix across the leaf connection. A mirror keeps the origin's sequences, times and
+ * message ids, and takes no subjects of its own: nothing but the origin writes to it.
+ */
+export function mirrorStreamSetup(spec: {name: string; origin: string; originDomain: string; replicas: number}): StreamSetup {
+  return {
+    name: spec.name,
+    storage: 'file' as StreamConfig['storage'],
+    retention: 'limits' as StreamConfig['retention'],
+    num_replicas: spec.replicas,
+    // `deliver` stays empty: a deliver prefix is only for a mirror in another account.
+    mirror: {name: spec.origin, external: {api: `$JS.${spec.originDomain}.API`, deliver: ''}},
+  }
+}
+
+/** The messages a stream holds now. */
+export async function storedMessages(jsm: JetStreamManager, stream: string): Promise<number> {
+  return (await jsm.streams.info(stream)).state.messages
+}
+
 /** Creates the stream when missing; true when it did. */
 export async function ensureStream(jsm: JetStreamManager, setup: StreamSetup): Promise<boolean> {
   try {
