@@ -3,18 +3,27 @@
  * config. One site's servers are stopped for the last test: its verdict is CRITICAL, the other's stays as it was,
  * and the answer comes within the timeout plus a small margin.
  */
+import {randomUUID} from 'node:crypto'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {createAlertmanagerClient} from '../../src/lib/adapters/alertmanager/client.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
+import {eventually} from '../helpers/health.js'
 import {startTestSandbox, type TestSandbox} from '../helpers/sandbox.js'
 
 /** The checks that depend on the site only, not on how loaded this machine is. */
 const SITE_CHECKS = ['--component', 'nats,jetstream,prometheus,alertmanager']
 const TIMEOUT_S = 3
+const RUN = randomUUID()
 
-describe('health-check on several contexts', () => {
+interface FleetAlertJson {
+  alertname: string
+  contexts: string[]
+}
+
+describe('health-check and alerts list on several contexts', () => {
   let home: Awaited<ReturnType<typeof isolatedHome>>
   let east: TestSandbox
   let west: TestSandbox | undefined
@@ -88,7 +97,38 @@ describe('health-check on several contexts', () => {
     expect(run.stderr).toMatch(/^cimops: --nats-url with several contexts/)
   })
 
+  it('alerts list: the same alert in two Alertmanagers is listed once with both contexts; a site is as bad as its worst active alert', async () => {
+    const alert = (alertname: string, severity: string) => ({labels: {alertname, severity, test_run: RUN}, annotations: {summary: `${alertname} fires`}, endsAt: new Date(Date.now() + 3_600_000).toISOString()})
+    await createAlertmanagerClient({url: east.state.alertmanagerUrl!}, 5000).postAlerts([alert('CimopsFleetShared', 'warning'), alert('CimopsFleetEastOnly', 'critical')])
+    await createAlertmanagerClient({url: west!.state.alertmanagerUrl!}, 5000).postAlerts([alert('CimopsFleetShared', 'warning')])
+    const list = () => runCli(['alerts', 'list', '--all-contexts', '--json', `test_run=${RUN}`], home.env)
+    const run = await eventually(list, (r) => r.code === 2 && JSON.parse(r.stdout).alerts.length === 2)
+    const report = JSON.parse(run.stdout)
+    expect(report.status).toBe('CRITICAL')
+    expect(report.contexts.map((site: {context: string; status: string; alerts: unknown[]}) => [site.context, site.status, site.alerts.length])).toEqual([
+      ['east', 'CRITICAL', 2],
+      ['west', 'WARNING', 1],
+    ])
+    expect(report.alerts.map((a: FleetAlertJson) => [a.alertname, a.contexts])).toEqual([
+      ['CimopsFleetEastOnly', ['east']],
+      ['CimopsFleetShared', ['east', 'west']],
+    ])
+
+    const table = await runCli(['alerts', 'list', '--context', 'east', '--context', 'west', `test_run=${RUN}`], home.env)
+    expect(table.code, table.stderr).toBe(2)
+    expect(table.stdout).toMatch(/^CONTEXT +STATUS +WORST FINDING\neast +CRITICAL +CimopsFleetEastOnly: CimopsFleetEastOnly fires\nwest +WARNING +CimopsFleetShared: CimopsFleetShared fires$/m)
+    expect(table.stdout).toMatch(/^SEVERITY +ALERTNAME +CONTEXTS +LABELS/m)
+    expect(table.stdout).toMatch(/^warning +CimopsFleetShared +east, west /m)
+    expect(table.stdout.match(/CimopsFleetShared +east/g)).toHaveLength(1)
+
+    const single = await runCli(['alerts', 'list', '--context', 'west', `test_run=${RUN}`], home.env)
+    expect(single.code, single.stderr).toBe(0)
+    expect(single.stdout).toMatch(/^SEVERITY +ALERTNAME +LABELS/)
+  })
+
   it('a site whose servers are gone is CRITICAL, answers within its timeout, and leaves the other verdict intact', async () => {
+    // East's verdict as a single-site check gives it now (the alerts above fire there).
+    const alone = JSON.parse((await cli('--context', 'east', '--json')).stdout)
     await west!.stop()
     west = undefined
     const run = await cli('--all-contexts', '--json')
@@ -96,14 +136,25 @@ describe('health-check on several contexts', () => {
     const report = JSON.parse(run.stdout)
     const site = (name: string) => report.contexts.find((s: {context: string}) => s.context === name)
     expect(report.status).toBe('CRITICAL')
-    expect(site('east')).toMatchObject({status: 'OK', score: 100})
+    expect(site('east')).toMatchObject({status: alone.status, score: alone.score})
     expect(site('west').status).toBe('CRITICAL')
     expect(site('west').worstFinding).toMatch(/127\.0\.0\.1/)
     expect(report.durationSeconds).toBeLessThan(TIMEOUT_S + 1)
     expect(run.durationMs).toBeLessThan((TIMEOUT_S + 6) * 1000)
 
     const table = await cli('--all-contexts')
-    expect(table.stdout.split('\n')[1]).toMatch(/^west +CRITICAL +\d+ +\S/)
-    expect(table.stdout).toMatch(/^CRITICAL +1 of 2 sites not OK: west CRITICAL/m)
+    expect(table.stdout).toMatch(/^west +CRITICAL +\d+ +\S/m)
+    expect(table.stdout).toMatch(/^CRITICAL +2 of 2 sites not OK: east CRITICAL, west CRITICAL/m)
+
+    const alerts = await runCli(['alerts', 'list', '--all-contexts', '--json', `test_run=${RUN}`], home.env)
+    expect(alerts.code, alerts.stderr).toBe(2)
+    const listed = JSON.parse(alerts.stdout)
+    expect(listed.contexts[1]).toMatchObject({context: 'west', status: 'CRITICAL', alerts: []})
+    expect(listed.contexts[1].worstFinding).toMatch(/cannot reach alertmanager at http:\/\/127\.0\.0\.1:\d+/)
+    expect(listed.alerts.map((a: FleetAlertJson) => [a.alertname, a.contexts])).toEqual([
+      ['CimopsFleetEastOnly', ['east']],
+      ['CimopsFleetShared', ['east']],
+    ])
+    expect(listed.durationSeconds).toBeLessThan(TIMEOUT_S + 1)
   })
 })

@@ -24,7 +24,7 @@ export const MUTATING_FLAGS = {
 export const FLEET_FLAGS = {
   // Typed as the global --context it replaces (oclif cannot infer the flags of two types under one name); at run
   // time it is a list, read only by connectionFlags() and fleetContexts().
-  context: Flags.string({multiple: true, summary: `cimops context to use; repeat it to run on several sites at once (env ${CONNECTION_ENV.context}).`, helpGroup: GLOBAL}) as unknown as Interfaces.OptionFlag<string | undefined>,
+  context: Flags.string({multiple: true, multipleNonGreedy: true, summary: `cimops context to use; repeat it to run on several sites at once (env ${CONNECTION_ENV.context}).`, helpGroup: GLOBAL}) as unknown as Interfaces.OptionFlag<string | undefined>,
   'all-contexts': Flags.boolean({summary: 'Run on every configured context at once.', helpGroup: GLOBAL, exclusive: ['context']}),
 }
 
