@@ -126,6 +126,25 @@ describe('health-check and alerts list on several contexts', () => {
     expect(single.stdout).toMatch(/^SEVERITY +ALERTNAME +LABELS/)
   })
 
+  it('morning-check: a fleet table with each site\'s score, every site\'s report in --json and with --verbose', async () => {
+    const backups = ['--backups', join(home.dir, 'no-backups')]
+    const json = await runCli(['morning-check', '--all-contexts', '--json', ...backups], home.env)
+    const report = JSON.parse(json.stdout)
+    expect(json.code, json.stderr).toBe({OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}[report.status as string])
+    expect(report.contexts.map((site: {context: string}) => site.context)).toEqual(['east', 'west'])
+    for (const site of report.contexts) {
+      expect(site.score).toBe(site.health.score)
+      expect(site.checks.map((check: {name: string}) => check.name)).toEqual(expect.arrayContaining(['alerts', 'backups', 'health']))
+    }
+    // East fires a critical alert (above), west only a warning.
+    expect(report.contexts[0].status).toBe('CRITICAL')
+
+    const text = await runCli(['morning-check', '--context', 'east', '--context', 'west', '--verbose', ...backups], home.env)
+    expect(text.stdout).toMatch(/^CONTEXT +STATUS +SCORE +WORST FINDING\neast +CRITICAL +\d+ +Needs attention: /)
+    expect(text.stdout).toContain('── east ──')
+    expect(text.stdout).toContain('── west ──')
+  })
+
   it('a site whose servers are gone is CRITICAL, answers within its timeout, and leaves the other verdict intact', async () => {
     // East's verdict as a single-site check gives it now (the alerts above fire there).
     const alone = JSON.parse((await cli('--context', 'east', '--json')).stdout)
@@ -156,5 +175,12 @@ describe('health-check and alerts list on several contexts', () => {
       ['CimopsFleetShared', ['east']],
     ])
     expect(listed.durationSeconds).toBeLessThan(TIMEOUT_S + 1)
+
+    const morning = await runCli(['morning-check', '--all-contexts', '--json', '--backups', join(home.dir, 'no-backups')], home.env)
+    expect(morning.code, morning.stderr).toBe(2)
+    const sites = JSON.parse(morning.stdout).contexts
+    expect(sites[0]).toMatchObject({context: 'east', status: 'CRITICAL', health: {status: alone.status}})
+    expect(sites[1]).toMatchObject({context: 'west', status: 'CRITICAL'})
+    expect(JSON.parse(morning.stdout).durationSeconds).toBeLessThan(TIMEOUT_S + 3 + 1)
   })
 })

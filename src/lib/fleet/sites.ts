@@ -32,17 +32,19 @@ export interface FleetReport<Site extends SiteVerdict> {
  * Runs one piece of work per site concurrently, each under its own deadline (its context's timeout plus a
  * margin), so the fleet takes as long as its slowest site and a site that does not answer delays no other.
  * A site whose work fails or runs late becomes `failed(ctx, check)`: CRITICAL when unreachable or late.
+ * `marginMs` is for work that makes calls in a row beyond the timeout of one (morning-check's areas).
  */
 export async function runSites<Site extends SiteVerdict>(
   contexts: ResolvedContext[],
   run: (ctx: ResolvedContext) => Promise<Site>,
   failed: (ctx: ResolvedContext, failure: CheckResult) => Site,
+  marginMs = SITE_MARGIN_MS,
 ): Promise<FleetReport<Site>> {
   const started = performance.now()
   const sites = await Promise.all(
     contexts.map(async (ctx) => {
       const siteStarted = performance.now()
-      const limitMs = ctx.timeoutMs + SITE_MARGIN_MS
+      const limitMs = ctx.timeoutMs + marginMs
       try {
         return await withDeadline(run(ctx), limitMs, () => new DeadlineError(limitMs))
       } catch (error) {
