@@ -79,7 +79,13 @@ With a repeated --context or --all-contexts every site's Alertmanager is read at
     this.print(renderFleetTable(fleet, this.style, {width: this.width}))
     const where = this.filterWords(filters)
     if (fleet.alerts.length === 0) {
-      this.print(`\nNo ${this.whatWord()} at any site${where.length > 0 ? ` matching ${where.join(' ')}` : ''}.`)
+      const answered = fleet.contexts.filter((site) => site.error === undefined).length
+      if (answered === 0) {
+        this.print('\nNo Alertmanager answered.')
+        return
+      }
+      const sites = answered === fleet.contexts.length ? 'any site' : `the ${plural(answered, 'site')} that answered`
+      this.print(`\nNo ${this.whatWord()} at ${sites}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}.`)
       return
     }
     this.print(`\n${renderAlertTable(fleet.alerts, {style: this.style, width: this.width, now: Date.now(), contextsOf: (alert) => (alert as (typeof fleet.alerts)[number]).contexts})}`)

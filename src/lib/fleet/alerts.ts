@@ -9,6 +9,8 @@ import {type FleetReport, runSites, siteName, type SiteVerdict} from './sites.js
 export interface AlertsSite extends SiteVerdict {
   alerts: AlertView[]
   warnings: string[]
+  /** Why its Alertmanager could not be read: its alerts are unknown, not none. */
+  error?: string
 }
 
 /** An alert with the sites it fires in: the same labels in several Alertmanagers are one alert. */
@@ -24,7 +26,7 @@ export async function listFleetAlerts(contexts: ResolvedContext[], options: Omit
   const fleet = await runSites(
     contexts,
     async (ctx) => alertsSite(siteName(ctx), await listAlerts(await alertmanagerFor(ctx), options)),
-    (ctx, failure) => ({context: siteName(ctx), status: failure.status, worstFinding: failure.summary, alerts: [], warnings: []}),
+    (ctx, failure) => ({context: siteName(ctx), status: failure.status, worstFinding: failure.summary, alerts: [], warnings: [], error: failure.summary}),
   )
   return {...fleet, alerts: mergeAlerts(fleet.contexts)}
 }
