@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../lib/core/base-command.js'
+import {BaseCommand, FLEET_FLAGS} from '../lib/core/base-command.js'
 import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
 import {formatThreshold, misorderedThresholds} from '../lib/core/context.js'
 import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
@@ -11,6 +11,9 @@ import {HEALTH_COMPONENTS, selectComponents} from '../lib/health/components.js'
 import {renderReport} from '../lib/health/render.js'
 import {NAGIOS_CODE} from '../lib/core/check/status.js'
 import type {HealthReport} from '../lib/health/service.js'
+import type {HealthFleetReport} from '../lib/fleet/health.js'
+
+type FleetRender = typeof import('../lib/fleet/render.js')
 
 const THRESHOLDS = 'THRESHOLD'
 
@@ -21,17 +24,20 @@ export default class HealthCheck extends BaseCommand<typeof HealthCheck> {
 A component that cannot be reached is CRITICAL with its address and the error; a check that could not evaluate (e.g. permission denied) is UNKNOWN with the reason.
 The overall status is the worst check; the health score (0-100) weighs event processing 40, messaging 30, memory 15, disk 15, monitoring 10, CPU 5 and GPU 5 (context key scoreWeights), and is 100 only when every check is OK.
 A stream or consumer may carry its own thresholds in natscli's metadata keys (servers >= 2.10): io.nats.monitor.unprocessed-critical and last-delivery-critical on a consumer (its pending critical and stall time), lag-critical and seen-critical on a stream (its mirror and sources). They win over the context and defaults, a flag wins over them; the summary names the source of each threshold crossed and --json gives each threshold's value and source. An unreadable value is a WARNING naming the object, key and value.
-Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
+With a repeated --context or --all-contexts every site is checked at once, each under its own context's timeout: a fleet table (context, status, score, worst finding) comes first, each site's report follows with --verbose; --json gives {status, contexts: [{context, status, score, checks}]}, --format nagios one line with a score per site, --format prometheus a context label. A site that cannot be reached is CRITICAL and delays no other.
+Exit code is the Nagios code of the overall status (with several contexts, of the worst site) — 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also with --json, --format prometheus and --textfile.`
   static examples = [
     {description: 'The on-call view: worst first, one-line verdict', command: '<%= config.bin %> health-check'},
     {description: 'Only the JetStream side, with laxer lag thresholds', command: '<%= config.bin %> health-check --component consumers,streams --lag-warn 30s --lag-crit 2m'},
     {description: 'Only this host', command: '<%= config.bin %> health-check --component cpu --component memory,disk'},
     {description: 'For Nagios/Icinga', command: '<%= config.bin %> health-check --format nagios'},
     {description: 'For the node_exporter textfile collector (cron)', command: '<%= config.bin %> health-check --format prometheus --textfile /var/lib/node_exporter/textfile/cimops.prom'},
+    {description: 'Every site at once', command: '<%= config.bin %> health-check --all-contexts'},
     {description: 'Live view, refreshed every 10 seconds', command: '<%= config.bin %> health-check --watch --interval 10s'},
     '<%= config.bin %> health-check --json | jq \'.checks[] | select(.status != "OK")\'',
   ]
   static flags = {
+    ...FLEET_FLAGS,
     component: Flags.string({multiple: true, summary: `Run only these checks, repeated or comma-separated: ${HEALTH_COMPONENTS.join(', ')}.`}),
     format: Flags.option({options: ['table', 'nagios', 'prometheus'] as const, default: 'table', summary: 'Output format (--json for JSON).'})(),
     textfile: Flags.string({summary: 'Also write the Prometheus exposition atomically to this .prom file (node_exporter textfile collector).'}),
@@ -51,18 +57,28 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
     mount: Flags.string({multiple: true, summary: 'Mount point whose free space to check (repeatable) [context mounts, default /].', helpGroup: THRESHOLDS}),
   }
 
-  async run(): Promise<HealthReport | undefined> {
+  private fleetRender?: FleetRender
+
+  async run(): Promise<HealthReport | HealthFleetReport | undefined> {
     const components = selectComponents(this.flags.component ?? [])
-    const ctx = this.withOverrides(await this.context())
+    const sites = (await this.fleetContexts())?.map((site) => this.withOverrides(site))
+    const ctx = sites ? undefined : this.withOverrides(await this.context())
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
     }
     if (this.flags.textfile) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.textfile, '--textfile')
     const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
-    const {runHealthCheck} = await import('../lib/health/service.js')
-    // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
-    const nats = this.flags.watch ? undefined : await this.nats()
-    const check = () => runHealthCheck(ctx, {components, signal: this.signal, nats})
+    let check: () => Promise<HealthReport | HealthFleetReport>
+    if (sites) {
+      const {runHealthFleet} = await import('../lib/fleet/health.js')
+      this.fleetRender = await import('../lib/fleet/render.js')
+      check = () => runHealthFleet(sites, {components, signal: this.signal})
+    } else {
+      const {runHealthCheck} = await import('../lib/health/service.js')
+      // --watch connects afresh for every report, so that a server that went away and came back is seen as it is now.
+      const nats = this.flags.watch ? undefined : await this.nats()
+      check = () => runHealthCheck(ctx!, {components, signal: this.signal, nats})
+    }
 
     if (this.flags.watch) {
       // Live redraw on a terminal; otherwise one report after another (JSON lines with --json).
@@ -86,19 +102,31 @@ Exit code is the Nagios code of the overall status — 0 OK, 1 WARNING, 2 CRITIC
   }
 
   /** Writes the textfile, prints the chosen format, and sets the Nagios exit code. */
-  private async emit(report: HealthReport): Promise<void> {
+  private async emit(report: HealthReport | HealthFleetReport): Promise<void> {
     if (this.flags.textfile) {
       const {writeUserFile} = await import('../lib/core/atomic-write.js')
-      await writeUserFile(this.flags.textfile, formatPrometheus(report), '--textfile', 0o644)
+      await writeUserFile(this.flags.textfile, this.prometheus(report), '--textfile', 0o644)
     }
     if (!this.jsonEnabled() && !this.flags.watch) process.stdout.write(`${this.renderText(report)}\n`)
     process.exitCode = NAGIOS_CODE[report.status]
   }
 
-  private renderText(report: HealthReport): string {
-    if (this.flags.format === 'nagios') return redactString(formatNagios(report))
-    if (this.flags.format === 'prometheus') return redactString(formatPrometheus(report)).trimEnd()
-    return redactString(renderReport(report, this.style, {verbose: this.flags.verbose, width: this.width}))
+  private renderText(report: HealthReport | HealthFleetReport): string {
+    if (this.flags.format === 'prometheus') return redactString(this.prometheus(report)).trimEnd()
+    if (!('contexts' in report)) {
+      if (this.flags.format === 'nagios') return redactString(formatNagios(report))
+      return redactString(renderReport(report, this.style, {verbose: this.flags.verbose, width: this.width}))
+    }
+    const {formatFleetNagios, renderFleetTable} = this.fleetRender!
+    if (this.flags.format === 'nagios') return redactString(formatFleetNagios(report))
+    const fleet = renderFleetTable(report, this.style, {width: this.width})
+    if (!this.flags.verbose) return redactString(fleet)
+    const each = report.contexts.map((site) => `${this.style.bold(`── ${site.context} ──`)}\n${renderReport(site, this.style, {verbose: true, width: this.width})}`)
+    return redactString([fleet, ...each].join('\n\n'))
+  }
+
+  private prometheus(report: HealthReport | HealthFleetReport): string {
+    return 'contexts' in report ? this.fleetRender!.formatFleetPrometheus(report) : formatPrometheus(report)
   }
 
   /** Thresholds and mounts given as flags win over the context's. */

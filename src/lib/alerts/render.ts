@@ -25,6 +25,8 @@ export interface AlertTableOptions {
   omitLabels?: string[]
   /** Leave out the runbook column (silence previews). */
   runbook?: boolean
+  /** The sites an alert fires in, for a CONTEXTS column (alerts list on several contexts). */
+  contextsOf?: (alert: AlertView) => string[]
 }
 
 export function runbookText(alert: AlertView): string {
@@ -45,11 +47,12 @@ export function stateText(alert: AlertView, alertnames: ReadonlyMap<string, stri
   return reasons.length > 0 ? reasons.join('; ') : alert.state
 }
 
-export function renderAlertTable(alerts: readonly AlertView[], {style, width, now, omitLabels = [], runbook = true}: AlertTableOptions): string {
+export function renderAlertTable(alerts: readonly AlertView[], {style, width, now, omitLabels = [], runbook = true, contextsOf}: AlertTableOptions): string {
   const alertnames = new Map(alerts.map((alert) => [alert.fingerprint, alert.alertname]))
   const columns: Array<Column<AlertView>> = [
     {header: 'SEVERITY', get: (a) => a.severity ?? '-', paint: (text, a) => paintSeverity(style, a.severity, text)},
     {header: 'ALERTNAME', get: (a) => a.alertname || '-', paint: (text) => style.bold(text), key: true},
+    ...(contextsOf ? [{header: 'CONTEXTS', get: (a: AlertView) => contextsOf(a).join(', '), wrap: true, giveWay: 4}] : []),
     // The labels tell two alerts of one name apart: they wrap, never lose their end.
     {header: 'LABELS', get: (a) => keyLabels(a.labels, omitLabels) || '-', wrap: true, maxWidth: 40, giveWay: 2},
     {header: 'STARTED', get: (a) => ago((now - Date.parse(a.startsAt)) / 1000)},

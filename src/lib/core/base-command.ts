@@ -3,9 +3,9 @@ import {dirname} from 'node:path'
 
 import {type AuditOptions, loadAuditHook} from './audit-hook.js'
 import type {ResolvedContext} from './context-types.js'
-import {CONNECTION_ENV, type ConnectionFlags, resolveContext} from './context.js'
+import {CONNECTION_ENV, type ConnectionFlags, resolveContext, resolveContexts} from './context.js'
 import {type ArgumentSpec, describeFailure, type Failure, missingArguments, usageLine} from './failure.js'
-import {ExitCode, InterruptedError, type UsageError} from './errors.js'
+import {ExitCode, InterruptedError, UsageError} from './errors.js'
 import {loadNatsSessionOpener, type NatsSession, type NatsSessionOptions} from './nats-session.js'
 import {createStyle, type Style} from './output/style.js'
 import {redact, redactString} from './redact.js'
@@ -19,6 +19,17 @@ const GLOBAL = 'GLOBAL'
 export const MUTATING_FLAGS = {
   actor: Flags.string({summary: 'Who is acting, as recorded in the ops log [default: OS user].'}),
 }
+
+/** Commands that can run on several sites at once spread these into their `flags`; `fleetContexts()` reads them. */
+export const FLEET_FLAGS = {
+  // Typed as the global --context it replaces (oclif cannot infer the flags of two types under one name); at run
+  // time it is a list, read only by connectionFlags() and fleetContexts().
+  context: Flags.string({multiple: true, multipleNonGreedy: true, summary: `cimops context to use; repeat it to run on several sites at once (env ${CONNECTION_ENV.context}).`, helpGroup: GLOBAL}) as unknown as Interfaces.OptionFlag<string | undefined>,
+  'all-contexts': Flags.boolean({summary: 'Run on every configured context at once.', helpGroup: GLOBAL, exclusive: ['context']}),
+}
+
+/** Flags that name one site's addresses: meaningless for several sites. */
+const SITE_FLAGS = ['nats-url', 'nats-creds', 'nats-context', 'prometheus-url', 'alertmanager-url'] as const
 
 /**
  * Every cimops command extends this: global flags and their precedence, --json with the exit code kept,
@@ -99,10 +110,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.heldNats
   }
 
+  /**
+   * The sites of a fleet run (FLEET_FLAGS): several contexts from a repeated --context or --all-contexts, or
+   * undefined for one site, which runs exactly as without FLEET_FLAGS.
+   */
+  protected async fleetContexts(): Promise<ResolvedContext[] | undefined> {
+    const f = this.flags as {context?: string | string[]; 'all-contexts'?: boolean} & Record<string, unknown>
+    const names = Array.isArray(f.context) ? f.context : []
+    if (!f['all-contexts'] && new Set(names).size < 2) return undefined
+    const siteFlag = SITE_FLAGS.find((flag) => f[flag] !== undefined)
+    if (siteFlag) throw new UsageError(`--${siteFlag} with several contexts`, 'it names one site; each context brings its own addresses')
+    return resolveContexts(f['all-contexts'] ? 'all' : names, this.flags.timeout)
+  }
+
   protected connectionFlags(): ConnectionFlags {
     const f = this.flags
+    // A fleet command's repeatable --context, given once.
+    const context = (f as {context?: string | string[]}).context
     return {
-      context: f.context,
+      context: Array.isArray(context) ? context[0] : context,
       natsUrl: f['nats-url'],
       natsCreds: f['nats-creds'],
       natsContext: f['nats-context'],

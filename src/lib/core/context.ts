@@ -63,6 +63,22 @@ export function selectContextName(flags: ConnectionFlags, env: Env, loaded: Load
   return current ? {name: current, source: 'context'} : {}
 }
 
+/** The variables that name one site's addresses or identity: a fleet command does not apply them to every site. */
+const SITE_ENV = new Set<string>([...Object.values(CONNECTION_ENV), 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN'])
+
+/**
+ * The contexts of a fleet command (a repeated --context, or every context for `all`), each resolved as
+ * `--context NAME` alone would be, with the given --timeout; the environment's addresses belong to one site
+ * and are left out.
+ */
+export async function resolveContexts(names: string[] | 'all', timeout: string | undefined, env: Env = process.env, loaded?: LoadedConfig): Promise<ResolvedContext[]> {
+  const config = loaded ?? (await loadConfig())
+  const chosen = names === 'all' ? Object.keys(config.config.contexts) : [...new Set(names)]
+  if (chosen.length === 0) throw new ConfigError('no contexts to check', `${config.path} has no contexts`, {hint: 'create them with `cimops context add`'})
+  const siteEnv = Object.fromEntries(Object.entries(env).filter(([variable]) => !SITE_ENV.has(variable)))
+  return Promise.all(chosen.map((name) => resolveContext({context: name, timeout}, siteEnv, config)))
+}
+
 /**
  * Resolves the effective settings with precedence flag > env > context > built-in default, per setting.
  * A natscli context (from any layer) supplies a whole NATS identity; a URL or creds given at a higher layer override just that field.

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {loadConfig} from '../../../src/lib/core/config.js'
-import {resolveContext} from '../../../src/lib/core/context.js'
+import {resolveContext, resolveContexts} from '../../../src/lib/core/context.js'
 import {ConfigError, ExitCode} from '../../../src/lib/core/errors.js'
 import {loadNatsContext} from '../../../src/lib/core/natscli-context.js'
 import {importNatsContext, listContexts, saveContext, useContext} from '../../../src/lib/contexts/service.js'
@@ -256,5 +256,32 @@ describe('context management', () => {
   it('never writes an invalid context', async () => {
     await expect(saveContext('bad', {thresholds: {lagWarn: 'later'}})).rejects.toMatchObject({exit: ExitCode.USAGE})
     expect((await loadConfig(configFile())).exists).toBe(false)
+  })
+})
+
+describe('resolveContexts: the sites of a fleet command', () => {
+  it('resolves each context once as --context NAME would, with --timeout, and without the addresses the environment gives one site', async () => {
+    await writeConfig(PROD)
+    await writeNatsContext('staging', {url: 'nats://staging:4222'})
+    const env = {NATS_URL: 'nats://env:4222', CIMOPS_PROMETHEUS_URL: 'http://env-prom:9090', CIMOPS_CONTEXT: 'staging'}
+    const sites = await resolveContexts(['prod', 'staging', 'prod'], '750ms', env)
+    expect(sites.map((site) => [site.name, site.nats.servers, site.timeoutMs])).toEqual([
+      ['prod', ['nats://n1:4222', 'nats://n2:4222'], 750],
+      ['staging', ['nats://staging:4222'], 750],
+    ])
+    expect(sites[0].prometheus.url).toBe('http://prom:9090')
+    expect(sites[1].prometheus.url).not.toContain('env-prom')
+  })
+
+  it('all: every configured context, each with its own timeout; none configured or an unknown name is a config error', async () => {
+    await writeConfig(PROD)
+    await writeNatsContext('staging', {url: 'nats://staging:4222'})
+    expect((await resolveContexts('all', undefined, {})).map((site) => [site.name, site.timeoutMs])).toEqual([
+      ['prod', 3000],
+      ['staging', 5000],
+    ])
+    await expect(resolveContexts(['prod', 'qa'], undefined, {})).rejects.toThrowError(/unknown context "qa"/)
+    await writeConfig('contexts: {}\n')
+    await expect(resolveContexts('all', undefined, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, message: expect.stringMatching(/^no contexts to check/)})
   })
 })

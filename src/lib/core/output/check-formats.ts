@@ -35,23 +35,34 @@ const UNIT_SUFFIX: Record<string, string> = {s: '_seconds', B: '_bytes', '%': '_
  * named after its component and unit, plus the overall status and run duration. Metric families stay contiguous.
  */
 export function formatPrometheus(report: CheckReport, namespace = 'cimops'): string {
+  return formatPrometheusLabelled([{report, labels: {}}], namespace)
+}
+
+/** Several reports in one exposition, each sample carrying its report's labels (a fleet: `context`). */
+export function formatPrometheusLabelled(reports: Array<{report: CheckReport; labels: Record<string, string>}>, namespace = 'cimops'): string {
   const families = new Map<string, {help: string; samples: string[]}>()
   const add = (name: string, help: string, labels: Record<string, string>, value: number) => {
     const family = families.get(name) ?? {help, samples: []}
     family.samples.push(`${name}${formatLabels(labels)} ${promNumber(value)}`)
     families.set(name, family)
   }
-  add(`${namespace}_health_status`, 'Overall status of the last run (0=OK, 1=WARNING, 2=CRITICAL, 3=UNKNOWN).', {}, NAGIOS_CODE[report.status])
-  add(`${namespace}_health_duration_seconds`, 'Wall time of the last run.', {}, report.durationSeconds)
-  for (const check of report.checks) {
-    add(`${namespace}_check_status`, 'Status of one check (0=OK, 1=WARNING, 2=CRITICAL, 3=UNKNOWN).', {check: check.name, component: check.component}, NAGIOS_CODE[check.status])
+  for (const {report, labels} of reports) {
+    add(`${namespace}_health_status`, 'Overall status of the last run (0=OK, 1=WARNING, 2=CRITICAL, 3=UNKNOWN).', labels, NAGIOS_CODE[report.status])
+    add(`${namespace}_health_duration_seconds`, 'Wall time of the last run.', labels, report.durationSeconds)
   }
-  for (const check of report.checks) {
-    for (const metric of check.metrics) {
-      const unit = metric.unit === 'c' ? '' : UNIT_SUFFIX[metric.unit ?? ''] ?? ''
-      const base = sanitize(`${namespace}_${check.component}_${metric.name}`)
-      const name = unit && !base.endsWith(unit) ? `${base}${unit}` : base
-      add(name, `cimops ${check.component} check metric ${metric.name}.`, {check: check.name}, metric.value)
+  for (const {report, labels} of reports) {
+    for (const check of report.checks) {
+      add(`${namespace}_check_status`, 'Status of one check (0=OK, 1=WARNING, 2=CRITICAL, 3=UNKNOWN).', {...labels, check: check.name, component: check.component}, NAGIOS_CODE[check.status])
+    }
+  }
+  for (const {report, labels} of reports) {
+    for (const check of report.checks) {
+      for (const metric of check.metrics) {
+        const unit = metric.unit === 'c' ? '' : UNIT_SUFFIX[metric.unit ?? ''] ?? ''
+        const base = sanitize(`${namespace}_${check.component}_${metric.name}`)
+        const name = unit && !base.endsWith(unit) ? `${base}${unit}` : base
+        add(name, `cimops ${check.component} check metric ${metric.name}.`, {...labels, check: check.name}, metric.value)
+      }
     }
   }
   const lines: string[] = []
