@@ -3,6 +3,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {expect} from 'vitest'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -67,4 +68,11 @@ export function stdoutLines(child: ChildProcess): {until(count: number, timeoutM
       })
     },
   }
+}
+
+/** The JSON result of a CLI run that must have succeeded quietly: exit 0, nothing on stderr. */
+export function okJson<T>(result: CliResult): T {
+  expect(result.stderr, result.stderr).toBe('')
+  expect(result.code, result.stdout).toBe(0)
+  return JSON.parse(result.stdout) as T
 }

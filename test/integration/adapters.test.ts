@@ -5,8 +5,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {connect as tcpConnect, createServer} from 'node:net'
-import type {AddressInfo} from 'node:net'
+import {connect as tcpConnect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -20,6 +19,7 @@ import {compareVersions, parseServerVersion, SERVER_FEATURES, type ServerFeature
 import {createPrometheusClient} from '../../src/lib/adapters/prometheus/client.js'
 import type {AlertingRule} from '../../src/lib/adapters/prometheus/schema.js'
 import {findServerBinary, serverBinaryVersion} from '../../src/lib/sandbox/index.js'
+import {freePort} from '../helpers/monitor.js'
 import {startTestSandbox, useSandbox, type TestSandbox} from '../helpers/sandbox.js'
 
 const TIMEOUT_MS = 5000
@@ -38,13 +38,6 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
   throw new Error(`timed out waiting for ${what}`)
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

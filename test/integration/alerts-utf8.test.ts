@@ -12,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {compareVersions, parseServerVersion} from '../../src/lib/core/version.js'
 import type {AlertHistoryResult, AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
-import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
+import {isolatedHome, okJson, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 import {runServerTool} from '../helpers/server-tools.js'
@@ -36,11 +36,7 @@ const cli = (...args: string[]): Promise<CliResult> =>
     CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? '',
     NATS_URL: sandbox().state.natsServers.join(','),
   })
-function json<T>(result: CliResult): T {
-  expect(result.stderr, result.stderr).toBe('')
-  expect(result.code, result.stdout).toBe(0)
-  return JSON.parse(result.stdout) as T
-}
+const json = okJson
 
 /** `amtool silence query` of the same Alertmanager, in its own default output. */
 async function amtoolQuery(): Promise<string> {

@@ -7,7 +7,6 @@ import {spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {once} from 'node:events'
 import {mkdir, writeFile} from 'node:fs/promises'
-import {createServer, type AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -16,8 +15,9 @@ import {compareVersions, parseServerVersion} from '../../src/lib/core/version.js
 import {compileMatchers, parseMatcher} from '../../src/lib/alerts/matchers.js'
 import {findServerBinary} from '../../src/lib/sandbox/index.js'
 import type {AlertListResult, SilenceListResult} from '../../src/lib/alerts/model.js'
-import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
+import {isolatedHome, okJson, runCli, type CliResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/health.js'
+import {freePort} from '../helpers/monitor.js'
 import {useSandbox} from '../helpers/sandbox.js'
 import {amtoolJson} from '../helpers/server-tools.js'
 
@@ -36,20 +36,9 @@ const cli = (...args: string[]): Promise<CliResult> =>
     CIMOPS_PROMETHEUS_URL: sandbox().state.prometheusUrl ?? '',
     NATS_URL: sandbox().state.natsServers.join(','),
   })
-function json<T>(result: CliResult): T {
-  expect(result.stderr, result.stderr).toBe('')
-  expect(result.code, result.stdout).toBe(0)
-  return JSON.parse(result.stdout) as T
-}
+const json = okJson
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString()
 /** A loopback port nothing listens on (just released). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 interface AmtoolSilence {
   id: string
