@@ -124,11 +124,16 @@ describe('the examples of the README and of --help run against the quick start s
     await symlink(join(snapshot.set, '..'), join(root, 'backups', 'cim'))
     const incident = JSON.parse((await runCli(['incident', 'declare', '--title', 'Examples', '--severity', 'minor', '--no-snapshot', '--json'], home.env)).stdout) as {incident: {id: string}}
     const silence = JSON.parse((await runCli(['alerts', 'silence', 'add', 'alertname=Examples', '--comment', 'examples', '--json'], home.env)).stdout) as {id: string}
-    // GPU nodes the examples name, published from this host (no GPU: an OK verdict), and a stream CACHE (file storage,
-    // as `backup create --all` snapshots every stream).
+    // GPU nodes the examples name, published from this host (no GPU: an OK verdict); a stream CACHE (file storage,
+    // as `backup create --all` snapshots every stream); a stream that stores what `replay --to-prefix rebuild`
+    // republishes; and a workflow aggregate of the seed to stand for the docs' wf-0007.
     for (const node of ['gpu-07', 'gpu-08', 'gpu-99', 'gpu-old-03']) expect((await runCli(['gpu', 'status', '--publish', '--node', node], home.env)).code).toBe(0)
     const nc = await connect({servers: natsUrl})
-    await (await jetstreamManager(nc)).streams.add({name: 'CACHE', subjects: ['cache.>'], storage: StorageType.File})
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.add({name: 'CACHE', subjects: ['cache.>'], storage: StorageType.File})
+    await jsm.streams.add({name: 'REBUILD', subjects: ['rebuild.>'], storage: StorageType.File})
+    const workflowSubjects = (await jsm.streams.info('EVENTS', {subjects_filter: 'cim.workflow.workflow.>'})).state.subjects ?? {}
+    const aggregate = Object.keys(workflowSubjects).sort()[0]!.split('.')[3]
     await nc.close()
     const seeded = new Date().toISOString()
 
@@ -143,6 +148,7 @@ describe('the examples of the README and of --help run against the quick start s
       [/ \/backups\/cim\/\$\(date/g, ` ${root}/dated-backups/$(date`],
       [/ \/(var\/lib|backups)\//g, ` ${root}/$1/`],
       [/INC-20261122-1/g, incident.incident.id],
+      [/wf-0007/g, aggregate],
       [/83a170f5-a754-4dbd-9a5b-10c27a856ad2|0c1f9d4e-6d2a-4b8e-9a0f-3c2b1a0d9e8f/g, silence.id],
     ]
   }, 120_000)

@@ -2,6 +2,7 @@ import {jetstreamManager} from '@nats-io/jetstream'
 import {connect} from '@nats-io/transport-node'
 import {describe, expect, it} from 'vitest'
 import {restartProcess, sandboxStatus, seedSandbox, stopProcess} from '../../src/lib/sandbox/index.js'
+import {eventually} from '../helpers/health.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 describe('three-node JetStream cluster sandbox', () => {
@@ -49,8 +50,14 @@ describe('three-node JetStream cluster sandbox', () => {
     expect(degraded.processes[2]?.detail).toBe('not running')
 
     await restartProcess(state, 'nats-3')
-    const healed = await sandboxStatus(stateDir)
-    expect(healed.processes.every((p) => p.healthy && p.peers === 2)).toBe(true)
+    // The restarted node is ready; its peers see it again within moments (2.10 rebuilds its pooled routes).
+    const healed = await eventually(
+      () => sandboxStatus(stateDir),
+      (status) => status.processes.every((p) => p.healthy && p.peers === 2),
+      10_000,
+      250,
+    )
+    expect(healed.processes.map((p) => [p.name, p.healthy, p.peers, p.detail])).toEqual(healed.processes.map((p) => [p.name, true, 2, p.detail]))
   })
 
   it('two nodes restarted side by side are both recorded, so `down` can stop them (no server left running)', async () => {

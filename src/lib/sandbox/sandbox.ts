@@ -131,6 +131,12 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
     await writeSandboxState(state)
     await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    // A cluster that just elected its meta leader may not know its peers' resources yet (2.10 refuses an R3
+    // stream for a moment): ready means a replicated stream can be placed on every site.
+    if (cluster > 1 && jetstream) {
+      const {waitForPlacement} = await import('../adapters/nats/seed-setup.js')
+      for (const servers of [state.natsServers, state.drNatsServers ?? []].filter((urls) => urls.length > 0)) await waitForPlacement(servers, cluster, settings.readyTimeoutMs)
+    }
     // Asked only of binaries that run as servers: one that is not might not answer --version either.
     const versions = await binaryVersions(settings.binaries)
     for (const proc of state.processes) {

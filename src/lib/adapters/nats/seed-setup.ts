@@ -80,6 +80,23 @@ export async function ensureStream(jsm: JetStreamManager, setup: StreamSetup): P
 const PLACEMENT_WAIT_MS = 10_000
 
 /**
+ * Waits until the cluster at `servers` places a stream of `replicas` replicas: a throwaway file stream
+ * is created (retried while the cluster answers "no suitable peers") and deleted. Meant for a sandbox
+ * that was just started, so its first replicated stream, the user's or a test's, is never refused.
+ */
+export async function waitForPlacement(servers: string[], replicas: number, timeoutMs: number): Promise<void> {
+  const nc = await connectDirect(servers, {name: 'cimops-sandbox-ready', timeoutMs, ignoreClusterUpdates: false})
+  try {
+    const jsm = await jetstreamManagerOf(nc)
+    const name = `CIMOPS_READY_${process.pid}_${Date.now()}`
+    await addWhenPlaceable(jsm, {name, subjects: [`_cimops.ready.${name}`], storage: 'file' as StreamConfig['storage'], num_replicas: replicas})
+    await jsm.streams.delete(name)
+  } finally {
+    await nc.close()
+  }
+}
+
+/**
  * A cluster that just elected its meta leader may not yet have heard its peers' resources, and
  * refuses a replicated stream for a moment; the seed runs right after `sandbox up`, so it waits a
  * bounded time for placement instead of failing.
