@@ -11,6 +11,7 @@ import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {consumerLimitError, isConsumerLimit, toNatsError} from './connection.js'
 import {MSG_ID_HEADER} from './headers.js'
+import {type PromotedFrom, readPromotionMarker} from './promotion-marker.js'
 import {type ConsumerMonitorThresholds, consumerMonitorMetadata, type MonitorMetadata, type StreamMonitorThresholds, streamMonitorMetadata} from './monitor-metadata.js'
 
 /** JetStream durations are nanoseconds on the wire. */
@@ -80,6 +81,8 @@ export interface StreamSummary {
   limits: StreamLimits
   /** The server's clock when it answered (`ts`, servers >= 2.10). */
   serverTime?: Date
+  /** Set on a stream `cimops dr promote` made writable: the stream it was a copy of. */
+  promotedFrom?: PromotedFrom
 }
 
 /** Retention limits; undefined = unlimited. */
@@ -472,7 +475,12 @@ function toStreamSummary(info: StreamInfo): StreamSummary {
       discard: config.discard === 'new' ? 'new' : 'old',
     },
     serverTime: serverTime(info),
+    ...withPromotedFrom(readPromotionMarker(config.metadata, config.description)),
   }
+}
+
+function withPromotedFrom(promotedFrom: PromotedFrom | undefined): {promotedFrom?: PromotedFrom} {
+  return promotedFrom ? {promotedFrom} : {}
 }
 
 function toCluster(cluster: ClusterInfo | undefined): ClusterState | undefined {

@@ -28,6 +28,8 @@ export const SERVER_FEATURES = {
   batchDirectGet: '2.11.0',
   /** Consumer pause/resume and priority groups. */
   consumerPause: '2.11.0',
+  /** A mirror turned into a writable stream by removing its `mirror` config (STREAM.UPDATE; 10055 before). */
+  mirrorPromotion: '2.12.0',
   /** Restoring snapshot archives in the backup V2 format (NATSARC1, API level 5) that 2.15 writes by default. */
   backupArchiveV2: '2.15.0',
 } as const
@@ -47,6 +49,7 @@ export const FEATURE_API_LEVELS: Record<ServerFeature, number> = {
   infoTimestamp: 0,
   batchDirectGet: 1,
   consumerPause: 1,
+  mirrorPromotion: 2,
   backupArchiveV2: 5,
 }
 
