@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {MSG_ID_HEADER} from '../lib/adapters/nats/headers.js'
 import {BaseCommand, MUTATING_FLAGS} from '../lib/core/base-command.js'
 import {UsageError} from '../lib/core/errors.js'
-import type {ReplayPlan, ReplayResult, ReplayState, ReplayTarget} from '../lib/replay/service.js'
+import type {ReplayPlan, ReplayResult, ReplaySessions, ReplayState, ReplayTarget} from '../lib/replay/service.js'
 import {eventSelectionFlags} from '../flags/streams.js'
 
 const SELECT = 'SELECT'
@@ -13,14 +13,15 @@ const RUN = 'RUN'
 export default class Replay extends BaseCommand<typeof Replay> {
   static summary = 'Replay stored events: republish a selection to a prefix or another stream, or export/import it as a file'
   static description = `Selects events of a stream (--stream, default the context's events stream EVENTS) by CIM shortcuts (--domain, --aggregate [--aggregate-type], --event-type, repeatable) or --subject filters (repeatable; several go to the server only on nats-server >= 2.10, else they are applied client-side), by time (--since/--until: a duration back from now or RFC 3339) and by sequence (--from-seq/--to-seq). The end is fixed when the replay starts (the stream's last sequence then): a replay never waits for new events.
-Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data), between a format line and an end line holding the count and digest. --from-file F reads such a file instead of a stream, after checking the whole of it (a file cut short or edited is refused, exit 65).
+Targets (one of): --to-prefix P republishes each event on P.<original subject> (a stream must capture P.>); --to-stream S [--create-target] into another stream, subjects mapped with --subject-map FROM=TO (leading tokens; needed when S would otherwise overlap the source); either at another site with --to-context C (the NATS servers of cimops context C, with its own timeout; a target at C that is the source stream itself, reached under another name, is refused like one at the source's site, and the subjects need no mapping when C is another JetStream); --to-file F.jsonl[.gz] exports one JSON line per event (seq, time, subject, headers, data), between a format line and an end line holding the count and digest. --from-file F reads such a file instead of a stream, after checking the whole of it (a file cut short or edited is refused, exit 65); with --to-context the file is the source and C the target's site.
 Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-Source (<stream>:<seq>) and ${MSG_ID_HEADER} <replay id>:<seq> (its own id moves to Cim-Replay-Original-Msg-Id), so repeating or resuming a replay never duplicates within the target's duplicate window (24h for a target created here). Publishing keeps up to --max-in-flight acknowledgements outstanding, retries a late one with the same ${MSG_ID_HEADER} for up to 30s (a restarting server, a new stream leader), and reports success only once every event is acknowledged. --rate caps events per second for live targets.
---dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. It shows the selection whatever the target: a target the replay could not use (no stream captures the prefix, a missing stream) is a note (target.problem in --json) and the dry run exits 0; without a target it only looks at the selection. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, with the original --rate and --max-in-flight unless given again.`
+--dry-run counts the selection, shows the first and last event, the distribution by domain and event type and an estimated time, and changes nothing. It shows the selection whatever the target: a target the replay could not use (no stream captures the prefix, a missing stream) is a note (target.problem in --json) and the dry run exits 0; without a target it only looks at the selection. Ctrl-C stops cleanly (exit 130) and leaves a state file: --resume ID continues where the acknowledgements reached, at the contexts it started with (a different --context or --to-context is refused), with the original --rate and --max-in-flight unless given again.`
   static examples = [
     {description: 'What a domain-wide replay would do', command: '<%= config.bin %> replay --domain workflow --to-prefix rebuild --dry-run'},
     {description: "Rebuild a projection: one aggregate's history, republished under a prefix", command: '<%= config.bin %> replay --aggregate wf-0007 --to-prefix rebuild'},
     {description: 'Point-in-time recovery into a new stream', command: '<%= config.bin %> replay --until 2026-11-22T03:00:00Z --to-stream EVENTS_PITR --create-target --subject-map cim=pitr'},
     {description: 'Selective replay of two event types in the last hour', command: '<%= config.bin %> replay --domain graph --event-type NodeAdded --event-type EdgeAdded --since 1h --to-stream GRAPH_REBUILD --create-target --subject-map cim=rebuild'},
+    {description: 'Migrate: the events of production into the staging site, an exact copy under the same subjects', command: '<%= config.bin %> replay --context prod --to-context staging --to-stream EVENTS --create-target'},
     {description: 'Export, then import elsewhere', command: '<%= config.bin %> replay --domain identity --to-file identity.jsonl.gz && <%= config.bin %> replay --from-file identity.jsonl.gz --to-stream IDENTITY_COPY --create-target --subject-map cim=copy'},
     {description: 'Continue after Ctrl-C', command: '<%= config.bin %> replay --resume rp-20261122T030000-3f9a'},
   ]
@@ -43,6 +44,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     'create-target': Flags.boolean({summary: 'Create the --to-stream target when missing (file storage, R1).', dependsOn: ['to-stream'], helpGroup: TARGET}),
     'subject-map': Flags.string({multiple: true, summary: 'FROM=TO: replace leading subject tokens (e.g. cim=pitr); repeatable, first match wins.', helpGroup: TARGET}),
     'to-file': Flags.string({summary: 'Export to a JSON Lines file (gzip when it ends in .gz).', exclusive: ['to-prefix', 'to-stream'], helpGroup: TARGET}),
+    'to-context': Flags.string({summary: 'Publish at the NATS servers of this cimops context (another site); with --to-stream or --to-prefix.', exclusive: ['to-file'], helpGroup: TARGET}),
     'dry-run': Flags.boolean({summary: 'Count and describe the selection; change nothing.', helpGroup: RUN}),
     resume: Flags.string({summary: 'Continue an interrupted replay by its id.', helpGroup: RUN}),
     'replay-id': Flags.string({summary: 'Id of this replay [default: rp-<time>-<random>]; the same id makes a repeat deduplicate.', exclusive: ['resume'], helpGroup: RUN}),
@@ -65,6 +67,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       if (given.length > 0) throw new UsageError(`--resume cannot be combined with --${given[0]}`, 'a resumed replay keeps the selection and target it started with')
       selection.checkReplayId(f.resume)
       resumeFrom = await service.loadReplayState(f.resume)
+      checkResumeSites(resumeFrom, ctx.name, f['to-context'])
       if (resumeFrom.status === 'completed') this.note(`Replay ${f.resume} already completed; running it again only finds duplicates.`)
       const {status: _status, doneSeq: _doneSeq, updatedAt: _updatedAt, error: _error, ...saved} = resumeFrom
       plan = {...saved, maxInFlight: f['max-in-flight'] ?? saved.maxInFlight, rate: f.rate === undefined ? saved.rate : parseRate(f.rate)}
@@ -78,8 +81,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     let result: ReplayResult
     try {
       result = await service.runReplay(
-        ctx,
-        await this.natsSession(),
+        await this.sessions(plan, ctx.name),
         plan,
         f['dry-run'] === true,
         {
@@ -115,6 +117,11 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       throw new UsageError(`invalid --to-prefix "${f['to-prefix']}"`, 'expected subject tokens without wildcards, e.g. rebuild')
     }
     if (f['from-file'] && f['to-file']) throw new UsageError('--from-file cannot be combined with --to-file', 'a file to a file is a copy')
+    if (f['to-context'] !== undefined && f['to-stream'] === undefined && f['to-prefix'] === undefined) {
+      throw new UsageError('--to-context without a NATS target', 'it names the site --to-stream or --to-prefix publishes at', {hint: 'add --to-stream S or --to-prefix P'})
+    }
+    // Recorded in the plan, so that a resume publishes where the replay started (and the result names the site).
+    const targetContext = f['to-context'] ?? ctx.name
     const filters = selection.replayFilters({domain: f.domain, aggregate: f.aggregate, aggregateType: f['aggregate-type'], eventTypes: f['event-type'], subjects: f.subject})
     const eventTypes = [...new Set(f['event-type'] ?? [])]
     const now = new Date()
@@ -126,9 +133,9 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     selection.checkReplayId(replayId)
     const target: ReplayTarget =
       f['to-prefix'] !== undefined
-        ? {kind: 'prefix', prefix: f['to-prefix']}
+        ? {kind: 'prefix', prefix: f['to-prefix'], context: targetContext}
         : f['to-stream'] !== undefined
-          ? {kind: 'stream', stream: f['to-stream'], createTarget: f['create-target']}
+          ? {kind: 'stream', stream: f['to-stream'], createTarget: f['create-target'], context: targetContext}
           : f['to-file'] !== undefined
             ? {kind: 'file', path: f['to-file']}
             : {kind: 'none'}
@@ -149,12 +156,20 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const session = await (await this.natsSession()).jetstream()
     const stream = await service.findSourceStream(session, streamName)
     const range = await service.resolveRange(session, stream, {since, until, fromSeq: f['from-seq'], toSeq: f['to-seq']})
-    return {...base, source: {stream: streamName}, ...range}
+    return {...base, source: {stream: streamName, context: ctx.name}, ...range}
   }
 
   /** Reconnecting without limit: the replay's reader and publisher give up on their own. */
   private natsSession() {
     return this.nats({reconnect: 'forever'})
+  }
+
+  /** The source's session, and another for a target at another context than the source's. */
+  private async sessions(plan: ReplayPlan, sourceContext: string | undefined): Promise<ReplaySessions> {
+    const source = await this.natsSession()
+    const context = 'context' in plan.target ? plan.target.context : undefined
+    if (context === undefined || context === sourceContext) return {source}
+    return {source, target: {context, session: await this.natsAt(await this.otherContext(context), {reconnect: 'forever'})}}
   }
 
   private async render(result: ReplayResult): Promise<void> {
@@ -164,16 +179,18 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
       import('../lib/replay/render.js'),
       import('../lib/replay/progress.js'),
     ])
-    const from = result.source.stream ? `${result.source.stream} sequences ${result.source.fromSeq}-${result.source.toSeq}` : result.source.file!
-    const {target} = result
+    const {source, target} = result
+    // Sites are named when the replay goes from one to another.
+    const at = (context: string | undefined) => (context !== undefined && target.context !== source.context ? ` at ${context}` : '')
+    const from = source.stream ? `${source.stream} sequences ${source.fromSeq}-${source.toSeq}${at(source.context)}` : source.file!
     const to =
       target.kind === 'none'
         ? 'no target'
         : target.kind === 'file'
           ? `file ${target.file}`
           : target.kind === 'prefix'
-            ? `prefix ${target.prefix}${target.stream ? ` (stream ${target.stream})` : ''}`
-            : `stream ${target.stream}${target.created === false && result.dryRun ? ' (to be created)' : target.created ? ' (created)' : ''}`
+            ? `prefix ${target.prefix}${target.stream ? ` (stream ${target.stream})` : ''}${at(target.context)}`
+            : `stream ${target.stream}${at(target.context)}${target.created === false && result.dryRun ? ' (to be created)' : target.created ? ' (created)' : ''}`
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {
       const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
@@ -194,6 +211,21 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
         `Last:  ${ref(result.last)}`,
       ].join('\n'),
     )
+  }
+}
+
+/**
+ * A resume reads and publishes where the replay started: a --context or --to-context that names another site is
+ * refused (the same replay ids at another stream would deduplicate against nothing, or against other events).
+ */
+function checkResumeSites(saved: ReplayState, sourceContext: string | undefined, toContext: string | undefined): void {
+  const readAt = 'stream' in saved.source ? saved.source.context : undefined
+  if (readAt !== undefined && readAt !== sourceContext) {
+    throw new UsageError(`replay ${saved.replayId} reads at context ${readAt}, not ${sourceContext ?? 'the connection given'}`, 'a resumed replay keeps its source', {hint: `add --context ${readAt}`})
+  }
+  const publishedAt = ('context' in saved.target ? saved.target.context : undefined) ?? sourceContext
+  if (toContext !== undefined && toContext !== publishedAt) {
+    throw new UsageError(`replay ${saved.replayId} publishes at context ${publishedAt ?? 'of its source'}, not ${toContext}`, 'a resumed replay keeps its target', {hint: 'leave --to-context out'})
   }
 }
 

@@ -63,6 +63,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected readonly abort = new AbortController()
   private resolvedContext?: Promise<ResolvedContext>
   private heldNats?: Promise<NatsSession>
+  /** Sessions on other sites' contexts (natsAt), closed with the command's own. */
+  private readonly otherNats: Array<Promise<NatsSession>> = []
   /** An error line has been printed, so an interrupt needs no second message. */
   private reported = false
   /** Still parsing argv: any error from oclif now is a usage error. */
@@ -104,10 +106,30 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * options of the first call count), handed to services, and closed when the command ends, before the audit event.
    */
   protected nats(options: NatsSessionOptions = {}): Promise<NatsSession> {
-    this.heldNats ??= Promise.all([this.context(), loadNatsSessionOpener()]).then(([ctx, open]) =>
-      open(ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name ?? `cimops-${(this.id ?? 'command').replaceAll(':', '-')}`, reconnect: options.reconnect}),
-    )
+    this.heldNats ??= this.context().then((ctx) => this.openNats(ctx, options))
     return this.heldNats
+  }
+
+  /**
+   * Another site's context, for a command that reads at one site and writes at another: resolved as `--context NAME`
+   * alone would be (its own addresses and timeout, --timeout over both); the environment's addresses belong to the
+   * command's own site.
+   */
+  protected async otherContext(name: string): Promise<ResolvedContext> {
+    const [ctx] = await resolveContexts([name], this.flags.timeout)
+    return ctx
+  }
+
+  /** A NATS session on another site's context (otherContext), held and closed like the command's own. */
+  protected natsAt(ctx: ResolvedContext, options: NatsSessionOptions = {}): Promise<NatsSession> {
+    const session = this.openNats(ctx, options)
+    this.otherNats.push(session)
+    return session
+  }
+
+  private async openNats(ctx: ResolvedContext, options: NatsSessionOptions): Promise<NatsSession> {
+    const open = await loadNatsSessionOpener()
+    return open(ctx.nats, {timeoutMs: ctx.timeoutMs, name: options.name ?? `cimops-${(this.id ?? 'command').replaceAll(':', '-')}`, reconnect: options.reconnect})
   }
 
   /**
@@ -204,8 +226,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Drained after success, so that what the command published is flushed; a drain that fails fails the command, as it would have inside it. */
   private async closeNats(error: Error | undefined): Promise<void> {
-    const session = await this.heldNats?.catch(() => undefined)
-    await session?.close({drain: error === undefined}).catch((failure: Error) => this.catch(failure))
+    const sessions = await Promise.all([this.heldNats, ...this.otherNats].map((session) => session?.catch(() => undefined)))
+    await Promise.all(sessions.map((session) => session?.close({drain: error === undefined}).catch((failure: Error) => this.catch(failure))))
   }
 
   /**

@@ -1,14 +1,22 @@
 /** What a replay is asked to do, what it keeps in its state file, and what it reports: types only. */
 import type {SubjectMapping} from './selection.js'
 
-/** `none`: a dry run given no target, which only looks at the selection. */
-export type ReplayTarget = {kind: 'prefix'; prefix: string} | {kind: 'stream'; stream: string; createTarget: boolean} | {kind: 'file'; path: string} | {kind: 'none'}
+/**
+ * `none`: a dry run given no target, which only looks at the selection. `context`: the cimops context of another
+ * site to publish at (--to-context); absent, the target is at the source's site.
+ */
+export type ReplayTarget =
+  | {kind: 'prefix'; prefix: string; context?: string}
+  | {kind: 'stream'; stream: string; createTarget: boolean; context?: string}
+  | {kind: 'file'; path: string}
+  | {kind: 'none'}
 
 /** Everything needed to run (and resume) a replay: stored in the state file. */
 export interface ReplayPlan {
   replayId: string
   createdAt: string
-  source: {stream: string} | {file: string}
+  /** `context`: the cimops context the stream was read at, when one was in use: a resume reads there again. */
+  source: {stream: string; context?: string} | {file: string}
   /** The selection as asked (subject filters), applied client-side as well. */
   filters: string[]
   eventTypes: string[]
@@ -42,9 +50,13 @@ export interface ReplayResult {
   replayId: string
   dryRun: boolean
   resumed: boolean
-  source: {stream?: string; file?: string; fromSeq: number; toSeq: number; filters: string[]; eventTypes: string[]}
-  /** `problem`: a dry run's target that the replay could not use (no stream captures it, ...), as the error it would give. */
-  target: {kind: ReplayTarget['kind']; stream?: string; prefix?: string; file?: string; created?: boolean; problem?: string}
+  /** `context`: the cimops context a stream was read at, when one was in use. */
+  source: {stream?: string; context?: string; file?: string; fromSeq: number; toSeq: number; filters: string[]; eventTypes: string[]}
+  /**
+   * `context`: the cimops context a NATS target was published at, when one was in use (--to-context, else the
+   * source's). `problem`: a dry run's target that the replay could not use (no stream captures it, ...), as the error it would give.
+   */
+  target: {kind: ReplayTarget['kind']; context?: string; stream?: string; prefix?: string; file?: string; created?: boolean; problem?: string}
   /** Events selected (in this run). */
   selected: number
   /** Newly stored in the target (or written to the file). */

@@ -23,7 +23,7 @@ export function replayResult({run, dryRun, selection, target, delivery, estimate
     replayId: plan.replayId,
     dryRun,
     resumed: run.resumeFrom !== undefined,
-    source: {...('stream' in plan.source ? {stream: plan.source.stream} : {file: plan.source.file}), fromSeq: run.startSeq, toSeq: plan.toSeq, filters: plan.filters, eventTypes: plan.eventTypes},
+    source: {...('stream' in plan.source ? {stream: plan.source.stream, context: plan.source.context} : {file: plan.source.file}), fromSeq: run.startSeq, toSeq: plan.toSeq, filters: plan.filters, eventTypes: plan.eventTypes},
     target,
     selected,
     ...delivery,

@@ -9,7 +9,6 @@
  * checked (target.ts), then a dry run's count, the export to a file (export.ts) or the publish with
  * its window and checkpoints (publish.ts, checkpoint.ts), and the result built once at the end (outcome.ts).
  */
-import type {ResolvedContext} from '../core/context-types.js'
 import {NotFoundError, UsageError} from '../core/errors.js'
 import type {JetStreamSession, NatsSession} from '../adapters/nats/session.js'
 import {exportToFile} from './export.js'
@@ -18,7 +17,7 @@ import {emptySelection, NOTHING_DELIVERED, replayResult} from './outcome.js'
 import {publishToStream} from './publish.js'
 import {COUNTING_SINK, openSource, type ReplaySource} from './source.js'
 import {SelectionTally} from './tally.js'
-import {describeTarget} from './target.js'
+import {describeTarget, sourceAt, type TargetSite} from './target.js'
 
 export type {EventRef, ReplayOptions, ReplayPlan, ReplayProgress, ReplayResult, ReplayState, ReplayTarget} from './model.js'
 export {loadReplayState, replayStateDir} from './checkpoint.js'
@@ -30,17 +29,27 @@ export const ESTIMATED_RATE = 50_000
 /** Publish acknowledgements outstanding at most, unless --max-in-flight says otherwise. */
 export const DEFAULT_MAX_IN_FLIGHT = 1024
 
+/**
+ * The sessions of a replay: the source's, and another site's for a target there (--to-context); without
+ * `target`, the target is at the source's site.
+ */
+export interface ReplaySessions {
+  source: NatsSession
+  target?: {session: NatsSession; context: string}
+}
+
 /** Runs a plan (fresh or resumed). `dryRun` reads headers only and changes nothing. */
-export async function runReplay(ctx: ResolvedContext, nats: NatsSession, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
-  const needsNats = !('file' in plan.target) || !('file' in plan.source)
-  // The command's session reconnects without limit: the reader and publisher give up on their own after faultToleranceMs.
-  const session = needsNats ? await nats.jetstream() : undefined
-  return replayWith(session, ctx, plan, dryRun, options, resumeFrom)
+export async function runReplay(sessions: ReplaySessions, plan: ReplayPlan, dryRun: boolean, options: ReplayOptions = {}, resumeFrom?: ReplayState): Promise<ReplayResult> {
+  // The command's sessions reconnect without limit: the reader and publisher give up on their own after faultToleranceMs.
+  const source = 'stream' in plan.source ? await sessions.source.jetstream() : undefined
+  const targetSession = sessions.target?.session ?? sessions.source
+  const target = plan.target.kind === 'prefix' || plan.target.kind === 'stream' ? {session: await targetSession.jetstream(), context: sessions.target?.context} : undefined
+  return replayWith(source, target, plan, dryRun, options, resumeFrom)
 }
 
 async function replayWith(
   session: JetStreamSession | undefined,
-  ctx: ResolvedContext,
+  targetSite: TargetSite | undefined,
   plan: ReplayPlan,
   dryRun: boolean,
   options: ReplayOptions,
@@ -51,7 +60,7 @@ async function replayWith(
   const run: ReplayRun = {plan, options, startSeq, startedAt, resumeFrom}
   const tally = new SelectionTally(plan, startSeq, dryRun)
   const source = await openSource(session, plan, startSeq, tally, options)
-  if (dryRun) return dryRunResult(session, run, source, tally)
+  if (dryRun) return dryRunResult(session, targetSite, run, source, tally)
 
   // Nothing selected: a clear error before anything is published.
   if ((await source.isEmpty()) && !resumeFrom) throw emptySelection(plan)
@@ -59,29 +68,29 @@ async function replayWith(
     const delivery = await exportToFile(plan.target.path, run, source, tally)
     return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
   }
-  const target = await describeTarget(session!, plan, source.stream, true)
-  const {stateFile, ...delivery} = await publishToStream(session!, target.stream!, run, source, tally)
-  return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: plan.target.kind, ...target}, delivery, stateFile})
+  const target = await describeTarget(targetSite!, plan, await sourceAt(session, targetSite!, source.stream), true)
+  const {stateFile, ...delivery} = await publishToStream(targetSite!.session, target.stream!, run, source, tally)
+  return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: plan.target.kind, context: (plan.target as {context?: string}).context, ...target}, delivery, stateFile})
 }
 
 /** Reads headers only, counts, checks the target without creating it, and changes nothing. */
-async function dryRunResult(session: JetStreamSession | undefined, run: ReplayRun, source: ReplaySource, tally: SelectionTally): Promise<ReplayResult> {
+async function dryRunResult(session: JetStreamSession | undefined, targetSite: TargetSite | undefined, run: ReplayRun, source: ReplaySource, tally: SelectionTally): Promise<ReplayResult> {
   const {plan} = run
   await source.read(COUNTING_SINK, true)
   const estimatedSeconds = Math.round((tally.selected / ESTIMATED_RATE) * 100) / 100
-  const target = await dryRunTarget(session, plan, source)
+  const target = await dryRunTarget(session, targetSite, plan, source)
   return replayResult({run, dryRun: true, selection: tally.summary(), target, delivery: NOTHING_DELIVERED, estimatedSeconds})
 }
 
 /** A dry run shows the selection whatever the target: what would stop the replay is its `problem`, not an error. */
-async function dryRunTarget(session: JetStreamSession | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target']> {
+async function dryRunTarget(session: JetStreamSession | undefined, targetSite: TargetSite | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target']> {
   const {target} = plan
   if (target.kind === 'file') return {kind: 'file', file: target.path}
-  if (target.kind === 'none' || !session) return {kind: target.kind}
+  if (target.kind === 'none' || !targetSite) return {kind: target.kind}
   try {
-    return {kind: target.kind, ...(await describeTarget(session, plan, source.stream, false))}
+    return {kind: target.kind, context: target.context, ...(await describeTarget(targetSite, plan, await sourceAt(session, targetSite, source.stream), false))}
   } catch (error) {
     if (!(error instanceof NotFoundError || error instanceof UsageError)) throw error
-    return {kind: target.kind, ...(target.kind === 'prefix' ? {prefix: target.prefix} : {stream: target.stream}), problem: error.line}
+    return {kind: target.kind, context: target.context, ...(target.kind === 'prefix' ? {prefix: target.prefix} : {stream: target.stream}), problem: error.line}
   }
 }

@@ -13,6 +13,35 @@ import {faultToleranceMs} from './source.js'
 /** Duplicate window of a target stream created by --create-target: long enough to resume the next morning. */
 const CREATED_DUPLICATE_WINDOW_MS = 24 * 3600 * 1000
 
+/** Where the target is: the session it is reached by, and the other site's context (--to-context) when it is not the source's session. */
+export interface TargetSite {
+  session: JetStreamSession
+  context?: string
+}
+
+/** The source stream for the target's checks; `here` when the target's site reaches that very stream. */
+export interface SourceView {
+  stream?: StreamSummary
+  here: boolean
+}
+
+/**
+ * Whether the target's site is the source's: always with one session; for another context only when it reaches
+ * the very source stream. Two contexts may name one JetStream (another URL or name of the same servers), so the
+ * name is not enough; a stream of the source's name there that was created at another moment is another stream,
+ * and one created at the same moment (a restored copy keeps it) is told apart by a trace left on the source.
+ */
+export async function sourceAt(source: JetStreamSession | undefined, site: TargetSite, stream: StreamSummary | undefined): Promise<SourceView> {
+  if (!stream || !source) return {stream, here: false}
+  if (site.context === undefined) return {stream, here: true}
+  const {findStream} = await import('../adapters/nats/jetstream.js')
+  const {session} = site
+  const there = await findStream(session.jsm, stream.name, session.address, session.timeoutMs)
+  if (!there || there.created.getTime() !== stream.created.getTime()) return {stream, here: false}
+  const {reachSameStream} = await import('../adapters/nats/stream-identity.js')
+  return {stream, here: await reachSameStream(source, session, stream.name)}
+}
+
 export interface TargetStream {
   stream?: string
   prefix?: string
@@ -26,22 +55,26 @@ export function destinationOf(plan: ReplayPlan): Destination {
 
 /**
  * The target stream, checked before anything is published: it must exist (or be created with
- * --create-target when `create`), capture the mapped subjects, and not be the source itself — or
- * overlap it, which would replay events into the stream they come from.
+ * --create-target when `create`), capture the mapped subjects, and, at the source's site, not be the
+ * source itself — or overlap it, which would replay events into the stream they come from. At another
+ * site the target site's own streams are what the subjects must fit.
  */
-export async function describeTarget(session: JetStreamSession, plan: ReplayPlan, sourceStream: StreamSummary | undefined, create: boolean): Promise<TargetStream> {
+export async function describeTarget(site: TargetSite, plan: ReplayPlan, source: SourceView, create: boolean): Promise<TargetStream> {
   const {createTargetStream, findStream} = await import('../adapters/nats/jetstream.js')
-  const {jsm, address, timeoutMs} = session
+  const {jsm, address, timeoutMs} = site.session
+  const sourceStream = source.stream
+  // A context other than the source's that reaches the source stream all the same: said, since its name suggests otherwise.
+  const alias = site.context === undefined ? '' : ` (context ${site.context} reaches the source's JetStream)`
   const destination = destinationOf(plan)
   // The subjects the target will see, as filters: the selection (or the source's subjects) mapped.
   // A file source without filters: what the maps cover (cim=copy -> cim.>), else everything.
   const fileSubjects = plan.maps.length > 0 ? plan.maps.map((m) => `${m.from}.>`) : ['>']
   const sourceSubjects = plan.filters.length > 0 ? plan.filters : sourceStream ? (sourceStream.subjects.length > 0 ? sourceStream.subjects : ['>']) : fileSubjects
   const targetSubjects = [...new Set(sourceSubjects.map((s) => targetSubject(s, destination)))]
-  if (sourceStream) {
+  if (sourceStream && source.here) {
     const clash = targetSubjects.find((t) => sourceStream.subjects.some((s) => intersectSubjects(t, s) !== undefined))
     if (clash) {
-      throw new UsageError(`target subjects ${clash} overlap the source stream ${sourceStream.name}`, 'the replay would publish events into the stream they come from', {
+      throw new UsageError(`target subjects ${clash} overlap the source stream ${sourceStream.name}${alias}`, 'the replay would publish events into the stream they come from', {
         hint: plan.target.kind === 'stream' ? 'map them with --subject-map, e.g. --subject-map cim=pitr' : 'choose another --to-prefix',
       })
     }
@@ -56,7 +89,9 @@ export async function describeTarget(session: JetStreamSession, plan: ReplayPlan
     return {stream, prefix: plan.target.prefix}
   }
   const name = (plan.target as {stream: string}).stream
-  if (sourceStream && name === sourceStream.name) throw new UsageError(`--to-stream ${name} is the source stream`, 'the replay would publish events into the stream they come from')
+  if (sourceStream && source.here && name === sourceStream.name) {
+    throw new UsageError(`--to-stream ${name} is the source stream${alias}`, 'the replay would publish events into the stream they come from')
+  }
   const existing = await findStream(jsm, name, address, timeoutMs)
   if (!existing) {
     if (!(plan.target as {createTarget: boolean}).createTarget) {
