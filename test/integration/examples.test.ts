@@ -33,7 +33,10 @@ const ADAPTED: Array<{match: RegExp; skip?: string; bounded?: string; rewrite?: 
   {match: /^cimops sandbox up --(cluster 3|servers unstable)$/, skip: 'another sandbox shape; refused (64) while the quick start sandbox runs, tested in sandbox-cli.test.ts'},
   {match: /--sites 2|--context sandbox-dr/, skip: 'the two-site sandbox; refused (64) while the one-site quick start sandbox runs, tested in sandbox-sites.test.ts'},
   {match: /--replicas 3/, skip: 'needs a 3-node cluster; the quick start sandbox is one server (restore-cluster.test.ts)'},
-  {match: /--target-context staging|--as \S+ --context staging/, skip: 'needs a second server or account; staging here is the sandbox itself, which holds the source streams'},
+  {
+    match: /--(target|to)-context staging|--as \S+ --context staging/,
+    skip: 'needs a second server or account; staging here is the sandbox itself, which holds the source streams (replay refuses it as the source site: replay-sites.test.ts)',
+  },
   {match: /^cimops context (add|import-nats) /, bareConfig: 'adds the contexts prod and staging that the other examples find already there'},
   {match: /--annotation/, usageOn: {alertmanagerBelow: '0.32.0', why: 'Alertmanager before 0.32 would drop annotations: refused (64), as documented'}},
   {match: /--watch|^cimops events tail|^cimops monitor\b/, bounded: 'runs until stopped'},
