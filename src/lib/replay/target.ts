@@ -29,7 +29,7 @@ export interface SourceView {
  * Whether the target's site is the source's: always with one session; for another context only when it reaches
  * the very source stream. Two contexts may name one JetStream (another URL or name of the same servers), so the
  * name is not enough; a stream of the source's name there that was created at another moment is another stream,
- * and one created at the same moment (a restored copy keeps it) is told apart by a trace left on the source.
+ * and one created at the same moment (a copy restored by nats-server 2.9 keeps it) is told apart by a trace left on the source.
  */
 export async function sourceAt(source: JetStreamSession | undefined, site: TargetSite, stream: StreamSummary | undefined): Promise<SourceView> {
   if (!stream || !source) return {stream, here: false}
