@@ -206,10 +206,12 @@ export async function preparePromotion(ctx: ResolvedContext, options: PromoteOpt
   }
   const origin: OriginRef = {stream: mirror.name, ...withDomain(promotion.domainOfApiPrefix(mirror.apiPrefix)), ...(mirror.apiPrefix ? {apiPrefix: mirror.apiPrefix} : {})}
 
-  const fenceEndpoint = options.fenceNats
-    ? await options.fenceNats.session.connection().then(({nc: fenceNc}) => promotion.jetstreamEndpoint(fenceNc, options.fenceNats!.session.jsApiPrefix, options.fenceNats!.session.timeoutMs))
-    : await promotion.jetstreamEndpoint(nc, mirror.apiPrefix ?? nats.jsApiPrefix, nats.timeoutMs)
-  const fenceTarget = options.fenceNats ? `${origin.stream} at context ${options.fenceNats.context}` : origin.domain ? `${origin.stream}@${origin.domain}` : origin.stream
+  // The old primary through its own context when one is given, else through the mirror's API prefix on this connection.
+  const {fenceNats} = options
+  const fenceEndpoint = fenceNats
+    ? fenceNats.session.connection().then(({nc: fenceNc}) => promotion.jetstreamEndpoint(fenceNc, fenceNats.session.jsApiPrefix, fenceNats.session.timeoutMs))
+    : promotion.jetstreamEndpoint(nc, mirror.apiPrefix ?? nats.jsApiPrefix, nats.timeoutMs)
+  const fenceTarget = fenceNats ? `${origin.stream} at context ${fenceNats.context}` : origin.domain ? `${origin.stream}@${origin.domain}` : origin.stream
   const probe = await probeOrigin(promotion, fenceEndpoint, origin.stream)
   const fence = decideFence(probe, {noFence: options.noFence, target: fenceTarget})
 
@@ -238,7 +240,7 @@ export async function preparePromotion(ctx: ResolvedContext, options: PromoteOpt
   }
 
   const originLastSeq = probe.state === 'reachable' ? probe.stream.lastSeq : undefined
-  const oldestMissing = originLastSeq !== undefined && originLastSeq > copy.lastSeq ? (await promotion.messageAtOrAfter(fenceEndpoint, origin.stream, copy.lastSeq + 1).catch(() => undefined))?.time : undefined
+  const oldestMissing = originLastSeq !== undefined && originLastSeq > copy.lastSeq ? (await promotion.messageAtOrAfter(await fenceEndpoint, origin.stream, copy.lastSeq + 1).catch(() => undefined))?.time : undefined
   const lacking = estimateLacking(copy, originLastSeq === undefined ? undefined : {lastSeq: originLastSeq, oldestMissing})
   const warnings = [
     ...(fence.action === 'unreachable' || fence.action === 'skip' ? [fence.reason] : []),
@@ -293,7 +295,7 @@ export async function preparePromotion(ctx: ResolvedContext, options: PromoteOpt
     if (fence.action === 'fence') {
       const {fenceMarker, fencedSubjectsFor, fenceStream} = promotion
       const taken = probe.state === 'reachable' ? probe.stream.subjects : []
-      await fenceStream(fenceEndpoint, origin.stream, fencedSubjectsFor(origin.stream), fenceMarker(taken, {metadata: features.has('metadata')})).catch((error: unknown) => {
+      await fenceStream(await fenceEndpoint, origin.stream, fencedSubjectsFor(origin.stream), fenceMarker(taken, {metadata: (fenceNats ? await fenceNats.session.features() : features).has('metadata')})).catch((error: unknown) => {
         throw new OperationError(`could not fence ${fenceTarget}`, `${describe(error)}; nothing was changed`, {hint: 'fence or isolate the old primary yourself, then run again with --no-fence'})
       })
       fencedNow = true
@@ -302,7 +304,7 @@ export async function preparePromotion(ctx: ResolvedContext, options: PromoteOpt
     let copyLastSeq = copy!.lastSeq
     if (fence.action === 'fence' || fence.action === 'already-fenced') {
       // Fenced, the origin takes nothing new: its last sequence now is all the copy needs before it may take over.
-      const frozen = await promotion.streamAt(fenceEndpoint, origin.stream)
+      const frozen = await promotion.streamAt(await fenceEndpoint, origin.stream)
       originLastSeqNow = frozen?.lastSeq ?? originLastSeq
       const target = originLastSeqNow ?? 0
       await waitFor(
@@ -371,8 +373,9 @@ export async function preparePromotion(ctx: ResolvedContext, options: PromoteOpt
 
 type PromotionAdapter = typeof import('../adapters/nats/promotion.js')
 
-async function probeOrigin(promotion: PromotionAdapter, endpoint: JetStreamEndpoint, name: string): Promise<OriginProbe> {
+async function probeOrigin(promotion: PromotionAdapter, reaching: Promise<JetStreamEndpoint>, name: string): Promise<OriginProbe> {
   try {
+    const endpoint = await reaching
     const stream = await promotion.streamAt(endpoint, name)
     if (!stream) return {state: 'missing'}
     const fencedSubjects = await promotion.fencedSubjectsOf(endpoint, name)

@@ -7,6 +7,7 @@
 import type {JetStreamManager, StreamConfig, StreamInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 
+import {UnreachableError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
 import {findStream, type MessageMeta, nextMessageMeta, type StreamSummary, toJetStreamError} from './jetstream.js'
 
@@ -37,9 +38,19 @@ export function domainOfApiPrefix(prefix: string | undefined): string | undefine
   return match?.[1]
 }
 
-/** The stream through the endpoint, or undefined when it does not exist there. */
-export function streamAt(endpoint: JetStreamEndpoint, name: string): Promise<StreamSummary | undefined> {
-  return findStream(endpoint.jsm, name, endpoint.address, endpoint.timeoutMs)
+/**
+ * The stream through the endpoint, or undefined when it does not exist there. Nobody answering on the prefix (nats.js
+ * says "jetstream is not enabled" for the 503) is another site that is down or cut off, more often than one without JetStream.
+ */
+export async function streamAt(endpoint: JetStreamEndpoint, name: string): Promise<StreamSummary | undefined> {
+  try {
+    return await findStream(endpoint.jsm, name, endpoint.address, endpoint.timeoutMs)
+  } catch (error) {
+    if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+      throw new UnreachableError('nats', `${endpoint.apiPrefix} via ${endpoint.address}`, 'nothing answers there: the site is down, the link to it is cut, or JetStream is off there', {hint: 'check the site and the link'})
+    }
+    throw error
+  }
 }
 
 /** The first message at or after `seq` in the stream at the endpoint; undefined when none. */
