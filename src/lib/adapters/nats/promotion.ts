@@ -9,7 +9,7 @@ import type {NatsConnection} from '@nats-io/transport-node'
 
 import {UnreachableError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'
-import {findStream, type MessageMeta, nextMessageMeta, type StreamSummary, toJetStreamError} from './jetstream.js'
+import {findStream, listStreams, type MessageMeta, nextMessageMeta, type StreamSummary, toJetStreamError} from './jetstream.js'
 
 /** A JetStream API reached over a connection: the server's own, or another domain's through its prefix. */
 export interface JetStreamEndpoint {
@@ -67,6 +67,20 @@ export async function streamsOverlapping(endpoint: JetStreamEndpoint, subject: s
   } catch (error) {
     throw toJetStreamError(error, endpoint.address, endpoint.timeoutMs)
   }
+}
+
+/** The JetStream domain of the server behind the endpoint (`$JS.API.INFO`); undefined when it has none. */
+export async function jetstreamDomain(endpoint: JetStreamEndpoint): Promise<string | undefined> {
+  try {
+    return (await endpoint.jsm.getAccountInfo()).domain || undefined
+  } catch (error) {
+    throw toJetStreamError(error, endpoint.address, endpoint.timeoutMs)
+  }
+}
+
+/** Every stream at the endpoint, by name. */
+export function streamsAt(endpoint: JetStreamEndpoint): Promise<StreamSummary[]> {
+  return listStreams(endpoint.jsm, endpoint.address, endpoint.timeoutMs)
 }
 
 /** Where a marker goes: metadata on servers that keep it (2.10+; 2.9 drops the field), the description always can. */
