@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {jetstream, jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
 import {connect, type NatsConnection} from '@nats-io/transport-node'
@@ -19,6 +20,16 @@ interface PromoteJson {
   eventsLacking?: number
   dryRun: boolean
   opsLog?: {recorded: boolean; seq?: number}
+}
+
+interface ResyncJson {
+  stream: string
+  promotedStream: string
+  commonUpTo: number
+  onlyAtOldSite?: {fromSeq: number; toSeq: number; events: number}
+  exported?: {file: string; events: number}
+  steps: Array<{what: string; command?: string; done?: boolean}>
+  warnings: string[]
 }
 
 const SEED_SUBJECTS = ['cim.graph.>', 'cim.workflow.>', 'cim.agent.>', 'cim.identity.>', 'cim.document.>']
@@ -132,6 +143,41 @@ describe('dr promote with the primary site up: plan, then a fenced promotion', (
     expect(promoted.config.mirror).toBeUndefined()
     expect(promoted.config.subjects).toEqual(SEED_SUBJECTS)
     expect(promoted.state.messages).toBe(origin.state.messages + 1)
+  })
+
+  it('dr resync prints the way back for the old primary, knows what only it holds, checks an export of it, and changes nothing', async () => {
+    const inPlace = await promotesInPlace(dr)
+    const origin = await withJsm(primary, (jsm) => jsm.streams.info('EVENTS'))
+    const resync = okJson<ResyncJson>(await runCli(['dr', 'resync', 'EVENTS', '--context', 'sandbox', '--from-context', 'sandbox-dr', '--json'], home.env))
+    expect(resync).toMatchObject({stream: 'EVENTS', promotedStream: inPlace ? 'EVENTS_DR' : 'EVENTS_DR_PROMOTED', newPrimaryDomain: 'dr', changed: false, oldSite: {fenced: true, subjects: SEED_SUBJECTS, lastSeq: origin.state.last_seq}})
+    const commands = resync.steps.map((step) => step.command ?? '')
+    expect(commands.some((c) => c.includes('stream edit'))).toBe(false) // fenced already
+    expect(commands).toContain(`nats --server ${primary[0]} stream rm EVENTS -f`)
+    expect(commands.find((c) => c.includes('stream add'))).toContain('"mirror":{"name":"' + resync.promotedStream + '","external":{"api":"$JS.dr.API"}}')
+    if (inPlace) {
+      // Promoted in place after the fence: the copy holds every event of the old primary at the same sequences.
+      expect(resync.commonUpTo).toBe(origin.state.last_seq)
+      expect(resync.onlyAtOldSite).toBeUndefined()
+      expect(commands.some((c) => c.includes('--to-file'))).toBe(false)
+    } else {
+      // Renumbered by the safest path: no range matches by sequence, so the whole old stream is to be exported.
+      expect(resync.onlyAtOldSite).toEqual({fromSeq: origin.state.first_seq, toSeq: origin.state.last_seq, events: origin.state.messages})
+      expect(resync.warnings.join()).toContain('renumbers')
+      const file = join(home.dir, 'only-old.jsonl')
+      const short = await runCli(['replay', '--context', 'sandbox', '--stream', 'EVENTS', '--from-seq', '2', '--to-file', file, '--quiet'], home.env)
+      expect(short.code, short.stderr).toBe(0)
+      const refused = await runCli(['dr', 'resync', 'EVENTS', '--context', 'sandbox', '--from-context', 'sandbox-dr', '--exported-to', file], home.env)
+      expect(refused.code).toBe(65)
+      expect(refused.stderr).toContain('does not hold the events only the old site has')
+      const whole = await runCli(['replay', '--context', 'sandbox', '--stream', 'EVENTS', '--to-file', file, '--quiet'], home.env)
+      expect(whole.code, whole.stderr).toBe(0)
+      const checked = okJson<ResyncJson>(await runCli(['dr', 'resync', 'EVENTS', '--context', 'sandbox', '--from-context', 'sandbox-dr', '--exported-to', file, '--json'], home.env))
+      expect(checked.exported).toEqual({file, events: origin.state.messages})
+      expect(checked.steps.find((step) => step.command?.includes('--to-file'))?.done).toBe(true)
+    }
+    // Nothing changed at either site.
+    expect((await withJsm(primary, (jsm) => jsm.streams.info('EVENTS'))).state).toMatchObject({messages: origin.state.messages, last_seq: origin.state.last_seq})
+    expect(await withJsm(primary, async (jsm) => (await jsm.streams.info('EVENTS')).config.mirror)).toBeUndefined()
   })
 })
 
