@@ -13,6 +13,8 @@ export interface OpsEventInput {
   aggregateType: string
   aggregateId: string
   data: unknown
+  /** --actor, when the operator named one [default: the OS user]. */
+  actor?: string
 }
 
 /** Publishes an ops event on the ops log (CIM_OPS created on first use), secrets masked, its id as the message id (deduplication). */
@@ -24,7 +26,7 @@ export async function publishOpsEvent(ctx: ResolvedContext, nats: NatsSession, i
     aggregateType: input.aggregateType,
     aggregateId: input.aggregateId,
     occurredAt: new Date().toISOString(),
-    actor: resolveActor(),
+    actor: resolveActor(input.actor),
     data: input.data,
   })
   const [{nc}, jsm] = await Promise.all([nats.connection(), nats.jsm()])
