@@ -102,6 +102,8 @@ export const ContextConfig = z.strictObject({
       loadWarn: z.number().positive().optional(),
       loadCrit: z.number().positive().optional(),
       stallAfter: DurationSeconds.optional(),
+      rpoWarnSeconds: DurationSeconds.optional(),
+      rpoCritSeconds: DurationSeconds.optional(),
     })
     .optional(),
   /** Mount points watched by the system check's disk-free thresholds. */
