@@ -59,7 +59,8 @@ function linkRow(link: ReplicationLink): Row {
     seconds: link.secondsBehind === undefined ? '?' : `${link.secondsBehindIsBound ? '≤' : ''}${behindText(link.secondsBehind)}`,
     contact: link.activeSeconds === undefined ? 'never' : `${formatSeconds(link.activeSeconds)} ago`,
     status: link.status,
-    note: link.status === 'OK' && link.originReachable ? '-' : link.summary,
+    // The summary without `mirror of ORIGIN: `, which the row says already.
+    note: link.status === 'OK' && link.originReachable ? '-' : link.summary.replace(/^(mirror|source) of [^:]+: /, ''),
   }
 }
 
