@@ -217,8 +217,8 @@ describe('the examples of the README and of --help run against the quick start s
   it('runs each without a usage error, a crash or "please report"', async () => {
     const runnable = examples.filter((example) => !adaptation(example.command).skip)
     const failures: string[] = []
-    const fail = (example: Example, ran: string, problem: string) =>
-      failures.push(`${example.command}\n    documented in ${example.sources.join(', ')}\n    ran: ${ran}\n    ${problem}`)
+    const fail = (example: Example, how: string, problem: string) =>
+      failures.push(`${example.command}\n    documented in ${example.sources.join(', ')}\n    ${how}\n    ${problem}`)
 
     // Every call of the examples that may be only parsed, as bash makes it, and what the built CLI makes of it.
     const mayParse = runnable.filter((example) => example.expectedExit === undefined && !adaptation(example.command).bounded && !RUN_ALWAYS.test(example.command))
@@ -239,7 +239,7 @@ describe('the examples of the README and of --help run against the quick start s
       if (toRun.includes(example)) continue
       for (const argv of argvs) {
         const {error} = parsed.get(JSON.stringify(argv))!
-        if (error && !usageAllowed(example.command, alertmanagerVersion)) fail(example, command, `cimops ${argv.join(' ')} was a usage error (parsed): ${error}`)
+        if (error && !usageAllowed(example.command, alertmanagerVersion)) fail(example, `parsed: ${command}`, `cimops ${argv.join(' ')} was a usage error: ${error}`)
       }
     }
 
@@ -248,7 +248,7 @@ describe('the examples of the README and of --help run against the quick start s
     await pool([...toRun].sort((a, b) => order(a) - order(b)), POOL, async (example) => {
       const outcome = await runExample(example)
       const problem = judge(example, outcome, usageAllowed(example.command, alertmanagerVersion))
-      if (problem) fail(example, outcome.command, problem)
+      if (problem) fail(example, `ran: ${outcome.command}`, problem)
     })
     expect(failures, `${failures.length} of ${runnable.length} examples failed (${toRun.length} run, ${runnable.length - toRun.length} parsed):\n${failures.join('\n')}`).toEqual([])
   }, 300_000)
