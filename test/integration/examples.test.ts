@@ -4,9 +4,11 @@
  * (64), crashes (a stack trace) nor asks to be reported. An example whose documented output shows its exit
  * code (`# exit 64`) must exit with it. Examples run in bash with `cimops` on PATH (pipes to jq and
  * `$(...)` included), a few at a time, each in a directory of its own with its own copy of the config.
- * What cannot run as written is listed once, in ADAPTED, with the reason. Run `npm run build` first.
+ * An example whose every call has a shape (SHAPE_FLAGS) another example runs, or needs no server (NO_SERVER), is
+ * parsed by the built CLI instead, each call exactly as bash makes it. What cannot run as written is listed once, in ADAPTED, with the reason.
+ * Run `npm run build` first.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, execFile, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -18,10 +20,26 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {distinctExamples, type Example, helpExamples, readmeExamples} from '../helpers/examples.js'
 import {BIN, isolatedHome, ROOT, runCli} from '../helpers/cli.js'
 
-/** Each example's limit; a bounded one (serving, watching, following) is stopped with Ctrl-C after BOUNDED_MS. */
+/**
+ * Each example's limit. A bounded one (serving, watching, following) is stopped with Ctrl-C a second after it first
+ * prints (one more refresh for those that refresh every second), or after BOUNDED_MS if it prints nothing.
+ */
 const TIMEOUT_MS = 45_000
 const BOUNDED_MS = 4000
-const POOL = 3
+const BOUNDED_AFTER_OUTPUT_MS = 1000
+/** Examples at once: an example spends much of its time waiting on a server or on the sandbox, so 4 keep 2 cores busy. */
+const POOL = 4
+/**
+ * A call's shape: its command, how it prints, and whether it acts or asks. The first example of each shape runs;
+ * the others differ only in values or in flags of the same code path, and are parsed (flags, arguments, values
+ * their flags parse) by the built CLI.
+ */
+const SHAPE_FLAGS = ['--json', '--format', '--dry-run', '--yes', '--watch']
+/**
+ * Commands that need no server (config, runbook files, deploy assets, the version): their examples are parsed; what
+ * they do is tested in context.test.ts, runbook.test.ts and deploy-lint.test.ts.
+ */
+const NO_SERVER = /^(context:[\w-]+|runbook:(list|show|lint|for-alert)|deploy:lint|--version)( |$)/
 
 /**
  * The one place where examples are not run exactly as written, and why. `skip` leaves one out; `bounded`
@@ -77,6 +95,17 @@ echo "$code" > "$record.code"
 exit "$code"
 `
 
+/** `cimops` for the examples that are only parsed: records each call's arguments as bash gives them, runs nothing. */
+const STUB = `#!/usr/bin/env bash
+printf '%s\\0' "$@" > "$CIMOPS_EXAMPLE_LOG/$(date +%s%N)-$$.argv"
+`
+
+/** Examples that take several seconds (steps, drills, linting with promtool, reading a whole stream back): run first. */
+const LONG = /^cimops (runbook run|drill|deploy lint|morning-check|backup verify)\b|\$\(cimops runbook/
+
+/** Run, never only parsed: arguments from cimops itself (`$(cimops ...)`), or an environment set for the call. */
+const RUN_ALWAYS = /\$\([^)]*\bcimops\b|`|(^|[\s;&|])[A-Z_]+=\S*\s+cimops\b/
+
 const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(node:.+\))$/m
 
 describe('the examples of the README and of --help run against the quick start sandbox', () => {
@@ -105,9 +134,11 @@ describe('the examples of the README and of --help run against the quick start s
 
     // The machine the examples assume: the CLI on PATH; system paths (/var/lib/..., /backups) under a root of
     // their own; natscli contexts `prod` and `staging`, and cimops contexts of those names, on the sandbox.
-    await mkdir(join(work, 'bin'))
-    await writeFile(join(work, 'bin', 'cimops'), WRAPPER)
-    await chmod(join(work, 'bin', 'cimops'), 0o755)
+    for (const [dir, script] of [['bin', WRAPPER], ['stub', STUB]]) {
+      await mkdir(join(work, dir))
+      await writeFile(join(work, dir, 'cimops'), script)
+      await chmod(join(work, dir, 'cimops'), 0o755)
+    }
     root = join(work, 'root')
     await mkdir(join(root, 'var', 'lib', 'node_exporter', 'textfile'), {recursive: true})
     await mkdir(join(root, 'var', 'lib', 'cimops'), {recursive: true})
@@ -120,17 +151,26 @@ describe('the examples of the README and of --help run against the quick start s
     for (const name of ['prod', 'staging']) expect((await runCli(['context', 'import-nats', name], home.env)).code).toBe(0)
     expect((await runCli(['context', 'use', 'sandbox'], home.env)).code).toBe(0)
 
-    // Things the examples name: a snapshot and a logical backup set, an incident, a silence.
-    const snapshot = JSON.parse((await runCli(['backup', 'create', '--all', '--json'], home.env)).stdout) as {set: string}
-    const logical = JSON.parse((await runCli(['backup', 'create', '--logical', '--stream', 'EVENTS', '--json'], home.env)).stdout) as {set: string}
+    // Things the examples name: a snapshot and a logical backup set (one after the other: sets are named by the
+    // second), an incident, a silence and one alice created (examples run at once, so none waits on another
+    // example's), GPU nodes published from this host (no GPU: an OK verdict); all at once.
+    const cliJson = async <T>(args: string[]) => JSON.parse((await runCli(args, home.env)).stdout) as T
+    const backups = async () => {
+      const snapshot = await cliJson<{set: string}>(['backup', 'create', '--all', '--json'])
+      return {snapshot, logical: await cliJson<{set: string}>(['backup', 'create', '--logical', '--stream', 'EVENTS', '--json'])}
+    }
+    const [{snapshot, logical}, incident, silence, ...prepared] = await Promise.all([
+      backups(),
+      cliJson<{incident: {id: string}}>(['incident', 'declare', '--title', 'Examples', '--severity', 'minor', '--no-snapshot', '--json']),
+      cliJson<{id: string}>(['alerts', 'silence', 'add', 'alertname=Examples', '--comment', 'examples', '--json']),
+      runCli(['alerts', 'silence', 'add', 'alertname=ExamplesByAlice', '--comment', 'examples', '--actor', 'alice'], home.env),
+      ...['gpu-07', 'gpu-08', 'gpu-99', 'gpu-old-03'].map((node) => runCli(['gpu', 'status', '--publish', '--node', node], home.env)),
+    ])
+    for (const run of prepared) expect(run.code, run.stderr).toBe(0)
     await mkdir(join(root, 'backups'))
     await symlink(join(snapshot.set, '..'), join(root, 'backups', 'cim'))
-    const incident = JSON.parse((await runCli(['incident', 'declare', '--title', 'Examples', '--severity', 'minor', '--no-snapshot', '--json'], home.env)).stdout) as {incident: {id: string}}
-    const silence = JSON.parse((await runCli(['alerts', 'silence', 'add', 'alertname=Examples', '--comment', 'examples', '--json'], home.env)).stdout) as {id: string}
-    // GPU nodes the examples name, published from this host (no GPU: an OK verdict); a stream CACHE (file storage,
-    // as `backup create --all` snapshots every stream); a stream that stores what `replay --to-prefix rebuild`
-    // republishes; and a workflow aggregate of the seed to stand for the docs' wf-0007.
-    for (const node of ['gpu-07', 'gpu-08', 'gpu-99', 'gpu-old-03']) expect((await runCli(['gpu', 'status', '--publish', '--node', node], home.env)).code).toBe(0)
+    // A stream CACHE (file storage, as `backup create --all` snapshots every stream); a stream that stores what
+    // `replay --to-prefix rebuild` republishes; and a workflow aggregate of the seed to stand for the docs' wf-0007.
     const nc = await connect({servers: natsUrl})
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({name: 'CACHE', subjects: ['cache.>'], storage: StorageType.File})
@@ -180,18 +220,74 @@ describe('the examples of the README and of --help run against the quick start s
   it('runs each without a usage error, a crash or "please report"', async () => {
     const runnable = examples.filter((example) => !adaptation(example.command).skip)
     const failures: string[] = []
-    await pool(runnable, POOL, async (example) => {
+    const fail = (example: Example, how: string, problem: string) =>
+      failures.push(`${example.command}\n    documented in ${example.sources.join(', ')}\n    ${how}\n    ${problem}`)
+
+    // Every call of the examples that may be only parsed, as bash makes it, and what the built CLI makes of it.
+    const mayParse = runnable.filter((example) => example.expectedExit === undefined && !adaptation(example.command).bounded && !RUN_ALWAYS.test(example.command))
+    const calls = await stubCalls(mayParse)
+    const parsed = await parseArgv([...calls.values()].flatMap(({argvs}) => argvs), home.env)
+
+    // The first example of each shape runs, unless it needs no server; the rest are judged parsed.
+    const shapesRun = new Set<string>()
+    const toRun: Example[] = []
+    for (const example of runnable) {
+      const argvs = calls.get(example)?.argvs ?? []
+      const shapes = argvs.map((argv) => shapeOf(argv, parsed.get(JSON.stringify(argv))!.id))
+      if (argvs.length > 0 && shapes.every((shape) => shapesRun.has(shape) || NO_SERVER.test(shape))) continue
+      for (const shape of shapes) shapesRun.add(shape)
+      toRun.push(example)
+    }
+    for (const [example, {command, argvs}] of calls) {
+      if (toRun.includes(example)) continue
+      for (const argv of argvs) {
+        const {error} = parsed.get(JSON.stringify(argv))!
+        if (error && !usageAllowed(example.command, alertmanagerVersion)) fail(example, `parsed: ${command}`, `cimops ${argv.join(' ')} was a usage error: ${error}`)
+      }
+    }
+
+    // Bounded examples first (they mostly wait), then the long ones, so that none is left running alone at the end.
+    const order = (example: Example) => (adaptation(example.command).bounded ? 0 : LONG.test(example.command) ? 1 : 2)
+    await pool([...toRun].sort((a, b) => order(a) - order(b)), POOL, async (example) => {
       const outcome = await runExample(example)
       const problem = judge(example, outcome, usageAllowed(example.command, alertmanagerVersion))
-      if (problem) failures.push(`${example.command}\n    documented in ${example.sources.join(', ')}\n    ran: ${outcome.command}\n    ${problem}`)
+      if (problem) fail(example, `ran: ${outcome.command}`, problem)
     })
-    expect(failures, `${failures.length} of ${runnable.length} examples failed:\n${failures.join('\n')}`).toEqual([])
+    expect(failures, `${failures.length} of ${runnable.length} examples failed (${toRun.length} run, ${runnable.length - toRun.length} parsed):\n${failures.join('\n')}`).toEqual([])
   }, 300_000)
 
-  async function runExample(example: Example): Promise<Outcome> {
-    const {rewrite, bounded} = adaptation(example.command)
-    let command = rewrite.reduce((text, change) => change(text), example.command)
+  /**
+   * Each example's calls of cimops, every argv as bash gives it: one bash runs the examples one after another,
+   * each in a bash of its own, with a `cimops` that only records its arguments.
+   */
+  async function stubCalls(stubbed: Example[]): Promise<Map<Example, {command: string; argvs: string[][]}>> {
+    const dir = await mkdtemp(join(work, 'parsed-'))
+    const commands = stubbed.map((example) => commandText(example))
+    await Promise.all(commands.map(async (command, i) => {
+      await mkdir(join(dir, String(i)))
+      await writeFile(join(dir, `${i}.sh`), command)
+    }))
+    const script = `for i in $(seq 0 ${stubbed.length - 1}); do CIMOPS_EXAMPLE_LOG="$PWD/$i" bash "$i.sh" </dev/null >/dev/null 2>&1; done`
+    const env = {...(process.env as Record<string, string>), ...home.env, HOME: dir, PATH: `${join(work, 'stub')}:${process.env.PATH}`}
+    const child = spawn('bash', ['-c', script], {cwd: dir, env, stdio: 'ignore', timeout: TIMEOUT_MS})
+    await new Promise((resolve) => child.on('close', resolve))
+    const argvsOf = async (i: number) => {
+      const records = (await readdir(join(dir, String(i)))).sort()
+      return Promise.all(records.map(async (file) => (await readFile(join(dir, String(i), file), 'utf8')).split('\0').slice(0, -1)))
+    }
+    return new Map(await Promise.all(stubbed.map(async (example, i) => [example, {command: commands[i], argvs: await argvsOf(i)}] as const)))
+  }
+
+  /** The example's text as it runs here: ADAPTED's rewrites, and the docs' names for what the sandbox holds. */
+  function commandText(example: Example): string {
+    let command = adaptation(example.command).rewrite.reduce((text, change) => change(text), example.command)
     for (const [pattern, value] of substitutions) command = command.replace(pattern, value)
+    return command
+  }
+
+  async function runExample(example: Example): Promise<Outcome> {
+    const {bounded} = adaptation(example.command)
+    const command = commandText(example)
     const dir = await mkdtemp(join(work, 'example-'))
     const log = join(dir, '.log')
     await mkdir(log)
@@ -209,7 +305,17 @@ describe('the examples of the README and of --help run against the quick start s
     const child = spawn('bash', ['-c', command], {cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
     const output = collect(child)
     let timedOut = false
-    const stop = setTimeout(() => signalGroup(child, 'SIGINT'), bounded ? BOUNDED_MS : TIMEOUT_MS)
+    let stop = setTimeout(() => signalGroup(child, 'SIGINT'), bounded ? BOUNDED_MS : TIMEOUT_MS)
+    if (bounded) {
+      let printed = false
+      const onOutput = () => {
+        if (printed) return
+        printed = true
+        clearTimeout(stop)
+        stop = setTimeout(() => signalGroup(child, 'SIGINT'), BOUNDED_AFTER_OUTPUT_MS)
+      }
+      for (const stream of [child.stdout, child.stderr]) stream?.once('data', onOutput)
+    }
     const kill = setTimeout(() => ((timedOut = !bounded), signalGroup(child, 'SIGKILL')), (bounded ? BOUNDED_MS : TIMEOUT_MS) + 5000)
     if (!bounded) stop.unref()
     const {stdout, stderr} = await output
@@ -219,6 +325,25 @@ describe('the examples of the README and of --help run against the quick start s
     return {command, invocations: await invocations(log), stdout, stderr, timedOut}
   }
 })
+
+/** `alerts list --json`: the command and the SHAPE_FLAGS of a call (a --format with its value). */
+function shapeOf(argv: string[], id: string | undefined): string {
+  const marks = argv.flatMap((arg, i) => {
+    const [name, value] = arg.split('=', 2)
+    if (!SHAPE_FLAGS.includes(name)) return []
+    return name === '--format' ? [`--format=${value ?? argv[i + 1]}`] : [name]
+  })
+  return [id ?? argv.join(' '), ...new Set(marks)].join(' ')
+}
+
+/** Each argv (by its JSON) parsed by the built CLI in one process: the command it names, the usage error if any. */
+async function parseArgv(argvs: string[][], env: Record<string, string>): Promise<Map<string, {id?: string; error?: string}>> {
+  const child = execFile(process.execPath, [join(ROOT, 'test', 'helpers', 'parse-argv.mjs')], {env: {...process.env, ...env}, maxBuffer: 16 * 1024 * 1024, timeout: TIMEOUT_MS})
+  child.stdin!.end(JSON.stringify(argvs))
+  const {stdout} = await collect(child)
+  const results = JSON.parse(stdout) as Array<{id?: string; error?: string}>
+  return new Map(argvs.map((argv, i) => [JSON.stringify(argv), results[i]]))
+}
 
 function judge(example: Example, outcome: Outcome, usageAllowed: boolean): string | undefined {
   if (outcome.timedOut) return `did not finish within ${TIMEOUT_MS / 1000}s`

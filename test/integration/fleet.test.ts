@@ -124,6 +124,11 @@ describe('health-check and alerts list on several contexts', () => {
     const single = await runCli(['alerts', 'list', '--context', 'west', `test_run=${RUN}`], home.env)
     expect(single.code, single.stderr).toBe(0)
     expect(single.stdout).toMatch(/^SEVERITY +ALERTNAME +LABELS/)
+
+    // West's own table under its heading, as alerts list on west alone gives it (but for a second more in STARTED).
+    const verbose = await runCli(['alerts', 'list', '--context', 'east', '--context', 'west', '--verbose', `test_run=${RUN}`], home.env)
+    const alike = (text: string) => text.replaceAll(/\d+/g, 'N').replaceAll(/ +/g, ' ')
+    expect(alike(verbose.stdout.split(/^── west ──\n/m)[1] ?? '')).toBe(alike(single.stdout))
   })
 
   it('morning-check: a fleet table with each site\'s score, every site\'s report in --json and with --verbose', async () => {

@@ -6,7 +6,7 @@ import {UsageError} from '../../lib/core/errors.js'
 import {plural} from '../../lib/core/output/units.js'
 import {formatMatcher, parseMatcherArgs} from '../../lib/alerts/matchers.js'
 import {MATCHER_FLAGS, matcherMode} from '../../flags/matchers.js'
-import type {AlertListResult, AlertView} from '../../lib/alerts/model.js'
+import type {AlertListResult} from '../../lib/alerts/model.js'
 import type {ListAlertsOptions} from '../../lib/alerts/list.js'
 import type {AlertsFleetReport} from '../../lib/fleet/alerts.js'
 
@@ -17,7 +17,7 @@ Matchers are read as Alertmanager 0.27+ reads them on every server version: quot
 Like amtool (and unlike the API's default), only active alerts are shown: add --silenced and/or --inhibited to include suppressed ones, or --all for everything Alertmanager has.
 Sorted by severity (critical, warning, info, then any other), then oldest first. The runbook is the runbook_url annotation, else a runbook in runbooks/ whose front matter lists the alert (alerts: [Name]).
 STATE says what holds a suppressed alert back: the silences (IDs), the inhibiting alerts, and on Alertmanager 0.28+ the time intervals muting it (a muted alert is still active: it fires, its notifications wait for the interval to end).
-With a repeated --context or --all-contexts every site's Alertmanager is read at once: a fleet table (context, status from its most severe active alert, worst alert) comes first, then one table of the alerts with the contexts each fires in (the same labels in several Alertmanagers are one alert). A site that cannot be reached is CRITICAL and delays no other; the exit code is then the Nagios code of the worst site. --json gives {status, contexts: [{context, status, alerts}], alerts}.
+With a repeated --context or --all-contexts every site's Alertmanager is read at once: a fleet table (context, status from its most severe active alert, worst alert) comes first, then one table of the alerts with the contexts each fires in (the same labels in several Alertmanagers are one alert), and with --verbose each site's own table as on that context alone. A site that cannot be reached is CRITICAL and delays no other; the exit code is then the Nagios code of the worst site. --json gives {status, contexts: [{context, status, alerts}], alerts}.
 --json gives the full alerts (labels, annotations, times, receivers, silencedBy/inhibitedBy/mutedBy; mutedBy is [] before Alertmanager 0.28) plus severity, state and runbook.`
   static examples = [
     {description: 'What is firing now', command: '<%= config.bin %> alerts list'},
@@ -72,66 +72,58 @@ With a repeated --context or --all-contexts every site's Alertmanager is read at
     return result
   }
 
-  /** The fleet table, then every site's alerts in one table, each alert once with the contexts it fires in. */
+  /**
+   * The fleet table, then every site's alerts in one table, each alert once with the contexts it fires in; with
+   * --verbose each site's own table after it.
+   */
   private async renderFleet(fleet: AlertsFleetReport, filters: string[]): Promise<void> {
-    const [{renderAlertTable}, {renderFleetTable}] = await Promise.all([import('../../lib/alerts/render.js'), import('../../lib/fleet/render.js')])
+    const [{renderAlertList}, {renderFleetTable}, {renderAlertSites}] = await Promise.all([import('../../lib/alerts/render.js'), import('../../lib/fleet/render.js'), import('../../lib/fleet/render-alerts.js')])
     for (const site of fleet.contexts) for (const warning of site.warnings) this.note(this.style.dim(`warning: ${site.context}: ${warning}`))
     this.print(renderFleetTable(fleet, this.style, {width: this.width}))
-    const where = this.filterWords(filters)
-    if (fleet.alerts.length === 0) {
-      const answered = fleet.contexts.filter((site) => site.error === undefined).length
-      if (answered === 0) {
-        this.print('\nNo Alertmanager answered.')
-        return
-      }
-      const sites = answered === fleet.contexts.length ? 'any site' : `the ${plural(answered, 'site')} that answered`
-      this.print(`\nNo ${this.whatWord()} at ${sites}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}.`)
-      return
-    }
-    this.print(`\n${renderAlertTable(fleet.alerts, {style: this.style, width: this.width, now: Date.now(), contextsOf: (alert) => (alert as (typeof fleet.alerts)[number]).contexts})}`)
-    this.print(this.style.dim(`\n${summarize(fleet.alerts)}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}`))
+    const matching = this.matchingWords(filters)
+    const now = Date.now()
+    const answered = fleet.contexts.filter((site) => site.error === undefined).length
+    if (answered === 0) this.print('\nNo Alertmanager answered.')
+    else if (fleet.alerts.length === 0) this.print(`\nNo ${this.whatWord()} at ${answered === fleet.contexts.length ? 'any site' : `the ${plural(answered, 'site')} that answered`}${matching}.`)
+    else this.print(`\n${renderAlertList(fleet.alerts, {style: this.style, width: this.width, now, matching, contextsOf: (alert) => (alert as (typeof fleet.alerts)[number]).contexts})}`)
+    if (this.flags.verbose) this.print(`\n${renderAlertSites(fleet.contexts, {style: this.style, width: this.width, now, matching, none: this.noAlerts(matching)})}`)
   }
 
   private whatWord(): string {
     return this.flags.all ? 'alerts' : ['active', this.flags.silenced ? 'silenced' : '', this.flags.inhibited ? 'inhibited' : ''].filter(Boolean).join(', ') + ' alerts'
   }
 
-  private filterWords(filters: string[]): string[] {
-    return [...filters, ...(this.flags.severity ?? []).map((s) => `severity=${s}`), ...(this.flags.receiver ? [`receiver=~${this.flags.receiver}`] : [])]
+  /** ` matching severity=critical receiver=~ops`, or '' without filters. */
+  private matchingWords(filters: string[]): string {
+    const words = [...filters, ...(this.flags.severity ?? []).map((s) => `severity=${s}`), ...(this.flags.receiver ? [`receiver=~${this.flags.receiver}`] : [])]
+    return words.length > 0 ? ` matching ${words.join(' ')}` : ''
+  }
+
+  /** What a site without alerts says. */
+  private noAlerts(matching: string): string {
+    return `No ${this.whatWord()}${matching}${this.flags.all ? '' : ' (suppressed alerts are hidden: add --silenced, --inhibited or --all)'}.`
   }
 
   private async render(result: AlertListResult, filters: string[]): Promise<void> {
-    const {renderAlertTable} = await import('../../lib/alerts/render.js')
-    const what = this.whatWord()
-    const where = this.filterWords(filters)
+    const {countAlerts, renderAlertList, renderAlertTable} = await import('../../lib/alerts/render.js')
+    const matching = this.matchingWords(filters)
     if (result.alerts.length === 0) {
-      const more = this.flags.all ? '' : ' (suppressed alerts are hidden: add --silenced, --inhibited or --all)'
-      this.print(`No ${what}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}${more}.`)
+      this.print(this.noAlerts(matching))
       for (const hint of result.hints) this.print(this.style.dim(`hint: ${hint}`))
       return
     }
     const now = Date.now()
-    const table = (alerts: AlertView[], omitLabels: string[] = []) => renderAlertTable(alerts, {style: this.style, width: this.width, now, omitLabels})
-    if (result.groupBy && result.groups) {
-      const byFingerprint = new Map(result.alerts.map((alert) => [alert.fingerprint, alert]))
-      const sections = result.groups.map((group) => {
-        const header = `${result.groupBy}=${group.value ?? '(none)'} · ${plural(group.count, 'alert')}`
-        return `${this.style.bold(header)}\n${table(
-          group.fingerprints.map((fp) => byFingerprint.get(fp)!),
-          [result.groupBy!],
-        )}`
-      })
-      this.print(sections.join('\n\n'))
-    } else {
-      this.print(table(result.alerts))
+    if (!result.groupBy || !result.groups) {
+      this.print(renderAlertList(result.alerts, {style: this.style, width: this.width, now, matching}))
+      return
     }
-    this.print(this.style.dim(`\n${summarize(result.alerts)}${where.length > 0 ? ` matching ${where.join(' ')}` : ''}`))
+    const byFingerprint = new Map(result.alerts.map((alert) => [alert.fingerprint, alert]))
+    const sections = result.groups.map((group) => {
+      const header = `${result.groupBy}=${group.value ?? '(none)'} · ${plural(group.count, 'alert')}`
+      const alerts = group.fingerprints.map((fp) => byFingerprint.get(fp)!)
+      return `${this.style.bold(header)}\n${renderAlertTable(alerts, {style: this.style, width: this.width, now, omitLabels: [result.groupBy!]})}`
+    })
+    this.print(sections.join('\n\n'))
+    this.print(this.style.dim(`\n${countAlerts(result.alerts)}${matching}`))
   }
-}
-
-/** `5 alerts: 1 critical, 3 warning, 1 info` */
-function summarize(alerts: AlertView[]): string {
-  const counts = new Map<string, number>()
-  for (const alert of alerts) counts.set(alert.severity ?? 'no severity', (counts.get(alert.severity ?? 'no severity') ?? 0) + 1)
-  return `${plural(alerts.length, 'alert')}: ${[...counts.entries()].map(([severity, count]) => `${count} ${severity}`).join(', ')}`
 }

@@ -2,6 +2,7 @@
 import type {Style} from '../core/output/style.js'
 import {renderTable, type Column} from '../core/output/table.js'
 import {formatMatcher} from './matchers.js'
+import {plural} from '../core/output/units.js'
 import {ago, humanSeconds, keyLabels, type AlertView, type SilenceView} from './model.js'
 
 export function paintSeverity(style: Style, severity: string | null, text: string): string {
@@ -62,6 +63,21 @@ export function renderAlertTable(alerts: readonly AlertView[], {style, width, no
   // The runbook is the first to give way: to a line of its own under the alert, where it stays whole.
   if (runbook) columns.push({header: 'RUNBOOK', get: runbookText, wrap: true, giveWay: 0})
   return renderTable([...alerts], columns, {width, paintHeader: style.dim})
+}
+
+/**
+ * What `alerts list` shows of one site's alerts: the table, then a dim line counting them by severity, followed by
+ * `matching` (the filters in words, or '').
+ */
+export function renderAlertList(alerts: readonly AlertView[], options: AlertTableOptions & {matching: string}): string {
+  return `${renderAlertTable(alerts, options)}\n\n${options.style.dim(`${countAlerts(alerts)}${options.matching}`)}`
+}
+
+/** `5 alerts: 1 critical, 3 warning, 1 info` */
+export function countAlerts(alerts: readonly AlertView[]): string {
+  const counts = new Map<string, number>()
+  for (const alert of alerts) counts.set(alert.severity ?? 'no severity', (counts.get(alert.severity ?? 'no severity') ?? 0) + 1)
+  return `${plural(alerts.length, 'alert')}: ${[...counts.entries()].map(([severity, count]) => `${count} ${severity}`).join(', ')}`
 }
 
 export interface SilenceTableOptions {

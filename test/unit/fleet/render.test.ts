@@ -1,9 +1,14 @@
 import {describe, expect, it} from 'vitest'
 
+import {toAlertView} from '../../../src/lib/alerts/model.js'
+import {renderAlertList} from '../../../src/lib/alerts/render.js'
 import {createStyle} from '../../../src/lib/core/output/style.js'
+import type {AlertsSite} from '../../../src/lib/fleet/alerts.js'
 import {fleetReport} from '../../../src/lib/fleet/sites.js'
 import type {HealthSite} from '../../../src/lib/fleet/health.js'
 import {formatFleetNagios, formatFleetPrometheus, renderFleetTable} from '../../../src/lib/fleet/render.js'
+import {renderAlertSites} from '../../../src/lib/fleet/render-alerts.js'
+import {expectFits, WIDTHS} from '../core/output/fits.js'
 
 describe('fleet rendering', () => {
   const health = (context: string, status: HealthSite['status'], score: number, worstFinding = '-'): HealthSite => ({
@@ -44,5 +49,41 @@ describe('fleet rendering', () => {
     expect(text).toContain('cimops_health_status{context="sandbox"} 0\ncimops_health_status{context="sandbox-dr"} 2\n')
     expect(text).toContain('cimops_nats_rtt_seconds{context="sandbox-dr",check="nats"} 0.002')
     expect(text.match(/^# TYPE /gm)).toHaveLength(new Set(text.match(/^# TYPE \S+/gm)).size)
+  })
+})
+
+describe.each(WIDTHS)('alerts list --verbose on several contexts at %d columns: each site its own table', (width) => {
+  const style = createStyle({noColor: true})
+  const now = Date.parse('2026-12-05T03:00:00Z')
+  const LONG = 'workflow-analytics-projection-eu-west-1'
+  const alert = (fingerprint: string, alertname: string, severity: string) =>
+    toAlertView({
+      fingerprint,
+      labels: {alertname, severity, consumer: LONG, stream: 'EVENTS', team: 'cim-platform'},
+      annotations: {summary: `${LONG} is 94s behind the head of EVENTS`, runbook_url: 'https://runbooks.cim.example/high-event-processing-lag'},
+      startsAt: '2026-12-05T02:00:00Z',
+      endsAt: '2030-01-01T00:00:00Z',
+      updatedAt: '2026-12-05T02:00:00Z',
+      receivers: [{name: 'pagerduty'}],
+      status: {state: 'active', silencedBy: [], inhibitedBy: []},
+    })
+  const lag = alert('f1', 'HighEventProcessingLag', 'critical')
+  const disk = alert('f2', 'JetStreamDiskFilling', 'warning')
+  const site = (context: string, alerts: AlertsSite['alerts'], error?: string): AlertsSite => ({context, status: error ? 'CRITICAL' : 'OK', worstFinding: '-', alerts, warnings: [], error})
+  const sites = [site('prod-eu-west-1', [lag, disk]), site('prod-us-east-1', [disk]), site('staging', []), site('dr', [], 'cannot reach alertmanager at http://127.0.0.1:9093')]
+  const render = (w: number | undefined) => renderAlertSites(sites, {style, width: w, now, matching: ' matching team=cim-platform', none: 'No active alerts matching team=cim-platform.'})
+
+  it('every site under its heading, in the order given, with the table one context alone shows', () => {
+    const text = expectFits(render, width, [['HighEventProcessingLag'], ['JetStreamDiskFilling'], ['JetStreamDiskFilling']])
+    const sections = text.split(/^── (\S+) ──\n/m).slice(1)
+    expect(sections.filter((_, i) => i % 2 === 0)).toEqual(['prod-eu-west-1', 'prod-us-east-1', 'staging', 'dr'])
+    const body = (context: string) => sections[sections.indexOf(context) + 1].trimEnd()
+    expect(body('prod-eu-west-1')).toBe(renderAlertList([lag, disk], {style, width, now, matching: ' matching team=cim-platform'}))
+    expect(body('prod-eu-west-1')).toMatch(/^SEVERITY +ALERTNAME +LABELS/)
+    expect(body('prod-eu-west-1')).not.toContain('CONTEXTS')
+    expect(body('prod-eu-west-1')).toMatch(/\n\n2 alerts: 1 critical, 1 warning matching team=cim-platform$/)
+    expect(body('prod-us-east-1')).toMatch(/\n\n1 alert: 1 warning matching team=cim-platform$/)
+    expect(body('staging')).toBe('No active alerts matching team=cim-platform.')
+    expect(body('dr')).toBe('cannot reach alertmanager at http://127.0.0.1:9093')
   })
 })
