@@ -52,9 +52,7 @@ Without --stream or --all, the context's events stream (EVENTS) is drilled. The 
     const json = this.jsonEnabled() || this.flags.format === 'json'
     let target
     if (this.flags['target-context']) {
-      const {resolveContext} = await import('../lib/core/context.js')
-      const resolved = await resolveContext({context: this.flags['target-context'], timeout: this.flags.timeout}, {...process.env, NATS_URL: undefined, NATS_CONTEXT: undefined, NATS_CREDS: undefined})
-      target = {context: this.flags['target-context'], nats: resolved.nats}
+      target = {context: this.flags['target-context'], nats: (await this.otherContext(this.flags['target-context'])).nats}
     }
     const progress = stderrProgress({json, quiet: this.flags.quiet})
     let result: DrillResult

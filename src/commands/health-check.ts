@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLEET_FLAGS} from '../lib/core/base-command.js'
 import type {ResolvedContext, Thresholds} from '../lib/core/context-types.js'
-import {formatThreshold, misorderedThresholds} from '../lib/core/context.js'
+import {withThresholdFlags} from '../lib/core/context.js'
 import {MAX_TIMER_MS, parseDuration} from '../lib/core/duration.js'
 import {UsageError} from '../lib/core/errors.js'
 import {formatNagios, formatPrometheus} from '../lib/core/output/check-formats.js'
@@ -54,6 +54,8 @@ Exit code is the Nagios code of the overall status (with several contexts, of th
     'js-crit': Flags.string({summary: 'JetStream storage/memory used %, critical [default 90].', helpGroup: THRESHOLDS}),
     'load-warn': Flags.string({summary: 'Load average per core, warning [default 1.5].', helpGroup: THRESHOLDS}),
     'load-crit': Flags.string({summary: 'Load average per core, critical [default 3].', helpGroup: THRESHOLDS}),
+    'rpo-warn': Flags.string({summary: 'Seconds a mirror or source may be behind its origin, warning (replication) [context, default 30s].', helpGroup: THRESHOLDS}),
+    'rpo-crit': Flags.string({summary: 'Seconds behind its origin, critical (replication) [context, default 5m].', helpGroup: THRESHOLDS}),
     mount: Flags.string({multiple: true, summary: 'Mount point whose free space to check (repeatable) [context mounts, default /].', helpGroup: THRESHOLDS}),
   }
 
@@ -157,20 +159,9 @@ Exit code is the Nagios code of the overall status (with several contexts, of th
       jsCrit: percent('js-crit', f['js-crit']),
       loadWarn: positive('load-warn', f['load-warn']),
       loadCrit: positive('load-crit', f['load-crit']),
+      rpoWarnSeconds: seconds('rpo-warn', f['rpo-warn']),
+      rpoCritSeconds: seconds('rpo-crit', f['rpo-crit']),
     }
-    const given = Object.entries(overrides).filter(([, v]) => v !== undefined)
-    const thresholds = {...ctx.thresholds, ...Object.fromEntries(given)}
-    const thresholdSources = {...ctx.thresholdSources, ...Object.fromEntries(given.map(([key]) => [key, 'flag' as const]))}
-    const wrong = misorderedThresholds(thresholds)
-    if (wrong) {
-      const {warn, crit, relation} = wrong
-      throw new UsageError(`inconsistent ${flagOf(warn)}/${flagOf(crit)}`, `warning ${formatThreshold(warn, thresholds[warn])} must be ${relation} critical ${formatThreshold(crit, thresholds[crit])}`)
-    }
-    return {...ctx, thresholds, thresholdSources, mounts: f.mount ?? ctx.mounts}
+    return {...withThresholdFlags(ctx, overrides), mounts: f.mount ?? ctx.mounts}
   }
-}
-
-/** diskFreeWarn -> --disk-free-warn */
-function flagOf(key: keyof Thresholds): string {
-  return `--${key.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
 }

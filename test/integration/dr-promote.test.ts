@@ -22,6 +22,11 @@ interface PromoteJson {
   opsLog?: {recorded: boolean; seq?: number}
 }
 
+interface DrStatusJson {
+  primaries: Array<{context: string; stream: string; promotedFrom: {stream: string; domain?: string}}>
+  splitBrain: Array<{a: {stream: string}; b: {stream: string}; summary: string}>
+}
+
 interface ResyncJson {
   stream: string
   promotedStream: string
@@ -143,6 +148,12 @@ describe('dr promote with the primary site up: plan, then a fenced promotion', (
     expect(promoted.config.mirror).toBeUndefined()
     expect(promoted.config.subjects).toEqual(SEED_SUBJECTS)
     expect(promoted.state.messages).toBe(origin.state.messages + 1)
+
+    // dr status afterwards: the promoted stream is the new primary, and the fenced origin is no second writable copy.
+    const status = await runCli(['dr', 'status', '--context', 'sandbox', '--context', 'sandbox-dr', '--json'], home.env)
+    const report = JSON.parse(status.stdout) as DrStatusJson
+    expect(report.primaries).toEqual([expect.objectContaining({context: 'sandbox-dr', stream: result.promotedStream, promotedFrom: expect.objectContaining({stream: 'EVENTS', domain: 'primary'})})])
+    expect(report.splitBrain.filter((found) => [found.a.stream, found.b.stream].includes('EVENTS'))).toEqual([])
   })
 
   it('dr resync prints the way back for the old primary, knows what only it holds, checks an export of it, and changes nothing', async () => {
@@ -249,6 +260,10 @@ describe('dr promote after the primary site is killed mid-traffic', () => {
       return (await jsm.streams.getMessage(stream, {last_by_subj: subject}))?.json<{type: string; data: {fenced: {done: boolean}; mode: string}}>()
     })
     expect(recorded).toMatchObject({type: 'StreamPromoted', data: {fenced: {done: false}, mode: result.mode}})
+
+    // dr status at the surviving site shows the new primary.
+    const report = JSON.parse((await runCli(['dr', 'status', '--context', 'sandbox-dr', '--json'], home.env)).stdout) as DrStatusJson
+    expect(report.primaries).toEqual([expect.objectContaining({stream: result.promotedStream, promotedFrom: expect.objectContaining({stream: 'EVENTS', domain: 'primary'})})])
   })
 
   it('a second promotion is refused: the stream is no longer a mirror', async () => {

@@ -31,7 +31,7 @@ export default class ContextShow extends BaseCommand<typeof ContextShow> {
       ['prometheus', `${resolved.prometheus.url}  [${resolved.sources.prometheus}]`],
       ['alertmanager', `${resolved.alertmanager.url}  [${resolved.sources.alertmanager}]`],
       ['streams', `events ${resolved.streams.events}, ops ${resolved.streams.ops}`],
-      ['thresholds', `lag ${resolved.thresholds.lagWarn}s/${resolved.thresholds.lagCrit}s, memory ${resolved.thresholds.memWarn}%/${resolved.thresholds.memCrit}% used, disk ${resolved.thresholds.diskFreeWarn}%/${resolved.thresholds.diskFreeCrit}% free`],
+      ['thresholds', `lag ${resolved.thresholds.lagWarn}s/${resolved.thresholds.lagCrit}s, memory ${resolved.thresholds.memWarn}%/${resolved.thresholds.memCrit}% used, disk ${resolved.thresholds.diskFreeWarn}%/${resolved.thresholds.diskFreeCrit}% free, rpo ${formatDuration(resolved.thresholds.rpoWarnSeconds * 1000)}/${formatDuration(resolved.thresholds.rpoCritSeconds * 1000)}`],
       ['timeout', formatDuration(resolved.timeoutMs)],
     ]
     const width = Math.max(...lines.map(([k]) => k.length))

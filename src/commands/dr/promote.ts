@@ -42,40 +42,33 @@ Exit codes: 0 promoted (or the dry-run plan); 2 the stream does not exist, or a 
     const dryRun = this.flags['dry-run']
     const ctx = await this.context()
     const fenceNats = await this.fenceSession()
-    try {
-      const promotion = await preparePromotion(ctx, {
-        stream: this.args.stream,
-        subjects: this.flags.subjects,
-        noFence: this.flags['no-fence'],
-        newStream: this.flags['new-stream'],
-        waitMs,
-        actor: this.flags.actor,
-        nats: await this.nats(),
-        ...(fenceNats ? {fenceNats} : {}),
-        signal: this.signal,
-      })
-      const {plan} = promotion
-      this.print(renderPromotionPlan(plan, this.style, {dryRun}))
-      if (dryRun) return promotion.dryRun()
-      const unfenced = plan.fence.action === 'unreachable' ? ' The old primary is NOT fenced.' : ''
-      if (!(await confirm(`Promote ${plan.stream}${plan.mode === 'update' ? '' : ` into ${plan.promotedStream}`} to the writable event stream?${unfenced}`, {yes: this.flags.yes}))) {
-        throw new OperationError(`${plan.stream} not promoted`, 'declined at the prompt; nothing was changed')
-      }
-      const result = await promotion.execute()
-      this.print(renderPromotion(result, this.style))
-      return result
-    } finally {
-      await fenceNats?.session.close()
+    const promotion = await preparePromotion(ctx, {
+      stream: this.args.stream,
+      subjects: this.flags.subjects,
+      noFence: this.flags['no-fence'],
+      newStream: this.flags['new-stream'],
+      waitMs,
+      actor: this.flags.actor,
+      nats: await this.nats(),
+      ...(fenceNats ? {fenceNats} : {}),
+      signal: this.signal,
+    })
+    const {plan} = promotion
+    this.print(renderPromotionPlan(plan, this.style, {dryRun}))
+    if (dryRun) return promotion.dryRun()
+    const unfenced = plan.fence.action === 'unreachable' ? ' The old primary is NOT fenced.' : ''
+    if (!(await confirm(`Promote ${plan.stream}${plan.mode === 'update' ? '' : ` into ${plan.promotedStream}`} to the writable event stream?${unfenced}`, {yes: this.flags.yes}))) {
+      throw new OperationError(`${plan.stream} not promoted`, 'declined at the prompt; nothing was changed')
     }
+    const result = await promotion.execute()
+    this.print(renderPromotion(result, this.style))
+    return result
   }
 
   /** The old primary's own session, when --fence-context names it. */
   private async fenceSession() {
     const name = this.flags['fence-context']
     if (!name) return undefined
-    const [{resolveContext}, {loadNatsSessionOpener}] = await Promise.all([import('../../lib/core/context.js'), import('../../lib/core/nats-session.js')])
-    const ctx = await resolveContext({context: name, timeout: this.flags.timeout})
-    const open = await loadNatsSessionOpener()
-    return {context: name, session: open(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-dr-promote-fence'})}
+    return {context: name, session: await this.natsAt(await this.otherContext(name), {name: 'cimops-dr-promote-fence'})}
   }
 }

@@ -25,31 +25,21 @@ Exit codes: 0 the procedure; 2 a stream does not exist; 64 bad usage, or the new
   }
 
   async run(): Promise<ResyncResult> {
-    const [{planResync}, {renderResync}, {resolveContext}, {loadNatsSessionOpener}] = await Promise.all([
-      import('../../lib/dr/resync.js'),
-      import('../../lib/dr/resync-render.js'),
-      import('../../lib/core/context.js'),
-      import('../../lib/core/nats-session.js'),
-    ])
+    const [{planResync}, {renderResync}] = await Promise.all([import('../../lib/dr/resync.js'), import('../../lib/dr/resync-render.js')])
     const ctx = await this.context()
     if (!ctx.name) throw new UsageError('no context for the old primary', 'the printed commands name it', {hint: "pass --context with the old primary's context"})
     const fromName = this.flags['from-context']
-    const fromCtx = await resolveContext({context: fromName, timeout: this.flags.timeout})
-    const from = (await loadNatsSessionOpener())(fromCtx.nats, {timeoutMs: fromCtx.timeoutMs, name: 'cimops-dr-resync'})
-    try {
-      const result = await planResync(ctx, {
-        stream: this.args.stream,
-        oldContext: ctx.name,
-        nats: await this.nats(),
-        from: {context: fromName, session: from},
-        promotedStream: this.flags['promoted-stream'],
-        exportedTo: this.flags['exported-to'],
-        exportFile: this.flags['export-file'],
-      })
-      this.print(renderResync(result, this.style))
-      return result
-    } finally {
-      await from.close()
-    }
+    const from = await this.natsAt(await this.otherContext(fromName), {name: 'cimops-dr-resync'})
+    const result = await planResync(ctx, {
+      stream: this.args.stream,
+      oldContext: ctx.name,
+      nats: await this.nats(),
+      from: {context: fromName, session: from},
+      promotedStream: this.flags['promoted-stream'],
+      exportedTo: this.flags['exported-to'],
+      exportFile: this.flags['export-file'],
+    })
+    this.print(renderResync(result, this.style))
+    return result
   }
 }

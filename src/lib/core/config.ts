@@ -102,12 +102,14 @@ export const ContextConfig = z.strictObject({
       loadWarn: z.number().positive().optional(),
       loadCrit: z.number().positive().optional(),
       stallAfter: DurationSeconds.optional(),
+      rpoWarnSeconds: DurationSeconds.optional(),
+      rpoCritSeconds: DurationSeconds.optional(),
     })
     .optional(),
   /** Mount points watched by the system check's disk-free thresholds. */
   mounts: z.array(z.string().startsWith('/')).min(1).optional(),
-  /** Health score weights per group: events, messaging, memory, disk, monitoring, gpu, cpu. 0 leaves a group out of the score; a check that is not OK still keeps it below 100. */
-  scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu']), z.number().nonnegative()).optional(),
+  /** Health score weights per group: events, messaging, memory, disk, monitoring, gpu, cpu, replication (default 5). 0 leaves a group out of the score; a check that is not OK still keeps it below 100. */
+  scoreWeights: z.partialRecord(z.enum(['events', 'messaging', 'memory', 'disk', 'monitoring', 'gpu', 'cpu', 'replication']), z.number().nonnegative()).optional(),
   timeout: durationSeconds(MAX_NETWORK_TIMEOUT_MS).optional(),
   notifiers: Notifiers.optional(),
   gpu: GpuConfig.optional(),

@@ -50,6 +50,9 @@ export interface Thresholds {
   loadCrit: number
   /** Seconds without a delivery, while work is pending, after which a consumer counts as stalled. */
   stallAfter: number
+  /** Seconds a mirror or source may be behind its origin (the recovery point objective now): `dr status`, the replication check. */
+  rpoWarnSeconds: number
+  rpoCritSeconds: number
 }
 
 /** Weights of the health score's groups (seed composite: event processing, messaging, memory, disk). */
@@ -121,6 +124,8 @@ export const DEFAULTS = {
     loadWarn: 1.5,
     loadCrit: 3,
     stallAfter: 300,
+    rpoWarnSeconds: 30,
+    rpoCritSeconds: 300,
   } satisfies Thresholds,
   mounts: ['/'],
   scoreWeights: {events: 40, messaging: 30, memory: 15, disk: 15, monitoring: 10, cpu: 5, gpu: 5} satisfies ScoreWeights,

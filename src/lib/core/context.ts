@@ -167,6 +167,7 @@ const THRESHOLD_PAIRS: Array<[keyof Thresholds, keyof Thresholds, 'up' | 'down']
   ['memWarn', 'memCrit', 'up'],
   ['jsWarn', 'jsCrit', 'up'],
   ['loadWarn', 'loadCrit', 'up'],
+  ['rpoWarnSeconds', 'rpoCritSeconds', 'up'],
   ['diskFreeWarn', 'diskFreeCrit', 'down'],
 ]
 
@@ -187,10 +188,31 @@ export function misorderedThresholds(thresholds: Thresholds): MisorderedThreshol
 
 /** A threshold with its unit, as messages show it: `2m`, `90%`, `10% free`, `1.5 per core`. */
 export function formatThreshold(key: keyof Thresholds, value: number): string {
-  if (key === 'lagWarn' || key === 'lagCrit' || key === 'stallAfter') return formatDuration(value * 1000)
+  if (key === 'lagWarn' || key === 'lagCrit' || key === 'stallAfter' || key === 'rpoWarnSeconds' || key === 'rpoCritSeconds') return formatDuration(value * 1000)
   if (key === 'diskFreeWarn' || key === 'diskFreeCrit') return `${value}% free`
   if (key === 'loadWarn' || key === 'loadCrit') return `${value} per core`
   return `${value}%`
+}
+
+/** The flag that sets a threshold: lagWarn -> --lag-warn, rpoWarnSeconds -> --rpo-warn. */
+export function thresholdFlag(key: keyof Thresholds): string {
+  return `--${key.replace(/Seconds$/, '').replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`
+}
+
+/** Thresholds given as a command's flags win over the context's (source 'flag'); a warning past its critical is a usage error. */
+export function withThresholdFlags(ctx: ResolvedContext, overrides: Partial<Thresholds>): ResolvedContext {
+  const given = Object.entries(overrides).filter(([, value]) => value !== undefined)
+  const thresholds = {...ctx.thresholds, ...Object.fromEntries(given)}
+  const thresholdSources = {...ctx.thresholdSources, ...Object.fromEntries(given.map(([key]) => [key, 'flag' as const]))}
+  const wrong = misorderedThresholds(thresholds)
+  if (wrong) {
+    const {warn, crit, relation} = wrong
+    throw new UsageError(
+      `inconsistent ${thresholdFlag(warn)}/${thresholdFlag(crit)}`,
+      `warning ${formatThreshold(warn, thresholds[warn])} must be ${relation} critical ${formatThreshold(crit, thresholds[crit])}`,
+    )
+  }
+  return {...ctx, thresholds, thresholdSources}
 }
 
 /** The context's thresholds (over the defaults) must be ordered; a flag that breaks the order is the command's usage error. */

@@ -9,6 +9,7 @@ const SELECTORS = {
   jetstream: {component: 'jetstream'},
   streams: {component: 'streams'},
   consumers: {component: 'consumers'},
+  replication: {component: 'replication'},
   prometheus: {component: 'prometheus'},
   alertmanager: {component: 'alertmanager'},
   system: {component: 'system'},

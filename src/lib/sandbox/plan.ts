@@ -19,6 +19,8 @@ export interface SandboxPlanInput {
   cluster: 1 | 3
   /** 2: a DR site of `cluster` nodes more, a leaf node (cluster) of the primary with its own JetStream domain. Default 1. */
   sites?: 1 | 2
+  /** Two sites: the loopback port the DR site dials and the primary advertises for leaf connections (a test's proxy). */
+  leafLinkPort?: number
   jetstream: boolean
   components: SandboxComponent[]
   binaries: Partial<Record<ServerComponent, string>>
@@ -69,8 +71,8 @@ export function planSandbox(input: SandboxPlanInput): PlannedProcess[] {
 
 function planNatsSites(input: SandboxPlanInput, takePort: () => number): PlannedProcess[] {
   if (input.sites !== 2) return planNatsSite(input, takePort, {})
-  const primary = planNatsSite(input, takePort, {site: SANDBOX_SITES.primary, leafnodeListener: true})
-  const hubPorts = primary.flatMap((node) => (node.process.leafnodePort === undefined ? [] : [node.process.leafnodePort]))
+  const primary = planNatsSite(input, takePort, {site: SANDBOX_SITES.primary, leafnodeListener: true, leafnodeAdvertise: input.leafLinkPort})
+  const hubPorts = input.leafLinkPort === undefined ? primary.flatMap((node) => (node.process.leafnodePort === undefined ? [] : [node.process.leafnodePort])) : [input.leafLinkPort]
   return [...primary, ...planNatsSite(input, takePort, {site: SANDBOX_SITES.dr, hubPorts})]
 }
 
@@ -79,6 +81,8 @@ interface SitePlan {
   site?: SandboxSite
   /** The primary of two sites: listens for the DR site's leaf connections. */
   leafnodeListener?: boolean
+  /** The primary: the loopback port it advertises to leaf nodes instead of its own (a proxy in front of it). */
+  leafnodeAdvertise?: number
   /** The DR site: the primary's leafnode ports it dials. */
   hubPorts?: number[]
 }
@@ -118,6 +122,7 @@ function planNatsSite(input: SandboxPlanInput, takePort: () => number, sitePlan:
         routePorts,
         clusterName: sitePlan.site === SANDBOX_SITES.dr ? `${NATS_CLUSTER_NAME}-dr` : NATS_CLUSTER_NAME,
         domain: sitePlan.site,
+        leafnodeAdvertise: sitePlan.leafnodeAdvertise,
         hubPorts: sitePlan.hubPorts,
       }),
       dirs: [dir, dataDir],
@@ -136,6 +141,7 @@ interface NatsConfigInput {
   /** JetStream domain: the site's name, with two sites. */
   domain?: string
   leafnodePort?: number
+  leafnodeAdvertise?: number
   hubPorts?: number[]
 }
 
@@ -161,7 +167,10 @@ function natsConfig(node: NatsConfigInput): string {
       '}',
     )
   }
-  if (node.leafnodePort !== undefined) lines.push('leafnodes {', `  listen: "${LOOPBACK}:${node.leafnodePort}"`, '}')
+  if (node.leafnodePort !== undefined) {
+    const advertise = node.leafnodeAdvertise === undefined ? [] : [`  advertise: "${LOOPBACK}:${node.leafnodeAdvertise}"`]
+    lines.push('leafnodes {', `  listen: "${LOOPBACK}:${node.leafnodePort}"`, ...advertise, '}')
+  }
   if (node.hubPorts !== undefined) {
     // Every primary node: the leaf connection survives the loss of any one of them.
     const urls = node.hubPorts.map((port) => `"nats-leaf://${LOOPBACK}:${port}"`).join(', ')

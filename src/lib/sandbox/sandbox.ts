@@ -40,6 +40,7 @@ interface StartSettings {
   stateDir: string
   cluster: 1 | 3
   sites: 1 | 2
+  leafLinkPort?: number
   jetstream: boolean
   components: SandboxComponent[]
   servers: ServerSet
@@ -81,6 +82,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     stateDir,
     cluster: opts.cluster ?? 1,
     sites: opts.sites ?? 1,
+    ...(opts.leafLinkPort === undefined ? {} : {leafLinkPort: opts.leafLinkPort}),
     jetstream: opts.jetstream ?? true,
     components,
     servers,

@@ -51,6 +51,12 @@ export interface SandboxOptions {
   servers?: ServerSet
   /** Binaries chosen by the caller (the throwaway server of verify --deep: one that can read the set); they win over the set's. */
   binaries?: Partial<Record<ServerComponent, string>>
+  /**
+   * Two sites only, for tests that cut the link between them: the DR site dials this loopback port (a proxy the
+   * caller runs, forwarding to the primary's leafnode port) instead of the primary's, and the primary advertises
+   * it, so the leaf connection never reconnects around the proxy (reference/nats-sites-dr.md §1b).
+   */
+  leafLinkPort?: number
   /** Default true; false lets tests simulate "JetStream disabled". */
   jetstream?: boolean
   /** Default 20000. */

@@ -4,8 +4,8 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {loadConfig} from '../../../src/lib/core/config.js'
-import {resolveContext, resolveContexts} from '../../../src/lib/core/context.js'
-import {ConfigError, ExitCode} from '../../../src/lib/core/errors.js'
+import {resolveContext, resolveContexts, withThresholdFlags} from '../../../src/lib/core/context.js'
+import {ConfigError, ExitCode, UsageError} from '../../../src/lib/core/errors.js'
 import {loadNatsContext} from '../../../src/lib/core/natscli-context.js'
 import {importNatsContext, listContexts, saveContext, useContext} from '../../../src/lib/contexts/service.js'
 
@@ -130,6 +130,27 @@ describe('precedence: flag > env > context > default', () => {
     await expect(resolveContext({timeout: '30d'}, {})).rejects.toMatchObject({exit: ExitCode.USAGE, line: 'invalid --timeout "30d": must be at most 1h'})
     await writeConfig('contexts:\n  prod:\n    timeout: 30d\n')
     await expect(resolveContext({context: 'prod'}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.timeout: must be at most 1h'})
+  })
+
+  it('the RPO thresholds: flag > context > default (30s/5m), each with its source, warning at most critical', async () => {
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {rpoWarnSeconds: 1m}\n')
+    const ctx = await resolveContext({}, {})
+    expect(ctx.thresholds).toMatchObject({rpoWarnSeconds: 60, rpoCritSeconds: 300})
+    expect(ctx.thresholdSources).toMatchObject({rpoWarnSeconds: 'context', rpoCritSeconds: 'default'})
+    const flagged = withThresholdFlags(ctx, {rpoCritSeconds: 120, rpoWarnSeconds: undefined})
+    expect(flagged.thresholds).toMatchObject({rpoWarnSeconds: 60, rpoCritSeconds: 120})
+    expect(flagged.thresholdSources).toMatchObject({rpoWarnSeconds: 'context', rpoCritSeconds: 'flag'})
+    const error = (() => {
+      try {
+        return withThresholdFlags(ctx, {rpoCritSeconds: 30})
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).line).toBe('inconsistent --rpo-warn/--rpo-crit: warning 1m must be at most critical 30s')
+    await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {rpoWarnSeconds: 10m}\n')
+    await expect(resolveContext({}, {})).rejects.toMatchObject({why: 'contexts.prod.thresholds.rpoWarnSeconds 10m must be at most contexts.prod.thresholds.rpoCritSeconds 5m'})
   })
 
   it('refuses thresholds of the file out of order as a config error naming the keys, not flags', async () => {

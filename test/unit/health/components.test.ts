@@ -31,7 +31,7 @@ describe('--component', () => {
     expect(error).toBeInstanceOf(UsageError)
     expect((error as UsageError).exit).toBe(64)
     expect((error as UsageError).line).toBe(
-      'unknown --component "cpus": the checks are nats, jetstream, streams, consumers, prometheus, alertmanager, system, cpu, memory, disk, gpu (repeat the flag or separate names with commas: --component nats,jetstream)',
+      'unknown --component "cpus": the checks are nats, jetstream, streams, consumers, replication, prometheus, alertmanager, system, cpu, memory, disk, gpu (repeat the flag or separate names with commas: --component nats,jetstream)',
     )
   })
 })

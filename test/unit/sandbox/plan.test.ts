@@ -115,6 +115,15 @@ describe('the two-site sandbox plan', () => {
     }
   })
 
+  it("with a link port (a test's proxy), the DR site dials it and the primary advertises it, so the leaf never goes round the proxy", () => {
+    const components = ['nats'] as const
+    const ports = Array.from({length: portsNeeded([...components], 1, 2)}, (_, i) => 42_000 + i)
+    const planned = planSandbox({stateDir: '/tmp/sb', cluster: 1, sites: 2, leafLinkPort: 41_999, jetstream: true, components: [...components], binaries, ports})
+    const [primary, dr] = planned
+    expect(primary.configText).toContain(`leafnodes {\n  listen: "127.0.0.1:${primary.process.leafnodePort}"\n  advertise: "127.0.0.1:41999"\n}`)
+    expect(dr.configText).toContain('remotes: [ { urls: ["nats-leaf://127.0.0.1:41999"] } ]')
+  })
+
   it('points the event monitor at the primary site only', () => {
     const planned = planSites(1, 2)
     const monitor = planned.find((p) => p.process.name === 'monitor')!

@@ -436,7 +436,8 @@ export function jsApiPrefix(domain?: string): string {
   return domain ? `$JS.${domain}.API` : '$JS.API'
 }
 
-function toStreamSummary(info: StreamInfo): StreamSummary {
+/** A STREAM.INFO reply (nats.js's or a raw one) as the summary every report reads. */
+export function toStreamSummary(info: StreamInfo): StreamSummary {
   const {config, state} = info
   const sources: SourceState[] = [
     ...(info.mirror ? [toSource(info.mirror, 'mirror', config.mirror)] : []),
