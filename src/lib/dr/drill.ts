@@ -83,12 +83,16 @@ export interface FailoverDrillResult {
 /**
  * The subject markers go on: CIM's `cim.<domain>.<aggregateType>.<aggregateId>.<eventType>` with aggregate `marker`
  * and the drill's id, on `cim.drill` when the events stream captures it, else in the first CIM domain it captures
- * (`cim.graph.>` gives `cim.graph.marker.<id>.<event>`). Never the ops log's `cim.ops.>`. Undefined when none fits.
+ * (`cim.graph.>` gives `cim.graph.marker.<id>.<event>`). Never the ops log's `cim.ops.>`, never a subject without the
+ * drill's id. Undefined when none fits.
  */
 export function markerSubject(streamSubjects: string[], drillId: string, eventType: string = MARKER_EVENT): string | undefined {
   const tokens = ['cim', 'drill', 'marker', drillId, eventType]
   const candidates = [tokens.join('.'), ...streamSubjects.map((pattern) => concretize(pattern, tokens))]
-  return candidates.find((subject) => subject.startsWith('cim.') && !subjectIsSubset(subject, 'cim.ops.>') && streamSubjects.some((pattern) => subjectIsSubset(subject, pattern)))
+  // The drill's id must be in it: the markers are purged by subject afterwards, and must never share one with real events.
+  return candidates.find(
+    (subject) => subject.startsWith('cim.') && subject.split('.').includes(drillId) && !subjectIsSubset(subject, 'cim.ops.>') && streamSubjects.some((pattern) => subjectIsSubset(subject, pattern)),
+  )
 }
 
 /** The pattern's literal tokens, the marker's tokens where it has wildcards. */

@@ -8,7 +8,10 @@ import type {NatsConnection} from '@nats-io/transport-node'
 
 import {isStreamNotFound, toJetStreamError} from './jetstream.js'
 import type {JetStreamEndpoint} from './promotion.js'
+import {parseStreamSource, STREAM_SOURCE_HEADER} from './replication.js'
 import type {StreamSetup} from './seed-setup.js'
+
+export {STREAM_SOURCE_HEADER}
 
 /** The server a connection reached, as it reports itself (sandbox/guard.ts compares it with the sandbox's record). */
 export function connectedServer(nc: NatsConnection): {address: string; serverId: string; serverName?: string} {
@@ -34,14 +37,9 @@ export async function publishAcked(js: JetStreamClient, subject: string, body: u
   return {stream: ack.stream, seq: ack.seq, ...(ack.domain ? {domain: ack.domain} : {})}
 }
 
-/** The header a sourcing stream adds to each copied message: `<stream>[:<hash>] <seq> ...` (2.10+ appends tokens). */
-export const STREAM_SOURCE_HEADER = 'Nats-Stream-Source'
-
-/** The sequence the message had in the stream it was sourced from; undefined when it was not sourced. */
+/** The sequence the message had in the stream it was sourced from (its Nats-Stream-Source header); undefined when it was not sourced. */
 export function sourcedSequence(headers: Array<[string, string[]]> | undefined): number | undefined {
-  const value = headers?.find(([key]) => key.toLowerCase() === STREAM_SOURCE_HEADER.toLowerCase())?.[1][0]
-  const seq = Number(value?.trim().split(/\s+/)[1])
-  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined
+  return parseStreamSource(headers?.find(([key]) => key.toLowerCase() === STREAM_SOURCE_HEADER.toLowerCase())?.[1][0])?.seq
 }
 
 /** Deletes the stream; false when there was none. */
