@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {serverApiLevel, serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import type {FailoverDrillResult} from '../../src/lib/dr/drill.js'
-import {isolatedHome, okJson, runCli} from '../helpers/cli.js'
+import {finished, isolatedHome, okJson, runCli, startCli} from '../helpers/cli.js'
 
 interface HealthJson {
   checks: Array<{name: string; component: string; status: string}>
@@ -120,6 +120,38 @@ describe('drill --failover on a two-site sandbox', () => {
     expect(md.stdout).toMatch(/\| RPO \| max /)
     expect(md.stdout).toMatch(/\| RTO \| \S+ \(primary killed/)
     expect(md.stdout).toContain('| 2.12+ |')
+  })
+
+  it('Ctrl-C once the primary is down still puts the sandbox back before it exits (130)', async () => {
+    const pidBefore = await primaryPid()
+    const child = startCli(['drill', '--failover', '--markers', '20', '--rate', '200/s'], home.env)
+    const done = finished(child)
+    let stderr = ''
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the primary was not killed within 30s: ${stderr}`)), 30_000)
+      let interrupted = false
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8')
+        // Once: a second Ctrl-C leaves at once, by design.
+        if (!interrupted && stderr.includes('killing nats-1')) {
+          interrupted = true
+          clearTimeout(timer)
+          child.kill('SIGINT')
+          resolve()
+        }
+      })
+    })
+    const result = await done
+    expect(result.code, result.stderr).toBe(130)
+    expect(result.stderr).toContain('putting the sandbox back')
+    const pidAfter = await primaryPid()
+    expect(pidAfter).not.toBe(pidBefore)
+    expect(() => process.kill(pidAfter, 0)).not.toThrow()
+    expect(await streamNames(dr)).toEqual(['EVENTS_DR'])
+    const [origin, copy] = await Promise.all([withJsm(primary, (jsm) => jsm.streams.info('EVENTS')), withJsm(dr, (jsm) => jsm.streams.info('EVENTS_DR'))])
+    expect(copy.config.mirror?.name).toBe('EVENTS')
+    expect(copy.state.messages).toBe(origin.state.messages)
+    expect(await markersStored(primary, '*')).toBe(0)
   })
 
   it('through a context added by hand for the same servers, it measures the lag only and stops nothing', async () => {
