@@ -281,7 +281,7 @@ export async function runFailoverDrill(opts: FailoverDrillOptions): Promise<Fail
         const after = await promotion.streamAt(sites.drEndpoint, promoted.promotedStream)
         const again = await digestRange(drSession, promoted.promotedStream, after?.firstSeq ?? 1, after?.lastSeq ?? 0, inPlace ? (seq) => seq : (_seq, headers) => wire.sourcedSequence(headers), signal, held.sequences)
         const matched = again.summary.digest === held.summary.digest && again.summary.messages === held.summary.messages
-        result.digest = {...result.digest, promoted: again.summary.digest, promotedMessages: again.summary.messages, comparedBy: inPlace ? 'sequence' : `origin sequence (${wire.STREAM_SOURCE_HEADER})`}
+        result.digest = {...result.digest, promoted: again.summary.digest, promotedMessages: again.summary.messages, comparedBy: inPlace ? 'sequence' : `origin sequence from ${wire.STREAM_SOURCE_HEADER}`}
         result.checks.push({
           name: 'digest',
           ok: matched,

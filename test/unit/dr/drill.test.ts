@@ -135,7 +135,7 @@ const passed: FailoverDrillResult = {
   rpo: {maxSeconds: 0.03, p50Seconds: 0.012, pollSeconds: 0.02},
   rto: {seconds: 0.085},
   promotion: {mode: 'new-stream', promotedStream: 'EVENTS_DR_PROMOTED', reason: '10055', durationSeconds: 0.05},
-  digest: {fromSeq: 1, toSeq: 637, messages: 637, origin: 'ad29ad517c96ffff', promoted: 'ad29ad517c96ffff', promotedMessages: 637, comparedBy: 'origin sequence (Nats-Stream-Source)'},
+  digest: {fromSeq: 1, toSeq: 637, messages: 637, origin: 'ad29ad517c96ffff', promoted: 'ad29ad517c96ffff', promotedMessages: 637, comparedBy: 'origin sequence from Nats-Stream-Source'},
   writable: {stream: 'EVENTS_DR_PROMOTED', subject: `cim.graph.marker.${ID}.FailoverWriteChecked`, seq: 638},
   restore: {done: true, steps: ['deleted EVENTS_DR_PROMOTED at the DR site']},
   needs212: ['promotion in place needs nats-server 2.12+'],
