@@ -50,6 +50,7 @@ const ADAPTED: Array<{match: RegExp; skip?: string; bounded?: string; rewrite?: 
   {match: /^cimops sandbox down$/, skip: 'stops the sandbox every other example runs against (the test ends with it)'},
   {match: /^cimops sandbox up --(cluster 3|servers unstable)$/, skip: 'another sandbox shape; refused (64) while the quick start sandbox runs, tested in sandbox-cli.test.ts'},
   {match: /--sites 2|--context sandbox-dr/, skip: 'the two-site sandbox; refused (64) while the one-site quick start sandbox runs, tested in sandbox-sites.test.ts'},
+  {match: /^cimops drill --failover/, skip: 'drills two sites; the quick start sandbox is one (drill-failover.test.ts runs it on the two-site sandbox)'},
   {match: /--replicas 3/, skip: 'needs a 3-node cluster; the quick start sandbox is one server (restore-cluster.test.ts)'},
   {
     match: /--(target|to)-context staging|--as \S+ --context staging/,

@@ -72,6 +72,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private readonly startedAt = new Date()
   private failureLine?: string
   private readonly onSignal = () => this.interrupt()
+  /** How long an interrupted command may take to stop cleanly before it exits anyway; one that must put things back raises it. */
+  protected interruptGraceMs = 3000
 
   get signal(): AbortSignal {
     return this.abort.signal
@@ -278,7 +280,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     setTimeout(() => {
       if (!this.reported) process.stderr.write('cimops: interrupted: stopped by signal\n')
       process.exit(130)
-    }, 3000).unref()
+    }, this.interruptGraceMs).unref()
   }
 
 }

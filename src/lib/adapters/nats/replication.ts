@@ -101,7 +101,8 @@ export async function lastSourcedSequence(
   return undefined
 }
 
-const STREAM_SOURCE_HEADER = 'Nats-Stream-Source'
+/** The header a sourcing stream adds to each message it copies. */
+export const STREAM_SOURCE_HEADER = 'Nats-Stream-Source'
 
 const MsgGetReply = z.object({
   message: z.object({hdrs: z.string().optional()}).optional(),
