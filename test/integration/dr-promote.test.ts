@@ -1,12 +1,12 @@
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstream, jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
-import {connect, type NatsConnection} from '@nats-io/transport-node'
+import {jetstream} from '@nats-io/jetstream'
+import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {serverApiLevel, serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import {isolatedHome, okJson, runCli} from '../helpers/cli.js'
+import {promotesInPlace, withJsm} from '../helpers/sites.js'
 
 interface PromoteJson {
   stream: string
@@ -43,20 +43,6 @@ const FAULT_PUBLISHES_MAX = 20_000
 const FAULT_MS_MAX = 15_000
 /** Acknowledged publishes before the primary is killed. */
 const ACKED_BEFORE_KILL = 300
-
-async function withJsm<T>(servers: string[], use: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({servers})
-  try {
-    return await use(await jetstreamManager(nc, {checkAPI: false}), nc)
-  } finally {
-    await nc.close()
-  }
-}
-
-/** Whether the DR site's server promotes a mirror in place, as the code decides it. */
-function promotesInPlace(servers: string[]): Promise<boolean> {
-  return withJsm(servers, async (jsm, nc) => serverFeatures(nc.info!.version, await serverApiLevel(jsm)).has('mirrorPromotion'))
-}
 
 /** Subject and body of every message in the stream from `first` to `last`, in order, hashed: what the copy holds. */
 async function digest(servers: string[], stream: string, first: number, last: number): Promise<{count: number; sha256: string}> {

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstream, jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
-import {connect, type NatsConnection} from '@nats-io/transport-node'
+import {jetstream} from '@nats-io/jetstream'
+import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 
 import {selectSandboxContext} from '../../src/lib/sandbox/context.js'
@@ -10,21 +10,13 @@ import {readSandboxState, sandboxDown, sandboxUp} from '../../src/lib/sandbox/in
 import type {SandboxState} from '../../src/lib/sandbox/types.js'
 import type {DrStatusReport} from '../../src/lib/dr/status.js'
 import {type CliResult, isolatedHome, okJson, runCli} from '../helpers/cli.js'
+import {withJsm} from '../helpers/sites.js'
 import {linkProxy, type LinkProxy} from '../helpers/link-proxy.js'
 
 /** 2.11+ resumes a mirror 30–45 s after its link returns (reference/nats-sites-dr.md §5): bounded well above that. */
 const RECOVERY_WAIT_MS = 90_000
 /** Thresholds small enough to cross within seconds of cutting the link, the WARNING window wide enough for a slow CLI start. */
 const RPO = ['--rpo-warn', '2s', '--rpo-crit', '10s']
-
-async function withJsm<T>(servers: string[], use: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({servers})
-  try {
-    return await use(await jetstreamManager(nc, {checkAPI: false}), nc)
-  } finally {
-    await nc.close()
-  }
-}
 
 /** Polls `probe` until `accept` holds; the last value either way, so the assertion after it shows what was seen. */
 async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number): Promise<T> {

@@ -1,32 +1,11 @@
-import {jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
-import {connect} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {serverApiLevel, serverFeatures} from '../../src/lib/adapters/nats/versions.js'
 import type {FailoverDrillResult} from '../../src/lib/dr/drill.js'
 import {finished, isolatedHome, okJson, runCli, startCli} from '../helpers/cli.js'
+import {promotesInPlace, withJsm} from '../helpers/sites.js'
 
 interface HealthJson {
   checks: Array<{name: string; component: string; status: string}>
-}
-
-async function withJsm<T>(servers: string[], use: (jsm: JetStreamManager) => Promise<T>): Promise<T> {
-  const nc = await connect({servers})
-  try {
-    return await use(await jetstreamManager(nc, {checkAPI: false}))
-  } finally {
-    await nc.close()
-  }
-}
-
-/** Whether the DR site's server promotes a mirror in place, as the code decides it. */
-async function promotesInPlace(servers: string[]): Promise<boolean> {
-  const nc = await connect({servers})
-  try {
-    return serverFeatures(nc.info!.version, await serverApiLevel(await jetstreamManager(nc))).has('mirrorPromotion')
-  } finally {
-    await nc.close()
-  }
 }
 
 const streamNames = (servers: string[]) => withJsm(servers, async (jsm) => (await jsm.streams.list().next()).map((s) => s.config.name).sort())

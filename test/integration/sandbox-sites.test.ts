@@ -1,11 +1,11 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {jetstream, jetstreamManager, type JetStreamManager} from '@nats-io/jetstream'
-import {connect, type NatsConnection} from '@nats-io/transport-node'
+import {jetstream} from '@nats-io/jetstream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {isProcessAlive} from '../../src/lib/sandbox/processes.js'
 import {readSandboxState, stopProcess} from '../../src/lib/sandbox/index.js'
 import {isolatedHome, runCli} from '../helpers/cli.js'
+import {withJsm} from '../helpers/sites.js'
 
 interface StatusProcess {
   name: string
@@ -18,15 +18,6 @@ interface StatusProcess {
 
 /** Bounded: the mirror copies within seconds on every server set (2.11+ only slows down after an outage). */
 const MIRROR_WAIT_MS = 20_000
-
-async function withJsm<T>(servers: string[], use: (jsm: JetStreamManager, nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({servers})
-  try {
-    return await use(await jetstreamManager(nc, {checkAPI: false}), nc)
-  } finally {
-    await nc.close()
-  }
-}
 
 async function waitForMessages(servers: string[], stream: string, expected: number): Promise<number> {
   const deadline = Date.now() + MIRROR_WAIT_MS
