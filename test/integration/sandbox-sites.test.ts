@@ -114,11 +114,27 @@ describe('two-site sandbox: a DR site as a leaf node with its own JetStream doma
     expect(refused.stderr).toContain("belongs to the sandbox's dr site")
   })
 
+  it("a command recorded at the linked DR site goes into the primary's ops log: the DR site makes no second one (an ops-log split brain)", async () => {
+    const declared = await runCli(['incident', 'declare', '--context', 'sandbox-dr', '--title', 'recorded across the link', '--severity', 'minor', '--no-snapshot', '--json'], home.env)
+    expect(declared.code, declared.stderr).toBe(0)
+    const {id} = (JSON.parse(declared.stdout) as {incident: {id: string}}).incident
+    const listed = await runCli(['incident', 'list', '--context', 'sandbox-dr', '--json'], home.env)
+    expect(listed.stdout).toContain(id)
+    expect(await withJsm(dr, async (jsm) => (await jsm.streams.names().next()).sort())).toEqual(['EVENTS_DR'])
+    expect(await withJsm(primary, async (jsm) => (await jsm.streams.info('CIM_OPS', {subjects_filter: 'cim.ops.incident.>'})).state.messages)).toBeGreaterThan(0)
+    const status = await runCli(['dr', 'status', '--all-contexts', '--json'], home.env)
+    expect(JSON.parse(status.stdout)).toMatchObject({status: 'OK', splitBrain: []})
+  })
+
   it("the DR site's JetStream keeps answering with the primary site down (a domain of its own, not a shared meta group)", async () => {
     const state = await readSandboxState(stateDir)
     await stopProcess(state!, 'nats-1')
     const info = await withJsm(dr, (jsm) => jsm.streams.info('EVENTS_DR'))
     expect(info.state.messages).toBeGreaterThan(100)
+    // Alone, the DR site keeps its own ops log: a recorded command creates it there.
+    const declared = await runCli(['incident', 'declare', '--context', 'sandbox-dr', '--title', 'primary site lost', '--severity', 'critical', '--no-snapshot'], home.env)
+    expect(declared.code, declared.stderr).toBe(0)
+    expect(await withJsm(dr, async (jsm) => (await jsm.streams.names().next()).sort())).toEqual(['CIM_OPS', 'EVENTS_DR'])
     const status = await runCli(['sandbox', 'status', '--json'], home.env)
     expect(status.code).toBe(1)
     const processes = (JSON.parse(status.stdout) as {processes: StatusProcess[]}).processes

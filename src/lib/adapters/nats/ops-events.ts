@@ -15,6 +15,7 @@ import {stripUserinfo} from '../redact.js'
 import {withBackpressureRetry} from './backpressure.js'
 import {toNatsError} from './connection.js'
 import {isStreamNotFound, listStreams} from './jetstream.js'
+import {domainOfApiPrefix} from './replication.js'
 
 /** Every ops event is published under this subject. */
 export const OPS_SUBJECTS = 'cim.ops.>'
@@ -54,8 +55,11 @@ export interface OpsPublishResult {
  * when streams capture only part of it, no stream can hold them all.
  */
 export type OpsLogLocation =
-  /** This stream captures all of `cim.ops.>`; `created` when this call created it. */
-  | {state: 'found'; stream: string; configured: boolean; created?: boolean}
+  /**
+   * This stream captures all of `cim.ops.>`; `created` when this call created it. `domain`: it is the ops log of
+   * the linked site this one mirrors (a DR site), reached through that domain's API.
+   */
+  | {state: 'found'; stream: string; configured: boolean; created?: boolean; domain?: string}
   /** No stream captures any ops subject: the configured one can be created. */
   | {state: 'missing'; stream: string}
   /** Streams capture part of `cim.ops.>`: ops events cannot all be stored, and the ops log's stream cannot be created. */
@@ -154,11 +158,35 @@ export async function findOpsLog(jsm: JetStreamManager, configured: string, addr
   return locateOpsLog(await listStreams(jsm, address, timeoutMs, {subject: OPS_SUBJECTS}), configured)
 }
 
-/** Finds the stream holding the ops events and, with `create`, creates the configured one when none does. */
-async function resolveOpsLog(jsm: JetStreamManager, configured: string, address: string, timeoutMs: number, options: OpenOpsLogOptions): Promise<OpsLogLocation> {
+/** How long a writer waits for a linked site's answer before it creates its own ops log: a live link answers in ms. */
+const LINKED_OPS_LOG_PROBE_MS = 1000
+
+/**
+ * The ops log of a site this one mirrors (the origin domains of its mirrors and sources), while that site answers.
+ * A DR site linked to its primary must not create an ops log of its own: every ops event would then be stored at
+ * both sites, a split brain of the ops log. With the primary out of reach it does, and carries on alone.
+ */
+async function linkedOpsLog(nc: NatsConnection, jsm: JetStreamManager, configured: string, address: string, timeoutMs: number): Promise<OpsLogLocation | undefined> {
+  const {jetstreamManager} = await import('@nats-io/jetstream')
+  const prefixes = new Set((await listStreams(jsm, address, timeoutMs)).flatMap((stream) => stream.sources.flatMap((source) => (source.apiPrefix ? [source.apiPrefix] : []))))
+  const probeMs = Math.min(timeoutMs, LINKED_OPS_LOG_PROBE_MS)
+  for (const prefix of prefixes) {
+    const domain = domainOfApiPrefix(prefix)
+    if (!domain) continue
+    const remote = await jetstreamManager(nc, {domain, checkAPI: false, timeout: probeMs})
+    const location = await findOpsLog(remote, configured, address, probeMs).catch(() => undefined)
+    if (location?.state === 'found') return {...location, domain}
+  }
+  return undefined
+}
+
+/** Finds the stream holding the ops events, here or at a linked site, and with `create` creates the configured one when none does. */
+async function resolveOpsLog(nc: NatsConnection, jsm: JetStreamManager, configured: string, address: string, timeoutMs: number, options: OpenOpsLogOptions): Promise<OpsLogLocation> {
   const locate = () => findOpsLog(jsm, configured, address, timeoutMs)
   const location = await locate()
-  if (location.state !== 'missing' || !options.create) return location
+  if (location.state !== 'missing') return location
+  const linked = await linkedOpsLog(nc, jsm, configured, address, timeoutMs)
+  if (linked || !options.create) return linked ?? location
   try {
     await jsm.streams.add(opsLogStreamConfig(options.create))
     return {state: 'found', stream: options.create.name, configured: true, created: true}
@@ -169,11 +197,14 @@ async function resolveOpsLog(jsm: JetStreamManager, configured: string, address:
   }
 }
 
-export async function openOpsLog(nc: NatsConnection, jsm: JetStreamManager, settings: NatsSettings, configured: string, timeoutMs: number, options: OpenOpsLogOptions = {}): Promise<OpsLog> {
-  const {jetstream, DeliverPolicy} = await import('@nats-io/jetstream')
-  const js: JetStreamClient = jetstream(nc, {domain: settings.jsDomain, timeout: timeoutMs})
+export async function openOpsLog(nc: NatsConnection, localJsm: JetStreamManager, settings: NatsSettings, configured: string, timeoutMs: number, options: OpenOpsLogOptions = {}): Promise<OpsLog> {
+  const {jetstream, jetstreamManager, DeliverPolicy} = await import('@nats-io/jetstream')
   const address = stripUserinfo(nc.getServer())
-  const location = await resolveOpsLog(jsm, configured, address, timeoutMs, options)
+  const location = await resolveOpsLog(nc, localJsm, configured, address, timeoutMs, options)
+  const linkedDomain = location.state === 'found' ? location.domain : undefined
+  const domain = linkedDomain ?? settings.jsDomain
+  const js: JetStreamClient = jetstream(nc, {domain, timeout: timeoutMs})
+  const jsm = linkedDomain ? await jetstreamManager(nc, {domain: linkedDomain, checkAPI: false, timeout: timeoutMs}) : localJsm
   const {stream} = location
   const decoder = new TextDecoder()
   const fail = (error: unknown, what: string): never => {
