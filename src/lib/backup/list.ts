@@ -41,7 +41,31 @@ export interface BackupSetSummary {
   serverVersion?: string
 }
 
+/** Scans of a backup root when a set moves while it is read (a backup finishing renames its .partial directory). */
+const SCAN_ATTEMPTS = 3
+
+/**
+ * The backup sets under `root`, newest first. Another cimops may be writing a set meanwhile: its files come and go,
+ * and when it finishes its directory is renamed. A set that vanishes under the scan starts it again (bounded); files
+ * that vanish from a set still being written only leave its size short.
+ */
 export async function listBackups(root: string, now = new Date()): Promise<BackupSetSummary[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await scanBackups(root, now)
+    } catch (error) {
+      if (!(error instanceof SetMoved) || attempt >= SCAN_ATTEMPTS) throw error instanceof SetMoved ? new UsageError(`cannot list backups in ${resolve(root)}`, error.message) : error
+    }
+  }
+}
+
+class SetMoved extends Error {}
+
+function vanished(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+async function scanBackups(root: string, now: Date): Promise<BackupSetSummary[]> {
   const dir = resolve(root)
   let names: string[]
   try {
@@ -62,7 +86,11 @@ export async function listBackups(root: string, now = new Date()): Promise<Backu
       if (natscli) sets.push({...fromManifest(name, path, natscli, await diskUsage(path), now), source: 'natscli'})
       continue
     }
-    sets.push(await summarize(path, now))
+    sets.push(
+      await summarize(path, now).catch((error: unknown) => {
+        throw vanished(error) ? new SetMoved(`${name} changed while it was read, ${SCAN_ATTEMPTS} times`) : error
+      }),
+    )
   }
   return sets.sort((a, b) => b.time.localeCompare(a.time) || a.name.localeCompare(b.name))
 }
@@ -130,12 +158,21 @@ function fromManifest(name: string, path: string, manifest: Manifest, size: numb
   }
 }
 
-async function diskUsage(path: string): Promise<number> {
+/** Bytes of the files under `path`; a file or directory gone before it is measured counts nothing. */
+async function diskUsage(path: string, top = true): Promise<number> {
   let total = 0
-  for (const entry of await readdir(path, {withFileTypes: true})) {
+  let entries
+  try {
+    entries = await readdir(path, {withFileTypes: true})
+  } catch (error) {
+    // The set itself gone is the caller's to handle; a subdirectory gone is a set still being written.
+    if (!top && vanished(error)) return 0
+    throw error
+  }
+  for (const entry of entries) {
     const child = join(path, entry.name)
-    if (entry.isDirectory()) total += await diskUsage(child)
-    else if (entry.isFile()) total += (await stat(child)).size
+    if (entry.isDirectory()) total += await diskUsage(child, false)
+    else if (entry.isFile()) total += await stat(child).then((info) => info.size, (error: unknown) => (vanished(error) ? 0 : Promise.reject(error)))
   }
   return total
 }

@@ -305,3 +305,22 @@ describe('FileSink', () => {
     expect(Buffer.concat(chunks).equals(data)).toBe(true)
   })
 })
+
+describe('listBackups beside a backup being written', () => {
+  /** Bounded: enough rounds for the scan to meet a file or a set directory mid-move on every run seen. */
+  const ROUNDS = 150
+
+  it('never fails when a set finishes (its .partial directory renamed) or its files move while it is listed', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const partial = join(root, `2026120${round % 10}T000000Z-${round}.partial`)
+      await mkdir(join(partial, 'KV_cim_gpu_health'), {recursive: true})
+      await writeFile(join(partial, PARTIAL_MARKER), JSON.stringify({startedAt: new Date().toISOString(), mode: 'snapshot'}))
+      await writeFile(join(partial, 'KV_cim_gpu_health', 'stream.tar.s2'), 'x'.repeat(64))
+      const listing = listBackups(root)
+      await rename(join(partial, 'KV_cim_gpu_health', 'stream.tar.s2'), join(partial, 'KV_cim_gpu_health', 'stream.arc.s2'))
+      await rename(partial, partial.slice(0, -'.partial'.length))
+      const sets = await listing
+      expect(sets.every((set) => set.name.includes('T000000Z-'))).toBe(true)
+    }
+  })
+})
