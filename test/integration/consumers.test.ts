@@ -223,7 +223,18 @@ describe('consumer report against nats-server (the chosen server set)', () => {
     const env: Record<string, string> = {...(process.env as Record<string, string>), ...home.env, NO_COLOR: '1', COLUMNS: '220', NODE_ENV: ''}
     const tty = spawn('script', ['-qfec', command, '/dev/null'], {cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe']})
     const output = finished(tty)
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    // Ctrl-C once a report with rates has been drawn (a loaded machine draws it late), at most after 20 s.
+    await new Promise<void>((resolve) => {
+      let drawn = ''
+      const timer = setTimeout(resolve, 20_000)
+      tty.stdout?.on('data', (chunk: Buffer) => {
+        drawn += chunk.toString('utf8')
+        if (/RATE +ETA/.test(drawn) && /caught-up .* caught up/.test(drawn)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
     tty.stdin?.write('\u0003')
     const result = await output
     expect(result.code).toBe(130)
