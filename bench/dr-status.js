@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
-import {interruptible, Interrupted, isolatedEnv, median} from './lib.js'
+import {interruptible, Interrupted, isolatedEnv, median, runCliJson} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(root, 'bin/run.js')
@@ -38,16 +38,7 @@ const [{sandboxDown, sandboxUp}, {selectSandboxContext}, {connect}, {jetstreamMa
 
 /** The whole CLI process, as cron or an operator runs it. */
 function runCli(args) {
-  const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [cli, ...args], {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000})
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-  let report
-  try {
-    report = JSON.parse(result.stdout.toString())
-  } catch {
-    throw new Error(`dr status: output is not valid JSON (exit ${result.status ?? result.signal}): ${result.stdout}${result.stderr}`)
-  }
-  return {wallMs, exitCode: result.status, report}
+  return runCliJson(cli, args, {env, what: 'dr status'})
 }
 
 let sandboxStarted = false

@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {sandboxDown, sandboxUp, seedSandbox} from '../dist/lib/sandbox/index.js'
+import {runCliJson} from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const runs = Number(process.env.BENCH_RUNS ?? 15)
@@ -49,16 +50,7 @@ const checkpoint = async () => {
 
 /** Runs the CLI once; returns wall time and the parsed JSON report. Only invalid JSON fails the benchmark. */
 function runCli(name, args) {
-  const started = process.hrtime.bigint()
-  const result = spawnSync(process.execPath, [cli, ...args], {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000})
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-  let report
-  try {
-    report = JSON.parse(result.stdout.toString())
-  } catch {
-    throw new Error(`${name}: output is not valid JSON (exit ${result.status ?? result.signal}): ${result.stdout}${result.stderr}`)
-  }
-  return {wallMs, exitCode: result.status, report}
+  return runCliJson(cli, args, {env, what: name})
 }
 
 /** A TCP server on 127.0.0.1 that accepts connections and never answers. */

@@ -1,6 +1,6 @@
 // Shared by the benchmarks: an isolated environment for the CLI, child processes measured with
 // /usr/bin/time -v (wall, CPU, peak RSS), CIM-shaped events, and stopping cleanly on Ctrl-C.
-import {spawn} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -134,4 +134,21 @@ export function runNode(argv, {env, what, allowFail = false}) {
       resolve({json, wallSeconds, cpuSeconds, peakRssMB: rss ? Number(rss[1]) / 1024 : undefined})
     })
   })
+}
+
+/**
+ * Runs the CLI once, as cron or an operator runs it (the whole process), and parses its JSON report.
+ * Returns {wallMs, exitCode, report}; only output that is not JSON fails the benchmark.
+ */
+export function runCliJson(cli, args, {env, what}) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync(process.execPath, [cli, ...args], {env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000})
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  let report
+  try {
+    report = JSON.parse(result.stdout.toString())
+  } catch {
+    throw new Error(`${what}: output is not valid JSON (exit ${result.status ?? result.signal}): ${result.stdout}${result.stderr}`)
+  }
+  return {wallMs, exitCode: result.status, report}
 }
