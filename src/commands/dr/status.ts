@@ -5,7 +5,7 @@ import {NAGIOS_CODE} from '../../lib/core/check/status.js'
 import type {ResolvedContext} from '../../lib/core/context-types.js'
 import {withThresholdFlags} from '../../lib/core/context.js'
 import {parseDuration} from '../../lib/core/duration.js'
-import {loadNatsSessionOpener, type NatsSession} from '../../lib/core/nats-session.js'
+import type {NatsSession} from '../../lib/core/nats-session.js'
 import type {DrStatusReport} from '../../lib/dr/status.js'
 
 const THRESHOLDS = 'THRESHOLD'
@@ -37,24 +37,17 @@ Exit code is the Nagios code of the overall status: 0 OK, 1 WARNING, 2 CRITICAL,
     const contexts = ((await this.fleetContexts()) ?? [await this.context()]).map((ctx) => this.withOverrides(ctx))
     const {drStatus} = await import('../../lib/dr/status.js')
     const sessions = await this.sessions(contexts)
-    let report: DrStatusReport
-    try {
-      report = await drStatus(contexts.map((ctx, i) => ({ctx, session: sessions[i]})))
-    } finally {
-      // The single context's session is the command's own, closed when it ends.
-      if (sessions.length > 1) await Promise.all(sessions.map((session) => session.close().catch(() => undefined)))
-    }
+    const report = await drStatus(contexts.map((ctx, i) => ({ctx, session: sessions[i]})))
     const {formatDrNagios, renderDrStatus} = await import('../../lib/dr/render.js')
     this.print(this.flags.format === 'nagios' ? formatDrNagios(report) : renderDrStatus(report, this.style, {width: this.width}))
     process.exitCode = NAGIOS_CODE[report.status]
     return report
   }
 
-  /** The command's own session for one context; one each for several. */
+  /** The command's own session for one context; one each for several, held and closed like it. */
   private async sessions(contexts: ResolvedContext[]): Promise<NatsSession[]> {
     if (contexts.length === 1) return [await this.nats()]
-    const open = await loadNatsSessionOpener()
-    return contexts.map((ctx) => open(ctx.nats, {timeoutMs: ctx.timeoutMs, name: 'cimops-dr-status'}))
+    return Promise.all(contexts.map((ctx) => this.natsAt(ctx, {name: 'cimops-dr-status'})))
   }
 
   private withOverrides(ctx: ResolvedContext): ResolvedContext {
