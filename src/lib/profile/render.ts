@@ -73,9 +73,10 @@ export function renderProfile(report: ProfileReport, {style, width, chart = fals
 
 function describeTarget(report: ProfileReport): string {
   const {target, samples} = report
-  const span = samples.length > 1 ? ` over ${formatDuration(Date.parse(samples.at(-1)!.at) - Date.parse(samples[0].at))}` : ''
+  // To a tenth of a second: a window of 20s read as 19.99s would say "19s".
+  const span = samples.length > 1 ? ` over ${formatDuration(Math.round((Date.parse(samples.at(-1)!.at) - Date.parse(samples[0].at)) / 100) * 100)}` : ''
   const unit = target.foundBy === 'systemd' ? ` (main process of systemd unit ${target.service})` : ''
-  return `Process ${target.pid} ${target.name}${unit}: ${plural(samples.length, 'sample')}${span}, every ${formatDuration(report.intervalMs)}${target.cmdline ? `\n${target.cmdline}` : ''}`
+  return `Process ${target.pid} ${target.name}${unit}: ${plural(samples.length, 'sample')}${span}, every ${formatDuration(report.intervalMs)}${target.cmdline && target.cmdline !== target.name ? `\n${target.cmdline}` : ''}`
 }
 
 function growthPhrase(report: ProfileReport): string {

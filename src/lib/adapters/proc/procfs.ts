@@ -35,7 +35,7 @@ export interface ProcessInfo {
   pid: number
   /** comm: the kernel's name of the process (at most 15 characters). */
   name: string
-  /** The command line, arguments joined by spaces. */
+  /** The command line, arguments joined by spaces (a process that set its title shows that instead). */
   cmdline: string
 }
 
@@ -132,10 +132,10 @@ export async function readUptimeSeconds(): Promise<number> {
 
 export async function readProcessInfo(pid: number): Promise<ProcessInfo> {
   const [comm, cmdline] = await Promise.all([readProcFile(pid, 'comm'), readProcFile(pid, 'cmdline')])
-  return {pid, name: comm.trim(), cmdline: parseCmdline(cmdline).join(' ')}
+  return {pid, name: comm.trim(), cmdline: parseCmdline(cmdline).join(' ').trim()}
 }
 
-/** Every process of this PID namespace that `processNamed` matches, but this one; processes that end while listed are skipped. */
+/** Every live process of this PID namespace that `processNamed` matches, but this one; processes that end while listed are skipped. */
 export async function findProcessesNamed(name: string): Promise<ProcessInfo[]> {
   const pids = (await readdir(PROC)).filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => pid !== process.pid)
   const found = await Promise.all(
@@ -143,7 +143,10 @@ export async function findProcessesNamed(name: string): Promise<ProcessInfo[]> {
       try {
         const [comm, cmdline] = await Promise.all([readFile(`${PROC}/${pid}/comm`, 'utf8'), readFile(`${PROC}/${pid}/cmdline`, 'utf8')])
         const argv = parseCmdline(cmdline)
-        return processNamed({name: comm.trim(), argv}, name) ? [{pid, name: comm.trim(), cmdline: argv.join(' ')}] : []
+        if (!processNamed({name: comm.trim(), argv}, name)) return []
+        // A zombie has exited: only its exit status waits for its parent.
+        if (parseStat(await readFile(`${PROC}/${pid}/stat`, 'utf8')).state === 'Z') return []
+        return [{pid, name: comm.trim(), cmdline: argv.join(' ').trim()}]
       } catch {
         // Gone meanwhile, or hidden from this user: not a candidate.
         return []
