@@ -7,16 +7,18 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
-import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
+import {finished, isolatedHome, ROOT, runCli, startCli} from '../helpers/cli.js'
+import {useSandbox} from '../helpers/sandbox.js'
 
 interface ProfileJson {
   target: {pid: number; name: string; foundBy: string}
   verdict: 'stable' | 'growing' | 'leaking' | 'unknown'
   status: string
   growth: {bytesPerHour: number; r2: number; confidence: number} | null
-  samples: Array<{at: string; rssBytes: number; cpuPercent: number; fds: number | null}>
+  samples: Array<{at: string; rssBytes: number; cpuPercent: number; fds: number | null; nats?: {pendingBytes: number; closedReason?: string} | null}>
   partial: boolean
   reason?: string
+  notes: string[]
 }
 
 const MiB = 1024 * 1024
@@ -36,9 +38,10 @@ afterEach(() => {
 })
 
 /** A node process running `body` once it has said it is ready (started up: its own start is no growth). */
-async function child(body: string, {title, args = [], env = {}}: {title?: string; args?: string[]; env?: Record<string, string>} = {}): Promise<ChildProcess> {
-  const script = `${title ? `process.title = ${JSON.stringify(title)};` : ''} console.log('ready'); ${body}`
-  const proc = spawn(process.execPath, [...args, '-e', script], {stdio: ['ignore', 'pipe', 'ignore'], env: {...process.env, ...env}})
+async function child(body: string, {title, args = [], env = {}, ready = "console.log('ready');"}: {title?: string; args?: string[]; env?: Record<string, string>; ready?: string} = {}): Promise<ChildProcess> {
+  const script = `${title ? `process.title = ${JSON.stringify(title)};` : ''} ${ready} ${body}`
+  // In the repository, so that a module script finds its packages.
+  const proc = spawn(process.execPath, [...args, '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], env: {...process.env, ...env}})
   children.push(proc)
   await new Promise((resolve) => proc.stdout!.once('data', resolve))
   return proc
@@ -126,5 +129,28 @@ describe('cimops profile-service', () => {
     const several = await runCli(['profile-service', '--service', title], home.env)
     expect(several.code).toBe(64)
     expect(several.stderr).toMatch(new RegExp(`^cimops: 2 processes are named "${title}": .*\\b${one.pid}\\b.*\\b${two.pid}\\b|^cimops: 2 processes are named "${title}": .*\\b${two.pid}\\b.*\\b${one.pid}\\b`))
+  })
+})
+
+describe('cimops profile-service --nats-client', () => {
+  const sandbox = useSandbox({components: ['nats']})
+
+  it('the local process of a NATS connection, with the bytes pending for it; its close is noted with the reason', async () => {
+    const {natsServers, processes} = sandbox().state
+    const monitorUrl = processes.find((p) => p.monitorUrl)!.monitorUrl!
+    const name = `cim-profiled-${process.pid}`
+    const body = `const nc = await connect({servers: ${JSON.stringify(natsServers)}, name: ${JSON.stringify(name)}}); await nc.flush(); console.log('ready'); setTimeout(() => nc.close(), 1500); setInterval(() => {}, 100)`
+    const proc = await child(`import {connect} from '@nats-io/transport-node'; ${body}`, {args: ['--input-type=module'], ready: ''})
+    const result = await runCli(['profile-service', '--nats-client', name, '--nats-monitor', monitorUrl, '--duration', '3s', '--interval', '300ms', '--json'], home.env)
+    const report = JSON.parse(result.stdout) as ProfileJson & {target: {natsClient: {name: string; cid: number}}}
+    expect(report.target).toMatchObject({pid: proc.pid, foundBy: 'nats-client', natsClient: {name}})
+    expect(report.samples[0].nats).toEqual({pendingBytes: expect.any(Number)})
+    // Closed by the client after 1.5s: the server remembers it, and why.
+    expect(report.samples.at(-1)!.nats).toMatchObject({closedReason: 'Client Closed'})
+    expect(report.notes).toContain(`NATS connection ${report.target.natsClient.cid} closed: Client Closed`)
+
+    const none = await runCli(['profile-service', '--nats-client', 'cim-nobody', '--nats-monitor', monitorUrl], home.env)
+    expect(none.code).toBe(2)
+    expect(none.stderr).toBe(`cimops: no NATS client "cim-nobody": no open connection of that name at ${monitorUrl} (the name is the one the client gives when it connects)\n`)
   })
 })

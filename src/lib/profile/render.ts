@@ -43,10 +43,12 @@ export function renderProfile(report: ProfileReport, {style, width, chart = fals
   const {samples} = report
   if (samples.length > 0) {
     const fds = samples.map((s) => s.fds).filter((n): n is number => n !== null)
+    const pending = samples.flatMap((s) => (s.nats ? [s.nats.pendingBytes] : []))
     const rows: SeriesRow[] = [
       {name: 'RSS', values: samples.map((s) => s.rssBytes), format: formatBytes},
       {name: 'CPU', values: samples.map((s) => s.cpuPercent), format: (v) => `${v.toFixed(1)}%`},
       ...(fds.length > 0 ? [{name: 'FDS', values: fds, format: String}] : []),
+      ...(pending.length > 0 ? [{name: 'NATS PENDING', values: pending, format: formatBytes}] : []),
     ]
     const chartWidth = Math.min(MAX_CHART_WIDTH, width === undefined ? MAX_CHART_WIDTH : Math.max(MIN_CHART_WIDTH, width - NUMBERS_WIDTH))
     blocks.push(
@@ -75,7 +77,8 @@ function describeTarget(report: ProfileReport): string {
   const {target, samples} = report
   // To a tenth of a second: a window of 20s read as 19.99s would say "19s".
   const span = samples.length > 1 ? ` over ${formatDuration(Math.round((Date.parse(samples.at(-1)!.at) - Date.parse(samples[0].at)) / 100) * 100)}` : ''
-  const unit = target.foundBy === 'systemd' ? ` (main process of systemd unit ${target.service})` : ''
+  const unit =
+    target.foundBy === 'systemd' ? ` (main process of systemd unit ${target.service})` : target.natsClient ? ` (NATS client ${target.natsClient.name}, connection ${target.natsClient.cid})` : ''
   return `Process ${target.pid} ${target.name}${unit}: ${plural(samples.length, 'sample')}${span}, every ${formatDuration(report.intervalMs)}${target.cmdline && target.cmdline !== target.name ? `\n${target.cmdline}` : ''}`
 }
 

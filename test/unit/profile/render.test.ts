@@ -71,6 +71,17 @@ describe('renderProfile', () => {
     expect(empty).toContain('UNKNOWN: 0 samples')
   })
 
+  it('a NATS client: its connection in the title, the bytes the server holds for it as a series', () => {
+    const nats = report({
+      target: {pid: 4242, name: 'node', cmdline: 'node projector.js', foundBy: 'nats-client', natsClient: {name: 'cim-projector', cid: 17, monitorUrl: 'http://127.0.0.1:8222'}},
+      samples: samples(5).map((s, i) => ({...s, nats: i === 2 ? null : {pendingBytes: i * 1024}})),
+    })
+    const text = renderProfile(nats, {style})
+    expect(text).toContain('Process 4242 node (NATS client cim-projector, connection 17): 5 samples')
+    expect(text).toMatch(/^NATS PENDING\s+0 B\s+4\.0 KiB\s+0 B\s+4\.0 KiB$/m)
+    expectFits((w) => renderProfile(nats, {style, width: w, chart: true}), 80, [['RSS'], ['NATS PENDING']])
+  })
+
   it.each(WIDTHS)('with charts, fits %i columns', (width) => {
     const text = expectFits((w) => renderProfile(report(), {style, width: w, chart: true}), width, [['RSS'], ['CPU'], ['FDS']])
     expect(text).toContain('CHART')

@@ -1,9 +1,10 @@
 /**
  * Reads one process's resources from Linux /proc: resident memory (status VmRSS), CPU time (stat utime + stime),
- * open file descriptors (entries of fd/), its name (comm, cmdline). Read-only; needs nothing beyond what /proc lets
+ * open file descriptors (entries of fd/), its name (comm, cmdline); and which process holds a TCP connection
+ * (net/tcp, net/tcp6, and the socket links in each fd/). Read-only; needs nothing beyond what /proc lets
  * this user see. The parsers take the files' text, so they are tested on captured output.
  */
-import {readdir, readFile} from 'node:fs/promises'
+import {readdir, readFile, readlink} from 'node:fs/promises'
 import {basename} from 'node:path'
 
 import {CimopsError, ExitCode, NotFoundError, OperationError, ParseError} from '../../core/errors.js'
@@ -178,4 +179,48 @@ export async function systemdMainPid(unit: string, signal?: AbortSignal): Promis
     if (error instanceof ToolNotFoundError) return undefined
     throw error
   }
+}
+
+export interface TcpSocket {
+  localPort: number
+  remotePort: number
+  /** The kernel's state code: 1 is ESTABLISHED. */
+  state: number
+  inode: number
+}
+
+const ESTABLISHED = 1
+
+/** `/proc/net/tcp` or `tcp6`: one socket a line after the header; addresses are hex `ADDR:PORT`. */
+export function parseNetTcp(text: string): TcpSocket[] {
+  return text
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length >= 10)
+    .map((fields) => ({
+      localPort: Number.parseInt(fields[1].split(':')[1], 16),
+      remotePort: Number.parseInt(fields[2].split(':')[1], 16),
+      state: Number.parseInt(fields[3], 16),
+      inode: Number(fields[9]),
+    }))
+}
+
+/**
+ * The process on this host holding the established TCP connection from `localPort` to `remotePort`; undefined when
+ * there is none, or its process is hidden from this user (another user's sockets need root).
+ */
+export async function pidOfConnection(localPort: number, remotePort: number): Promise<number | undefined> {
+  const tables = await Promise.all(['tcp', 'tcp6'].map((file) => readFile(`${PROC}/net/${file}`, 'utf8').catch(() => '')))
+  const socket = tables.flatMap(parseNetTcp).find((s) => s.state === ESTABLISHED && s.localPort === localPort && s.remotePort === remotePort && s.inode > 0)
+  if (!socket) return undefined
+  const link = `socket:[${socket.inode}]`
+  const pids = (await readdir(PROC)).filter((entry) => /^\d+$/.test(entry)).map(Number)
+  for (const pid of pids) {
+    const fds = await readdir(`${PROC}/${pid}/fd`).catch(() => [])
+    for (const fd of fds) {
+      if ((await readlink(`${PROC}/${pid}/fd/${fd}`).catch(() => '')) === link) return pid
+    }
+  }
+  return undefined
 }

@@ -1,12 +1,15 @@
 import {spawn} from 'node:child_process'
+import {connect, createServer, type AddressInfo} from 'node:net'
 import {describe, expect, it} from 'vitest'
 
 import {
   findProcessesNamed,
   parseCmdline,
+  parseNetTcp,
   parseStat,
   parseStatusRss,
   parseUptime,
+  pidOfConnection,
   processNamed,
   readProcessInfo,
   readProcSample,
@@ -86,6 +89,42 @@ describe('reading /proc', () => {
       await expect.poll(async () => (await findProcessesNamed(name.slice(0, 15))).map((p) => p.pid), {timeout: 5000}).toEqual([child.pid])
     } finally {
       child.kill()
+    }
+  })
+})
+
+// Captured /proc/net/tcp and tcp6: a listener on 4222, a client from 51234 to it (ESTABLISHED, state 01).
+const NET_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:107E 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3084613 1 00000000ab629289 100 0 0 10 0
+   1: 0100007F:C822 0100007F:107E 01 00000000:00000000 00:00000000 00000000  1000        0 3090001 1 0000000000000000 20 4 30 10 -1
+`
+const NET_TCP6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:C823 00000000000000000000000001000000:107E 01 00000000:00000000 00:00000000 00000000  1000        0 3090002 1 0000000000000000 20 4 30 10 -1
+`
+
+describe('TCP connections', () => {
+  it('parseNetTcp reads ports, state and inode of IPv4 and IPv6 sockets', () => {
+    expect(parseNetTcp(NET_TCP)).toEqual([
+      {localPort: 4222, remotePort: 0, state: 10, inode: 3_084_613},
+      {localPort: 51_234, remotePort: 4222, state: 1, inode: 3_090_001},
+    ])
+    expect(parseNetTcp(NET_TCP6)).toEqual([{localPort: 51_235, remotePort: 4222, state: 1, inode: 3_090_002}])
+    expect(parseNetTcp('')).toEqual([])
+  })
+
+  it('pidOfConnection finds the process holding a connection, by its port and the port it connects to', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const serverPort = (server.address() as AddressInfo).port
+    const client = connect(serverPort, '127.0.0.1')
+    try {
+      await new Promise((resolve) => client.once('connect', resolve))
+      expect(await pidOfConnection(client.localPort!, serverPort)).toBe(process.pid)
+      // The same local port to another server port is no connection.
+      expect(await pidOfConnection(client.localPort!, serverPort === 65_535 ? 1 : serverPort + 1)).toBeUndefined()
+    } finally {
+      client.destroy()
+      server.close()
     }
   })
 })
