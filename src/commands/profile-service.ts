@@ -9,6 +9,8 @@ import type {ProfileReport, ProfileSample, TargetSelector} from '../lib/profile/
 /** Below this, reading /proc would be most of what the profile measures. */
 const MIN_INTERVAL_MS = 100
 const TARGET_FLAGS = ['pid', 'service', 'nats-client']
+/** nats-server's usual `http: 8222`. */
+const DEFAULT_NATS_MONITOR = 'http://127.0.0.1:8222'
 /** Without a terminal, a progress line at most this often. */
 const PROGRESS_LINE_EVERY_MS = 10_000
 
@@ -30,7 +32,8 @@ Exit code: 0 STABLE, 1 GROWING, 2 LEAKING, 3 UNKNOWN (also when it cannot read t
     pid: Flags.integer({min: 1, summary: 'The process to profile.', exactlyOne: TARGET_FLAGS}),
     service: Flags.string({summary: 'A systemd unit or a process name (comm or program) that names exactly one process.', exactlyOne: TARGET_FLAGS}),
     'nats-client': Flags.string({summary: 'The local process of the NATS connection of this client name (connz of --nats-monitor).', exactlyOne: TARGET_FLAGS}),
-    'nats-monitor': Flags.string({summary: "The nats-server's HTTP monitoring endpoint, for --nats-client.", default: 'http://127.0.0.1:8222', dependsOn: ['nats-client']}),
+    // No oclif default: a default would count as given, and dependsOn refuse every run without --nats-client.
+    'nats-monitor': Flags.string({summary: `The nats-server's HTTP monitoring endpoint, for --nats-client [default: ${DEFAULT_NATS_MONITOR}].`, dependsOn: ['nats-client']}),
     duration: Flags.string({summary: 'How long to profile.', default: '300s'}),
     interval: Flags.string({summary: 'Time between samples.', default: '5s'}),
     quiet: Flags.boolean({char: 'q', summary: 'No progress on stderr.'}),
@@ -46,7 +49,7 @@ Exit code: 0 STABLE, 1 GROWING, 2 LEAKING, 3 UNKNOWN (also when it cannot read t
     // The NATS monitor is called with the context's timeout (--timeout over it).
     const monitorTimeoutMs = f['nats-client'] === undefined ? undefined : (await this.context()).timeoutMs
     const selector: TargetSelector =
-      f.pid !== undefined ? {pid: f.pid} : f.service !== undefined ? {service: f.service} : {natsClient: f['nats-client']!, monitorUrl: f['nats-monitor'], timeoutMs: monitorTimeoutMs!}
+      f.pid !== undefined ? {pid: f.pid} : f.service !== undefined ? {service: f.service} : {natsClient: f['nats-client']!, monitorUrl: f['nats-monitor'] ?? DEFAULT_NATS_MONITOR, timeoutMs: monitorTimeoutMs!}
     const target = await service.findTarget(selector, this.signal)
 
     const mode = progressMode({quiet: f.quiet, json: this.jsonEnabled()})

@@ -100,7 +100,7 @@ describe('cimops profile-service', () => {
 
     const text = await runCli(['profile-service', '--pid', String(proc.pid), ...WINDOW], home.env)
     expect(text.code).toBe(2)
-    expect(text.stderr).toBe(`cimops: no process ${proc.pid}: /proc/${proc.pid} does not exist (it is not running, or runs in another PID namespace (a container))\n`)
+    expect(text.stderr).toBe(`cimops: no process ${proc.pid}: /proc/${proc.pid} does not exist (it is not running, or runs in another PID namespace, such as a container's)\n`)
   })
 
   it('Ctrl-C: the partial report, exit 130', async () => {

@@ -95,7 +95,7 @@ function isDenied(error: unknown): boolean {
 }
 
 export function noSuchProcess(pid: number): NotFoundError {
-  return new NotFoundError(`no process ${pid}`, `${PROC}/${pid} does not exist`, {hint: 'it is not running, or runs in another PID namespace (a container)', system: 'proc'})
+  return new NotFoundError(`no process ${pid}`, `${PROC}/${pid} does not exist`, {hint: "it is not running, or runs in another PID namespace, such as a container's", system: 'proc'})
 }
 
 async function readProcFile(pid: number, file: string): Promise<string> {
