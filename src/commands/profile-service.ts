@@ -47,9 +47,13 @@ Exit code: 0 STABLE, 1 GROWING, 2 LEAKING, 3 UNKNOWN (also when it cannot read t
     if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration}`, 'a profile needs several samples')
     const [service, render, {progressMode, startLiveView}] = await Promise.all([import('../lib/profile/service.js'), import('../lib/profile/render.js'), import('../lib/ui/live.js')])
     // The NATS monitor is called with the context's timeout (--timeout over it).
-    const monitorTimeoutMs = f['nats-client'] === undefined ? undefined : (await this.context()).timeoutMs
     const selector: TargetSelector =
-      f.pid !== undefined ? {pid: f.pid} : f.service !== undefined ? {service: f.service} : {natsClient: f['nats-client']!, monitorUrl: f['nats-monitor'] ?? DEFAULT_NATS_MONITOR, timeoutMs: monitorTimeoutMs!}
+      f.pid !== undefined
+        ? {pid: f.pid}
+        : f.service !== undefined
+          ? {service: f.service}
+          : {natsClient: f['nats-client']!, monitorUrl: f['nats-monitor'] ?? DEFAULT_NATS_MONITOR, timeoutMs: (await this.context()).timeoutMs}
+    const monitorTimeoutMs = 'timeoutMs' in selector ? selector.timeoutMs : undefined
     const target = await service.findTarget(selector, this.signal)
 
     const mode = progressMode({quiet: f.quiet, json: this.jsonEnabled()})
