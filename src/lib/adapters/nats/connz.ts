@@ -62,9 +62,13 @@ export function natsMonitor(url: string, timeoutMs: number): NatsMonitor {
       return (connz.connections ?? []).filter((c) => c.name === name).map(toConnection)
     },
     async connection(cid) {
-      const connz = await http.getJson('/connz', connzSchema, {cid, state: 'any', subs: 0})
-      const found = connz.connections?.find((c) => c.cid === cid)
-      return found ? toConnection(found) : undefined
+      // Open first, then closed: with a cid, the server's state=any searches the closed ones only.
+      for (const state of ['open', 'closed']) {
+        const connz = await http.getJson('/connz', connzSchema, {cid, state, subs: 0})
+        const found = connz.connections?.find((c) => c.cid === cid)
+        if (found) return toConnection(found)
+      }
+      return undefined
     },
   }
 }

@@ -2,7 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {natsMonitor} from '../../../../src/lib/adapters/nats/connz.js'
 import {ParseError, UnreachableError} from '../../../../src/lib/core/errors.js'
-import {json, type Loopback, startLoopback} from '../loopback.js'
+import {json, type Loopback, type Route, send, startLoopback} from '../loopback.js'
 
 // The shape of nats-server 2.9's connz, cut to what is read.
 const OPEN = {
@@ -30,12 +30,21 @@ describe('natsMonitor', () => {
     expect(server.requests[0].url).toBe('/connz?subs=0&limit=100000')
   })
 
-  it('one connection by id, open or closed: a closed one says why', async () => {
-    server = await startLoopback({'/connz': json(200, CLOSED)})
+  it('one connection by id, open or else closed: a closed one says why', async () => {
+    const byState: Route = (req, res) => send(res, 200, 'application/json', JSON.stringify(req.url!.includes('state=closed') ? CLOSED : OPEN))
+    server = await startLoopback({'/connz': byState})
     const monitor = natsMonitor(server.url, 2000)
+    expect(await monitor.connection(5)).toEqual({cid: 5, name: 'cim-projector', ip: '127.0.0.1', port: 51234, pendingBytes: 0})
     expect(await monitor.connection(9)).toEqual({cid: 9, name: 'cim-slow', ip: '127.0.0.1', port: 51400, pendingBytes: 65_536, closedReason: 'Slow Consumer (Write Deadline)'})
     expect(await monitor.connection(10)).toBeUndefined()
-    expect(server.requests[0].url).toBe('/connz?cid=9&state=any&subs=0')
+    // With a cid, the server's state=any looks at closed connections only: open is asked first.
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/connz?cid=5&state=open&subs=0',
+      '/connz?cid=9&state=open&subs=0',
+      '/connz?cid=9&state=closed&subs=0',
+      '/connz?cid=10&state=open&subs=0',
+      '/connz?cid=10&state=closed&subs=0',
+    ])
   })
 
   it('a server without connections answers null: none', async () => {
