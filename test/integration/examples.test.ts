@@ -59,6 +59,7 @@ const ADAPTED: Array<{match: RegExp; skip?: string; bounded?: string; rewrite?: 
   {match: /^cimops context (add|import-nats) /, bareConfig: 'adds the contexts prod and staging that the other examples find already there'},
   {match: /--annotation/, usageOn: {alertmanagerBelow: '0.32.0', why: 'Alertmanager before 0.32 would drop annotations: refused (64), as documented'}},
   {match: /--watch|^cimops events tail|^cimops monitor\b/, bounded: 'runs until stopped'},
+  {match: /^cimops profile-service\b/, bounded: 'profiles for minutes; Ctrl-C gives its partial report'},
   {
     match: /^cimops monitor\b/,
     rewrite: (command) => `${command.replace(/ --listen \S+/, '').replace(/\s*&$/, '')} --listen 127.0.0.1:0`,

@@ -177,9 +177,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`cimops: warning: ${redactString(text)}\n`)
   }
 
-  /** Width for tables: the terminal's, else COLUMNS when set, else unlimited (a pipe or a file keeps every character). */
+  /**
+   * Width for tables: the terminal's, else COLUMNS when set, else unlimited (a pipe or a file keeps every character).
+   * A terminal of 0 columns (a pseudo-terminal nobody sized: `script`, some CI runners) does not know its width.
+   */
   protected get width(): number | undefined {
-    if (process.stdout.isTTY) return process.stdout.columns
+    if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns
     const columns = Number(process.env.COLUMNS)
     return Number.isInteger(columns) && columns > 0 ? columns : undefined
   }
