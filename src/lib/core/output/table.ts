@@ -47,7 +47,9 @@ const MIN_WRAP_WIDTH = 12
 /** A shortened column keeps this much (or its header, if shorter) before the ellipsis. */
 const MIN_TRUNCATED_WIDTH = 8
 
-export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, options: TableOptions = {}): string {
+export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>, given: TableOptions = {}): string {
+  // A terminal that reports 0 columns (some CI ptys) gives no width to fit, not a width nothing fits in.
+  const options = given.width !== undefined && given.width < 1 ? {...given, width: undefined} : given
   const gap = options.gap ?? 2
   const allCells = rows.map((row) => columns.map((column) => oneLine(column.get(row))))
   const natural = columns.map((column, i) => Math.max(visibleLength(column.header), ...allCells.map((line) => visibleLength(line[i]))))

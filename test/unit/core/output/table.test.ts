@@ -106,6 +106,11 @@ describe('columns left out', () => {
     expect(renderTable(ROWS, columns, {width: 80})).not.toContain('left out')
     expect(renderTable(ROWS, columns)).not.toContain('left out')
   })
+
+  it('a width of 0 (a pty that reports no columns) is no width: the whole table, nothing left out', () => {
+    const columns: Array<Column<Row>> = [...COLUMNS, {header: 'WAITING', get: () => '0', align: 'right', hide: 1}]
+    expect(renderTable(ROWS, columns, {width: 0})).toBe(renderTable(ROWS, columns))
+  })
 })
 
 describe('wrapText', () => {
