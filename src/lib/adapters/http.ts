@@ -1,10 +1,12 @@
 /**
- * The HTTP transport shared by the Prometheus and Alertmanager adapters: one axios instance per
- * client (no global interceptors), a deadline on every call, zod-validated JSON, and failures
- * turned into the typed errors of core/errors.ts naming the system and the endpoint.
+ * The HTTP transport shared by the Prometheus and Alertmanager adapters: Node's own http/https
+ * modules (a health check pays ~15 ms to load them where axios cost ~200 ms, issue 22), a deadline
+ * on the whole call, a cap on every body, zod-validated JSON, and failures turned into the typed
+ * errors of core/errors.ts naming the system and the endpoint. Requests go straight to the server:
+ * HTTP(S)_PROXY is not consulted for these in-network services.
  */
 import {readFileSync} from 'node:fs'
-import type {AxiosInstance, AxiosRequestConfig, AxiosResponse} from 'axios'
+import type {IncomingHttpHeaders, IncomingMessage, RequestOptions} from 'node:http'
 import type {ZodType} from 'zod'
 import {ApiError, ConfigError, ParseError, TimeoutError, UnreachableError} from '../core/errors.js'
 import {formatBytes} from '../core/output/units.js'
@@ -42,34 +44,34 @@ export interface HttpClient {
   delete(path: string): Promise<void>
 }
 
-const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'])
 const MAX_MESSAGE_CHARS = 300
 const MAX_ISSUES = 3
 /** Default cap of a response body: lists of alerts or silences, rules, targets. A 2 GiB body once took Node down (issue 15). */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+/** A GET follows this many redirects (a proxy in front adding a slash); other methods follow none. */
+const MAX_REDIRECTS = 5
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const requestUrl = validBaseUrl(options)
   const baseUrl = stripUserinfo(requestUrl)
   const headers = {...options.headers, ...bearerHeader(options)}
-  let instance: Promise<AxiosInstance> | undefined
-  const axiosInstance = () => (instance ??= createAxiosInstance(requestUrl, headers))
   const endpoint = (path: string) => baseUrl + path
 
-  async function send(config: AxiosRequestConfig & {url: string}, {maxBytes = MAX_RESPONSE_BYTES}: ReadLimit = {}): Promise<AxiosResponse<string>> {
-    const client = await axiosInstance()
+  async function send(method: string, path: string, {params, body}: {params?: QueryParams; body?: unknown} = {}, {maxBytes = MAX_RESPONSE_BYTES}: ReadLimit = {}): Promise<string> {
+    const query = toSearchParams(params).toString()
+    const url = new URL(requestUrl + path + (query ? `?${query}` : ''))
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const requestHeaders = {...headers, Accept: 'application/json, text/plain, */*', ...(payload === undefined ? {} : {'Content-Type': 'application/json'})}
+    let response: RawResponse
     try {
-      return await client.request<string>({
-        ...config,
-        // axios stops reading (and drops the socket) once the body passes this; error bodies included.
-        maxContentLength: maxBytes,
-        timeout: options.timeoutMs,
-        // axios's timeout is per socket phase; the signal bounds the whole call, slow trickles included.
-        signal: AbortSignal.timeout(options.timeoutMs),
-      })
+      response = await request(url, {method, headers: requestHeaders, body: payload, timeoutMs: options.timeoutMs, maxBytes})
     } catch (error) {
-      throw toTypedError(error, options.system, endpoint(config.url), options.timeoutMs, maxBytes)
+      throw toTypedError(error, options.system, endpoint(path), options.timeoutMs, maxBytes)
     }
+    if (response.status < 200 || response.status >= 300) {
+      throw new ApiError(options.system, endpoint(path), `HTTP ${response.status}: ${serverMessage(response.body) || response.statusText || 'no message'}`, {status: response.status})
+    }
+    return response.body
   }
 
   function parse<T>(path: string, text: string, schema: ZodType<T>): T {
@@ -77,23 +79,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   async function postJson<T>(path: string, body: unknown, schema?: ZodType<T>): Promise<T | string> {
-    const response = await send({method: 'POST', url: path, data: body})
-    return schema ? parse(path, response.data, schema) : response.data
+    const text = await send('POST', path, {body})
+    return schema ? parse(path, text, schema) : text
   }
 
   return {
     baseUrl,
     endpoint,
     async getJson<T>(path: string, schema: ZodType<T>, params?: QueryParams, limit?: ReadLimit): Promise<T> {
-      const response = await send({method: 'GET', url: path, params: toSearchParams(params)}, limit)
-      return parse(path, response.data, schema)
+      return parse(path, await send('GET', path, {params}, limit), schema)
     },
     postJson: postJson as HttpClient['postJson'],
-    async getText(path: string, limit?: ReadLimit): Promise<string> {
-      return (await send({method: 'GET', url: path}, limit)).data
+    getText(path: string, limit?: ReadLimit): Promise<string> {
+      return send('GET', path, {}, limit)
     },
     async delete(path: string): Promise<void> {
-      await send({method: 'DELETE', url: path})
+      await send('DELETE', path)
     },
   }
 }
@@ -138,11 +139,77 @@ function bearerHeader({system, bearerTokenFile}: HttpClientOptions): Record<stri
   return {Authorization: `Bearer ${token}`}
 }
 
-async function createAxiosInstance(baseURL: string, headers: Record<string, string>): Promise<AxiosInstance> {
-  const {default: axios} = await import('axios')
-  // Bodies come back as text so non-JSON error pages (Prometheus's pre-ready 503) can be reported verbatim.
-  return axios.create({baseURL, headers, responseType: 'text', transformResponse: [(data: unknown) => data]})
+interface RawResponse {
+  status: number
+  statusText: string
+  headers: IncomingHttpHeaders
+  /** Bodies stay text so non-JSON error pages (Prometheus's pre-ready 503) can be reported verbatim. */
+  body: string
 }
+
+interface RawRequest {
+  method: string
+  headers: Record<string, string>
+  body?: string
+  timeoutMs: number
+  maxBytes: number
+}
+
+/** The whole call (connect, headers, body, redirects) under one deadline. */
+async function request(url: URL, init: RawRequest): Promise<RawResponse> {
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(new TransportTimeout()), init.timeoutMs)
+  try {
+    let target = url
+    let headers = init.headers
+    for (let redirects = 0; ; redirects++) {
+      const response = await exchange(target, {...init, headers}, deadline.signal)
+      const location = response.headers.location
+      const redirected = response.status >= 300 && response.status < 400 && location !== undefined
+      if (!redirected || init.method !== 'GET' || redirects === MAX_REDIRECTS) return response
+      const next = new URL(location, target)
+      // Credentials stay with the server they were given for.
+      if (next.host !== target.host) {
+        const {Authorization: _dropped, ...rest} = headers
+        headers = rest
+        next.username = ''
+        next.password = ''
+      }
+      target = next
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** One request and its whole body, at most maxBytes of it: past that the socket is dropped, not drained. */
+async function exchange(url: URL, init: RawRequest, signal: AbortSignal): Promise<RawResponse> {
+  const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http')
+  const headers = {...init.headers, ...(init.body === undefined ? {} : {'Content-Length': String(Buffer.byteLength(init.body))})}
+  const options: RequestOptions = {method: init.method, headers, signal}
+  return new Promise<RawResponse>((resolve, reject) => {
+    const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error)
+    const req = transport.request(url, options, (res: IncomingMessage) => {
+      const chunks: Buffer[] = []
+      let received = 0
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length
+        if (received > init.maxBytes) {
+          req.destroy(new BodyTooLarge())
+          return
+        }
+        chunks.push(chunk)
+      })
+      res.on('error', fail)
+      res.on('end', () => resolve({status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
+    })
+    req.on('error', fail)
+    req.end(init.body)
+  })
+}
+
+class TransportTimeout extends Error {}
+class BodyTooLarge extends Error {}
 
 function toSearchParams(params: QueryParams = {}): URLSearchParams {
   const search = new URLSearchParams()
@@ -162,26 +229,13 @@ function parseJson(text: string, system: string, address: string): unknown {
   }
 }
 
-/**
- * The axios error itself is never attached as `cause`: its config holds the request headers,
- * bearer token included, and a verbose error printer would show them.
- */
+/** The transport's error is never attached as `cause`: its request options hold the headers, bearer token included. */
 function toTypedError(error: unknown, system: string, address: string, timeoutMs: number, maxBytes: number): unknown {
-  if (!isAxiosLike(error)) return error
-  if (isTooLarge(error)) return tooLarge(system, address, maxBytes)
-  if (error.response) {
-    const {status, statusText, data} = error.response
-    return new ApiError(system, address, `HTTP ${status}: ${serverMessage(data) || statusText || 'no message'}`, {status})
-  }
-  const code = error.code ?? ''
-  if (TIMEOUT_CODES.has(code)) return new TimeoutError(system, address, timeoutMs)
+  if (error instanceof BodyTooLarge) return tooLarge(system, address, maxBytes)
+  if (error instanceof TransportTimeout) return new TimeoutError(system, address, timeoutMs)
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? ''
   const reason = UNREACHABLE_REASONS[code]
-  return new UnreachableError(system, address, reason ? `${reason} (${code})` : oneLine(error.message))
-}
-
-/** axios's own words for a body over maxContentLength (no code of its own: ERR_BAD_RESPONSE). */
-export function isTooLarge(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && /^maxContentLength size of \d+ exceeded$/.test(String((error as {message?: unknown}).message))
+  return new UnreachableError(system, address, reason ? `${reason} (${code})` : oneLine(error instanceof Error ? error.message : String(error)))
 }
 
 export function tooLarge(system: string, address: string, maxBytes: number): ParseError {
@@ -190,16 +244,6 @@ export function tooLarge(system: string, address: string, maxBytes: number): Par
     system,
     address,
   })
-}
-
-interface AxiosLike {
-  code?: string
-  message: string
-  response?: {status: number; statusText?: string; data: unknown}
-}
-
-function isAxiosLike(error: unknown): error is AxiosLike {
-  return typeof error === 'object' && error !== null && (error as {isAxiosError?: unknown}).isAxiosError === true
 }
 
 /**

@@ -13,6 +13,8 @@ const TOKEN = 'tok-SECRET-4711'
 const PASSWORD = 'hunter2'
 
 let server: Loopback
+/** Another host (port) a redirect may point to. */
+let elsewhere: Loopback
 let dir: string
 let tokenFile: string
 /** Bytes the endless route managed to send before the client hung up, per request. */
@@ -20,6 +22,7 @@ const endlessSent: number[] = []
 const MiB = 1024 * 1024
 
 beforeAll(async () => {
+  elsewhere = await startLoopback({'/ok': json(200, {answer: 7})})
   server = await startLoopback({
     '/ok': json(200, {answer: 42}),
     '/echo': (req, res) => send(res, 200, 'application/json', JSON.stringify({answer: 1, url: req.url})),
@@ -33,6 +36,14 @@ beforeAll(async () => {
     '/wrong-shape': json(200, {answer: 'forty-two', extra: true}),
     '/not-json': text(200, '<html>hello</html>'),
     '/hang': neverAnswer,
+    '/moved': (_req, res) => {
+      res.writeHead(302, {Location: '/ok'})
+      res.end()
+    },
+    '/moved-away': (_req, res) => {
+      res.writeHead(307, {Location: `${elsewhere.url}/ok`})
+      res.end()
+    },
     '/endless': (_req, res) => {
       // A body without end (a misbehaving or hostile server), bounded here at 64 MiB; stops when the client hangs up.
       res.writeHead(200, {'Content-Type': 'application/json'})
@@ -62,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close()
+  await elsewhere.close()
   await rm(dir, {recursive: true, force: true})
 })
 
@@ -227,6 +239,17 @@ describe('secrets', () => {
       const error = await failure(withToken.getJson(path, Answer))
       expect(allTextOf(error)).not.toContain(TOKEN)
     }
+  })
+
+  it('a GET follows a redirect; credentials never follow it to another host; a POST does not follow', async () => {
+    expect(await client(1000, {bearerTokenFile: tokenFile}).getJson('/moved', Answer)).toEqual({answer: 42})
+    expect(server.requests.at(-1)).toMatchObject({url: '/ok', headers: {authorization: `Bearer ${TOKEN}`}})
+    const withPassword = client(1000, {baseUrl: `http://alice:${PASSWORD}@${server.url.slice('http://'.length)}`})
+    expect(await withPassword.getJson('/moved-away', Answer)).toEqual({answer: 7})
+    expect(elsewhere.requests.at(-1)?.headers.authorization).toBeUndefined()
+    const posted = await failure(client(1000).postJson('/moved', {}))
+    expect(posted).toBeInstanceOf(ApiError)
+    expect(posted).toMatchObject({message: expect.stringContaining('HTTP 302')})
   })
 
   it('a missing or empty token file is a ConfigError naming the file', async () => {

@@ -6,7 +6,7 @@
 import {ParseError, TimeoutError, UnreachableError} from '../../core/errors.js'
 import {NotifierHttpError} from './retry.js'
 import {UNREACHABLE_REASONS} from '../network-errors.js'
-import {isTooLarge, tooLarge} from '../http.js'
+import {tooLarge} from '../http.js'
 
 export interface NotifierTarget {
   /** Named in errors: 'pagerduty', 'slack'. */
@@ -86,4 +86,9 @@ export function retryAfter(value: unknown, now = Date.now()): number | undefined
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length > MAX_BODY_CHARS ? `${flat.slice(0, MAX_BODY_CHARS)}…` : flat
+}
+
+/** axios's own words for a body over maxContentLength (no code of its own: ERR_BAD_RESPONSE). */
+function isTooLarge(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && /^maxContentLength size of \d+ exceeded$/.test(String((error as {message?: unknown}).message))
 }
