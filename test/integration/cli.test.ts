@@ -1,4 +1,7 @@
-import {readFile} from 'node:fs/promises'
+import {execFile} from 'node:child_process'
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {promisify} from 'node:util'
 import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -31,6 +34,30 @@ describe('cimops as a process', () => {
     const cached = await runCli(['--help'])
     const rendered = await runCli(['--help'], {CIMOPS_NO_HELP_CACHE: '1'})
     expect(cached.stdout).toBe(rendered.stdout)
+  })
+
+  it('on a terminal, replays oclif\'s own rendering of the root help from the cache, one file per width and colour setting', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'cimops-help-cache-'))
+    try {
+      // script(1) gives the command a pty of 100 columns; its output is the terminal's bytes.
+      const onTerminal = async (env: Record<string, string>) => {
+        const command = `stty cols 100; ${process.execPath} ${join(ROOT, 'bin/run.js')} --help`
+        const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/COLOR/.test(name)))
+        const {stdout} = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], {env: {...inherited, XDG_CACHE_HOME: cache, ...env}})
+        return stdout
+      }
+      const rendered = await onTerminal({FORCE_COLOR: '1', CIMOPS_NO_HELP_CACHE: '1'})
+      expect(rendered).toContain('\u001B[1mVERSION')
+      expect(await onTerminal({FORCE_COLOR: '1'})).toBe(rendered)
+      expect(await readdir(join(cache, 'cimops/help'))).toHaveLength(1)
+      expect(await onTerminal({FORCE_COLOR: '1'})).toBe(rendered)
+      const plain = await onTerminal({NO_COLOR: '1'})
+      expect(plain).not.toContain('\u001B[')
+      expect(plain).toBe(await onTerminal({NO_COLOR: '1', CIMOPS_NO_HELP_CACHE: '1'}))
+      expect(await readdir(join(cache, 'cimops/help'))).toHaveLength(2)
+    } finally {
+      await rm(cache, {recursive: true, force: true})
+    }
   })
 
   it('gives every command a summary and at least one example', async () => {
