@@ -2,7 +2,7 @@ import {connect, headers, type Msg, type NatsConnection} from '@nats-io/transpor
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {jsApiFor, type JsApi} from '../../src/lib/adapters/nats/backup-streams.js'
-import {restoreSnapshot, snapshotStream} from '../../src/lib/adapters/nats/snapshot.js'
+import {restoreChunkBytes, restoreSnapshot, snapshotStream} from '../../src/lib/adapters/nats/snapshot.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 /**
@@ -127,21 +127,31 @@ describe('snapshot/restore wire protocol edge cases (scripted server)', () => {
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
-  it('restore: chunks are sent one at a time with reply subjects, an empty chunk ends it; a refused chunk or archive is an error', async () => {
-    const seen: Array<{size: number; reply: boolean}> = []
+  it('restore: chunks go out two in flight with reply subjects, an empty chunk ends it once all are acked; a refused chunk or archive is an error', async () => {
+    const seen: Array<{size: number; reply: boolean; unacked: number}> = []
     let finalReply = JSON.stringify({type: 'io.nats.jetstream.api.v1.stream_create_response', config, state})
     let refuseChunk = -1
     fake.subscribe('$JS.fake.API.STREAM.RESTORE.FAKE', {
       callback: (_e, m) => {
         const deliver = `_RESTORE.FAKE.${seen.length}`
         let n = 0
+        let unacked = 0
         const sub = fake.subscribe(deliver, {
           callback: (_e2, chunk) => {
-            seen.push({size: chunk.data.length, reply: Boolean(chunk.reply)})
+            seen.push({size: chunk.data.length, reply: Boolean(chunk.reply), unacked: unacked++})
             if (chunk.data.length === 0) {
               chunk.respond(finalReply)
               sub.unsubscribe()
-            } else chunk.respond(n++ === refuseChunk ? "-ERR 'storage failure during restore'" : new Uint8Array(0))
+              return
+            }
+            // As the server does: a refused chunk is answered with the error, and nothing after it is.
+            const index = n++
+            if (refuseChunk !== -1 && index > refuseChunk) return
+            // Acks come late, so a client that waits for each one never has two out.
+            setTimeout(() => {
+              unacked--
+              chunk.respond(index === refuseChunk ? "-ERR 'storage failure during restore'" : new Uint8Array(0))
+            }, 30)
           },
         })
         m.respond(JSON.stringify({type: 'io.nats.jetstream.api.v1.stream_restore_response', deliver_subject: deliver}))
@@ -149,26 +159,69 @@ describe('snapshot/restore wire protocol edge cases (scripted server)', () => {
     })
     await fake.flush()
     async function* chunks() {
-      yield Buffer.alloc(65536, 1)
-      yield Buffer.alloc(100, 2)
+      for (let i = 0; i < 5; i++) yield Buffer.alloc(65536, i)
+      yield Buffer.alloc(100, 9)
     }
     const request = {config, state}
     const restored = await restoreSnapshot(api, {stream: 'FAKE', request: request as never, chunks: chunks(), chunkTimeoutMs: 2000, finalTimeoutMs: 2000})
     expect(Number(restored.state.messages)).toBe(2)
-    expect(seen).toEqual([
-      {size: 65536, reply: true},
-      {size: 100, reply: true},
-      {size: 0, reply: true},
-    ])
+    expect(seen.map(({size, reply}) => ({size, reply}))).toEqual([...Array.from({length: 5}, () => ({size: 65536, reply: true})), {size: 100, reply: true}, {size: 0, reply: true}])
+    // Two in flight, never more; the end only after every chunk was acked.
+    expect(Math.max(...seen.map((chunk) => chunk.unacked))).toBe(1)
+    expect(seen.at(-1)?.unacked).toBe(0)
 
+    seen.length = 0
     refuseChunk = 1
+    const started = Date.now()
     await expect(restoreSnapshot(api, {stream: 'FAKE', request: request as never, chunks: chunks(), chunkTimeoutMs: 2000, finalTimeoutMs: 2000})).rejects.toThrow(
       /the restore of FAKE failed: the server refused a chunk: storage failure during restore/,
     )
+    // The refusal ends it at once: the chunk behind it, never answered, is not waited for, and nothing more is sent.
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(seen.length).toBeLessThanOrEqual(3)
     refuseChunk = -1
     finalReply = JSON.stringify({type: 'io.nats.jetstream.api.v1.stream_create_response', error: {code: 500, err_code: 10062, description: 'restore failed: stream names do not match'}})
     await expect(restoreSnapshot(api, {stream: 'FAKE', request: request as never, chunks: chunks(), chunkTimeoutMs: 2000, finalTimeoutMs: 2000})).rejects.toThrow(
       /the server refused the archive: restore failed: stream names do not match \(code 500, err_code 10062\)/,
     )
+  })
+})
+
+/**
+ * Two chunks in flight is safe only if a refusal leaves the server well: it hands a refused chunk's
+ * result over a one-slot channel that is read once, and a third chunk behind the refusal would block the
+ * connection's reader on the server. 16 MiB of random bytes into a server with a 4 MiB store: 2.10
+ * refuses a chunk part-way (insufficient resources, 10023, seen); 2.9 and 2.15 take every chunk and
+ * refuse the archive at the end (s2: corrupt input, 10062, seen). Either way the restore fails at once
+ * and the same connection and the server keep answering.
+ */
+describe('a restore the real server refuses', () => {
+  const sandbox = useSandbox({components: ['nats'], jetstreamMaxFileBytes: 4 * 1024 * 1024})
+
+  it('fails at once with the server\'s reason, leaves no stream, and the connection and server keep answering', async () => {
+    const nc = await connect({servers: sandbox().state.natsServers})
+    try {
+      const api = jsApiFor(nc, {}, 5000)
+      const config = {name: 'REFUSED', subjects: ['refused.>'], storage: 'file', retention: 'limits', discard: 'old', num_replicas: 1}
+      const state = {messages: 100_000, bytes: 20_000_000, first_seq: 1, last_seq: 100_000, consumer_count: 0}
+      const chunk = Buffer.alloc(restoreChunkBytes(api))
+      async function* archive() {
+        for (let i = 0; i < 16; i++) yield chunk.fill(i * 7 + 1)
+      }
+      const started = Date.now()
+      await expect(restoreSnapshot(api, {stream: 'REFUSED', request: {config, state} as never, chunks: archive(), chunkTimeoutMs: 5000, finalTimeoutMs: 5000})).rejects.toThrow(
+        /the restore of REFUSED failed/,
+      )
+      expect(Date.now() - started).toBeLessThan(5000)
+      const info = await nc.request('$JS.API.INFO', '', {timeout: 2000})
+      expect(info.json<{type: string}>().type).toBe('io.nats.jetstream.api.v1.account_info_response')
+      const missing = await nc.request('$JS.API.STREAM.INFO.REFUSED', '', {timeout: 2000})
+      expect(missing.json<{error?: {code: number}}>().error?.code).toBe(404)
+      const other = await connect({servers: sandbox().state.natsServers})
+      await other.request('$JS.API.INFO', '', {timeout: 2000})
+      await other.close()
+    } finally {
+      await nc.close()
+    }
   })
 })

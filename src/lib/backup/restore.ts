@@ -27,7 +27,7 @@ import {
   updateStream,
 } from '../adapters/nats/backup-streams.js'
 import type {NatsSession} from '../adapters/nats/session.js'
-import {MIN_IDLE_TIMEOUT_MS, RESTORE_CHUNK, restoreSnapshot} from '../adapters/nats/snapshot.js'
+import {MIN_IDLE_TIMEOUT_MS, restoreChunkBytes, restoreSnapshot} from '../adapters/nats/snapshot.js'
 import {fitStreamConfig} from '../adapters/nats/stream-config.js'
 import {DataError, InterruptedError, isCimopsError, OperationError, UnreachableError, UsageError} from '../core/errors.js'
 import {assertServerReadsArchive} from './archive.js'
@@ -272,7 +272,7 @@ async function restoreArchive(
   await restoreSnapshot(api, {
     stream: item.target,
     request,
-    chunks: readChunks(join(set.dir, snapshotFile(entry)), RESTORE_CHUNK),
+    chunks: readChunks(join(set.dir, snapshotFile(entry)), restoreChunkBytes(api)),
     chunkTimeoutMs: Math.max(opts.timeoutMs, MIN_IDLE_TIMEOUT_MS),
     finalTimeoutMs: FINAL_REPLY_TIMEOUT_MS,
     signal: opts.signal,

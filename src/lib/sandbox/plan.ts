@@ -22,6 +22,8 @@ export interface SandboxPlanInput {
   /** Two sites: the loopback port the DR site dials and the primary advertises for leaf connections (a test's proxy). */
   leafLinkPort?: number
   jetstream: boolean
+  /** JetStream `max_file` in bytes; default 2GB. */
+  jetstreamMaxFileBytes?: number
   components: SandboxComponent[]
   binaries: Partial<Record<ServerComponent, string>>
   /** At least portsNeeded() free loopback ports. */
@@ -119,6 +121,7 @@ function planNatsSite(input: SandboxPlanInput, takePort: () => number, sitePlan:
       configText: natsConfig({
         ...node,
         storeDir: input.jetstream ? dataDir : undefined,
+        maxFileBytes: input.jetstreamMaxFileBytes,
         routePorts,
         clusterName: sitePlan.site === SANDBOX_SITES.dr ? `${NATS_CLUSTER_NAME}-dr` : NATS_CLUSTER_NAME,
         domain: sitePlan.site,
@@ -135,6 +138,7 @@ interface NatsConfigInput {
   port: number
   monitorPort: number
   storeDir?: string
+  maxFileBytes?: number
   clusterPort?: number
   clusterName: string
   routePorts: number[]
@@ -153,7 +157,7 @@ function natsConfig(node: NatsConfigInput): string {
   ]
   if (node.storeDir) {
     // Explicit limits, so account memory/storage percentages mean something in health checks.
-    lines.push('jetstream {', `  store_dir: ${JSON.stringify(node.storeDir)}`, '  max_mem: 256MB', '  max_file: 2GB')
+    lines.push('jetstream {', `  store_dir: ${JSON.stringify(node.storeDir)}`, '  max_mem: 256MB', `  max_file: ${node.maxFileBytes ?? '2GB'}`)
     if (node.domain !== undefined) lines.push(`  domain: ${JSON.stringify(node.domain)}`)
     lines.push('}')
   }

@@ -42,6 +42,7 @@ interface StartSettings {
   sites: 1 | 2
   leafLinkPort?: number
   jetstream: boolean
+  jetstreamMaxFileBytes?: number
   components: SandboxComponent[]
   servers: ServerSet
   binaries: Partial<Record<ServerComponent, string>>
@@ -84,6 +85,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     sites: opts.sites ?? 1,
     ...(opts.leafLinkPort === undefined ? {} : {leafLinkPort: opts.leafLinkPort}),
     jetstream: opts.jetstream ?? true,
+    ...(opts.jetstreamMaxFileBytes === undefined ? {} : {jetstreamMaxFileBytes: opts.jetstreamMaxFileBytes}),
     components,
     servers,
     binaries,

@@ -59,6 +59,8 @@ export interface SandboxOptions {
   leafLinkPort?: number
   /** Default true; false lets tests simulate "JetStream disabled". */
   jetstream?: boolean
+  /** The servers' JetStream file storage (`max_file`); default 2 GiB. Small, for tests of a full store. */
+  jetstreamMaxFileBytes?: number
   /** Default 20000. */
   readyTimeoutMs?: number
   /**

@@ -9,8 +9,9 @@
  * status 204 from 2.10.12; any other status is an error.
  *
  * Restore: request `$JS.API.STREAM.RESTORE.<stream>` with backup.json's `{config, state}`, then send the
- * archive to the returned subject in chunks, one request at a time (every chunk needs a reply subject;
- * the server acks each with an empty message), then an empty request whose reply is the stream info.
+ * archive to the returned subject in chunks, RESTORE_WINDOW requests in flight (every chunk needs a reply
+ * subject; the server acks each with an empty message, or answers a failed one with the error), then,
+ * once every chunk is acked, an empty request whose reply is the stream info.
  */
 import type {Msg, Subscription} from '@nats-io/transport-node'
 
@@ -21,8 +22,24 @@ import {type JsApi, JsApiError, jsRequest, natsFailure, parseApiReply} from './b
 const SYSTEM = 'nats'
 /** The server's default; jsm.go and natscli use it too. */
 export const DEFAULT_SNAPSHOT_CHUNK = 128 * 1024
-/** jsm.go's restore chunk. */
+/** jsm.go's restore chunk, sent one at a time: the bare exchange cimops is measured against. */
 export const RESTORE_CHUNK = 64 * 1024
+/** The largest restore chunk cimops sends: a 1 MiB message is what every server takes by default (max_payload). */
+const MAX_RESTORE_CHUNK = 1024 * 1024
+/**
+ * Restore chunks in flight. Not more: from 2.2 to 2.15 the server hands the result of a chunk it refuses
+ * (over the account's limits, a write error) to the restore over a channel of one slot, which is read
+ * once. A second refused chunk fills the slot; a third would block the connection's reader on the
+ * server for good. Two in flight means at most two refusals.
+ */
+export const RESTORE_WINDOW = 2
+
+/** As large as the server takes in one message (its max_payload), at most 1 MiB, at least jsm.go's 64 KiB. */
+export function restoreChunkBytes(api: Pick<JsApi, 'nc'>): number {
+  const maxPayload = api.nc.info?.max_payload
+  if (maxPayload === undefined || !Number.isFinite(maxPayload)) return RESTORE_CHUNK
+  return Math.max(RESTORE_CHUNK, Math.min(MAX_RESTORE_CHUNK, Math.floor(maxPayload)))
+}
 /** natscli: a backup fails when nothing arrives for max(5s, --timeout). */
 export const MIN_IDLE_TIMEOUT_MS = 5000
 
@@ -187,7 +204,7 @@ export interface RestoreOptions {
   stream: string
   /** backup.json's `{config, state}`, possibly patched (replicas). */
   request: JsonObject
-  /** The archive in chunks of at most RESTORE_CHUNK bytes. */
+  /** The archive in chunks of at most restoreChunkBytes(the server's max_payload). */
   chunks: AsyncIterable<Uint8Array>
   /** Per chunk ack. */
   chunkTimeoutMs: number
@@ -224,12 +241,25 @@ export async function restoreSnapshot(api: JsApi, opts: RestoreOptions): Promise
       throw mapped
     }
   }
-  for await (const chunk of opts.chunks) {
-    throwIfAborted()
-    if (chunk.length === 0) continue
-    const ack = await send(chunk, opts.chunkTimeoutMs)
-    if (ack.data.length > 0) checkChunkAck(ack, api, what)
-    opts.onChunk?.(chunk.length)
+  // Acks come back in order; the oldest is awaited once the window is full. The first refusal ends the
+  // upload: a chunk behind it is never answered, so its request is left to fail quietly.
+  const inFlight: Array<{ack: Promise<Msg>; bytes: number}> = []
+  const settleOldest = async () => {
+    const {ack, bytes} = inFlight.shift()!
+    const reply = await ack
+    if (reply.data.length > 0) checkChunkAck(reply, api, what)
+    opts.onChunk?.(bytes)
+  }
+  try {
+    for await (const chunk of opts.chunks) {
+      throwIfAborted()
+      if (chunk.length === 0) continue
+      inFlight.push({ack: send(chunk, opts.chunkTimeoutMs), bytes: chunk.length})
+      if (inFlight.length >= RESTORE_WINDOW) await settleOldest()
+    }
+    while (inFlight.length > 0) await settleOldest()
+  } finally {
+    for (const {ack} of inFlight) ack.catch(() => undefined)
   }
   throwIfAborted()
   const final = await raceAbort(send(new Uint8Array(0), opts.finalTimeoutMs), opts.signal)
