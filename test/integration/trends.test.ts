@@ -1,5 +1,5 @@
 /**
- * `cimops trends` against a Prometheus started on a known history: five weeks of hourly samples written as
+ * `cimops trends` against a Prometheus started on a known history: four weeks of hourly samples written as
  * OpenMetrics, turned into TSDB blocks by the server set's promtool (`tsdb create-blocks-from openmetrics`), and
  * loaded with a retention longer than the history. The report's end is pinned (--until), so every count, rate,
  * quantile and date is checked exactly against what was generated. The HTML report is loaded in headless Chromium.
@@ -25,9 +25,9 @@ import {runServerTool} from '../helpers/server-tools.js'
 const HOUR = 3600
 const DAY = 24 * HOUR
 const MiB = 1024 * 1024
-/** The history: five weeks to the report's end, a Monday. */
+/** The history: four weeks to the report's end, a Monday (each 2 hours a block: fewer days start faster). */
 const END = Date.parse('2026-11-30T00:00:00Z') / 1000
-const T0 = END - 35 * DAY
+const T0 = END - 28 * DAY
 /** This week: the last 7 days before END. */
 const THIS_WEEK = END - 7 * DAY
 /** Events per hour are the domain's base times the hour's weight: 09:00 is the busiest, then 14:00. */
@@ -41,8 +41,8 @@ const BASE = {
 const GRAPH_FAILED_BASE = 2
 /** The workflow counter restarts from 0 just after this hour (a monitor restart). */
 const WORKFLOW_RESET = Date.parse('2026-11-20T12:00:00Z') / 1000
-/** EVENTS grows 1 MiB an hour from 100 MiB; its max_bytes is reached 15 days after END. */
-const eventsBytes = (t: number) => 100 * MiB + ((t - T0) / HOUR) * MiB
+/** EVENTS grows 1 MiB an hour from 268 MiB; its max_bytes is reached 15 days after END. */
+const eventsBytes = (t: number) => 268 * MiB + ((t - T0) / HOUR) * MiB
 const EVENTS_MAX_BYTES = 1300 * MiB
 const OPS_BYTES = MiB
 
@@ -192,9 +192,9 @@ describe('cimops trends', () => {
   })
 
   it('days before Prometheus\' history: "not available" without a stream counter, counted on the stream with one', async () => {
-    const result = await runCli(['trends', ...UNTIL, '--weeks', '6', '--json'], env)
+    const result = await runCli(['trends', ...UNTIL, '--weeks', '5', '--json'], env)
     const wide = JSON.parse(result.stdout) as TrendsReport
-    expect(wide.prometheusHistoryFrom).toBe('2026-10-26T00:00:00.000Z')
+    expect(wide.prometheusHistoryFrom).toBe('2026-11-02T00:00:00.000Z')
     expect(wide.streamFallback.used).toBe(false)
     expect(wide.streamFallback.detail).toMatch(/^not available: 7 day/)
     const graphDays = wide.domains.find((d) => d.domain === 'graph')!.days
@@ -210,7 +210,7 @@ describe('cimops trends', () => {
     const prometheus = createPrometheusClient({url: sandbox.state.prometheusUrl!}, 10_000)
     const counted = await buildTrends(
       {prometheus, storageLimits: async () => ({maxBytes: new Map()}), streamCounts: {stream: 'EVENTS', countMatchingSince}},
-      {weeks: 6, until: new Date(END * 1000), eventsStream: 'EVENTS', fullWarnDays: 30, fullCritDays: 7},
+      {weeks: 5, until: new Date(END * 1000), eventsStream: 'EVENTS', fullWarnDays: 30, fullCritDays: 7},
     )
     expect(counted.streamFallback.used).toBe(true)
     expect(new Set(calls)).toEqual(new Set(['cim.agent.>', 'cim.graph.>', 'cim.workflow.>']))
