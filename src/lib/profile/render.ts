@@ -1,9 +1,13 @@
 /** Text view of `profile-service`: what was profiled, the series (sparklines on a terminal), the verdict. */
 import {formatDuration} from '../core/duration.js'
 import type {Style} from '../core/output/style.js'
+import {sparkline} from '../core/output/sparkline.js'
 import {renderTable} from '../core/output/table.js'
 import {formatBytes, plural} from '../core/output/units.js'
 import type {ProfileReport, ProfileSample} from './service.js'
+
+/** The command draws its live chart with the same sparkline. */
+export {sparkline}
 
 export interface RenderOptions {
   style: Style
@@ -12,25 +16,11 @@ export interface RenderOptions {
   chart?: boolean
 }
 
-const BARS = '▁▂▃▄▅▆▇█'
 /** A sparkline wider than this says no more than a shorter one. */
 const MAX_CHART_WIDTH = 60
 /** What the numbers of the table take at most, with their gaps: the chart gets the rest of the width. */
 const NUMBERS_WIDTH = 56
 const MIN_CHART_WIDTH = 8
-
-/** The series in at most `width` bars, averaged in equal buckets; a flat series is a row of the lowest bar. */
-export function sparkline(values: readonly number[], width: number): string {
-  if (values.length === 0 || width < 1) return ''
-  const buckets = Math.min(width, values.length)
-  const averaged = Array.from({length: buckets}, (_, i) => {
-    const slice = values.slice(Math.floor((i * values.length) / buckets), Math.floor(((i + 1) * values.length) / buckets))
-    return slice.reduce((sum, v) => sum + v, 0) / slice.length
-  })
-  const low = Math.min(...averaged)
-  const span = Math.max(...averaged) - low
-  return averaged.map((v) => BARS[span === 0 ? 0 : Math.round(((v - low) / span) * (BARS.length - 1))]).join('')
-}
 
 interface SeriesRow {
   name: string

@@ -11,6 +11,7 @@ export type {
   CatchUpOptions,
   CatchUpResult,
   ProcessStatus,
+  PrometheusHistory,
   SandboxComponent,
   SandboxOptions,
   SandboxProcess,

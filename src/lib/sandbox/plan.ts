@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 import {DEFAULTS} from '../core/context-types.js'
 import {scrapeTargetText} from './targets.js'
-import {SANDBOX_SITES, type SandboxComponent, type SandboxProcess, type SandboxSite, type ServerComponent} from './types.js'
+import {type PrometheusHistory, SANDBOX_SITES, type SandboxComponent, type SandboxProcess, type SandboxSite, type ServerComponent} from './types.js'
 
 /** A process to start: everything but its pid, plus what to create on disk first. */
 export interface PlannedProcess {
@@ -11,6 +11,8 @@ export interface PlannedProcess {
   dirs: string[]
   /** Other files to write before it starts (rules, scrape targets). */
   files?: Array<{path: string; text: string}>
+  /** Directories to copy into place before it starts (Prometheus' history). */
+  copies?: Array<{from: string; to: string}>
 }
 
 export interface SandboxPlanInput {
@@ -32,6 +34,7 @@ export interface SandboxPlanInput {
   cliCommand?: string[]
   /** Alert rules Prometheus loads with the monitor (the text of deploy/prometheus/rules/cim.yml). */
   alertRules?: string
+  prometheusHistory?: PrometheusHistory
 }
 
 const LOOPBACK = '127.0.0.1'
@@ -229,11 +232,13 @@ function planPrometheus(input: SandboxPlanInput, port: number, alertmanagerPort?
         `--storage.tsdb.path=${dataDir}`,
         `--web.listen-address=${LOOPBACK}:${port}`,
         '--web.enable-lifecycle',
+        ...(input.prometheusHistory ? [`--storage.tsdb.retention.time=${input.prometheusHistory.retention}`] : []),
       ],
     },
     configText: stringify(config),
     dirs: [dir, dataDir, rulesDir, targetsDir],
     files,
+    ...(input.prometheusHistory ? {copies: [{from: input.prometheusHistory.blocksDir, to: dataDir}]} : {}),
   }
 }
 

@@ -1,4 +1,4 @@
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {cp, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
@@ -13,6 +13,7 @@ import {
   SANDBOX_COMPONENTS,
   SANDBOX_SITES,
   type ProcessStatus,
+  type PrometheusHistory,
   type SandboxComponent,
   type SandboxOptions,
   type SandboxProcess,
@@ -48,6 +49,7 @@ interface StartSettings {
   binaries: Partial<Record<ServerComponent, string>>
   cliCommand: string[]
   alertRules?: string
+  prometheusHistory?: PrometheusHistory
   readyTimeoutMs: number
   tiedToParent: boolean
   log: Log
@@ -91,6 +93,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     binaries,
     cliCommand: [process.execPath, CLI_ENTRY],
     alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
+    ...(opts.prometheusHistory ? {prometheusHistory: opts.prometheusHistory} : {}),
     readyTimeoutMs,
     tiedToParent: opts.tiedToParent === true,
     log,
@@ -159,10 +162,11 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
 }
 
 async function writePlan(plan: PlannedProcess[]): Promise<void> {
-  for (const {process: proc, configText, dirs, files} of plan) {
+  for (const {process: proc, configText, dirs, files, copies} of plan) {
     for (const dir of dirs) await mkdir(dir, {recursive: true})
     await writeFile(proc.configFile, configText)
     for (const file of files ?? []) await writeFile(file.path, file.text)
+    for (const {from, to} of copies ?? []) await cp(from, to, {recursive: true})
   }
 }
 

@@ -61,6 +61,8 @@ export interface SandboxOptions {
   jetstream?: boolean
   /** The servers' JetStream file storage (`max_file`); default 2 GiB. Small, for tests of a full store. */
   jetstreamMaxFileBytes?: number
+  /** Prometheus starts on this history instead of an empty TSDB (tests of reports over weeks). Default: none. */
+  prometheusHistory?: PrometheusHistory
   /** Default 20000. */
   readyTimeoutMs?: number
   /**
@@ -69,6 +71,16 @@ export interface SandboxOptions {
    */
   tiedToParent?: boolean
   log?: (line: string) => void
+}
+
+/**
+ * TSDB blocks (`promtool tsdb create-blocks-from`) copied into Prometheus' data directory before it starts, and the
+ * retention it runs with: longer than the history, or Prometheus deletes the blocks (the default keeps 15 days).
+ */
+export interface PrometheusHistory {
+  blocksDir: string
+  /** `--storage.tsdb.retention.time`, e.g. `3650d`. */
+  retention: string
 }
 
 export interface SandboxProcess {

@@ -131,3 +131,20 @@ describe('the two-site sandbox plan', () => {
     expect(JSON.parse(monitor.configText)).toMatchObject({url: primary.process.url})
   })
 })
+
+describe('the sandbox Prometheus on a history', () => {
+  const ports = Array.from({length: portsNeeded(['prometheus'], 1)}, (_, i) => 42_000 + i)
+  const prometheusOf = (input: Partial<Parameters<typeof planSandbox>[0]>) => planSandbox({stateDir: '/tmp/sb', cluster: 1, jetstream: true, components: ['prometheus'], binaries, ports, ...input})[0]
+
+  it('copies the blocks into its data directory and keeps them with the retention given', () => {
+    const planned = prometheusOf({prometheusHistory: {blocksDir: '/tmp/blocks', retention: '3650d'}})
+    expect(planned.copies).toEqual([{from: '/tmp/blocks', to: '/tmp/sb/prometheus/data'}])
+    expect(planned.process.argv).toContain('--storage.tsdb.retention.time=3650d')
+  })
+
+  it('without one, starts as always: no copy, the default retention', () => {
+    const planned = prometheusOf({})
+    expect(planned.copies).toBeUndefined()
+    expect(planned.process.argv.some((arg) => arg.startsWith('--storage.tsdb.retention'))).toBe(false)
+  })
+})
