@@ -108,12 +108,6 @@ export function formatRate(perSecond: number): string {
   return `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s`
 }
 
-/** `cim.<domain>.…` -> domain; undefined for other subjects. */
-export function domainOf(subject: string): string | undefined {
-  const parts = subject.split('.')
-  return parts[0] === 'cim' && parts.length > 2 && parts[1] !== 'ops' ? parts[1] : undefined
-}
-
 // ---------------------------------------------------------------------------------------------
 // Consumers
 

@@ -6,6 +6,9 @@
 import type {Episode} from '../alerts/model.js'
 import type {CheckReport} from '../core/check/result.js'
 import type {Status} from '../core/check/status.js'
+import type {DomainRate} from '../domains/rates.js'
+
+export type {DomainRate} from '../domains/rates.js'
 
 export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health'] as const
 export type Area = (typeof AREAS)[number]
@@ -36,18 +39,6 @@ export interface AlertsArea extends AreaBase {
   overnight: Episode[]
   /** Why the history could not be read (Prometheus down); the active alerts still count. */
   historyError?: string
-}
-
-export interface DomainRate {
-  domain: string
-  /** Events per second over the last 5 minutes; null when unknown. */
-  ratePerSecond: number | null
-  /** Events in the window; null when unknown. */
-  windowCount: number | null
-  /** Messages stored for the domain (JetStream source). */
-  stored?: number
-  /** RFC 3339 of the domain's newest event (JetStream source); null when none. */
-  lastEventAt?: string | null
 }
 
 export interface EventsArea extends AreaBase {

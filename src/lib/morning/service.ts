@@ -14,7 +14,7 @@ import type {RunbookLookup} from './actions.js'
 import {recommendActions} from './actions.js'
 import {judgeAlerts, judgeBackups, judgeConsumers, judgeDrills, judgeEvents, judgeGpu, judgeHealth, type PendingSnapshot, snapshotOf, unknownArea} from './areas.js'
 import type {AlertsArea, Area, ConsumersArea, EventsArea, GpuArea, HealthArea, MorningReport} from './model.js'
-import type {RateResult} from './sources.js'
+import type {RateResult} from '../domains/rates.js'
 
 export interface MorningOptions {
   /** Window looked back on, ms. */
@@ -144,7 +144,7 @@ async function readAlerts(ctx: ResolvedContext, sinceMs: number, now: Date, with
 }
 
 async function readEvents(ctx: ResolvedContext, nats: NatsSession, windowSeconds: number, now: Date): Promise<RateResult & {source: EventsArea['source']; stream?: string}> {
-  const [{prometheusFor}, {ratesFromPrometheus, ratesFromJetStream}] = await Promise.all([import('../alerts/clients.js'), import('./sources.js')])
+  const [{prometheusFor}, {ratesFromPrometheus}, {ratesFromJetStream}] = await Promise.all([import('../alerts/clients.js'), import('../domains/rates.js'), import('./sources.js')])
   // Both at once: a Prometheus that does not answer must not delay the stream's figures past the deadline.
   const [fromPrometheus, fromStream] = await Promise.allSettled([
     prometheusFor(ctx).then((prometheus) => ratesFromPrometheus(prometheus, windowSeconds, now)),
