@@ -3,8 +3,8 @@ import {ago, humanSeconds} from '../alerts/model.js'
 import type {Status} from '../core/check/status.js'
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
-import {formatSeconds} from '../core/output/units.js'
-import {formatRate, trendText} from './areas.js'
+import {formatRate, formatSeconds} from '../core/output/units.js'
+import {trendText} from './areas.js'
 import type {Area, ConsumerLine, DomainRate, MorningReport} from './model.js'
 
 const AREA_TITLE: Record<Area, string> = {
