@@ -10,7 +10,7 @@ import type {DomainRate} from '../domains/rates.js'
 
 export type {DomainRate} from '../domains/rates.js'
 
-export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health'] as const
+export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health', 'domains'] as const
 export type Area = (typeof AREAS)[number]
 
 export interface AreaBase {
@@ -137,6 +137,11 @@ export interface HealthArea extends AreaBase {
   checks: Array<{name: string; component: string; status: Status; summary: string}>
 }
 
+/** `cimops domain health` in brief: each domain's verdict and why. */
+export interface DomainsArea extends AreaBase {
+  domains: Array<{domain: string; status: Status; summary: string}>
+}
+
 export interface Action {
   status: Status
   area: Area
@@ -159,5 +164,6 @@ export interface MorningReport extends CheckReport {
   backups: BackupsArea
   drills: DrillsArea
   health: HealthArea
+  domains: DomainsArea
   actions: Action[]
 }
