@@ -16,7 +16,8 @@ export default class MorningCheck extends BaseCommand<typeof MorningCheck> {
   consumers lag and backlog of each projection (as health-check measures them) and the backlog trend since the previous morning check;
   gpu       this host's GPUs and the fleet's nodes (KV cim_gpu_nodes / cim_gpu_health);
   backups   age of the newest complete backup set in --backups; drills: age of the last successful DR drill (cim.ops.drill.> in the ops log);
-  health    the health-check verdict and score.
+  health    the health-check verdict and score;
+  domains   each domain's verdict as \`cimops domain health\` gives it (the seed's daily domain health check).
 Then a short list of recommended actions, each with its runbook and the command to type.
 Status: critical alerts firing, consumers past lag-crit or stalled, or the newest backup older than --backup-crit make it CRITICAL; warnings, a backup older than --backup-warn, no backup at all, or no successful drill within --drill-warn make it WARNING; an area that cannot be read is UNKNOWN.
 Exit code = Nagios code of the verdict (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), in every format.

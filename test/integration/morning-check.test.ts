@@ -106,6 +106,10 @@ describe('cimops morning-check against a sandbox with a bad morning', () => {
     expect(report.drills).toMatchObject({status: 'WARNING', lastSuccessful: {id: 'dr-20261013', passed: true}})
     expect(report.drills.summary).toMatch(/^last successful drill 40d ago \(due every 35d\)/)
     expect(report.health.checks.length).toBeGreaterThan(5)
+    // The domains section: workflow has the critical alert labelled with its domain and the lagging projection.
+    expect(report.domains.status).toBe('CRITICAL')
+    expect(report.domains.domains.find((d) => d.domain === 'workflow')).toMatchObject({status: 'CRITICAL', summary: expect.stringContaining('alert HighEventProcessingLag firing (critical)')})
+    expect(report.domains.domains.find((d) => d.domain === 'graph')).toMatchObject({status: 'OK'})
 
     expect(report.actions[0]).toMatchObject({
       status: 'CRITICAL',

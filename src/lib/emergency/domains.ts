@@ -1,16 +1,13 @@
 /**
- * Which domains exist, so that `emergency stop --domain wokflow` (a typo) is refused instead of broadcasting
- * a stop no service listens for. A domain is known from the events stream: subjects `cim.<domain>.>` holding
- * messages (per-subject info), the stream's own subjects, and its consumers `<domain>-<projection>`.
+ * Whether a domain exists, so that `emergency stop --domain wokflow` (a typo) is refused instead of broadcasting
+ * a stop no service listens for. Which domains are known: domains/discover.ts.
  */
-import type {StreamSummary} from '../adapters/nats/jetstream.js'
 import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {isCimopsError, UsageError} from '../core/errors.js'
-import {type ConsumerBrief, domainConsumers, isValidDomain} from './model.js'
+import {knownDomains} from '../domains/discover.js'
+import {domainConsumers} from '../domains/names.js'
 
-/** Per-subject info of every subject is read only for streams with at most this many (a subject per aggregate adds up). */
-const MAX_SUBJECTS_LISTED = 10_000
 /** Domains named in a refusal; the rest are counted. */
 const LISTED = 20
 
@@ -50,24 +47,4 @@ async function lookUp(ctx: ResolvedContext, nats: NatsSession, domain: string): 
   const held = await adapter.streamSubjects(jsm, stream, `cim.${domain}.>`, address, ctx.timeoutMs)
   if (held && Object.keys(held.subjects).length > 0) return undefined
   return knownDomains(summary, consumers, (filter) => adapter.streamSubjects(jsm, stream, filter, address, ctx.timeoutMs))
-}
-
-/** Domains in the stream's subjects and stored subjects (when not too many to list), and in its consumers' names. */
-async function knownDomains(
-  summary: StreamSummary,
-  consumers: ConsumerBrief[],
-  subjectsMatching: (filter: string) => Promise<{subjects: Record<string, number>} | undefined>,
-): Promise<string[]> {
-  const domains = new Set<string>()
-  const add = (subject: string) => {
-    const [prefix, domain] = subject.split('.')
-    if (prefix === 'cim' && domain !== undefined && domain !== 'ops' && isValidDomain(domain)) domains.add(domain)
-  }
-  summary.subjects.forEach(add)
-  if ((summary.subjectCount ?? 0) <= MAX_SUBJECTS_LISTED) Object.keys((await subjectsMatching('cim.*.>'))?.subjects ?? {}).forEach(add)
-  for (const consumer of consumers) {
-    const dash = consumer.name.indexOf('-')
-    if (consumer.durable && dash > 0) domains.add(consumer.name.slice(0, dash))
-  }
-  return [...domains].sort()
 }

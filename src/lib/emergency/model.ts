@@ -3,10 +3,10 @@
  * enforce itself: pausing delivery to the domain's durable consumers on EVENTS, where the server
  * supports consumer pause (nats-server 2.11+). Pure parts here; service.ts does the I/O.
  */
-import type {ConsumerBrief} from '../adapters/nats/consumer-control.js'
 import type {Actor} from '../core/actor.js'
 import {SERVER_FEATURES, serverFeatures} from '../adapters/nats/versions.js'
 import {UsageError} from '../core/errors.js'
+import {isValidDomain} from '../domains/names.js'
 
 export type {ConsumerBrief} from '../adapters/nats/consumer-control.js'
 
@@ -41,12 +41,6 @@ export interface ConsumerAction {
   error?: string
 }
 
-const DOMAIN = /^[A-Za-z0-9_-]+$/
-
-export function isValidDomain(domain: string): boolean {
-  return DOMAIN.test(domain)
-}
-
 /** The --domain of stop and resume: one subject token, or undefined for every domain. */
 export function checkDomain(domain: string | undefined): void {
   if (domain !== undefined && !isValidDomain(domain)) {
@@ -57,19 +51,4 @@ export function checkDomain(domain: string | undefined): void {
 /** Gate by the version the server announced in INFO, never by trying and catching. */
 export function supportsConsumerPause(serverVersion: string): boolean {
   return serverFeatures(serverVersion).has('consumerPause')
-}
-
-/**
- * The domain's projections: durable consumers named `<domain>-<projection>` (CIM convention), or whose
- * filter subjects all lie under `cim.<domain>.`. Without a domain, every durable consumer.
- */
-export function domainConsumers(consumers: readonly ConsumerBrief[], domain: string | null): ConsumerBrief[] {
-  return consumers
-    .filter((c) => c.durable)
-    .filter((c) => {
-      if (domain === null) return true
-      if (c.name.startsWith(`${domain}-`)) return true
-      return c.filterSubjects.length > 0 && c.filterSubjects.every((s) => s === `cim.${domain}.>` || s.startsWith(`cim.${domain}.`))
-    })
-    .sort((a, b) => a.name.localeCompare(b.name))
 }

@@ -7,11 +7,11 @@ import type {NatsSession} from '../adapters/nats/session.js'
 import {resolveActor} from '../core/actor.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import {redact} from '../core/redact.js'
+import {domainConsumers} from '../domains/names.js'
 import {
   type ConsumerAction,
   type ConsumerBrief,
   CONSUMER_PAUSE_MIN_VERSION,
-  domainConsumers,
   EMERGENCY_SUBJECT,
   type EmergencyAction,
   type EmergencyEvent,

@@ -5,7 +5,7 @@
 import type {Episode} from '../alerts/model.js'
 import {humanSeconds, severityRank, sortAlerts} from '../alerts/model.js'
 import {type Status, worstStatus} from '../core/check/status.js'
-import {formatSeconds, plural} from '../core/output/units.js'
+import {formatRate, formatSeconds, plural} from '../core/output/units.js'
 import type {CheckResult} from '../core/check/result.js'
 import type {HealthReport} from '../health/service.js'
 import type {
@@ -100,18 +100,6 @@ export function judgeEvents(input: {source: EventsArea['source']; stream?: strin
 
 function approx(source: EventsArea['source']): string {
   return source === 'jetstream' ? '≈' : ''
-}
-
-export function formatRate(perSecond: number): string {
-  if (perSecond === 0) return '0/s'
-  if (perSecond < 0.1) return `${(perSecond * 60).toFixed(1)}/min`
-  return `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s`
-}
-
-/** `cim.<domain>.…` -> domain; undefined for other subjects. */
-export function domainOf(subject: string): string | undefined {
-  const parts = subject.split('.')
-  return parts[0] === 'cim' && parts.length > 2 && parts[1] !== 'ops' ? parts[1] : undefined
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,11 @@
 import type {Episode} from '../alerts/model.js'
 import type {CheckReport} from '../core/check/result.js'
 import type {Status} from '../core/check/status.js'
+import type {DomainRate} from '../domains/rates.js'
 
-export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health'] as const
+export type {DomainRate} from '../domains/rates.js'
+
+export const AREAS = ['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health', 'domains'] as const
 export type Area = (typeof AREAS)[number]
 
 export interface AreaBase {
@@ -36,18 +39,6 @@ export interface AlertsArea extends AreaBase {
   overnight: Episode[]
   /** Why the history could not be read (Prometheus down); the active alerts still count. */
   historyError?: string
-}
-
-export interface DomainRate {
-  domain: string
-  /** Events per second over the last 5 minutes; null when unknown. */
-  ratePerSecond: number | null
-  /** Events in the window; null when unknown. */
-  windowCount: number | null
-  /** Messages stored for the domain (JetStream source). */
-  stored?: number
-  /** RFC 3339 of the domain's newest event (JetStream source); null when none. */
-  lastEventAt?: string | null
 }
 
 export interface EventsArea extends AreaBase {
@@ -146,6 +137,11 @@ export interface HealthArea extends AreaBase {
   checks: Array<{name: string; component: string; status: Status; summary: string}>
 }
 
+/** `cimops domain health` in brief: each domain's verdict and why. */
+export interface DomainsArea extends AreaBase {
+  domains: Array<{domain: string; status: Status; summary: string}>
+}
+
 export interface Action {
   status: Status
   area: Area
@@ -168,5 +164,6 @@ export interface MorningReport extends CheckReport {
   backups: BackupsArea
   drills: DrillsArea
   health: HealthArea
+  domains: DomainsArea
   actions: Action[]
 }

@@ -3,8 +3,8 @@ import {ago, humanSeconds} from '../alerts/model.js'
 import type {Status} from '../core/check/status.js'
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
-import {formatSeconds} from '../core/output/units.js'
-import {formatRate, trendText} from './areas.js'
+import {formatRate, formatSeconds} from '../core/output/units.js'
+import {trendText} from './areas.js'
 import type {Area, ConsumerLine, DomainRate, MorningReport} from './model.js'
 
 const AREA_TITLE: Record<Area, string> = {
@@ -15,6 +15,7 @@ const AREA_TITLE: Record<Area, string> = {
   backups: 'Backups',
   drills: 'DR drills',
   health: 'Health check',
+  domains: 'Domains',
 }
 
 /** `Needs attention: Consumers (CRITICAL), Backups (WARNING)`, worst first; or that all is well. */
@@ -142,6 +143,20 @@ export function renderMorningText(report: MorningReport, style: Style, width?: n
       ),
     )
   }
+  if (report.domains.domains.length > 0) {
+    section(`Domains ${style.dim('(cimops domain health)')}`)
+    out.push(
+      renderTable(
+        report.domains.domains,
+        [
+          {header: 'DOMAIN', get: (d) => d.domain, key: true},
+          {header: 'STATUS', get: (d) => d.status, paint: (t, d) => style.status(d.status, t)},
+          {header: 'SUMMARY', get: (d) => d.summary, wrap: true, giveWay: 1},
+        ],
+        {width, paintHeader: style.dim},
+      ),
+    )
+  }
   if (report.gpu.nodes.length > 0) {
     section('GPU nodes')
     out.push(
@@ -249,6 +264,11 @@ export function renderMorningMarkdown(report: MorningReport): string {
         ),
       )
     }
+  }
+  if (report.domains.domains.length > 0 || report.domains.error) {
+    out.push('', `#### Domains: ${ICON[report.domains.status]} ${report.domains.status}`, '', md(report.domains.summary))
+    const notOk = report.domains.domains.filter((d) => d.status !== 'OK')
+    if (notOk.length > 0) out.push('', mdTable(['Domain', 'Status', 'Why'], notOk.map((d) => [d.domain, `${ICON[d.status]} ${d.status}`, d.summary])))
   }
   out.push('', '#### GPU fleet, backups and drills', '')
   out.push(`- ${ICON[report.gpu.status]} GPUs: ${md(report.gpu.summary)}`)

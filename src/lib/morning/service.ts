@@ -13,8 +13,8 @@ import {round} from '../core/output/units.js'
 import type {RunbookLookup} from './actions.js'
 import {recommendActions} from './actions.js'
 import {judgeAlerts, judgeBackups, judgeConsumers, judgeDrills, judgeEvents, judgeGpu, judgeHealth, type PendingSnapshot, snapshotOf, unknownArea} from './areas.js'
-import type {AlertsArea, Area, ConsumersArea, EventsArea, GpuArea, HealthArea, MorningReport} from './model.js'
-import type {RateResult} from './sources.js'
+import type {AlertsArea, Area, ConsumersArea, DomainsArea, EventsArea, GpuArea, HealthArea, MorningReport} from './model.js'
+import type {RateResult} from '../domains/rates.js'
 
 export interface MorningOptions {
   /** Window looked back on, ms. */
@@ -66,6 +66,10 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
     (sets) => judgeBackups(options.backupsDir, sets, [ctx.streams.events, ctx.streams.ops], {warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
     (error) => ({...unknownArea(error), dir: options.backupsDir, sets: 0, streams: [], warnSeconds: options.backupWarnMs / 1000, critSeconds: options.backupCritMs / 1000}),
   )
+  const domainsArea = within(readDomains(ctx, nats, now), 'domain health').then(
+    (report): DomainsArea => ({status: report.status, summary: report.summary, domains: report.domains.map((d) => ({domain: d.domain, status: d.status, summary: d.summary}))}),
+    (error): DomainsArea => ({...unknownArea(error), domains: []}),
+  )
   const lookup = runbookLookup(options.runbookDirs)
 
   const healthReport = await health.catch((error: unknown) => ({error}))
@@ -80,8 +84,8 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
       ? {...unknownArea(fleetResult.error), nodes: []}
       : judgeGpu(gpuCheck ? {status: gpuCheck.status, summary: gpuCheck.summary} : undefined, 'error' in fleetResult ? [] : fleetResult, 'error' in fleetResult ? unknownArea(fleetResult.error).error : undefined)
 
-  const [alerts, events, drills, backups, runbooks] = await Promise.all([alertsArea, eventsArea, drillsArea, backupsArea, lookup])
-  const areas = {alerts, events, consumers: consumersArea, gpu: gpuArea, backups, drills, health: healthArea}
+  const [alerts, events, drills, backups, domains, runbooks] = await Promise.all([alertsArea, eventsArea, drillsArea, backupsArea, domainsArea, lookup])
+  const areas = {alerts, events, consumers: consumersArea, gpu: gpuArea, backups, drills, health: healthArea, domains}
   const checkedAt = now.toISOString()
   const actions = recommendActions({...areas, checkedAt}, runbooks)
   const areaChecks = toChecks(areas, ctx)
@@ -106,6 +110,15 @@ export async function runMorningCheck(ctx: ResolvedContext, options: MorningOpti
 }
 
 type Within = <T>(work: Promise<T>, what: string) => Promise<T>
+
+/** Most events counted per domain and window: the morning check wants a verdict quickly, not exact large counts. */
+const MORNING_COUNT_LIMIT = 5000
+
+/** `cimops domain health` with the context's thresholds and the default domain thresholds, every domain. */
+async function readDomains(ctx: ResolvedContext, nats: NatsSession, now: Date) {
+  const [{domainHealth}, {DEFAULT_DOMAIN_THRESHOLDS}, {consumerThresholds}] = await Promise.all([import('../domains/service.js'), import('../domains/model.js'), import('../streams/thresholds.js')])
+  return domainHealth(ctx, {domains: [], consumerThresholds: consumerThresholds(ctx, {}), thresholds: DEFAULT_DOMAIN_THRESHOLDS, countLimit: MORNING_COUNT_LIMIT, nats, now: () => now})
+}
 
 /** The fleet as `cimops gpu nodes` sees it, on the shared connection; buckets that do not exist read as empty. */
 async function readFleet(ctx: ResolvedContext, nats: NatsSession, now: Date) {
@@ -144,7 +157,7 @@ async function readAlerts(ctx: ResolvedContext, sinceMs: number, now: Date, with
 }
 
 async function readEvents(ctx: ResolvedContext, nats: NatsSession, windowSeconds: number, now: Date): Promise<RateResult & {source: EventsArea['source']; stream?: string}> {
-  const [{prometheusFor}, {ratesFromPrometheus, ratesFromJetStream}] = await Promise.all([import('../alerts/clients.js'), import('./sources.js')])
+  const [{prometheusFor}, {ratesFromPrometheus}, {ratesFromJetStream}] = await Promise.all([import('../alerts/clients.js'), import('../domains/rates.js'), import('./sources.js')])
   // Both at once: a Prometheus that does not answer must not delay the stream's figures past the deadline.
   const [fromPrometheus, fromStream] = await Promise.allSettled([
     prometheusFor(ctx).then((prometheus) => ratesFromPrometheus(prometheus, windowSeconds, now)),
@@ -166,8 +179,8 @@ function withRatesNow<T extends RateResult>(stream: T, prometheus: RateResult | 
   return {...stream, domains: stream.domains.map((domain) => ({...domain, ratePerSecond: now.get(domain.domain) ?? domain.ratePerSecond}))}
 }
 
-function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<MorningReport, 'alerts' | 'events' | 'consumers' | 'backups' | 'drills' | 'health' | 'gpu'>, ctx: ResolvedContext): CheckResult[] {
-  const {alerts, events, consumers, backups, drills, health, gpu} = areas
+function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<MorningReport, 'alerts' | 'events' | 'consumers' | 'backups' | 'drills' | 'health' | 'gpu' | 'domains'>, ctx: ResolvedContext): CheckResult[] {
+  const {alerts, events, consumers, backups, drills, health, gpu, domains} = areas
   const maxLag = Math.max(0, ...consumers.consumers.map((c) => c.lagSeconds))
   const check = (name: Area, metrics: CheckResult['metrics']): CheckResult => ({name, component: 'morning', status: areas[name].status, summary: areas[name].summary, metrics})
   return [
@@ -185,6 +198,7 @@ function toChecks(areas: Record<Area, {status: Status; summary: string}> & Pick<
     check('backups', backups.newest ? [{name: 'backup_age', value: backups.newest.ageSeconds, unit: 's', warn: backups.warnSeconds, crit: backups.critSeconds}] : []),
     check('drills', drills.lastSuccessful ? [{name: 'drill_age', value: drills.lastSuccessful.ageSeconds, unit: 's', warn: drills.warnSeconds}] : []),
     check('health', health.score === undefined ? [] : [{name: 'score', value: health.score}]),
+    check('domains', [{name: 'domains_not_ok', value: domains.domains.filter((d) => d.status !== 'OK').length}]),
   ]
 }
 

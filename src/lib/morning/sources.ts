@@ -1,19 +1,18 @@
 /**
  * What the morning check reads, besides the health check and Alertmanager: backup sets on disk, drills
- * and the GPU fleet from NATS, event rates from Prometheus (the monitor's cim_events_total) or, when
- * the monitor does not run, from the event stream itself. Parsing is lenient and pure where it can be.
+ * and the GPU fleet from NATS, event rates from the event stream itself (Prometheus' rates: domains/rates.ts). Parsing is lenient and pure where it can be.
  */
 import {readdir, readFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import type {JetStreamManager, NatsConnection} from '../adapters/nats/connection.js'
 import type {StoredOpsMessage} from '../adapters/nats/ops-events.js'
-import type {PrometheusClient} from '../adapters/prometheus/client.js'
 import type {ResolvedContext} from '../core/context-types.js'
 import type {FleetView} from '../gpu/nodes.js'
 import {MANIFEST_FILE, PARTIAL_MARKER, PARTIAL_SUFFIX, sealIntact} from '../backup/manifest.js'
-import {domainOf} from './areas.js'
-import type {BackupSetInfo, DomainRate, DrillInfo, GpuNode} from './model.js'
+import {domainOf} from '../domains/names.js'
+import type {DomainRate, RateResult} from '../domains/rates.js'
+import type {BackupSetInfo, DrillInfo, GpuNode} from './model.js'
 
 // ---------------------------------------------------------------------------------------------
 // Backup sets
@@ -107,41 +106,6 @@ export function fleetNodes(view: Pick<FleetView, 'nodes'>): GpuNode[] {
 
 /** Above this many distinct subjects, per-domain counts are not asked for (one entry per subject). */
 const MAX_SUBJECTS_TO_COUNT = 10_000
-
-export interface RateResult {
-  domains: DomainRate[]
-  windowCount: number | null
-  ratePerSecond: number | null
-}
-
-/** From the monitor's counters; undefined when Prometheus has no cim_events_total (the monitor does not run). */
-export async function ratesFromPrometheus(prometheus: PrometheusClient, windowSeconds: number, now: Date): Promise<RateResult | undefined> {
-  const window = `${Math.max(60, Math.round(windowSeconds))}s`
-  const [current, total] = await Promise.all([
-    prometheus.query('sum by (domain) (rate(cim_events_total[5m]))', now),
-    prometheus.query(`sum by (domain) (increase(cim_events_total[${window}]))`, now),
-  ])
-  const vector = (data: typeof current) => (data.resultType === 'vector' ? data.result : [])
-  if (vector(current).length === 0 && vector(total).length === 0) return undefined
-  const domains = new Map<string, DomainRate>()
-  const entry = (domain: string) => {
-    const existing = domains.get(domain) ?? {domain, ratePerSecond: null, windowCount: null}
-    domains.set(domain, existing)
-    return existing
-  }
-  for (const sample of vector(current)) entry(sample.metric.domain ?? '(none)').ratePerSecond = finite(sample.value)
-  for (const sample of vector(total)) entry(sample.metric.domain ?? '(none)').windowCount = Math.round(finite(sample.value))
-  const list = [...domains.values()]
-  return {
-    domains: list,
-    windowCount: list.reduce((sum, d) => sum + (d.windowCount ?? 0), 0),
-    ratePerSecond: list.reduce((sum, d) => sum + (d.ratePerSecond ?? 0), 0),
-  }
-}
-
-function finite(value: number): number {
-  return Number.isFinite(value) ? value : 0
-}
 
 /**
  * From the event stream: messages stored per domain (subject counts), the newest event per domain, and

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {type ConsumerBrief, domainConsumers, supportsConsumerPause} from '../../../src/lib/emergency/model.js'
+import {domainConsumers} from '../../../src/lib/domains/names.js'
+import {type ConsumerBrief, supportsConsumerPause} from '../../../src/lib/emergency/model.js'
 import {applyConsumerActions, emergencyMessage} from '../../../src/lib/emergency/service.js'
 
 const consumers: ConsumerBrief[] = [

@@ -36,9 +36,17 @@ function report(): MorningReport {
     backups: {status: 'CRITICAL', summary: 'newest set s1 is 5d old (critical from 3d); 1 set', dir: '/b', sets: 1, warnSeconds: 93600, critSeconds: 259200, newest: {name: 's1', path: '/b/s1', time: '2026-11-17T08:00:00.000Z', ageSeconds: 432000, streams: ['EVENTS']}, streams: [{stream: 'EVENTS', status: 'CRITICAL', set: 's1', ageSeconds: 432000}]},
     drills: {status: 'WARNING', summary: 'never drilled: no drill in the ops log', warnSeconds: 3024000},
     health: {status: 'WARNING', summary: 'score 90/100; 1 of 10 checks not OK: disk:/data WARNING', score: 90, checks: [{name: 'disk:/data', component: 'system', status: 'WARNING', summary: '15% free'}, {name: 'nats', component: 'nats', status: 'OK', summary: 'ok'}]},
+    domains: {
+      status: 'WARNING',
+      summary: '2 domains on EVENTS: 1 WARNING, 1 OK — workflow: workflow-analytics behind: lag 1m15s >= 10s (context)',
+      domains: [
+        {domain: 'workflow', status: 'WARNING', summary: 'workflow-analytics behind: lag 1m15s >= 10s (context)'},
+        {domain: 'graph', status: 'OK', summary: '2/s now, newest event 1s ago, 2 projections ok'},
+      ],
+    },
   }
   const actions = recommendActions({...areas, checkedAt}, runbooks)
-  const checks = (['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health'] as const).map((name) => ({name, component: 'morning', status: areas[name].status, summary: areas[name].summary, metrics: []}))
+  const checks = (['alerts', 'events', 'consumers', 'gpu', 'backups', 'drills', 'health', 'domains'] as const).map((name) => ({name, component: 'morning', status: areas[name].status, summary: areas[name].summary, metrics: []}))
   return {status: 'CRITICAL', summary: 'x', checks, durationSeconds: 0.4, checkedAt, context: 'prod', window: {seconds: 43200, from: '2026-11-21T20:00:00.000Z'}, ...areas, actions}
 }
 
@@ -66,7 +74,7 @@ describe('rendering', () => {
       '### 🔴 CIM morning check — CRITICAL',
       '_2026-11-22 08:00 UTC · context `prod` · last 12h · 0.4s_',
       '',
-      '**Needs attention: Alerts (CRITICAL), Backups (CRITICAL), Consumers (WARNING), DR drills (WARNING), Health check (WARNING).**',
+      '**Needs attention: Alerts (CRITICAL), Backups (CRITICAL), Consumers (WARNING), DR drills (WARNING), Health check (WARNING), Domains (WARNING).**',
       '',
     ])
     expect(md).toContain('| 🔴 | Alerts | CRITICAL | 1 firing (1 critical); 1 episode resolved in the window |')
@@ -76,19 +84,23 @@ describe('rendering', () => {
     expect(md).toContain('| workflow-analytics | 🟡 WARNING | 1m15s | 52 | backlog growing (+22 since the last check) |')
     expect(md).toContain('| agent | 137 | never |')
     expect(md).not.toContain('agent-projection')
+    expect(md).toContain('#### Domains: 🟡 WARNING')
+    expect(md).toContain('| workflow | 🟡 WARNING | workflow-analytics behind: lag 1m15s >= 10s (context) |')
+    expect(md).not.toContain('| graph | 🟢')
   })
 
   it('text for the terminal', () => {
     const text = renderMorningText(report(), createStyle({noColor: true}))
     expect(text.split('\n').slice(0, 4)).toEqual([
       'CIM morning check · prod · 2026-11-22 08:00 UTC · last 12h',
-      'CRITICAL  Needs attention: Alerts (CRITICAL), Backups (CRITICAL), Consumers (WARNING), DR drills (WARNING), Health check (WARNING).',
+      'CRITICAL  Needs attention: Alerts (CRITICAL), Backups (CRITICAL), Consumers (WARNING), DR drills (WARNING), Health check (WARNING), Domains (WARNING).',
       '',
       'AREA          STATUS    SUMMARY',
     ])
     expect(text).toContain('Recommended actions\n1. [CRITICAL] Alert HighEventProcessingLag')
     expect(text).toContain('   $ cimops backup create')
-    expect(headline({...report(), checks: report().checks.map((c) => ({...c, status: 'OK' as const}))})).toBe('All 7 areas OK.')
+    expect(text).toMatch(/Domains \(cimops domain health\)\nDOMAIN +STATUS +SUMMARY\nworkflow +WARNING +workflow-analytics behind/)
+    expect(headline({...report(), checks: report().checks.map((c) => ({...c, status: 'OK' as const}))})).toBe('All 8 areas OK.')
   })
 })
 

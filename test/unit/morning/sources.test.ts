@@ -3,8 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {PrometheusClient} from '../../../src/lib/adapters/prometheus/client.js'
-import {drillsFromOps, fleetNodes, ratesFromPrometheus, readBackupSets} from '../../../src/lib/morning/sources.js'
+import {drillsFromOps, fleetNodes, readBackupSets} from '../../../src/lib/morning/sources.js'
 
 const NOW = new Date('2026-11-22T08:00:00Z')
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * 86_400_000).toISOString()
@@ -82,28 +81,5 @@ describe('fleetNodes', () => {
       {node: 'gpu-01', state: 'active', health: 'OK'},
       {node: 'gpu-02', state: 'draining', reason: 'Xid 79', since: daysAgo(0.1), health: 'UNKNOWN'},
     ])
-  })
-})
-
-describe('ratesFromPrometheus', () => {
-  const client = (vectors: Record<string, Array<{metric: Record<string, string>; value: number}>>): PrometheusClient =>
-    ({
-      query: async (expr: string) => ({resultType: 'vector', result: (Object.entries(vectors).find(([k]) => expr.includes(k))?.[1] ?? []).map((s) => ({...s, time: 0})), warnings: [], infos: []}),
-    }) as unknown as PrometheusClient
-
-  it('per domain: the rate now and the count over the window', async () => {
-    const rates = await ratesFromPrometheus(client({'rate(': [{metric: {domain: 'graph'}, value: 2}], 'increase(': [{metric: {domain: 'graph'}, value: 86399.6}, {metric: {domain: 'agent'}, value: 10}]}), 43200, NOW)
-    expect(rates).toEqual({
-      domains: [
-        {domain: 'graph', ratePerSecond: 2, windowCount: 86400},
-        {domain: 'agent', ratePerSecond: null, windowCount: 10},
-      ],
-      windowCount: 86410,
-      ratePerSecond: 2,
-    })
-  })
-
-  it('undefined when the monitor\'s metric does not exist, so the stream is asked instead', async () => {
-    expect(await ratesFromPrometheus(client({}), 43200, NOW)).toBeUndefined()
   })
 })

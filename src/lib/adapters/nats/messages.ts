@@ -78,6 +78,8 @@ export interface ReadRange {
   limit: number
   /** Read the whole range and keep only its last `limit` messages. */
   keepLast?: boolean
+  /** Only count them: the consumer delivers headers only and no message is kept (`seen` is the answer). */
+  countOnly?: boolean
   signal?: AbortSignal
 }
 
@@ -113,6 +115,7 @@ export async function readMessages(js: JetStreamClient, api: Api, filter: Messag
       deliver_policy: 'by_start_sequence',
       opt_start_seq: first.seq,
       inactive_threshold: HELPER_INACTIVE_MS,
+      ...(range.countOnly ? {headers_only: true} : {}),
     })
     const messages = await consumer.consume({max_messages: Math.min(range.keepLast ? READ_BATCH : range.limit, READ_BATCH)})
     const out: StreamMessage[] = []
@@ -124,9 +127,9 @@ export async function readMessages(js: JetStreamClient, api: Api, filter: Messag
       if (message.seq > range.endSeq) return false
       lastSeq = message.seq
       seen++
-      out.push(toStreamMessage(message))
+      if (!range.countOnly) out.push(toStreamMessage(message))
       if (range.keepLast && out.length > range.limit) out.shift()
-      if (!range.keepLast && out.length >= range.limit) {
+      if (!range.keepLast && seen >= range.limit) {
         next = message.seq < range.endSeq ? await nextMatching(api, filter, message.seq + 1) : undefined
         if (next && next.seq > range.endSeq) next = undefined
         return false

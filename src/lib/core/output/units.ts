@@ -27,3 +27,10 @@ export function formatBytes(bytes: number): string {
 export function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`
 }
+
+/** Events per second for people: 2.5/s, 120/s, or per minute below 0.1/s (0.02/s -> 1.2/min). */
+export function formatRate(perSecond: number): string {
+  if (perSecond === 0) return '0/s'
+  if (perSecond < 0.1) return `${(perSecond * 60).toFixed(1)}/min`
+  return `${perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond)}/s`
+}
