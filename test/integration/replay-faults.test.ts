@@ -55,8 +55,8 @@ function expectExactlyOnce(seqs: number[]): void {
 
 /** Why fast batches cannot be tested on this server, or undefined when they can: its API level, and allow_batched in a stream's echoed config. */
 async function noFastBatch(jsm: JetStreamManager): Promise<string | undefined> {
-  const level = (await jsm.getAccountInfo()).api.level ?? 0
-  if (level < 4) return `the server reports API level ${level}: fast batch publishing needs 4`
+  const level = (await jsm.getAccountInfo()).api.level
+  if (level === undefined || level < 4) return `the server reports ${level === undefined ? 'no API level' : `API level ${level}`}: fast batch publishing needs 4`
   const probe = await jsm.streams.add({name: 'PROBE', subjects: ['probe.>'], allow_batched: true})
   await jsm.streams.delete('PROBE')
   return probe.config.allow_batched === true ? undefined : "allow_batched is missing from the server's echo"

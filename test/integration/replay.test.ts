@@ -299,8 +299,8 @@ describe('replay against nats-server (the chosen server set)', () => {
 
   /** Why fast batches cannot run on this server, or undefined: its API level, and allow_batched in a stream's echo. */
   const noFastBatch = async (): Promise<string | undefined> => {
-    const level = (await jsm.getAccountInfo()).api.level ?? 0
-    if (level < 4) return `the server reports API level ${level}: fast batch publishing needs 4`
+    const level = (await jsm.getAccountInfo()).api.level
+    if (level === undefined || level < 4) return `the server reports ${level === undefined ? 'no API level' : `API level ${level}`}: fast batch publishing needs 4`
     const probe = await jsm.streams.add({name: 'PROBE', subjects: ['probe.>'], allow_batched: true})
     await jsm.streams.delete('PROBE')
     return probe.config.allow_batched === true ? undefined : "allow_batched is missing from the server's echo"
