@@ -72,23 +72,45 @@ export function cimEvent(i, total, now) {
 }
 
 /**
- * Stores `count` CIM events in a new file-backed stream `name` (subjects cim.>) with core publishes,
- * flushed every 20,000 (checkpoint() between flushes); checks the stream holds them all.
+ * Stores `count` CIM events in a new file-backed stream `name` (subjects cim.>), each publish acknowledged
+ * (a reply subject each on one inbox, `STORE_WINDOW` outstanding): core publishes without acks are dropped
+ * once they outrun the stream (nats-server 2.11+ backpressure). checkpoint() runs every 20,000; checks the
+ * stream holds them all.
  */
+const STORE_WINDOW = 2048
 export async function storeCimEvents(nc, jsm, name, count, checkpoint) {
+  const {createInbox} = await import('@nats-io/transport-node')
   await jsm.streams.add({name, subjects: ['cim.>'], storage: 'file', max_bytes: 1_500_000_000})
   const encoder = new TextEncoder()
   const now = Date.now()
+  const inbox = createInbox()
   const started = performance.now()
-  for (let i = 0; i < count; i++) {
-    const {subject, body} = cimEvent(i, count, now)
-    nc.publish(subject, encoder.encode(body))
-    if (i % 20_000 === 19_999) {
-      await nc.flush()
-      checkpoint()
+  let sent = 0
+  let acked = 0
+  await new Promise((resolve, reject) => {
+    const send = () => {
+      while (sent < count && sent - acked < STORE_WINDOW) {
+        const {subject, body} = cimEvent(sent, count, now)
+        nc.publish(subject, encoder.encode(body), {reply: `${inbox}.${sent++}`})
+      }
     }
-  }
-  await nc.flush()
+    nc.subscribe(`${inbox}.*`, {
+      callback: (_error, msg) => {
+        const ack = msg.data.length > 0 ? msg.json() : {error: {description: `status ${msg.headers?.code}`}}
+        if (ack.error) return reject(new Error(`storing the source events failed: ${ack.error.description}`))
+        if (++acked === count) return resolve()
+        if (acked % 20_000 === 0) {
+          try {
+            checkpoint()
+          } catch (error) {
+            return reject(error)
+          }
+        }
+        if (sent - acked <= STORE_WINDOW / 2) send()
+      },
+    })
+    send()
+  })
   const info = await jsm.streams.info(name)
   if (info.state.messages !== count) throw new Error(`published ${count} events, the stream holds ${info.state.messages}`)
   return {seconds: (performance.now() - started) / 1000, bytes: info.state.bytes}

@@ -8,6 +8,10 @@
 // the leanest acked publisher from memory (core publishes with the same headers and a reply subject each),
 // which shows what the server can take on this machine. Checks that each target holds every event, prints
 // one summary line, writes bench/results/replay.json.
+// Where the server has fast batch publishing (API level >= 4, nats-server 2.14+) the same run adds
+// `cimops replay --publish-mode batch` into an allow_batched target and its own ceiling: the leanest
+// fast-batch publisher from memory (the ADR-50 protocol written out, two flow windows outstanding), with
+// the goals of issue 22 (>= 150,000 events/s, >= 3x the windowed loop, >= 80% of that ceiling, <= 200 MB).
 // The machine's two cores are shared by the client and nats-server: the server's CPU time per run is
 // reported too. Exits 0 when a target is missed (pass: false), like the other benches.
 import {mkdirSync, writeFileSync} from 'node:fs'
@@ -29,6 +33,9 @@ const CEILING_WINDOW = 1024
 const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT
 const SOURCE = 'BENCH'
 const targets = {eventsPerSecond: 100_000, ratioToBaseline: 3, peakRssMB: 200}
+const batchTargets = {eventsPerSecond: 150_000, ratioToBaseline: 3, shareOfCeiling: 0.8, peakRssMB: 200}
+/** Flow window asked of the server in the fast-batch ceiling (the server grants at most 500). */
+const BATCH_FLOW = 500
 const checkpoint = interruptible()
 
 /** The baseline, in a fresh process: the same events, js.publish with a window, every ack awaited. */
@@ -84,6 +91,62 @@ async function ceiling(servers, stream) {
   return {seconds}
 }
 
+/**
+ * The fast-batch ceiling, in a fresh process: one batch from memory with the replay's headers, in `gap: fail`
+ * mode, two flow windows outstanding, ended with an end-of-batch message whose PubAck confirms everything.
+ */
+async function batchCeiling(servers, stream) {
+  const nc = await connect({servers: servers.split(','), name: 'cimops-bench-batch-ceiling'})
+  const inbox = createInbox()
+  const prefix = `${inbox}.${createInbox().split('.').pop()}.${BATCH_FLOW}.fail.`
+  const now = Date.now()
+  let sent = 0
+  let acked = 0
+  let window = 1
+  let subject = ''
+  const started = performance.now()
+  const count = await new Promise((resolve, reject) => {
+    const send = () => {
+      while (sent < EVENTS && sent < acked + window * 2) {
+        const i = sent++
+        const event = cimEvent(i, EVENTS, now)
+        subject = `bceil.${event.subject}`
+        const block = Buffer.from(`NATS/1.0\r\nCim-Replay-Id: bceiling\r\nCim-Replay-Source: ${SOURCE}:${i + 1}\r\nNats-Msg-Id: bceiling:${i + 1}\r\nNats-Expected-Stream: ${stream}\r\n\r\n`)
+        nc.publish(subject, Buffer.from(event.body), {reply: `${prefix}${sent}.${sent === 1 ? 0 : 1}.$FI`, headers: {encode: () => block}})
+      }
+      if (sent === EVENTS) nc.publish(subject, new Uint8Array(0), {reply: `${prefix}${EVENTS + 1}.3.$FI`})
+    }
+    nc.subscribe(`${prefix}>`, {
+      callback: (_error, msg) => {
+        const reply = msg.json()
+        if (reply.type === 'ack') {
+          acked = Math.max(acked, reply.seq)
+          window = reply.msgs
+          if (sent < EVENTS) send()
+        } else if (reply.type === undefined) {
+          if (reply.error || reply.batch === undefined) reject(new Error(`batch ceiling: ${JSON.stringify(reply)}`))
+          else resolve(reply.count)
+        }
+      },
+    })
+    // The first message alone: its ack opens the window.
+    const first = cimEvent(0, EVENTS, now)
+    subject = `bceil.${first.subject}`
+    const block = Buffer.from(`NATS/1.0\r\nCim-Replay-Id: bceiling\r\nCim-Replay-Source: ${SOURCE}:1\r\nNats-Msg-Id: bceiling:1\r\nNats-Expected-Stream: ${stream}\r\n\r\n`)
+    sent = 1
+    nc.publish(subject, Buffer.from(first.body), {reply: `${prefix}1.0.$FI`, headers: {encode: () => block}})
+  })
+  const seconds = (performance.now() - started) / 1000
+  await nc.close()
+  if (count !== EVENTS) throw new Error(`batch ceiling: the PubAck counted ${count} of ${EVENTS}`)
+  return {seconds}
+}
+
+if (process.argv[2] === '--batch-ceiling') {
+  process.stdout.write(JSON.stringify(await batchCeiling(process.argv[3], process.argv[4])))
+  process.exit(0)
+}
+
 if (process.argv[2] === '--ceiling') {
   process.stdout.write(JSON.stringify(await ceiling(process.argv[3], process.argv[4])))
   process.exit(0)
@@ -101,6 +164,9 @@ await bench.run(async ({state, url, nc}) => {
   const jsm = await jetstreamManager(nc)
   const source = await storeCimEvents(nc, jsm, SOURCE, EVENTS, checkpoint)
   checkpoint()
+  // What the server reports, never its version string: fast batches need API level 4.
+  const apiLevel = (await jsm.getAccountInfo()).api?.level
+  const fastBatch = typeof apiLevel === 'number' && apiLevel >= 4
 
   /** Runs one measured step; returns its figures plus the server's CPU seconds meanwhile. */
   const measured = async (run) => {
@@ -118,6 +184,8 @@ await bench.run(async ({state, url, nc}) => {
   const baselines = []
   const ceilings = []
   const replays = []
+  const batchCeilings = []
+  const batchReplays = []
   for (let round = 0; round < ROUNDS; round++) {
     const runBaseline = async () => {
       const stream = `BASE_${round}`
@@ -135,25 +203,42 @@ await bench.run(async ({state, url, nc}) => {
       ceilings.push({seconds: run.json.seconds, eventsPerSecond: EVENTS / run.json.seconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds})
       checkpoint()
     }
-    const runReplay = async () => {
-      const stream = `COPY_${round}`
-      const args = ['replay', '--stream', SOURCE, '--to-stream', stream, '--create-target', '--subject-map', `cim=copy${round}`, '--json', '--quiet', '--nats-url', url]
-      if (MAX_IN_FLIGHT) args.push('--max-in-flight', MAX_IN_FLIGHT)
-      const run = await measured(() => runNode([cli, ...args], {env, what: 'cimops replay'}))
-      const {selected, published, duplicates, durationSeconds} = run.json
-      if (selected !== EVENTS || published + duplicates !== EVENTS) throw new Error(`replay acknowledged ${published + duplicates} of ${selected}`)
+    const runBatchCeiling = async () => {
+      const stream = `BCEIL_${round}`
+      await jsm.streams.add({name: stream, subjects: ['bceil.>'], storage: 'file', duplicate_window: 24 * 3600 * 1e9, allow_batched: true})
+      const run = await measured(() => runNode([fileURLToPath(import.meta.url), '--batch-ceiling', url, stream], {env, what: 'batch ceiling'}))
       await expectAll(stream)
-      replays.push({seconds: durationSeconds, eventsPerSecond: EVENTS / durationSeconds, wallSeconds: run.wallSeconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds, peakRssMB: run.peakRssMB})
+      batchCeilings.push({seconds: run.json.seconds, eventsPerSecond: EVENTS / run.json.seconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds})
       checkpoint()
+    }
+    /** `cimops replay` in one publish mode, into a target it creates (allow_batched where the server has fast batches). */
+    const runReplay = async (mode, samples) => {
+      const stream = `COPY_${mode}_${round}`
+      const args = ['replay', '--stream', SOURCE, '--to-seq', String(EVENTS), '--to-stream', stream, '--create-target', '--subject-map', `cim=copy${mode}${round}`, '--publish-mode', mode, '--json', '--quiet', '--nats-url', url]
+      if (MAX_IN_FLIGHT) args.push('--max-in-flight', MAX_IN_FLIGHT)
+      const run = await measured(() => runNode([cli, ...args], {env, what: `cimops replay --publish-mode ${mode}`}))
+      const {selected, published, duplicates, durationSeconds, publishMode} = run.json
+      if (selected !== EVENTS || published + duplicates !== EVENTS) throw new Error(`replay acknowledged ${published + duplicates} of ${selected}`)
+      if (publishMode?.mode !== mode) throw new Error(`replay ran ${publishMode?.mode}, not ${mode}`)
+      await expectAll(stream)
+      samples.push({seconds: durationSeconds, eventsPerSecond: EVENTS / durationSeconds, wallSeconds: run.wallSeconds, cpuSeconds: run.cpuSeconds, serverCpuSeconds: run.serverCpuSeconds, peakRssMB: run.peakRssMB})
+      checkpoint()
+    }
+    const runBatch = async () => {
+      if (!fastBatch) return
+      await runReplay('batch', batchReplays)
+      await runBatchCeiling()
     }
     // Alternate which goes first, so load drifting over the run hits both alike.
     if (round % 2 === 0) {
       await runBaseline()
-      await runReplay()
+      await runReplay('async', replays)
       await runCeiling()
+      await runBatch()
     } else {
+      await runBatch()
       await runCeiling()
-      await runReplay()
+      await runReplay('async', replays)
       await runBaseline()
     }
   }
@@ -164,6 +249,7 @@ await bench.run(async ({state, url, nc}) => {
   const ratio = median(replays.map((r, i) => r.eventsPerSecond / baselines[i].eventsPerSecond))
   const peakRss = Math.max(...replays.map((r) => r.peakRssMB ?? 0))
   const perEventMicros = (seconds) => (seconds === undefined ? null : r1((seconds * 1e6) / EVENTS))
+  const batch = fastBatch ? batchFigures() : undefined
   const pass = {
     rate: replayRate >= targets.eventsPerSecond,
     ratio: ratio >= targets.ratioToBaseline,
@@ -177,7 +263,7 @@ await bench.run(async ({state, url, nc}) => {
     rounds: ROUNDS,
     source: {stream: SOURCE, bytes: source.bytes, storeSeconds: r3(source.seconds)},
     targets: {rate: `>= ${targets.eventsPerSecond} events/s, every event acknowledged`, ratio: `>= ${targets.ratioToBaseline}x a windowed js.publish loop`, peakRss: `<= ${targets.peakRssMB} MB`},
-    pass: pass.rate && pass.ratio && pass.peakRss,
+    pass: pass.rate && pass.ratio && pass.peakRss && (batch?.pass ?? true),
     passes: pass,
     replay: {
       medianEventsPerSecond: Math.round(replayRate),
@@ -198,6 +284,7 @@ await bench.run(async ({state, url, nc}) => {
       clientCpuMicrosPerEvent: ceilings.map((c) => perEventMicros(c.cpuSeconds)),
       serverCpuMicrosPerEvent: ceilings.map((c) => perEventMicros(c.serverCpuSeconds)),
     },
+    batch: batch ?? {skipped: `the server reports API level ${apiLevel ?? 'none'}: fast batch publishing needs 4 (nats-server 2.14+)`},
     baseline: {
       what: `js.publish from memory, ${WINDOW} in flight, msgID and expected stream on each`,
       medianEventsPerSecond: Math.round(baselineRate),
@@ -207,11 +294,51 @@ await bench.run(async ({state, url, nc}) => {
     },
     machine: {cpus: availableParallelism(), loadAverage: loadavg().map(r1)},
   }
+  /** `cimops replay --publish-mode batch` against the baseline and the fast-batch ceiling of the same rounds. */
+  function batchFigures() {
+    const rate = median(batchReplays.map((r) => r.eventsPerSecond))
+    const ceilingRate = median(batchCeilings.map((c) => c.eventsPerSecond))
+    const ratio = median(batchReplays.map((r, i) => r.eventsPerSecond / baselines[i].eventsPerSecond))
+    const share = median(batchReplays.map((r, i) => r.eventsPerSecond / batchCeilings[i].eventsPerSecond))
+    const rss = Math.max(...batchReplays.map((r) => r.peakRssMB ?? 0))
+    const passes = {
+      rate: rate >= batchTargets.eventsPerSecond,
+      ratio: ratio >= batchTargets.ratioToBaseline,
+      shareOfCeiling: share >= batchTargets.shareOfCeiling,
+      peakRss: timeBin ? rss <= batchTargets.peakRssMB : true,
+    }
+    return {
+      targets: {
+        rate: `>= ${batchTargets.eventsPerSecond} events/s, every event acknowledged`,
+        ratio: `>= ${batchTargets.ratioToBaseline}x a windowed js.publish loop`,
+        shareOfCeiling: `>= ${batchTargets.shareOfCeiling * 100}% of the fast-batch ceiling`,
+        peakRss: `<= ${batchTargets.peakRssMB} MB`,
+      },
+      pass: passes.rate && passes.ratio && passes.shareOfCeiling && passes.peakRss,
+      passes,
+      apiLevel,
+      medianEventsPerSecond: Math.round(rate),
+      ratioToBaseline: r3(ratio),
+      shareOfCeiling: r3(share),
+      samplesSeconds: batchReplays.map((r) => r3(r.seconds)),
+      processWallSeconds: batchReplays.map((r) => r3(r.wallSeconds)),
+      clientCpuMicrosPerEvent: batchReplays.map((r) => perEventMicros(r.cpuSeconds)),
+      serverCpuMicrosPerEvent: batchReplays.map((r) => perEventMicros(r.serverCpuSeconds)),
+      peakRssMB: timeBin ? r1(rss) : null,
+      ceiling: {
+        what: `the leanest fast-batch publisher from memory (nothing read): one batch, the replay's headers, gap fail, flow ${BATCH_FLOW}, two windows outstanding, into an allow_batched file stream with a 24h duplicate window`,
+        medianEventsPerSecond: Math.round(ceilingRate),
+        samplesSeconds: batchCeilings.map((c) => r3(c.seconds)),
+        clientCpuMicrosPerEvent: batchCeilings.map((c) => perEventMicros(c.cpuSeconds)),
+        serverCpuMicrosPerEvent: batchCeilings.map((c) => perEventMicros(c.serverCpuSeconds)),
+      },
+    }
+  }
   mkdirSync(join(root, 'bench/results'), {recursive: true})
   writeFileSync(join(root, 'bench/results/replay.json'), `${JSON.stringify(result, null, 2)}\n`)
   const mark = (ok) => (ok ? 'PASS' : 'MISS')
   const count = (n) => Math.round(n).toLocaleString('en-US')
   console.log(
-    `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | ceiling (acked publishes from memory) ${count(ceilingRate)} events/s, replay at ${Math.round((replayRate / ceilingRate) * 100)}% of it | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
+    `replay: ${count(EVENTS)} events | cimops replay ${count(replayRate)} events/s (target >= ${count(targets.eventsPerSecond)} ${mark(pass.rate)}) | windowed js.publish ${count(baselineRate)} events/s, ratio ${r1(ratio)}x (target >= ${targets.ratioToBaseline}x ${mark(pass.ratio)}) | ceiling (acked publishes from memory) ${count(ceilingRate)} events/s, replay at ${Math.round((replayRate / ceilingRate) * 100)}% of it | CPU per event: client ${result.replay.clientCpuMicrosPerEvent.join('/')} us, server ${result.replay.serverCpuMicrosPerEvent.join('/')} us (baseline client ${result.baseline.clientCpuMicrosPerEvent.join('/')}, server ${result.baseline.serverCpuMicrosPerEvent.join('/')}) | peak RSS ${timeBin ? `${r1(peakRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${mark(pass.peakRss)}) | ${batch ? `fast batch: cimops replay ${count(batch.medianEventsPerSecond)} events/s (target >= ${count(batchTargets.eventsPerSecond)} ${mark(batch.passes.rate)}), ${r1(batch.ratioToBaseline)}x the windowed loop (${mark(batch.passes.ratio)}), ${Math.round(batch.shareOfCeiling * 100)}% of the fast-batch ceiling ${count(batch.ceiling.medianEventsPerSecond)} events/s (target >= ${batchTargets.shareOfCeiling * 100}% ${mark(batch.passes.shareOfCeiling)}), CPU per event client ${batch.clientCpuMicrosPerEvent.join('/')} us, server ${batch.serverCpuMicrosPerEvent.join('/')} us, peak RSS ${batch.peakRssMB ?? 'n/a'} MB (${mark(batch.passes.peakRss)})` : `fast batch: skipped (${result.batch.skipped})`} | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs`,
   )
 })

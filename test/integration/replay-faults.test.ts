@@ -3,6 +3,8 @@
  * and the loss of the target stream's leader in a 3-node cluster with an R3 target. Each replay is
  * slowed with --rate so the fault lands mid-replay; afterwards the target must hold every selected
  * event exactly once (by the Cim-Replay-Source each carries). Bounded: 20k events, ~5 s per replay.
+ * Each fault is repeated in fast-batch mode where the server reports fast batch publishing (API level 4,
+ * and allow_batched in a stream's echoed config); elsewhere that test is skipped, saying why.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -51,6 +53,15 @@ function expectExactlyOnce(seqs: number[]): void {
   expect(new Set(sorted).size).toBe(EVENTS)
 }
 
+/** Why fast batches cannot be tested on this server, or undefined when they can: its API level, and allow_batched in a stream's echoed config. */
+async function noFastBatch(jsm: JetStreamManager): Promise<string | undefined> {
+  const level = (await jsm.getAccountInfo()).api.level
+  if (level === undefined || level < 4) return `the server reports ${level === undefined ? 'no API level' : `API level ${level}`}: fast batch publishing needs 4`
+  const probe = await jsm.streams.add({name: 'PROBE', subjects: ['probe.>'], allow_batched: true})
+  await jsm.streams.delete('PROBE')
+  return probe.config.allow_batched === true ? undefined : "allow_batched is missing from the server's echo"
+}
+
 async function waitForMessages(jsm: JetStreamManager, stream: string, atLeast: number): Promise<void> {
   const deadline = Date.now() + 20_000
   for (;;) {
@@ -61,40 +72,57 @@ async function waitForMessages(jsm: JetStreamManager, stream: string, atLeast: n
   }
 }
 
-function faultSuite(name: string, cluster: 1 | 3, fault: (sandbox: TestSandbox, jsm: JetStreamManager) => Promise<() => Promise<void>>, prepareTarget?: (jsm: JetStreamManager) => Promise<void>) {
+type Fault = (sandbox: TestSandbox, jsm: JetStreamManager, target: string) => Promise<() => Promise<void>>
+
+/** `prepareTarget` makes the targets (FDST, and FDSTB for batches) itself; without it, the replay creates them (--create-target). */
+function faultSuite(name: string, cluster: 1 | 3, fault: Fault, prepareTarget?: (jsm: JetStreamManager, target: string, batched: boolean) => Promise<void>) {
   describe(name, () => {
     const sandbox = useSandbox({components: ['nats'], cluster})
     let home: Awaited<ReturnType<typeof isolatedHome>>
     let nc: NatsConnection
     let jsm: JetStreamManager
 
+    let skipBatch: string | undefined
     beforeAll(async () => {
       home = await isolatedHome()
       nc = await connect({servers: sandbox().state.natsServers, maxReconnectAttempts: -1, reconnectTimeWait: 200})
       jsm = await jetstreamManager(nc)
       await publishSource(nc, jsm, cluster)
-      await prepareTarget?.(jsm)
+      await prepareTarget?.(jsm, 'FDST', false)
+      skipBatch = await noFastBatch(jsm)
+      if (!skipBatch) await prepareTarget?.(jsm, 'FDSTB', true)
     })
     afterAll(async () => {
       await nc?.close()
       await home?.cleanup()
     })
 
-    // Bounded: ~5s of replay, the fault, and up to 30s of the replay's own fault tolerance.
-    it('completes with every event exactly once', {timeout: 60_000}, async () => {
-      const args = ['replay', '--stream', 'FSRC', '--to-stream', 'FDST', '--subject-map', 'fault=copy', '--replay-id', 'fault-1', '--rate', RATE, '--json', '--quiet', '--timeout', '2s']
+    const replayThroughFault = async (mode: 'async' | 'batch', target: string, subjects: string) => {
+      const args = ['replay', '--stream', 'FSRC', '--to-stream', target, '--subject-map', `fault=${subjects}`, '--replay-id', `fault-${mode}`, '--publish-mode', mode, '--rate', RATE, '--json', '--quiet', '--timeout', '2s']
       if (!prepareTarget) args.push('--create-target')
       const child = startCli([...args, '--nats-url', sandbox().state.natsServers.join(',')], home.env)
       const done = finished(child)
-      await waitForMessages(jsm, 'FDST', EVENTS / 5)
-      const recover = await fault(sandbox(), jsm)
+      await waitForMessages(jsm, target, EVENTS / 5)
+      const recover = await fault(sandbox(), jsm, target)
       const result = await done
       await recover()
       expect(result.code, result.stderr + result.stdout).toBe(0)
       const replay = JSON.parse(result.stdout) as ReplayResult
+      expect(replay.publishMode?.mode).toBe(mode)
       expect(replay.selected).toBe(EVENTS)
       expect(replay.published + replay.duplicates).toBe(EVENTS)
-      expectExactlyOnce(await replayedSeqs(nc, 'FDST'))
+      expectExactlyOnce(await replayedSeqs(nc, target))
+    }
+
+    // Bounded: ~5s of replay, the fault, and up to 30s of the replay's own fault tolerance.
+    it('completes with every event exactly once (pipelined)', {timeout: 60_000}, () => replayThroughFault('async', 'FDST', 'copy'))
+
+    it('completes with every event exactly once (fast batches)', {timeout: 60_000}, async (ctx) => {
+      if (skipBatch) {
+        console.log(`skipped: ${name} in fast-batch mode: ${skipBatch}`)
+        ctx.skip()
+      }
+      await replayThroughFault('batch', 'FDSTB', 'copyb')
     })
   })
 }
@@ -110,12 +138,12 @@ faultSuite('replay: the server restarts mid-replay, down for 8s', 1, async (sand
 faultSuite(
   'replay: a 3-node cluster loses the R3 target stream leader mid-replay',
   3,
-  async (sandbox, jsm) => {
-    const leader = (await jsm.streams.info('FDST')).cluster!.leader!
+  async (sandbox, jsm, target) => {
+    const leader = (await jsm.streams.info(target)).cluster!.leader!
     await stopProcess(sandbox.state, leader, 'SIGKILL')
     return () => restartProcess(sandbox.state, leader)
   },
-  async (jsm) => {
-    await jsm.streams.add({name: 'FDST', subjects: ['copy.>'], storage: 'file', num_replicas: 3, duplicate_window: 10 * 60 * 1e9})
+  async (jsm, target, batched) => {
+    await jsm.streams.add({name: target, subjects: [batched ? 'copyb.>' : 'copy.>'], storage: 'file', num_replicas: 3, duplicate_window: 10 * 60 * 1e9, ...(batched ? {allow_batched: true} : {})})
   },
 )

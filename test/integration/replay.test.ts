@@ -297,24 +297,78 @@ describe('replay against nats-server (the chosen server set)', () => {
     expectReplayed(await readAll('PACED'), source, 'paced-1', (s) => s.replace(/^cim\./, 'paced.'))
   }, 90_000)
 
-  it('kill -9 mid-replay, then --resume: every event exactly once', async () => {
-    const child = startCli(['replay', '--domain', 'workflow', '--to-stream', 'KILLED', '--create-target', '--subject-map', 'cim=killed', '--replay-id', 'kill-1', '--rate', '60', '--max-in-flight', '8', '--nats-url', url()], home.env)
-    const done = finished(child)
-    const expected = source.filter((m) => m.subject.startsWith('cim.workflow.'))
-    for (let i = 0; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 100))
-      const info = await jsm.streams.info('KILLED').catch(() => undefined)
-      if (info && info.state.messages >= 20) break
+  /** Why fast batches cannot run on this server, or undefined: its API level, and allow_batched in a stream's echo. */
+  const noFastBatch = async (): Promise<string | undefined> => {
+    const level = (await jsm.getAccountInfo()).api.level
+    if (level === undefined || level < 4) return `the server reports ${level === undefined ? 'no API level' : `API level ${level}`}: fast batch publishing needs 4`
+    const probe = await jsm.streams.add({name: 'PROBE', subjects: ['probe.>'], allow_batched: true})
+    await jsm.streams.delete('PROBE')
+    return probe.config.allow_batched === true ? undefined : "allow_batched is missing from the server's echo"
+  }
+
+  for (const mode of ['async', 'batch'] as const) {
+    it(`kill -9 mid-replay, then --resume: every event exactly once (--publish-mode ${mode})`, async (ctx) => {
+      const why = mode === 'batch' ? await noFastBatch() : undefined
+      if (why) {
+        console.log(`skipped: kill -9 and resume in fast-batch mode: ${why}`)
+        ctx.skip()
+      }
+      const target = `KILLED_${mode.toUpperCase()}`
+      const subjects = `killed${mode}`
+      const child = startCli(['replay', '--domain', 'workflow', '--to-stream', target, '--create-target', '--subject-map', `cim=${subjects}`, '--replay-id', `kill-${mode}`, '--publish-mode', mode, '--rate', '60', '--max-in-flight', '8', '--nats-url', url()], home.env)
+      const done = finished(child)
+      const expected = source.filter((m) => m.subject.startsWith('cim.workflow.'))
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        const info = await jsm.streams.info(target).catch(() => undefined)
+        if (info && info.state.messages >= 20) break
+      }
+      child.kill('SIGKILL')
+      await done
+      const partial = (await jsm.streams.info(target)).state.messages
+      expect(partial).toBeGreaterThan(0)
+      expect(partial).toBeLessThan(expected.length)
+      const resumed = await replay(['--resume', `kill-${mode}`])
+      expect(resumed.publishMode?.mode).toBe(mode)
+      // What the killed run stored after its last checkpoint is read back from the target and not sent again.
+      expect(resumed.duplicates).toBeGreaterThanOrEqual(partial - 8)
+      expect(resumed.published + resumed.duplicates).toBe(resumed.selected)
+      expectReplayed(await readAll(target), expected, `kill-${mode}`, (s) => s.replace(/^cim\./, `${subjects}.`))
+    })
+  }
+
+  it('--publish-mode: auto and batch follow the server and the target; --allow-batched-target is the only way an existing target changes', async () => {
+    const why = await noFastBatch()
+    await jsm.streams.add({name: 'PLAIN', subjects: ['plain.>']})
+    const args = ['--domain', 'identity', '--to-stream', 'PLAIN', '--subject-map', 'cim=plain']
+    const auto = await replay([...args, '--dry-run'])
+    expect(auto.publishMode?.mode).toBe('async')
+    const refused = await cli(['replay', ...args, '--publish-mode', 'batch'])
+    expect(refused.code).toBe(64)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(refused.stderr).toMatch(/--publish-mode batch cannot be used/)
+    expect((await jsm.streams.info('PLAIN')).state.messages).toBe(0)
+    if (why) {
+      expect(auto.publishMode?.reason).toMatch(/has no fast batch publishing/)
+      const notHere = await cli(['replay', ...args, '--allow-batched-target'])
+      expect(notHere.code).toBe(64)
+      expect(notHere.stderr).toMatch(/--allow-batched-target cannot be used/)
+      const created = await replay(['--domain', 'identity', '--to-stream', 'PLAIN_NEW', '--create-target', '--subject-map', 'cim=plainnew'])
+      expect(created.publishMode?.mode).toBe('async')
+      return
     }
-    child.kill('SIGKILL')
-    await done
-    const partial = (await jsm.streams.info('KILLED')).state.messages
-    expect(partial).toBeGreaterThan(0)
-    expect(partial).toBeLessThan(expected.length)
-    const resumed = await replay(['--resume', 'kill-1'])
-    // What the killed run stored after its last checkpoint is read back from the target and not sent again.
-    expect(resumed.duplicates).toBeGreaterThanOrEqual(partial - 8)
-    expect(resumed.published + resumed.duplicates).toBe(resumed.selected)
-    expectReplayed(await readAll('KILLED'), expected, 'kill-1', (s) => s.replace(/^cim\./, 'killed.'))
+    expect(auto.publishMode?.reason).toMatch(/does not allow batched publishing/)
+    expect((await jsm.streams.info('PLAIN')).config.allow_batched).not.toBe(true)
+    const plan = await replay([...args, '--allow-batched-target', '--dry-run'])
+    expect(plan).toMatchObject({target: {reconfigured: false}, publishMode: {mode: 'batch'}})
+    expect((await jsm.streams.info('PLAIN')).config.allow_batched).not.toBe(true)
+    const batched = await replay([...args, '--allow-batched-target', '--publish-mode', 'batch', '--replay-id', 'plain-1'])
+    expect(batched).toMatchObject({target: {reconfigured: true}, publishMode: {mode: 'batch'}, published: batched.selected, duplicates: 0})
+    expect((await jsm.streams.info('PLAIN')).config.allow_batched).toBe(true)
+    const expected = source.filter((m) => m.subject.startsWith('cim.identity.'))
+    expectReplayed(await readAll('PLAIN'), expected, 'plain-1', (s) => s.replace(/^cim\./, 'plain.'))
+    const text = await cli(['replay', ...args, '--replay-id', 'plain-1'])
+    expect(text.stdout).toContain(`0 stored, ${expected.length} already there (duplicates)`)
+    expect(text.stdout).toMatch(/^Publishing: fast batches \(target stream PLAIN allows batched publishing/m)
   })
 })

@@ -1,4 +1,5 @@
 /** What a replay is asked to do, what it keeps in its state file, and what it reports: types only. */
+import type {PublishMode, PublishModeChoice} from './publish-mode.js'
 import type {SubjectMapping} from './selection.js'
 
 /**
@@ -30,6 +31,10 @@ export interface ReplayPlan {
   maps: SubjectMapping[]
   maxInFlight: number
   rate: number
+  /** --publish-mode [absent in state files of older cimops: auto]. */
+  publishMode?: PublishModeChoice
+  /** --allow-batched-target: set `allow_batched` on an existing target stream that lacks it. */
+  allowBatchedTarget?: boolean
 }
 
 export interface ReplayState extends ReplayPlan {
@@ -55,8 +60,11 @@ export interface ReplayResult {
   /**
    * `context`: the cimops context a NATS target was published at, when one was in use (--to-context, else the
    * source's). `problem`: a dry run's target that the replay could not use (no stream captures it, ...), as the error it would give.
+   * `reconfigured`: --allow-batched-target set `allow_batched` on it (a dry run: false, it would).
    */
-  target: {kind: ReplayTarget['kind']; context?: string; stream?: string; prefix?: string; file?: string; created?: boolean; problem?: string}
+  target: {kind: ReplayTarget['kind']; context?: string; stream?: string; prefix?: string; file?: string; created?: boolean; reconfigured?: boolean; problem?: string}
+  /** How a NATS target is (a dry run: would be) published to, and why; absent for a file or no target. */
+  publishMode?: PublishMode
   /** Events selected (in this run). */
   selected: number
   /** Newly stored in the target (or written to the file). */

@@ -10,12 +10,13 @@ export interface ReplayOutcome {
   dryRun: boolean
   selection: SelectionSummary
   target: ReplayResult['target']
+  publishMode?: ReplayResult['publishMode']
   delivery: Delivery
   estimatedSeconds?: number
   stateFile?: string
 }
 
-export function replayResult({run, dryRun, selection, target, delivery, estimatedSeconds, stateFile}: ReplayOutcome): ReplayResult {
+export function replayResult({run, dryRun, selection, target, publishMode, delivery, estimatedSeconds, stateFile}: ReplayOutcome): ReplayResult {
   const {plan} = run
   const {selected, first, last, byDomain, byEventType} = selection
   const durationSeconds = (Date.now() - run.startedAt) / 1000
@@ -25,6 +26,7 @@ export function replayResult({run, dryRun, selection, target, delivery, estimate
     resumed: run.resumeFrom !== undefined,
     source: {...('stream' in plan.source ? {stream: plan.source.stream, context: plan.source.context} : {file: plan.source.file}), fromSeq: run.startSeq, toSeq: plan.toSeq, filters: plan.filters, eventTypes: plan.eventTypes},
     target,
+    ...(publishMode === undefined ? {} : {publishMode}),
     selected,
     ...delivery,
     first,

@@ -22,6 +22,7 @@ import {describeTarget, sourceAt, type TargetSite} from './target.js'
 export type {EventRef, ReplayOptions, ReplayPlan, ReplayProgress, ReplayResult, ReplayState, ReplayTarget} from './model.js'
 export {loadReplayState, replayStateDir} from './checkpoint.js'
 export {resumeHint} from './outcome.js'
+export {PUBLISH_MODES, type PublishModeChoice} from './publish-mode.js'
 export {findSourceStream, resolveRange} from './source.js'
 
 /** Rough replay rate for the dry-run estimate (bench/replay on a 2-core machine shared with nats-server). */
@@ -68,9 +69,9 @@ async function replayWith(
     const delivery = await exportToFile(plan.target.path, run, source, tally)
     return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
   }
-  const target = await describeTarget(targetSite!, plan, await sourceAt(session, targetSite!, source.stream), true)
-  const {stateFile, ...delivery} = await publishToStream(targetSite!.session, target.stream!, run, source, tally)
-  return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: plan.target.kind, context: (plan.target as {context?: string}).context, ...target}, delivery, stateFile})
+  const {publishMode, ...target} = await describeTarget(targetSite!, plan, await sourceAt(session, targetSite!, source.stream), true)
+  const {stateFile, ...delivery} = await publishToStream(targetSite!.session, target.stream!, publishMode.mode, run, source, tally)
+  return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: plan.target.kind, context: (plan.target as {context?: string}).context, ...target}, publishMode, delivery, stateFile})
 }
 
 /** Reads headers only, counts, checks the target without creating it, and changes nothing. */
@@ -78,12 +79,12 @@ async function dryRunResult(session: JetStreamSession | undefined, targetSite: T
   const {plan} = run
   await source.read(COUNTING_SINK, true)
   const estimatedSeconds = Math.round((tally.selected / ESTIMATED_RATE) * 100) / 100
-  const target = await dryRunTarget(session, targetSite, plan, source)
-  return replayResult({run, dryRun: true, selection: tally.summary(), target, delivery: NOTHING_DELIVERED, estimatedSeconds})
+  const {publishMode, ...target} = await dryRunTarget(session, targetSite, plan, source)
+  return replayResult({run, dryRun: true, selection: tally.summary(), target, publishMode, delivery: NOTHING_DELIVERED, estimatedSeconds})
 }
 
 /** A dry run shows the selection whatever the target: what would stop the replay is its `problem`, not an error. */
-async function dryRunTarget(session: JetStreamSession | undefined, targetSite: TargetSite | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target']> {
+async function dryRunTarget(session: JetStreamSession | undefined, targetSite: TargetSite | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target'] & Pick<ReplayResult, 'publishMode'>> {
   const {target} = plan
   if (target.kind === 'file') return {kind: 'file', file: target.path}
   if (target.kind === 'none' || !targetSite) return {kind: target.kind}

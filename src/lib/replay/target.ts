@@ -7,6 +7,7 @@ import {intersectSubjects} from '../adapters/nats/subjects.js'
 import {isCimopsError, NotFoundError, UsageError} from '../core/errors.js'
 import type {JetStreamSession} from '../adapters/nats/session.js'
 import type {ReplayPlan} from './model.js'
+import {choosePublishMode, type PublishMode} from './publish-mode.js'
 import {type Destination, REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER, targetSubject} from './selection.js'
 import {faultToleranceMs} from './source.js'
 
@@ -46,6 +47,9 @@ export interface TargetStream {
   stream?: string
   prefix?: string
   created?: boolean
+  /** --allow-batched-target set `allow_batched` on the existing target (a dry run: false, it would). */
+  reconfigured?: boolean
+  publishMode: PublishMode
 }
 
 /** Where republished subjects go: the subject maps, then the --to-prefix. */
@@ -57,11 +61,14 @@ export function destinationOf(plan: ReplayPlan): Destination {
  * The target stream, checked before anything is published: it must exist (or be created with
  * --create-target when `create`), capture the mapped subjects, and, at the source's site, not be the
  * source itself — or overlap it, which would replay events into the stream they come from. At another
- * site the target site's own streams are what the subjects must fit.
+ * site the target site's own streams are what the subjects must fit. Then how it is published to (fast
+ * batches or the pipelined path), refused before anything is created when --publish-mode batch cannot run.
  */
 export async function describeTarget(site: TargetSite, plan: ReplayPlan, source: SourceView, create: boolean): Promise<TargetStream> {
   const {createTargetStream, findStream} = await import('../adapters/nats/jetstream.js')
-  const {jsm, address, timeoutMs} = site.session
+  const {jsm, address, timeoutMs, features} = site.session
+  const requested = plan.publishMode ?? 'auto'
+  const fastBatch = features.has('fastBatch')
   const sourceStream = source.stream
   // A context other than the source's that reaches the source stream all the same: said, since its name suggests otherwise.
   const alias = site.context === undefined ? '' : ` (context ${site.context} reaches the source's JetStream)`
@@ -86,7 +93,7 @@ export async function describeTarget(site: TargetSite, plan: ReplayPlan, source:
         hint: `create a stream on ${plan.target.prefix}.> first, or use --to-stream S --create-target`,
       })
     }
-    return {stream, prefix: plan.target.prefix}
+    return {stream, prefix: plan.target.prefix, ...(await batchedTarget(site, plan, stream, create))}
   }
   const name = (plan.target as {stream: string}).stream
   if (sourceStream && source.here && name === sourceStream.name) {
@@ -97,16 +104,19 @@ export async function describeTarget(site: TargetSite, plan: ReplayPlan, source:
     if (!(plan.target as {createTarget: boolean}).createTarget) {
       throw new NotFoundError(`target stream ${name} does not exist`, 'nothing would store the replayed events', {hint: 'add --create-target to create it'})
     }
-    if (!create) return {stream: name, created: false}
+    // Created with allow_batched where the server has fast batch publishing; the mode is chosen (or refused) before creating it.
+    const planned = choosePublishMode(requested, features, {stream: name, allowBatched: fastBatch})
+    if (!create) return {stream: name, created: false, publishMode: planned}
+    let created: {allowBatched: boolean}
     try {
-      await createTargetStream(jsm, {name, subjects: targetSubjects, duplicateWindowMs: CREATED_DUPLICATE_WINDOW_MS})
+      created = await createTargetStream(jsm, {name, subjects: targetSubjects, duplicateWindowMs: CREATED_DUPLICATE_WINDOW_MS, allowBatched: fastBatch})
     } catch (error) {
       const {toJetStreamError} = await import('../adapters/nats/jetstream.js')
       const typed = toJetStreamError(error, address, timeoutMs)
       if (isCimopsError(typed)) throw Object.assign(typed, {hint: typed.hint ?? `its subjects would be ${targetSubjects.join(', ')}; map them with --subject-map`})
       throw typed
     }
-    return {stream: name, created: true}
+    return {stream: name, created: true, publishMode: choosePublishMode(requested, features, {stream: name, allowBatched: created.allowBatched})}
   }
   const captured = await jsm.streams.find(targetSubjects[0]).catch(() => undefined)
   if (captured !== name) {
@@ -114,7 +124,33 @@ export async function describeTarget(site: TargetSite, plan: ReplayPlan, source:
       hint: 'map the subjects with --subject-map FROM=TO',
     })
   }
-  return {stream: name, created: false}
+  // A dry run's `created: false` means "to be created": said only of a missing target.
+  return {stream: name, ...(create ? {created: false} : {}), ...(await batchedTarget(site, plan, name, create))}
+}
+
+/**
+ * Whether an existing target takes fast batches, setting `allow_batched` first where --allow-batched-target
+ * says so (never otherwise); the echoed config decides, since 2.9 drops the field without an error.
+ */
+async function batchedTarget(site: TargetSite, plan: ReplayPlan, stream: string, create: boolean): Promise<Pick<TargetStream, 'reconfigured' | 'publishMode'>> {
+  const {jsm, features} = site.session
+  const requested = plan.publishMode ?? 'auto'
+  if (!features.has('fastBatch')) {
+    if (plan.allowBatchedTarget) {
+      throw new UsageError('--allow-batched-target cannot be used', `nats-server ${features.version} has no fast batch publishing (it needs ${features.requires('fastBatch')} or newer)`, {hint: 'leave it out'})
+    }
+    return {publishMode: choosePublishMode(requested, features, {stream, allowBatched: false})}
+  }
+  const [{allowsBatched, enableBatched}, {toJetStreamError}] = await Promise.all([import('../adapters/nats/fast-batch.js'), import('../adapters/nats/jetstream.js')])
+  const {address, timeoutMs} = site.session
+  try {
+    const allowBatched = await allowsBatched(jsm, stream)
+    if (allowBatched || !plan.allowBatchedTarget) return {publishMode: choosePublishMode(requested, features, {stream, allowBatched})}
+    if (!create) return {reconfigured: false, publishMode: choosePublishMode(requested, features, {stream, allowBatched: true})}
+    return {reconfigured: true, publishMode: choosePublishMode(requested, features, {stream, allowBatched: await enableBatched(jsm, stream)})}
+  } catch (error) {
+    throw isCimopsError(error) ? error : toJetStreamError(error, address, timeoutMs)
+  }
 }
 
 /**

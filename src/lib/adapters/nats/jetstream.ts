@@ -590,16 +590,22 @@ function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined
 }
 
-/** A file stream with one replica on these subjects, dropping a message id seen within the duplicate window. */
-export async function createTargetStream(jsm: JetStreamManager, target: {name: string; subjects: string[]; duplicateWindowMs: number}): Promise<void> {
+/**
+ * A file stream with one replica on these subjects, dropping a message id seen within the duplicate window;
+ * with `allow_batched` when asked (only servers with fast batch publishing know it). Returns whether the
+ * server's echo has `allow_batched`: 2.9 drops fields it does not know without an error.
+ */
+export async function createTargetStream(jsm: JetStreamManager, target: {name: string; subjects: string[]; duplicateWindowMs: number; allowBatched: boolean}): Promise<{allowBatched: boolean}> {
   const config: Partial<StreamConfig> & {name: string} = {
     name: target.name,
     subjects: target.subjects,
     storage: 'file' as StreamConfig['storage'],
     num_replicas: 1,
     duplicate_window: target.duplicateWindowMs * NANOS_PER_MS,
+    ...(target.allowBatched ? {allow_batched: true} : {}),
   }
-  await jsm.streams.add(config)
+  const created = await jsm.streams.add(config)
+  return {allowBatched: created.config.allow_batched === true}
 }
 
 /** The stream's last message on a subject filter: its sequence and message id ('' when it has none); undefined when there is none. */

@@ -80,10 +80,22 @@ export function encodeHeaders(headers: Array<[string, string[]]>): Uint8Array {
   return Buffer.from(`${text}\r\n`)
 }
 
-const CRLF = Buffer.from('\r\n')
+export const CRLF = Buffer.from('\r\n')
+
+/** What the replay's publishing needs of a publisher: the pipelined one here, or fast batches (fast-batch.ts). */
+export interface ReplayPublishing {
+  readonly stats: PublisherStats
+  readonly failure: unknown
+  open(): Promise<void>
+  room(): number
+  publish(message: ReplayOutgoing): void
+  whenRoom(): Promise<void>
+  drain(): Promise<void>
+  close(): void
+}
 
 /** The part of nats.js's protocol handler that queues frames for the socket (nats-core 3.x). */
-interface FrameQueue {
+export interface FrameQueue {
   sendCommand(command: Uint8Array, ...payloads: Uint8Array[]): void
   info?: {max_payload?: number}
 }
@@ -93,12 +105,12 @@ interface FrameQueue {
  * about a fifth of the replay's CPU per event. The same frame is queued here directly when the
  * connection exposes nats-core's protocol handler; otherwise publish() is used.
  */
-function frameQueue(nc: NatsConnection): FrameQueue | undefined {
+export function frameQueue(nc: NatsConnection): FrameQueue | undefined {
   const protocol = (nc as unknown as {protocol?: FrameQueue}).protocol
   return typeof protocol?.sendCommand === 'function' ? protocol : undefined
 }
 
-export class ReplayPublisher {
+export class ReplayPublisher implements ReplayPublishing {
   readonly stats: PublisherStats = {stored: 0, duplicates: 0, bytes: 0, retries: 0, doneSeq: 0}
   /** Published so far; a message's index is its position in publish order. */
   private published = 0

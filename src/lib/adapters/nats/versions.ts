@@ -30,6 +30,8 @@ export const SERVER_FEATURES = {
   consumerPause: '2.11.0',
   /** A mirror turned into a writable stream by removing its `mirror` config (STREAM.UPDATE; 10055 before). */
   mirrorPromotion: '2.12.0',
+  /** Fast-ingest batch publishing (ADR-50): streams with `allow_batched`, acknowledged once per flow window (API level 4). */
+  fastBatch: '2.14.0',
   /** Restoring snapshot archives in the backup V2 format (NATSARC1, API level 5) that 2.15 writes by default. */
   backupArchiveV2: '2.15.0',
 } as const
@@ -50,6 +52,7 @@ export const FEATURE_API_LEVELS: Record<ServerFeature, number> = {
   batchDirectGet: 1,
   consumerPause: 1,
   mirrorPromotion: 2,
+  fastBatch: 4,
   backupArchiveV2: 5,
 }
 

@@ -48,6 +48,14 @@ describe('server version gates', () => {
     expect(serverFeatures('2.9.10').apiLevel).toBeUndefined()
   })
 
+  it('fast batch publishing needs API level 4 (2.14); servers without a level by their version', () => {
+    expect(serverFeatures('2.15.1', 5).has('fastBatch')).toBe(true)
+    expect(serverFeatures('2.14.0', 4).has('fastBatch')).toBe(true)
+    expect(serverFeatures('2.12.3', 2).has('fastBatch')).toBe(false)
+    expect(serverFeatures('2.10.27').has('fastBatch')).toBe(false)
+    expect(serverFeatures('2.9.10').has('fastBatch')).toBe(false)
+  })
+
   it('reads api.level from $JS.API.INFO; without one (before 2.11) or without an answer, none', async () => {
     expect(await serverApiLevel({getAccountInfo: async () => ({api: {level: 5}})})).toBe(5)
     expect(await serverApiLevel({getAccountInfo: async () => ({api: {}})})).toBeUndefined()
