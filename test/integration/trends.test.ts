@@ -196,20 +196,21 @@ describe('cimops trends', () => {
     const wide = JSON.parse(result.stdout) as TrendsReport
     expect(wide.prometheusHistoryFrom).toBe('2026-11-02T00:00:00.000Z')
     expect(wide.streamFallback.used).toBe(false)
-    expect(wide.streamFallback.detail).toMatch(/^not available: 7 day/)
+    // The sandbox's events stream holds nothing that old: counting it would say 0 events, not "unknown".
+    expect(wide.streamFallback.detail).toMatch(/^not available: 7 day\(s\) before Prometheus' history could not be counted on stream EVENTS: EVENTS holds no events from before /)
     const graphDays = wide.domains.find((d) => d.domain === 'graph')!.days
     expect(graphDays.slice(0, 7).map((d) => [d.events, d.source])).toEqual(new Array(7).fill([null, 'none']))
     expect(graphDays[7]).toMatchObject({events: perDay(40), source: 'prometheus'})
 
-    // The service with a stream counter: 100 events a day per domain, counted back from END.
+    // The service with a stream counter: 100 events a day per domain.
     const calls: string[] = []
-    const countMatchingSince = async (filter: string, since: Date) => {
+    const countMatching = async (filter: string, from: Date, to: Date) => {
       calls.push(filter)
-      return Math.round(100 * (END - since.getTime() / 1000) / DAY)
+      return Math.round((100 * (to.getTime() - from.getTime())) / 1000 / DAY)
     }
     const prometheus = createPrometheusClient({url: sandbox.state.prometheusUrl!}, 10_000)
     const counted = await buildTrends(
-      {prometheus, storageLimits: async () => ({maxBytes: new Map()}), streamCounts: {stream: 'EVENTS', countMatchingSince}},
+      {prometheus, storageLimits: async () => ({maxBytes: new Map()}), streamCounts: {stream: 'EVENTS', countMatching}},
       {weeks: 5, until: new Date(END * 1000), eventsStream: 'EVENTS', fullWarnDays: 30, fullCritDays: 7},
     )
     expect(counted.streamFallback.used).toBe(true)

@@ -49,16 +49,15 @@ export interface StorageLimits {
  */
 export interface StreamEventCounts {
   stream: string
-  /** Messages on the stream whose subject matches `filter` (e.g. `cim.graph.>`) stored at or after `since`. */
-  countMatchingSince(filter: string, since: Date): Promise<number>
+  /** Messages on the stream whose subject matches `filter` (e.g. `cim.graph.>`) stored in [from, to); rejects when too many to count. */
+  countMatching(filter: string, from: Date, to: Date): Promise<number>
 }
 
 export interface TrendSources {
   prometheus: TrendsPrometheus
   /** Rejects when NATS cannot be read: the report goes on without limits, saying why. */
   storageLimits(): Promise<StorageLimits>
-  /** Undefined where no stream counter is wired: those days are "not available". */
-  streamCounts?: StreamEventCounts
+  streamCounts: StreamEventCounts
 }
 
 export interface TrendsOptions {
@@ -201,21 +200,20 @@ interface Fallback {
   counts: Map<string, Map<number, number>>
 }
 
-/** The events of each day before Prometheus' history, per domain, from the stream: count since a day's start minus since its end. */
-async function countFromStream(source: StreamEventCounts | undefined, domains: string[], dayStarts: number[], noHistory: boolean): Promise<Fallback> {
+/** The events of each day before Prometheus' history, per domain, counted on the stream day by day. */
+async function countFromStream(source: StreamEventCounts, domains: string[], dayStarts: number[], noHistory: boolean): Promise<Fallback> {
   const counts = new Map<string, Map<number, number>>()
   if (dayStarts.length === 0) return {used: false, detail: 'not needed: Prometheus holds the whole window', counts}
-  if (!source) return {used: false, detail: `not available: ${dayStarts.length} day(s) before Prometheus' history have no counts (no stream counter in this build)`, counts}
   if (noHistory) return {used: false, detail: 'not available: without Prometheus\' counters the domains are not known', counts}
   try {
     for (const domain of domains) {
       const filter = `cim.${domain}.>`
-      const since = await Promise.all([...dayStarts, dayStarts.at(-1)! + DAY_MS].map((ms) => source.countMatchingSince(filter, new Date(ms))))
-      counts.set(domain, new Map(dayStarts.map((ms, i) => [ms, since[i] - since[i + 1]])))
+      const perDay = await Promise.all(dayStarts.map((ms) => source.countMatching(filter, new Date(ms), new Date(ms + DAY_MS))))
+      counts.set(domain, new Map(dayStarts.map((ms, i) => [ms, perDay[i]])))
     }
     return {used: true, detail: `${dayStarts.length} day(s) before Prometheus' history counted on stream ${source.stream} (events only: failures are not told apart there)`, counts}
   } catch (error) {
-    return {used: false, detail: `not available: stream ${source.stream} could not be counted: ${error instanceof Error ? error.message : String(error)}`, counts: new Map()}
+    return {used: false, detail: `not available: ${dayStarts.length} day(s) before Prometheus' history could not be counted on stream ${source.stream}: ${error instanceof Error ? error.message : String(error)}`, counts: new Map()}
   }
 }
 

@@ -14,12 +14,15 @@ import type {JetStreamSession} from './session.js'
 export interface WindowCountOptions {
   /** Count at most this many: a larger window answers `limit + 1`, which reads "more than limit". */
   limit: number
+  /** Only messages stored before this time; default: up to the stream's last message when asked. */
+  until?: Date
   signal?: AbortSignal
 }
 
 /**
- * Messages on `stream` matching `filter` stored at or after `since`, up to the stream's last message when
- * asked. At most `options.limit + 1`, which means more than the limit (the reading stopped there).
+ * Messages on `stream` matching `filter` stored at or after `since` (and before `options.until`, else up to
+ * the stream's last message when asked). At most `options.limit + 1`, which means more than the limit (the
+ * reading stopped there).
  */
 export async function countMatchingSince(session: JetStreamSession, stream: string, filter: string, since: Date, options: WindowCountOptions): Promise<number> {
   const {jsm, nc, address, timeoutMs, jsApiPrefix} = session
@@ -30,12 +33,13 @@ export async function countMatchingSince(session: JetStreamSession, stream: stri
     throw toJetStreamError(error, address, timeoutMs)
   }
   const startSeq = await seqForTime(jsm, stream, since, address, timeoutMs)
-  if (startSeq > lastSeq) return 0
+  const endSeq = options.until === undefined ? lastSeq : Math.min(lastSeq, (await seqForTime(jsm, stream, options.until, address, timeoutMs)) - 1)
+  if (startSeq > endSeq) return 0
   const {seen, next} = await readMessages(
     await session.js(),
     {nc, jsApiPrefix, timeoutMs, address},
     {stream, filterSubjects: [filter]},
-    {startSeq, endSeq: lastSeq, limit: options.limit, countOnly: true, signal: options.signal},
+    {startSeq, endSeq, limit: options.limit, countOnly: true, signal: options.signal},
   )
   return next ? options.limit + 1 : seen
 }
