@@ -89,9 +89,16 @@ describe('cimops profile-service', () => {
   })
 
   it('a process that exits mid-profile: the samples before, partial, and why', async () => {
-    const proc = await child('setTimeout(() => process.exit(0), 1200)')
+    const proc = await child('setInterval(() => {}, 100)')
     const started = Date.now()
-    const {report} = await profile(proc.pid!)
+    const cli = startCli(['profile-service', '--pid', String(proc.pid), ...WINDOW, '--json'], home.env)
+    const done = finished(cli)
+    // Sampling has begun (the first progress line); a few samples later the process dies.
+    await new Promise((resolve) => cli.stderr!.once('data', resolve))
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    proc.kill('SIGKILL')
+    const result = await done
+    const report = JSON.parse(result.stdout) as ProfileJson
     expect(Date.now() - started).toBeLessThan(3000 + 5000)
     expect(report.partial).toBe(true)
     expect(report.reason).toMatch(new RegExp(`^process ${proc.pid} exited after \\d`))
