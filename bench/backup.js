@@ -7,7 +7,7 @@
 // prints one summary line, writes bench/results/backup.json, removes everything. Bounded well under 3 minutes.
 // Exits 0 when a target is missed (pass: false), like the other benches.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {availableParallelism, loadavg} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -56,15 +56,21 @@ async function bareSnapshot(nc) {
   return {seconds: (performance.now() - started) / 1000, bytes}
 }
 
-/** The restore protocol alone, from memory: one 64 KiB chunk in flight (as natscli), or `window` in flight. */
-async function bareRestore(nc, jsm, backupJson, archive, window = 1) {
+/** The archive of the bench stream in a set: stream.tar.s2 (tar) or the backup V2 name nats-server 2.15 gives it. */
+function archiveOf(setDir) {
+  const name = readdirSync(join(setDir, STREAM)).find((file) => file !== 'backup.json')
+  return readFileSync(join(setDir, STREAM, name))
+}
+
+/** The restore protocol alone, from memory: `window` chunks of `chunk` bytes in flight (natscli: one of 64 KiB). */
+async function bareRestore(nc, jsm, backupJson, archive, window = 1, chunk = RESTORE_CHUNK) {
   await jsm.streams.delete(STREAM)
   const started = performance.now()
   const reply = (await nc.request(`$JS.API.STREAM.RESTORE.${STREAM}`, backupJson, {timeout: 10_000})).json()
   if (reply.error) throw new Error(`bare restore: ${JSON.stringify(reply.error)}`)
   const inFlight = []
-  for (let offset = 0; offset < archive.length; offset += RESTORE_CHUNK) {
-    inFlight.push(nc.request(reply.deliver_subject, archive.subarray(offset, offset + RESTORE_CHUNK), {timeout: 10_000}))
+  for (let offset = 0; offset < archive.length; offset += chunk) {
+    inFlight.push(nc.request(reply.deliver_subject, archive.subarray(offset, offset + chunk), {timeout: 10_000}))
     if (inFlight.length >= window) await inFlight.shift()
   }
   await Promise.all(inFlight)
@@ -101,10 +107,10 @@ if (process.argv[2] === '--noop') {
   process.exit(0)
 }
 if (process.argv[2] === '--bare-restore') {
-  const [, , , servers, setDir, window] = process.argv
+  const [, , , servers, setDir, window, chunk] = process.argv
   const child = await connect({servers: servers.split(','), name: 'cimops-bench-bare'})
   const jsm = await jetstreamManager(child)
-  const result = await bareRestore(child, jsm, readFileSync(join(setDir, STREAM, 'backup.json')), readFileSync(join(setDir, STREAM, 'stream.tar.s2')), Number(window))
+  const result = await bareRestore(child, jsm, readFileSync(join(setDir, STREAM, 'backup.json')), archiveOf(setDir), Number(window), Number(chunk ?? RESTORE_CHUNK))
   await child.close()
   process.stdout.write(JSON.stringify(result))
   process.exit(0)
@@ -156,7 +162,7 @@ await bench.run(async ({url, nc}) => {
     checkpoint()
   }
 
-  const archive = readFileSync(join(lastSet, STREAM, 'stream.tar.s2'))
+  const archive = archiveOf(lastSet)
   const bareRestores = []
   const pipelined = []
   const restores = []
@@ -180,7 +186,16 @@ await bench.run(async ({url, nc}) => {
       await runBareOnce()
     }
   }
-  // For information only: cimops sends one chunk at a time, as natscli does (pipelining is unverified on newer servers).
+  // Where a restore's time goes: the upload as cimops sends it (chunks of max_payload, 1 MiB here, two in
+  // flight), bare; and the checks it makes before any server is touched (`backup verify`: sha256 and the
+  // whole archive decompressed). For information: 8 chunks of 64 KiB in flight.
+  const asCimopsSends = []
+  const verifies = []
+  for (let round = 0; round < ROUNDS; round++) {
+    asCimopsSends.push((await runBare(['--bare-restore', url, lastSet, '2', String(1024 * 1024)])).json.seconds)
+    verifies.push((await runCli(['backup', 'verify', lastSet, '--json'])).wallSeconds)
+    checkpoint()
+  }
   pipelined.push((await runBare(['--bare-restore', url, lastSet, '8'])).json)
   checkpoint()
 
@@ -257,6 +272,8 @@ await bench.run(async ({url, nc}) => {
     },
     bareRestoreOneChunk: {medianSeconds: r3(bareRestoreSeconds), archiveMBps: r1(archiveMB / bareRestoreSeconds), samplesSeconds: bareRestores.map((b) => r3(b.seconds))},
     bareRestorePipelined8: {seconds: r3(pipelined[0].seconds), archiveMBps: r1(archiveMB / pipelined[0].seconds), note: 'information only: not used by cimops'},
+    bareRestoreAsCimopsSends: {medianSeconds: r3(median(asCimopsSends)), chunkBytes: 1024 * 1024, inFlight: 2, samplesSeconds: asCimopsSends.map(r3)},
+    preUploadChecks: {medianSeconds: r3(median(verifies)), what: '`cimops backup verify` (whole process): the sha256 and structure checks restore makes before any server is touched', samplesSeconds: verifies.map(r3)},
     withFilteredConsumer: {
       backupSeconds: withConsumer.backup.map(r3),
       bareSnapshotSeconds: withConsumer.bare.map(r3),
@@ -277,6 +294,6 @@ await bench.run(async ({url, nc}) => {
   mkdirSync(join(root, 'bench/results'), {recursive: true})
   writeFileSync(join(root, 'bench/results/backup.json'), `${JSON.stringify(result, null, 2)}\n`)
   console.log(
-    `backup: ${EVENTS.toLocaleString('en-US')} events, ${r1(streamMB)} MB stream -> ${r1(archiveMB)} MB archive | backup ${r3(backupSeconds)}s = ${r1(streamMB / backupSeconds)} MB/s (${r1(archiveMB / backupSeconds)} MB/s on the wire), ${Math.round(backupRatio * 100)}% of bare snapshot ${r3(bareSnapSeconds)}s (target >= ${targets.backupRatio * 100}% ${backupPass ? 'PASS' : 'FAIL'}) | restore ${r3(restoreSeconds)}s vs bare one-chunk ${r3(bareRestoreSeconds)}s: ${r3(restoreRatio)}x (target >= ${targets.restoreRatio}x ${restorePass ? 'PASS' : 'FAIL'}; bare 64 KiB x8 in flight ${r3(pipelined[0].seconds)}s) | with a filtered projection consumer: backup ${r3(median(withConsumer.backup))}s vs bare ${r3(median(withConsumer.bare))}s | transfer CPU: backup ${timeBin ? `${r3(backupCpu)}s` : 'n/a'} vs bare ${timeBin ? `${r3(bareCpu)}s` : 'n/a'} | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs | peak RSS backup ${timeBin ? `${Math.round(peakBackupRss)} MB` : 'n/a'}, restore ${timeBin ? `${Math.round(peakRestoreRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${rssPass ? 'PASS' : 'FAIL'})`,
+    `backup: ${EVENTS.toLocaleString('en-US')} events, ${r1(streamMB)} MB stream -> ${r1(archiveMB)} MB archive | backup ${r3(backupSeconds)}s = ${r1(streamMB / backupSeconds)} MB/s (${r1(archiveMB / backupSeconds)} MB/s on the wire), ${Math.round(backupRatio * 100)}% of bare snapshot ${r3(bareSnapSeconds)}s (target >= ${targets.backupRatio * 100}% ${backupPass ? 'PASS' : 'FAIL'}) | restore ${r3(restoreSeconds)}s vs bare one-chunk ${r3(bareRestoreSeconds)}s: ${r3(restoreRatio)}x (target >= ${targets.restoreRatio}x ${restorePass ? 'PASS' : 'FAIL'}); its parts: checks before upload ${r3(median(verifies))}s, bare upload as cimops sends (1 MiB x2) ${r3(median(asCimopsSends))}s; bare 64 KiB x8 ${r3(pipelined[0].seconds)}s | with a filtered projection consumer: backup ${r3(median(withConsumer.backup))}s vs bare ${r3(median(withConsumer.bare))}s | transfer CPU: backup ${timeBin ? `${r3(backupCpu)}s` : 'n/a'} vs bare ${timeBin ? `${r3(bareCpu)}s` : 'n/a'} | load ${r1(loadavg()[0])} on ${availableParallelism()} CPUs | peak RSS backup ${timeBin ? `${Math.round(peakBackupRss)} MB` : 'n/a'}, restore ${timeBin ? `${Math.round(peakRestoreRss)} MB` : 'n/a'} (target <= ${targets.peakRssMB} MB ${rssPass ? 'PASS' : 'FAIL'})`,
   )
 })
