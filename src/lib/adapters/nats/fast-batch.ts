@@ -24,7 +24,7 @@ import type {Subscription} from '@nats-io/transport-node'
 import {ApiError, InterruptedError, OperationError, TimeoutError} from '../../core/errors.js'
 import {backoffMs, TOO_MANY_REQUESTS} from './backpressure.js'
 import {toNatsError} from './connection.js'
-import {CRLF, type FrameQueue, frameQueue, type PublisherOptions, type PublisherStats, type ReplayOutgoing, type ReplayPublishing} from './replay-publish.js'
+import {CRLF, type FrameQueue, frameQueue, type PublisherOptions, RatePacer, type PublisherStats, type ReplayOutgoing, type ReplayPublishing} from './replay-publish.js'
 
 /** The most messages per flow acknowledgement the server grants. */
 const MAX_FLOW = 500
@@ -100,13 +100,13 @@ export class FastBatchPublisher implements ReplayPublishing {
   private subscription?: Subscription
   private ticker?: NodeJS.Timeout
   private pause?: NodeJS.Timeout
-  private pacer?: NodeJS.Timeout
-  private started = 0
+  private readonly pacer: RatePacer
   private failed?: unknown
   private waiters: Array<{ready(): boolean; resolve(): void; reject(error: unknown): void}> = []
 
   constructor(private readonly options: PublisherOptions) {
     this.flow = requestedFlow(options.maxInFlight)
+    this.pacer = new RatePacer(options.rate ?? 0, () => this.notify())
   }
 
   async open(): Promise<void> {
@@ -130,15 +130,7 @@ export class FastBatchPublisher implements ReplayPublishing {
 
   room(): number {
     if (this.failed !== undefined) return 0
-    let room = this.options.maxInFlight - this.inFlight
-    const rate = this.options.rate ?? 0
-    if (rate > 0) {
-      this.started ||= Date.now()
-      const allowed = Math.floor(((Date.now() - this.started) / 1000) * rate) + 1 - this.published
-      if (allowed <= 0) this.schedulePacer(rate)
-      room = Math.min(room, allowed)
-    }
-    return Math.max(0, room)
+    return Math.max(0, Math.min(this.options.maxInFlight - this.inFlight, this.pacer.allowance(this.published)))
   }
 
   /** Queues one message and sends what the server's window allows (synchronously); callers keep within room(). */
@@ -165,7 +157,7 @@ export class FastBatchPublisher implements ReplayPublishing {
   close(): void {
     clearInterval(this.ticker)
     clearTimeout(this.pause)
-    clearTimeout(this.pacer)
+    this.pacer.stop()
     this.subscription?.unsubscribe()
     this.fail(new InterruptedError('replay was stopped'))
   }
@@ -384,14 +376,6 @@ export class FastBatchPublisher implements ReplayPublishing {
       })
     }
     this.options.onRoom?.()
-  }
-
-  private schedulePacer(rate: number): void {
-    if (this.pacer) return
-    this.pacer = setTimeout(() => {
-      this.pacer = undefined
-      this.notify()
-    }, Math.max(1, Math.ceil(1000 / rate)))
   }
 
   private fail(error: unknown): void {

@@ -110,6 +110,35 @@ export function frameQueue(nc: NatsConnection): FrameQueue | undefined {
   return typeof protocol?.sendCommand === 'function' ? protocol : undefined
 }
 
+/** --rate for a publisher: how many more messages it allows now, waking the publisher when the next one is due. */
+export class RatePacer {
+  private started = 0
+  private timer?: NodeJS.Timeout
+
+  /** `rate` messages a second; 0 is no limit. */
+  constructor(
+    private readonly rate: number,
+    private readonly wake: () => void,
+  ) {}
+
+  /** How many more may go now, `published` having gone since the first call (Infinity without a rate). */
+  allowance(published: number): number {
+    if (this.rate <= 0) return Number.POSITIVE_INFINITY
+    this.started ||= Date.now()
+    const allowed = Math.floor(((Date.now() - this.started) / 1000) * this.rate) + 1 - published
+    if (allowed <= 0) this.timer ??= setTimeout(() => {
+      this.timer = undefined
+      this.wake()
+    }, Math.max(1, Math.ceil(1000 / this.rate)))
+    return allowed
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
+
 export class ReplayPublisher implements ReplayPublishing {
   readonly stats: PublisherStats = {stored: 0, duplicates: 0, bytes: 0, retries: 0, doneSeq: 0}
   /** Published so far; a message's index is its position in publish order. */
@@ -124,12 +153,12 @@ export class ReplayPublisher implements ReplayPublishing {
   private frames?: FrameQueue
   private subscription?: Subscription
   private sweeper?: NodeJS.Timeout
-  private pacer?: NodeJS.Timeout
-  private started = 0
+  private readonly pacer: RatePacer
   private failed?: unknown
   private waiters: Array<{resolve(): void; reject(error: unknown): void; until: number}> = []
 
   constructor(private readonly options: PublisherOptions) {
+    this.pacer = new RatePacer(options.rate ?? 0, () => this.notify())
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, options.maxInFlight * 2)))
     this.seqs = new Float64Array(capacity)
     this.outcomes = new Uint8Array(capacity)
@@ -159,15 +188,7 @@ export class ReplayPublisher implements ReplayPublishing {
   /** How many more may be published now (window and --rate); 0 once failed. */
   room(): number {
     if (this.failed !== undefined) return 0
-    let room = this.options.maxInFlight - this.inFlight
-    const rate = this.options.rate ?? 0
-    if (rate > 0) {
-      this.started ||= Date.now()
-      const allowed = Math.floor(((Date.now() - this.started) / 1000) * rate) + 1 - this.published
-      if (allowed <= 0) this.schedulePacer(rate)
-      room = Math.min(room, allowed)
-    }
-    return Math.max(0, room)
+    return Math.max(0, Math.min(this.options.maxInFlight - this.inFlight, this.pacer.allowance(this.published)))
   }
 
   /** Publishes one message (synchronously); callers keep within room(). */
@@ -195,7 +216,7 @@ export class ReplayPublisher implements ReplayPublishing {
 
   close(): void {
     clearInterval(this.sweeper)
-    clearTimeout(this.pacer)
+    this.pacer.stop()
     this.subscription?.unsubscribe()
     this.pending.clear()
     this.fail(new InterruptedError('replay was stopped'))
@@ -328,14 +349,6 @@ export class ReplayPublisher implements ReplayPublishing {
       })
     }
     this.options.onRoom?.()
-  }
-
-  private schedulePacer(rate: number): void {
-    if (this.pacer) return
-    this.pacer = setTimeout(() => {
-      this.pacer = undefined
-      this.notify()
-    }, Math.max(1, Math.ceil(1000 / rate)))
   }
 
   private fail(error: unknown): void {
