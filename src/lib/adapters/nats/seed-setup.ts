@@ -73,7 +73,7 @@ export async function ensureStream(jsm: JetStreamManager, setup: StreamSetup): P
   } catch (error) {
     if (!isStreamNotFound(error)) throw error
   }
-  await addWhenPlaceable(jsm, setup)
+  await addWhenPlaceable(jsm, setup, PLACEMENT_WAIT_MS)
   return true
 }
 
@@ -89,7 +89,7 @@ export async function waitForPlacement(servers: string[], replicas: number, time
   try {
     const jsm = await jetstreamManagerOf(nc)
     const name = `CIMOPS_READY_${process.pid}_${Date.now()}`
-    await addWhenPlaceable(jsm, {name, subjects: [`_cimops.ready.${name}`], storage: 'file' as StreamConfig['storage'], num_replicas: replicas})
+    await addWhenPlaceable(jsm, {name, subjects: [`_cimops.ready.${name}`], storage: 'file' as StreamConfig['storage'], num_replicas: replicas}, timeoutMs)
     await jsm.streams.delete(name)
   } finally {
     await nc.close()
@@ -99,10 +99,12 @@ export async function waitForPlacement(servers: string[], replicas: number, time
 /**
  * A cluster that just elected its meta leader may not yet have heard its peers' resources, and
  * refuses a replicated stream for a moment; the seed runs right after `sandbox up`, so it waits a
- * bounded time for placement instead of failing.
+ * bounded time for placement instead of failing. On a loaded machine a 2.10 cluster was seen to
+ * refuse placement for over 10 s after every node was ready, so the sandbox waits its whole ready
+ * timeout.
  */
-async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup): Promise<void> {
-  const deadline = Date.now() + PLACEMENT_WAIT_MS
+async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs
   for (;;) {
     try {
       await jsm.streams.add(setup)
