@@ -5,6 +5,7 @@
 //   byte for byte what oclif prints there. On a terminal, oclif renders it for the real width and colours once;
 //   later calls replay those bytes from the user's cache, keyed by the build, the width and the colour settings.
 // oclif's Node-engine check (which loads semver) is skipped: package.json's engines field already pins Node >= 20.
+// Everything else runs from the bundle (dist/bundle, scripts/bundle.mjs): oclif and the commands in a few chunks.
 import {mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
@@ -85,7 +86,7 @@ if (only === '--version' || only === '-v' || only === 'version') {
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
   // `cimops --context prod health-check`: global flags may come first, as with kubectl and natscli.
   const {globalFlagsLast} = await import('../dist/lib/core/global-argv.js')
-  const {execute} = await import('@oclif/core')
+  const {execute} = await import('../dist/bundle/cli.js')
   const keep = helpFile === undefined ? undefined : captureStdout(helpFile)
   await execute({dir: import.meta.url, args: globalFlagsLast(argv)})
   keep?.()

@@ -2,7 +2,7 @@ import type {ResolvedContext} from './context-types.js'
 
 /**
  * The base command's audit hook. Core defines what it hands over and what it gets back; the implementation is
- * imported by path only when a mutating command finishes, so core depends on no capability and startup loads none.
+ * loaded only when a mutating command finishes, so core depends on no capability and startup loads none.
  */
 
 /** Where this run's audit event may be written. */
@@ -36,10 +36,14 @@ export interface AuditReport {
 
 export type AuditHook = (run: CommandRun, ctx: ResolvedContext | undefined, options: AuditOptions) => Promise<AuditReport>
 
-/** Resolved against this module; a variable, not a literal, so that core carries no import of audit/. */
-const IMPLEMENTATION = '../audit/recorder.js'
+let hookLoader: (() => Promise<AuditHook>) | undefined
+
+/** Given by the CLI's entry (src/cli.ts), so that core carries no import of audit/. */
+export function provideAuditHook(load: () => Promise<AuditHook>): void {
+  hookLoader = load
+}
 
 export async function loadAuditHook(): Promise<AuditHook> {
-  const {auditCommand} = (await import(IMPLEMENTATION)) as {auditCommand: AuditHook}
-  return auditCommand
+  if (!hookLoader) throw new Error('no audit hook was provided: commands run through src/cli.ts')
+  return hookLoader()
 }

@@ -31,11 +31,18 @@ export interface NatsSessionOptions {
 
 export type OpenNatsSession = (settings: NatsSettings, options: NatsSessionOptions & {timeoutMs: number}) => NatsSession
 
-/** Resolved against this module; a variable, not a literal: the adapter depends on core, never the other way. */
-const IMPLEMENTATION = '../adapters/nats/session.js'
+let openerLoader: (() => Promise<OpenNatsSession>) | undefined
+
+/**
+ * Given by the CLI's entry (src/cli.ts), the one module that names the adapter: the adapter depends on core,
+ * never the other way, and the bundler sees a literal import it can follow.
+ */
+export function provideNatsSessionOpener(load: () => Promise<OpenNatsSession>): void {
+  openerLoader = load
+}
 
 /** The adapter's opener, loaded on a command's first use of NATS. */
 export async function loadNatsSessionOpener(): Promise<OpenNatsSession> {
-  const {openNatsSession} = (await import(IMPLEMENTATION)) as {openNatsSession: OpenNatsSession}
-  return openNatsSession
+  if (!openerLoader) throw new Error('no NATS session opener was provided: commands run through src/cli.ts')
+  return openerLoader()
 }

@@ -1,5 +1,25 @@
+import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {isAbsolute, join, resolve} from 'node:path'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/**
+ * The directory of cimops' package.json: runbooks/, deploy/, scripts/ and bin/ lie there. Found by walking
+ * up, because this code runs from src/ (tests), dist/lib/ (tsc) and dist/bundle/ (the bundled CLI) alike.
+ */
+export function packageRoot(): string {
+  packageRootFound ??= findPackageRoot(dirname(fileURLToPath(import.meta.url)))
+  return packageRootFound
+}
+
+let packageRootFound: string | undefined
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'runbooks'))) return dir
+    if (dirname(dir) === dir) throw new Error(`cimops' package directory is not above ${from}`)
+  }
+}
 
 /** `~/x` -> `$HOME/x`; relative paths resolve against `base` (the directory of the file that named them). */
 export function expandPath(path: string, base?: string): string {

@@ -15,7 +15,6 @@ import {existsSync, statSync} from 'node:fs'
 import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, dirname, join, relative} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {runTool, ToolNotFoundError, type RunOptions, type RunResult} from '../adapters/proc/run.js'
 import {ConfigError, UsageError} from '../core/errors.js'
@@ -25,6 +24,7 @@ import {DEFAULT_SERVER_SET} from '../sandbox/types.js'
 import {readDashboard, readProvisioning, type DashboardQuery, type ProvisionedDatasource} from './grafana.js'
 import {unknownMetrics} from './known-metrics.js'
 import {analyzePromql} from './promql.js'
+import {packageRoot} from '../core/paths.js'
 
 export type DeployCheckStatus = 'passed' | 'failed' | 'skipped'
 export type ServerTool = 'promtool' | 'amtool'
@@ -81,9 +81,9 @@ export interface DeployLintOptions {
   run?: ToolRunner
 }
 
-/** `<package root>/deploy`, the same from src/lib/deploy and dist/lib/deploy. */
+/** `<package root>/deploy`. */
 export function packageDeployDir(): string {
-  return fileURLToPath(new URL('../../../deploy', import.meta.url))
+  return join(packageRoot(), 'deploy')
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000

@@ -5,15 +5,15 @@
  */
 import {readdir, readFile} from 'node:fs/promises'
 import {delimiter, join, relative, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {DataError, NotFoundError, UsageError} from '../core/errors.js'
 import type {Runbook, RunbookProblem} from './model.js'
 import {parseRunbook} from './parse.js'
+import {packageRoot} from '../core/paths.js'
 
-/** `<package root>/runbooks`, the same from src/lib/runbooks and dist/lib/runbooks. */
+/** `<package root>/runbooks`. */
 export function packageRunbooksDir(): string {
-  return fileURLToPath(new URL('../../../runbooks', import.meta.url))
+  return join(packageRoot(), 'runbooks')
 }
 
 /** The directories to read, most specific first. */

@@ -1,13 +1,12 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {z} from 'zod'
 
 import {compareVersions, parseServerVersion} from '../core/version.js'
 import {runTool} from '../adapters/proc/run.js'
 import {ConfigError, DataError} from '../core/errors.js'
 import {isExecutableFile, pathDirectories} from '../core/executables.js'
-import {cimopsCacheDir} from '../core/paths.js'
+import {cimopsCacheDir, packageRoot} from '../core/paths.js'
 import {parseJson} from './state.js'
 import {DEFAULT_SERVER_SET, SERVER_SETS, type ServerComponent, type ServerExecutable, type ServerSet} from './types.js'
 
@@ -57,7 +56,7 @@ const SERVER_BINARIES: Record<ServerExecutable, ServerBinary> = {
   },
 }
 
-const INSTALL_SCRIPT = fileURLToPath(new URL('../../../scripts/install-servers.sh', import.meta.url))
+const INSTALL_SCRIPT = join(packageRoot(), 'scripts/install-servers.sh')
 
 /** What install-servers.sh records of a fetched suite: `<cache>/servers/<suite>.json`. */
 const SetRecord = z.object({suite: z.string(), packages: z.record(z.string(), z.string())})

@@ -1,7 +1,6 @@
 import {cp, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {fileURLToPath} from 'node:url'
 import {formatMs, OperationError, UsageError} from '../core/errors.js'
 import {findServerBinary, serverBinaryVersion, serverSetFrom} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
@@ -22,6 +21,7 @@ import {
   type ServerComponent,
   type ServerSet,
 } from './types.js'
+import {packageRoot} from '../core/paths.js'
 
 type Log = (line: string) => void
 
@@ -34,8 +34,8 @@ const MAX_PROBE_TIMEOUT_MS = 1000
 const ignoreLog: Log = () => {}
 
 /** This package's CLI and alert rules, next to dist/ (or src/) in the package. */
-const CLI_ENTRY = fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
-const ALERT_RULES = fileURLToPath(new URL('../../../deploy/prometheus/rules/cim.yml', import.meta.url))
+const CLI_ENTRY = join(packageRoot(), 'bin/run.js')
+const ALERT_RULES = join(packageRoot(), 'deploy/prometheus/rules/cim.yml')
 
 interface StartSettings {
   stateDir: string
