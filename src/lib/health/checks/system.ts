@@ -1,4 +1,4 @@
-import type {Filesystem} from '../../adapters/system/host.js'
+import type {MountUsage} from '../../adapters/system/host.js'
 import type {CheckOutcome} from '../../core/check/result.js'
 import {statusAbove, statusBelow} from '../../core/check/status.js'
 import type {CheckContext, HealthCheck} from '../runner.js'
@@ -9,9 +9,9 @@ export const systemCheck: HealthCheck = {
   name: 'system',
   component: 'system',
   async run({ctx}: CheckContext): Promise<CheckOutcome[]> {
-    const {filesystems, hostLoad, hostMemory} = await import('../../adapters/system/host.js')
+    const {hostLoad, hostMemory, mountUsage} = await import('../../adapters/system/host.js')
     const t = ctx.thresholds
-    const [memory, mounted] = await Promise.all([hostMemory(), filesystems()])
+    const [memory, usage] = await Promise.all([hostMemory(), mountUsage(ctx.mounts)])
     const load = hostLoad()
     return [
       {
@@ -28,15 +28,15 @@ export const systemCheck: HealthCheck = {
         summary: `${memory.usedPercent.toFixed(1)}% used, ${formatBytes(memory.availableBytes)} available of ${formatBytes(memory.totalBytes)}`,
         metrics: [{name: 'memory_used', value: round(memory.usedPercent, 2), unit: '%', warn: t.memWarn, crit: t.memCrit}],
       },
-      ...ctx.mounts.map((mount) => diskOutcome(mount, mounted, t.diskFreeWarn, t.diskFreeCrit)),
+      ...ctx.mounts.map((mount) => diskOutcome(mount, usage, t.diskFreeWarn, t.diskFreeCrit)),
     ]
   },
 }
 
-function diskOutcome(mount: string, mounted: Filesystem[], warn: number, crit: number): CheckOutcome {
-  const fs = mounted.find((f) => f.mount === mount)
+function diskOutcome(mount: string, usage: MountUsage, warn: number, crit: number): CheckOutcome {
+  const fs = usage.filesystems.find((f) => f.mount === mount)
   if (!fs) {
-    return {name: `disk:${mount}`, component: 'system', status: 'UNKNOWN', summary: `${mount} is not a mounted filesystem (mounts: ${mounted.map((f) => f.mount).join(', ')})`, metrics: []}
+    return {name: `disk:${mount}`, component: 'system', status: 'UNKNOWN', summary: `${mount} is not a mounted filesystem (mounts: ${usage.mountPoints.join(', ')})`, metrics: []}
   }
   return {
     name: `disk:${mount}`,
