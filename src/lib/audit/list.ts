@@ -1,4 +1,4 @@
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {NatsSession} from '../adapters/nats/session.js'
 import type {ResolvedContext} from '../core/context-types.js'

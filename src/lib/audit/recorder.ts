@@ -1,6 +1,6 @@
 import {mkdir, readdir, readFile, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {stripUserinfo} from '../adapters/redact.js'
 import {writeFileAtomic} from '../core/atomic-write.js'

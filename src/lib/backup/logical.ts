@@ -8,7 +8,7 @@ import {once} from 'node:events'
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 import {createGunzip, createGzip} from 'node:zlib'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {readMessages, type OutgoingMessage, type StoredMessage} from '../adapters/nats/backup-messages.js'
 import type {JsApi, StreamDetail} from '../adapters/nats/backup-streams.js'

@@ -14,7 +14,7 @@
 import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, join, normalize} from 'node:path'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {StreamFacts} from '../adapters/nats/backup-streams.js'
 import {DataError} from '../core/errors.js'

@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {writeFileAtomic} from './atomic-write.js'
 import {MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'

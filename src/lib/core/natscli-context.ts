@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {NatsSettings} from './context-types.js'
 import {ConfigError} from './errors.js'

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {Actor} from '../core/actor.js'
 import {redact} from '../core/redact.js'

@@ -3,7 +3,7 @@
  * Lenient where Runme is (a string where a list is expected, id and title optional), strict about
  * what could make a run go wrong (unknown keys, bad parameter names, patterns that do not compile).
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {RESERVED_PARAM_NAMES, SHELLS} from './model.js'
 

@@ -1,6 +1,6 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {compareVersions, parseServerVersion} from '../core/version.js'
 import {runTool} from '../adapters/proc/run.js'

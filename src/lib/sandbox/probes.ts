@@ -1,5 +1,5 @@
 import {connect as tcpConnect} from 'node:net'
-import {z} from 'zod'
+import * as z from 'zod'
 import {formatMs} from '../core/errors.js'
 import {SANDBOX_SITES, type SandboxProcess, type SandboxState} from './types.js'
 

@@ -1,6 +1,6 @@
 import {readdir, readFile, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
-import {z} from 'zod'
+import * as z from 'zod'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import {DataError} from '../core/errors.js'
 import {SANDBOX_SITES, SERVER_SETS, type SandboxState} from './types.js'

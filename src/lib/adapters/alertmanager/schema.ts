@@ -2,7 +2,7 @@
  * Alertmanager API v2 shapes (server 0.25), only the fields cimops uses.
  * See reference/prometheus-alertmanager.md section 2.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const Labels = z.record(z.string(), z.string())
 export type Labels = z.infer<typeof Labels>

@@ -4,7 +4,7 @@
  * (see backup-json.ts), and error codes the services act on (not found, in use, memory storage).
  */
 import type {NatsConnection} from '@nats-io/transport-node'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {NatsSettings} from '../../core/context-types.js'
 import {ApiError, TimeoutError, UnreachableError} from '../../core/errors.js'

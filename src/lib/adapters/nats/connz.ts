@@ -3,7 +3,7 @@
  * connections (connz) as the server sees them: the client's address and name, the bytes waiting to be written to it,
  * and, once closed, why (a slow consumer among the reasons). Plain HTTP: no NATS connection is opened.
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {createHttpClient} from '../http.js'
 

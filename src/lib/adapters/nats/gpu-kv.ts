@@ -8,7 +8,7 @@
 import type {KV, KvEntry} from '@nats-io/kv'
 import type {JetStreamManager} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import type {NatsSettings} from '../../core/context-types.js'
 import {ApiError, CimopsError, ExitCode} from '../../core/errors.js'

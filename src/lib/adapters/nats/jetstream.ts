@@ -5,7 +5,7 @@
  */
 import type {ClusterInfo, ConsumerInfo, JetStreamManager, PeerInfo, StreamConfig, StreamInfo, StreamSource, StreamSourceInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'

@@ -6,7 +6,7 @@
  */
 import type {StreamInfo} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
-import {z} from 'zod'
+import * as z from 'zod'
 
 import {ApiError} from '../../core/errors.js'
 import {stripUserinfo} from '../redact.js'

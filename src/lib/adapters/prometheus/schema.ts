@@ -2,7 +2,7 @@
  * Prometheus HTTP API v1 shapes (servers 2.42 to 3.x), only the fields cimops uses.
  * See reference/prometheus-alertmanager.md section 3 and server-versions.md "Prometheus 3".
  */
-import {z} from 'zod'
+import * as z from 'zod'
 
 export const Labels = z.record(z.string(), z.string())
 export type Labels = z.infer<typeof Labels>
