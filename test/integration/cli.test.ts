@@ -60,6 +60,15 @@ describe('cimops as a process', () => {
     }
   })
 
+  it('draws a --watch view on a terminal that reports 0 columns at 80, not one character per line', async () => {
+    // script(1) without a terminal of its own gives the pty no size: 0 columns, as from cron.
+    const command = `stty cols 0; exec ${process.execPath} ${join(ROOT, 'bin/run.js')} health-check --component system --watch --interval 1s`
+    const watching = promisify(execFile)('script', ['-qfec', command, '/dev/null'], {env: {...process.env, ...home.env, NO_COLOR: '1'}, timeout: 4000, killSignal: 'SIGINT'})
+    const output = await watching.then(({stdout}) => stdout).catch((error: {stdout?: string}) => error.stdout ?? '')
+    expect(output).toContain('cimops health-check')
+    expect(output).toMatch(/OK\s+system\s+cpu/)
+  })
+
   it('gives every command a summary and at least one example', async () => {
     const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {summary?: string; examples?: unknown[]}>}
     const ids = Object.keys(manifest.commands)

@@ -16,10 +16,16 @@ export interface LiveView {
   stop(): void
 }
 
+/** What a terminal that reports no width is drawn as: a pty without a size (script(1) from cron, some `docker exec -t`) says 0 columns. */
+const UNKNOWN_WIDTH_COLUMNS = 80
+
 export async function startLiveView(header: string, options: {stream?: NodeJS.WriteStream; body?: string} = {}): Promise<LiveView> {
   const [{render}, {createElement}, {WatchView}] = await Promise.all([import('ink'), import('react'), import('./watch-view.js')])
+  const stream = options.stream ?? process.stdout
+  // ink lays out to `columns`: at 0 it would wrap after every character. Node sets it again on a resize.
+  if (stream.isTTY && !stream.columns) stream.columns = UNKNOWN_WIDTH_COLUMNS
   const instance = render(createElement(WatchView, {header, body: options.body}), {
-    ...(options.stream ? {stdout: options.stream} : {}),
+    stdout: stream,
     exitOnCtrlC: false,
     patchConsole: false,
   })
