@@ -31,9 +31,28 @@ const events = tarArchive([
 
 describe('snapshot archive, read end to end', () => {
   it('CRC-32C is the Castagnoli checksum, masked as the framing format stores it', () => {
-    // CRC-32C("123456789") = 0xe3069283 (RFC 3720 B.4); mask: rotate right by 15, add 0xa282ead8.
-    const crc = 0xe3_06_92_83
-    expect(maskedCrc32c(Buffer.from('123456789'))).toBe(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0)
+    // Mask: rotate right by 15, add 0xa282ead8.
+    const masked = (crc: number) => ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
+    // The check value, and RFC 3720 B.4's 32-byte vectors (two full 16-byte steps, no tail).
+    expect(maskedCrc32c(Buffer.from('123456789'))).toBe(masked(0xe3_06_92_83))
+    expect(maskedCrc32c(Buffer.alloc(32, 0))).toBe(masked(0x8a_91_36_aa))
+    expect(maskedCrc32c(Buffer.alloc(32, 0xff))).toBe(masked(0x62_a8_ab_43))
+    expect(maskedCrc32c(Buffer.from(Array.from({length: 32}, (_, i) => i)))).toBe(masked(0x46_dd_79_4e))
+    expect(maskedCrc32c(Buffer.from(Array.from({length: 32}, (_, i) => 31 - i)))).toBe(masked(0x11_3f_db_5c))
+    // Every length around the 16-byte steps, at odd offsets, against the bit-at-a-time definition.
+    const bitwise = (data: Uint8Array) => {
+      let c = 0xff_ff_ff_ff
+      for (const byte of data) {
+        c ^= byte
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82_f6_3b_78 : c >>> 1
+      }
+      return (c ^ 0xff_ff_ff_ff) >>> 0
+    }
+    const bytes = Buffer.from(Array.from({length: 300}, (_, i) => (i * 167 + 13) & 0xff))
+    for (let length = 0; length <= 70; length++) {
+      const data = bytes.subarray(length % 7, (length % 7) + length)
+      expect(maskedCrc32c(data)).toBe(masked(bitwise(data)))
+    }
   })
 
   it('an intact legacy tar archive: format, files and the stream meta.inf names', async () => {
