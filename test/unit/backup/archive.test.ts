@@ -97,6 +97,47 @@ describe('snapshot archive, read end to end', () => {
     await expect(inspectArchive(once(wrong))).rejects.toThrow(/checksum mismatch/)
   })
 
+  it('compressed frames: long literals, long and overlapping copies, 2- and 4-byte offsets, a long repeat; broken tags are found', async () => {
+    /** A V2 archive whose one message body is the frame. */
+    const withBody = (frame: Buffer, bodySize: number) => {
+      const head = v2Archive({messages: []}).subarray(0, -5)
+      const message = Buffer.concat([Buffer.from([12, 2, 1, 0, bodySize & 0x7f | 0x80, bodySize >>> 7]), Buffer.from('cim.orders.1')])
+      return s2StreamOf([s2Frame(1, head), s2Frame(1, message), frame, s2Frame(1, Buffer.alloc(5))])
+    }
+    // The block, tag by tag, and what each tag means (a copy repeats the byte `offset` back, one at a time).
+    const tags: number[] = []
+    const text: number[] = []
+    const literal = (bytes: Buffer, tag: number[]) => {
+      tags.push(...tag, ...bytes)
+      text.push(...bytes)
+    }
+    const copy = (offset: number, length: number, tag: number[]) => {
+      tags.push(...tag)
+      for (let i = 0; i < length; i++) text.push(text[text.length - offset])
+    }
+    literal(Buffer.from('abc'), [2 << 2])
+    literal(Buffer.from('ABCDEFGHIJKLMNOP'), [15 << 2])
+    literal(Buffer.from('0123456789'.repeat(7)), [0xf0, 69]) // 1 + 69 bytes: one length byte
+    copy(70, 40, [(39 << 2) | 2, 70, 0]) // 2-byte offset
+    copy(10, 11, [(7 << 2) | 1, 10]) // 1-byte offset, overlapping
+    copy(1, 64, [(63 << 2) | 3, 1, 0, 0, 0]) // 4-byte offset, repeats the last byte
+    copy(1, 10, [(5 << 2) | 1, 0, 2]) // repeat the last offset for 2 + 8 bytes
+    literal(Buffer.from('end'), [2 << 2])
+    expect(text.length).toBe(217)
+    const block = Buffer.from([217 & 0x7f | 0x80, 217 >>> 7, ...tags])
+    expect(await inspectArchive(once(withBody(s2Frame(0, Buffer.from(text), block), 217)))).toMatchObject({format: 'v2', messages: 1})
+    for (const at of [2, 18, 100, 160, 200, 216]) {
+      const other = Buffer.from(text)
+      other[at] ^= 1
+      await expect(inspectArchive(once(withBody(s2Frame(0, other, block), 217)))).rejects.toThrow(/checksum mismatch/)
+    }
+
+    const cut = Buffer.from([10, 0x00, 0x61, 0x02, 0x01]) // a 2-byte-offset copy without its offset
+    await expect(inspectArchive(once(withBody(s2Frame(0, Buffer.alloc(10), cut), 10)))).rejects.toThrow(/s2: corrupt input in the frame at byte \d+ \(ends inside a tag\)/)
+    const before = Buffer.from([9, 0x00, 0x61, (4 << 2) | 1, 5]) // 'a', then a copy from 5 bytes back
+    await expect(inspectArchive(once(withBody(s2Frame(0, Buffer.alloc(9), before), 9)))).rejects.toThrow(/s2: corrupt input in the frame at byte \d+ \(bad copy\)/)
+  })
+
   it('V2 (NATSARC1): intact, without its sentinel, and with consumers missing', async () => {
     const intact = v2Archive({messages: ['one', 'two'], consumers: ['orders-projection']})
     expect(await inspectArchive(once(s2Stream(intact)))).toEqual({format: 'v2', entries: 4, messages: 2, bytes: intact.length})

@@ -104,27 +104,34 @@ async function* decodeS2(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
   }
 }
 
+/**
+ * Most literals and copies are under 32 bytes (a million-event archive has ~20 million), where `set` and
+ * `copyWithin` (a subarray and a runtime call per tag) cost more than the copy. Those go 8 bytes a step
+ * through DataViews, or byte by byte where that cannot be done (~0.5x the decoding time in all).
+ */
+const SHORT_RUN = 32
+
 /** One S2 block (a superset of snappy: a copy with offset 0 repeats the last offset). */
 function decodeBlock(src: Uint8Array, at: number): Uint8Array {
   const bad = (why: string) => corrupt(`s2: corrupt input in the frame at byte ${at} (${why})`)
+  const end = src.length
   let pos = 0
   let length = 0
   for (let shift = 0; ; shift += 7) {
-    if (pos >= src.length || shift > 28) throw bad('bad length')
+    if (pos >= end || shift > 28) throw bad('bad length')
     const b = src[pos++]
     length += (b & 0x7f) * 2 ** shift
     if (b < 0x80) break
   }
   if (length > MAX_BLOCK) throw bad(`claims ${length} bytes`)
   const dst = new Uint8Array(length)
+  const dstWords = new DataView(dst.buffer)
+  const srcWords = new DataView(src.buffer, src.byteOffset, src.length)
   let d = 0
   let offset = 0
-  const need = (n: number) => {
-    if (pos + n > src.length) throw bad('ends inside a tag')
-  }
-  while (pos < src.length) {
+  while (pos < end) {
     const tag = src[pos]
-    let copy: number
+    let copy = 0
     switch (tag & 3) {
       case 0: {
         let literal = tag >>> 2
@@ -132,34 +139,46 @@ function decodeBlock(src: Uint8Array, at: number): Uint8Array {
           pos += 1
         } else {
           const extra = literal - 59
-          need(1 + extra)
+          if (pos + 1 + extra > end) throw bad('ends inside a tag')
           literal = 0
           for (let i = 0; i < extra; i++) literal += src[pos + 1 + i] * 2 ** (8 * i)
           pos += 1 + extra
         }
         literal += 1
-        if (literal > src.length - pos || literal > length - d) throw bad('literal overruns')
-        dst.set(src.subarray(pos, pos + literal), d)
-        d += literal
-        pos += literal
+        if (literal > end - pos || literal > length - d) throw bad('literal overruns')
+        if (literal <= 16 && d + 16 <= length && pos + 16 <= end) {
+          // 16 bytes, past the literal's end: the tags that follow overwrite the excess.
+          dstWords.setUint32(d, srcWords.getUint32(pos, true), true)
+          dstWords.setUint32(d + 4, srcWords.getUint32(pos + 4, true), true)
+          dstWords.setUint32(d + 8, srcWords.getUint32(pos + 8, true), true)
+          dstWords.setUint32(d + 12, srcWords.getUint32(pos + 12, true), true)
+          d += literal
+          pos += literal
+        } else if (literal <= SHORT_RUN) {
+          for (const stop = d + literal; d < stop; ) dst[d++] = src[pos++]
+        } else {
+          dst.set(src.subarray(pos, pos + literal), d)
+          d += literal
+          pos += literal
+        }
         continue
       }
       case 1: {
-        need(2)
+        if (pos + 2 > end) throw bad('ends inside a tag')
         copy = (tag >>> 2) & 7
         const tagOffset = ((tag & 0xe0) << 3) | src[pos + 1]
         pos += 2
         if (tagOffset === 0) {
           if (copy === 5) {
-            need(1)
+            if (pos + 1 > end) throw bad('ends inside a tag')
             copy = src[pos] + 4
             pos += 1
           } else if (copy === 6) {
-            need(2)
+            if (pos + 2 > end) throw bad('ends inside a tag')
             copy = (src[pos] | (src[pos + 1] << 8)) + (1 << 8)
             pos += 2
           } else if (copy === 7) {
-            need(3)
+            if (pos + 3 > end) throw bad('ends inside a tag')
             copy = (src[pos] | (src[pos + 1] << 8) | (src[pos + 2] << 16)) + (1 << 16)
             pos += 3
           }
@@ -170,26 +189,36 @@ function decodeBlock(src: Uint8Array, at: number): Uint8Array {
         break
       }
       case 2: {
-        need(3)
+        if (pos + 3 > end) throw bad('ends inside a tag')
         copy = 1 + (tag >>> 2)
         offset = src[pos + 1] | (src[pos + 2] << 8)
         pos += 3
         break
       }
       default: {
-        need(5)
+        if (pos + 5 > end) throw bad('ends inside a tag')
         copy = 1 + (tag >>> 2)
         offset = (src[pos + 1] | (src[pos + 2] << 8) | (src[pos + 3] << 16) | (src[pos + 4] << 24)) >>> 0
         pos += 5
       }
     }
     if (offset <= 0 || offset > d || copy > length - d) throw bad('bad copy')
-    if (offset >= copy) {
-      dst.copyWithin(d, d - offset, d - offset + copy)
+    if (offset >= 8 && copy <= 64 && d + copy + 8 <= length) {
+      // 8 bytes a step, the last possibly past the copy's end (the tags that follow overwrite the excess);
+      // an offset of 8 or more means every step reads only bytes written before it.
+      const stop = d + copy
+      for (let from = d - offset; d < stop; d += 8, from += 8) {
+        dstWords.setUint32(d, dstWords.getUint32(from, true), true)
+        dstWords.setUint32(d + 4, dstWords.getUint32(from + 4, true), true)
+      }
+      d = stop
+    } else if (copy <= SHORT_RUN || offset < copy) {
+      // Byte by byte, also where source and destination overlap: the run repeats the last `offset` bytes.
+      for (let from = d - offset, stop = d + copy; d < stop; ) dst[d++] = dst[from++]
     } else {
-      for (let i = 0; i < copy; i++) dst[d + i] = dst[d - offset + i]
+      dst.copyWithin(d, d - offset, d - offset + copy)
+      d += copy
     }
-    d += copy
   }
   if (d !== length) throw bad(`decoded ${d} of ${length} bytes`)
   return dst
