@@ -145,6 +145,22 @@ describe('snapshot archive, read end to end', () => {
     await expect(inspectArchive(once(s2Stream(v2Archive({messages: ['one'], consumerCount: 2}))))).rejects.toThrow(/expected consumer 1 of 2/)
   })
 
+  it('V2 entries cut across frames anywhere parse alike; a cut anywhere in the last entry is found', async () => {
+    // 150 messages: sequences and body sizes past 127 take two-byte varints, which frames of 1 to 7 bytes split.
+    const archive = v2Archive({messages: Array.from({length: 150}, (_, i) => 'x'.repeat(i * 3)), consumers: ['orders-projection']})
+    const whole = await inspectArchive(once(s2Stream(archive)))
+    expect(whole).toEqual({format: 'v2', entries: 152, messages: 150, bytes: archive.length})
+    for (const frame of [1, 2, 3, 7, 64]) expect(await inspectArchive(once(s2Stream(archive, frame)))).toEqual(whole)
+    const lastEntry = 5 + 2 + 'cim.orders.149'.length + 149 * 3 // five varints (seq and size two bytes each), name, body
+    for (let cut = archive.length - 5 - lastEntry; cut < archive.length; cut++) {
+      // The message counts once its header and name are read; the entry once its body is.
+      const [entries, messages] = cut < archive.length - 5 - 149 * 3 ? [151, 149] : cut < archive.length - 5 ? [151, 150] : [152, 150]
+      await expect(inspectArchive(once(s2Stream(archive.subarray(0, cut))))).rejects.toMatchObject({
+        why: expect.stringMatching(new RegExp(`^truncated: the archive ends after ${entries} entries \\(${messages} messages\\), without its end marker`)),
+      })
+    }
+  })
+
   it('a V2 archive into a server older than 2.15 is refused before anything changes (exit 64); 2.15 and tar archives pass', async () => {
     const v2 = await file('v2.s2', s2Stream(v2Archive({messages: ['one']})))
     const refused = await assertServerReadsArchive(v2, 'EVENTS', {version: '2.9.10', address: '127.0.0.1:4222'}).catch((error: unknown) => error)

@@ -371,39 +371,44 @@ async function inspectV2(data: Reader): Promise<Omit<ArchiveSummary, 'bytes'>> {
   let expectedConsumers: number | undefined
   let firstSeq = 0
   let lastSeq = 0
+  const fields = [0, 0, 0, 0, 0]
+  const truncated = (at: number) => corrupt(`truncated: the archive ends after ${entries} entries (${messages} messages), without its end marker (at byte ${at} of the decompressed data)`)
+  // A message entry is parsed without a promise while it lies in the buffered data: a million
+  // messages make a million entries, and awaiting each field cost more than decompressing them.
   for (;;) {
     const at = data.consumed
-    const truncated = () => corrupt(`truncated: the archive ends after ${entries} entries (${messages} messages), without its end marker (at byte ${at} of the decompressed data)`)
-    const fields: number[] = []
     for (let i = 0; i < 5; i++) {
-      const value = await data.uvarint()
-      if (value === undefined) throw truncated()
-      fields.push(value)
+      const value = data.uvarintNow() ?? (await data.uvarint())
+      if (value === undefined) throw truncated(at)
+      fields[i] = value
     }
-    const [nameLength, , seq, headerSize, bodySize] = fields
-    if (fields.every((value) => value === 0)) break
+    const [nameLength, time, seq, headerSize, bodySize] = fields
+    if (nameLength === 0 && time === 0 && seq === 0 && headerSize === 0 && bodySize === 0) break
     if (nameLength > MAX_NAME) throw corrupt(`entry ${entries + 1} has a ${nameLength}-byte name`)
-    const nameBytes = await data.read(nameLength)
-    if (!nameBytes) throw truncated()
-    const name = text(nameBytes)
     const size = headerSize + bodySize
-    if (entries === 0) {
-      if (name !== 'state.json' || size > MAX_JSON) throw corrupt('the first entry is not state.json')
-      const state = await data.read(size)
-      if (!state) throw truncated()
-      const parsed = parseState(state)
-      if (!parsed) throw corrupt('state.json is not a stream state')
-      expectedConsumers = parsed.consumers
-      firstSeq = parsed.firstSeq
-    } else if (consumers < expectedConsumers!) {
-      if (!name.startsWith('consumers/')) throw corrupt(`entry ${entries + 1} is ${JSON.stringify(name)}, expected consumer ${consumers + 1} of ${expectedConsumers}`)
-      consumers++
-      if (!(await data.skip(size))) throw truncated()
+    if (entries === 0 || consumers < expectedConsumers!) {
+      const nameBytes = await data.read(nameLength)
+      if (!nameBytes) throw truncated(at)
+      const name = text(nameBytes)
+      if (entries === 0) {
+        if (name !== 'state.json' || size > MAX_JSON) throw corrupt('the first entry is not state.json')
+        const state = await data.read(size)
+        if (!state) throw truncated(at)
+        const parsed = parseState(state)
+        if (!parsed) throw corrupt('state.json is not a stream state')
+        expectedConsumers = parsed.consumers
+        firstSeq = parsed.firstSeq
+      } else {
+        if (!name.startsWith('consumers/')) throw corrupt(`entry ${entries + 1} is ${JSON.stringify(name)}, expected consumer ${consumers + 1} of ${expectedConsumers}`)
+        consumers++
+        if (!(data.skipNow(size) || (await data.skip(size)))) throw truncated(at)
+      }
     } else {
+      if (!(data.skipNow(nameLength) || (await data.skip(nameLength)))) throw truncated(at)
       if (seq === 0 || seq <= lastSeq || seq < firstSeq) throw corrupt(`message sequence ${seq} after ${lastSeq} (entry ${entries + 1})`)
       lastSeq = seq
       messages++
-      if (!(await data.skip(size))) throw truncated()
+      if (!(data.skipNow(size) || (await data.skip(size)))) throw truncated(at)
     }
     entries++
   }
@@ -432,6 +437,8 @@ function text(bytes: Uint8Array): string {
 class Reader {
   consumed = 0
   private chunks: Uint8Array[] = []
+  /** Where reading resumes in chunks[0]: consuming moves it, rather than making a subarray of the rest each time. */
+  private start = 0
   private available = 0
   private ended = false
 
@@ -455,7 +462,9 @@ class Reader {
 
   async peek(n: number): Promise<Uint8Array | undefined> {
     if (!(await this.fill(n))) return undefined
-    return this.chunks[0].length >= n ? this.chunks[0].subarray(0, n) : concat(this.chunks, n)
+    const first = this.chunks[0]
+    if (!first) return new Uint8Array(0) // n = 0, nothing buffered
+    return first.length - this.start >= n ? first.subarray(this.start, this.start + n) : concat(this.chunks, this.start, n)
   }
 
   /** Exactly n bytes, or undefined when the data ends first. */
@@ -476,20 +485,36 @@ class Reader {
     return true
   }
 
-  async uvarint(): Promise<number | undefined> {
-    // Most varints lie inside the current chunk: read them without a promise per byte.
+  /** skip() without a promise: true when the n bytes were buffered (and are skipped), false otherwise (nothing skipped). */
+  skipNow(n: number): boolean {
+    if (this.available < n) return false
+    this.drop(n)
+    return true
+  }
+
+  /** uvarint() without a promise, when the varint lies in the current chunk; undefined otherwise (nothing read). */
+  uvarintNow(): number | undefined {
     const first = this.chunks[0]
-    if (first && first.length >= 10) {
-      let value = 0
-      for (let i = 0; i < 10; i++) {
-        value += (first[i] & 0x7f) * 2 ** (7 * i)
-        if (first[i] < 0x80) {
-          this.drop(i + 1)
-          return value
-        }
+    if (!first) return undefined
+    let value = 0
+    let scale = 1
+    for (let at = this.start, end = Math.min(first.length, this.start + 10); at < end; at++) {
+      const byte = first[at]
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        this.drop(at - this.start + 1)
+        return value
       }
-      throw corrupt('bad varint')
+      scale *= 0x80
     }
+    if (first.length - this.start >= 10) throw corrupt('bad varint')
+    return undefined
+  }
+
+  async uvarint(): Promise<number | undefined> {
+    const quick = this.uvarintNow()
+    if (quick !== undefined) return quick
+    // Across chunks: a byte at a time.
     let value = 0
     for (let shift = 0; shift < 64; shift += 7) {
       const byte = await this.read(1)
@@ -513,10 +538,10 @@ class Reader {
   async drainZeros(): Promise<number> {
     let zeros = 0
     while (await this.fill(1)) {
-      const chunk = this.chunks[0]
-      if (!chunk.every((b) => b === 0)) throw corrupt('data after the end marker')
-      zeros += chunk.length
-      this.drop(chunk.length)
+      const rest = this.chunks[0].subarray(this.start)
+      if (!rest.every((b) => b === 0)) throw corrupt('data after the end marker')
+      zeros += rest.length
+      this.drop(rest.length)
     }
     return zeros
   }
@@ -525,24 +550,27 @@ class Reader {
     this.consumed += n
     this.available -= n
     while (n > 0) {
-      const first = this.chunks[0]
-      if (first.length <= n) {
+      const rest = this.chunks[0].length - this.start
+      if (rest <= n) {
         this.chunks.shift()
-        n -= first.length
+        this.start = 0
+        n -= rest
       } else {
-        this.chunks[0] = first.subarray(n)
+        this.start += n
         n = 0
       }
     }
   }
 }
 
-function concat(chunks: Uint8Array[], n: number): Uint8Array {
+/** The first n bytes of the chunks, the first read from `start`. */
+function concat(chunks: Uint8Array[], start: number, n: number): Uint8Array {
   const out = new Uint8Array(n)
   let filled = 0
-  for (const chunk of chunks) {
-    const take = Math.min(chunk.length, n - filled)
-    out.set(chunk.subarray(0, take), filled)
+  for (const [index, chunk] of chunks.entries()) {
+    const rest = index === 0 ? chunk.subarray(start) : chunk
+    const take = Math.min(rest.length, n - filled)
+    out.set(rest.subarray(0, take), filled)
     filled += take
     if (filled === n) break
   }
