@@ -246,10 +246,22 @@ const CRC_TABLES = (() => {
 
 /** CRC-32C (Castagnoli), masked as the snappy framing format stores it. */
 export function maskedCrc32c(data: Uint8Array): number {
-  const t = CRC_TABLES
   let c = 0xff_ff_ff_ff
-  let i = 0
-  for (const end = data.length - 15; i < end; i += 16) {
+  for (let from = 0; from < data.length; from += CRC_SLICE) c = crc32cUpdate(c, data, from, Math.min(from + CRC_SLICE, data.length))
+  c = (c ^ 0xff_ff_ff_ff) >>> 0
+  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
+}
+
+/**
+ * The CRC of a frame (up to 4 MiB) goes through crc32cUpdate in slices: called often, V8 optimizes it
+ * whole. One call per frame ran in code compiled mid-loop, thrown away again at the end of ~1 call
+ * in 6 (its tail had never run): ~1.4x the CRC time on a 1M-event tar archive.
+ */
+const CRC_SLICE = 64 * 1024
+
+function crc32cUpdate(c: number, data: Uint8Array, i: number, end: number): number {
+  const t = CRC_TABLES
+  for (const last = end - 15; i < last; i += 16) {
     c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
     c =
       t[0xf00 | (c & 0xff)] ^
@@ -269,9 +281,8 @@ export function maskedCrc32c(data: Uint8Array): number {
       t[0x100 | data[i + 14]] ^
       t[data[i + 15]]
   }
-  for (; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8)
-  c = (c ^ 0xff_ff_ff_ff) >>> 0
-  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
+  for (; i < end; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  return c
 }
 
 // --- legacy tar (Go archive/tar, as nats-server writes it) ---
