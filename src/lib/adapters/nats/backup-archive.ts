@@ -104,27 +104,34 @@ async function* decodeS2(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
   }
 }
 
+/**
+ * Most literals and copies are under 32 bytes (a million-event archive has ~20 million), where `set` and
+ * `copyWithin` (a subarray and a runtime call per tag) cost more than the copy. Those go 8 bytes a step
+ * through DataViews, or byte by byte where that cannot be done (~0.5x the decoding time in all).
+ */
+const SHORT_RUN = 32
+
 /** One S2 block (a superset of snappy: a copy with offset 0 repeats the last offset). */
 function decodeBlock(src: Uint8Array, at: number): Uint8Array {
   const bad = (why: string) => corrupt(`s2: corrupt input in the frame at byte ${at} (${why})`)
+  const end = src.length
   let pos = 0
   let length = 0
   for (let shift = 0; ; shift += 7) {
-    if (pos >= src.length || shift > 28) throw bad('bad length')
+    if (pos >= end || shift > 28) throw bad('bad length')
     const b = src[pos++]
     length += (b & 0x7f) * 2 ** shift
     if (b < 0x80) break
   }
   if (length > MAX_BLOCK) throw bad(`claims ${length} bytes`)
   const dst = new Uint8Array(length)
+  const dstWords = new DataView(dst.buffer)
+  const srcWords = new DataView(src.buffer, src.byteOffset, src.length)
   let d = 0
   let offset = 0
-  const need = (n: number) => {
-    if (pos + n > src.length) throw bad('ends inside a tag')
-  }
-  while (pos < src.length) {
+  while (pos < end) {
     const tag = src[pos]
-    let copy: number
+    let copy = 0
     switch (tag & 3) {
       case 0: {
         let literal = tag >>> 2
@@ -132,34 +139,46 @@ function decodeBlock(src: Uint8Array, at: number): Uint8Array {
           pos += 1
         } else {
           const extra = literal - 59
-          need(1 + extra)
+          if (pos + 1 + extra > end) throw bad('ends inside a tag')
           literal = 0
           for (let i = 0; i < extra; i++) literal += src[pos + 1 + i] * 2 ** (8 * i)
           pos += 1 + extra
         }
         literal += 1
-        if (literal > src.length - pos || literal > length - d) throw bad('literal overruns')
-        dst.set(src.subarray(pos, pos + literal), d)
-        d += literal
-        pos += literal
+        if (literal > end - pos || literal > length - d) throw bad('literal overruns')
+        if (literal <= 16 && d + 16 <= length && pos + 16 <= end) {
+          // 16 bytes, past the literal's end: the tags that follow overwrite the excess.
+          dstWords.setUint32(d, srcWords.getUint32(pos, true), true)
+          dstWords.setUint32(d + 4, srcWords.getUint32(pos + 4, true), true)
+          dstWords.setUint32(d + 8, srcWords.getUint32(pos + 8, true), true)
+          dstWords.setUint32(d + 12, srcWords.getUint32(pos + 12, true), true)
+          d += literal
+          pos += literal
+        } else if (literal <= SHORT_RUN) {
+          for (const stop = d + literal; d < stop; ) dst[d++] = src[pos++]
+        } else {
+          dst.set(src.subarray(pos, pos + literal), d)
+          d += literal
+          pos += literal
+        }
         continue
       }
       case 1: {
-        need(2)
+        if (pos + 2 > end) throw bad('ends inside a tag')
         copy = (tag >>> 2) & 7
         const tagOffset = ((tag & 0xe0) << 3) | src[pos + 1]
         pos += 2
         if (tagOffset === 0) {
           if (copy === 5) {
-            need(1)
+            if (pos + 1 > end) throw bad('ends inside a tag')
             copy = src[pos] + 4
             pos += 1
           } else if (copy === 6) {
-            need(2)
+            if (pos + 2 > end) throw bad('ends inside a tag')
             copy = (src[pos] | (src[pos + 1] << 8)) + (1 << 8)
             pos += 2
           } else if (copy === 7) {
-            need(3)
+            if (pos + 3 > end) throw bad('ends inside a tag')
             copy = (src[pos] | (src[pos + 1] << 8) | (src[pos + 2] << 16)) + (1 << 16)
             pos += 3
           }
@@ -170,57 +189,100 @@ function decodeBlock(src: Uint8Array, at: number): Uint8Array {
         break
       }
       case 2: {
-        need(3)
+        if (pos + 3 > end) throw bad('ends inside a tag')
         copy = 1 + (tag >>> 2)
         offset = src[pos + 1] | (src[pos + 2] << 8)
         pos += 3
         break
       }
       default: {
-        need(5)
+        if (pos + 5 > end) throw bad('ends inside a tag')
         copy = 1 + (tag >>> 2)
         offset = (src[pos + 1] | (src[pos + 2] << 8) | (src[pos + 3] << 16) | (src[pos + 4] << 24)) >>> 0
         pos += 5
       }
     }
     if (offset <= 0 || offset > d || copy > length - d) throw bad('bad copy')
-    if (offset >= copy) {
-      dst.copyWithin(d, d - offset, d - offset + copy)
+    if (offset >= 8 && copy <= 64 && d + copy + 8 <= length) {
+      // 8 bytes a step, the last possibly past the copy's end (the tags that follow overwrite the excess);
+      // an offset of 8 or more means every step reads only bytes written before it.
+      const stop = d + copy
+      for (let from = d - offset; d < stop; d += 8, from += 8) {
+        dstWords.setUint32(d, dstWords.getUint32(from, true), true)
+        dstWords.setUint32(d + 4, dstWords.getUint32(from + 4, true), true)
+      }
+      d = stop
+    } else if (copy <= SHORT_RUN || offset < copy) {
+      // Byte by byte, also where source and destination overlap: the run repeats the last `offset` bytes.
+      for (let from = d - offset, stop = d + copy; d < stop; ) dst[d++] = dst[from++]
     } else {
-      for (let i = 0; i < copy; i++) dst[d + i] = dst[d - offset + i]
+      dst.copyWithin(d, d - offset, d - offset + copy)
+      d += copy
     }
-    d += copy
   }
   if (d !== length) throw bad(`decoded ${d} of ${length} bytes`)
   return dst
 }
 
-/** Slicing-by-4 tables: four bytes per step (the whole decompressed archive goes through this). */
+/**
+ * Slicing-by-16: sixteen bytes per step (the whole decompressed archive goes through this); ~1.5x the
+ * speed of slicing-by-4 here. One flat array: table k at k * 256.
+ */
 const CRC_TABLES = (() => {
-  const tables = Array.from({length: 4}, () => new Uint32Array(256))
+  const tables = new Uint32Array(16 * 256)
   for (let i = 0; i < 256; i++) {
     let c = i
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82_f6_3b_78 : c >>> 1
-    tables[0][i] = c >>> 0
+    tables[i] = c >>> 0
   }
-  for (let i = 0; i < 256; i++) {
-    for (let t = 1; t < 4; t++) tables[t][i] = (tables[t - 1][i] >>> 8) ^ tables[0][tables[t - 1][i] & 0xff]
+  for (let t = 1; t < 16; t++) {
+    for (let i = 0; i < 256; i++) {
+      const previous = tables[(t - 1) * 256 + i]
+      tables[t * 256 + i] = (previous >>> 8) ^ tables[previous & 0xff]
+    }
   }
   return tables
 })()
 
 /** CRC-32C (Castagnoli), masked as the snappy framing format stores it. */
 export function maskedCrc32c(data: Uint8Array): number {
-  const [t0, t1, t2, t3] = CRC_TABLES
   let c = 0xff_ff_ff_ff
-  let i = 0
-  for (const end = data.length - 3; i < end; i += 4) {
-    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
-    c = t3[c & 0xff] ^ t2[(c >>> 8) & 0xff] ^ t1[(c >>> 16) & 0xff] ^ t0[c >>> 24]
-  }
-  for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  for (let from = 0; from < data.length; from += CRC_SLICE) c = crc32cUpdate(c, data, from, Math.min(from + CRC_SLICE, data.length))
   c = (c ^ 0xff_ff_ff_ff) >>> 0
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa2_82_ea_d8) >>> 0
+}
+
+/**
+ * The CRC of a frame (up to 4 MiB) goes through crc32cUpdate in slices: called often, V8 optimizes it
+ * whole. One call per frame ran in code compiled mid-loop, thrown away again at the end of ~1 call
+ * in 6 (its tail had never run): ~1.4x the CRC time on a 1M-event tar archive.
+ */
+const CRC_SLICE = 64 * 1024
+
+function crc32cUpdate(c: number, data: Uint8Array, i: number, end: number): number {
+  const t = CRC_TABLES
+  for (const last = end - 15; i < last; i += 16) {
+    c ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
+    c =
+      t[0xf00 | (c & 0xff)] ^
+      t[0xe00 | ((c >>> 8) & 0xff)] ^
+      t[0xd00 | ((c >>> 16) & 0xff)] ^
+      t[0xc00 | (c >>> 24)] ^
+      t[0xb00 | data[i + 4]] ^
+      t[0xa00 | data[i + 5]] ^
+      t[0x900 | data[i + 6]] ^
+      t[0x800 | data[i + 7]] ^
+      t[0x700 | data[i + 8]] ^
+      t[0x600 | data[i + 9]] ^
+      t[0x500 | data[i + 10]] ^
+      t[0x400 | data[i + 11]] ^
+      t[0x300 | data[i + 12]] ^
+      t[0x200 | data[i + 13]] ^
+      t[0x100 | data[i + 14]] ^
+      t[data[i + 15]]
+  }
+  for (; i < end; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  return c
 }
 
 // --- legacy tar (Go archive/tar, as nats-server writes it) ---
@@ -320,39 +382,44 @@ async function inspectV2(data: Reader): Promise<Omit<ArchiveSummary, 'bytes'>> {
   let expectedConsumers: number | undefined
   let firstSeq = 0
   let lastSeq = 0
+  const fields = [0, 0, 0, 0, 0]
+  const truncated = (at: number) => corrupt(`truncated: the archive ends after ${entries} entries (${messages} messages), without its end marker (at byte ${at} of the decompressed data)`)
+  // A message entry is parsed without a promise while it lies in the buffered data: a million
+  // messages make a million entries, and awaiting each field cost more than decompressing them.
   for (;;) {
     const at = data.consumed
-    const truncated = () => corrupt(`truncated: the archive ends after ${entries} entries (${messages} messages), without its end marker (at byte ${at} of the decompressed data)`)
-    const fields: number[] = []
     for (let i = 0; i < 5; i++) {
-      const value = await data.uvarint()
-      if (value === undefined) throw truncated()
-      fields.push(value)
+      const value = data.uvarintNow() ?? (await data.uvarint())
+      if (value === undefined) throw truncated(at)
+      fields[i] = value
     }
-    const [nameLength, , seq, headerSize, bodySize] = fields
-    if (fields.every((value) => value === 0)) break
+    const [nameLength, time, seq, headerSize, bodySize] = fields
+    if (nameLength === 0 && time === 0 && seq === 0 && headerSize === 0 && bodySize === 0) break
     if (nameLength > MAX_NAME) throw corrupt(`entry ${entries + 1} has a ${nameLength}-byte name`)
-    const nameBytes = await data.read(nameLength)
-    if (!nameBytes) throw truncated()
-    const name = text(nameBytes)
     const size = headerSize + bodySize
-    if (entries === 0) {
-      if (name !== 'state.json' || size > MAX_JSON) throw corrupt('the first entry is not state.json')
-      const state = await data.read(size)
-      if (!state) throw truncated()
-      const parsed = parseState(state)
-      if (!parsed) throw corrupt('state.json is not a stream state')
-      expectedConsumers = parsed.consumers
-      firstSeq = parsed.firstSeq
-    } else if (consumers < expectedConsumers!) {
-      if (!name.startsWith('consumers/')) throw corrupt(`entry ${entries + 1} is ${JSON.stringify(name)}, expected consumer ${consumers + 1} of ${expectedConsumers}`)
-      consumers++
-      if (!(await data.skip(size))) throw truncated()
+    if (entries === 0 || consumers < expectedConsumers!) {
+      const nameBytes = await data.read(nameLength)
+      if (!nameBytes) throw truncated(at)
+      const name = text(nameBytes)
+      if (entries === 0) {
+        if (name !== 'state.json' || size > MAX_JSON) throw corrupt('the first entry is not state.json')
+        const state = await data.read(size)
+        if (!state) throw truncated(at)
+        const parsed = parseState(state)
+        if (!parsed) throw corrupt('state.json is not a stream state')
+        expectedConsumers = parsed.consumers
+        firstSeq = parsed.firstSeq
+      } else {
+        if (!name.startsWith('consumers/')) throw corrupt(`entry ${entries + 1} is ${JSON.stringify(name)}, expected consumer ${consumers + 1} of ${expectedConsumers}`)
+        consumers++
+        if (!(data.skipNow(size) || (await data.skip(size)))) throw truncated(at)
+      }
     } else {
+      if (!(data.skipNow(nameLength) || (await data.skip(nameLength)))) throw truncated(at)
       if (seq === 0 || seq <= lastSeq || seq < firstSeq) throw corrupt(`message sequence ${seq} after ${lastSeq} (entry ${entries + 1})`)
       lastSeq = seq
       messages++
-      if (!(await data.skip(size))) throw truncated()
+      if (!(data.skipNow(size) || (await data.skip(size)))) throw truncated(at)
     }
     entries++
   }
@@ -381,6 +448,8 @@ function text(bytes: Uint8Array): string {
 class Reader {
   consumed = 0
   private chunks: Uint8Array[] = []
+  /** Where reading resumes in chunks[0]: consuming moves it, rather than making a subarray of the rest each time. */
+  private start = 0
   private available = 0
   private ended = false
 
@@ -404,7 +473,9 @@ class Reader {
 
   async peek(n: number): Promise<Uint8Array | undefined> {
     if (!(await this.fill(n))) return undefined
-    return this.chunks[0].length >= n ? this.chunks[0].subarray(0, n) : concat(this.chunks, n)
+    const first = this.chunks[0]
+    if (!first) return new Uint8Array(0) // n = 0, nothing buffered
+    return first.length - this.start >= n ? first.subarray(this.start, this.start + n) : concat(this.chunks, this.start, n)
   }
 
   /** Exactly n bytes, or undefined when the data ends first. */
@@ -425,20 +496,36 @@ class Reader {
     return true
   }
 
-  async uvarint(): Promise<number | undefined> {
-    // Most varints lie inside the current chunk: read them without a promise per byte.
+  /** skip() without a promise: true when the n bytes were buffered (and are skipped), false otherwise (nothing skipped). */
+  skipNow(n: number): boolean {
+    if (this.available < n) return false
+    this.drop(n)
+    return true
+  }
+
+  /** uvarint() without a promise, when the varint lies in the current chunk; undefined otherwise (nothing read). */
+  uvarintNow(): number | undefined {
     const first = this.chunks[0]
-    if (first && first.length >= 10) {
-      let value = 0
-      for (let i = 0; i < 10; i++) {
-        value += (first[i] & 0x7f) * 2 ** (7 * i)
-        if (first[i] < 0x80) {
-          this.drop(i + 1)
-          return value
-        }
+    if (!first) return undefined
+    let value = 0
+    let scale = 1
+    for (let at = this.start, end = Math.min(first.length, this.start + 10); at < end; at++) {
+      const byte = first[at]
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        this.drop(at - this.start + 1)
+        return value
       }
-      throw corrupt('bad varint')
+      scale *= 0x80
     }
+    if (first.length - this.start >= 10) throw corrupt('bad varint')
+    return undefined
+  }
+
+  async uvarint(): Promise<number | undefined> {
+    const quick = this.uvarintNow()
+    if (quick !== undefined) return quick
+    // Across chunks: a byte at a time.
     let value = 0
     for (let shift = 0; shift < 64; shift += 7) {
       const byte = await this.read(1)
@@ -462,10 +549,10 @@ class Reader {
   async drainZeros(): Promise<number> {
     let zeros = 0
     while (await this.fill(1)) {
-      const chunk = this.chunks[0]
-      if (!chunk.every((b) => b === 0)) throw corrupt('data after the end marker')
-      zeros += chunk.length
-      this.drop(chunk.length)
+      const rest = this.chunks[0].subarray(this.start)
+      if (!rest.every((b) => b === 0)) throw corrupt('data after the end marker')
+      zeros += rest.length
+      this.drop(rest.length)
     }
     return zeros
   }
@@ -474,24 +561,27 @@ class Reader {
     this.consumed += n
     this.available -= n
     while (n > 0) {
-      const first = this.chunks[0]
-      if (first.length <= n) {
+      const rest = this.chunks[0].length - this.start
+      if (rest <= n) {
         this.chunks.shift()
-        n -= first.length
+        this.start = 0
+        n -= rest
       } else {
-        this.chunks[0] = first.subarray(n)
+        this.start += n
         n = 0
       }
     }
   }
 }
 
-function concat(chunks: Uint8Array[], n: number): Uint8Array {
+/** The first n bytes of the chunks, the first read from `start`. */
+function concat(chunks: Uint8Array[], start: number, n: number): Uint8Array {
   const out = new Uint8Array(n)
   let filled = 0
-  for (const chunk of chunks) {
-    const take = Math.min(chunk.length, n - filled)
-    out.set(chunk.subarray(0, take), filled)
+  for (const [index, chunk] of chunks.entries()) {
+    const rest = index === 0 ? chunk.subarray(start) : chunk
+    const take = Math.min(rest.length, n - filled)
+    out.set(rest.subarray(0, take), filled)
     filled += take
     if (filled === n) break
   }
