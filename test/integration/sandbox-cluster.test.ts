@@ -65,7 +65,8 @@ describe('three-node JetStream cluster sandbox', () => {
     const before = await sandboxStatus(stateDir)
     const oldPids = before.processes.filter((p) => p.name !== 'nats-1').map((p) => p.pid)
     await Promise.all([stopProcess(state, 'nats-2', 'SIGKILL'), stopProcess(state, 'nats-3', 'SIGKILL')])
-    await Promise.all([restartProcess(state, 'nats-2'), restartProcess(state, 'nats-3')])
+    // Ready means every stream and consumer is current again; two nodes catching up at once on a loaded machine took over 20 s on 2.10.27.
+    await Promise.all([restartProcess(state, 'nats-2', 60_000), restartProcess(state, 'nats-3', 60_000)])
     const after = await sandboxStatus(stateDir)
     const restarted = after.processes.filter((p) => p.name !== 'nats-1')
     expect(restarted.map((p) => [p.name, p.alive])).toEqual([

@@ -235,11 +235,11 @@ export async function stopProcess(state: SandboxState, name: string, signal: Nod
  * Start a process again with its recorded command line and ports, and wait until it is ready.
  * The new pid is recorded in state.json and in the given state object.
  */
-export async function restartProcess(state: SandboxState, name: string): Promise<void> {
+export async function restartProcess(state: SandboxState, name: string, readyTimeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
   const current = await latestState(state)
   const proc = findProcess(current, name)
   await terminateProcess(proc)
-  await relaunch(current, [proc], DEFAULT_READY_TIMEOUT_MS, ignoreLog)
+  await relaunch(current, [proc], readyTimeoutMs, ignoreLog)
   const callerCopy = state.processes.find((candidate) => candidate.name === name)
   if (callerCopy) Object.assign(callerCopy, {pid: proc.pid, serverId: proc.serverId})
 }

@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {withBackpressureRetry} from '../adapters/nats/backpressure.js'
 import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
-import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
+import {isConsumerNotFound, isNoResponders, isStreamNotFound} from '../adapters/nats/jetstream.js'
 import {opsLogStreamConfig} from '../adapters/nats/ops-events.js'
 import {
   connectDirect,
@@ -33,6 +33,9 @@ const CONNECT_TIMEOUT_MS = 5000
 const PUBLISH_WINDOW = 256
 const FETCH_BATCH = 200
 const FETCH_EXPIRES_MS = 2000
+/** How long a new stream or consumer may take to be reachable from every node of a cluster. */
+const REACHABLE_WAIT_MS = 10_000
+const REACHABLE_POLL_MS = 100
 
 /** The deliberately lagging projection: acks the first part of its events, leaves some unacked. */
 const LAGGING_CONSUMER = {name: 'workflow-analytics', domain: 'workflow', ackedShare: 0.6, unacked: 12}
@@ -218,7 +221,7 @@ async function publishMissing(
   for (let start = 0; start < missing.length; start += PUBLISH_WINDOW) {
     const window = missing.slice(start, start + PUBLISH_WINDOW)
     const acks = await Promise.all(
-      window.map((event) => withBackpressureRetry(() => js.publish(event.subject, JSON.stringify(event.body), {msgID: event.body.id}))),
+      window.map((event) => whenReachable(() => withBackpressureRetry(() => js.publish(event.subject, JSON.stringify(event.body), {msgID: event.body.id})))),
     )
     for (const ack of acks) {
       if (ack.duplicate) duplicates++
@@ -274,9 +277,12 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: Durab
 async function ackNext(consumer: Consumer, count: number): Promise<void> {
   let remaining = count
   while (remaining > 0) {
-    const batch = await consumer.fetch({max_messages: Math.min(remaining, FETCH_BATCH), expires: FETCH_EXPIRES_MS})
-    const acks: Array<Promise<boolean>> = []
-    for await (const message of batch) acks.push(message.ackAck())
+    const acks = await whenReachable(async () => {
+      const batch = await consumer.fetch({max_messages: Math.min(remaining, FETCH_BATCH), expires: FETCH_EXPIRES_MS})
+      const pending: Array<Promise<boolean>> = []
+      for await (const message of batch) pending.push(message.ackAck())
+      return pending
+    })
     if (acks.length === 0) return
     await Promise.all(acks)
     remaining -= acks.length
@@ -285,9 +291,28 @@ async function ackNext(consumer: Consumer, count: number): Promise<void> {
 
 /** Delivered and left unacknowledged: they stay "ack pending" and age. */
 async function deliverWithoutAck(consumer: Consumer, count: number): Promise<void> {
-  const batch = await consumer.fetch({max_messages: count, expires: FETCH_EXPIRES_MS})
-  for await (const _message of batch) {
-    // Draining the batch is the point: no ack.
+  await whenReachable(async () => {
+    const batch = await consumer.fetch({max_messages: count, expires: FETCH_EXPIRES_MS})
+    for await (const _message of batch) {
+      // Draining the batch is the point: no ack.
+    }
+  })
+}
+
+/**
+ * A stream or consumer just created in a cluster answers from every node only once its leader's interest
+ * has crossed the routes; until then a publish or pull meets no responders (seen on nats-server 2.15.1
+ * under load) and nothing was stored or delivered, so it is sent again, for a bounded time.
+ */
+async function whenReachable<T>(pull: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + REACHABLE_WAIT_MS
+  for (;;) {
+    try {
+      return await pull()
+    } catch (error) {
+      if (!isNoResponders(error) || Date.now() >= deadline) throw error
+      await sleep(REACHABLE_POLL_MS)
+    }
   }
 }
 

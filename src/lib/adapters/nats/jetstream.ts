@@ -632,6 +632,18 @@ export function isNoPeersForPlacement(error: unknown): boolean {
   return isApiFailure(error, NO_PEERS_FOR_PLACEMENT)
 }
 
+/**
+ * Nobody answered on this node: a pull (status 503), or a publish nats.js reports as "JetStream not enabled"
+ * caused by no responders. Right after a stream or consumer is created in a cluster, its leader's interest
+ * may not have reached this node yet.
+ */
+export function isNoResponders(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  if (error.name === 'JetStreamStatusError' && (error as {code?: unknown}).code === 503) return true
+  const cause = error.cause as {isNoResponders?: () => boolean} | undefined
+  return typeof cause?.isNoResponders === 'function' && cause.isNoResponders()
+}
+
 function isApiFailure(error: unknown, failure: {name: string; code: number}): boolean {
   if (!(error instanceof Error)) return false
   const {code, errCode} = error as {code?: unknown; errCode?: unknown}

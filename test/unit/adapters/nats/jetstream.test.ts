@@ -1,7 +1,7 @@
 import type {NatsConnection} from '@nats-io/transport-node'
 import {describe, expect, it} from 'vitest'
 
-import {listStreamsReporting, parseListPage} from '../../../../src/lib/adapters/nats/jetstream.js'
+import {isNoResponders, listStreamsReporting, parseListPage} from '../../../../src/lib/adapters/nats/jetstream.js'
 
 /** A STREAM.LIST reply captured from nats-server 2.15.1 (one stream, S). */
 const CAPTURED_PAGE = {
@@ -77,5 +77,23 @@ describe('LIST replies read raw: offline and missing entries are kept', () => {
       {name: 'S300', state: 'missing', reason: 'did not answer the listing in time'},
       {name: 'S500', state: 'offline', reason: 'unsupported - required API level: 6, current API level: 5'},
     ])
+  })
+})
+
+describe('isNoResponders', () => {
+  // The shapes nats.js 3.4 gave on a 3-node nats-server 2.15.1 cluster right after a stream and a consumer were created.
+  const requestError = Object.assign(new Error('no responders: \'fault.workflow.wf.wf-0.Updated\''), {name: 'RequestError', isNoResponders: () => true})
+
+  it('is a pull answered with status 503, or a publish nats.js calls "not enabled" because nobody answered', () => {
+    expect(isNoResponders(Object.assign(new Error('no responders'), {name: 'JetStreamStatusError', code: 503}))).toBe(true)
+    expect(isNoResponders(Object.assign(new Error('jetstream is not enabled', {cause: requestError}), {name: 'JetStreamNotEnabled'}))).toBe(true)
+  })
+
+  it('is not another status, a real "not enabled", or a timeout', () => {
+    expect(isNoResponders(Object.assign(new Error('request timeout'), {name: 'JetStreamStatusError', code: 408}))).toBe(false)
+    expect(isNoResponders(Object.assign(new Error('jetstream is not enabled'), {name: 'JetStreamNotEnabled'}))).toBe(false)
+    const timeout = Object.assign(new Error('timeout'), {name: 'RequestError', isNoResponders: () => false})
+    expect(isNoResponders(new Error('request failed', {cause: timeout}))).toBe(false)
+    expect(isNoResponders('no responders')).toBe(false)
   })
 })
