@@ -249,6 +249,9 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
       const created = await runCli(['backup', 'create', '--stream', STREAM, '--dir', set, '--chunk-size', '4KiB', '--nats-url', url(), '--json'], home.env)
       publishing = false
       await publisher
+      // The core publishes are flushed, not yet stored: a loaded 2.10 server was seen storing the last of them
+      // into the restored stream. An acknowledged publish behind them on the same connection is stored after them.
+      await jetstream(nc).publish('big.live', 'settled')
       expect(created.code, created.stderr).toBe(0)
       const stream = JSON.parse(created.stdout).streams[0]
       expect(stream.writesDuringBackup).toBe(true)
@@ -256,13 +259,16 @@ describe('backup faults: kill -9 and a server restart mid-backup never leave a c
       expect(manifest.lastSeqAtEnd).toBeGreaterThan(manifest.lastSeq)
 
       const restored = await runCli(['restore', set, '--force', '--yes', '--nats-url', url(), '--json'], home.env)
-      expect(restored.code, restored.stderr).toBe(0)
+      expect(restored.code, `${restored.stderr}${restored.stdout}`).toBe(0)
       const result = JSON.parse(restored.stdout).streams[0]
       expect(result.ok).toBe(true)
-      const info = await (await jetstreamManager(nc)).streams.info(STREAM)
+      const info = await (await jetstreamManager(nc)).streams.info(STREAM, {deleted_details: true})
       expect(info.state.last_seq).toBeGreaterThanOrEqual(manifest.lastSeq)
       expect(info.state.last_seq).toBeLessThanOrEqual(manifest.lastSeqAtEnd)
-      expect(info.state.messages - manifest.messages).toBe(info.state.last_seq - manifest.lastSeq)
+      // Everything the manifest promised, and some or all of what arrived during the snapshot (2.10.27 was
+      // seen archiving part of it, leaving gaps after the manifest's last sequence, never before it).
+      expect((info.state.deleted ?? []).filter((seq) => seq <= manifest.lastSeq)).toEqual([])
+      expect(info.state.messages - manifest.messages).toBeLessThanOrEqual(info.state.last_seq - manifest.lastSeq)
       expect(published).toBeGreaterThan(0)
     } finally {
       publishing = false

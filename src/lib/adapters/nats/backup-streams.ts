@@ -207,6 +207,13 @@ export async function streamDetail(api: JsApi, name: string): Promise<StreamDeta
   }
 }
 
+/** The sequences the stream no longer holds between its first and last (STREAM.INFO with deleted_details). */
+export async function deletedSequences(api: JsApi, name: string): Promise<number[]> {
+  const info = await jsRequest(api, `STREAM.INFO.${name}`, JSON.stringify({deleted_details: true}))
+  const deleted = isJsonObject(info.state) ? info.state.deleted : undefined
+  return Array.isArray(deleted) ? deleted.flatMap((seq) => (typeof seq === 'number' ? [seq] : [])) : []
+}
+
 const NamesPage = z.object({total: z.number(), offset: z.number(), limit: z.number(), streams: z.array(z.string()).nullable().optional()})
 
 /** Every stream of the account, sorted by name. */
