@@ -56,7 +56,6 @@ const SERVER_BINARIES: Record<ServerExecutable, ServerBinary> = {
   },
 }
 
-const INSTALL_SCRIPT = join(packageRoot(), 'scripts/install-servers.sh')
 
 /** What install-servers.sh records of a fetched suite: `<cache>/servers/<suite>.json`. */
 const SetRecord = z.object({suite: z.string(), packages: z.record(z.string(), z.string())})
@@ -80,7 +79,8 @@ export function serversCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The command that fetches a set: what a "not fetched" error tells the user to run. */
 export function installCommand(set: ServerSet): string {
-  return set === DEFAULT_SERVER_SET ? `sudo bash ${INSTALL_SCRIPT}` : `bash ${INSTALL_SCRIPT} ${set}`
+  const script = join(packageRoot(), 'scripts/install-servers.sh')
+  return set === DEFAULT_SERVER_SET ? `sudo bash ${script}` : `bash ${script} ${set}`
 }
 
 /**

@@ -33,9 +33,9 @@ const MAX_PROBE_TIMEOUT_MS = 1000
 
 const ignoreLog: Log = () => {}
 
-/** This package's CLI and alert rules, next to dist/ (or src/) in the package. */
-const CLI_ENTRY = join(packageRoot(), 'bin/run.js')
-const ALERT_RULES = join(packageRoot(), 'deploy/prometheus/rules/cim.yml')
+/** This package's CLI and alert rules, found when a sandbox starts rather than when this module loads. */
+const cliEntry = (): string => join(packageRoot(), 'bin/run.js')
+const alertRules = (): string => join(packageRoot(), 'deploy/prometheus/rules/cim.yml')
 
 interface StartSettings {
   stateDir: string
@@ -91,7 +91,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     components,
     servers,
     binaries,
-    cliCommand: [process.execPath, CLI_ENTRY],
+    cliCommand: [process.execPath, cliEntry()],
     alertRules: components.includes('monitor') && components.includes('prometheus') ? await readAlertRules(log) : undefined,
     ...(opts.prometheusHistory ? {prometheusHistory: opts.prometheusHistory} : {}),
     readyTimeoutMs,
@@ -182,9 +182,9 @@ function isServer(component: SandboxComponent): component is ServerComponent {
 /** The project's alert rules for the sandbox's Prometheus; without them (a trimmed install) it runs with none. */
 async function readAlertRules(log: Log): Promise<string | undefined> {
   try {
-    return await readFile(ALERT_RULES, 'utf8')
+    return await readFile(alertRules(), 'utf8')
   } catch (error) {
-    log(`no alert rules loaded: cannot read ${ALERT_RULES} (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    log(`no alert rules loaded: cannot read ${alertRules()} (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
     return undefined
   }
 }
