@@ -1,93 +1,149 @@
 #!/usr/bin/env node
 // Bundles the CLI (issue 22, startup speed): Node spends most of a short command's life resolving, reading
 // and compiling the ~1,000 files that oclif, nats.js, zod and cimops itself are made of. esbuild joins them
-// into a few chunks beside the tsc output: dist/bundle/cli.js (oclif's entry, run by bin/run.js) and one file
-// per command under dist/bundle/commands (oclif's manifest points there), sharing chunks so that what a
-// command imports lazily is still loaded only when used.
+// into one CommonJS file beside the tsc output, dist/bundle/cimops.cjs, which bin/run.js loads through V8's
+// code cache. It exports oclif's `execute` and COMMANDS (oclif's explicit command discovery, see
+// package.json), whose getters evaluate a command's module, and what it imports, only when oclif asks for
+// that command. A module imported lazily (`await import('./x.js')`) is likewise evaluated on first use.
 // Left out of the bundle, and loaded from node_modules when used: packages that are large, load data files
 // or are rarely needed on a command's hot path (ink, react, systeminformation, axios, execa), and what oclif
 // only needs for TypeScript sources (typescript, ts-node).
+// Also writes dist/bundle/build-id, the bundle's content hash, which keys bin/run.js' code cache (npm
+// installs every file with the same mtime, so neither the file's time nor its size names a build), and
+// dist/bundle/command-ids.json, from which bin/run.js tells which command's cache to read.
 // Usage: bundle.mjs [distDir] (default: this repository's dist/, which tsc has just written).
-import {readdirSync, rmSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import {dirname, join, resolve} from 'node:path'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
+import ts from 'typescript'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist')
 const out = join(dist, 'bundle')
+const bundleFile = join(out, 'cimops.cjs')
 const external = ['ink', 'react', 'react/*', 'systeminformation', 'axios', 'execa', 'typescript', 'ts-node']
 
-const commands = readdirSync(join(dist, 'commands'), {recursive: true})
-  .filter((file) => file.endsWith('.js'))
-  .map((file) => join(dist, 'commands', file))
-
 /**
- * With code splitting, esbuild turns `await import('a-commonjs-package')` into a chunk whose only export
- * is `default`, where Node would also give the names cjs-module-lexer finds. cimops' adapters destructure
- * those names (`const {connect} = await import('@nats-io/transport-node')`), so a dynamic import of a
- * CommonJS package is pointed at a small ESM facade that re-exports the package's own keys, read here by
- * loading the package once.
+ * ink has top-level await, so CommonJS can reach it only through import(), never require(). A module that
+ * imports it statically (the ink views under lib/ui) stays outside the bundle, as tsc wrote it, and is loaded
+ * with import() from where the bundle asks for it. Such a module must import no cimops module: the bundle
+ * holds its own copy of each, and two copies of a module are two states.
  */
-const commonJsFacades = {
-  name: 'commonjs-facades',
+const esmOnly = ['ink']
+const keptOutside = new Set(
+  readdirSync(join(dist, 'lib'), {recursive: true})
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => join(dist, 'lib', file))
+    .filter((file) => importsStatically(readFileSync(file, 'utf8'), esmOnly)),
+)
+
+function importsStatically(source, packages) {
+  return [...source.matchAll(/^import\s[^;]*?from\s+['"]([^'"]+)['"]/gm)].some(([, specifier]) => packages.includes(specifier))
+}
+
+const loadedOutside = {
+  name: 'loaded-outside',
   setup(pluginBuild) {
-    const requireFromRoot = createRequire(join(root, 'package.json'))
-    pluginBuild.onResolve({filter: /^[@a-z]/}, (args) => {
-      if (args.kind !== 'dynamic-import' || args.namespace === 'commonjs-facade') return undefined
-      if (external.some((name) => args.path === name || args.path.startsWith(`${name}/`))) return undefined
-      if (args.path.startsWith('node:')) return undefined
-      let resolved
-      try {
-        resolved = requireFromRoot.resolve(args.path)
-      } catch {
-        return undefined // ESM-only: esbuild resolves it, and its chunk exports its real names
-      }
-      if (!isCommonJs(resolved)) return undefined
-      return {path: args.path, namespace: 'commonjs-facade', pluginData: {resolved}}
-    })
-    pluginBuild.onLoad({filter: /.*/, namespace: 'commonjs-facade'}, (args) => {
-      const names = Object.keys(requireFromRoot(args.pluginData.resolved)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default')
-      return {
-        contents: `const facade = require(${JSON.stringify(args.pluginData.resolved)})\nexport default facade\nexport const {${names.join(', ')}} = facade\n`,
-        loader: 'js',
-        resolveDir: root,
-      }
+    pluginBuild.onResolve({filter: /^\./}, (args) => {
+      const file = resolve(args.resolveDir, args.path)
+      if (!keptOutside.has(file)) return undefined
+      if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically; it holds ink's views: import() it`)
+      if (/^import\s[^;]*?from\s+['"]\./m.test(readFileSync(file, 'utf8'))) throw new Error(`${file} imports a cimops module; see keptOutside`)
+      return {path: relative(out, file).split(sep).join('/'), external: true}
     })
   },
 }
 
-function isCommonJs(file) {
-  if (file.endsWith('.cjs')) return true
-  if (file.endsWith('.mjs')) return false
-  let dir = dirname(file)
-  for (;;) {
-    try {
-      const pkg = createRequire(join(dir, 'noop.js'))(join(dir, 'package.json'))
-      return pkg.type !== 'module'
-    } catch {
-      const up = dirname(dir)
-      if (up === dir) return true
-      dir = up
-    }
-  }
-}
+/** oclif's command ids: commands/alerts/silence/add.js is `alerts:silence:add`. */
+const commands = readdirSync(join(dist, 'commands'), {recursive: true})
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => ({id: file.slice(0, -'.js'.length).split(sep).join(':'), path: `./commands/${file.split(sep).join('/')}`}))
+  .sort((a, b) => a.id.localeCompare(b.id))
+
+const entry = [
+  "export {execute} from './cli.js'",
+  '/** Each getter evaluates its command module on first use: esbuild bundles a require() of ESM as a lazy init. */',
+  'export const COMMANDS = {',
+  ...commands.map(({id, path}) => `  get ${JSON.stringify(id)}() { return require(${JSON.stringify(path)}).default },`),
+  '}',
+  '',
+].join('\n')
 
 rmSync(out, {recursive: true, force: true})
 await build({
-  entryPoints: [join(dist, 'cli.js'), ...commands],
-  outbase: dist,
-  outdir: out,
+  stdin: {contents: entry, resolveDir: dist, sourcefile: 'bundle-entry.js', loader: 'js'},
+  outfile: bundleFile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external,
-  plugins: [commonJsFacades],
-  // Bundled CommonJS calls require() for Node's built-ins; ESM has none, so each chunk gets one.
-  banner: {js: "import {createRequire as __cimopsCreateRequire} from 'node:module'; const require = __cimopsCreateRequire(import.meta.url);"},
+  plugins: [loadedOutside],
+  // One file holds every module, so import.meta.url is the bundle's own URL; core/paths.ts walks up from it.
+  define: {'import.meta.url': '__cimopsBundleUrl'},
+  banner: {
+    js: [
+      "const __cimopsBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+      // See routeDynamicImports: bin/run.js lends its own import(); a plain require() of the bundle uses the bundle's.
+      'const __cimopsImport = module.cimopsImport ?? ((specifier, options) => import(specifier, options));',
+    ].join('\n'),
+  },
+  // Less source to read and parse on every start; identifiers stay, so stack traces keep their names.
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
 })
+routeDynamicImports(bundleFile)
+escapeNonAscii(bundleFile)
+const buildId = createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16)
+writeFileSync(join(out, 'build-id'), `${buildId}\n`)
+// bin/run.js picks a command's code cache before the bundle is compiled, so it reads the ids from here.
+writeFileSync(join(out, 'command-ids.json'), `${JSON.stringify(commands.map(({id}) => id))}\n`)
+
+/**
+ * V8 drops a script's host-defined options when it compiles the script from a code cache, and with them the
+ * hook Node needs for import() (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). So every import() the bundle still
+ * makes (Node's modules, ESM-only packages such as ink, oclif's loading of plugins) calls __cimopsImport instead,
+ * the banner's function. TypeScript's parser finds them; a textual search could not tell them from strings.
+ */
+function routeDynamicImports(file) {
+  const source = readFileSync(file, 'utf8')
+  const calls = dynamicImportStarts(source)
+  let routed = source
+  for (const start of calls.reverse()) routed = `${routed.slice(0, start)}__cimopsImport${routed.slice(start + 'import'.length)}`
+  if (dynamicImportStarts(routed).length > 0) throw new Error('bundle: an import() is left besides the banner\'s own')
+  writeFileSync(file, routed)
+}
+
+/** Where each `import(` keyword starts, in source order, but for the banner's fallback, which must stay. */
+function dynamicImportStarts(source) {
+  const file = ts.createSourceFile('cimops.cjs', source, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS)
+  const starts = []
+  const visit = (node) => {
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) starts.push(node.expression.getStart(file))
+    ts.forEachChild(node, visit)
+  }
+  visit(file)
+  const banner = source.indexOf('import(specifier, options)')
+  return starts.filter((start) => start !== banner)
+}
+
+/**
+ * esbuild escapes non-ASCII characters in strings but not in regular expressions (`µs` in a duration pattern,
+ * the ANSI pattern's C1 control). Escaped there too, the bundle is ASCII, which bin/run.js reads as latin1:
+ * ~10 ms less per start than decoding UTF-8. A `\uXXXX` escape means the same code unit in a string, a template
+ * or a regular expression, with or without the u flag; no identifier in esbuild's output holds one.
+ */
+function escapeNonAscii(file) {
+  const source = readFileSync(file, 'utf8')
+  // eslint-disable-next-line no-control-regex
+  const escaped = source.replace(/[^\x00-\x7f]/g, (char, at) => {
+    // After a backslash the escape would itself be escaped: refuse rather than change a pattern's meaning.
+    if (source[at - 1] === '\\') throw new Error(`bundle: a backslash precedes U+${char.charCodeAt(0).toString(16)} at ${at}`)
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
+  })
+  writeFileSync(file, escaped)
+}

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {promisify} from 'node:util'
 import {createServer, type Server, type Socket} from 'node:net'
@@ -175,5 +175,75 @@ describe('cimops as a process', () => {
       expect(report.checks.find((c) => c.name === 'nats')?.status).toBe('CRITICAL')
       expect(result.durationMs).toBeLessThan(4000)
     })
+  })
+})
+
+describe('the code cache (bin/run.js compiles the bundle from V8\'s cache of an earlier run)', () => {
+  let cache: string
+  beforeAll(async () => {
+    cache = await mkdtemp(join(tmpdir(), 'cimops-code-cache-'))
+  })
+  afterAll(() => rm(cache, {recursive: true, force: true}))
+
+  /** The one build directory under <cache>/cimops/v8 and the command caches in it. */
+  async function cachedCommands(dir: string): Promise<{build: string; files: string[]}> {
+    const builds = await readdir(join(dir, 'cimops/v8'))
+    expect(builds).toHaveLength(1)
+    return {build: join(dir, 'cimops/v8', builds[0]), files: (await readdir(join(dir, 'cimops/v8', builds[0]))).sort()}
+  }
+
+  it('writes a command\'s cache on its first run and uses it, unchanged, on the next, with the same output', async () => {
+    const env = {...home.env, XDG_CACHE_HOME: join(cache, 'first')}
+    const first = await runCli(['context', 'list', '--json'], env)
+    expect(first.code, first.stderr).toBe(0)
+    const {build, files} = await cachedCommands(join(cache, 'first'))
+    expect(files).toEqual(['context-list.bin'])
+    const written = await stat(join(build, 'context-list.bin'))
+    const second = await runCli(['context', 'list', '--json'], env)
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stdout).toBe(first.stdout)
+    // Rewritten only when V8 refuses it: the same inode means V8 took it.
+    expect((await stat(join(build, 'context-list.bin'))).ino).toBe(written.ino)
+  })
+
+  it('still loads modules on demand from cached code (import() is routed through bin/run.js)', async () => {
+    const env = {...home.env, XDG_CACHE_HOME: join(cache, 'imports')}
+    // The Prometheus check imports node:http when it runs; port 9 on loopback refuses the connection.
+    const check = async () => {
+      const result = await runCli(['health-check', '--json', '--component', 'prometheus', '--prometheus-url', 'http://127.0.0.1:9'], env)
+      const report = JSON.parse(result.stdout) as {checks: Array<{name: string; status: string; summary: string}>}
+      return report.checks.find((c) => c.name === 'prometheus')
+    }
+    const uncached = await check()
+    expect((await cachedCommands(join(cache, 'imports'))).files).toEqual(['health-check.bin'])
+    const cached = await check()
+    expect(cached?.status).toBe('CRITICAL')
+    expect(cached?.summary).toMatch(/refused/i)
+    expect(cached?.summary).toBe(uncached?.summary)
+  })
+
+  it('runs from source when V8 refuses a damaged cache, and writes it anew', async () => {
+    const env = {...home.env, XDG_CACHE_HOME: join(cache, 'damaged')}
+    const first = await runCli(['context', 'list', '--json'], env)
+    const {build} = await cachedCommands(join(cache, 'damaged'))
+    const file = join(build, 'context-list.bin')
+    const garbage = Buffer.alloc((await stat(file)).size, 0x5a)
+    await writeFile(file, garbage)
+    const again = await runCli(['context', 'list', '--json'], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toBe(first.stdout)
+    expect((await readFile(file)).equals(garbage)).toBe(false)
+  })
+
+  it('neither reads nor writes one under CIMOPS_NO_CODE_CACHE, and a cache path that cannot be written only costs speed', async () => {
+    const off = await runCli(['context', 'list'], {...home.env, XDG_CACHE_HOME: join(cache, 'off'), CIMOPS_NO_CODE_CACHE: '1'})
+    expect(off.code, off.stderr).toBe(0)
+    await expect(stat(join(cache, 'off', 'cimops/v8'))).rejects.toThrow(/ENOENT/)
+    const notADirectory = join(cache, 'a-file')
+    await writeFile(notADirectory, '')
+    const unwritable = await runCli(['context', 'list'], {...home.env, XDG_CACHE_HOME: notADirectory})
+    expect(unwritable.code).toBe(0)
+    expect(unwritable.stderr).toBe('')
+    expect(unwritable.stdout).toBe(off.stdout)
   })
 })

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {mkdir, rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
@@ -34,6 +33,8 @@ export async function assertDirectoryFor(path: string, flag: string): Promise<vo
 }
 
 async function replaceFile(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
+  // Loaded here: every command imports this module through the config, few write a file.
+  const {randomBytes} = await import('node:crypto')
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
     await writeFile(temp, content, mode === undefined ? undefined : {mode})
