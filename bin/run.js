@@ -130,9 +130,9 @@ function withoutPlugins() {
  * kept: parsing and compiling the bundle's ~2.4 MB cost a short command about a quarter of its life (issue 22).
  * A cache is what V8 serialised after an earlier run of the same command from the same build, so it holds the
  * functions that command ran. It lives under XDG_CACHE_HOME/cimops/v8/<build>/<command>.bin; <build> names the
- * bundle's content (dist/bundle/build-id), its mtime and Node's version and arch. V8 itself refuses a cache
- * made by another V8 or with other flags; the bundle is then compiled from source and the cache written anew.
- * CIMOPS_NO_CODE_CACHE=1 neither reads nor writes one.
+ * bundle's content (dist/bundle/build-id), its mtime, Node's version and arch, and Node's binary (its size and
+ * mtime). V8 itself refuses a cache made by another V8 or with other flags; the bundle is then compiled from
+ * source and the cache written anew. CIMOPS_NO_CODE_CACHE=1 neither reads nor writes one.
  */
 async function loadBundle(command) {
   const file = fileURLToPath(new URL('../dist/bundle/cimops.cjs', import.meta.url))
@@ -166,7 +166,9 @@ async function codeCacheFile(bundleFile, command) {
   try {
     const buildId = readFileSync(join(dirname(bundleFile), 'build-id'), 'utf8').trim()
     const {cimopsCacheDir} = await import('../dist/lib/core/paths.js')
-    const build = `${buildId}-${Math.trunc(statSync(bundleFile).mtimeMs)}-${process.version}-${process.arch}`
+    // Node's own binary too: two builds of one Node version (a distribution's, nodejs.org's) may differ in V8.
+    const node = statSync(process.execPath)
+    const build = `${buildId}-${Math.trunc(statSync(bundleFile).mtimeMs)}-${process.version}-${process.arch}-${node.size}-${Math.trunc(node.mtimeMs)}`
     return join(cimopsCacheDir(), 'v8', build, `${command?.replaceAll(':', '-') ?? 'other'}.bin`)
   } catch {
     return undefined
