@@ -44,9 +44,10 @@ export async function natsServerVersion(state: SandboxState): Promise<string> {
 /** One sandbox per test file: started in beforeAll, stopped in afterAll. Call the getter inside tests. */
 export function useSandbox(opts: Partial<SandboxOptions> = {}): () => TestSandbox {
   let sandbox: TestSandbox | undefined
+  // A cluster may wait up to a minute for placement on a loaded machine (sandbox.ts), beyond the default hook timeout.
   beforeAll(async () => {
     sandbox = await startTestSandbox(opts)
-  })
+  }, (opts.cluster ?? 1) > 1 ? 120_000 : undefined)
   afterAll(async () => {
     await sandbox?.stop()
   })

@@ -38,7 +38,7 @@ describe('cimops sandbox commands', () => {
 
     const context = await runCli(['context', 'show', '--json'], home.env)
     expect(JSON.parse(context.stdout)).toMatchObject({name: 'sandbox', sources: {nats: 'context', prometheus: 'context'}})
-  })
+  }, 90_000) // a loaded 2.10 cluster may take up to a minute to place its first replicated stream (sandbox.ts)
 
   it('does not start duplicates, and refuses a different shape while one runs', async () => {
     const again = await runCli(['sandbox', 'up', '--cluster', '3', '--json'], home.env)

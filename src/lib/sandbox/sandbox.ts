@@ -26,6 +26,11 @@ import {packageRoot} from '../core/paths.js'
 type Log = (line: string) => void
 
 const DEFAULT_READY_TIMEOUT_MS = 20_000
+/**
+ * How long a new cluster may refuse a replicated stream ("no suitable peers for placement") once every node is
+ * ready: CI's loaded machine saw a 2.10.27 cluster refuse for more than 20 s. Waited only while it refuses.
+ */
+const PLACEMENT_TIMEOUT_MS = 60_000
 const DEFAULT_STATUS_TIMEOUT_MS = 2000
 const PROBE_INTERVAL_MS = 100
 /** Per probe while waiting: short, so a slow answer does not eat the whole deadline. */
@@ -142,7 +147,9 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     // stream for a moment): ready means a replicated stream can be placed on every site.
     if (cluster > 1 && jetstream) {
       const {waitForPlacement} = await import('../adapters/nats/seed-setup.js')
-      for (const servers of [state.natsServers, state.drNatsServers ?? []].filter((urls) => urls.length > 0)) await waitForPlacement(servers, cluster, settings.readyTimeoutMs)
+      for (const servers of [state.natsServers, state.drNatsServers ?? []].filter((urls) => urls.length > 0)) {
+        await waitForPlacement(servers, cluster, Math.max(settings.readyTimeoutMs, PLACEMENT_TIMEOUT_MS))
+      }
     }
     // Asked only of binaries that run as servers: one that is not might not answer --version either.
     const versions = await binaryVersions(settings.binaries)

@@ -100,8 +100,7 @@ export async function waitForPlacement(servers: string[], replicas: number, time
  * A cluster that just elected its meta leader may not yet have heard its peers' resources, and
  * refuses a replicated stream for a moment; the seed runs right after `sandbox up`, so it waits a
  * bounded time for placement instead of failing. On a loaded machine a 2.10 cluster was seen to
- * refuse placement for over 10 s after every node was ready, so the sandbox waits its whole ready
- * timeout.
+ * refuse placement for over 20 s after every node was ready, so the sandbox waits up to a minute.
  */
 async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs
