@@ -191,7 +191,11 @@ function writeCodeCache(file, script) {
     removeBuildsUnusedForAWeek(dirname(file))
   } catch {
     // An unwritable or full cache directory: the next start compiles again. A half-written file is not left.
-    ignoreFailure(() => rmSync(temp, {force: true}))
+    try {
+      rmSync(temp, {force: true})
+    } catch {
+      // Not even removable (the cache path runs through a file): there is nothing to remove.
+    }
   }
 }
 
@@ -200,13 +204,5 @@ function removeBuildsUnusedForAWeek(current) {
   for (const build of readdirSync(dirname(current))) {
     const dir = join(dirname(current), build)
     if (dir !== current && statSync(dir).mtimeMs < weekAgo) rmSync(dir, {recursive: true, force: true})
-  }
-}
-
-function ignoreFailure(action) {
-  try {
-    action()
-  } catch {
-    // nothing to do: see the caller
   }
 }

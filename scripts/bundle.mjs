@@ -13,7 +13,7 @@
 // dist/bundle/command-ids.json, from which bin/run.js tells which command's cache to read.
 // Usage: bundle.mjs [distDir] (default: this repository's dist/, which tsc has just written).
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
@@ -72,7 +72,7 @@ const entry = [
 ].join('\n')
 
 rmSync(out, {recursive: true, force: true})
-await build({
+const {outputFiles} = await build({
   stdin: {contents: entry, resolveDir: dist, sourcefile: 'bundle-entry.js', loader: 'js'},
   outfile: bundleFile,
   bundle: true,
@@ -95,10 +95,13 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // Written below, once the import() calls are routed and the text is ASCII.
+  write: false,
 })
-routeDynamicImports(bundleFile)
-escapeNonAscii(bundleFile)
-const buildId = createHash('sha256').update(readFileSync(bundleFile)).digest('hex').slice(0, 16)
+const bundled = escapeNonAscii(routeDynamicImports(outputFiles[0].text))
+mkdirSync(out, {recursive: true})
+writeFileSync(bundleFile, bundled)
+const buildId = createHash('sha256').update(bundled).digest('hex').slice(0, 16)
 writeFileSync(join(out, 'build-id'), `${buildId}\n`)
 // bin/run.js picks a command's code cache before the bundle is compiled, so it reads the ids from here.
 writeFileSync(join(out, 'command-ids.json'), `${JSON.stringify(commands.map(({id}) => id))}\n`)
@@ -109,13 +112,12 @@ writeFileSync(join(out, 'command-ids.json'), `${JSON.stringify(commands.map(({id
  * makes (Node's modules, ESM-only packages such as ink, oclif's loading of plugins) calls __cimopsImport instead,
  * the banner's function. TypeScript's parser finds them; a textual search could not tell them from strings.
  */
-function routeDynamicImports(file) {
-  const source = readFileSync(file, 'utf8')
+function routeDynamicImports(source) {
   const calls = dynamicImportStarts(source)
   let routed = source
   for (const start of calls.reverse()) routed = `${routed.slice(0, start)}__cimopsImport${routed.slice(start + 'import'.length)}`
   if (dynamicImportStarts(routed).length > 0) throw new Error('bundle: an import() is left besides the banner\'s own')
-  writeFileSync(file, routed)
+  return routed
 }
 
 /** Where each `import(` keyword starts, in source order, but for the banner's fallback, which must stay. */
@@ -137,13 +139,11 @@ function dynamicImportStarts(source) {
  * ~10 ms less per start than decoding UTF-8. A `\uXXXX` escape means the same code unit in a string, a template
  * or a regular expression, with or without the u flag; no identifier in esbuild's output holds one.
  */
-function escapeNonAscii(file) {
-  const source = readFileSync(file, 'utf8')
+function escapeNonAscii(source) {
   // eslint-disable-next-line no-control-regex
-  const escaped = source.replace(/[^\x00-\x7f]/g, (char, at) => {
+  return source.replace(/[^\x00-\x7f]/g, (char, at) => {
     // After a backslash the escape would itself be escaped: refuse rather than change a pattern's meaning.
     if (source[at - 1] === '\\') throw new Error(`bundle: a backslash precedes U+${char.charCodeAt(0).toString(16)} at ${at}`)
     return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`
   })
-  writeFileSync(file, escaped)
 }

@@ -12,8 +12,7 @@ import {jetstream, type JetStreamManager, jetstreamManager} from '@nats-io/jetst
 import {connect, type NatsConnection} from '@nats-io/transport-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {isNoResponders} from '../../src/lib/adapters/nats/jetstream.js'
-import {ensureStream} from '../../src/lib/adapters/nats/seed-setup.js'
+import {ensureStream, whenReachable} from '../../src/lib/adapters/nats/seed-setup.js'
 import type {ReplayResult} from '../../src/lib/replay/service.js'
 import {restartProcess, stopProcess} from '../../src/lib/sandbox/index.js'
 import {finished, isolatedHome, startCli} from '../helpers/cli.js'
@@ -29,23 +28,9 @@ async function publishSource(nc: NatsConnection, jsm: JetStreamManager, replicas
   const js = jetstream(nc)
   // Acknowledged in windows: every event is stored before a replay starts, also in the cluster.
   for (let i = 0; i < EVENTS; i += 1000) {
-    await Promise.all(Array.from({length: Math.min(1000, EVENTS - i)}, (_, k) => publishWhenReachable(js, `fault.workflow.wf.wf-${(i + k) % 50}.Updated`, body)))
+    await Promise.all(Array.from({length: Math.min(1000, EVENTS - i)}, (_, k) => whenReachable(() => js.publish(`fault.workflow.wf.wf-${(i + k) % 50}.Updated`, body))))
   }
   expect((await jsm.streams.info('FSRC')).state.messages).toBe(EVENTS)
-}
-
-/** A stream just created in a cluster is reachable from every node only once its leader's interest has crossed the routes; until then nothing is stored. */
-async function publishWhenReachable(js: ReturnType<typeof jetstream>, subject: string, body: Uint8Array): Promise<void> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    try {
-      await js.publish(subject, body)
-      return
-    } catch (error) {
-      if (!isNoResponders(error) || Date.now() >= deadline) throw error
-      await sleep(100)
-    }
-  }
 }
 
 /** The source sequences the target holds, one entry per stored message (from its Cim-Replay-Source header). */

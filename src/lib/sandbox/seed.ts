@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {withBackpressureRetry} from '../adapters/nats/backpressure.js'
 import {clusterSize, type JetStreamClient, type JetStreamManager, type NatsConnection} from '../adapters/nats/connection.js'
-import {isConsumerNotFound, isNoResponders, isStreamNotFound} from '../adapters/nats/jetstream.js'
+import {isConsumerNotFound, isStreamNotFound} from '../adapters/nats/jetstream.js'
 import {opsLogStreamConfig} from '../adapters/nats/ops-events.js'
 import {
   connectDirect,
@@ -18,6 +18,7 @@ import {
   storedMessages,
   type StreamSetup,
   subjectCounts,
+  whenReachable,
 } from '../adapters/nats/seed-setup.js'
 import {opsLogSpec} from '../audit/ops-log.js'
 import {DEFAULTS} from '../core/context-types.js'
@@ -33,9 +34,6 @@ const CONNECT_TIMEOUT_MS = 5000
 const PUBLISH_WINDOW = 256
 const FETCH_BATCH = 200
 const FETCH_EXPIRES_MS = 2000
-/** How long a new stream or consumer may take to be reachable from every node of a cluster. */
-const REACHABLE_WAIT_MS = 10_000
-const REACHABLE_POLL_MS = 100
 
 /** The deliberately lagging projection: acks the first part of its events, leaves some unacked. */
 const LAGGING_CONSUMER = {name: 'workflow-analytics', domain: 'workflow', ackedShare: 0.6, unacked: 12}
@@ -299,22 +297,6 @@ async function deliverWithoutAck(consumer: Consumer, count: number): Promise<voi
   })
 }
 
-/**
- * A stream or consumer just created in a cluster answers from every node only once its leader's interest
- * has crossed the routes; until then a publish or pull meets no responders (seen on nats-server 2.15.1
- * under load) and nothing was stored or delivered, so it is sent again, for a bounded time.
- */
-async function whenReachable<T>(pull: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + REACHABLE_WAIT_MS
-  for (;;) {
-    try {
-      return await pull()
-    } catch (error) {
-      if (!isNoResponders(error) || Date.now() >= deadline) throw error
-      await sleep(REACHABLE_POLL_MS)
-    }
-  }
-}
 
 /**
  * As the server reports it. nats-server 2.9.10 miscounts num_pending of a filtered consumer once it

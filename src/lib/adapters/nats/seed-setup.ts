@@ -2,11 +2,12 @@
  * The JetStream side of the sandbox seed, in plain units: a direct connection, file streams and
  * durable consumers created when missing, a consumer's ack wait and counts. The seed decides what.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import type {Consumer, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 
 import {UnreachableError} from '../../core/errors.js'
-import {isConsumerNotFound, isNoPeersForPlacement, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
+import {isConsumerNotFound, isNoPeersForPlacement, isNoResponders, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
 
 export type {Consumer}
 
@@ -103,14 +104,30 @@ export async function waitForPlacement(servers: string[], replicas: number, time
  * refuse placement for over 20 s after every node was ready, so the sandbox waits up to a minute.
  */
 async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup, waitMs: number): Promise<void> {
+  await retryWhile(isNoPeersForPlacement, () => jsm.streams.add(setup), waitMs, 250)
+}
+
+/** How long a new stream or consumer may take to be reachable from every node of a cluster. */
+const REACHABLE_WAIT_MS = 10_000
+
+/**
+ * A stream or consumer just created in a cluster answers from every node only once its leader's interest
+ * has crossed the routes; until then a publish or pull meets no responders (seen on nats-server 2.15.1
+ * under load) and nothing was stored or delivered, so it is sent again, for a bounded time.
+ */
+export function whenReachable<T>(action: () => Promise<T>): Promise<T> {
+  return retryWhile(isNoResponders, action, REACHABLE_WAIT_MS, 100)
+}
+
+/** Runs `action` again every `pollMs` while it fails with an error `transient` accepts, for at most `waitMs`. */
+async function retryWhile<T>(transient: (error: unknown) => boolean, action: () => Promise<T>, waitMs: number, pollMs: number): Promise<T> {
   const deadline = Date.now() + waitMs
   for (;;) {
     try {
-      await jsm.streams.add(setup)
-      return
+      return await action()
     } catch (error) {
-      if (!isNoPeersForPlacement(error) || Date.now() >= deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 250))
+      if (!transient(error) || Date.now() >= deadline) throw error
+      await sleep(pollMs)
     }
   }
 }
