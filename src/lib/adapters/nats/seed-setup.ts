@@ -2,7 +2,6 @@
  * The JetStream side of the sandbox seed, in plain units: a direct connection, file streams and
  * durable consumers created when missing, a consumer's ack wait and counts. The seed decides what.
  */
-import {setTimeout as sleep} from 'node:timers/promises'
 import type {Consumer, JetStreamClient, JetStreamManager, StreamConfig} from '@nats-io/jetstream'
 import type {NatsConnection} from '@nats-io/transport-node'
 
@@ -127,7 +126,7 @@ async function retryWhile<T>(transient: (error: unknown) => boolean, action: () 
       return await action()
     } catch (error) {
       if (!transient(error) || Date.now() >= deadline) throw error
-      await sleep(pollMs)
+      await new Promise((resolve) => setTimeout(resolve, pollMs))
     }
   }
 }
