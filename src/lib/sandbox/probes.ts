@@ -1,4 +1,5 @@
 import {connect as tcpConnect} from 'node:net'
+import {setTimeout as sleep} from 'node:timers/promises'
 import * as z from 'zod'
 import {formatMs} from '../core/errors.js'
 import {SANDBOX_SITES, type SandboxProcess, type SandboxState} from './types.js'
@@ -17,6 +18,12 @@ export type ProbeContext = Pick<SandboxState, 'cluster' | 'jetstream'>
 // nats-server monitor endpoints; only the fields used. 2.9.10 answers /healthz with 503 and
 // {"status":"unavailable","error":...} until JetStream has contact with a meta leader.
 const healthzSchema = z.object({status: z.string(), error: z.string().optional()})
+// /healthz gives the server's listeners 1 ms to be found ready. On a loaded machine that budget can
+// run out before the first look, and the error then names no listener: it says nothing about the
+// server, so it is asked again before being judged. A listener that is not up is named.
+const UNDECIDED_HEALTHZ = /^failed to be ready for connections after [^:]*(:\s*)?$/
+const HEALTHZ_TRIES = 3
+const HEALTHZ_RETRY_MS = 50
 // Since 2.10 routes are pooled (3 per peer by default, plus one per pinned account): a node of a
 // 3-node cluster counts 8 of them. A peer is routed when any route names it; 2.9 has only remote_id.
 const routezSchema = z.object({routes: z.array(z.object({remote_id: z.string(), remote_name: z.string().optional()})).nullish()})
@@ -54,7 +61,7 @@ async function probeNats(proc: SandboxProcess, context: ProbeContext, timeoutMs:
 }
 
 async function probeNatsNode(proc: SandboxProcess, monitor: string, context: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
-  const health = healthzSchema.parse(await getJson(`${monitor}/healthz`, timeoutMs))
+  const health = await natsHealthz(monitor, timeoutMs)
   if (health.status !== 'ok') return {healthy: false, detail: `healthz: ${health.error ?? health.status}`}
   await checkTcpPort(proc.port, timeoutMs)
   if (context.cluster === 1) return {healthy: true, detail: 'ready'}
@@ -68,6 +75,14 @@ async function probeNatsNode(proc: SandboxProcess, monitor: string, context: Pro
   const leader = jszSchema.parse(await getJson(`${monitor}/jsz`, timeoutMs)).meta_cluster?.leader
   if (!leader) return {healthy: false, detail: `routed to ${peers} peers, no JetStream meta leader`, peers}
   return {healthy: true, detail: `ready, routed to ${peers} peers, meta leader ${leader}`, peers}
+}
+
+async function natsHealthz(monitor: string, timeoutMs: number): Promise<z.infer<typeof healthzSchema>> {
+  for (let attempt = 1; ; attempt++) {
+    const health = healthzSchema.parse(await getJson(`${monitor}/healthz`, timeoutMs))
+    if (health.status === 'ok' || attempt === HEALTHZ_TRIES || !UNDECIDED_HEALTHZ.test(health.error ?? '')) return health
+    await sleep(HEALTHZ_RETRY_MS)
+  }
 }
 
 /** The id a running nats-server reports (the same its clients see in INFO). */
