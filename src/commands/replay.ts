@@ -193,7 +193,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
 
   private async render(result: ReplayResult): Promise<void> {
     if (this.jsonEnabled()) return
-    const [{formatBytes, formatSeconds}, {renderCounts}, {estimatePhrase}] = await Promise.all([
+    const [{formatBytes, formatSeconds, plural}, {renderCounts}, {estimatePhrase}] = await Promise.all([
       import('../lib/core/output/units.js'),
       import('../lib/replay/render.js'),
       import('../lib/replay/progress.js'),
@@ -214,7 +214,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const publishing = result.publishMode ? `Publishing: ${modeNames[result.publishMode.mode]} (${result.publishMode.reason})` : undefined
     const ref = (e: ReplayResult['first']) => (e ? `[${e.seq}] ${e.subject} ${e.time}` : '-')
     if (result.dryRun) {
-      const lines = [`Replay ${result.replayId} (dry run): ${result.selected} events from ${from} -> ${to}`, ...(publishing ? [publishing] : []), `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
+      const lines = [`Replay ${result.replayId} (dry run): ${plural(result.selected, 'event')} from ${from} -> ${to}`, ...(publishing ? [publishing] : []), `First: ${ref(result.first)}`, `Last:  ${ref(result.last)}`, '']
       const table = (title: string, counts: Record<string, number>) => renderCounts(title, counts, {style: this.style, width: this.width})
       if (result.selected > 0) lines.push(table('DOMAIN', result.byDomain ?? {}), '', table('EVENT TYPE', result.byEventType ?? {}), '')
       if (target.problem) lines.push(`Note: the replay itself would fail: ${target.problem}`)
@@ -226,7 +226,7 @@ Every republished event keeps its headers and gains Cim-Replay-Id, Cim-Replay-So
     const dup = result.duplicates > 0 ? `, ${result.duplicates} already there (duplicates)` : ''
     this.print(
       [
-        `Replay ${result.replayId}${result.resumed ? ' (resumed)' : ''}: ${result.selected} events from ${from} -> ${to}`,
+        `Replay ${result.replayId}${result.resumed ? ' (resumed)' : ''}: ${plural(result.selected, 'event')} from ${from} -> ${to}`,
         `${result.published} ${result.target.kind === 'file' ? 'written' : 'stored'}${dup}, ${formatBytes(result.bytes)} in ${formatSeconds(result.durationSeconds)} (${result.rate} events/s)`,
         ...(publishing ? [publishing] : []),
         `First: ${ref(result.first)}`,

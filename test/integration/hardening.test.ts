@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {connectNats, jetstreamManagerFor} from '../../src/lib/adapters/nats/connection.js'
-import {isolatedHome, runCli, type CliResult} from '../helpers/cli.js'
+import {finished, isolatedHome, runCli, startCli, type CliResult} from '../helpers/cli.js'
 import {useSandbox} from '../helpers/sandbox.js'
 
 const MiB = 1024 * 1024
@@ -202,6 +202,22 @@ describe('hardening: bad input through the CLI', () => {
       // Only the first line: the audit event of the failed replay may add its own (an events stream on cim.> holds cim.ops.>).
       expect(result.stderr.split('\n')[0]).toBe(`cimops: cannot write ${join(dir, 'missing', 'events.jsonl')}: its directory does not exist (give --to-file a path in a directory that exists and is writable)`)
       expect(result.stderr).not.toMatch(/please report it|Unhandled 'error' event|node:events/)
+    })
+
+    it('a backup --dir the filesystem refuses ends at once in one line, exit 2 (under /proc, Node\'s own mkdir -p spun for ever)', async () => {
+      const nats = ['--nats-url', sandbox().state.natsServers.join(',')]
+      const underProc = `/proc/cimops-hardening-${process.pid}`
+      const child = startCli(['backup', 'create', '--stream', 'EVENTS', '--dir', join(underProc, 'set'), ...nats], home.env)
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      const refused = await finished(child).finally(() => clearTimeout(killer))
+      expect(refused.code, refused.stderr).toBe(2)
+      expect(refused.stderr.split('\n')[0]).toMatch(new RegExp(`^cimops: backup create failed: mkdir ${underProc}: [a-z ]+ \\([a-z ,]+\\)$`))
+      expect(refused.stderr).not.toContain('please report it')
+
+      await writeFile(join(dir, 'a-file'), '')
+      const underFile = await cli('backup', 'create', '--stream', 'EVENTS', '--dir', join(dir, 'a-file', 'set'), ...nats)
+      expect(underFile.code, underFile.stderr).toBe(2)
+      expect(underFile.stderr.split('\n')[0]).toBe(`cimops: backup create failed: mkdir ${join(dir, 'a-file', 'set.partial')}: a part of the path is not a directory (check the path)`)
     })
   })
 })

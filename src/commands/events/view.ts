@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/core/base-command.js'
 import {UsageError} from '../../lib/core/errors.js'
+import {plural} from '../../lib/core/output/units.js'
 import type {EventRecord, ViewStart} from '../../lib/streams/events.js'
 import {eventSelectionFlags} from '../../flags/streams.js'
 
@@ -59,7 +60,7 @@ STREAM defaults to the context's events stream (EVENTS).`
     const what = filters.length > 0 ? ` matching ${filters.join(', ')}` : ''
     if (page.events.length === 0) this.note(this.style.dim(`No events${what} in ${page.stream} from there (last sequence ${page.endSeq}).`))
     else if (page.nextSeq !== null) {
-      this.note(this.style.dim(`${page.events.length} events${what}, sequences ${page.events[0].seq}-${page.events.at(-1)!.seq}; next page: --seq ${page.nextSeq}`))
+      this.note(this.style.dim(`${plural(page.events.length, 'event')}${what}, sequences ${page.events[0].seq}-${page.events.at(-1)!.seq}; next page: --seq ${page.nextSeq}`))
     }
     return page.events.map((event) => events.toEventRecord(event))
   }

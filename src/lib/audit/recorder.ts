@@ -1,4 +1,4 @@
-import {mkdir, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {readdir, readFile, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import * as z from 'zod'
 
@@ -6,6 +6,7 @@ import {stripUserinfo} from '../adapters/redact.js'
 import {writeFileAtomic} from '../core/atomic-write.js'
 import type {AuditHook, AuditOptions} from '../core/audit-hook.js'
 import type {ResolvedContext} from '../core/context-types.js'
+import {makeDirectories} from '../core/directories.js'
 import {isCimopsError} from '../core/errors.js'
 import {cimopsDataDir} from '../core/paths.js'
 import {type AuditEvent, auditSubject, buildAuditEvent} from './event.js'
@@ -177,7 +178,7 @@ export async function spooledEventsFor(ctx: ResolvedContext, spoolDir = auditSpo
 async function quarantine(spoolDir: string, files: string[]): Promise<string[]> {
   if (files.length === 0) return []
   const dir = join(spoolDir, QUARANTINE)
-  await mkdir(dir, {recursive: true, mode: 0o700})
+  await makeDirectories(dir, 0o700)
   const moved: string[] = []
   for (const file of files) {
     const to = join(dir, file.slice(spoolDir.length + 1))

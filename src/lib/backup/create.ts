@@ -13,6 +13,7 @@ import type {NatsSession} from '../adapters/nats/session.js'
 import {archiveFormat} from '../adapters/nats/backup-archive.js'
 import {MIN_IDLE_TIMEOUT_MS, snapshotStream} from '../adapters/nats/snapshot.js'
 import {DataError, NotFoundError, UsageError} from '../core/errors.js'
+import {makeDirectories} from '../core/directories.js'
 import {FileSink, readChunks, syncDir} from './file-sink.js'
 import {interruptible} from './interrupt.js'
 import {dumpMessages} from './logical.js'
@@ -259,7 +260,7 @@ function memoryStreamError(names: string[], all: boolean): UsageError {
 async function claimPartial(partial: string, marker: Owner & {startedAt: string; mode: BackupMode}, log: (line: string) => void): Promise<void> {
   const markerPath = join(partial, PARTIAL_MARKER)
   for (let attempt = 0; attempt < 3; attempt++) {
-    await mkdir(partial, {recursive: true, mode: 0o700})
+    await makeDirectories(partial, 0o700)
     const entries = await readdir(partial)
     if (entries.length > 0 && !entries.includes(PARTIAL_MARKER)) {
       throw new UsageError(`${partial} exists and is not an incomplete cimops backup`, 'refusing to remove it', {hint: 'move it away or choose another --dir'})

@@ -1,14 +1,15 @@
-import {mkdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
 import {UsageError} from './errors.js'
+import {makeDirectories} from './directories.js'
 
 /**
  * Writes a file so readers see either the old or the new content, never half of it:
  * a temp file in the same directory, then rename (atomic on one filesystem). Creates the directory: for cimops's own files.
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
-  await mkdir(dirname(path), {recursive: true})
+  await makeDirectories(dirname(path))
   await replaceFile(path, content, mode)
 }
 

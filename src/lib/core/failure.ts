@@ -79,6 +79,11 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
       line: error.line,
     }
   }
+  const filesystem = filesystemFailure(error)
+  if (filesystem) {
+    const message = `${display} failed: ${filesystem.why}`
+    return {code: 'FILESYSTEM', exit: isCheck ? ExitCode.UNKNOWN : ExitCode.FAILED, message, hint: filesystem.hint, line: `${message} (${filesystem.hint})`}
+  }
   const why = firstLine(error.message || String(error))
   const hint = 'run again with --verbose for the stack trace, and please report it'
   return {
@@ -88,6 +93,33 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
     hint,
     line: `${display} failed: ${why} (${hint})`,
   }
+}
+
+/**
+ * What the machine's filesystem answered, by errno: a path, a permission or a full disk the user can
+ * fix, not a defect to report. Node's fs errors carry the syscall and the path.
+ */
+const FILESYSTEM_ERRORS: Record<string, {phrase: string; hint: string}> = {
+  ENOENT: {phrase: 'no such file or directory', hint: 'check the path'},
+  ENOTDIR: {phrase: 'a part of the path is not a directory', hint: 'check the path'},
+  EISDIR: {phrase: 'is a directory', hint: 'check the path'},
+  EEXIST: {phrase: 'already exists', hint: 'choose another path'},
+  ENAMETOOLONG: {phrase: 'name too long', hint: 'choose a shorter path'},
+  ELOOP: {phrase: 'too many symbolic links', hint: 'check the path'},
+  EACCES: {phrase: 'permission denied', hint: 'choose a place you may write to, or check its permissions'},
+  EPERM: {phrase: 'operation not permitted', hint: 'choose a place you may write to, or check its permissions'},
+  EROFS: {phrase: 'read-only file system', hint: 'choose a place on a writable file system'},
+  ENOSPC: {phrase: 'no space left on device', hint: 'free some space, or choose another place'},
+  EDQUOT: {phrase: 'disk quota exceeded', hint: 'free some space, or choose another place'},
+  EMFILE: {phrase: 'too many open files', hint: 'raise the open-file limit (ulimit -n)'},
+  EIO: {phrase: 'input/output error', hint: 'check the disk'},
+}
+
+function filesystemFailure(error: Error): {why: string; hint: string} | undefined {
+  const {code, syscall, path} = error as NodeJS.ErrnoException
+  const known = code === undefined ? undefined : FILESYSTEM_ERRORS[code]
+  if (!known || typeof syscall !== 'string' || typeof path !== 'string') return undefined
+  return {why: `${syscall} ${path}: ${known.phrase}`, hint: known.hint}
 }
 
 /** oclif's RequiredArgsError, known by shape: oclif does not export its parser errors. */

@@ -2,10 +2,11 @@
  * The state file of a replay (`<data dir>/replay/<id>.json`): the plan, its status and, every few
  * thousand acknowledged events, how far acknowledgements reach. `--resume ID` continues from there.
  */
-import {mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {writeFileAtomic} from '../core/atomic-write.js'
+import {makeDirectories} from '../core/directories.js'
 import {DataError, NotFoundError} from '../core/errors.js'
 import {cimopsDataDir} from '../core/paths.js'
 import type {ReplayPlan, ReplayState} from './model.js'
@@ -48,7 +49,7 @@ export class ReplayCheckpoint {
 
   /** Creates the state file of a run whose events up to `doneSeq` are acknowledged already. */
   static async open(plan: ReplayPlan, stateDir: string, doneSeq: number): Promise<ReplayCheckpoint> {
-    await mkdir(stateDir, {recursive: true})
+    await makeDirectories(stateDir)
     const checkpoint = new ReplayCheckpoint(join(stateDir, `${plan.replayId}.json`), {...plan, status: 'running', doneSeq, updatedAt: new Date().toISOString()})
     await checkpoint.save()
     return checkpoint

@@ -1,6 +1,7 @@
-import {cp, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {cp, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {makeDirectories} from '../core/directories.js'
 import {formatMs, OperationError, UsageError} from '../core/errors.js'
 import {findServerBinary, serverBinaryVersion, serverSetFrom} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
@@ -170,7 +171,7 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
 
 async function writePlan(plan: PlannedProcess[]): Promise<void> {
   for (const {process: proc, configText, dirs, files, copies} of plan) {
-    for (const dir of dirs) await mkdir(dir, {recursive: true})
+    for (const dir of dirs) await makeDirectories(dir)
     await writeFile(proc.configFile, configText)
     for (const file of files ?? []) await writeFile(file.path, file.text)
     for (const {from, to} of copies ?? []) await cp(from, to, {recursive: true})

@@ -50,3 +50,19 @@ describe('usageLine', () => {
     expect(usageLine('cimops', 'consumer:info', {usage: '<%= command.id %> [STREAM] CONSUMER [flags]'})).toBe('cimops consumer info [STREAM] CONSUMER [flags]')
   })
 })
+
+describe('an error of the filesystem', () => {
+  const fsError = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: whatever, ${syscall} '${path}'`), {code, syscall, path})
+
+  it('names the call, the path and the reason, with what to do, never "please report it"; exit 2, UNKNOWN for a check', () => {
+    const failure = describeFailure(fsError('EACCES', 'open', '/srv/backups/set/manifest.json'), {isCheck: false, command: 'backup:create'})
+    expect(failure).toMatchObject({code: 'FILESYSTEM', exit: 2})
+    expect(failure.line).toBe('backup create failed: open /srv/backups/set/manifest.json: permission denied (choose a place you may write to, or check its permissions)')
+    expect(describeFailure(fsError('ENOSPC', 'write', '/var/x'), {isCheck: true, command: 'health-check'})).toMatchObject({exit: 3, hint: 'free some space, or choose another place'})
+  })
+
+  it('leaves an error without a path, or of another kind, to be reported', () => {
+    expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED', syscall: 'connect'}), {isCheck: false, command: 'x'}).code).toBe('INTERNAL')
+    expect(describeFailure(Object.assign(new Error('odd'), {code: 'ENOENT'}), {isCheck: false, command: 'x'}).code).toBe('INTERNAL')
+  })
+})

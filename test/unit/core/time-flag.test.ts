@@ -20,4 +20,11 @@ describe('parseTimeFlag (--since of events view, --since/--until of replay)', ()
     expect(parseTimeFlag('--since', '2h', now).toISOString()).toBe('2026-11-22T06:00:00.000Z')
     expect(() => parseTimeFlag('--until', '2026-11-22T03:00:00', now)).toThrow(/invalid --until/)
   })
+
+  it('takes a space between date and time, and answers a bare date with both forms', () => {
+    expect(parseTimeFlag('--since', '2026-11-22 01:00:00Z', NOW).toISOString()).toBe('2026-11-22T01:00:00.000Z')
+    for (const text of ['2026-11-22', '2026-11-22Z', '2026-11-22 01:00']) {
+      expect(() => parseTimeFlag('--since', text, NOW), text).toThrow('an RFC 3339 time with a zone, such as 2026-11-22T03:00:00Z, or a duration back from now')
+    }
+  })
 })
