@@ -3,7 +3,7 @@
  * stream) and the sha256 and size of every file. Runs before a restore contacts any server.
  */
 import {readFile, realpath, stat} from 'node:fs/promises'
-import {join, resolve, sep} from 'node:path'
+import {dirname, join, resolve, sep} from 'node:path'
 
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {DataError, UsageError} from '../core/errors.js'
@@ -69,6 +69,14 @@ async function locateSet(input: string, root?: string): Promise<string> {
         hint: 'never restore from it; take a new backup, or pick a complete set from `cimops backup list`',
       })
     }
+  }
+  if (await isFile(candidates[0])) {
+    // A file of a set (its manifest, a stream's archive): name the set that holds it.
+    const set = [dirname(candidates[0]), dirname(dirname(candidates[0]))]
+    for (const dir of set) {
+      if (await isFile(join(dir, MANIFEST_FILE))) throw new UsageError(`${candidates[0]} is a file of a backup set`, 'a set is the directory that holds manifest.json', {hint: `give ${dir}`})
+    }
+    throw new UsageError(`no backup set at ${candidates[0]}`, 'it is a file; a set is a directory', {hint: 'see `cimops backup list`'})
   }
   throw new UsageError(`no backup set at ${candidates[0]}`, 'no such directory', {hint: 'see `cimops backup list`'})
 }

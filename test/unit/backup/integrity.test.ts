@@ -47,3 +47,25 @@ describe('natscli backups read as sets, under either archive name', () => {
     await expect(loadSet(both)).rejects.toThrow(/holds both stream\.tar\.s2 and stream\.arc\.s2/)
   })
 })
+
+describe('a file given where a set is expected', () => {
+  let root: string
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cimops-set-file-'))
+    await mkdir(join(root, 'set', 'EVENTS'), {recursive: true})
+    await writeFile(join(root, 'set', 'manifest.json'), '{}')
+    await writeFile(join(root, 'set', 'EVENTS', 'stream.tar.s2'), '')
+    await writeFile(join(root, 'lonely.json'), '{}')
+  })
+  afterAll(() => rm(root, {recursive: true, force: true}))
+
+  it('a file of a set names the set to give instead (exit 64)', async () => {
+    for (const file of [join(root, 'set', 'manifest.json'), join(root, 'set', 'EVENTS', 'stream.tar.s2')]) {
+      await expect(loadSet(file)).rejects.toMatchObject({exit: 64, why: 'a set is the directory that holds manifest.json', hint: `give ${join(root, 'set')}`})
+    }
+  })
+
+  it('any other file is said to be a file', async () => {
+    await expect(loadSet(join(root, 'lonely.json'))).rejects.toMatchObject({exit: 64, why: 'it is a file; a set is a directory'})
+  })
+})
