@@ -1,7 +1,10 @@
+import {chmod, readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {findServerBinary, serverBinaryVersion, serverSetFrom} from '../../src/lib/sandbox/index.js'
-import {isolatedHome, runCli} from '../helpers/cli.js'
+import {finished, isolatedHome, runCli, startCli} from '../helpers/cli.js'
 
 /** The sandbox as a user drives it: `cimops sandbox up|status|seed|down` in an isolated home. */
 describe('cimops sandbox commands', () => {
@@ -66,4 +69,50 @@ describe('cimops sandbox commands', () => {
     const status = await runCli(['sandbox', 'status'], home.env)
     expect(status.code).toBe(3)
   })
+})
+
+describe('Ctrl-C during sandbox up', () => {
+  let home: Awaited<ReturnType<typeof isolatedHome>>
+  let env: Record<string, string>
+  beforeAll(async () => {
+    home = await isolatedHome()
+    // A Prometheus that never becomes ready holds the start in its wait, so the interrupt lands there. No exec: the
+    // sandbox knows its process by the config file on its command line.
+    const neverReady = join(home.dir, 'prometheus')
+    await writeFile(neverReady, '#!/bin/sh\nsleep 120\n')
+    await chmod(neverReady, 0o755)
+    env = {...home.env, CIMOPS_PROMETHEUS_BIN: neverReady}
+  })
+  afterAll(async () => {
+    await runCli(['sandbox', 'down'], env)
+    await home.cleanup()
+  })
+
+  it('stops every server it had started and leaves no sandbox: exit 130, status then exits 3', async () => {
+    const stateFile = join(home.env.XDG_DATA_HOME, 'cimops', 'sandbox', 'state.json')
+    const child = startCli(['sandbox', 'up', '--no-monitor'], env)
+    const result = finished(child)
+    // state.json is written once every server is started, before the wait for them to be ready.
+    let pids: number[] = []
+    for (const deadline = Date.now() + 20_000; pids.length === 0 && Date.now() < deadline; await sleep(50)) {
+      const state = await readFile(stateFile, 'utf8').catch(() => undefined)
+      if (state) pids = (JSON.parse(state) as {processes: Array<{pid: number}>}).processes.map((proc) => proc.pid)
+    }
+    expect(pids).toHaveLength(3)
+    child.kill('SIGINT')
+    const interrupted = await result
+    expect(interrupted.code, interrupted.stderr).toBe(130)
+    expect(interrupted.stderr).toMatch(/^cimops: sandbox up was interrupted: stopped by signal \(the servers it had started are stopped; their logs are in .+\)$/m)
+    expect(interrupted.stdout).not.toContain('selected')
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    })
+    expect(alive).toEqual([])
+    expect((await runCli(['sandbox', 'status'], env)).code).toBe(3)
+  }, 60_000)
 })

@@ -6,6 +6,9 @@ import {cimopsDataDir} from '../../lib/core/paths.js'
 import {describeServers, processVersions, renderProcesses} from '../../lib/sandbox/render.js'
 import {SERVER_SETS, type ServerSet} from '../../lib/sandbox/types.js'
 
+/** How long an interrupted start may take to stop what it started before the command exits anyway. */
+const INTERRUPT_GRACE_MS = 15_000
+
 export interface SandboxUpResult {
   alreadyRunning: boolean
   stateDir: string
@@ -56,7 +59,9 @@ Running it again while the sandbox is up starts nothing new.`
     const sites = Number(this.flags.sites) as 1 | 2
     const components = [...SANDBOX_COMPONENTS, ...(this.flags.monitor ? (['monitor'] as const) : [])]
     const servers = this.flags.servers
-    const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, sites, components, servers, log: (line) => this.note(this.style.dim(line))})
+    // Ctrl-C stops the servers already started; that takes longer than the default grace (SIGTERM, then SIGKILL after 5s).
+    this.interruptGraceMs = INTERRUPT_GRACE_MS
+    const {state, alreadyRunning} = await sandboxUp({stateDir, cluster, sites, components, servers, signal: this.signal, log: (line) => this.note(this.style.dim(line))})
     if (alreadyRunning && state.cluster !== cluster) {
       throw new UsageError(`a ${state.cluster === 3 ? '3-node' : 'single-node'} sandbox is already running`, `it was started in ${state.stateDir}`, {
         hint: 'stop it first with `cimops sandbox down`',

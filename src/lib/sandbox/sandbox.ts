@@ -2,7 +2,8 @@ import {cp, readFile, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {makeDirectories} from '../core/directories.js'
-import {formatMs, OperationError, UsageError} from '../core/errors.js'
+import {formatMs, InterruptedError, OperationError, UsageError} from '../core/errors.js'
+import {untilAborted} from '../core/sleep.js'
 import {findServerBinary, serverBinaryVersion, serverSetFrom} from './binaries.js'
 import {planSandbox, portsNeeded, type PlannedProcess, processEnv} from './plan.js'
 import {freeLoopbackPorts} from './ports.js'
@@ -58,6 +59,7 @@ interface StartSettings {
   prometheusHistory?: PrometheusHistory
   readyTimeoutMs: number
   tiedToParent: boolean
+  signal?: AbortSignal
   log: Log
 }
 
@@ -102,6 +104,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
     ...(opts.prometheusHistory ? {prometheusHistory: opts.prometheusHistory} : {}),
     readyTimeoutMs,
     tiedToParent: opts.tiedToParent === true,
+    ...(opts.signal ? {signal: opts.signal} : {}),
     log,
   }
   try {
@@ -114,7 +117,7 @@ export async function sandboxUp(opts: SandboxOptions): Promise<{state: SandboxSt
 }
 
 async function startFresh(settings: StartSettings): Promise<SandboxState> {
-  const {stateDir, cluster, sites, jetstream, components} = settings
+  const {stateDir, cluster, sites, jetstream, components, signal} = settings
   await removeSandboxFiles(stateDir)
   const ports = await freeLoopbackPorts(portsNeeded(components, cluster, sites))
   const plan = planSandbox({...settings, ports})
@@ -143,13 +146,13 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     }
     // Recorded before waiting, so `down` can stop them even if this process dies meanwhile.
     await writeSandboxState(state)
-    await waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log)
+    await untilAborted(waitAllReady(state, state.processes, settings.readyTimeoutMs, settings.log), signal)
     // A cluster that just elected its meta leader may not know its peers' resources yet (2.10 refuses an R3
     // stream for a moment): ready means a replicated stream can be placed on every site.
     if (cluster > 1 && jetstream) {
       const {waitForPlacement} = await import('../adapters/nats/seed-setup.js')
       for (const servers of [state.natsServers, state.drNatsServers ?? []].filter((urls) => urls.length > 0)) {
-        await waitForPlacement(servers, cluster, Math.max(settings.readyTimeoutMs, PLACEMENT_TIMEOUT_MS))
+        await untilAborted(waitForPlacement(servers, cluster, Math.max(settings.readyTimeoutMs, PLACEMENT_TIMEOUT_MS)), signal)
       }
     }
     // Asked only of binaries that run as servers: one that is not might not answer --version either.
@@ -160,11 +163,14 @@ async function startFresh(settings: StartSettings): Promise<SandboxState> {
     }
     await writeSandboxState(state)
     await recordServerIds(state, state.processes)
+    // Interrupted at the very end: still nothing is left that looks like a sandbox someone wanted.
+    if (signal?.aborted) throw signal.reason
     return state
   } catch (error) {
     await Promise.all(state.processes.map((proc) => terminateProcess(proc)))
     // Logs stay for the error's hint; the next start clears them.
     await rm(join(stateDir, 'state.json'), {force: true})
+    if (signal?.aborted) throw new InterruptedError('sandbox up was interrupted', {hint: `the servers it had started are stopped; their logs are in ${stateDir}`})
     throw error
   }
 }

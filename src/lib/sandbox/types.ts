@@ -70,6 +70,8 @@ export interface SandboxOptions {
    * (throwaway servers: verify --deep, drill). Default false: they outlive it (`sandbox up`).
    */
   tiedToParent?: boolean
+  /** Ctrl-C: a fresh start stops what it has started and leaves no sandbox behind (InterruptedError). */
+  signal?: AbortSignal
   log?: (line: string) => void
 }
 

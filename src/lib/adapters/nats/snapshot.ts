@@ -16,6 +16,7 @@
 import type {Msg, Subscription} from '@nats-io/transport-node'
 
 import {InterruptedError, OperationError, UnreachableError} from '../../core/errors.js'
+import {untilAborted} from '../../core/sleep.js'
 import {isJsonObject, type JsonObject, stringifyJson} from './backup-json.js'
 import {type JsApi, JsApiError, jsRequest, natsFailure, parseApiReply} from './backup-streams.js'
 
@@ -262,7 +263,7 @@ export async function restoreSnapshot(api: JsApi, opts: RestoreOptions): Promise
     for (const {ack} of inFlight) ack.catch(() => undefined)
   }
   throwIfAborted()
-  const final = await raceAbort(send(new Uint8Array(0), opts.finalTimeoutMs), opts.signal)
+  const final = await untilAborted(send(new Uint8Array(0), opts.finalTimeoutMs), opts.signal)
   let reply: JsonObject
   try {
     reply = parseApiReply(new TextDecoder().decode(final.data), api.address, what)
@@ -286,20 +287,3 @@ function checkChunkAck(ack: Msg, api: JsApi, what: string): void {
     throw error
   }
 }
-
-async function raceAbort<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return work
-  let onAbort!: () => void
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new InterruptedError())
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, {once: true})
-  })
-  try {
-    return await Promise.race([work, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-    work.catch(() => {})
-  }
-}
-

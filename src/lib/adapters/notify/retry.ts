@@ -5,6 +5,7 @@
  * attempts × timeout.
  */
 import {ApiError, TimeoutError, UnreachableError} from '../../core/errors.js'
+import {untilAborted} from '../../core/sleep.js'
 
 export interface RetryPolicy {
   /** Total attempts, first one included (>= 1). */
@@ -84,16 +85,6 @@ export async function withRetry<T>(call: (attempt: number, budgetMs: number) => 
 
 /** An attempt given less than this could not succeed against a real endpoint. */
 const MIN_ATTEMPT_MS = 200
-
-/** The call's outcome, or the abort's reason as soon as the signal fires (the call is left to its own timeout). */
-function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, {once: true})
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
