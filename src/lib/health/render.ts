@@ -1,5 +1,6 @@
 import type {Style} from '../core/output/style.js'
 import {renderTable} from '../core/output/table.js'
+import {plural} from '../core/output/units.js'
 import {type CheckReport, sortWorstFirst} from '../core/check/result.js'
 
 type Scored = CheckReport & {score?: number}
@@ -21,6 +22,6 @@ export function renderReport(report: Scored, style: Style, {verbose = false, wid
     {width, paintHeader: style.dim},
   )
   const score = report.score === undefined ? '' : `  score ${report.score}/100`
-  const verdict = `${style.status(report.status, style.bold(report.status))}${score}  ${report.summary}  ${style.dim(`(${report.checks.length} checks in ${report.durationSeconds.toFixed(2)}s)`)}`
+  const verdict = `${style.status(report.status, style.bold(report.status))}${score}  ${report.summary}  ${style.dim(`(${plural(report.checks.length, 'check')} in ${report.durationSeconds.toFixed(2)}s)`)}`
   return `${table}\n\n${verdict}`
 }

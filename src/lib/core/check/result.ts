@@ -45,7 +45,7 @@ export function summarize(checks: CheckResult[], durationSeconds: number): Check
   const bad = sortWorstFirst(checks).filter((c) => c.status !== 'OK')
   const summary =
     bad.length === 0
-      ? `all ${checks.length} checks OK`
+      ? checks.length === 1 ? '1 check OK' : `all ${checks.length} checks OK`
       : bad.map((c) => `${c.name}: ${c.summary}`).slice(0, 3).join('; ') + (bad.length > 3 ? `; and ${bad.length - 3} more` : '')
   return {status, summary, checks, durationSeconds}
 }
