@@ -1,6 +1,7 @@
 import {type ContextConfigInput, ContextConfig, isValidContextName, type LoadedConfig, loadConfig, saveConfig} from '../core/config.js'
 import {ConfigError, UsageError} from '../core/errors.js'
-import {loadNatsContext, selectedNatsContext} from '../core/natscli-context.js'
+import {loadNatsContext, selectedNatsContext, splitServers} from '../core/natscli-context.js'
+import {assertDialableServers} from '../core/nats-url.js'
 import {withoutUndefined} from '../core/objects.js'
 import {redactString} from '../core/redact.js'
 
@@ -77,6 +78,10 @@ export async function saveContext(name: string, context: ContextConfigInput, opt
     const issue = validated.error.issues[0]
     throw new UsageError(`invalid value for context "${name}"`, `${issue.path.join('.')}: ${issue.message}`)
   }
+  // Refused here rather than by the schema: a file an older cimops wrote still loads, and fails only where used.
+  if (validated.data.timeout === 0) throw new UsageError(`invalid value for context "${name}"`, 'timeout: must be greater than zero')
+  const servers = validated.data.nats?.servers
+  if (servers !== undefined) assertDialableServers(splitServers(servers), `context ${name}`, false)
   config.raw.contexts = {...config.raw.contexts, [name]: context}
   if (options.use || !config.raw['current-context']) config.raw['current-context'] = name
   await saveConfig(config)

@@ -5,7 +5,7 @@ import {DEFAULTS, type NatsSettings, type NotifierSettings, type ResolvedContext
 import {formatDuration, MAX_NETWORK_TIMEOUT_MS, parseDuration} from './duration.js'
 import {ConfigError, UsageError} from './errors.js'
 import {loadNatsContext, splitServers} from './natscli-context.js'
-import {withUrlCredentials} from './nats-url.js'
+import {assertDialableServers, withUrlCredentials} from './nats-url.js'
 import {withoutUndefined} from './objects.js'
 import {expandPath} from './paths.js'
 import {registerSecret} from './redact.js'
@@ -91,25 +91,33 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
 
   let nats: NatsSettings = {servers: [DEFAULTS.natsUrl]}
   let natsSource: SettingSource = 'default'
+  // Where the servers came from, for an error that names it; [origin, from the config file].
+  let serversFrom: [string, boolean] = ['the default', false]
 
   const contextNatsContext = ctx.nats?.natsContext ?? ctx.natsContext
   if (contextNatsContext) {
     nats = (await loadNatsContext(contextNatsContext)).settings
     natsSource = 'natscli-context'
+    serversFrom = [`natscli context ${contextNatsContext}`, true]
   }
   if (ctx.nats) {
     nats = mergeNats(nats, natsFromConfig(ctx.nats, configDir))
-    if (ctx.nats.servers) natsSource = 'context'
+    if (ctx.nats.servers) {
+      natsSource = 'context'
+      serversFrom = [`context ${name} in ${config.path}`, true]
+    }
   }
   const envNatsContext = env[CONNECTION_ENV.natsContext]
   if (envNatsContext && !flags.natsContext) {
     nats = (await loadNatsContext(envNatsContext)).settings
     natsSource = 'env'
+    serversFrom = [`natscli context ${envNatsContext} (NATS_CONTEXT)`, true]
   }
   const envNatsUrl = env[CONNECTION_ENV.natsUrl]
   if (envNatsUrl) {
     nats = {...nats, servers: splitServers(envNatsUrl)}
     natsSource = 'env'
+    serversFrom = ['NATS_URL', false]
   }
   const envNatsCreds = env[CONNECTION_ENV.natsCreds]
   if (envNatsCreds) nats = {...nats, creds: expandPath(envNatsCreds)}
@@ -119,17 +127,23 @@ export async function resolveContext(flags: ConnectionFlags, env: Env = process.
   if (flags.natsContext) {
     nats = (await loadNatsContext(flags.natsContext)).settings
     natsSource = 'flag'
+    serversFrom = [`natscli context ${flags.natsContext} (--nats-context)`, true]
   }
   if (flags.natsUrl) {
     nats = {...nats, servers: splitServers(flags.natsUrl)}
     natsSource = 'flag'
+    serversFrom = ['--nats-url', false]
   }
   if (flags.natsCreds) nats = {...nats, creds: expandPath(flags.natsCreds)}
   nats = withUrlCredentials(nats)
   if (nats.servers.length === 0) throw new UsageError('no NATS server given', 'the server list is empty', {hint: 'use --nats-url nats://host:4222'})
+  assertDialableServers(nats.servers, ...serversFrom)
 
   const prometheus = pickUrl(flags.prometheusUrl, env[CONNECTION_ENV.prometheusUrl], ctx.prometheus?.url, DEFAULTS.prometheusUrl, 'prometheus')
   const alertmanager = pickUrl(flags.alertmanagerUrl, env[CONNECTION_ENV.alertmanagerUrl], ctx.alertmanager?.url, DEFAULTS.alertmanagerUrl, 'alertmanager')
+  if (!flags.timeout && ctx.timeout === 0) {
+    throw new ConfigError(`invalid config file ${config.path}`, `contexts.${name}.timeout: must be greater than zero`, {hint: 'fix the file, or pass --timeout'})
+  }
   const timeoutMs = flags.timeout ? networkTimeout(flags.timeout) : ctx.timeout === undefined ? DEFAULTS.timeoutMs : ctx.timeout * 1000
 
   const thresholds = {...DEFAULTS.thresholds, ...ctx.thresholds}

@@ -1,5 +1,5 @@
 import type {NatsSettings} from './context-types.js'
-import {UsageError} from './errors.js'
+import {ConfigError, UsageError} from './errors.js'
 
 /** `scheme://userinfo@` at the start of a server URL; greedy, so a password holding `@` is taken whole. */
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^/?#]*)@/i
@@ -43,4 +43,31 @@ function decode(text: string): string {
   } catch {
     return text
   }
+}
+
+/**
+ * A server nats.js can dial: `host[:port]`, or with a scheme (nats://, tls://, ws://...), a port from 1 to 65535.
+ * Checked where the servers are chosen, so a typo is one line naming it and where it came from, not an
+ * "Invalid URL" from inside every check. `origin` says where, e.g. `--nats-url` or `context prod in <file>`.
+ */
+export function assertDialableServers(servers: string[], origin: string, fromConfig: boolean): void {
+  for (const server of servers) {
+    const why = undialable(server)
+    if (!why) continue
+    const what = `invalid NATS server "${server}"`
+    const hint = 'give nats://host:port, e.g. nats://127.0.0.1:4222'
+    throw fromConfig ? new ConfigError(what, `${why}; it comes from ${origin}`, {hint}) : new UsageError(what, `${why}; it comes from ${origin}`, {hint})
+  }
+}
+
+function undialable(server: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `nats://${server}`)
+  } catch {
+    return 'not a URL: a bad host, or a port outside 1-65535'
+  }
+  if (url.hostname === '') return 'it names no host'
+  if (url.port === '0') return 'port 0 cannot be dialled'
+  return undefined
 }

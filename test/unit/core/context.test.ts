@@ -132,6 +132,28 @@ describe('precedence: flag > env > context > default', () => {
     await expect(resolveContext({context: 'prod'}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.prod.timeout: must be at most 1h'})
   })
 
+  it('a timeout of 0 in the file fails where that context is used (a config error; --timeout still rescues it), and context add refuses it', async () => {
+    await writeConfig('contexts:\n  zero:\n    timeout: 0s\n  prod:\n    timeout: 3s\n')
+    await expect(resolveContext({context: 'zero'}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: 'contexts.zero.timeout: must be greater than zero'})
+    expect((await resolveContext({context: 'zero', timeout: '2s'}, {})).timeoutMs).toBe(2000)
+    expect((await resolveContext({context: 'prod'}, {})).timeoutMs).toBe(3000)
+    await expect(saveContext('zero2', {timeout: '0s'})).rejects.toMatchObject({exit: ExitCode.USAGE, why: 'timeout: must be greater than zero'})
+  })
+
+  it('a NATS server nobody can dial is one line naming it and where it came from: 64 from a flag or NATS_URL, 78 from the file', async () => {
+    await expect(resolveContext({natsUrl: 'nats://n1:4222,nats://n2:99999'}, {})).rejects.toMatchObject({
+      exit: ExitCode.USAGE,
+      line: 'invalid NATS server "nats://n2:99999": not a URL: a bad host, or a port outside 1-65535; it comes from --nats-url (give nats://host:port, e.g. nats://127.0.0.1:4222)',
+    })
+    await expect(resolveContext({}, {NATS_URL: 'nats://n1:0'})).rejects.toMatchObject({exit: ExitCode.USAGE, why: 'port 0 cannot be dialled; it comes from NATS_URL'})
+    await writeConfig('contexts:\n  prod:\n    nats: {servers: ["nats://"]}\n')
+    await expect(resolveContext({context: 'prod'}, {})).rejects.toMatchObject({exit: ExitCode.CONFIG, why: `it names no host; it comes from context prod in ${configFile()}`})
+    await expect(saveContext('typo', {nats: {servers: ['nats://a b:4222']}})).rejects.toMatchObject({exit: ExitCode.USAGE})
+    // What nats.js dials stays accepted: no scheme, tls://, IPv6, credentials in the URL.
+    const ctx = await resolveContext({natsUrl: 'n1:4222,tls://n2:4222,nats://[::1]:4222,nats://u:p@n3'}, {})
+    expect(ctx.nats.servers).toEqual(['n1:4222', 'tls://n2:4222', 'nats://[::1]:4222', 'nats://n3'])
+  })
+
   it('the RPO thresholds: flag > context > default (30s/5m), each with its source, warning at most critical', async () => {
     await writeConfig('current-context: prod\ncontexts:\n  prod:\n    thresholds: {rpoWarnSeconds: 1m}\n')
     const ctx = await resolveContext({}, {})
