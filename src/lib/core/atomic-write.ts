@@ -1,7 +1,8 @@
 import {rename, rm, stat, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 
-import {UsageError} from './errors.js'
+import {OperationError, UsageError} from './errors.js'
+import {filesystemReason} from './failure.js'
 import {makeDirectories} from './directories.js'
 
 /**
@@ -19,7 +20,14 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
  */
 export async function writeUserFile(path: string, content: string | Uint8Array, flag: string, mode?: number): Promise<void> {
   await assertDirectoryFor(path, flag)
-  await replaceFile(path, content, mode)
+  try {
+    await replaceFile(path, content, mode)
+  } catch (error) {
+    // Said of the file the user named, not of the temporary file beside it.
+    const reason = filesystemReason(error)
+    if (reason) throw new OperationError(`cannot write ${flag} ${path}`, reason.phrase, {hint: reason.hint})
+    throw error
+  }
 }
 
 /** Checked before the work as well, so that a typo fails at once, not after a run. */

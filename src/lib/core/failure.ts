@@ -115,11 +115,17 @@ const FILESYSTEM_ERRORS: Record<string, {phrase: string; hint: string}> = {
   EIO: {phrase: 'input/output error', hint: 'check the disk'},
 }
 
-function filesystemFailure(error: Error): {why: string; hint: string} | undefined {
-  const {code, syscall, path} = error as NodeJS.ErrnoException
+/** A filesystem error in words, and what to do about it; undefined for any other error. */
+export function filesystemReason(error: unknown): {phrase: string; hint: string} | undefined {
+  const {code, syscall, path} = (error ?? {}) as NodeJS.ErrnoException
   const known = code === undefined ? undefined : FILESYSTEM_ERRORS[code]
-  if (!known || typeof syscall !== 'string' || typeof path !== 'string') return undefined
-  return {why: `${syscall} ${path}: ${known.phrase}`, hint: known.hint}
+  return known && typeof syscall === 'string' && typeof path === 'string' ? known : undefined
+}
+
+function filesystemFailure(error: Error): {why: string; hint: string} | undefined {
+  const known = filesystemReason(error)
+  const {syscall, path} = error as NodeJS.ErrnoException
+  return known && {why: `${syscall} ${path}: ${known.phrase}`, hint: known.hint}
 }
 
 /** oclif's RequiredArgsError, known by shape: oclif does not export its parser errors. */

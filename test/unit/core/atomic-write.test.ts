@@ -25,6 +25,10 @@ describe('files the user names', () => {
     expect(await readdir(dir)).toEqual(['file'])
   })
 
+  it('a directory that takes no file is said of the file named, not of the temporary one beside it (exit 2)', async () => {
+    await expect(writeUserFile('/proc/cimops-out.prom', 'x', '--textfile')).rejects.toMatchObject({exit: 2, what: 'cannot write --textfile /proc/cimops-out.prom', hint: expect.any(String)})
+  })
+
   it('unlike cimops\'s own files, whose directories are created', async () => {
     await writeFileAtomic(join(dir, 'state', 'sandbox.json'), '{}')
     expect(await readFile(join(dir, 'state', 'sandbox.json'), 'utf8')).toBe('{}')
