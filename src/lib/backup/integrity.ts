@@ -3,7 +3,7 @@
  * stream) and the sha256 and size of every file. Runs before a restore contacts any server.
  */
 import {readFile, realpath, stat} from 'node:fs/promises'
-import {dirname, join, resolve, sep} from 'node:path'
+import {basename, dirname, join, resolve, sep} from 'node:path'
 
 import {isJsonObject, parseJson} from '../adapters/nats/backup-json.js'
 import {DataError, UsageError} from '../core/errors.js'
@@ -34,6 +34,7 @@ export async function loadSet(input: string, root?: string): Promise<LoadedSet> 
     })
   }
   if (!(await isFile(join(dir, MANIFEST_FILE)))) {
+    await refuseStreamOfSet(dir)
     const natscli = await natscliManifest(dir)
     if (natscli) return {dir, manifest: natscli, source: 'natscli'}
   }
@@ -41,6 +42,23 @@ export async function loadSet(input: string, root?: string): Promise<LoadedSet> 
   if (outside) throw new DataError(`backup set ${dir} is corrupt`, `${MANIFEST_FILE}: ${outside}`, {hint: 'do not restore from it; use another set from `cimops backup list`'})
   const manifest = await readManifest(dir)
   return {dir, manifest, source: 'cimops', warnings: manifest.checksum ? [] : [UNSEALED_MANIFEST_WARNING]}
+}
+
+/**
+ * A stream's directory of a cimops set has natscli's layout, but read alone it would be checked without the set's
+ * checksums: the set is named instead, with the stream to choose.
+ */
+async function refuseStreamOfSet(dir: string): Promise<void> {
+  const set = dirname(dir)
+  if (!(await isFile(join(set, MANIFEST_FILE)))) return
+  const name = await readManifest(set).then(
+    (manifest) => manifest.streams.find((stream) => stream.dir === basename(dir))?.name,
+    () => undefined,
+  )
+  if (name === undefined) return
+  throw new UsageError(`${dir} is the stream ${name} of the backup set ${set}`, "read alone, it would be checked without the set's checksums", {
+    hint: `give the set, ${set}; restore takes --stream ${name} for that stream alone`,
+  })
 }
 
 /**

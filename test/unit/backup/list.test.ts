@@ -173,6 +173,18 @@ describe('backup set files', () => {
     expect(await listBackups(join(root, 'nope'))).toEqual([])
   })
 
+  it('a stream directory of a set is not read alone as natscli\'s backup: the set is named, with the stream to choose (64)', async () => {
+    const dir = await writeSet('s-stream', 'snapshot')
+    await expect(loadSet(join(dir, 'EVENTS'))).rejects.toMatchObject({
+      exit: 64,
+      what: `${join(dir, 'EVENTS')} is the stream EVENTS of the backup set ${dir}`,
+      hint: `give the set, ${dir}; restore takes --stream EVENTS for that stream alone`,
+    })
+    // A copy of it out of the set is natscli's layout, and is read as such.
+    await cp(join(dir, 'EVENTS'), join(root, 'copied'), {recursive: true})
+    expect((await loadSet(join(root, 'copied'))).source).toBe('natscli')
+  })
+
   it('a manifest pointing outside its set is corrupt', async () => {
     const dir = await writeSet('s1', 'snapshot')
     await editManifest(dir, (manifest) => (manifest.streams[0].files[0].path = '../../etc/passwd'))
