@@ -140,7 +140,10 @@ describe('sandbox seed refuses any server but its own sandbox', () => {
       const refused = await cli(['--nats-url', own.natsServers.join(',')])
       expectRefused(refused, hostPort(proc.url))
       expect(refused.stderr).toContain(`not ${proc.serverId}`)
-      expect(await footprint(own.natsServers)).toEqual(before)
+      // Nothing stored, delivered or acknowledged. Not the pending count: after a kill -9, 2.9.10 corrects it a
+      // moment after it answers (seen in CI: 56, then 61, with the stream and the consumer's sequences unchanged).
+      const withoutPending = ({streams, projection: {pending: _pending, ...sequences}}: Footprint) => ({streams, sequences})
+      expect(withoutPending(await footprint(own.natsServers))).toEqual(withoutPending(before))
     } finally {
       await terminateProcess(impostor, 'SIGKILL')
     }
