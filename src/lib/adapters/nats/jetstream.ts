@@ -632,6 +632,11 @@ export function isNoPeersForPlacement(error: unknown): boolean {
   return isApiFailure(error, NO_PEERS_FOR_PLACEMENT)
 }
 
+/** A request that got no answer in time (nats.js's TimeoutError). */
+export function isRequestTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError'
+}
+
 /**
  * Nobody answered on this node: a pull (status 503), or a publish nats.js reports as "JetStream not enabled"
  * caused by no responders. Right after a stream or consumer is created in a cluster, its leader's interest

@@ -6,7 +6,7 @@ import type {Consumer, JetStreamClient, JetStreamManager, StreamConfig} from '@n
 import type {NatsConnection} from '@nats-io/transport-node'
 
 import {UnreachableError} from '../../core/errors.js'
-import {isConsumerNotFound, isNoPeersForPlacement, isNoResponders, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
+import {isConsumerNotFound, isNoPeersForPlacement, isNoResponders, isRequestTimeout, isStreamNotFound, NANOS_PER_MS} from './jetstream.js'
 
 export type {Consumer}
 
@@ -101,9 +101,11 @@ export async function waitForPlacement(servers: string[], replicas: number, time
  * refuses a replicated stream for a moment; the seed runs right after `sandbox up`, so it waits a
  * bounded time for placement instead of failing. On a loaded machine a 2.10 cluster was seen to
  * refuse placement for over 20 s after every node was ready, so the sandbox waits up to a minute.
+ * It was also seen to leave the create unanswered (2.10.27 in CI): asked again, an identical create
+ * is answered with the stream, made or not the first time.
  */
 async function addWhenPlaceable(jsm: JetStreamManager, setup: StreamSetup, waitMs: number): Promise<void> {
-  await retryWhile(isNoPeersForPlacement, () => jsm.streams.add(setup), waitMs, 250)
+  await retryWhile((error) => isNoPeersForPlacement(error) || isRequestTimeout(error), () => jsm.streams.add(setup), waitMs, 250)
 }
 
 /** How long a new stream or consumer may take to be reachable from every node of a cluster. */

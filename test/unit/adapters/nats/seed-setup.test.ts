@@ -1,4 +1,5 @@
 import {JetStreamApiError, type JetStreamManager} from '@nats-io/jetstream'
+import {errors} from '@nats-io/transport-node'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {ensureStream} from '../../../../src/lib/adapters/nats/seed-setup.js'
@@ -8,7 +9,7 @@ const NO_PEERS = {code: 500, err_code: 10005, description: 'no suitable peers fo
 const NOT_FOUND = {code: 404, err_code: 10059, description: 'stream not found'}
 
 /** A manager whose stream does not exist yet and whose add fails with `failures` first. */
-function formingCluster(failures: Array<{code: number; err_code: number; description: string}>) {
+function formingCluster(failures: Array<{code: number; err_code: number; description: string} | 'timeout'>) {
   const adds: string[] = []
   const jsm = {
     streams: {
@@ -18,6 +19,7 @@ function formingCluster(failures: Array<{code: number; err_code: number; descrip
       add: async (setup: {name: string}) => {
         adds.push(setup.name)
         const failure = failures.shift()
+        if (failure === 'timeout') throw new errors.TimeoutError()
         if (failure) throw new JetStreamApiError(failure)
         return {}
       },
@@ -33,6 +35,12 @@ describe('ensureStream on a cluster that is still forming', () => {
 
   it('waits for placement: "no suitable peers" twice, then created', async () => {
     const {jsm, adds} = formingCluster([NO_PEERS, NO_PEERS])
+    await expect(ensureStream(jsm, {name: 'EVENTS', num_replicas: 3})).resolves.toBe(true)
+    expect(adds).toEqual(['EVENTS', 'EVENTS', 'EVENTS'])
+  })
+
+  it('asks again when the create goes unanswered, as a new 2.10.27 cluster did under load', async () => {
+    const {jsm, adds} = formingCluster(['timeout', NO_PEERS])
     await expect(ensureStream(jsm, {name: 'EVENTS', num_replicas: 3})).resolves.toBe(true)
     expect(adds).toEqual(['EVENTS', 'EVENTS', 'EVENTS'])
   })
