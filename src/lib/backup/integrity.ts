@@ -90,8 +90,8 @@ async function locateSet(input: string, root?: string): Promise<string> {
   }
   if (await isFile(candidates[0])) {
     // A file of a set (its manifest, a stream's archive): name the set that holds it.
-    const set = [dirname(candidates[0]), dirname(dirname(candidates[0]))]
-    for (const dir of set) {
+    const enclosing = [dirname(candidates[0]), dirname(dirname(candidates[0]))]
+    for (const dir of enclosing) {
       if (await isFile(join(dir, MANIFEST_FILE))) throw new UsageError(`${candidates[0]} is a file of a backup set`, 'a set is the directory that holds manifest.json', {hint: `give ${dir}`})
     }
     throw new UsageError(`no backup set at ${candidates[0]}`, 'it is a file; a set is a directory', {hint: 'see `cimops backup list`'})

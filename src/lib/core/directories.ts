@@ -7,13 +7,15 @@ import {dirname, resolve} from 'node:path'
  * the command at full CPU. Here each missing directory is made once, from the top; any error is thrown.
  */
 export async function makeDirectories(path: string, mode?: number): Promise<void> {
+  const notADirectory = () => Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), {code: 'ENOTDIR', syscall: 'mkdir', path: resolve(path)})
   const missing: string[] = []
   for (let dir = resolve(path); ; dir = dirname(dir)) {
     const found = await stat(dir).catch((error: NodeJS.ErrnoException) => error)
-    if (found instanceof Error ? found.code === 'ENOTDIR' : !found.isDirectory()) {
-      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), {code: 'ENOTDIR', syscall: 'mkdir', path: resolve(path)})
+    if (!(found instanceof Error)) {
+      if (found.isDirectory()) break
+      throw notADirectory()
     }
-    if (!(found instanceof Error)) break
+    if (found.code === 'ENOTDIR') throw notADirectory()
     if (found.code !== 'ENOENT') throw found
     missing.push(dir)
     if (dirname(dir) === dir) break
