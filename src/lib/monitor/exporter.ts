@@ -3,7 +3,7 @@
  * type, failed events, messages by subject prefix), reads stream and consumer state every refresh
  * (lag, queues, deliveries, storage), and serves it all as Prometheus metrics on /metrics, with
  * /healthz (process up) and /readyz (connected, state read, caught up with the stream as it was
- * when the monitor found it, and still counting).
+ * when the monitor found it, still counting, and a quorum of the stream's replicas answering its leader).
  *
  * A service, not a command: /metrics answers from the start, also while NATS is down or the stream
  * does not exist yet. NATS may come and go for as long as it likes: the connection reconnects
@@ -23,6 +23,7 @@ import {FOLLOW_FAILED, notFound, StreamCounter} from './follow.js'
 import {closeServer, formatHost, type Readiness, serve} from './http.js'
 import type {MonitorMetrics, ProjectionState} from './metrics.js'
 import {ProblemLog} from './problems.js'
+import {quorumLoss} from './quorum.js'
 import {connectionState, INITIAL_STATE, type JetStreamLink, type MonitorEvent, type MonitorState, transition} from './state.js'
 import {parseProjectionName} from './subject.js'
 import {DeliveryTally, EventTally} from './tally.js'
@@ -158,6 +159,9 @@ class EventMonitor {
       const problem = this.problems.current
       return {ready: false, reason: `stream ${this.options.stream} not read for ${Math.round(unreadFor / 1000)}s${problem ? ` (${problem})` : ''}`}
     }
+    // Nothing new can be stored, so nothing new can be counted; its leader may not know yet and still answers.
+    const lostQuorum = quorumLoss(stream)
+    if (lostQuorum) return {ready: false, reason: lostQuorum}
     const unread = stream.lastSeq - countedSeq
     const idleFor = Date.now() - this.counter.progressAt
     if (unread > 0 && idleFor > limit) return {ready: false, reason: `not counting: ${unread} events unread, none read for ${Math.round(idleFor / 1000)}s`}
