@@ -118,11 +118,14 @@ function ownCommand(args) {
  * oclif's options for running one of cimops' own commands. Its plugins (help, autocomplete, not-found) add the
  * `help` and `autocomplete` commands and the typo suggestion, none of which such a run uses; loading them costs
  * every start ~10 ms (issue 22). Any other run (`help`, a topic, a typo) loads them as package.json lists them.
+ * A word after a command that takes no arguments reaches oclif as part of a command name (`health-check:nats`);
+ * the bundle's runWithStrayArguments then has that command refuse it, as every command refuses an extra argument.
  */
 function withoutPlugins() {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  return {root, pjson: {...pjson, oclif: {...pjson.oclif, plugins: []}}}
+  const strayArguments = {target: pjson.oclif.commands.target, identifier: 'runWithStrayArguments'}
+  return {root, pjson: {...pjson, oclif: {...pjson.oclif, plugins: [], hooks: {...pjson.oclif.hooks, command_not_found: strayArguments}}}}
 }
 
 /**

@@ -63,7 +63,7 @@ const commands = readdirSync(join(dist, 'commands'), {recursive: true})
   .sort((a, b) => a.id.localeCompare(b.id))
 
 const entry = [
-  "export {execute} from './cli.js'",
+  "export {execute, runWithStrayArguments} from './cli.js'",
   '/** Each getter evaluates its command module on first use: esbuild bundles a require() of ESM as a lazy init. */',
   'export const COMMANDS = {',
   ...commands.map(({id, path}) => `  get ${JSON.stringify(id)}() { return require(${JSON.stringify(path)}).default },`),

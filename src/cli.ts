@@ -7,3 +7,4 @@ provideNatsSessionOpener(async () => (await import('./lib/adapters/nats/session.
 provideAuditHook(async () => (await import('./lib/audit/recorder.js')).auditCommand)
 
 export {execute} from '@oclif/core'
+export {runWithStrayArguments} from './hooks/stray-arguments.js'

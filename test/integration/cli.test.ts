@@ -100,6 +100,19 @@ describe('cimops as a process', () => {
     })
   })
 
+  // oclif alone reads a word after a command without arguments as part of a command name: "command health-check:nats not found", exit 2.
+  it('exits 64 naming a word after a command that takes no arguments, also under --json', async () => {
+    const plain = await runCli(['health-check', 'nats'], home.env)
+    expect(plain.code).toBe(64)
+    expect(plain.stderr).toBe('cimops: invalid usage: Unexpected argument: nats (see `cimops health-check --help`)\n')
+    const json = await runCli(['context', 'list', 'prod', 'staging', '--json'], home.env)
+    expect(json.code).toBe(64)
+    expect(JSON.parse(json.stdout)).toEqual({error: {code: 'USAGE', exit: 64, message: 'invalid usage: Unexpected arguments: prod, staging', hint: 'see `cimops context list --help`'}})
+    const typo = await runCli(['helth-check'], home.env)
+    expect(typo.code).toBe(127)
+    expect(typo.stderr).toMatch(/helth-check is not a cimops command/)
+  })
+
   it('takes global flags before the command, as kubectl and natscli do', async () => {
     const before = await runCli(['--json', '--nats-url', 'nats://127.0.0.1:4999', '--timeout=2s', 'context', 'show'], home.env)
     expect(before.code).toBe(0)
