@@ -63,7 +63,7 @@ export function describeFailure(error: Error, {isCheck, command, parsing = false
   if (missing && usage !== undefined) return describeFailure(missingArguments(missing, usage), {isCheck, command})
   // oclif's parser errors carry `parse`; a few (a flag given twice) are plain CLIErrors thrown while parsing.
   if (e.parse !== undefined || (parsing && !isCimopsError(error))) {
-    const why = usageReason(e.message)
+    const why = unexpectedArguments(e) ?? usageReason(e.message)
     const hint = `see \`cimops ${display} --help\``
     return {code: 'USAGE', exit: ExitCode.USAGE, message: `invalid usage: ${why}`, hint, line: `invalid usage: ${why} (${hint})`}
   }
@@ -134,6 +134,14 @@ function requiredArgs(error: OclifError): ArgumentSpec[] | undefined {
   if (error.parse === undefined || !/^Missing \d+ required args?\b/.test(error.message) || !Array.isArray(args)) return undefined
   const specs = args.filter((arg): arg is ArgumentSpec => typeof (arg as ArgumentSpec | undefined)?.name === 'string')
   return specs.length > 0 ? specs : undefined
+}
+
+/** oclif's UnexpectedArgsError, known by shape; an empty or spaced argument is quoted, or it would read as nothing. */
+function unexpectedArguments(error: OclifError): string | undefined {
+  const {args} = error as {args?: unknown}
+  if (error.parse === undefined || !/^Unexpected arguments?:/.test(error.message) || !Array.isArray(args)) return undefined
+  const shown = args.map((arg) => (typeof arg === 'string' && (arg === '' || /\s/.test(arg)) ? JSON.stringify(arg) : String(arg)))
+  return `Unexpected argument${shown.length === 1 ? '' : 's'}: ${shown.join(', ')}`
 }
 
 /** 'Stream name.' -> 'stream name', to follow a colon mid-line; an acronym keeps its capitals. */

@@ -39,6 +39,14 @@ describe('a missing argument', () => {
   })
 })
 
+describe('an argument too many', () => {
+  it('quotes an empty or spaced one, which would otherwise read as nothing', async () => {
+    const error = await parseError(['', 'a b', 'c'], {})
+    const failure = describeFailure(error, {isCheck: false, command: 'incident:declare', parsing: true})
+    expect(failure.line).toBe('invalid usage: Unexpected arguments: "", "a b", c (see `cimops incident declare --help`)')
+  })
+})
+
 describe('usageLine', () => {
   it('shows required arguments bare, optional ones in brackets, and required flags', () => {
     const args = {stream: Args.string(), filter: Args.string({required: true})}
