@@ -68,7 +68,7 @@ Exit code is the Nagios code of the overall status (with several contexts, of th
     if (this.flags.textfile && !this.flags.textfile.endsWith('.prom')) {
       throw new UsageError(`invalid --textfile "${this.flags.textfile}"`, 'the textfile collector only reads files ending in .prom')
     }
-    if (this.flags.textfile) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.textfile, '--textfile')
+    if (this.flags.textfile) await (await import('../lib/core/atomic-write.js')).checkUserFile(this.flags.textfile, '--textfile')
     const intervalMs = parseDuration(this.flags.interval, '--interval', {max: MAX_TIMER_MS})
     let check: () => Promise<HealthReport | HealthFleetReport>
     if (sites) {

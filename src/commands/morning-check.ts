@@ -48,7 +48,7 @@ The consumers' backlog is kept in $CIMOPS_DATA_DIR/morning-check/<context>.json 
     const backupCritMs = parseDuration(this.flags['backup-crit'], '--backup-crit')
     if (backupWarnMs > backupCritMs) throw new UsageError('inconsistent --backup-warn/--backup-crit', `warning ${formatDuration(backupWarnMs)} must be at most critical ${formatDuration(backupCritMs)}`)
     const drillWarnMs = parseDuration(this.flags['drill-warn'], '--drill-warn')
-    if (this.flags.out) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(this.flags.out, '--out')
+    if (this.flags.out) await (await import('../lib/core/atomic-write.js')).checkUserFile(this.flags.out, '--out')
 
     const sites = await this.fleetContexts()
     if (sites) {

@@ -44,7 +44,7 @@ Exit code = Nagios code of the status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, a
     const fullWarnDays = parseDuration(f['full-warn'], '--full-warn') / DAY_MS
     const fullCritDays = parseDuration(f['full-crit'], '--full-crit') / DAY_MS
     if (fullCritDays > fullWarnDays) throw new UsageError('inconsistent --full-warn/--full-crit', `warning ${f['full-warn']} must be at least critical ${f['full-crit']}`)
-    if (f.output) await (await import('../lib/core/atomic-write.js')).assertDirectoryFor(f.output, '--output')
+    if (f.output) await (await import('../lib/core/atomic-write.js')).checkUserFile(f.output, '--output')
 
     const ctx = await this.context()
     const [{buildTrends}, {trendSources}] = await Promise.all([import('../lib/trends/service.js'), import('../lib/trends/sources.js')])

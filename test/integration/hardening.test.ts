@@ -4,7 +4,8 @@
  * end from a fake Alertmanager, garbled credential files, a context file that is not one, thresholds out
  * of order in the config file, an invalid stream name. Through the built CLI; run `npm run build` first.
  */
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {execFileSync} from 'node:child_process'
+import {lstat, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -198,10 +199,27 @@ describe('hardening: bad input through the CLI', () => {
 
     it('a --to-file in a directory that does not exist is one line, not a crash', async () => {
       const result = await cli('replay', '--to-file', join(dir, 'missing', 'events.jsonl'), '--nats-url', sandbox().state.natsServers.join(','))
-      expect(result.code, result.stderr).toBe(2)
+      expect(result.code, result.stderr).toBe(64)
       // Only the first line: the audit event of the failed replay may add its own (an events stream on cim.> holds cim.ops.>).
-      expect(result.stderr.split('\n')[0]).toBe(`cimops: cannot write ${join(dir, 'missing', 'events.jsonl')}: its directory does not exist (give --to-file a path in a directory that exists and is writable)`)
+      expect(result.stderr.split('\n')[0]).toBe(
+        `cimops: cannot write --to-file ${join(dir, 'missing', 'events.jsonl')}: directory ${join(dir, 'missing')} does not exist (cimops creates no directories for the files you name: check the path, or create it first)`,
+      )
       expect(result.stderr).not.toMatch(/please report it|Unhandled 'error' event|node:events/)
+    })
+
+    // The export is renamed into place, and a rename replaces what the path holds: as root, `--to-file /dev/full` once
+    // turned the device into a regular file and reported success. A pipe stands in for the device here.
+    it('a --to-file that is no regular file is refused, left as it was, and the dry run says so', async () => {
+      const pipe = join(dir, 'events.pipe')
+      execFileSync('mkfifo', [pipe])
+      const nats = ['--nats-url', sandbox().state.natsServers.join(',')]
+      const result = await cli('replay', '--domain', 'graph', '--to-file', pipe, ...nats)
+      expect(result.code, result.stderr).toBe(64)
+      expect(result.stderr.split('\n')[0]).toMatch(new RegExp(`^cimops: cannot write --to-file ${pipe}: it is a pipe, not a regular file: .+ \\(give the path of a regular file, or of none yet\\)$`))
+      expect((await lstat(pipe)).isFIFO()).toBe(true)
+      const dry = await cli('replay', '--domain', 'graph', '--to-file', pipe, '--dry-run', '--json', ...nats)
+      expect(dry.code, dry.stderr).toBe(0)
+      expect(JSON.parse(dry.stdout).target).toMatchObject({kind: 'file', file: pipe, problem: expect.stringMatching(/: it is a pipe, not a regular file: /)})
     })
 
     it('a backup --dir the filesystem refuses ends at once in one line, exit 2 (under /proc, Node\'s own mkdir -p spun for ever)', async () => {

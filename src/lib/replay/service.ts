@@ -9,6 +9,7 @@
  * checked (target.ts), then a dry run's count, the export to a file (export.ts) or the publish with
  * its window and checkpoints (publish.ts, checkpoint.ts), and the result built once at the end (outcome.ts).
  */
+import {checkUserFile} from '../core/atomic-write.js'
 import {NotFoundError, UsageError} from '../core/errors.js'
 import type {JetStreamSession, NatsSession} from '../adapters/nats/session.js'
 import {exportToFile} from './export.js'
@@ -66,7 +67,8 @@ async function replayWith(
   // Nothing selected: a clear error before anything is published.
   if ((await source.isEmpty()) && !resumeFrom) throw emptySelection(plan)
   if (plan.target.kind === 'file') {
-    const delivery = await exportToFile(plan.target.path, run, source, tally)
+    // Checked before anything is read: a path that cannot take the export fails at once.
+    const delivery = await exportToFile(await checkUserFile(plan.target.path, '--to-file'), run, source, tally)
     return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
   }
   const {publishMode, ...target} = await describeTarget(targetSite!, plan, await sourceAt(session, targetSite!, source.stream), true)
@@ -86,7 +88,13 @@ async function dryRunResult(session: JetStreamSession | undefined, targetSite: T
 /** A dry run shows the selection whatever the target: what would stop the replay is its `problem`, not an error. */
 async function dryRunTarget(session: JetStreamSession | undefined, targetSite: TargetSite | undefined, plan: ReplayPlan, source: ReplaySource): Promise<ReplayResult['target'] & Pick<ReplayResult, 'publishMode'>> {
   const {target} = plan
-  if (target.kind === 'file') return {kind: 'file', file: target.path}
+  if (target.kind === 'file') {
+    const problem = await checkUserFile(target.path, '--to-file').then(
+      () => undefined,
+      (error: unknown) => (error instanceof UsageError ? error.line : Promise.reject(error)),
+    )
+    return {kind: 'file', file: target.path, ...(problem ? {problem} : {})}
+  }
   if (target.kind === 'none' || !targetSite) return {kind: target.kind}
   try {
     return {kind: target.kind, context: target.context, ...(await describeTarget(targetSite, plan, await sourceAt(session, targetSite, source.stream), false))}
