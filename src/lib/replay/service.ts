@@ -67,7 +67,7 @@ async function replayWith(
   // Nothing selected: a clear error before anything is published.
   if ((await source.isEmpty()) && !resumeFrom) throw emptySelection(plan)
   if (plan.target.kind === 'file') {
-    // Checked before anything is read: a path that cannot take the export fails at once.
+    // Checked before the export reads an event: a path that cannot take it fails at once.
     const delivery = await exportToFile(await checkUserFile(plan.target.path, '--to-file'), run, source, tally)
     return replayResult({run, dryRun: false, selection: tally.summary(), target: {kind: 'file', file: plan.target.path}, delivery})
   }
